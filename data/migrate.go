@@ -64,6 +64,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	return Apply(ctx, pool, ms)
+}
+
+// Apply applies the given migrations like Migrate; tests use it with migrations of their own.
+func Apply(ctx context.Context, pool *pgxpool.Pool, ms []Migration) (int, error) {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("migrate: %w", err)

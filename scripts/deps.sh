@@ -5,7 +5,7 @@
 # benchmarks. Only missing packages are installed; nothing runs when all are present.
 set -euo pipefail
 want=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib libgeos-dev libproj-dev pkg-config
-      gcc chromium gdal-bin nodejs npm)
+      gcc chromium gdal-bin nodejs npm nginx-light)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/aktobe/geoportal"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 var errPendingMigrations = geoportal.Errorf(geoportal.EUNAVAILABLE, "database has pending migrations")
@@ -44,6 +46,12 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	code := geoportal.ErrorCode(err)
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		// The database is restarting or down: a client may retry shortly.
+		code, err = geoportal.EUNAVAILABLE, fmt.Errorf("%w: %w", geoportal.Errorf(geoportal.EUNAVAILABLE, "database unavailable, retry shortly"), err)
+		w.Header().Set("Retry-After", "2")
+	}
 	status := statusOf(code)
 	if status >= 500 {
 		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)

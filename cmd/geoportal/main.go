@@ -196,7 +196,10 @@ func runDB(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 		fmt.Fprintln(stdout, u)
-		return nil // the lock is released at exit; the server keeps running
+		if fs.Arg(0) == "start" {
+			return c.KeepRunning()
+		}
+		return nil // the lock is released at exit
 	case "stop":
 		return c.Stop()
 	}

@@ -20,6 +20,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.SetOutput(stderr)
 	cfg.register(fs, getenv)
 	addr := fs.String("addr", envOr(getenv, "GEOPORTAL_ADDR", "127.0.0.1:8080"), "listen address (env GEOPORTAL_ADDR)")
+	basemapURL := fs.String("basemap-url", getenv("GEOPORTAL_BASEMAP_URL"), "optional external basemap for the web map: raster tile URL with {z}/{x}/{y} or a style JSON URL (env GEOPORTAL_BASEMAP_URL; empty: own tiles only)")
+	basemapAttribution := fs.String("basemap-attribution", getenv("GEOPORTAL_BASEMAP_ATTRIBUTION"), "attribution shown for the external basemap (env GEOPORTAL_BASEMAP_ATTRIBUTION)")
 	demoIfEmpty := fs.Bool("demo-if-empty", false, "load the demo city when the database has no features yet")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -42,6 +44,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	srv := web.NewServer(logger, db.Pool)
+	srv.Map = web.MapConfig{BasemapURL: *basemapURL, BasemapAttribution: *basemapAttribution}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *addr, err)

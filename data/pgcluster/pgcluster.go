@@ -46,7 +46,6 @@ type Cluster struct {
 	bin     string
 	runAs   *user.User
 	lock    *os.File // shared "user" lock held while this process uses the cluster
-	started bool
 }
 
 // New returns the cluster kept in dir. Nothing is touched until Start.
@@ -91,7 +90,8 @@ func checkPostGIS(bin string) error {
 }
 
 // Start makes sure the cluster exists and runs, and returns a connection URL for the geoportal
-// database. It holds a shared lock until Close so that the last user can stop the server.
+// database. It holds a shared lock until Close (or the process's exit) so that the last user can
+// stop the server.
 func (c *Cluster) Start(ctx context.Context) (string, error) {
 	bin, err := BinDir()
 	if err != nil {
@@ -137,7 +137,6 @@ func (c *Cluster) Start(ctx context.Context) (string, error) {
 		if port, err = c.startServer(ctx); err != nil {
 			return "", err
 		}
-		c.started = true
 	} else {
 		c.Logger.Info("reusing running local PostgreSQL", "dir", c.pgdata(), "port", port)
 	}
@@ -157,14 +156,14 @@ func (c *Cluster) Start(ctx context.Context) (string, error) {
 	return u.String(), nil
 }
 
-// Close releases this process's use of the cluster and stops the server when this process
-// started it and nobody else uses it now.
+// Close releases this process's use of the cluster and stops the server when nobody else uses it
+// now, unless `geoportal db start` asked for it to keep running.
 func (c *Cluster) Close() error {
 	if c.lock == nil {
 		return nil
 	}
 	defer func() { c.lock.Close(); c.lock = nil }()
-	if !c.started {
+	if _, err := os.Stat(filepath.Join(c.Dir, "keep-running")); err == nil {
 		return nil
 	}
 	if err := syscall.Flock(int(c.lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
@@ -172,6 +171,11 @@ func (c *Cluster) Close() error {
 		return nil
 	}
 	return c.Stop()
+}
+
+// KeepRunning marks the cluster to be left running by Close (until Stop).
+func (c *Cluster) KeepRunning() error {
+	return os.WriteFile(filepath.Join(c.Dir, "keep-running"), nil, 0o644)
 }
 
 // Stop stops the server (fast shutdown) if it runs.
@@ -183,6 +187,7 @@ func (c *Cluster) Stop() error {
 		}
 		c.bin = bin
 	}
+	os.Remove(filepath.Join(c.Dir, "keep-running"))
 	if _, running := c.runningPort(); !running {
 		return nil
 	}
