@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -43,9 +44,11 @@ type Cluster struct {
 	Dir    string
 	Logger *slog.Logger
 
-	bin     string
-	runAs   *user.User
-	lock    *os.File // shared "user" lock held while this process uses the cluster
+	bin   string
+	runAs *user.User
+	lock  *os.File // shared "user" lock held while this process uses the cluster
+
+	pgdataDir string // set by resolve when the server's files cannot live in Dir
 }
 
 // New returns the cluster kept in dir. Nothing is touched until Start.
@@ -56,7 +59,46 @@ func New(dir string, logger *slog.Logger) *Cluster {
 	return &Cluster{Dir: dir, Logger: logger}
 }
 
-func (c *Cluster) pgdata() string { return filepath.Join(c.Dir, "pgdata") }
+func (c *Cluster) pgdata() string {
+	if c.pgdataDir != "" {
+		return c.pgdataDir
+	}
+	return filepath.Join(c.Dir, "pgdata")
+}
+
+// resolve decides who runs the server and where its files live. When the caller is root and the
+// server's user cannot enter Dir (a clone under /root, say), the server's files go to a folder
+// under /var/tmp named after Dir; the password and locks stay in Dir.
+func (c *Cluster) resolve() error {
+	abs, err := filepath.Abs(c.Dir)
+	if err != nil {
+		return err
+	}
+	c.Dir = abs
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return errors.New("pgcluster: running as root needs the unprivileged \"postgres\" user that Debian's postgresql package creates (apt-get install postgresql-15)")
+	}
+	c.runAs = u
+	if err := c.command(context.Background(), "/bin/sh", "-c", `cd "$1"`, "sh", c.Dir).Run(); err != nil {
+		sum := sha256.Sum256([]byte(c.Dir))
+		parent := filepath.Join(os.TempDir(), "geoportal-pgdata-"+hex.EncodeToString(sum[:6]))
+		if os.Getenv("TMPDIR") == "" {
+			parent = filepath.Join("/var/tmp", "geoportal-pgdata-"+hex.EncodeToString(sum[:6]))
+		}
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return fmt.Errorf("pgcluster: %w", err)
+		}
+		os.Chmod(parent, 0o755)
+		c.pgdataDir = filepath.Join(parent, "pgdata")
+		c.Logger.Info("data folder not reachable by the postgres user; keeping the server's files elsewhere",
+			"dir", c.Dir, "pgdata", c.pgdataDir)
+	}
+	return nil
+}
 
 // BinDir finds PostgreSQL 15's server programs.
 func BinDir() (string, error) {
@@ -104,15 +146,8 @@ func (c *Cluster) Start(ctx context.Context) (string, error) {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return "", fmt.Errorf("pgcluster: %w", err)
 	}
-	if c.Dir, err = filepath.Abs(c.Dir); err != nil {
+	if err := c.resolve(); err != nil {
 		return "", err
-	}
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			return "", errors.New("pgcluster: running as root needs the unprivileged \"postgres\" user that Debian's postgresql package creates (apt-get install postgresql-15)")
-		}
-		c.runAs = u
 	}
 
 	// The exclusive lock serialises set-up between processes sharing Dir.
@@ -186,6 +221,11 @@ func (c *Cluster) Stop() error {
 			return err
 		}
 		c.bin = bin
+	}
+	if c.runAs == nil {
+		if err := c.resolve(); err != nil {
+			return err
+		}
 	}
 	os.Remove(filepath.Join(c.Dir, "keep-running"))
 	if _, running := c.runningPort(); !running {
