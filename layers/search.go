@@ -60,7 +60,7 @@ func textColumns(l *Layer) (names []string, address bool) {
 }
 
 // displayName is an SQL expression naming a feature in lang: name_<lang>, else name, else the
-// first other name column, else ''.
+// first other name column, else the empty string.
 func displayName(names []string, lang string) string {
 	var order []string
 	for _, c := range names {

@@ -45,6 +45,9 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return
 	}
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) && geoportal.ErrorCode(err) == geoportal.EINTERNAL {
+		err = errTooLarge(mbe.Limit) // a body past the limit set by s.limitBody / s.maxBody
+	}
 	code := geoportal.ErrorCode(err)
 	var connErr *pgconn.ConnectError
 	if errors.As(err, &connErr) {

@@ -19,8 +19,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// isStaff reports whether the request may see staff-only layers. Until accounts land, nobody is.
-func (s *Server) isStaff(r *http.Request) bool { return false }
+// isStaff is in auth.go.
 
 func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
 	ls, err := s.Layers.Layers(r.Context(), s.isStaff(r))

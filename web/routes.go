@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -13,6 +14,9 @@ func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	r.Use(s.metrics.instrument)
+	// Security headers, the 1 MiB body limit (routes raise it with s.maxBody) and who is calling
+	// (session cookie + CSRF check on writes, or API key): see auth.go.
+	r.Use(s.securityHeaders, s.limitBody, s.authenticate)
 
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
@@ -21,6 +25,113 @@ func (s *Server) routes() http.Handler {
 	r.Route("/api", func(r chi.Router) {
 		r.Get("/layers", s.handleLayers)
 		r.Get("/layers/{slug}", s.handleLayer)
+		r.Get("/config", s.handleMapConfig)
+		r.Get("/search", s.handleSearch)
+		r.Get("/nearest", s.handleNearest)
+		// Planner analyses (handlers_analysis.go): open to anyone over public layers; saved
+		// scenarios need a planner.
+		r.Route("/analysis", func(r chi.Router) {
+			r.Get("/coverage", s.handleCoverage)
+			r.Post("/siting", s.handleSiting)
+			r.Get("/cameras", s.handleCameraCoverage)
+			r.Get("/access", s.handleAccess)
+			r.Get("/population", s.handlePopulation)
+			r.Group(func(r chi.Router) {
+				r.Use(s.requireRole(plannerRoles...))
+				r.Get("/scenarios", s.handleScenarios)
+				r.Post("/scenarios", s.handleSaveScenario)
+				r.Get("/scenarios/{id}", s.handleScenario)
+				r.Get("/compare", s.handleCompareScenarios)
+			})
+		})
+	})
+
+	// Citizen reports (handlers_reports.go): filing and following are open to residents (proof of
+	// work + rate limits); the console needs department staff, a dispatcher or an admin.
+	r.Route("/api/reports", func(r chi.Router) {
+		r.Get("/services", s.handleReportServices)
+		r.Get("/challenge", s.handleReportChallenge)
+		r.Get("/nearby", s.handleReportsNearby)
+		r.Get("/stats", s.handleReportStats)
+		r.With(s.rateLimit(limitSubmit), s.maxBody(maxReportBody)).Post("/", s.handleReportCreate)
+		r.Get("/follow/{secret}", s.handleReportFollow)
+		r.Get("/{id}", s.handleReportGet)
+		r.With(s.rateLimit(limitSubmit)).Post("/{id}/support", s.handleReportSupport)
+		r.Get("/{id}/photos/{file}", s.handleReportPhoto)
+	})
+	r.Route("/api/staff/reports", func(r chi.Router) {
+		r.Use(s.requireRole(reportStaffRoles...))
+		r.Get("/", s.handleStaffReports)
+		r.Get("/export.csv", s.handleStaffReportsCSV)
+		r.Post("/bulk", s.handleStaffReportsBulk)
+		r.Get("/{id}", s.handleStaffReportOne)
+		r.Post("/{id}/status", s.handleStaffReportStatus)
+		r.Post("/{id}/moderate", s.handleStaffReportModerate)
+	})
+	// Open311 GeoReport v2 (handlers_open311.go): each resource as NAME.json or NAME.xml.
+	r.Route("/open311/v2", func(r chi.Router) {
+		r.Get("/{file:discovery\\.(json|xml)}", s.handleOpen311Discovery)
+		r.Get("/{file:services\\.(json|xml)}", s.handleOpen311Services)
+		r.Get("/services/{file}", s.handleOpen311ServiceDefinition)
+		r.Get("/{file:requests\\.(json|xml)}", s.handleOpen311Requests)
+		r.With(s.rateLimit(limitSubmit)).Post("/{file:requests\\.(json|xml)}", s.handleOpen311Post)
+		r.Get("/requests/{file}", s.handleOpen311Request)
+		r.Get("/tokens/{file}", s.handleOpen311Token)
+	})
+
+	// The web map (embedded Vite bundle).
+	r.Get("/", s.handleIndex)
+	r.Method(http.MethodGet, "/assets/*", s.assetsHandler())
+	r.Method(http.MethodHead, "/assets/*", s.assetsHandler())
+
+	// Vector tiles: {layers} is one layer slug or several separated by commas.
+	r.Get("/tiles", s.handleTileCatalog)
+	r.Get("/tiles/{layers}.json", s.handleTileJSON)
+	r.Get("/tiles/{layers}/{z}/{x}/{y}.mvt", s.handleTile)
+
+	// OGC API – Features (parts 1–4); see ogcRoutes.
+	r.Route("/ogc", func(r chi.Router) { s.ogcRoutes(r, s.isStaff, s.canEditFeatures) })
+
+	// Accounts: sign-in pages, the admin page and their JSON APIs (handlers_auth.go,
+	// handlers_admin.go). Every admin action needs the admin role.
+	r.Get("/auth/auth.css", s.handleAuthCSS)
+	r.Get("/login", s.handleLoginPage)
+	r.With(s.rateLimit(limitLogin)).Post("/login", s.handleLoginForm)
+	r.Post("/logout", s.handleLogoutForm)
+	r.Get("/admin", s.handleAdminPage)
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireRole(accounts.Admin))
+		r.Post("/admin/users", s.adminForm(s.formCreateUser))
+		r.Post("/admin/users/{id}/role", s.adminForm(s.formSetRole))
+		r.Post("/admin/users/{id}/password", s.adminForm(s.formSetPassword))
+		r.Post("/admin/users/{id}/revoke-sessions", s.adminForm(s.formRevokeSessions))
+		r.Post("/admin/users/{id}/disabled", s.adminForm(s.formSetDisabled))
+		r.Post("/admin/keys", s.adminForm(s.formCreateKey))
+		r.Post("/admin/keys/{id}/revoke", s.adminForm(s.formRevokeKey))
+		r.Post("/admin/trackers", s.adminForm(s.formSetTracker))
+		r.Post("/admin/trackers/delete", s.adminForm(s.formDeleteTracker))
+	})
+	r.Route("/api/auth", func(r chi.Router) {
+		r.With(s.rateLimit(limitLogin)).Post("/login", s.handleAPILogin)
+		r.Post("/logout", s.handleAPILogout)
+		r.Get("/me", s.handleMe)
+		r.Post("/password", s.handleChangePassword)
+	})
+	r.Route("/api/admin", func(r chi.Router) {
+		r.Use(s.requireRole(accounts.Admin))
+		r.Get("/users", s.handleAdminUsers)
+		r.Post("/users", s.handleAdminCreateUser)
+		r.Patch("/users/{id}", s.handleAdminUpdateUser)
+		r.Post("/users/{id}/password", s.handleAdminSetPassword)
+		r.Post("/users/{id}/revoke-sessions", s.handleAdminRevokeSessions)
+		r.Get("/users/{id}/sessions", s.handleAdminUserSessions)
+		r.Get("/keys", s.handleAdminKeys)
+		r.Post("/keys", s.handleAdminCreateKey)
+		r.Delete("/keys/{id}", s.handleAdminRevokeKey)
+		r.Get("/trackers", s.handleAdminTrackers)
+		r.Post("/trackers", s.handleAdminSetTracker)
+		r.Delete("/trackers/{login}", s.handleAdminDeleteTracker)
+		r.Get("/audit", s.handleAdminAudit)
 	})
 
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -28,4 +139,22 @@ func (s *Server) routes() http.Handler {
 			"code": "not_found", "message": "no such path: " + r.URL.Path}})
 	})
 	return r
+}
+
+// ogcRoutes lists the OGC API – Features routes under /ogc. canView decides who sees staff-only
+// layers, canEdit who may create, replace, update and delete features (nil error = allowed).
+func (s *Server) ogcRoutes(r chi.Router, canView func(*http.Request) bool, canEdit func(*http.Request) error) {
+	o := &ogcAPI{s: s, canView: canView, canEdit: canEdit}
+	r.Get("/", o.handleLanding)
+	r.Get("/api", o.handleAPI)
+	r.Get("/conformance", o.handleConformance)
+	r.Get("/collections", o.handleCollections)
+	r.Get("/collections/{collectionId}", o.handleCollection)
+	r.Get("/collections/{collectionId}/queryables", o.handleQueryables)
+	r.Get("/collections/{collectionId}/items", o.handleItems)
+	r.Get("/collections/{collectionId}/items/{featureId}", o.handleItem)
+	r.With(s.maxBody(maxFeatureBody)).Post("/collections/{collectionId}/items", o.handleCreateItem)
+	r.With(s.maxBody(maxFeatureBody)).Put("/collections/{collectionId}/items/{featureId}", o.handleReplaceItem)
+	r.With(s.maxBody(maxFeatureBody)).Patch("/collections/{collectionId}/items/{featureId}", o.handlePatchItem)
+	r.Delete("/collections/{collectionId}/items/{featureId}", o.handleDeleteItem)
 }

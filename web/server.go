@@ -10,6 +10,10 @@ import (
 
 	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/layers"
+	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/layers/analysis"
+	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/tiles"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -21,6 +25,21 @@ type Server struct {
 	Pool     *pgxpool.Pool
 	Layers   *layers.Store
 	Registry *prometheus.Registry
+	// Map configures the web map (optional external basemap); served at /api/config.
+	Map MapConfig
+	// Tiles serves the vector tiles; run Tiles.Invalidator() for the server's lifetime so that
+	// tiles are cached (and kept fresh).
+	Tiles *tiles.Tiler
+
+	// Accounts holds users, sessions, API keys and the audit log; Security the cookie, body-size
+	// and rate-limit settings (DefaultSecurity unless changed before serving).
+	Accounts *accounts.Store
+	Security SecurityConfig
+	auth     authState
+	// Analysis runs the planners' coverage, siting, camera and access analyses.
+	Analysis *analysis.Store
+	// Reports is the citizen reports module (web app API, staff console, Open311).
+	Reports *reports.Store
 
 	metrics *httpMetrics
 }
@@ -34,8 +53,13 @@ func NewServer(logger *slog.Logger, pool *pgxpool.Pool) *Server {
 		Pool:     pool,
 		Layers:   layers.NewStore(pool),
 		Registry: reg,
+		Accounts: accounts.NewStore(pool),
+		Security: DefaultSecurity(),
 	}
 	s.metrics = newHTTPMetrics(reg)
+	s.Analysis = analysis.NewStore(pool, s.Layers)
+	s.Reports = reports.NewStore(pool)
+	s.Tiles = tiles.New(pool, s.Layers, logger, reg, tiles.Options{})
 	return s
 }
 

@@ -3,16 +3,67 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"text/tabwriter"
+
+	"github.com/aktobe/geoportal/data"
+	"github.com/aktobe/geoportal/data/demo"
 )
 
+// runDemo loads the demo city (real boundary and places plus generated demo layers) and prints
+// what it wrote.
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg config
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.register(fs, getenv)
-	return fs.Parse(args)
+	seed := fs.Int64("seed", demo.DefaultSeed, "seed of the generated city (the same seed gives the same city)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("demo: unexpected argument %q", fs.Arg(0))
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	db, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := data.Migrate(ctx, db.Pool); err != nil {
+		return err
+	}
+	sum, err := demo.Load(ctx, db.Pool, demo.Options{Seed: *seed}, logger)
+	if err != nil {
+		return err
+	}
+	printSummary(stdout, sum)
+	return nil
 }
 
-func loadDemoIfEmpty(ctx context.Context, db *database, logger *slog.Logger) error { return nil }
+func printSummary(w io.Writer, sum demo.Summary) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "layer\tfeatures\t\n")
+	for _, l := range sum.Layers {
+		fmt.Fprintf(tw, "%s\t%d\t\n", l.Slug, l.Count)
+	}
+	fmt.Fprintf(tw, "total\t%d\t\n", sum.Features)
+	tw.Flush()
+	fmt.Fprintf(w, "demo city (seed %d): %d residents in buildings; generated in %s, written in %s\n",
+		sum.Seed, sum.Residents, sum.Generate.Round(1e6), sum.Write.Round(1e6))
+	fmt.Fprintln(w, "boundary and places © OpenStreetMap contributors, ODbL 1.0; every other layer is generated demo data (is_demo)")
+}
+
+// loadDemoIfEmpty loads the demo city when no layer has any feature yet (serve -demo-if-empty).
+func loadDemoIfEmpty(ctx context.Context, db *database, logger *slog.Logger) error {
+	sum, err := demo.LoadIfEmpty(ctx, db.Pool, demo.Options{Seed: demo.DefaultSeed}, logger)
+	if err != nil {
+		return err
+	}
+	if sum.Skipped {
+		logger.Info("database has features, demo city not loaded")
+	}
+	return nil
+}

@@ -40,6 +40,8 @@ Commands:
   migrate   apply database migrations
   demo      load the demo city (real boundary + generated layers)
   db        manage the project-local PostgreSQL cluster: start | stop | url
+  import    load a shapefile, GeoJSON, CSV, KML or GeoPackage into a layer (import -h)
+  user      manage accounts, API keys and tracker passwords: add | passwd | role | list | key … ('geoportal user help')
 
 Environment: DATABASE_URL (unset: the project-local cluster in GEOPORTAL_DATA_DIR, default .data),
 GEOPORTAL_ADDR (default 127.0.0.1:8080), GEOPORTAL_LOG_LEVEL (debug|info|warn|error).
@@ -89,6 +91,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runDemo(ctx, rest, getenv, stdout, stderr)
 	case "db":
 		return runDB(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		return runUser(ctx, rest, getenv, os.Stdin, stdout, stderr)
 	}
 	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
 }

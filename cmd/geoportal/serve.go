@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal/data"
+	"github.com/aktobe/geoportal/tiles"
 	"github.com/aktobe/geoportal/web"
 )
 
@@ -22,6 +23,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	addr := fs.String("addr", envOr(getenv, "GEOPORTAL_ADDR", "127.0.0.1:8080"), "listen address (env GEOPORTAL_ADDR)")
 	basemapURL := fs.String("basemap-url", getenv("GEOPORTAL_BASEMAP_URL"), "optional external basemap for the web map: raster tile URL with {z}/{x}/{y} or a style JSON URL (env GEOPORTAL_BASEMAP_URL; empty: own tiles only)")
 	basemapAttribution := fs.String("basemap-attribution", getenv("GEOPORTAL_BASEMAP_ATTRIBUTION"), "attribution shown for the external basemap (env GEOPORTAL_BASEMAP_ATTRIBUTION)")
+	security := registerSecurityFlags(fs, getenv)
 	demoIfEmpty := fs.Bool("demo-if-empty", false, "load the demo city when the database has no features yet")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -44,7 +46,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	srv := web.NewServer(logger, db.Pool)
+	if err := security.apply(srv); err != nil {
+		return err
+	}
 	srv.Map = web.MapConfig{BasemapURL: *basemapURL, BasemapAttribution: *basemapAttribution}
+	// Tile queries get their own pool (parallel query and JIT off) and a listener that keeps the
+	// tile cache exact when layers change, in this process or any other.
+	tilePool, err := tiles.NewPool(ctx, db.Pool.Config(), 0)
+	if err != nil {
+		return err
+	}
+	defer tilePool.Close()
+	srv.Tiles.SetPool(tilePool)
+	go srv.Tiles.Invalidator().Run(ctx)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *addr, err)

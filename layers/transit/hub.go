@@ -1,0 +1,210 @@
+package transit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// LiveVehicle is a vehicle as pushed to live maps.
+type LiveVehicle struct {
+	ID       int64     `json:"id"`
+	Lon      float64   `json:"lon"`
+	Lat      float64   `json:"lat"`
+	SpeedKmh *float64  `json:"speed_kmh"`
+	Heading  *float64  `json:"heading"`
+	Route    string    `json:"route"`
+	Plate    string    `json:"plate"`
+	Kind     string    `json:"kind"`
+	LowFloor bool      `json:"low_floor"`
+	SeenAt   time.Time `json:"seen_at"`
+	TripID   string    `json:"trip_id,omitempty"`
+	DelayS   *int      `json:"delay_s,omitempty"`
+	Seq      int64     `json:"-"`
+}
+
+// LiveWindow is how long a silent vehicle stays on the live map.
+const LiveWindow = 15 * time.Minute
+
+// Hub fans vehicle moves out to live subscribers. Every geoportal process on a database runs
+// one: writers NOTIFY transit_vehicles after each committed batch, and each hub reads the state
+// rows changed since the last sequence it saw, so all processes push the same moves.
+type Hub struct {
+	s       *Service
+	mu      sync.Mutex
+	subs    map[chan []LiveVehicle]struct{}
+	state   map[int64]LiveVehicle
+	lastSeq int64
+	started bool
+	ready   chan struct{}
+	readyMu sync.Once
+}
+
+func newHub(s *Service) *Hub {
+	return &Hub{s: s, subs: map[chan []LiveVehicle]struct{}{}, state: map[int64]LiveVehicle{}, ready: make(chan struct{})}
+}
+
+// Hub returns the service's live hub.
+func (s *Service) Hub() *Hub { return s.hub }
+
+// Start runs the hub in the background (idempotent); Subscribe starts it too.
+func (h *Hub) Start() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.started {
+		h.started = true
+		h.s.goBackground(h.run)
+	}
+}
+
+// Subscribe returns the vehicles live now and a channel of later changes. The channel is closed
+// when the subscriber falls behind (the client should reconnect) or the hub stops; call cancel
+// when done.
+func (h *Hub) Subscribe(ctx context.Context) ([]LiveVehicle, <-chan []LiveVehicle, func(), error) {
+	h.Start()
+	select {
+	case <-h.ready:
+	case <-ctx.Done():
+		return nil, nil, nil, ctx.Err()
+	case <-time.After(10 * time.Second):
+		return nil, nil, nil, fmt.Errorf("live vehicles: hub not ready")
+	}
+	ch := make(chan []LiveVehicle, 256)
+	h.mu.Lock()
+	cutoff := time.Now().Add(-LiveWindow)
+	var snap []LiveVehicle
+	for _, v := range h.state {
+		if v.SeenAt.After(cutoff) {
+			snap = append(snap, v)
+		}
+	}
+	h.subs[ch] = struct{}{}
+	h.mu.Unlock()
+	slices.SortFunc(snap, func(a, b LiveVehicle) int { return int(a.ID - b.ID) })
+	cancel := func() {
+		h.mu.Lock()
+		if _, ok := h.subs[ch]; ok {
+			delete(h.subs, ch)
+			close(ch)
+		}
+		h.mu.Unlock()
+	}
+	return snap, ch, cancel, nil
+}
+
+func (h *Hub) run(ctx context.Context) {
+	delay := 250 * time.Millisecond
+	for ctx.Err() == nil {
+		err := h.listen(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		h.s.Logger.Warn("live vehicles: listener stopped, reconnecting", "error", err, "retry_in", delay.String())
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 5*time.Second)
+	}
+	h.mu.Lock()
+	for ch := range h.subs {
+		close(ch)
+	}
+	h.subs = map[chan []LiveVehicle]struct{}{}
+	h.mu.Unlock()
+}
+
+func (h *Hub) listen(ctx context.Context) error {
+	conn, err := h.s.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `LISTEN transit_vehicles; LISTEN transit_network`); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `UNLISTEN *`)
+	// After LISTEN: nothing committed from now on is missed.
+	if err := h.poll(ctx, conn.Conn()); err != nil {
+		return err
+	}
+	h.readyMu.Do(func() { close(h.ready) })
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if n.Channel == "transit_network" {
+			h.s.ReloadNetwork()
+			continue
+		}
+		if err := h.poll(ctx, conn.Conn()); err != nil {
+			return err
+		}
+	}
+}
+
+// poll reads the state rows changed since the last sequence seen and pushes them.
+func (h *Hub) poll(ctx context.Context, conn *pgx.Conn) error {
+	h.mu.Lock()
+	last := h.lastSeq
+	h.mu.Unlock()
+	rows, _ := conn.Query(ctx, `SELECT s.vehicle_id, s.lon, s.lat, s.speed_kmh::float8, s.heading::float8, v.route, v.plate, v.kind,
+		v.low_floor, s.at, coalesce(s.trip_id, ''), s.delay_s, s.seq
+		FROM transit.vehicle_state s JOIN transit.vehicles v ON v.id = s.vehicle_id
+		WHERE s.seq > $1 AND ($1 > 0 OR s.at > now() - $2::interval) ORDER BY s.seq`, last, LiveWindow.String())
+	var changed []LiveVehicle
+	var v LiveVehicle
+	if _, err := pgx.ForEachRow(rows, []any{&v.ID, &v.Lon, &v.Lat, &v.SpeedKmh, &v.Heading, &v.Route, &v.Plate, &v.Kind,
+		&v.LowFloor, &v.SeenAt, &v.TripID, &v.DelayS, &v.Seq}, func() error {
+		changed = append(changed, v)
+		v = LiveVehicle{}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if last == 0 && len(changed) == 0 {
+		// Start from the newest sequence so the next poll reads only new changes.
+		if err := conn.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM transit.vehicle_state`).Scan(&last); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		h.mu.Lock()
+		h.lastSeq = max(h.lastSeq, last)
+		h.mu.Unlock()
+		return nil
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range changed {
+		h.state[c.ID] = c
+		h.lastSeq = max(h.lastSeq, c.Seq)
+	}
+	for ch := range h.subs {
+		select {
+		case ch <- changed:
+		default:
+			// Too slow: drop it rather than hold everyone back; the client reconnects.
+			delete(h.subs, ch)
+			close(ch)
+		}
+	}
+	return nil
+}
+
+// Live returns the vehicles seen within LiveWindow, from the hub's memory.
+func (h *Hub) Live(ctx context.Context) ([]LiveVehicle, error) {
+	snap, _, cancel, err := h.Subscribe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cancel()
+	return snap, nil
+}

@@ -1,0 +1,298 @@
+// Package transit is the live-vehicle and public-transport module: the vehicle registry, position
+// ingest (HTTP and Wialon IPS) with durable acknowledgement, the position history, the GTFS
+// timetable in memory, trip matching and arrival predictions, dispatcher alerts and the live push
+// of vehicle moves fanned out from PostgreSQL LISTEN.
+package transit
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Vehicle is a registered vehicle with its tracker.
+type Vehicle struct {
+	ID         int64     `json:"id"`
+	DeviceID   string    `json:"device_id"`
+	Plate      string    `json:"plate"`
+	Kind       string    `json:"kind"`
+	Route      string    `json:"route"`
+	LowFloor   bool      `json:"low_floor"`
+	Department string    `json:"department"`
+	CreatedAt  time.Time `json:"created_at"`
+
+	featureID   *int64
+	hasPassword bool
+	loadedAt    time.Time
+}
+
+// Kinds lists the vehicle kinds.
+var Kinds = []string{"bus", "trolleybus", "minibus", "tram", "municipal", "snowplough", "sweeper", "garbage", "ambulance", "service"}
+
+var deviceIDRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+
+// Service is the transit module over one database: registry, ingest, network and live push.
+// Build it with New; Close stops its background work.
+type Service struct {
+	Pool   *pgxpool.Pool
+	Logger *slog.Logger
+	// Thresholds of the on-line control and of the position checks.
+	OffRouteM     float64       // a vehicle farther than this from its route is off route (default 150 m)
+	BunchingM     float64       // two vehicles of a line closer than this along the shape are bunched (default 250 m)
+	MaxSpeedKmh   float64       // faster than this between two fixes is a teleport (default 200)
+	MaxFuture     time.Duration // fixes further ahead of the server clock are flagged (default 2 min)
+	Retention     time.Duration // position history kept (default 90 days)
+	PartitionDays int           // daily partitions created ahead (default 3)
+
+	ingest *ingester
+	hub    *Hub
+
+	mu       sync.Mutex
+	byDevice map[string]*Vehicle
+	byKey    map[[32]byte]*Vehicle
+	byID     map[int64]*Vehicle
+	network  *Network
+	netErr   error
+	netAt    time.Time
+
+	closeOnce sync.Once
+	stop      context.CancelFunc
+	bg        context.Context
+	wg        sync.WaitGroup
+}
+
+// New returns the transit service over pool.
+func New(pool *pgxpool.Pool, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	bg, stop := context.WithCancel(context.Background())
+	s := &Service{Pool: pool, Logger: logger, OffRouteM: 150, BunchingM: 250, MaxSpeedKmh: 200,
+		MaxFuture: 2 * time.Minute, Retention: 90 * 24 * time.Hour, PartitionDays: 3,
+		byDevice: map[string]*Vehicle{}, byKey: map[[32]byte]*Vehicle{}, byID: map[int64]*Vehicle{},
+		bg: bg, stop: stop}
+	s.ingest = newIngester(s)
+	s.hub = newHub(s)
+	return s
+}
+
+// Close stops the background goroutines (ingest workers, live hub, maintenance).
+func (s *Service) Close() {
+	s.closeOnce.Do(func() {
+		s.stop()
+		s.ingest.close()
+		s.wg.Wait()
+	})
+}
+
+// go runs f in the background until Close.
+func (s *Service) goBackground(f func(ctx context.Context)) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f(s.bg)
+	}()
+}
+
+// NewVehicle is what AddVehicle needs.
+type NewVehicle struct {
+	DeviceID       string
+	Plate          string
+	Kind           string
+	Route          string
+	LowFloor       bool
+	Department     string
+	WialonPassword string // "" or "NA": none
+}
+
+// AddVehicle registers a vehicle and returns it with a fresh device key for HTTP ingest (shown
+// once; only its SHA-256 is stored).
+func (s *Service) AddVehicle(ctx context.Context, nv NewVehicle) (*Vehicle, string, error) {
+	if !deviceIDRe.MatchString(nv.DeviceID) {
+		return nil, "", geoportal.Errorf(geoportal.EINVALID, "device id %q must be 1 to 64 letters, digits or _.:-", nv.DeviceID)
+	}
+	if nv.Kind == "" {
+		nv.Kind = "bus"
+	}
+	if !slices.Contains(Kinds, nv.Kind) {
+		return nil, "", geoportal.Errorf(geoportal.EINVALID, "vehicle kind %q is not one of %v", nv.Kind, Kinds)
+	}
+	if len(nv.Plate) > 20 || len(nv.Route) > 40 || len(nv.Department) > 100 {
+		return nil, "", geoportal.Errorf(geoportal.EINVALID, "plate (20), route (40) or department (100) too long")
+	}
+	key := "dk_" + rand.Text()
+	sum := sha256.Sum256([]byte(key))
+	var pw *string
+	if nv.WialonPassword != "" && nv.WialonPassword != "NA" {
+		// Tracker passwords are device secrets checked at every reconnect: lighter than user passwords.
+		h := accounts.HashPassword(nv.WialonPassword, accounts.HashParams{Memory: 4 * 1024, Time: 1, Threads: 1})
+		pw = &h
+	}
+	v := &Vehicle{DeviceID: nv.DeviceID, Plate: nv.Plate, Kind: nv.Kind, Route: nv.Route, LowFloor: nv.LowFloor, Department: nv.Department}
+	err := s.Pool.QueryRow(ctx, `INSERT INTO transit.vehicles (device_id, plate, kind, route, low_floor, department, device_key_hash, wialon_password_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at`,
+		nv.DeviceID, nv.Plate, nv.Kind, nv.Route, nv.LowFloor, nv.Department, sum[:], pw).Scan(&v.ID, &v.CreatedAt)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return nil, "", geoportal.Errorf(geoportal.ECONFLICT, "device %s is already registered", nv.DeviceID)
+	} else if err != nil {
+		return nil, "", fmt.Errorf("add vehicle %s: %w", nv.DeviceID, err)
+	}
+	return v, key, nil
+}
+
+// Vehicles lists the registry.
+func (s *Service) Vehicles(ctx context.Context) ([]Vehicle, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT id, device_id, plate, kind, route, low_floor, department, created_at
+		FROM transit.vehicles ORDER BY id`)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Vehicle, error) {
+		var v Vehicle
+		err := row.Scan(&v.ID, &v.DeviceID, &v.Plate, &v.Kind, &v.Route, &v.LowFloor, &v.Department, &v.CreatedAt)
+		return v, err
+	})
+}
+
+const vehicleCacheTTL = time.Minute
+
+const vehicleColumns = `id, device_id, plate, kind, route, low_floor, department, created_at, feature_id, wialon_password_hash IS NOT NULL`
+
+func scanVehicle(row pgx.Row) (*Vehicle, error) {
+	v := &Vehicle{}
+	err := row.Scan(&v.ID, &v.DeviceID, &v.Plate, &v.Kind, &v.Route, &v.LowFloor, &v.Department, &v.CreatedAt, &v.featureID, &v.hasPassword)
+	v.loadedAt = time.Now()
+	return v, err
+}
+
+func (s *Service) cache(v *Vehicle, key *[32]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.byDevice[v.DeviceID] = v
+	s.byID[v.ID] = v
+	if key != nil {
+		s.byKey[*key] = v
+	}
+}
+
+// VehicleByDevice returns the vehicle with tracker id deviceID (ENOTFOUND when unknown).
+func (s *Service) VehicleByDevice(ctx context.Context, deviceID string) (*Vehicle, error) {
+	s.mu.Lock()
+	v := s.byDevice[deviceID]
+	s.mu.Unlock()
+	if v != nil && time.Since(v.loadedAt) < vehicleCacheTTL {
+		return v, nil
+	}
+	v, err := scanVehicle(s.Pool.QueryRow(ctx, `SELECT `+vehicleColumns+` FROM transit.vehicles WHERE device_id = $1`, deviceID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, geoportal.Errorf(geoportal.ENOTFOUND, "device %q is not registered", deviceID)
+	} else if err != nil {
+		return nil, fmt.Errorf("vehicle %s: %w", deviceID, err)
+	}
+	s.cache(v, nil)
+	return v, nil
+}
+
+// Vehicle returns the vehicle with id (ENOTFOUND when unknown).
+func (s *Service) Vehicle(ctx context.Context, id int64) (*Vehicle, error) {
+	s.mu.Lock()
+	v := s.byID[id]
+	s.mu.Unlock()
+	if v != nil && time.Since(v.loadedAt) < vehicleCacheTTL {
+		return v, nil
+	}
+	v, err := scanVehicle(s.Pool.QueryRow(ctx, `SELECT `+vehicleColumns+` FROM transit.vehicles WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, geoportal.Errorf(geoportal.ENOTFOUND, "vehicle %d does not exist", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("vehicle %d: %w", id, err)
+	}
+	s.cache(v, nil)
+	return v, nil
+}
+
+// VehicleByKey returns the vehicle whose HTTP device key is key (EUNAUTHORIZED otherwise).
+func (s *Service) VehicleByKey(ctx context.Context, key string) (*Vehicle, error) {
+	if key == "" {
+		return nil, geoportal.Errorf(geoportal.EUNAUTHORIZED, "the X-Device-Key header is required")
+	}
+	sum := sha256.Sum256([]byte(key))
+	s.mu.Lock()
+	v := s.byKey[sum]
+	s.mu.Unlock()
+	if v != nil && time.Since(v.loadedAt) < vehicleCacheTTL {
+		return v, nil
+	}
+	v, err := scanVehicle(s.Pool.QueryRow(ctx, `SELECT `+vehicleColumns+` FROM transit.vehicles WHERE device_key_hash = $1`, sum[:]))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, geoportal.Errorf(geoportal.EUNAUTHORIZED, "unknown device key")
+	} else if err != nil {
+		return nil, fmt.Errorf("device key: %w", err)
+	}
+	s.cache(v, &sum)
+	return v, nil
+}
+
+// CheckWialonLogin returns the vehicle of a Wialon login: ENOTFOUND for an unknown unit id,
+// EUNAUTHORIZED for a wrong password (a vehicle without a password accepts any, as Wialon does).
+func (s *Service) CheckWialonLogin(ctx context.Context, unitID, password string) (*Vehicle, error) {
+	var v *Vehicle
+	var hash *string
+	row := s.Pool.QueryRow(ctx, `SELECT `+vehicleColumns+`, wialon_password_hash FROM transit.vehicles WHERE device_id = $1`, unitID)
+	v = &Vehicle{}
+	err := row.Scan(&v.ID, &v.DeviceID, &v.Plate, &v.Kind, &v.Route, &v.LowFloor, &v.Department, &v.CreatedAt, &v.featureID, &v.hasPassword, &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, geoportal.Errorf(geoportal.ENOTFOUND, "unit %q is not registered", unitID)
+	} else if err != nil {
+		return nil, fmt.Errorf("wialon login %s: %w", unitID, err)
+	}
+	v.loadedAt = time.Now()
+	if hash != nil {
+		ok, err := accounts.VerifyPassword(password, *hash)
+		if err != nil {
+			return nil, fmt.Errorf("wialon login %s: %w", unitID, err)
+		}
+		if !ok {
+			return nil, geoportal.Errorf(geoportal.EUNAUTHORIZED, "wrong password for unit %q", unitID)
+		}
+	}
+	s.cache(v, nil)
+	return v, nil
+}
+
+// Network returns the timetable, loading it on first use and again after a GTFS import
+// (announced on channel transit_network) or every 10 minutes.
+func (s *Service) Network(ctx context.Context) (*Network, error) {
+	s.mu.Lock()
+	n, at := s.network, s.netAt
+	s.mu.Unlock()
+	if n != nil && time.Since(at) < 10*time.Minute {
+		return n, nil
+	}
+	n, err := LoadNetwork(ctx, s.Pool)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.network, s.netAt = n, time.Now()
+	s.mu.Unlock()
+	return n, nil
+}
+
+// ReloadNetwork drops the cached timetable; the next use loads it again.
+func (s *Service) ReloadNetwork() {
+	s.mu.Lock()
+	s.network = nil
+	s.mu.Unlock()
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Browser tests of the web map: a fresh database on the local cluster, the demo city, a server on
+# a free loopback port, then node's test runner driving Debian's Chromium (playwright-core) with
+# axe-core. Screenshots and render timings go to test-output/. Fails (never skips) when
+# Chromium or anything else is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+chromium=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$chromium" ]; then
+  echo "browser-tests: $chromium not found; scripts/deps.sh installs Debian's chromium" >&2
+  exit 1
+fi
+scripts/frontend.sh
+[ -x bin/geoportal ] || go build -o bin/geoportal ./cmd/geoportal
+
+admin=$(env -u DATABASE_URL bin/geoportal db url)
+db="geoportal_browser_$$_$(date +%s)"
+url=$(printf '%s' "$admin" | sed -E "s#/[^/?]+(\?|\$)#/$db\1#")
+psql "$admin" -qXc "CREATE DATABASE $db" >/dev/null
+
+log=$(mktemp)
+pid=""
+cleanup() {
+  status=$?
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  psql "$admin" -qXc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  if [ $status -ne 0 ]; then echo "browser-tests: server log:" >&2; tail -40 "$log" >&2; fi
+  rm -f "$log"
+  exit $status
+}
+trap cleanup EXIT INT TERM
+
+export DATABASE_URL=$url
+bin/geoportal migrate >/dev/null
+bin/geoportal demo >"$log" 2>&1
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+bin/geoportal serve -addr "127.0.0.1:$port" >>"$log" 2>&1 &
+pid=$!
+ready() { node -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$port/readyz"; }
+for _ in $(seq 1 120); do
+  if ready; then break; fi
+  if ! kill -0 "$pid" 2>/dev/null; then echo "browser-tests: server exited" >&2; exit 1; fi
+  sleep 0.5
+done
+ready || { echo "browser-tests: server not ready on port $port" >&2; exit 1; }
+
+mkdir -p test-output
+cd web/frontend
+GEOPORTAL_URL="http://127.0.0.1:$port" OUT_DIR="$root/test-output" CHROMIUM="$chromium" \
+  node --test --test-concurrency=1 --test-timeout=120000 tests/*.test.mjs

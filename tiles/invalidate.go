@@ -1,0 +1,220 @@
+package tiles
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aktobe/geoportal/geo"
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+)
+
+// Channel is the PostgreSQL notification channel the layer tables' triggers write to
+// (data/migrations/0001_catalog.sql): {"layer": slug, "version": v, "bbox": [w, s, e, n]}.
+const Channel = "layer_changed"
+
+// ListenerName is the application_name of the listener's connection (seen in pg_stat_activity).
+const ListenerName = "geoportal tiles listener"
+
+// maxChanges is how many recent changes per layer are kept to vet tiles built while they
+// happened; a tile built from a version older than the oldest kept change is not cached.
+const maxChanges = 1024
+
+// Invalidator listens to the layer_changed notifications on a dedicated connection and drops the
+// cached tiles each change touches: those of the changed layer, at every zoom, whose area grown by
+// the tile buffer meets the change's bounding box. While it is not connected nothing is cached,
+// and when the connection breaks the cache is emptied, because changes may go unheard; it then
+// reconnects with back-off. A tile built while a change was committed is checked against the
+// changes heard since the version it was built from before it enters the cache.
+type Invalidator struct {
+	t *Tiler
+
+	mu        sync.RWMutex // held for writing to change state and drop tiles, for reading to add tiles
+	connected bool
+	base      map[string]int64 // layer versions when the listener connected (or after trimming)
+	changes   map[string][]change
+	up        chan struct{} // closed while connected
+}
+
+type change struct {
+	version int64
+	bbox    *orb.Bound // nil: the whole layer (TRUNCATE)
+}
+
+func newInvalidator(t *Tiler) *Invalidator {
+	return &Invalidator{t: t, base: map[string]int64{}, changes: map[string][]change{}, up: make(chan struct{})}
+}
+
+// Connected returns a channel that is closed once the listener is connected.
+func (i *Invalidator) Connected() <-chan struct{} {
+	i.mu.RLock()
+	defer i.mu.RUnlock()
+	return i.up
+}
+
+// Run listens until ctx ends, reconnecting with back-off (250 ms doubling to 10 s) when the
+// connection or the database goes away.
+func (i *Invalidator) Run(ctx context.Context) {
+	delay := 250 * time.Millisecond
+	for {
+		start := time.Now()
+		err := i.listen(ctx)
+		i.disconnect()
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(start) > time.Minute {
+			delay = 250 * time.Millisecond
+		}
+		i.t.logger.Warn("tiles: change listener disconnected, tile cache emptied; reconnecting",
+			"retry_in", delay.String(), "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 10*time.Second)
+	}
+}
+
+func (i *Invalidator) listen(ctx context.Context) error {
+	cfg := i.t.pool.Load().Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = ListenerName
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, err := pgx.ConnectConfig(cctx, cfg)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{Channel}.Sanitize()); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	// Versions are read after LISTEN: any change committed later is heard.
+	rows, err := conn.Query(ctx, `SELECT slug, version FROM geoportal.layers`)
+	if err != nil {
+		return fmt.Errorf("read layer versions: %w", err)
+	}
+	base := map[string]int64{}
+	var slug string
+	var v int64
+	if _, err := pgx.ForEachRow(rows, []any{&slug, &v}, func() error { base[slug] = v; return nil }); err != nil {
+		return fmt.Errorf("read layer versions: %w", err)
+	}
+	i.mu.Lock()
+	i.base, i.changes, i.connected = base, map[string][]change{}, true
+	close(i.up)
+	i.mu.Unlock()
+	i.t.logger.Info("tiles: listening for layer changes", "channel", Channel)
+
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				// Quiet for a while: make sure the connection is still alive.
+				pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				err = conn.Ping(pctx)
+				cancel()
+				if err == nil {
+					continue
+				}
+			}
+			return err
+		}
+		if err := i.handle(n.Payload); err != nil {
+			return err
+		}
+	}
+}
+
+// disconnect stops caching and empties the cache: changes from now on would go unheard.
+func (i *Invalidator) disconnect() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.connected {
+		i.connected = false
+		i.up = make(chan struct{})
+	}
+	i.t.cache.flush()
+}
+
+type notification struct {
+	Layer   string      `json:"layer"`
+	Version int64       `json:"version"`
+	BBox    *[4]float64 `json:"bbox"`
+}
+
+// handle applies one notification: the change is recorded and the tiles it touches dropped. An
+// unreadable notification empties the cache and fails, so that the listener starts over.
+func (i *Invalidator) handle(payload string) error {
+	i.t.metrics.notifications.Inc()
+	var n notification
+	if err := json.Unmarshal([]byte(payload), &n); err != nil || n.Layer == "" {
+		i.disconnect()
+		return fmt.Errorf("unreadable %s notification %q: %v", Channel, truncate(payload, 200), err)
+	}
+	c := change{version: n.Version}
+	if n.BBox != nil {
+		b := orb.Bound{Min: orb.Point{n.BBox[0], n.BBox[1]}, Max: orb.Point{n.BBox[2], n.BBox[3]}}
+		c.bbox = &b
+	}
+	i.mu.Lock()
+	cs := append(i.changes[n.Layer], c)
+	if len(cs) > maxChanges {
+		i.base[n.Layer] = max(i.base[n.Layer], cs[0].version)
+		cs = append([]change(nil), cs[len(cs)-maxChanges:]...)
+	}
+	i.changes[n.Layer] = cs
+	dropped := i.t.cache.invalidate(n.Layer, n.Version, c.bbox)
+	i.mu.Unlock()
+	i.t.metrics.invalidated.Add(float64(dropped))
+	i.t.logger.Debug("tiles: layer changed", "layer", n.Layer, "version", n.Version, "tiles_dropped", dropped)
+	return nil
+}
+
+// dropLayer drops every cached tile of a layer (its definition changed).
+func (i *Invalidator) dropLayer(slug string) {
+	i.mu.Lock()
+	dropped := i.t.cache.invalidate(slug, 0, nil)
+	i.mu.Unlock()
+	i.t.metrics.invalidated.Add(float64(dropped))
+}
+
+// store caches e unless a change heard since the versions it was built from touches it, the
+// listener is not connected, or a layer's definition changed while it was built.
+func (i *Invalidator) store(e *entry) {
+	i.mu.RLock()
+	defer i.mu.RUnlock()
+	if !i.connected {
+		return
+	}
+	cat := i.t.catalog.Load()
+	for k, slug := range e.slugs {
+		if d := cat.defs[slug]; d == nil || d.fingerprint != e.fingerprints[k] {
+			return
+		}
+		v := e.versions[k]
+		if v == dataless {
+			continue
+		}
+		if v < i.base[slug] {
+			return
+		}
+		cs := i.changes[slug]
+		for j := len(cs) - 1; j >= 0 && cs[j].version > v; j-- {
+			if cs[j].bbox == nil || geo.TilesCovering(*cs[j].bbox, e.tile.Z, invalidationMargin).Contains(e.tile) {
+				return
+			}
+		}
+	}
+	i.t.cache.put(e)
+}

@@ -1,0 +1,154 @@
+package tiles_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aktobe/geoportal/tiles"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+)
+
+// levelsOf returns the "levels" property of feature id in the t_poly layer of a tile (-1: absent).
+func levelsOf(t *testing.T, f *fixture, tile maptile.Tile, id float64) (levels float64, hit bool) {
+	t.Helper()
+	res, ls := f.get(t, "t_poly", tile)
+	if l := layerNamed(ls, "t_poly"); l != nil {
+		for _, ft := range l.Features {
+			if ft.ID == id {
+				return ft.Properties["levels"].(float64), res.Hit
+			}
+		}
+	}
+	return -1, res.Hit
+}
+
+// eventually polls cond every 20 ms for up to 10 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestInvalidationDropsExactlyTheChangedTiles(t *testing.T) {
+	f := newFixture(t, tiles.Options{})
+	f.listen(t)
+	near := centreTile(16)
+	c := near.Center()
+	farPoint := orb.Point{c[0] + 0.05, c[1] - 0.02}
+	far := maptile.At(farPoint, 16)
+	f.exec(t, `INSERT INTO layer.t_poly (id, geom, levels) VALUES (1, $1, 4), (2, $2, 6)`,
+		square(c[0], c[1], 0.001), square(farPoint[0], farPoint[1], 0.001))
+	low := centreTile(10) // holds both
+	if maptile.At(farPoint, 10) != low {
+		t.Fatal("fixture: both squares should share the z10 tile")
+	}
+
+	// Build and cache the three tiles; the second fetch of each is a cache hit.
+	for _, tl := range []maptile.Tile{near, far, low} {
+		levelsOf(t, f, tl, 1)
+		if _, hit := levelsOf(t, f, tl, 1); !hit {
+			t.Fatalf("tile %v was not cached", tl)
+		}
+	}
+
+	f.exec(t, `UPDATE layer.t_poly SET levels = 9 WHERE id = 1`)
+	eventually(t, "the edited tile shows the new value", func() bool {
+		v, _ := levelsOf(t, f, near, 1)
+		return v == 9
+	})
+	if v, hit := levelsOf(t, f, low, 1); v != 9 || hit {
+		t.Errorf("z10 tile: levels %v (cache hit %v), want 9 rebuilt", v, hit)
+	}
+	if v, hit := levelsOf(t, f, far, 2); v != 6 || !hit {
+		t.Errorf("far z16 tile: levels %v (cache hit %v), want 6 still cached", v, hit)
+	}
+
+	// Inserts and deletes invalidate too.
+	f.exec(t, `INSERT INTO layer.t_poly (id, geom, levels) VALUES (3, $1, 2)`, square(farPoint[0]+0.002, farPoint[1], 0.0005))
+	eventually(t, "the new feature shows", func() bool { v, _ := levelsOf(t, f, far, 3); return v == 2 })
+	f.exec(t, `DELETE FROM layer.t_poly WHERE id = 3`)
+	eventually(t, "the deleted feature goes", func() bool { v, _ := levelsOf(t, f, far, 3); return v == -1 })
+	f.exec(t, `TRUNCATE layer.t_poly`)
+	eventually(t, "the truncated layer's tiles empty", func() bool {
+		res, _ := f.get(t, "t_poly", near)
+		return res.Empty()
+	})
+	if got := counter(t, f, "geoportal_tile_cache_invalidated_total"); got < 3 {
+		t.Errorf("invalidated tiles counter = %v, want at least 3", got)
+	}
+}
+
+func TestCompositeInvalidatedByEitherLayer(t *testing.T) {
+	f := newFixture(t, tiles.Options{})
+	f.listen(t)
+	tile := centreTile(15)
+	c := tile.Center()
+	f.exec(t, `INSERT INTO layer.t_poly (id, geom, levels) VALUES (1, $1, 1)`, square(c[0], c[1], 0.0002))
+	get := func() (*tiles.Tile, int) {
+		res, ls := f.get(t, "t_poly,t_point", tile)
+		n := 0
+		if l := layerNamed(ls, "t_point"); l != nil {
+			n = len(l.Features)
+		}
+		return res, n
+	}
+	get()
+	if res, _ := get(); !res.Hit {
+		t.Fatal("composite tile was not cached")
+	}
+	f.exec(t, `INSERT INTO layer.t_point (geom, name) VALUES (ST_SetSRID(ST_MakePoint($1, $2), 4326), 'new')`, c[0], c[1])
+	eventually(t, "the composite shows the new point", func() bool { _, n := get(); return n == 1 })
+}
+
+func TestListenerReconnects(t *testing.T) {
+	f := newFixture(t, tiles.Options{})
+	f.listen(t)
+	tile := centreTile(16)
+	c := tile.Center()
+	f.exec(t, `INSERT INTO layer.t_poly (id, geom, levels) VALUES (1, $1, 1)`, square(c[0], c[1], 0.0002))
+	ctx := context.Background()
+	listenerPID := func() int {
+		var pid int
+		err := f.pool.QueryRow(ctx, `SELECT coalesce(max(pid), 0) FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = $1`, tiles.ListenerName).Scan(&pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pid
+	}
+	old := listenerPID()
+	if old == 0 {
+		t.Fatal("no listener connection in pg_stat_activity")
+	}
+	levelsOf(t, f, tile, 1)
+	if _, hit := levelsOf(t, f, tile, 1); !hit {
+		t.Fatal("tile was not cached")
+	}
+
+	// The database drops the listener's connection (as in a restart).
+	f.exec(t, `SELECT pg_terminate_backend($1)`, old)
+	eventually(t, "the listener reconnects", func() bool { p := listenerPID(); return p != 0 && p != old })
+	eventually(t, "caching resumes", func() bool {
+		levelsOf(t, f, tile, 1)
+		_, hit := levelsOf(t, f, tile, 1)
+		return hit
+	})
+	f.exec(t, `UPDATE layer.t_poly SET levels = 5 WHERE id = 1`)
+	eventually(t, "the edit shows after the reconnection", func() bool { v, _ := levelsOf(t, f, tile, 1); return v == 5 })
+}
+
+func TestNothingCachedWithoutListener(t *testing.T) {
+	f := newFixture(t, tiles.Options{})
+	tile := centreTile(16)
+	levelsOf(t, f, tile, 1)
+	if _, hit := levelsOf(t, f, tile, 1); hit {
+		t.Error("a tile was cached while no listener could keep it fresh")
+	}
+}

@@ -1,0 +1,60 @@
+package tiles
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	served        *prometheus.CounterVec
+	sentBytes     prometheus.Counter
+	hits          prometheus.Counter
+	misses        prometheus.Counter
+	generation    *prometheus.HistogramVec
+	truncated     *prometheus.CounterVec
+	invalidated   prometheus.Counter
+	notifications prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer, cache *Cache) *metrics {
+	m := &metrics{
+		served: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "geoportal_tiles_served_total", Help: "Vector tiles answered, by HTTP status (200, 204, 304).",
+		}, []string{"status"}),
+		sentBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "geoportal_tiles_sent_bytes_total", Help: "Bytes of vector tile bodies sent (as encoded on the wire).",
+		}),
+		hits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "geoportal_tile_cache_hits_total", Help: "Tile requests answered from the in-memory cache.",
+		}),
+		misses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "geoportal_tile_cache_misses_total", Help: "Tile requests that had to build the tile.",
+		}),
+		generation: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "geoportal_tile_generation_seconds", Help: "Time to build one layer's tile in PostGIS, by layer.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"layer"}),
+		truncated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "geoportal_tile_features_truncated_total", Help: "Features left out of tiles by the per-tile feature cap, by layer.",
+		}, []string{"layer"}),
+		invalidated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "geoportal_tile_cache_invalidated_total", Help: "Cached tiles dropped because their data changed.",
+		}),
+		notifications: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "geoportal_tile_change_notifications_total", Help: "layer_changed notifications received from PostgreSQL.",
+		}),
+	}
+	reg.MustRegister(m.served, m.sentBytes, m.hits, m.misses, m.generation, m.truncated, m.invalidated, m.notifications,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "geoportal_tile_cache_bytes", Help: "Bytes held by the in-memory tile cache.",
+		}, func() float64 { _, b := cache.stats(); return float64(b) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "geoportal_tile_cache_tiles", Help: "Tiles held by the in-memory tile cache.",
+		}, func() float64 { n, _ := cache.stats(); return float64(n) }))
+	// Pre-create the common series so the hot path only increments.
+	for _, s := range []int{200, 204, 304} {
+		m.served.WithLabelValues(strconv.Itoa(s))
+	}
+	return m
+}

@@ -1,0 +1,155 @@
+package tiles
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/aktobe/geoportal/layers"
+	"github.com/jackc/pgx/v5"
+)
+
+// Tile geometry constants: the MVT extent and the buffer drawn around each tile (in extent units),
+// so that lines and polygons continue seamlessly and point symbols are not cut at tile edges.
+const (
+	Extent = 4096
+	Buffer = 256
+)
+
+// bufferFraction is the buffer as a share of the tile's width.
+const bufferFraction = float64(Buffer) / Extent
+
+// clusterCells is how many grid cells a tile is cut into, per side, when points are clustered:
+// 16 cells of 256 extent units (32 screen pixels on a 512-pixel tile).
+const clusterCells = 16
+
+// invalidationMargin is how far (as a share of a tile's width) a change can reach into
+// neighbouring tiles: the buffer, plus one cluster cell because a cluster's point is the mean of
+// its members, which can lie up to a cell away from the member that changed.
+const invalidationMargin = bufferFraction + 1.0/clusterCells
+
+// layerDef is a catalog layer compiled for tile generation: its SQL, the properties it puts in
+// tiles and a fingerprint of everything in the catalog that changes the tiles' contents.
+type layerDef struct {
+	layers.Layer
+	fingerprint string
+	fields      map[string]string // property name -> TileJSON field type
+	sqlPlain    string            // $1 slug, $2..$5 tile bounds (3857), $6..$9 filter box (4326), $10 cap
+	sqlSimplify string            // as sqlPlain, with $11 the simplification tolerance (metres)
+	sqlCluster  string            // as sqlPlain, with $11 the cluster cell size (metres)
+}
+
+// tileProperties picks the attributes that go into tiles: those shown in popups, plus "name".
+func tileProperties(l *layers.Layer) []layers.Attribute {
+	var out []layers.Attribute
+	for _, a := range l.Attributes {
+		if a.Popup || a.Name == "name" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// fieldType is the TileJSON description of an attribute type.
+func fieldType(t string) string {
+	switch t {
+	case "integer", "bigint", "double":
+		return "Number"
+	case "boolean":
+		return "Boolean"
+	}
+	return "String"
+}
+
+// propertyExpr is the SQL that reads attribute a of row alias t as a tile property: numbers,
+// booleans and text keep their type; dates and times become ISO 8601 text; jsonb its JSON text.
+func propertyExpr(alias string, a layers.Attribute) string {
+	col := alias + "." + pgx.Identifier{a.Name}.Sanitize()
+	switch a.Type {
+	case "date", "timestamptz":
+		return "to_json(" + col + ") #>> '{}'"
+	case "jsonb":
+		return col + "::text"
+	}
+	return col
+}
+
+func compileLayer(l layers.Layer) (*layerDef, error) {
+	if !layers.ValidSlug(l.Slug) {
+		return nil, fmt.Errorf("tiles: layer slug %q is not valid", l.Slug)
+	}
+	props := tileProperties(&l)
+	d := &layerDef{Layer: l, fields: map[string]string{}}
+	for _, a := range props {
+		d.fields[a.Name] = fieldType(a.Type)
+	}
+	fp, _ := json.Marshal([]any{l.GeometryType, props, l.MinZoom, l.MaxZoom, l.Visibility, l.Live, l.CreatedAt})
+	d.fingerprint = string(fp)
+
+	table := l.Table()
+	var sel strings.Builder
+	for _, a := range props {
+		sel.WriteString(", ")
+		sel.WriteString(propertyExpr("t", a))
+		sel.WriteString(" AS ")
+		sel.WriteString(pgx.Identifier{a.Name}.Sanitize())
+	}
+	// The filter is a bounding-box test in the table's own SRID (4326) so the GiST index is used;
+	// ST_AsMVTGeom clips to the tile plus its buffer and drops what falls outside.
+	build := func(geomExpr string) string {
+		return `WITH f AS MATERIALIZED (
+	SELECT * FROM (
+		SELECT t.id, ST_AsMVTGeom(` + geomExpr + `, ST_MakeEnvelope($2, $3, $4, $5, 3857), ` +
+			fmt.Sprint(Extent) + `, ` + fmt.Sprint(Buffer) + `, true) AS geom` + sel.String() + `
+		FROM ` + table + ` t
+		WHERE t.geom && ST_MakeEnvelope($6, $7, $8, $9, 4326)
+	) q WHERE q.geom IS NOT NULL
+	LIMIT $10 + 1
+)
+SELECT (SELECT l.version FROM geoportal.layers l WHERE l.slug = $1),
+	(SELECT count(*) FROM f),
+	coalesce((SELECT ST_AsMVT(m, $1, ` + fmt.Sprint(Extent) + `, 'geom', 'id') FROM (SELECT * FROM f LIMIT $10) m), ''::bytea)`
+	}
+	d.sqlPlain = build("ST_Transform(t.geom, 3857)")
+	d.sqlSimplify = build("ST_Simplify(ST_Transform(t.geom, 3857), $11, true)")
+
+	if l.GeometryType == "Point" {
+		// Clusters: points are grouped by a grid of cells aligned with the tile grid (so a cell
+		// never straddles two tiles); a cell holding one point yields that point with its
+		// properties, a cell holding several yields their mean position with point_count.
+		var psel, pcols strings.Builder
+		for _, a := range props {
+			if a.Name == "point_count" || a.Name == "cluster" {
+				continue
+			}
+			name := pgx.Identifier{a.Name}.Sanitize()
+			psel.WriteString(", " + propertyExpr("t", a) + " AS " + name)
+			pcols.WriteString(", p." + name)
+		}
+		d.sqlCluster = `WITH p AS MATERIALIZED (
+	SELECT t.id, ST_Transform(t.geom, 3857) AS g` + psel.String() + `
+	FROM ` + table + ` t
+	WHERE t.geom && ST_MakeEnvelope($6, $7, $8, $9, 4326)
+), c AS (
+	SELECT count(*) AS n, min(p.id) AS id, avg(ST_X(p.g)) AS x, avg(ST_Y(p.g)) AS y
+	FROM p
+	GROUP BY floor((ST_X(p.g) + 20037508.342789244) / $11), floor((ST_Y(p.g) + 20037508.342789244) / $11)
+), f AS MATERIALIZED (
+	SELECT * FROM (
+		SELECT c.id, ST_AsMVTGeom(CASE WHEN c.n = 1 THEN p.g ELSE ST_SetSRID(ST_MakePoint(c.x, c.y), 3857) END,
+			ST_MakeEnvelope($2, $3, $4, $5, 3857), ` + fmt.Sprint(Extent) + `, ` + fmt.Sprint(Buffer) + `, true) AS geom` +
+			pcols.String() + `,
+			CASE WHEN c.n > 1 THEN c.n END AS point_count,
+			CASE WHEN c.n > 1 THEN true END AS cluster
+		FROM c LEFT JOIN p ON c.n = 1 AND p.id = c.id
+	) q WHERE q.geom IS NOT NULL
+	LIMIT $10 + 1
+)
+SELECT (SELECT l.version FROM geoportal.layers l WHERE l.slug = $1),
+	(SELECT count(*) FROM f),
+	coalesce((SELECT ST_AsMVT(m, $1, ` + fmt.Sprint(Extent) + `, 'geom', 'id') FROM (SELECT * FROM f LIMIT $10) m), ''::bytea)`
+		d.fields["point_count"] = "Number"
+		d.fields["cluster"] = "Boolean"
+	}
+	return d, nil
+}

@@ -1,0 +1,798 @@
+// The Aktobe geoportal's public web map.
+import * as maplibregl from 'maplibre-gl';
+import workerURL from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import './style.css';
+
+import { h, s, clear } from './dom.js';
+import { LANGS, LANG_NAMES, t, pick, formatNumber, formatDistance, LOCALES } from './i18n.js';
+import { parse as parsePermalink, format as formatPermalink } from './permalink.js';
+import { buildStyle, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS } from './mapstyle.js';
+
+maplibregl.setWorkerUrl(new URL(workerURL, window.location.href).href);
+
+const ORIGIN = window.location.origin;
+const AKTOBE = { center: [57.1675, 50.2839], zoom: 11.6 };
+const DEFAULT_LAYERS = [...BASE_SLUGS, 'clinics', 'schools', 'parks'];
+const NEAREST_LAYERS = ['clinics', 'ramps', 'biotoilets', 'bus_stops', 'sports_grounds'];
+const LIVE_REFRESH_MS = 15000;
+const LANG_KEY = 'geoportal.lang';
+
+const state = {
+  lang: 'ru',
+  catalog: [],
+  directions: [],
+  bySlug: new Map(),
+  visible: new Set(),
+  config: {},
+  composite: new Set(),
+  map: null,
+  popup: null,
+  popupFeatures: [],
+  popupIndex: 0,
+  hovered: null,
+  selected: null,
+  picking: false,
+  nearestMarker: null,
+  lastNearest: null,
+  lastSearch: null,
+  notices: [],
+};
+
+// ---------------------------------------------------------------- language
+
+function initialLang(hashLang) {
+  if (hashLang) return hashLang;
+  try {
+    const saved = localStorage.getItem(LANG_KEY);
+    if (LANGS.includes(saved)) return saved;
+  } catch { /* storage may be off */ }
+  for (const l of navigator.languages || [navigator.language || '']) {
+    const code = String(l).slice(0, 2).toLowerCase();
+    if (LANGS.includes(code)) return code;
+  }
+  return 'ru';
+}
+
+function setLang(lang, { remember = true } = {}) {
+  state.lang = lang;
+  if (remember) {
+    try { localStorage.setItem(LANG_KEY, lang); } catch { /* ignore */ }
+  }
+  document.documentElement.lang = lang;
+  document.title = `${t(lang, 'documentTitle')} — ${t(lang, 'programme')}`;
+  renderTexts();
+  renderLayerPanel();
+  renderNearestOptions();
+  if (state.lastSearch) renderSearchResults(state.lastSearch);
+  if (state.lastNearest) renderNearestResults(state.lastNearest);
+  if (state.popup && state.popup.isOpen()) renderPopup();
+  renderNotices();
+  localizeMapControls();
+  updatePermalink();
+}
+
+// ---------------------------------------------------------------- shell
+
+const ui = {};
+
+function buildShell() {
+  const app = document.getElementById('app');
+  ui.title = h('h1', { class: 'brand-title' });
+  ui.subtitle = h('p', { class: 'brand-subtitle' });
+  ui.langGroup = h('div', { class: 'lang', role: 'group' },
+    LANGS.map((l) => h('button', {
+      type: 'button', class: 'lang-btn', lang: l, dataset: { lang: l }, title: LANG_NAMES[l],
+      onclick: () => setLang(l),
+    }, l.toUpperCase())));
+  const logo = s('svg', { class: 'logo', viewBox: '0 0 32 32', width: 34, height: 34, 'aria-hidden': 'true', focusable: 'false' },
+    s('circle', { cx: 16, cy: 13, r: 9, fill: '#0b5d73' }), s('path', { d: 'M9 18l7 12 7-12z', fill: '#0b5d73' }),
+    s('circle', { cx: 16, cy: 13, r: 4, fill: '#fff' }));
+  const header = h('header', { class: 'topbar' },
+    h('div', { class: 'brand' }, logo, h('div', {}, ui.title, ui.subtitle)), ui.langGroup);
+
+  // Search
+  ui.searchLabel = h('label', { for: 'search-input', class: 'visually-hidden' });
+  ui.searchInput = h('input', {
+    id: 'search-input', type: 'search', autocomplete: 'off', spellcheck: 'false', maxlength: 100,
+    'aria-controls': 'search-results', 'aria-describedby': 'search-status',
+  });
+  ui.searchClear = h('button', { type: 'button', class: 'icon-btn search-clear', hidden: true, onclick: clearSearch }, '×');
+  ui.searchStatus = h('p', { id: 'search-status', class: 'search-status', role: 'status', 'aria-live': 'polite' });
+  ui.searchResults = h('ul', { id: 'search-results', class: 'results', hidden: true });
+  const searchIcon = s('svg', { class: 'search-icon', viewBox: '0 0 24 24', width: 20, height: 20, 'aria-hidden': 'true', focusable: 'false' },
+    s('circle', { cx: 10.5, cy: 10.5, r: 6.5, fill: 'none', stroke: 'currentColor', 'stroke-width': 2.2 }),
+    s('path', { d: 'M15.5 15.5L21 21', stroke: 'currentColor', 'stroke-width': 2.4, 'stroke-linecap': 'round' }));
+  ui.searchForm = h('form', { class: 'searchbox', role: 'search', onsubmit: (e) => { e.preventDefault(); submitSearch(); } },
+    ui.searchLabel, h('div', { class: 'search-field' }, searchIcon, ui.searchInput, ui.searchClear),
+    ui.searchStatus, ui.searchResults);
+  ui.searchInput.addEventListener('input', onSearchInput);
+  ui.searchInput.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowDown') {
+      const first = ui.searchResults.querySelector('button');
+      if (first) { e.preventDefault(); first.focus(); }
+    } else if (e.key === 'Escape') {
+      clearSearch();
+    }
+  });
+  ui.searchResults.addEventListener('keydown', (e) => listKeys(e, ui.searchResults, ui.searchInput));
+
+  // Nearest
+  ui.nearestTitle = h('h2', { id: 'nearest-title' });
+  ui.nearestLabel = h('label', { for: 'nearest-layer' });
+  ui.nearestSelect = h('select', { id: 'nearest-layer', onchange: () => { if (state.lastNearest) runNearest(state.lastNearest.from); } });
+  ui.myLocation = h('button', { type: 'button', class: 'btn', onclick: nearestFromGeolocation });
+  ui.pickPoint = h('button', { type: 'button', class: 'btn btn-secondary', 'aria-pressed': 'false', onclick: togglePicking });
+  ui.nearestStatus = h('p', { class: 'nearest-status', role: 'status', 'aria-live': 'polite' });
+  ui.nearestResults = h('ul', { class: 'results nearest-results', hidden: true });
+  ui.nearestResults.addEventListener('keydown', (e) => listKeys(e, ui.nearestResults, null));
+  const nearest = h('section', { class: 'card nearest', 'aria-labelledby': 'nearest-title' },
+    ui.nearestTitle,
+    h('div', { class: 'field' }, ui.nearestLabel, ui.nearestSelect),
+    h('div', { class: 'btn-row' }, ui.myLocation, ui.pickPoint),
+    ui.nearestStatus, ui.nearestResults);
+
+  // Layers
+  ui.layersTitle = h('h2', { id: 'layers-title' });
+  ui.layerGroups = h('div', { class: 'layer-groups' });
+  const layersSec = h('section', { class: 'card layers', 'aria-labelledby': 'layers-title' }, ui.layersTitle, ui.layerGroups);
+
+  ui.copyLink = h('button', { type: 'button', class: 'link-btn', onclick: copyLink });
+  ui.footNote = h('p', { class: 'foot-note' });
+  const foot = h('footer', { class: 'panel-foot' }, ui.copyLink, ui.footNote);
+
+  ui.panel = h('div', { id: 'panel', class: 'panel' }, nearest, layersSec, foot);
+  ui.side = h('aside', { class: 'side' }, header, ui.searchForm, ui.panel);
+
+  ui.mapEl = h('div', { id: 'map', class: 'map' });
+  ui.main = h('main', { class: 'mapwrap' }, ui.mapEl);
+  ui.notices = h('div', { class: 'notices', role: 'status', 'aria-live': 'polite' });
+  ui.sheetToggle = h('button', { type: 'button', class: 'sheet-toggle', 'aria-controls': 'panel', 'aria-expanded': 'false', onclick: () => toggleSheet() });
+  ui.pickBanner = h('div', { class: 'pick-banner', hidden: true });
+
+  app.append(h('div', { class: 'app' }, ui.side, ui.main, ui.notices, ui.pickBanner, ui.sheetToggle));
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && state.picking) togglePicking(false);
+    else if (e.key === 'Escape' && document.body.classList.contains('sheet-open')) toggleSheet(false);
+  });
+}
+
+function listKeys(e, list, back) {
+  const items = [...list.querySelectorAll('button')];
+  const i = items.indexOf(document.activeElement);
+  if (i < 0) return;
+  if (e.key === 'ArrowDown' && i < items.length - 1) { e.preventDefault(); items[i + 1].focus(); }
+  if (e.key === 'ArrowUp') {
+    e.preventDefault();
+    if (i > 0) items[i - 1].focus();
+    else if (back) back.focus();
+  }
+}
+
+function toggleSheet(open) {
+  const o = open ?? !document.body.classList.contains('sheet-open');
+  document.body.classList.toggle('sheet-open', o);
+  ui.sheetToggle.setAttribute('aria-expanded', String(o));
+  ui.sheetToggle.textContent = t(state.lang, o ? 'hidePanel' : 'showLayers');
+}
+
+function renderTexts() {
+  const L = state.lang;
+  ui.title.textContent = t(L, 'appTitle');
+  ui.subtitle.textContent = t(L, 'appSubtitle');
+  ui.langGroup.setAttribute('aria-label', t(L, 'language'));
+  for (const b of ui.langGroup.querySelectorAll('button')) {
+    b.setAttribute('aria-pressed', String(b.dataset.lang === L));
+    b.setAttribute('aria-label', `${t(L, 'language')}: ${LANG_NAMES[b.dataset.lang]}`);
+  }
+  ui.searchLabel.textContent = t(L, 'searchLabel');
+  ui.searchInput.placeholder = t(L, 'searchPlaceholder');
+  ui.searchClear.setAttribute('aria-label', t(L, 'clearSearch'));
+  ui.searchClear.title = t(L, 'clearSearch');
+  ui.searchResults.setAttribute('aria-label', t(L, 'results'));
+  ui.nearestTitle.textContent = t(L, 'nearest');
+  ui.nearestLabel.textContent = t(L, 'nearestWhat');
+  ui.myLocation.textContent = t(L, 'myLocation');
+  ui.pickPoint.textContent = t(L, 'pickOnMap');
+  ui.nearestResults.setAttribute('aria-label', t(L, 'nearest'));
+  ui.layersTitle.textContent = t(L, 'layers');
+  ui.copyLink.textContent = t(L, 'copyLink');
+  ui.footNote.textContent = `${t(L, 'programme')} · © OpenStreetMap contributors, ODbL`;
+  ui.mapEl.setAttribute('aria-label', t(L, 'mapLabel'));
+  ui.main.setAttribute('aria-label', t(L, 'map'));
+  ui.side.setAttribute('aria-label', `${t(L, 'search')}, ${t(L, 'layers')}`);
+  ui.pickBanner.textContent = t(L, 'pickHint');
+  ui.sheetToggle.textContent = t(L, document.body.classList.contains('sheet-open') ? 'hidePanel' : 'showLayers');
+}
+
+// ---------------------------------------------------------------- notices
+
+function notice(key, vars, { timeout = 0, id = key } = {}) {
+  state.notices = state.notices.filter((n) => n.id !== id);
+  state.notices.push({ id, key, vars });
+  renderNotices();
+  if (timeout) setTimeout(() => dismiss(id), timeout);
+}
+
+function dismiss(id) {
+  state.notices = state.notices.filter((n) => n.id !== id);
+  renderNotices();
+}
+
+function renderNotices() {
+  clear(ui.notices);
+  for (const n of state.notices) {
+    ui.notices.append(h('div', { class: 'notice', dataset: { notice: n.id } },
+      h('span', {}, t(state.lang, n.key, n.vars)),
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': t(state.lang, 'close'), title: t(state.lang, 'close'), onclick: () => dismiss(n.id) }, '×')));
+  }
+}
+
+// ---------------------------------------------------------------- layer panel
+
+function renderLayerPanel() {
+  const L = state.lang;
+  const zoom = state.map ? state.map.getZoom() : AKTOBE.zoom;
+  const open = new Set([...ui.layerGroups.querySelectorAll('details[open]')].map((d) => d.dataset.direction));
+  const firstRender = !ui.layerGroups.hasChildNodes();
+  // Re-rendering must not take the keyboard focus away from the control in use.
+  const active = document.activeElement;
+  const focusKey = active && ui.layerGroups.contains(active)
+    ? (active.id ? `#${active.id}` : active.tagName === 'SUMMARY' ? `details[data-direction="${active.parentElement.dataset.direction}"] > summary` : null)
+    : null;
+  clear(ui.layerGroups);
+  const order = [1, 2, 3, 4, 5, 6, 0];
+  for (const dirID of order) {
+    const layers = state.catalog.filter((l) => l.direction === dirID);
+    if (!layers.length) continue;
+    const dir = state.directions.find((d) => d.id === dirID);
+    const on = layers.filter((l) => state.visible.has(l.slug)).length;
+    const details = h('details', { class: 'group', dataset: { direction: String(dirID) } },
+      h('summary', {},
+        h('span', { class: 'group-title' }, pick(dir?.title, L)),
+        h('span', { class: 'group-count', 'aria-hidden': 'true' }, `${on}/${layers.length}`)),
+      h('ul', { class: 'layer-list' }, layers.map((l) => layerItem(l, zoom))));
+    if (firstRender ? dirID !== 0 : open.has(String(dirID))) details.open = true;
+    ui.layerGroups.append(details);
+  }
+  if (focusKey) ui.layerGroups.querySelector(focusKey)?.focus();
+}
+
+function layerItem(l, zoom) {
+  const L = state.lang;
+  const id = `layer-${l.slug}`;
+  const leg = legendEntries(l);
+  const hidden = zoom < (l.min_zoom || 0);
+  const count = h('span', { class: 'count', dataset: { count: l.slug }, title: t(L, 'featureCount', { n: formatNumber(l.feature_count || 0, L) }) },
+    formatNumber(l.feature_count || 0, L));
+  const input = h('input', { type: 'checkbox', id, checked: state.visible.has(l.slug), dataset: { slug: l.slug },
+    onchange: (e) => setLayerVisible(l.slug, e.target.checked) });
+  const label = h('label', { for: id },
+    swatch(leg.type, leg.paint, leg.entries[0]?.color || '#777'),
+    h('span', { class: 'layer-title' }, pick(l.title, L),
+      l.live ? h('span', { class: 'badge-live' }, t(L, 'live')) : null,
+      hidden && state.visible.has(l.slug) ? h('span', { class: 'hint' }, t(L, 'zoomInToSee')) : null),
+    count);
+  const sub = leg.entries.length > 1 && state.visible.has(l.slug)
+    ? h('ul', { class: 'legend-sub', 'aria-label': `${t(L, 'legend')}: ${pick(l.title, L)}` },
+      leg.entries.map((e) => h('li', {}, swatch(leg.type, leg.paint, e.color), e.label ?? '…')))
+    : null;
+  return h('li', { class: `layer-item${hidden ? ' out-of-zoom' : ''}`, dataset: { slug: l.slug } }, input, label, sub);
+}
+
+function setLayerVisible(slug, on) {
+  if (on) state.visible.add(slug); else state.visible.delete(slug);
+  if (state.map) {
+    for (const id of layerIds(slug)) {
+      if (state.map.getLayer(id)) state.map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+    }
+  }
+  if (!on && state.popup?.isOpen() && state.popupFeatures.some((f) => f.layer === slug)) state.popup.remove();
+  renderLayerPanel();
+  updatePermalink();
+}
+
+// ---------------------------------------------------------------- permalink
+
+let permalinkTimer = 0;
+let lastHash = '';
+
+function updatePermalink() {
+  if (!state.map) return;
+  clearTimeout(permalinkTimer);
+  permalinkTimer = setTimeout(() => {
+    const c = state.map.getCenter();
+    const order = state.catalog.map((l) => l.slug).filter((sl) => state.visible.has(sl));
+    const hash = formatPermalink({ center: [c.lng, c.lat], zoom: state.map.getZoom(), layers: order, lang: state.lang });
+    if (hash !== window.location.hash) {
+      lastHash = hash;
+      history.replaceState(null, '', hash);
+    }
+  }, 150);
+}
+
+function applyPermalink(hash, { initial = false } = {}) {
+  const p = parsePermalink(hash, new Set(state.bySlug.keys()), LANGS);
+  if (p.unknown.length) notice('unknownLayers', { list: p.unknown.join(', ') }, { id: 'unknown-layers' });
+  if (p.layers) {
+    state.visible = new Set(p.layers);
+  }
+  if (!initial) {
+    if (state.map) {
+      for (const l of state.catalog) {
+        for (const id of layerIds(l.slug)) {
+          if (state.map.getLayer(id)) state.map.setLayoutProperty(id, 'visibility', state.visible.has(l.slug) ? 'visible' : 'none');
+        }
+      }
+      if (p.center) state.map.jumpTo({ center: p.center, zoom: p.zoom });
+    }
+    if (p.lang && p.lang !== state.lang) setLang(p.lang);
+    else renderLayerPanel();
+  }
+  return p;
+}
+
+async function copyLink() {
+  updatePermalink();
+  await new Promise((r) => setTimeout(r, 200));
+  try {
+    await navigator.clipboard.writeText(window.location.href);
+  } catch { /* clipboard may be refused; the address bar holds the link anyway */ }
+  notice('linkCopied', null, { timeout: 2500 });
+}
+
+// ---------------------------------------------------------------- map
+
+function createMap(p) {
+  const visible = state.visible;
+  const basemap = state.config.basemap_url ? { url: state.config.basemap_url, attribution: state.config.basemap_attribution } : null;
+  const style = buildStyle(state.catalog, visible, ORIGIN, basemap);
+  state.composite = new Set(state.catalog.filter((l) => BASE_SLUGS.includes(l.slug)).map((l) => l.slug));
+  const narrow = window.matchMedia('(max-width: 720px)').matches;
+  const map = new maplibregl.Map({
+    container: ui.mapEl,
+    style,
+    ...initialView(p),
+    minZoom: 3,
+    maxZoom: 20,
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+    attributionControl: false,
+    fadeDuration: 0,
+  });
+  map.touchZoomRotate.disableRotation();
+  map.keyboard.disableRotation();
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), narrow ? 'bottom-right' : 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  map.addControl(new maplibregl.AttributionControl({ compact: true }), 'bottom-right');
+  state.map = map;
+  window.__geoportal = { map, state, refreshLive };
+
+  map.on('error', (e) => {
+    if (e.sourceId === 'basemap' || (e.error && String(e.error.url || e.error.message || '').includes(state.config.basemap_url || '\u0000'))) {
+      if (!state.basemapFailed) {
+        state.basemapFailed = true;
+        notice('basemapUnavailable', null, { id: 'basemap' });
+        if (map.getLayer('basemap')) map.setLayoutProperty('basemap', 'visibility', 'none');
+      }
+      return;
+    }
+    // A missing tile or a refused request must not break the page; keep a trace for debugging.
+    console.warn('map:', e.error?.message || e.error || e);
+  });
+  map.on('moveend', () => { updatePermalink(); updateZoomHints(); });
+  map.on('click', onMapClick);
+  map.on('mousemove', onMouseMove);
+  map.on('mouseout', () => setHover(null));
+  map.once('load', () => {
+    // On a phone the attribution starts folded (the (i) button opens it).
+    if (narrow) ui.mapEl.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
+    localizeMapControls();
+    document.body.dataset.mapReady = 'true';
+  });
+  map.on('idle', () => { document.body.dataset.mapIdle = String(Date.now()); });
+  return map;
+}
+
+// initialView is the permalink's view, else the whole city.
+function initialView(p) {
+  if (p.center) return { center: p.center, zoom: p.zoom };
+  const bbox = state.bySlug.get('city_boundary')?.bbox;
+  if (Array.isArray(bbox) && bbox.length === 4 && bbox.every(Number.isFinite)) {
+    const narrow = window.matchMedia('(max-width: 720px)').matches;
+    return {
+      bounds: [[bbox[0], bbox[1]], [bbox[2], bbox[3]]],
+      fitBoundsOptions: { padding: narrow ? { top: 130, bottom: 80, left: 12, right: 12 } : 24 },
+    };
+  }
+  return { center: AKTOBE.center, zoom: AKTOBE.zoom };
+}
+
+let lastZoomBand = null;
+function updateZoomHints() {
+  const z = Math.floor(state.map.getZoom());
+  if (z === lastZoomBand) return;
+  lastZoomBand = z;
+  renderLayerPanel();
+}
+
+function localizeMapControls() {
+  const L = state.lang;
+  const labels = {
+    '.maplibregl-ctrl-zoom-in': { kk: 'Жақындату', ru: 'Приблизить', en: 'Zoom in' },
+    '.maplibregl-ctrl-zoom-out': { kk: 'Алыстату', ru: 'Отдалить', en: 'Zoom out' },
+    '.maplibregl-ctrl-attrib-button': { kk: 'Дереккөздер', ru: 'Источники данных', en: 'Data sources' },
+  };
+  for (const [sel, tr] of Object.entries(labels)) {
+    for (const el of ui.mapEl.querySelectorAll(sel)) {
+      el.title = tr[L];
+      el.setAttribute('aria-label', tr[L]);
+    }
+  }
+  const canvas = ui.mapEl.querySelector('canvas');
+  if (canvas) canvas.setAttribute('aria-label', t(L, 'mapLabel'));
+}
+
+function interactiveLayerIds() {
+  const ids = [];
+  for (const l of state.catalog) {
+    if (!state.visible.has(l.slug)) continue;
+    for (const id of [`lyr-${l.slug}`, `cl-${l.slug}`]) if (state.map.getLayer(id)) ids.push(id);
+  }
+  return ids;
+}
+
+function featuresAt(point, pad) {
+  const box = [[point.x - pad, point.y - pad], [point.x + pad, point.y + pad]];
+  const seen = new Set();
+  const out = [];
+  for (const f of state.map.queryRenderedFeatures(box, { layers: interactiveLayerIds() })) {
+    const slug = f.sourceLayer;
+    const cluster = f.layer.id.startsWith('cl-');
+    const key = `${slug}/${cluster ? 'c' : ''}${f.id ?? JSON.stringify(f.properties)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ layer: slug, id: f.id, properties: f.properties, source: f.source, sourceLayer: f.sourceLayer, cluster });
+  }
+  // Points and lines before the polygons they sit on; the base map last.
+  const rank = (x) => (state.composite.has(x.layer) ? 2 : 0) + (/Polygon/.test(state.bySlug.get(x.layer)?.geometry_type) ? 1 : 0);
+  return out.sort((a, b) => rank(a) - rank(b));
+}
+
+let moveFrame = 0;
+function onMouseMove(e) {
+  if (moveFrame) return;
+  moveFrame = requestAnimationFrame(() => {
+    moveFrame = 0;
+    if (state.picking) { state.map.getCanvas().style.cursor = 'crosshair'; return; }
+    const f = featuresAt(e.point, 3)[0] || null;
+    setHover(f && !f.cluster && f.id !== undefined ? f : null);
+    state.map.getCanvas().style.cursor = f ? 'pointer' : '';
+  });
+}
+
+function featureRef(f) {
+  return { source: f.source, sourceLayer: f.sourceLayer, id: f.id };
+}
+
+function setHover(f) {
+  const map = state.map;
+  if (state.hovered && (!f || state.hovered.id !== f.id || state.hovered.sourceLayer !== f.sourceLayer)) {
+    map.setFeatureState(featureRef(state.hovered), { hover: false });
+    state.hovered = null;
+  }
+  if (f && !state.hovered) {
+    map.setFeatureState(featureRef(f), { hover: true });
+    state.hovered = f;
+  }
+}
+
+function setSelected(f) {
+  const map = state.map;
+  if (state.selected) {
+    try { map.setFeatureState(featureRef(state.selected), { selected: false }); } catch { /* source gone */ }
+    state.selected = null;
+  }
+  if (f && f.id !== undefined && f.id !== null) {
+    map.setFeatureState(featureRef(f), { selected: true });
+    state.selected = f;
+  }
+}
+
+function onMapClick(e) {
+  if (state.picking) {
+    togglePicking(false);
+    runNearest([e.lngLat.lng, e.lngLat.lat]);
+    return;
+  }
+  const fs = featuresAt(e.point, window.matchMedia('(pointer: coarse)').matches ? 10 : 4);
+  if (!fs.length) {
+    if (state.popup) state.popup.remove();
+    return;
+  }
+  if (fs[0].cluster) {
+    // A group of points drawn as one: zoom in to see them apart.
+    if (state.popup) state.popup.remove();
+    state.map.easeTo({ center: e.lngLat, zoom: Math.min(state.map.getZoom() + 2, 16) });
+    return;
+  }
+  openPopup(fs.filter((f) => !f.cluster), e.lngLat);
+}
+
+// ---------------------------------------------------------------- popup
+
+function openPopup(features, lngLat) {
+  state.popupFeatures = features;
+  state.popupIndex = 0;
+  if (!state.popup) {
+    state.popup = new maplibregl.Popup({ maxWidth: '340px', focusAfterOpen: true, className: 'feature-popup' });
+    state.popup.on('close', () => setSelected(null));
+  }
+  state.popup.setLngLat(lngLat);
+  renderPopup();
+  if (!state.popup.isOpen()) state.popup.addTo(state.map);
+  localizePopup();
+}
+
+function localizePopup() {
+  const btn = state.popup?.getElement()?.querySelector('.maplibregl-popup-close-button');
+  if (btn) { btn.setAttribute('aria-label', t(state.lang, 'close')); btn.title = t(state.lang, 'close'); }
+}
+
+function formatValue(v, type, L) {
+  if (v === undefined || v === null || v === '') return t(L, 'noData');
+  if (type === 'boolean') return (v === true || v === 'true' || v === 't' || v === 1) ? t(L, 'yes') : t(L, 'no');
+  if (['integer', 'bigint', 'double'].includes(type) && Number.isFinite(Number(v))) {
+    return formatNumber(Number(v), L, { maximumFractionDigits: 2 });
+  }
+  if (type === 'timestamptz' || type === 'date') {
+    const d = new Date(typeof v === 'number' && v < 1e11 ? v * 1000 : v);
+    if (!Number.isNaN(d.getTime())) {
+      return new Intl.DateTimeFormat(LOCALES[L], type === 'date' ? { dateStyle: 'medium' } : { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+    }
+  }
+  return String(v);
+}
+
+function featureName(layer, props, L) {
+  return props[`name_${L}`] || props.name || props.address || props.ref || '';
+}
+
+function renderPopup() {
+  const L = state.lang;
+  const f = state.popupFeatures[state.popupIndex];
+  if (!f) return;
+  const layer = state.bySlug.get(f.layer);
+  setSelected(f);
+  const name = featureName(layer, f.properties, L);
+  const rows = (layer?.attributes || []).filter((a) => a.popup && !(a.name === 'name' && name === f.properties.name))
+    .map((a) => h('tr', {}, h('th', { scope: 'row' }, pick(a.title, L)), h('td', {}, formatValue(f.properties[a.name], a.type, L))));
+  const leg = layer ? legendEntries(layer) : null;
+  const nav = state.popupFeatures.length > 1
+    ? h('div', { class: 'popup-nav' },
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': t(L, 'previous'), title: t(L, 'previous'), disabled: state.popupIndex === 0,
+        onclick: () => { state.popupIndex--; renderPopup(); } }, '‹'),
+      h('span', {}, t(L, 'featureN', { i: state.popupIndex + 1, n: state.popupFeatures.length })),
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': t(L, 'next'), title: t(L, 'next'), disabled: state.popupIndex === state.popupFeatures.length - 1,
+        onclick: () => { state.popupIndex++; renderPopup(); } }, '›'))
+    : null;
+  const content = h('div', { class: 'popup', dataset: { layer: f.layer, id: String(f.id ?? '') } },
+    h('p', { class: 'popup-layer' }, leg ? swatch(leg.type, leg.paint, leg.entries[0].color) : null, pick(layer?.title, L)),
+    name ? h('h3', { class: 'popup-title' }, name) : null,
+    rows.length ? h('table', { class: 'popup-table' }, h('tbody', {}, rows)) : null,
+    nav);
+  state.popup.setDOMContent(content);
+  localizePopup();
+}
+
+// ---------------------------------------------------------------- search
+
+let searchTimer = 0;
+let searchAbort = null;
+
+function onSearchInput() {
+  ui.searchClear.hidden = !ui.searchInput.value;
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(submitSearch, 250);
+}
+
+function clearSearch() {
+  ui.searchInput.value = '';
+  ui.searchClear.hidden = true;
+  state.lastSearch = null;
+  ui.searchStatus.textContent = '';
+  clear(ui.searchResults).hidden = true;
+  ui.searchInput.focus();
+}
+
+async function submitSearch() {
+  clearTimeout(searchTimer);
+  const q = ui.searchInput.value.trim();
+  if (searchAbort) searchAbort.abort();
+  if (!q) { state.lastSearch = null; ui.searchStatus.textContent = ''; clear(ui.searchResults).hidden = true; return; }
+  searchAbort = new AbortController();
+  ui.searchStatus.textContent = t(state.lang, 'searching');
+  try {
+    const url = `/api/search?${new URLSearchParams({ q, lang: state.lang, limit: '8' })}`;
+    const res = await fetch(url, { signal: searchAbort.signal });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body?.error?.message || res.statusText);
+    state.lastSearch = body.results || [];
+    renderSearchResults(state.lastSearch);
+  } catch (err) {
+    if (err.name === 'AbortError') return;
+    ui.searchStatus.textContent = t(state.lang, 'loadError');
+  }
+}
+
+function hitButton(hit, extra) {
+  const L = state.lang;
+  const layer = state.bySlug.get(hit.layer);
+  const leg = layer ? legendEntries(layer) : null;
+  return h('li', {}, h('button', { type: 'button', class: 'result', dataset: { layer: hit.layer, id: String(hit.id) }, onclick: () => selectHit(hit) },
+    leg ? swatch(leg.type, leg.paint, leg.entries[0].color) : null,
+    h('span', { class: 'result-text' },
+      h('span', { class: 'result-name' }, hit.name || hit.address || `#${hit.id}`),
+      h('span', { class: 'result-meta' }, [pick(hit.layer_title, L), hit.address && hit.address !== hit.name ? hit.address : null].filter(Boolean).join(' · '))),
+    extra ? h('span', { class: 'result-extra' }, extra) : null));
+}
+
+function renderSearchResults(hits) {
+  const L = state.lang;
+  clear(ui.searchResults);
+  ui.searchStatus.textContent = hits.length ? t(L, 'resultsCount', { n: hits.length }) : t(L, 'noResults');
+  for (const hit of hits) ui.searchResults.append(hitButton(hit));
+  ui.searchResults.hidden = hits.length === 0;
+}
+
+function selectHit(hit) {
+  const map = state.map;
+  const layer = state.bySlug.get(hit.layer);
+  if (!state.visible.has(hit.layer)) setLayerVisible(hit.layer, true);
+  if (window.matchMedia('(max-width: 720px)').matches) toggleSheet(false);
+  ui.searchResults.hidden = true;
+  const zoom = Math.max(map.getZoom(), (layer?.min_zoom || 0) + 0.5, 16);
+  const src = sourceId(hit.layer, state.composite);
+  const show = () => {
+    const fs = map.querySourceFeatures(src, { sourceLayer: hit.layer, filter: ['==', ['id'], hit.id] });
+    const f = fs[0]
+      ? { layer: hit.layer, id: fs[0].id, properties: fs[0].properties, source: src, sourceLayer: hit.layer }
+      : { layer: hit.layer, id: hit.id, properties: { name: hit.name, address: hit.address }, source: src, sourceLayer: hit.layer };
+    openPopup([f], hit.point);
+  };
+  map.flyTo({ center: hit.point, zoom, duration: window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 0 : 900 });
+  map.once('idle', show);
+}
+
+// ---------------------------------------------------------------- nearest
+
+function renderNearestOptions() {
+  const cur = ui.nearestSelect.value;
+  clear(ui.nearestSelect);
+  for (const slug of NEAREST_LAYERS) {
+    const l = state.bySlug.get(slug);
+    if (l) ui.nearestSelect.append(h('option', { value: slug }, pick(l.title, state.lang)));
+  }
+  if (cur) ui.nearestSelect.value = cur;
+}
+
+function togglePicking(on) {
+  state.picking = typeof on === 'boolean' ? on : !state.picking;
+  ui.pickPoint.setAttribute('aria-pressed', String(state.picking));
+  ui.pickBanner.hidden = !state.picking;
+  if (state.map) state.map.getCanvas().style.cursor = state.picking ? 'crosshair' : '';
+  if (state.picking && window.matchMedia('(max-width: 720px)').matches) toggleSheet(false);
+}
+
+function nearestFromGeolocation() {
+  if (!navigator.geolocation) { ui.nearestStatus.textContent = t(state.lang, 'geolocationFailed'); return; }
+  ui.nearestStatus.textContent = t(state.lang, 'locating');
+  navigator.geolocation.getCurrentPosition(
+    (pos) => runNearest([pos.coords.longitude, pos.coords.latitude]),
+    () => { ui.nearestStatus.textContent = t(state.lang, 'geolocationFailed'); },
+    { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+}
+
+async function runNearest(from) {
+  const layer = ui.nearestSelect.value;
+  if (!layer) return;
+  ui.nearestStatus.textContent = t(state.lang, 'searching');
+  try {
+    const q = new URLSearchParams({ layer, lon: from[0].toFixed(6), lat: from[1].toFixed(6), limit: '5', lang: state.lang });
+    const res = await fetch(`/api/nearest?${q}`);
+    const body = await res.json();
+    if (!res.ok) throw new Error(body?.error?.message || res.statusText);
+    state.lastNearest = { from, layer, results: body.results || [] };
+    if (!state.visible.has(layer)) setLayerVisible(layer, true);
+    renderNearestResults(state.lastNearest);
+    showNearestOnMap(state.lastNearest);
+  } catch {
+    ui.nearestStatus.textContent = t(state.lang, 'loadError');
+  }
+}
+
+function renderNearestResults(r) {
+  const L = state.lang;
+  clear(ui.nearestResults);
+  ui.nearestStatus.textContent = r.results.length ? `${pick(state.bySlug.get(r.layer)?.title, L)}: ${r.results.length}` : t(L, 'noResults');
+  for (const hit of r.results) ui.nearestResults.append(hitButton(hit, formatDistance(hit.distance_m, L)));
+  ui.nearestResults.hidden = r.results.length === 0;
+}
+
+function showNearestOnMap(r) {
+  const map = state.map;
+  if (!state.nearestMarker) {
+    const el = h('div', { class: 'here-marker', role: 'img' });
+    state.nearestMarker = new maplibregl.Marker({ element: el });
+  }
+  state.nearestMarker.getElement().setAttribute('aria-label', t(state.lang, 'from'));
+  state.nearestMarker.setLngLat(r.from).addTo(map);
+  const b = new maplibregl.LngLatBounds(r.from, r.from);
+  for (const hit of r.results) b.extend(hit.point);
+  const narrow = window.matchMedia('(max-width: 720px)').matches;
+  map.fitBounds(b, { padding: narrow ? { top: 150, bottom: 80, left: 40, right: 40 } : 80, maxZoom: 16, duration: 600 });
+}
+
+// ---------------------------------------------------------------- live layers
+
+async function refreshLive() {
+  if (document.visibilityState === 'hidden' || !state.map) return;
+  for (const l of state.catalog) {
+    if (!l.live || !state.visible.has(l.slug)) continue;
+    try {
+      const res = await fetch(`/api/layers/${encodeURIComponent(l.slug)}`, { cache: 'no-store' });
+      if (!res.ok) continue;
+      const fresh = await res.json();
+      if (fresh.version !== l.version) {
+        l.version = fresh.version;
+        l.feature_count = fresh.feature_count;
+        const src = state.map.getSource(sourceId(l.slug, state.composite));
+        if (src && src.setTiles) src.setTiles([tileURL(ORIGIN, [l.slug], l.version)]);
+        const c = ui.layerGroups.querySelector(`[data-count="${l.slug}"]`);
+        if (c) c.textContent = formatNumber(l.feature_count || 0, state.lang);
+      }
+    } catch { /* try again next round */ }
+  }
+}
+
+// ---------------------------------------------------------------- start
+
+async function getJSON(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  return res.json();
+}
+
+async function start() {
+  const hashLang = new URLSearchParams(window.location.hash.replace(/^#/, '')).get('lang');
+  state.lang = initialLang(LANGS.includes(hashLang) ? hashLang : null);
+  document.documentElement.lang = state.lang;
+  buildShell();
+  renderTexts();
+  document.title = `${t(state.lang, 'documentTitle')} — ${t(state.lang, 'programme')}`;
+  let catalog;
+  try {
+    const [layers, config] = await Promise.all([getJSON('/api/layers'), getJSON('/api/config').catch(() => ({}))]);
+    catalog = layers;
+    state.config = config || {};
+  } catch {
+    notice('loadError', null, { id: 'load' });
+    return;
+  }
+  state.catalog = catalog.layers || [];
+  state.directions = catalog.directions || [];
+  state.bySlug = new Map(state.catalog.map((l) => [l.slug, l]));
+  state.visible = new Set(DEFAULT_LAYERS.filter((sl) => state.bySlug.has(sl)));
+  const p = applyPermalink(window.location.hash, { initial: true });
+  renderLayerPanel();
+  renderNearestOptions();
+  createMap(p);
+  setLang(state.lang, { remember: Boolean(hashLang) });
+  window.addEventListener('hashchange', () => {
+    if (window.location.hash !== lastHash) applyPermalink(window.location.hash);
+  });
+  setInterval(refreshLive, LIVE_REFRESH_MS);
+}
+
+start();

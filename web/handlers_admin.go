@@ -1,0 +1,577 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/go-chi/chi/v5"
+)
+
+func pathID(r *http.Request, name string) (int64, error) {
+	v := chi.URLParam(r, name)
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, geoportal.Errorf(geoportal.EINVALID, "%s %q is not a positive integer", name, v)
+	}
+	return id, nil
+}
+
+// parseTime reads a time given as RFC 3339 or as a date (YYYY-MM-DD, midnight UTC).
+func parseTime(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, geoportal.Errorf(geoportal.EINVALID, "%s %q is not a time like 2026-01-31 or 2026-01-31T08:00:00Z", field, v)
+}
+
+// parseAuditQuery reads ?actor=&action=&object_type=&object_id=&since=&until=&before_id=&limit=.
+func parseAuditQuery(q url.Values) (accounts.AuditFilter, error) {
+	f := accounts.AuditFilter{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")),
+		ObjectType: q.Get("object_type"), ObjectID: q.Get("object_id")}
+	var err error
+	if f.Since, err = parseTime("since", q.Get("since")); err != nil {
+		return f, err
+	}
+	if f.Until, err = parseTime("until", q.Get("until")); err != nil {
+		return f, err
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int64
+	}{{"before_id", &f.BeforeID}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return f, geoportal.Errorf(geoportal.EINVALID, "%s %q is not a positive integer", p.name, v)
+			}
+			*p.dst = n
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return f, geoportal.Errorf(geoportal.EINVALID, "limit %q is not a positive integer", v)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
+	f, err := parseAuditQuery(r.URL.Query())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	recs, err := s.Accounts.AuditLog(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if recs == nil {
+		recs = []accounts.AuditRecord{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"records": recs})
+}
+
+func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
+	us, err := s.Accounts.Users(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if us == nil {
+		us = []accounts.User{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": us})
+}
+
+type createUserRequest struct {
+	Email      string `json:"email"`
+	Name       string `json:"name"`
+	Role       string `json:"role"`
+	Department string `json:"department"`
+	Password   string `json:"password"`
+}
+
+// createUser adds a user; with no password given it generates one and returns it.
+func (s *Server) createUser(r *http.Request, req createUserRequest) (*accounts.User, string, error) {
+	generated := ""
+	if req.Password == "" {
+		req.Password = accounts.GeneratePassword()
+		generated = req.Password
+	}
+	u, err := s.Accounts.CreateUser(r.Context(), accounts.NewUser{Email: req.Email, Name: req.Name,
+		Role: accounts.Role(req.Role), Department: req.Department, Password: req.Password})
+	return u, generated, err
+}
+
+func (s *Server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
+	var req createUserRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	u, generated, err := s.createUser(r, req)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	resp := map[string]any{"user": u}
+	if generated != "" {
+		resp["password"] = generated
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// checkNotSelfDemotion keeps an admin from locking themselves out.
+func checkNotSelfDemotion(r *http.Request, s *Server, id int64, role accounts.Role, disabled bool) error {
+	if me, ok := s.currentUser(r); ok && me.ID == id && (role != accounts.Admin || disabled) {
+		return geoportal.Errorf(geoportal.EINVALID, "you cannot remove your own admin role or disable yourself; ask another admin")
+	}
+	return nil
+}
+
+func (s *Server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var req struct {
+		Name       *string `json:"name"`
+		Role       *string `json:"role"`
+		Department *string `json:"department"`
+		Disabled   *bool   `json:"disabled"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	u, err := s.Accounts.User(r.Context(), id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	role, dept, disabled := u.Role, u.Department, u.Disabled
+	if req.Role != nil {
+		role = accounts.Role(*req.Role)
+		if role != accounts.DepartmentStaff && req.Department == nil {
+			dept = ""
+		}
+	}
+	if req.Department != nil {
+		dept = *req.Department
+	}
+	if req.Disabled != nil {
+		disabled = *req.Disabled
+	}
+	if err := checkNotSelfDemotion(r, s, id, role, disabled); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if req.Name != nil {
+		if u, err = s.Accounts.SetName(r.Context(), id, *req.Name); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+	}
+	if req.Role != nil || req.Department != nil {
+		if u, err = s.Accounts.SetRole(r.Context(), id, role, dept); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+	}
+	if req.Disabled != nil {
+		if u, err = s.Accounts.SetDisabled(r.Context(), id, disabled); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+}
+
+func (s *Server) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var req struct {
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	generated := ""
+	if req.Password == "" {
+		req.Password = accounts.GeneratePassword()
+		generated = req.Password
+	}
+	if err := s.Accounts.SetPassword(r.Context(), id, req.Password); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	resp := map[string]any{"status": "password_set", "sessions_revoked": true}
+	if generated != "" {
+		resp["password"] = generated
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) handleAdminRevokeSessions(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if _, err := s.Accounts.User(r.Context(), id); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	n, err := s.Accounts.RevokeUserSessions(r.Context(), id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"revoked": n})
+}
+
+func (s *Server) handleAdminUserSessions(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	ss, err := s.Accounts.Sessions(r.Context(), id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if ss == nil {
+		ss = []accounts.Session{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": ss})
+}
+
+func (s *Server) handleAdminKeys(w http.ResponseWriter, r *http.Request) {
+	ks, err := s.Accounts.Keys(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if ks == nil {
+		ks = []accounts.APIKey{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"keys": ks})
+}
+
+func (s *Server) createKey(r *http.Request, userID int64, name string, scopes []string, expires string) (string, *accounts.APIKey, error) {
+	sc, err := accounts.ParseScopes(strings.Join(scopes, ","))
+	if err != nil {
+		return "", nil, err
+	}
+	var exp *time.Time
+	if expires != "" {
+		t, err := parseTime("expires_at", expires)
+		if err != nil {
+			return "", nil, err
+		}
+		exp = &t
+	}
+	return s.Accounts.CreateKey(r.Context(), userID, name, sc, exp)
+}
+
+func (s *Server) handleAdminCreateKey(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		UserID    int64    `json:"user_id"`
+		Name      string   `json:"name"`
+		Scopes    []string `json:"scopes"`
+		ExpiresAt string   `json:"expires_at"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	key, k, err := s.createKey(r, req.UserID, req.Name, req.Scopes, req.ExpiresAt)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"key": key, "api_key": k})
+}
+
+func (s *Server) handleAdminRevokeKey(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.Accounts.RevokeKey(r.Context(), id); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "revoked"})
+}
+
+func (s *Server) handleAdminTrackers(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.Accounts.Trackers(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if ts == nil {
+		ts = []accounts.Tracker{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"trackers": ts})
+}
+
+func (s *Server) handleAdminSetTracker(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Login    string `json:"login"`
+		Password string `json:"password"`
+		Note     string `json:"note"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.Accounts.SetTrackerPassword(r.Context(), req.Login, req.Password, req.Note); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "saved", "login": req.Login})
+}
+
+func (s *Server) handleAdminDeleteTracker(w http.ResponseWriter, r *http.Request) {
+	if err := s.Accounts.DeleteTracker(r.Context(), chi.URLParam(r, "login")); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+}
+
+// ---- the server-rendered admin page (/admin) ----
+
+type adminSecret struct{ Label, Value string }
+
+type adminPage struct {
+	pageData
+	Users    []accounts.User
+	Keys     []accounts.APIKey
+	Trackers []accounts.Tracker
+	Audit    []accounts.AuditRecord
+	Roles    []accounts.Role
+	Scopes   []accounts.Scope
+	Filter   url.Values
+	Secret   *adminSecret
+}
+
+// pageUser returns the admin for an admin page, or answers: a sign-in redirect for anonymous
+// visitors, 403 for other roles.
+func (s *Server) pageAdmin(w http.ResponseWriter, r *http.Request) (*accounts.User, bool) {
+	u, ok := s.currentUser(r)
+	if !ok || u.Session == nil {
+		if r.Method == http.MethodGet {
+			http.Redirect(w, r, "/login?lang="+pageLang(r)+"&next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		} else {
+			s.refuse(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in required"))
+		}
+		return nil, false
+	}
+	if u.Role != accounts.Admin {
+		s.Logger.Warn("request refused", "method", r.Method, "path", r.URL.Path, "actor", u.Label(), "reason", "not an admin")
+		p := s.newPage(r)
+		p.Error = p.T["forbidden"]
+		s.render(w, r, http.StatusForbidden, "error.html", p)
+		return nil, false
+	}
+	return u, true
+}
+
+func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int, errMsg string, secret *adminSecret) {
+	ctx := r.Context()
+	p := adminPage{pageData: s.newPage(r), Roles: accounts.Roles, Scopes: accounts.Scopes, Filter: r.URL.Query(), Secret: secret}
+	p.Error = errMsg
+	if r.URL.Query().Get("msg") == "saved" {
+		p.Flash = p.T["saved"]
+	}
+	var err error
+	if p.Users, err = s.Accounts.Users(ctx); err == nil {
+		if p.Keys, err = s.Accounts.Keys(ctx); err == nil {
+			if p.Trackers, err = s.Accounts.Trackers(ctx); err == nil {
+				f, ferr := parseAuditQuery(r.URL.Query())
+				if ferr != nil {
+					p.Error = geoportal.ErrorMessage(ferr)
+					f = accounts.AuditFilter{}
+				}
+				f.Limit = 200
+				p.Audit, err = s.Accounts.AuditLog(ctx, f)
+			}
+		}
+	}
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.render(w, r, status, "admin.html", p)
+}
+
+func (s *Server) handleAdminPage(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.pageAdmin(w, r); !ok {
+		return
+	}
+	s.renderAdmin(w, r, http.StatusOK, "", nil)
+}
+
+// adminForm runs one admin form action: on success it redirects back to /admin (or shows the
+// secret made, once); on failure it shows the page with the error.
+func (s *Server) adminForm(action func(w http.ResponseWriter, r *http.Request) (*adminSecret, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := s.pageAdmin(w, r); !ok {
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			s.Error(w, r, bodyError(err))
+			return
+		}
+		// The page is redrawn for /admin, keeping the language.
+		back := &http.Request{}
+		*back = *r
+		back.URL = &url.URL{Path: "/admin", RawQuery: url.Values{"lang": {pageLang(r)}}.Encode()}
+		secret, err := action(w, r)
+		if err != nil {
+			s.Logger.Info("admin form refused", "path", r.URL.Path, "error", err)
+			status := StatusOf(err)
+			if status >= 500 {
+				s.Error(w, r, err)
+				return
+			}
+			s.renderAdmin(w, back, status, geoportal.ErrorMessage(err), nil)
+			return
+		}
+		if secret != nil {
+			s.renderAdmin(w, back, http.StatusOK, "", secret)
+			return
+		}
+		http.Redirect(w, r, "/admin?msg=saved&lang="+pageLang(r), http.StatusSeeOther)
+	}
+}
+
+func (s *Server) formCreateUser(w http.ResponseWriter, r *http.Request) (*adminSecret, error) {
+	f := r.PostForm
+	u, generated, err := s.createUser(r, createUserRequest{Email: f.Get("email"), Name: f.Get("name"), Role: f.Get("role"),
+		Department: f.Get("department"), Password: f.Get("password")})
+	if err != nil || generated == "" {
+		return nil, err
+	}
+	return &adminSecret{Label: pageText[pageLang(r)]["new_password"] + ": " + u.Email, Value: generated}, nil
+}
+
+func (s *Server) formSetRole(w http.ResponseWriter, r *http.Request) (*adminSecret, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	role, err := accounts.ParseRole(r.PostForm.Get("role"))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkNotSelfDemotion(r, s, id, role, false); err != nil {
+		return nil, err
+	}
+	_, err = s.Accounts.SetRole(r.Context(), id, role, r.PostForm.Get("department"))
+	return nil, err
+}
+
+func (s *Server) formSetPassword(w http.ResponseWriter, r *http.Request) (*adminSecret, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	pw := r.PostForm.Get("password")
+	generated := pw == ""
+	if generated {
+		pw = accounts.GeneratePassword()
+	}
+	if err := s.Accounts.SetPassword(r.Context(), id, pw); err != nil {
+		return nil, err
+	}
+	if !generated {
+		return nil, nil
+	}
+	u, err := s.Accounts.User(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	return &adminSecret{Label: pageText[pageLang(r)]["new_password"] + ": " + u.Email, Value: pw}, nil
+}
+
+func (s *Server) formRevokeSessions(w http.ResponseWriter, r *http.Request) (*adminSecret, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Accounts.User(r.Context(), id); err != nil {
+		return nil, err
+	}
+	_, err = s.Accounts.RevokeUserSessions(r.Context(), id)
+	return nil, err
+}
+
+func (s *Server) formSetDisabled(w http.ResponseWriter, r *http.Request) (*adminSecret, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	disabled := r.PostForm.Get("disabled") == "true"
+	if disabled {
+		if err := checkNotSelfDemotion(r, s, id, accounts.Admin, true); err != nil {
+			return nil, err
+		}
+	}
+	_, err = s.Accounts.SetDisabled(r.Context(), id, disabled)
+	return nil, err
+}
+
+func (s *Server) formCreateKey(w http.ResponseWriter, r *http.Request) (*adminSecret, error) {
+	f := r.PostForm
+	uid, err := strconv.ParseInt(f.Get("user_id"), 10, 64)
+	if err != nil {
+		return nil, geoportal.Errorf(geoportal.EINVALID, "choose the key's owner")
+	}
+	key, k, err := s.createKey(r, uid, f.Get("name"), f["scopes"], f.Get("expires_at"))
+	if err != nil {
+		return nil, err
+	}
+	return &adminSecret{Label: pageText[pageLang(r)]["new_key"] + " " + k.Prefix + "… (" + k.UserEmail + ")", Value: key}, nil
+}
+
+func (s *Server) formRevokeKey(w http.ResponseWriter, r *http.Request) (*adminSecret, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.Accounts.RevokeKey(r.Context(), id)
+}
+
+func (s *Server) formSetTracker(w http.ResponseWriter, r *http.Request) (*adminSecret, error) {
+	f := r.PostForm
+	return nil, s.Accounts.SetTrackerPassword(r.Context(), f.Get("login"), f.Get("password"), f.Get("note"))
+}
+
+func (s *Server) formDeleteTracker(w http.ResponseWriter, r *http.Request) (*adminSecret, error) {
+	return nil, s.Accounts.DeleteTracker(r.Context(), r.PostForm.Get("login"))
+}

@@ -1,0 +1,260 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/layers/analysis"
+	"github.com/go-chi/chi/v5"
+)
+
+// Planner analyses: anyone may run them over public layers (they only read); staff-only layers
+// need a staff role, and saved scenarios need a planner (see routes.go).
+
+// queryFloat reads a number parameter; missing gives def.
+func queryFloat(q url.Values, name string, def float64) (float64, error) {
+	v := q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, geoportal.Errorf(geoportal.EINVALID, "%s must be a number, got %q", name, v)
+	}
+	return f, nil
+}
+
+func queryInt(q url.Values, name string, def int) (int, error) {
+	v := q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, geoportal.Errorf(geoportal.EINVALID, "%s must be a whole number, got %q", name, v)
+	}
+	return n, nil
+}
+
+func queryBool(q url.Values, name string) (*bool, error) {
+	v := q.Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return nil, geoportal.Errorf(geoportal.EINVALID, "%s must be true or false, got %q", name, v)
+	}
+	return &b, nil
+}
+
+// requireDistance reads the distance parameter, which the analyses cannot guess.
+func requireDistance(q url.Values) (float64, error) {
+	if q.Get("distance") == "" {
+		return 0, geoportal.Errorf(geoportal.EINVALID, "distance (metres) is required")
+	}
+	return queryFloat(q, "distance", 0)
+}
+
+// decodeBody reads a JSON body into v, refusing unknown fields and trailing data.
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return geoportal.Errorf(geoportal.ETOOLARGE, "request body is too large")
+		}
+		if errors.Is(err, io.EOF) {
+			return geoportal.Errorf(geoportal.EINVALID, "request body is empty: send a JSON object")
+		}
+		return geoportal.Errorf(geoportal.EINVALID, "request body: %v", err)
+	}
+	if dec.More() {
+		return geoportal.Errorf(geoportal.EINVALID, "request body: more than one JSON value")
+	}
+	return nil
+}
+
+// GET /api/analysis/coverage?layer=SLUG&distance=M[&method=line|network][&res=9][&filter=a:v][&curve=true]
+func (s *Server) handleCoverage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p := analysis.CoverageParams{Layer: q.Get("layer"), Filter: q.Get("filter"), Method: q.Get("method")}
+	var err error
+	var curve *bool
+	if p.Distance, err = requireDistance(q); err == nil {
+		if p.Res, err = queryInt(q, "res", 0); err == nil {
+			curve, err = queryBool(q, "curve")
+		}
+	}
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	p.Curve = curve != nil && *curve
+	res, err := s.Analysis.Coverage(r.Context(), p, s.isStaff(r))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// POST /api/analysis/siting {layer, filter, candidates, candidate_filter, n, distance, demand, res, step}
+func (s *Server) handleSiting(w http.ResponseWriter, r *http.Request) {
+	var p analysis.SitingParams
+	if err := decodeBody(r, &p); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	res, err := s.Analysis.Siting(r.Context(), p, s.isStaff(r))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// GET /api/analysis/cameras[?layer=cameras][&filter=status:installed|all][&step=5][&occlusion=true]
+// [&crossings=smart_crossings|intersections][&geometry=true]
+func (s *Server) handleCameraCoverage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p := analysis.CameraParams{Layer: q.Get("layer"), Filter: q.Get("filter"), Crossings: q.Get("crossings")}
+	var err error
+	if p.Step, err = queryFloat(q, "step", 0); err == nil {
+		if p.Occlusion, err = queryBool(q, "occlusion"); err == nil {
+			p.Geometry, err = queryBool(q, "geometry")
+		}
+	}
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	res, err := s.Analysis.Cameras(r.Context(), p, s.isStaff(r))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// GET /api/analysis/access?layer=clinics&distance=M[&capacity=capacity][&res=9][&filter=a:v]
+func (s *Server) handleAccess(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p := analysis.AccessParams{Layer: q.Get("layer"), Filter: q.Get("filter"), Capacity: q.Get("capacity")}
+	var err error
+	if p.Distance, err = requireDistance(q); err == nil {
+		p.Res, err = queryInt(q, "res", 0)
+	}
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	res, err := s.Analysis.Access(r.Context(), p, s.isStaff(r))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// GET /api/analysis/population[?res=9]: residents per H3 cell.
+func (s *Server) handlePopulation(w http.ResponseWriter, r *http.Request) {
+	res, err := queryInt(r.URL.Query(), "res", 9)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	pop, err := s.Analysis.Population(r.Context(), res)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pop)
+}
+
+// POST /api/analysis/scenarios {name, kind, params}: runs the analysis and saves it.
+func (s *Server) handleSaveScenario(w http.ResponseWriter, r *http.Request) {
+	var req analysis.ScenarioRequest
+	if err := decodeBody(r, &req); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	by := ""
+	if u, ok := s.currentUser(r); ok {
+		by = u.Label()
+	}
+	sc, err := s.Analysis.SaveScenario(r.Context(), req, s.isStaff(r), by)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, sc)
+}
+
+// GET /api/analysis/scenarios[?limit=100]
+func (s *Server) handleScenarios(w http.ResponseWriter, r *http.Request) {
+	limit, err := queryInt(r.URL.Query(), "limit", 100)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	scs, err := s.Analysis.Scenarios(r.Context(), limit)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"scenarios": scs})
+}
+
+func scenarioID(v, name string) (int64, error) {
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, geoportal.Errorf(geoportal.EINVALID, "%s must be a scenario id, got %q", name, v)
+	}
+	return id, nil
+}
+
+// GET /api/analysis/scenarios/{id}
+func (s *Server) handleScenario(w http.ResponseWriter, r *http.Request) {
+	id, err := scenarioID(chi.URLParam(r, "id"), "id")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	sc, err := s.Analysis.Scenario(r.Context(), id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sc)
+}
+
+// GET /api/analysis/compare?a=ID&b=ID
+func (s *Server) handleCompareScenarios(w http.ResponseWriter, r *http.Request) {
+	a, err := scenarioID(r.URL.Query().Get("a"), "a")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	b, err := scenarioID(r.URL.Query().Get("b"), "b")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	c, err := s.Analysis.Compare(r.Context(), a, b)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// plannerRoles may save and read scenarios.
+var plannerRoles = []accounts.Role{accounts.Planner, accounts.GISStaff, accounts.Admin}

@@ -1,0 +1,427 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers"
+	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/go-chi/chi/v5"
+	"golang.org/x/text/language"
+)
+
+// ogcAPI serves OGC API – Features under /ogc. canView says whether a request may see
+// staff-only layers, canEdit whether it may create, replace, update and delete features.
+type ogcAPI struct {
+	s       *Server
+	canView func(*http.Request) bool
+	canEdit func(*http.Request) error
+}
+
+// canEditFeatures lets GIS staff and admins edit features (OGC API – Features Part 4): 401 for
+// anonymous callers, 403 for other roles.
+func (s *Server) canEditFeatures(r *http.Request) error {
+	u, err := s.authUser(r)
+	switch {
+	case err != nil:
+		return err
+	case u == nil:
+		return geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in as GIS staff to edit features")
+	case !u.HasRole(accounts.GISStaff, accounts.Admin):
+		return geoportal.Errorf(geoportal.EFORBIDDEN, "role %s may not edit features (needs gis_staff or admin)", u.Role)
+	}
+	return nil
+}
+
+// Conformance classes, exactly as the standards name them.
+var ogcConformance = []string{
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+	"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+	"http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+	"http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+	"http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+	"http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+	"http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+}
+
+// Media types.
+const (
+	mtJSON    = "application/json"
+	mtGeoJSON = "application/geo+json"
+	mtHTML    = "text/html"
+	mtSchema  = "application/schema+json"
+	mtOpenAPI = "application/vnd.oai.openapi+json;version=3.0"
+)
+
+// ogcLink is a link object of OGC API responses.
+type ogcLink struct {
+	Href     string `json:"href"`
+	Rel      string `json:"rel"`
+	Type     string `json:"type,omitempty"`
+	Title    string `json:"title,omitempty"`
+	Hreflang string `json:"hreflang,omitempty"`
+}
+
+// ogcError writes the OGC exception JSON {"code", "description"} with the status the domain
+// error maps to (statusOf in errors.go).
+func (o *ogcAPI) error(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return
+	}
+	status := StatusOf(err)
+	if status >= 500 {
+		o.s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	code := map[int]string{
+		http.StatusBadRequest:            "InvalidParameterValue",
+		http.StatusUnauthorized:          "Unauthorized",
+		http.StatusForbidden:             "Forbidden",
+		http.StatusNotFound:              "NotFound",
+		http.StatusConflict:              "Conflict",
+		http.StatusRequestEntityTooLarge: "PayloadTooLarge",
+		http.StatusNotAcceptable:         "NotAcceptable",
+		http.StatusServiceUnavailable:    "ServiceUnavailable",
+	}[status]
+	if code == "" {
+		code = "ServerError"
+	}
+	writeJSON(w, status, map[string]any{"code": code, "description": geoportal.ErrorMessage(err)})
+}
+
+func badRequest(format string, args ...any) error {
+	return geoportal.Errorf(geoportal.EINVALID, format, args...)
+}
+
+// checkParams refuses query parameters the endpoint does not know, as OGC API – Features asks.
+func checkParams(r *http.Request, allowed ...string) error {
+	var unknown []string
+	for k := range r.URL.Query() {
+		ok := false
+		for _, a := range allowed {
+			if k == a {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return badRequest("unknown query parameter(s): %s (allowed: %s)", strings.Join(unknown, ", "), strings.Join(allowed, ", "))
+	}
+	return nil
+}
+
+// format picks the encoding: f=json|html wins, then the Accept header; JSON is the default.
+func format(r *http.Request) (string, error) {
+	switch f := r.URL.Query().Get("f"); f {
+	case "json", "geojson", "application/json", "application/geo+json":
+		return "json", nil
+	case "html", "text/html":
+		return "html", nil
+	case "":
+	default:
+		return "", badRequest("unsupported format f=%s (use f=json or f=html)", f)
+	}
+	accept := r.Header.Get("Accept")
+	html := strings.Index(accept, "text/html")
+	jsn := strings.Index(accept, "json")
+	if html >= 0 && (jsn < 0 || html < jsn) {
+		return "html", nil
+	}
+	return "json", nil
+}
+
+var ogcLangs = language.NewMatcher([]language.Tag{language.English, language.Russian, language.Kazakh})
+
+// lang picks the language of titles: the lang parameter (kk, ru or en), else the best match of
+// Accept-Language among them, else English, the language GIS clients expect by default.
+func lang(r *http.Request) (string, error) {
+	if l := r.URL.Query().Get("lang"); l != "" {
+		switch l {
+		case "kk", "ru", "en":
+			return l, nil
+		}
+		return "", badRequest("unsupported lang=%s (use kk, ru or en)", l)
+	}
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil || len(tags) == 0 {
+		return "en", nil
+	}
+	_, i, conf := ogcLangs.Match(tags...)
+	if conf == language.No {
+		return "en", nil
+	}
+	return []string{"en", "ru", "kk"}[i], nil
+}
+
+func pick(t layers.Titles, l string) string {
+	switch {
+	case l == "kk" && t.KK != "":
+		return t.KK
+	case l == "ru" && t.RU != "":
+		return t.RU
+	}
+	return t.EN
+}
+
+var serviceTitle = layers.Titles{EN: "Aktobe geoportal", RU: "Геопортал Актобе", KK: "Ақтөбе геопорталы"}
+var serviceDescription = layers.Titles{
+	EN: "Spatial layers of the city of Aktobe as OGC API – Features.",
+	RU: "Пространственные слои города Актобе по стандарту OGC API – Features.",
+	KK: "Ақтөбе қаласының кеңістіктік қабаттары OGC API – Features стандарты бойынша.",
+}
+
+// base is the absolute URL of /ogc as the client sees it.
+func base(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/ogc"
+}
+
+// withQuery returns href with the given query parameters set on top of r's.
+func withQuery(r *http.Request, path string, set map[string]string) string {
+	q := url.Values{}
+	for k, v := range r.URL.Query() {
+		q[k] = v
+	}
+	for k, v := range set {
+		if v == "" {
+			q.Del(k)
+		} else {
+			q.Set(k, v)
+		}
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+// selfLinks returns self and alternate links for a resource in JSON type jsonType.
+func selfLinks(r *http.Request, path, f, jsonType string) []ogcLink {
+	j := ogcLink{Href: withQuery(r, path, map[string]string{"f": "json"}), Type: jsonType, Title: "This document as JSON"}
+	h := ogcLink{Href: withQuery(r, path, map[string]string{"f": "html"}), Type: mtHTML, Title: "This document as HTML"}
+	if f == "html" {
+		h.Rel, j.Rel = "self", "alternate"
+		return []ogcLink{h, j}
+	}
+	j.Rel, h.Rel = "self", "alternate"
+	return []ogcLink{j, h}
+}
+
+// request is what every OGC handler starts with: the negotiated format and language.
+func (o *ogcAPI) begin(w http.ResponseWriter, r *http.Request, allowed ...string) (f, lg string, ok bool) {
+	var err error
+	if err = checkParams(r, append(allowed, "f", "lang")...); err == nil {
+		if f, err = format(r); err == nil {
+			lg, err = lang(r)
+		}
+	}
+	if err != nil {
+		o.error(w, r, err)
+		return "", "", false
+	}
+	w.Header().Set("Content-Language", lg)
+	w.Header().Add("Vary", "Accept, Accept-Language")
+	return f, lg, true
+}
+
+func (o *ogcAPI) handleLanding(w http.ResponseWriter, r *http.Request) {
+	f, lg, ok := o.begin(w, r)
+	if !ok {
+		return
+	}
+	b := base(r)
+	links := append(selfLinks(r, b+"/", f, mtJSON),
+		ogcLink{Href: b + "/api", Rel: "service-desc", Type: mtOpenAPI, Title: "The API definition (OpenAPI 3.0)"},
+		ogcLink{Href: b + "/api?f=html", Rel: "service-doc", Type: mtHTML, Title: "The API documentation"},
+		ogcLink{Href: b + "/conformance", Rel: "conformance", Type: mtJSON, Title: "Conformance classes"},
+		ogcLink{Href: b + "/collections", Rel: "data", Type: mtJSON, Title: "Collections"},
+	)
+	doc := map[string]any{"title": pick(serviceTitle, lg), "description": pick(serviceDescription, lg), "links": links}
+	if f == "html" {
+		o.html(w, r, "landing", lg, doc)
+		return
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+func (o *ogcAPI) handleConformance(w http.ResponseWriter, r *http.Request) {
+	f, lg, ok := o.begin(w, r)
+	if !ok {
+		return
+	}
+	doc := map[string]any{"conformsTo": ogcConformance}
+	if f == "html" {
+		o.html(w, r, "conformance", lg, doc)
+		return
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+func crsURIs() []string {
+	var out []string
+	for _, c := range layers.SupportedCRS {
+		out = append(out, c.URI)
+	}
+	return out
+}
+
+// collection describes one layer as an OGC collection.
+func collection(r *http.Request, l layers.Layer, lg string) map[string]any {
+	b := base(r)
+	p := b + "/collections/" + l.Slug
+	c := map[string]any{
+		"id":          l.Slug,
+		"title":       pick(l.Title, lg),
+		"description": pick(l.Description, lg),
+		"itemType":    "feature",
+		"crs":         crsURIs(),
+		"storageCrs":  layers.CRS84.URI,
+		"links": []ogcLink{
+			{Href: p, Rel: "self", Type: mtJSON, Title: "This collection"},
+			{Href: p + "?f=html", Rel: "alternate", Type: mtHTML, Title: "This collection as HTML"},
+			{Href: p + "/items", Rel: "items", Type: mtGeoJSON, Title: "Features as GeoJSON"},
+			{Href: p + "/items?f=html", Rel: "items", Type: mtHTML, Title: "Features as HTML"},
+			{Href: p + "/queryables", Rel: "http://www.opengis.net/def/rel/ogc/1.0/queryables", Type: mtSchema, Title: "Queryable properties"},
+		},
+	}
+	if l.Attribution != "" {
+		c["attribution"] = l.Attribution
+	}
+	if len(l.BBox) == 4 {
+		c["extent"] = map[string]any{"spatial": map[string]any{"bbox": [][]float64{l.BBox}, "crs": layers.CRS84.URI}}
+	}
+	return c
+}
+
+func (o *ogcAPI) handleCollections(w http.ResponseWriter, r *http.Request) {
+	f, lg, ok := o.begin(w, r)
+	if !ok {
+		return
+	}
+	ls, err := o.s.Layers.Layers(r.Context(), o.canView(r))
+	if err != nil {
+		o.error(w, r, err)
+		return
+	}
+	cs := []map[string]any{}
+	for _, l := range ls {
+		cs = append(cs, collection(r, l, lg))
+	}
+	doc := map[string]any{"links": selfLinks(r, base(r)+"/collections", f, mtJSON), "collections": cs, "crs": crsURIs()}
+	if f == "html" {
+		o.html(w, r, "collections", lg, doc)
+		return
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+// layer looks the collection up; staff-only layers are "not found" for others.
+func (o *ogcAPI) layer(r *http.Request) (layers.Layer, error) {
+	return o.s.Layers.Layer(r.Context(), chi.URLParam(r, "collectionId"), o.canView(r))
+}
+
+func (o *ogcAPI) handleCollection(w http.ResponseWriter, r *http.Request) {
+	f, lg, ok := o.begin(w, r)
+	if !ok {
+		return
+	}
+	l, err := o.layer(r)
+	if err != nil {
+		o.error(w, r, err)
+		return
+	}
+	doc := collection(r, l, lg)
+	if f == "html" {
+		o.html(w, r, "collection", lg, doc)
+		return
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+// jsonSchemaOf is the JSON Schema of an attribute type.
+func jsonSchemaOf(typ string) map[string]any {
+	switch typ {
+	case "integer", "bigint":
+		return map[string]any{"type": "integer"}
+	case "double":
+		return map[string]any{"type": "number"}
+	case "boolean":
+		return map[string]any{"type": "boolean"}
+	case "date":
+		return map[string]any{"type": "string", "format": "date"}
+	case "timestamptz":
+		return map[string]any{"type": "string", "format": "date-time"}
+	case "jsonb":
+		return map[string]any{}
+	}
+	return map[string]any{"type": "string"}
+}
+
+func (o *ogcAPI) handleQueryables(w http.ResponseWriter, r *http.Request) {
+	_, lg, ok := o.begin(w, r)
+	if !ok {
+		return
+	}
+	l, err := o.layer(r)
+	if err != nil {
+		o.error(w, r, err)
+		return
+	}
+	props := map[string]any{
+		"id": map[string]any{"title": "id", "type": "integer", "x-ogc-role": "id"},
+		"geom": map[string]any{"title": "geometry", "x-ogc-role": "primary-geometry",
+			"format": "geometry-" + strings.ToLower(l.GeometryType)},
+	}
+	for _, a := range l.Attributes {
+		if a.Type == "jsonb" {
+			continue
+		}
+		p := jsonSchemaOf(a.Type)
+		p["title"] = pick(a.Title, lg)
+		if a.Name == l.TimeColumn {
+			p["x-ogc-role"] = "primary-instant"
+		}
+		props[a.Name] = p
+	}
+	doc := map[string]any{
+		"$schema":              "https://json-schema.org/draft/2020-12/schema",
+		"$id":                  base(r) + "/collections/" + l.Slug + "/queryables",
+		"type":                 "object",
+		"title":                pick(l.Title, lg),
+		"properties":           props,
+		"additionalProperties": false,
+	}
+	writeTyped(w, http.StatusOK, mtSchema, doc)
+}
+
+// writeTyped writes v as JSON with the given media type.
+func writeTyped(w http.ResponseWriter, status int, mediaType string, v any) {
+	w.Header().Set("Content-Type", mediaType)
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v) // an error here means the client went away
+}

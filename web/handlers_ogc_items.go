@@ -1,0 +1,292 @@
+package web
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers"
+	"github.com/aktobe/geoportal/layers/cql2"
+	"github.com/go-chi/chi/v5"
+)
+
+// itemsParams are the query parameters of /items besides f, lang and the queryables.
+var itemsParams = []string{"limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "filter",
+	"filter-lang", "filter-crs", "sortby", "properties"}
+
+// itemsQuery reads the items request into a feature query.
+func itemsQuery(r *http.Request, l layers.Layer) (layers.FeatureQuery, error) {
+	v := r.URL.Query()
+	q := layers.FeatureQuery{Limit: 10, CRS: layers.CRS84, BBoxCRS: layers.CRS84, FilterCRS: layers.CRS84}
+	var err error
+	if s := v.Get("limit"); v.Has("limit") {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return q, badRequest("limit=%q: want a whole number from 1 to %d", s, layers.MaxLimit)
+		}
+		q.Limit = min(n, layers.MaxLimit)
+	}
+	if s := v.Get("offset"); v.Has("offset") {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return q, badRequest("offset=%q: want a whole number, 0 or more", s)
+		}
+		q.Offset = n
+	}
+	if v.Has("crs") {
+		if q.CRS, err = layers.ParseCRS(v.Get("crs")); err != nil {
+			return q, badRequest("crs: %s", geoportal.ErrorMessage(err))
+		}
+	}
+	if v.Has("bbox-crs") {
+		if q.BBoxCRS, err = layers.ParseCRS(v.Get("bbox-crs")); err != nil {
+			return q, badRequest("bbox-crs: %s", geoportal.ErrorMessage(err))
+		}
+	}
+	if s := v.Get("bbox"); v.Has("bbox") {
+		parts := strings.Split(s, ",")
+		var nums []float64
+		for _, p := range parts {
+			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil {
+				return q, badRequest("bbox=%q: %q is not a number", s, p)
+			}
+			nums = append(nums, f)
+		}
+		switch len(nums) {
+		case 4:
+		case 6: // minx, miny, minz, maxx, maxy, maxz: heights are ignored
+			nums = []float64{nums[0], nums[1], nums[3], nums[4]}
+		default:
+			return q, badRequest("bbox=%q: want 4 numbers (west,south,east,north) or 6 with heights", s)
+		}
+		if q.BBoxCRS.LatLon {
+			nums = []float64{nums[1], nums[0], nums[3], nums[2]}
+		}
+		q.BBox = nums
+	}
+	if v.Has("datetime") {
+		iv, err := layers.ParseDatetime(v.Get("datetime"))
+		if err != nil {
+			return q, err
+		}
+		q.Time = &iv
+	}
+	if v.Has("filter-crs") {
+		if q.FilterCRS, err = layers.ParseCRS(v.Get("filter-crs")); err != nil {
+			return q, badRequest("filter-crs: %s", geoportal.ErrorMessage(err))
+		}
+	}
+	if v.Has("filter") {
+		switch fl := v.Get("filter-lang"); fl {
+		case "", "cql2-text":
+			q.Filter, err = cql2.ParseText(v.Get("filter"))
+		case "cql2-json":
+			q.Filter, err = cql2.ParseJSON([]byte(v.Get("filter")))
+		default:
+			return q, badRequest("filter-lang=%q: use cql2-text or cql2-json", fl)
+		}
+		if err != nil {
+			return q, err
+		}
+	} else if v.Has("filter-lang") || v.Has("filter-crs") {
+		return q, badRequest("filter-lang and filter-crs need a filter")
+	}
+	if s := v.Get("sortby"); v.Has("sortby") {
+		for _, k := range strings.Split(s, ",") {
+			// A "+" in a query string arrives as a space.
+			k = strings.TrimLeft(k, " ")
+			desc := strings.HasPrefix(k, "-")
+			k = strings.TrimPrefix(strings.TrimPrefix(k, "-"), "+")
+			if k == "" {
+				return q, badRequest("sortby=%q: empty property name", s)
+			}
+			q.SortBy = append(q.SortBy, layers.Sort{Property: k, Desc: desc})
+		}
+	}
+	if v.Has("properties") {
+		q.SelectProperties = true
+		if s := v.Get("properties"); s != "" {
+			for _, p := range strings.Split(s, ",") {
+				q.Properties = append(q.Properties, strings.TrimSpace(p))
+			}
+		}
+	}
+	reserved := map[string]bool{"f": true, "lang": true}
+	for _, p := range itemsParams {
+		reserved[p] = true
+	}
+	for k := range v {
+		if !reserved[k] {
+			if q.Equals == nil {
+				q.Equals = map[string]string{}
+			}
+			q.Equals[k] = v.Get(k)
+		}
+	}
+	return q, l.CheckFeatureQuery(q)
+}
+
+// equalityParams are the queryables usable as ?name=value.
+func equalityParams(l layers.Layer) []string {
+	var out []string
+	for name, typ := range l.Queryables() {
+		if typ != "geometry" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
+	l, err := o.layer(r)
+	if err != nil {
+		o.error(w, r, err)
+		return
+	}
+	f, lg, ok := o.begin(w, r, append(itemsParams, equalityParams(l)...)...)
+	if !ok {
+		return
+	}
+	q, err := itemsQuery(r, l)
+	if err != nil {
+		o.error(w, r, err)
+		return
+	}
+	path := base(r) + "/collections/" + l.Slug + "/items"
+	if f == "html" {
+		o.itemsHTML(w, r, l, q, lg, path)
+		return
+	}
+	bw := bufio.NewWriterSize(w, 32<<10)
+	started := false
+	start := func() {
+		w.Header().Set("Content-Type", mtGeoJSON)
+		w.Header().Set("Content-Crs", "<"+q.CRS.URI+">")
+		w.WriteHeader(http.StatusOK)
+		bw.WriteString(`{"type":"FeatureCollection","features":[`)
+		started = true
+	}
+	n := 0
+	page, err := o.s.Layers.Features(r.Context(), l, q, func(ft layers.Feature) error {
+		if !started {
+			start()
+		}
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		n++
+		writeFeature(bw, ft)
+		bw.WriteByte('}')
+		// A write error (the client went away) stops the database scan.
+		_, err := bw.Write(nil)
+		return err
+	})
+	if err != nil {
+		if !started {
+			o.error(w, r, err)
+			return
+		}
+		// Headers are gone; cut the connection so the client sees a truncated response.
+		o.s.Logger.Warn("items stream failed", "layer", l.Slug, "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	if !started {
+		start()
+	}
+	links := selfLinks(r, path, "json", mtGeoJSON)
+	if page.More {
+		links = append(links, ogcLink{Href: withQuery(r, path, map[string]string{"offset": strconv.Itoa(q.Offset + q.Limit)}),
+			Rel: "next", Type: mtGeoJSON, Title: "Next page"})
+	}
+	if q.Offset > 0 {
+		prev := ""
+		if q.Offset > q.Limit {
+			prev = strconv.Itoa(q.Offset - q.Limit)
+		}
+		links = append(links, ogcLink{Href: withQuery(r, path, map[string]string{"offset": prev}),
+			Rel: "prev", Type: mtGeoJSON, Title: "Previous page"})
+	}
+	links = append(links, ogcLink{Href: base(r) + "/collections/" + l.Slug, Rel: "collection", Type: mtJSON, Title: pick(l.Title, lg)})
+	tail := map[string]any{"numberMatched": page.NumberMatched, "numberReturned": page.NumberReturned,
+		"timeStamp": time.Now().UTC().Format(time.RFC3339), "links": links}
+	if page.Estimated {
+		// Counting a filtered match over a big layer would scan it; this is the planner's estimate.
+		tail["numberMatchedIsEstimate"] = true
+	}
+	raw, _ := json.Marshal(tail)
+	bw.WriteString("],")
+	bw.Write(raw[1:]) // the tail's members, continuing the collection object
+	bw.Flush()
+}
+
+// writeFeature writes a GeoJSON feature without its closing brace, so that callers can add
+// members (links).
+func writeFeature(bw *bufio.Writer, ft layers.Feature) {
+	bw.WriteString(`{"type":"Feature","id":`)
+	bw.WriteString(strconv.FormatInt(ft.ID, 10))
+	bw.WriteString(`,"geometry":`)
+	bw.Write(ft.Geometry)
+	bw.WriteString(`,"properties":`)
+	bw.Write(ft.Properties)
+}
+
+// featureID reads {featureId}; anything but an id is "not found".
+func featureID(r *http.Request, l layers.Layer) (int64, error) {
+	s := chi.URLParam(r, "featureId")
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, geoportal.Errorf(geoportal.ENOTFOUND, "feature %q not found in %s", s, l.Slug)
+	}
+	return id, nil
+}
+
+func (o *ogcAPI) handleItem(w http.ResponseWriter, r *http.Request) {
+	l, err := o.layer(r)
+	if err != nil {
+		o.error(w, r, err)
+		return
+	}
+	f, lg, ok := o.begin(w, r, "crs")
+	if !ok {
+		return
+	}
+	crs := layers.CRS84
+	if r.URL.Query().Has("crs") {
+		if crs, err = layers.ParseCRS(r.URL.Query().Get("crs")); err != nil {
+			o.error(w, r, badRequest("crs: %s", geoportal.ErrorMessage(err)))
+			return
+		}
+	}
+	id, err := featureID(r, l)
+	if err != nil {
+		o.error(w, r, err)
+		return
+	}
+	ft, err := o.s.Layers.Feature(r.Context(), l, id, crs)
+	if err != nil {
+		o.error(w, r, err)
+		return
+	}
+	path := base(r) + "/collections/" + l.Slug + "/items/" + strconv.FormatInt(id, 10)
+	if f == "html" {
+		o.itemHTML(w, r, l, ft, lg, path)
+		return
+	}
+	links := append(selfLinks(r, path, "json", mtGeoJSON),
+		ogcLink{Href: base(r) + "/collections/" + l.Slug, Rel: "collection", Type: mtJSON, Title: pick(l.Title, lg)})
+	raw, _ := json.Marshal(links)
+	w.Header().Set("Content-Type", mtGeoJSON)
+	w.Header().Set("Content-Crs", "<"+crs.URI+">")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriter(w)
+	writeFeature(bw, ft)
+	bw.WriteString(`,"links":`)
+	bw.Write(raw)
+	bw.WriteString("}\n")
+	bw.Flush()
+}

@@ -1,0 +1,116 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"embed"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"time"
+)
+
+// dist is the web map built by scripts/frontend.sh (Vite) into web/dist. Only web/dist/.keep is
+// in git; `make build` builds the bundle before `go build`.
+//
+//go:embed all:dist
+var dist embed.FS
+
+// distFS is the bundle with the dist/ prefix removed.
+func distFS() fs.FS {
+	sub, err := fs.Sub(dist, "dist")
+	if err != nil {
+		panic(err) // "dist" is a valid path by construction
+	}
+	return sub
+}
+
+// handleIndex serves the web map's page. It is never cached, so a new release is picked up at once;
+// the assets it names carry content hashes and are cached for a year.
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	b, err := fs.ReadFile(distFS(), "index.html")
+	if err != nil {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("The web map was not built into this binary: run `make build` (scripts/frontend.sh, then go build).\n"))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	w.Write(b)
+}
+
+// gzipped holds the compressed form of each text asset, made on first request: the bundle is
+// embedded and immutable, so it is compressed once per process.
+var gzipped sync.Map // name -> []byte
+
+func compressible(name string) bool {
+	switch path.Ext(name) {
+	case ".js", ".mjs", ".css", ".svg", ".json", ".html", ".map":
+		return true
+	}
+	return false
+}
+
+// assetsHandler serves the bundle's hashed files under /assets/, gzipped when the client takes it.
+func (s *Server) assetsHandler() http.Handler {
+	files := http.FileServerFS(distFS())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		if strings.HasSuffix(name, "/") || !strings.HasPrefix(name, "assets/") {
+			http.NotFound(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		h.Set("X-Content-Type-Options", "nosniff")
+		if !compressible(name) {
+			files.ServeHTTP(w, r)
+			return
+		}
+		h.Add("Vary", "Accept-Encoding")
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			files.ServeHTTP(w, r)
+			return
+		}
+		gz, err := gzipAsset(name)
+		if err != nil {
+			files.ServeHTTP(w, r) // answers 404 for a missing file
+			return
+		}
+		ct := mime.TypeByExtension(path.Ext(name))
+		if path.Ext(name) == ".mjs" || ct == "" {
+			ct = "text/javascript; charset=utf-8"
+		}
+		h.Set("Content-Type", ct)
+		h.Set("Content-Encoding", "gzip")
+		h.Set("ETag", `"`+path.Base(name)+`.gz"`)
+		if r.Header.Get("If-None-Match") == h.Get("ETag") {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(gz))
+	})
+}
+
+func gzipAsset(name string) ([]byte, error) {
+	if v, ok := gzipped.Load(name); ok {
+		return v.([]byte), nil
+	}
+	raw, err := fs.ReadFile(distFS(), name)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(raw)
+	zw.Close()
+	v, _ := gzipped.LoadOrStore(name, buf.Bytes())
+	return v.([]byte), nil
+}
