@@ -68,6 +68,27 @@ func (s *Server) routes() http.Handler {
 		r.Post("/{id}/status", s.handleStaffReportStatus)
 		r.Post("/{id}/moderate", s.handleStaffReportModerate)
 	})
+	// Live vehicles and transit (handlers_transit.go): trackers post with their device key;
+	// tracks and the on-line control are for dispatchers.
+	r.With(s.maxBody(maxPositionsBody)).Post("/api/vehicles/positions", s.handlePositions)
+	r.Get("/api/vehicles", s.handleVehicles)
+	r.Get("/api/vehicles/live", s.handleVehiclesLive)
+	r.With(s.requireRole(dispatchRoles...)).Get("/api/vehicles/{id}/track", s.handleTrack)
+	r.Get("/api/stops/{id}/arrivals", s.handleArrivals)
+	r.With(s.requireRole(dispatchRoles...)).Get("/api/dispatch/alerts", s.handleDispatchAlerts)
+	r.Get("/gtfs-rt/vehicle-positions.pb", s.handleGTFSRT(gtfsVehiclePositions))
+	r.Get("/gtfs-rt/trip-updates.pb", s.handleGTFSRT(gtfsTripUpdates))
+
+	// The reports console pages (handlers_staffpages.go): sign-in redirect, then role checks.
+	r.Get("/staff/staff.css", s.handleStaffCSS)
+	r.Get("/staff/reports", s.handleStaffConsole)
+	r.Get("/staff/reports/{id}", s.handleStaffReportPage)
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireRole(reportStaffRoles...))
+		r.Post("/staff/reports/bulk", s.handleStaffBulkForm)
+		r.Post("/staff/reports/{id}/status", s.handleStaffStatusForm)
+		r.Post("/staff/reports/{id}/moderate", s.handleStaffModerateForm)
+	})
 	// Open311 GeoReport v2 (handlers_open311.go): each resource as NAME.json or NAME.xml.
 	r.Route("/open311/v2", func(r chi.Router) {
 		r.Get("/{file:discovery\\.(json|xml)}", s.handleOpen311Discovery)

@@ -13,6 +13,7 @@ import (
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/analysis"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/tiles"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,8 @@ type Server struct {
 	Analysis *analysis.Store
 	// Reports is the citizen reports module (web app API, staff console, Open311).
 	Reports *reports.Store
+	// Transit is the live-vehicle module (ingest, live push, arrivals, GTFS-rt, dispatch).
+	Transit *transit.Service
 
 	metrics *httpMetrics
 }
@@ -59,6 +62,7 @@ func NewServer(logger *slog.Logger, pool *pgxpool.Pool) *Server {
 	s.metrics = newHTTPMetrics(reg)
 	s.Analysis = analysis.NewStore(pool, s.Layers)
 	s.Reports = reports.NewStore(pool)
+	s.Transit = transit.New(pool, logger)
 	s.Tiles = tiles.New(pool, s.Layers, logger, reg, tiles.Options{})
 	return s
 }

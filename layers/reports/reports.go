@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -44,6 +45,9 @@ var transitions = map[string][]string{
 	StatusRejected:   {StatusAccepted},   // reconsidered
 	StatusDuplicate:  {StatusAccepted},
 }
+
+// NextStatuses lists the statuses a report in status may move to.
+func NextStatuses(status string) []string { return slices.Clone(transitions[status]) }
 
 // Open reports whether a status counts as "open" in Open311's two-value status.
 func Open(status string) bool {

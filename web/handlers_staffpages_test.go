@@ -1,0 +1,110 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/layers/reports"
+)
+
+// Department staff work a report through the console pages, with a session cookie and the
+// form's CSRF token; the pages escape what residents wrote.
+func TestStaffConsolePages(t *testing.T) {
+	env := newReportsEnv(t)
+	ctx := context.Background()
+	rep, _, err := env.srv.Reports.Create(ctx, reports.NewReport{ServiceCode: "street_light", Lon: 57.17, Lat: 50.28,
+		Description: `<script>alert("x")</script> фонарь`, Email: "me@example.kz", Attributes: map[string]string{"state": "off"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(rep.ID, 10)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	resp, err := noRedirect.Get(env.ts.URL + "/staff/reports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Fatalf("anonymous console: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	session := func(email string, role accounts.Role, dept string) (string, string) {
+		u, err := env.srv.Accounts.CreateUser(ctx, accounts.NewUser{Email: email, Role: role, Department: dept, Password: "a long enough password 3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := env.srv.Accounts.CreateSession(ctx, u.ID, "127.0.0.1", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok, accounts.CSRFToken(tok)
+	}
+	do := func(tok, method, path string, form url.Values) (int, string, string) {
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req, _ := http.NewRequest(method, env.ts.URL+path, body)
+		req.Header.Set("Cookie", "geoportal_session="+tok)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", env.ts.URL)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location"), string(b)
+	}
+
+	citizen, _ := session("citizen@example.kz", accounts.Citizen, "")
+	if code, _, _ := do(citizen, "GET", "/staff/reports", nil); code != 403 {
+		t.Fatalf("citizen console: %d", code)
+	}
+	tok, csrf := session("housing@akimat.kz", accounts.DepartmentStaff, "housing")
+	code, _, page := do(tok, "GET", "/staff/reports?lang=ru", nil)
+	if code != 200 || !strings.Contains(page, "Не горит уличный фонарь") || !strings.Contains(page, "me@example.kz") {
+		t.Fatalf("console: %d\n%.3000s", code, page)
+	}
+	if strings.Contains(page, `<script>alert("x")</script>`) || !strings.Contains(page, "&lt;script&gt;") {
+		t.Fatal("resident's text is not escaped on the console")
+	}
+	// a form without its CSRF token changes nothing
+	if code, _, _ := do(tok, "POST", "/staff/reports/"+id+"/status", url.Values{"status": {"accepted"}}); code != 403 {
+		t.Fatalf("status form without CSRF: %d", code)
+	}
+	code, loc, _ := do(tok, "POST", "/staff/reports/"+id+"/status", url.Values{"status": {"accepted"}, "comment": {"Принято"}, "csrf_token": {csrf}})
+	if code != http.StatusSeeOther || !strings.Contains(loc, "msg=saved") {
+		t.Fatalf("status form: %d %s", code, loc)
+	}
+	// a refused change shows the page with the reason
+	code, _, page = do(tok, "POST", "/staff/reports/"+id+"/status", url.Values{"status": {"rejected"}, "csrf_token": {csrf}})
+	if code != 400 || !strings.Contains(page, "reason") {
+		t.Fatalf("rejection without reason: %d\n%.2000s", code, page)
+	}
+	code, _, page = do(tok, "GET", "/staff/reports/"+id+"?lang=en", nil)
+	if code != 200 || !strings.Contains(page, "Accepted") || !strings.Contains(page, "housing@akimat.kz") {
+		t.Fatalf("report page: %d\n%.3000s", code, page)
+	}
+	code, loc, _ = do(tok, "POST", "/staff/reports/bulk", url.Values{"id": {id}, "status": {"in_progress"}, "csrf_token": {csrf}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("bulk: %d %s", code, loc)
+	}
+	got, _ := env.srv.Reports.Get(ctx, rep.ID)
+	if got.Status != "in_progress" {
+		t.Fatalf("after bulk: %s", got.Status)
+	}
+	other, _ := session("roads@akimat.kz", accounts.DepartmentStaff, "roads")
+	if code, _, _ := do(other, "GET", "/staff/reports/"+id, nil); code != 403 {
+		t.Fatalf("other department's report page: %d", code)
+	}
+}
