@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal/data"
+	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/tiles"
 	"github.com/aktobe/geoportal/web"
 )
@@ -24,7 +25,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	basemapURL := fs.String("basemap-url", getenv("GEOPORTAL_BASEMAP_URL"), "optional external basemap for the web map: raster tile URL with {z}/{x}/{y} or a style JSON URL (env GEOPORTAL_BASEMAP_URL; empty: own tiles only)")
 	basemapAttribution := fs.String("basemap-attribution", getenv("GEOPORTAL_BASEMAP_ATTRIBUTION"), "attribution shown for the external basemap (env GEOPORTAL_BASEMAP_ATTRIBUTION)")
 	security := registerSecurityFlags(fs, getenv)
+	wialonAddr := fs.String("wialon-addr", envOr(getenv, "GEOPORTAL_WIALON_ADDR", "127.0.0.1:20332"), "Wialon IPS 2.0 tracker listener (env GEOPORTAL_WIALON_ADDR; \"off\": none)")
 	demoIfEmpty := fs.Bool("demo-if-empty", false, "load the demo city when the database has no features yet")
+	smtpAddr := fs.String("smtp-addr", getenv("GEOPORTAL_SMTP_ADDR"), "SMTP relay host:port for messages to reporters (env GEOPORTAL_SMTP_ADDR; empty: messages stay queued in reports.outbox)")
+	smtpFrom := fs.String("smtp-from", envOr(getenv, "GEOPORTAL_SMTP_FROM", "geoportal@localhost"), "sender address of messages to reporters (env GEOPORTAL_SMTP_FROM)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,6 +63,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer tilePool.Close()
 	srv.Tiles.SetPool(tilePool)
 	go srv.Tiles.Invalidator().Run(ctx)
+	// Live vehicles: history partitions, the live hub and the Wialon IPS listener (transit.go).
+	srv.Transit.StartMaintenance()
+	defer srv.Transit.Close()
+	if err := serveWialon(ctx, srv, *wialonAddr, stdout, logger); err != nil {
+		return err
+	}
+	// Messages to reporters wait in reports.outbox until a relay is configured and answers.
+	if *smtpAddr != "" {
+		send := reports.SMTPSender(*smtpAddr, *smtpFrom, getenv("GEOPORTAL_SMTP_USER"), getenv("GEOPORTAL_SMTP_PASSWORD"))
+		go srv.Reports.RunOutbox(ctx, 30*time.Second, send, logger)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *addr, err)
@@ -68,6 +83,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+	// Live streams (SSE) end at shutdown instead of holding it open.
+	httpSrv.RegisterOnShutdown(srv.Transit.Hub().Disconnect)
 	logger.Info("serving", "url", "http://"+ln.Addr().String())
 	fmt.Fprintf(stdout, "geoportal listening on http://%s\n", ln.Addr())
 

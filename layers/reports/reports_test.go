@@ -3,6 +3,7 @@ package reports_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"encoding/binary"
 	"image"
 	"image/color"
@@ -428,3 +429,32 @@ func TestProcessPhotoRefusesBadFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestOutboxKeepsMessagesWhileMailIsDown(t *testing.T) {
+	ctx := context.Background()
+	s, pool := newStore(t)
+	for i := 0; i < 3; i++ {
+		if _, _, err := s.Create(ctx, reports.NewReport{ServiceCode: "pothole", Lon: 57.17, Lat: 50.28,
+			Description: "Яма", Email: "me@example.kz"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	down := func(reports.Message) error { return errMailDown }
+	sent, failed, err := s.SendPending(ctx, 10, down)
+	if err != nil || sent != 0 || failed != 1 {
+		t.Fatalf("mail down: sent %d failed %d %v", sent, failed, err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM reports.outbox WHERE sent_at IS NULL`); n != 3 {
+		t.Fatalf("%d messages still queued, want 3", n)
+	}
+	var got []reports.Message
+	sent, _, err = s.SendPending(ctx, 10, func(m reports.Message) error { got = append(got, m); return nil })
+	if err != nil || sent != 3 || len(got) != 3 || got[0].To != "me@example.kz" {
+		t.Fatalf("mail up: sent %d %v %+v", sent, err, got)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM reports.outbox WHERE sent_at IS NULL`); n != 0 {
+		t.Fatalf("%d messages left after sending", n)
+	}
+}
+
+var errMailDown = errors.New("dial tcp 127.0.0.1:25: connection refused")
