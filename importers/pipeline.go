@@ -19,6 +19,7 @@ import (
 	"github.com/aktobe/geoportal/geo"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/ewkb"
@@ -210,7 +211,15 @@ func (im *Importer) run(ctx context.Context, src Source, req Request, rep *Repor
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("source field %s matches no attribute of layer %s: not imported", f, p.layer.Slug))
 	}
 
-	tx, err := im.Pool.Begin(ctx)
+	// A connection of its own, closed afterwards: it learns the geometry type for binary COPY,
+	// which the pool's other users must not see.
+	pc, err := im.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", info.File, err)
+	}
+	conn := pc.Hijack()
+	defer conn.Close(context.WithoutCancel(ctx))
+	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("import %s: %w", info.File, err)
 	}
@@ -228,32 +237,11 @@ func (im *Importer) run(ctx context.Context, src Source, req Request, rep *Repor
 		}
 	}
 
-	// Staging table: the record number, EWKB geometry and the layer's typed attributes.
-	defs := []string{"rec integer NOT NULL", "geom bytea NOT NULL"}
-	names := []string{"rec", "geom"}
-	for _, c := range p.cols {
-		defs = append(defs, pgx.Identifier{c.name}.Sanitize()+" "+sqlType(c.typ))
-		names = append(names, c.name)
-	}
-	// A fresh name per import: pgx caches the column types of a COPY statement per connection.
-	stage := fmt.Sprintf("import_stage_%d", stageSeq.Add(1))
-	p.stage = pgx.Identifier{"pg_temp", stage}.Sanitize()
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+pgx.Identifier{stage}.Sanitize()+` (`+strings.Join(defs, ", ")+`) ON COMMIT DROP`); err != nil {
-		return fmt.Errorf("staging table: %w", err)
-	}
-
-	rows := newRowStream(ctx, src, p, req, rep)
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", stage}, names, rows)
-	rows.stop()
-	if rerr := rows.Err(); rerr != nil {
-		return rerr
-	}
-	if err != nil {
-		return mapCopyError(info.File, err)
-	}
-	rep.Written = int(n)
-
-	if err := im.apply(ctx, tx, p, req, rep); err != nil {
+	if rep.Mode == ModeUpsert {
+		if err := im.stageAndMerge(ctx, tx, src, p, req, rep); err != nil {
+			return err
+		}
+	} else if err := im.copyInto(ctx, tx, src, p, req, rep); err != nil {
 		return err
 	}
 	if req.DryRun {
@@ -303,6 +291,11 @@ func (im *Importer) plan(ctx context.Context, info *Info, req Request) (*plan, e
 		}
 		if !layers.ValidSlug(slug) {
 			return nil, invalid("layer name %q is not a lower-case word of at most 48 letters, digits and _ (give one with --layer)", slug)
+		}
+		if _, err := im.Layers.Layer(ctx, slug, true); err == nil {
+			return nil, geoportal.Errorf(geoportal.ECONFLICT, "layer %s already exists: import with mode replace, append or upsert, or choose another name", slug)
+		} else if geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
+			return nil, err
 		}
 		gt := info.GeometryType
 		if gt == "" && info.Format == "shapefile" && strings.Contains(strings.Join(info.Warnings, " "), "MultiPatch") {
@@ -467,15 +460,18 @@ type rowStream struct {
 	cancel context.CancelFunc
 	out    chan result
 	rep    *Report
-	cur    [][]any
-	i      int
-	err    error
-	mu     sync.Mutex
-	wg     sync.WaitGroup
-	prog   func(int)
+	cur     [][]any
+	i       int
+	err     error
+	wg      sync.WaitGroup
+	prog    func(int)
+	pending map[int]result
+	next    int
+	skip    int // leading row values not copied (the record number, when copying into the layer)
 }
 
 type result struct {
+	seq      int
 	rows     [][]any
 	rejected []Rejection
 	repaired int
@@ -485,43 +481,52 @@ type result struct {
 
 const batchSize = 512
 
+type job struct {
+	seq      int
+	features []Feature
+}
+
 func newRowStream(parent context.Context, src Source, p *plan, req Request, rep *Report) *rowStream {
 	ctx, cancel := context.WithCancel(parent)
-	s := &rowStream{ctx: ctx, cancel: cancel, out: make(chan result, 8), rep: rep, prog: req.Progress}
+	s := &rowStream{ctx: ctx, cancel: cancel, out: make(chan result, 8), rep: rep, prog: req.Progress,
+		pending: map[int]result{}}
 	workers := req.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	jobs := make(chan []Feature, workers*2)
+	jobs := make(chan job, workers*2)
 	s.wg.Add(1)
 	go func() { // reader
 		defer s.wg.Done()
 		defer close(jobs)
+		seq := 0
 		batch := make([]Feature, 0, batchSize)
+		flush := func() bool {
+			select {
+			case jobs <- job{seq: seq, features: batch}:
+				seq++
+				batch = make([]Feature, 0, batchSize)
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
 		for {
 			f, err := src.Next()
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				s.send(result{err: err})
+				s.send(result{seq: -1, err: err})
 				return
 			}
 			batch = append(batch, f)
-			if len(batch) == batchSize {
-				select {
-				case jobs <- batch:
-				case <-ctx.Done():
-					return
-				}
-				batch = make([]Feature, 0, batchSize)
+			if len(batch) == batchSize && !flush() {
+				return
 			}
 		}
 		if len(batch) > 0 {
-			select {
-			case jobs <- batch:
-			case <-ctx.Done():
-			}
+			flush()
 		}
 	}()
 	info := src.Info()
@@ -532,12 +537,13 @@ func newRowStream(parent context.Context, src Source, p *plan, req Request, rep 
 			defer ww.Done()
 			tr, err := geo.NewTransformer(info.CRS)
 			if err != nil {
-				s.send(result{err: invalid("%s: %v", info.File, err)})
+				s.send(result{seq: -1, err: invalid("%s: %v", info.File, err)})
 				return
 			}
 			v := geo.NewValidator()
-			for batch := range jobs {
-				r := result{read: len(batch), rows: make([][]any, 0, len(batch))}
+			for jb := range jobs {
+				batch := jb.features
+				r := result{seq: jb.seq, read: len(batch), rows: make([][]any, 0, len(batch))}
 				for _, f := range batch {
 					row, repaired, err := convert(f, tr, v, p)
 					if err != nil {
@@ -581,14 +587,26 @@ func (s *rowStream) stop() {
 
 func (s *rowStream) Next() bool {
 	for s.i >= len(s.cur) {
-		r, ok := <-s.out
-		if !ok {
-			return false
+		// Batches come back from the workers in any order; hand them on in record order, so
+		// that feature ids follow the source.
+		r, ok := s.pending[s.next]
+		if ok {
+			delete(s.pending, s.next)
+		} else {
+			r, ok = <-s.out
+			if !ok {
+				return false
+			}
+			if r.err != nil {
+				s.err = r.err
+				return false
+			}
+			if r.seq != s.next {
+				s.pending[r.seq] = r
+				continue
+			}
 		}
-		if r.err != nil {
-			s.err = r.err
-			return false
-		}
+		s.next++
 		s.rep.Read += r.read
 		s.rep.Repaired += r.repaired
 		for _, rj := range r.rejected {
@@ -603,7 +621,7 @@ func (s *rowStream) Next() bool {
 	return true
 }
 
-func (s *rowStream) Values() ([]any, error) { return s.cur[s.i-1], nil }
+func (s *rowStream) Values() ([]any, error) { return s.cur[s.i-1][s.skip:], nil }
 
 func (s *rowStream) Err() error { return s.err }
 
@@ -804,4 +822,122 @@ func convertValue(v any, t string) (any, error) {
 		return string(b), nil
 	}
 	return fmt.Sprint(v), nil
+}
+
+// History returns the latest imports, newest first; of one layer when layer is not empty.
+func (im *Importer) History(ctx context.Context, layer string, limit int) ([]Report, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := im.Pool.Query(ctx, `SELECT id, layer, mode, status, source, format, encoding, crs, coalesce(srid, 0),
+		read, written, inserted, updated, deleted, repaired, rejected, rejections, warnings, coalesce(error, ''),
+		started_at, duration_ms
+		FROM geoportal.imports WHERE $1 = '' OR layer = $1 ORDER BY started_at DESC, id DESC LIMIT $2`, layer, limit)
+	if err != nil {
+		return nil, fmt.Errorf("import history: %w", err)
+	}
+	defer rows.Close()
+	out := []Report{}
+	for rows.Next() {
+		var r Report
+		var rj, wj []byte
+		var ms int64
+		if err := rows.Scan(&r.ID, &r.Layer, &r.Mode, &r.Status, &r.Source, &r.Format, &r.Encoding, &r.CRS, &r.SRID,
+			&r.Read, &r.Written, &r.Inserted, &r.Updated, &r.Deleted, &r.Repaired, &r.Rejected, &rj, &wj, &r.Error,
+			&r.Started, &ms); err != nil {
+			return nil, fmt.Errorf("import history: %w", err)
+		}
+		json.Unmarshal(rj, &r.Rejections)
+		json.Unmarshal(wj, &r.Warnings)
+		r.Duration = Duration(time.Duration(ms) * time.Millisecond)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// stageAndMerge copies the rows into a staging table, then updates and inserts (upsert).
+func (im *Importer) stageAndMerge(ctx context.Context, tx pgx.Tx, src Source, p *plan, req Request, rep *Report) error {
+	info := src.Info()
+	// Staging table: the record number, EWKB geometry and the layer's typed attributes.
+	defs := []string{"rec integer NOT NULL", "geom bytea NOT NULL"}
+	names := []string{"rec", "geom"}
+	for _, c := range p.cols {
+		defs = append(defs, pgx.Identifier{c.name}.Sanitize()+" "+sqlType(c.typ))
+		names = append(names, c.name)
+	}
+	// A fresh name per import: pgx caches the column types of a COPY statement per connection.
+	stage := fmt.Sprintf("import_stage_%d", stageSeq.Add(1))
+	p.stage = pgx.Identifier{"pg_temp", stage}.Sanitize()
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+pgx.Identifier{stage}.Sanitize()+` (`+strings.Join(defs, ", ")+`) ON COMMIT DROP`); err != nil {
+		return fmt.Errorf("staging table: %w", err)
+	}
+
+	t0 := time.Now()
+	rows := newRowStream(ctx, src, p, req, rep)
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", stage}, names, rows)
+	rows.stop()
+	if rerr := rows.Err(); rerr != nil {
+		return rerr
+	}
+	if err != nil {
+		return mapCopyError(info.File, err)
+	}
+	rep.Written = int(n)
+	t1 := time.Now()
+	if err := im.apply(ctx, tx, p, req, rep); err != nil {
+		return err
+	}
+	return nil
+	im.Logger.Debug("import phases", "layer", p.layer.Slug, "read_copy", t1.Sub(t0).String(), "apply", time.Since(t1).String())
+}
+
+// copyInto copies the rows straight into the layer's table (create, replace, append): the
+// transaction keeps them invisible until commit. A new layer's spatial index is built after
+// the rows are in, which is much faster than growing it row by row.
+func (im *Importer) copyInto(ctx context.Context, tx pgx.Tx, src Source, p *plan, req Request, rep *Report) error {
+	info := src.Info()
+	var oid uint32
+	if err := tx.QueryRow(ctx, `SELECT 'geometry'::regtype::oid`).Scan(&oid); err != nil {
+		return fmt.Errorf("import %s: %w", info.File, err)
+	}
+	// EWKB is the binary form PostGIS's geometry_recv reads.
+	tx.Conn().TypeMap().RegisterType(&pgtype.Type{Name: "geometry", OID: oid, Codec: pgtype.ByteaCodec{}})
+	index := pgx.Identifier{"layer", p.layer.Slug + "_geom_idx"}.Sanitize()
+	if rep.Mode == ModeCreate {
+		if _, err := tx.Exec(ctx, `DROP INDEX `+index); err != nil {
+			return fmt.Errorf("import %s: %w", info.File, err)
+		}
+	}
+	if rep.Mode == ModeReplace {
+		tag, err := tx.Exec(ctx, `DELETE FROM `+p.layer.Table())
+		if err != nil {
+			return fmt.Errorf("replace %s: %w", p.layer.Slug, err)
+		}
+		rep.Deleted = int(tag.RowsAffected())
+	}
+	names := []string{"geom"}
+	for _, c := range p.cols {
+		names = append(names, c.name)
+	}
+	t0 := time.Now()
+	rows := newRowStream(ctx, src, p, req, rep)
+	rows.skip = 1
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"layer", p.layer.Slug}, names, rows)
+	rows.stop()
+	if rerr := rows.Err(); rerr != nil {
+		return rerr
+	}
+	if err != nil {
+		return mapCopyError(info.File, err)
+	}
+	rep.Written, rep.Inserted = int(n), int(n)
+	t1 := time.Now()
+	if rep.Mode == ModeCreate {
+		if _, err := tx.Exec(ctx, `CREATE INDEX `+pgx.Identifier{p.layer.Slug + "_geom_idx"}.Sanitize()+` ON `+
+			p.layer.Table()+` USING gist (geom)`); err != nil {
+			return fmt.Errorf("import %s: spatial index: %w", info.File, err)
+		}
+	}
+	im.Logger.Debug("import phases", "layer", p.layer.Slug, "read_copy", t1.Sub(t0).String(), "index", time.Since(t1).String())
+	return nil
 }

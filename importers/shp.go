@@ -109,8 +109,12 @@ func NewSHPReader(shp io.ReadSeeker, size int64, shx io.Reader, shxSize int64, n
 		return nil, err
 	}
 	sbr := bufio.NewReaderSize(shx, 64<<10)
-	if _, err := readSHPHeader(sbr, name+" index (.shx)"); err != nil {
+	xh, err := readSHPHeader(sbr, name+" index (.shx)")
+	if err != nil {
 		return nil, err
+	}
+	if xh.FileLength > shxSize {
+		return nil, fmt.Errorf("%s: index (.shx) is truncated: its header says %d bytes, the file has %d", name, xh.FileLength, shxSize)
 	}
 	if shxSize < 100 || (shxSize-100)%8 != 0 {
 		return nil, fmt.Errorf("%s: index (.shx) is %d bytes: not 100 + 8 per record", name, shxSize)
@@ -156,8 +160,7 @@ func (s *SHPReader) Next() (orb.Geometry, int, error) {
 		return nil, s.n, fmt.Errorf("%s: record %d: content length %d bytes is not plausible", s.name, s.n, clen)
 	}
 	if off+8+clen > s.size {
-		// A last record cut short: read what is there and let the parser decide.
-		clen = s.size - off - 8
+		return nil, s.n, fmt.Errorf("%s is truncated: record %d needs bytes up to %d, the file ends at %d", s.name, s.n, off+8+clen, s.size)
 	}
 	if int64(cap(s.buf)) < clen {
 		s.buf = make([]byte, clen)

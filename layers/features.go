@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -161,6 +163,10 @@ type FeatureQuery struct {
 	// FilterCRS is the CRS of the filter's geometry literals.
 	FilterCRS CRS
 	SortBy    []Sort
+	// AfterID, with the default order (no SortBy), starts the page after this feature id:
+	// keyset paging, which costs the same on every page, where Offset costs a scan of the rows
+	// skipped. Offset is then only the page's position, for numbering and prev links.
+	AfterID *int64
 	// Properties, when SelectProperties is set, are the only attributes returned.
 	Properties       []string
 	SelectProperties bool
@@ -222,8 +228,9 @@ func (l *Layer) where(q FeatureQuery) (string, []any, error) {
 		env := func(w, e float64) string {
 			mk := fmt.Sprintf("ST_MakeEnvelope(%s, %s, %s, %s, %s::integer)", arg(w), arg(s), arg(e), arg(n), arg(srid))
 			if srid != 4326 {
-				// Transforming the constant envelope (not the column) keeps the GiST index usable.
-				mk = "ST_Transform(" + mk + ", 4326)"
+				// Transforming the constant envelope (not the column) keeps the GiST index
+				// usable; the sub-select computes it once, not per row under a generic plan.
+				mk = "(SELECT ST_Transform(" + mk + ", 4326))"
 			}
 			return "ST_Intersects(t.geom, " + mk + ")"
 		}
@@ -255,7 +262,9 @@ func (l *Layer) where(q FeatureQuery) (string, []any, error) {
 		}
 	}
 	qt := l.Queryables()
-	for name, raw := range q.Equals {
+	// Sorted, so that one query shape gives one SQL text (pgx caches statements by text).
+	for _, name := range slices.Sorted(maps.Keys(q.Equals)) {
+		raw := q.Equals[name]
 		typ, ok := qt[name]
 		if !ok || typ == "geometry" {
 			return "", nil, badParam("%q is not a queryable property of %s", name, l.Slug)
@@ -417,11 +426,23 @@ func (s *Store) Features(ctx context.Context, l Layer, q FeatureQuery, emit func
 	if err != nil {
 		return page, err
 	}
+	count := where
+	offset := q.Offset
+	if q.AfterID != nil {
+		if len(q.SortBy) > 0 {
+			return page, badParam("a cursor pages only in the default order (without sortby)")
+		}
+		args = append(args, *q.AfterID)
+		where += " AND t.id > $" + strconv.Itoa(len(args))
+		offset = 0
+	}
 	n := len(args)
-	sql := fmt.Sprintf("SELECT %s FROM %s AS t WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d",
-		sel, l.Table(), where, order, n+1, n+2)
+	// The page is cut in a sub-select so that GeoJSON and properties are built only for the
+	// rows returned, not for every match the sort looks at.
+	sql := fmt.Sprintf("SELECT %s FROM (SELECT t.* FROM %s AS t WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d) AS t ORDER BY %s",
+		sel, l.Table(), where, order, n+1, n+2, order)
 	// One row more than the page tells whether a next page exists.
-	rows, err := s.pool.Query(ctx, sql, append(args, q.Limit+1, q.Offset)...)
+	rows, err := s.pool.Query(ctx, sql, append(args, q.Limit+1, offset)...)
 	if err != nil {
 		return page, mapPgError(fmt.Errorf("features %s: %w", l.Slug, err))
 	}
@@ -446,6 +467,10 @@ func (s *Store) Features(ctx context.Context, l Layer, q FeatureQuery, emit func
 	if err := rows.Err(); err != nil {
 		return page, mapPgError(fmt.Errorf("features %s: %w", l.Slug, err))
 	}
+	if q.AfterID != nil {
+		args = args[:len(args)-1] // the count is over every match, not from the cursor
+	}
+	where = count
 	filtered := where != "TRUE"
 	switch {
 	case !page.More && (q.Offset == 0 || page.NumberReturned > 0):

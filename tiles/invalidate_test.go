@@ -58,11 +58,15 @@ func TestInvalidationDropsExactlyTheChangedTiles(t *testing.T) {
 		}
 	}
 
+	before, _ := f.get(t, "t_poly", near)
 	f.exec(t, `UPDATE layer.t_poly SET levels = 9 WHERE id = 1`)
 	eventually(t, "the edited tile shows the new value", func() bool {
 		v, _ := levelsOf(t, f, near, 1)
 		return v == 9
 	})
+	if after, _ := f.get(t, "t_poly", near); after.ETag == before.ETag {
+		t.Errorf("ETag %s did not change with the tile's content", after.ETag)
+	}
 	if v, hit := levelsOf(t, f, low, 1); v != 9 || hit {
 		t.Errorf("z10 tile: levels %v (cache hit %v), want 9 rebuilt", v, hit)
 	}
@@ -150,5 +154,32 @@ func TestNothingCachedWithoutListener(t *testing.T) {
 	levelsOf(t, f, tile, 1)
 	if _, hit := levelsOf(t, f, tile, 1); hit {
 		t.Error("a tile was cached while no listener could keep it fresh")
+	}
+}
+
+func TestCatalogChangesReachTiles(t *testing.T) {
+	f := newFixture(t, tiles.Options{CatalogTTL: 50 * time.Millisecond})
+	f.listen(t)
+	tile := centreTile(14)
+	c := tile.Center()
+	f.exec(t, `INSERT INTO layer.t_high (geom) VALUES (ST_SetSRID(ST_MakePoint($1, $2), 4326))`, c[0], c[1])
+	first, _ := f.get(t, "t_high", tile)
+	if res, _ := f.get(t, "t_high", tile); first.Empty() || !res.Hit {
+		t.Fatalf("z14 tile: empty %v, cached %v; want features, cached", first.Empty(), res.Hit)
+	}
+	// The layer's zoom range changes: its cached tiles go.
+	f.exec(t, `UPDATE geoportal.layers SET min_zoom = 15 WHERE slug = 't_high'`)
+	eventually(t, "the tile follows the new min_zoom", func() bool {
+		res, _ := f.get(t, "t_high", tile)
+		return res.Empty()
+	})
+
+	// A layer created after the catalog was read is served at once.
+	f.exec(t, `SELECT geoportal.create_layer('{"slug": "t_new", "direction": 0, "geometry_type": "Point",
+		"title_en": "New", "title_ru": "Новый", "title_kk": "Жаңа", "attributes": []}'::jsonb)`)
+	f.exec(t, `INSERT INTO layer.t_new (id, geom) VALUES (42, ST_SetSRID(ST_MakePoint($1, $2), 4326))`, c[0], c[1])
+	_, ls := f.get(t, "t_new", centreTile(16))
+	if l := layerNamed(ls, "t_new"); l == nil || len(l.Features) != 1 || l.Features[0].ID != 42.0 {
+		t.Errorf("new layer's tile: %v", ls)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 type metrics struct {
 	served        *prometheus.CounterVec
+	servedBy      map[int]prometheus.Counter // the usual statuses, resolved once
 	sentBytes     prometheus.Counter
 	hits          prometheus.Counter
 	misses        prometheus.Counter
@@ -53,8 +54,9 @@ func newMetrics(reg prometheus.Registerer, cache *Cache) *metrics {
 			Name: "geoportal_tile_cache_tiles", Help: "Tiles held by the in-memory tile cache.",
 		}, func() float64 { n, _ := cache.stats(); return float64(n) }))
 	// Pre-create the common series so the hot path only increments.
+	m.servedBy = map[int]prometheus.Counter{}
 	for _, s := range []int{200, 204, 304} {
-		m.served.WithLabelValues(strconv.Itoa(s))
+		m.servedBy[s] = m.served.WithLabelValues(strconv.Itoa(s))
 	}
 	return m
 }

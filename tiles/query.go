@@ -16,6 +16,14 @@ const (
 	Buffer = 256
 )
 
+// linearFromZoom is the zoom from which tiles are drawn by the linear map of the tile's corners
+// instead of projecting every vertex to Web Mercator. Mercator's y is not linear in latitude, but
+// over one tile the difference is at most (2π / 2^z) · 512 · sin(latitude) · 1.27 (buffer
+// included) extent units: under 0.25 of a unit from z14 on, anywhere on Earth — below the
+// rounding of tile coordinates to whole units — while PROJ's per-geometry cost was the largest
+// single cost of a building tile.
+const linearFromZoom = 14
+
 // bufferFraction is the buffer as a share of the tile's width.
 const bufferFraction = float64(Buffer) / Extent
 
@@ -37,6 +45,9 @@ type layerDef struct {
 	sqlPlain    string            // $1 slug, $2..$5 tile bounds (3857), $6..$9 filter box (4326), $10 cap
 	sqlSimplify string            // as sqlPlain, with $11 the simplification tolerance (metres)
 	sqlCluster  string            // as sqlPlain, with $11 the cluster cell size (metres)
+	// as sqlPlain, with $2..$5 the tile's bounds in degrees: the tile is drawn from the stored
+	// longitudes and latitudes by the linear map of its corners (see linearFromZoom)
+	sqlLinear string
 }
 
 // tileProperties picks the attributes that go into tiles: those shown in popups, plus "name".
@@ -96,10 +107,10 @@ func compileLayer(l layers.Layer) (*layerDef, error) {
 	}
 	// The filter is a bounding-box test in the table's own SRID (4326) so the GiST index is used;
 	// ST_AsMVTGeom clips to the tile plus its buffer and drops what falls outside.
-	build := func(geomExpr string) string {
+	build := func(geomExpr string, boundsSRID int) string {
 		return `WITH f AS MATERIALIZED (
 	SELECT * FROM (
-		SELECT t.id, ST_AsMVTGeom(` + geomExpr + `, ST_MakeEnvelope($2, $3, $4, $5, 3857), ` +
+		SELECT t.id, ST_AsMVTGeom(` + geomExpr + `, ST_MakeEnvelope($2, $3, $4, $5, ` + fmt.Sprint(boundsSRID) + `), ` +
 			fmt.Sprint(Extent) + `, ` + fmt.Sprint(Buffer) + `, true) AS geom` + sel.String() + `
 		FROM ` + table + ` t
 		WHERE t.geom && ST_MakeEnvelope($6, $7, $8, $9, 4326)
@@ -110,8 +121,9 @@ SELECT (SELECT l.version FROM geoportal.layers l WHERE l.slug = $1),
 	(SELECT count(*) FROM f),
 	coalesce((SELECT ST_AsMVT(m, $1, ` + fmt.Sprint(Extent) + `, 'geom', 'id') FROM (SELECT * FROM f LIMIT $10) m), ''::bytea)`
 	}
-	d.sqlPlain = build("ST_Transform(t.geom, 3857)")
-	d.sqlSimplify = build("ST_Simplify(ST_Transform(t.geom, 3857), $11, true)")
+	d.sqlPlain = build("ST_Transform(t.geom, 3857)", 3857)
+	d.sqlSimplify = build("ST_Simplify(ST_Transform(t.geom, 3857), $11, true)", 3857)
+	d.sqlLinear = build("t.geom", 4326)
 
 	if l.GeometryType == "Point" {
 		// Clusters: points are grouped by a grid of cells aligned with the tile grid (so a cell

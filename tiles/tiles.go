@@ -10,10 +10,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/hex"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"math"
 	"strconv"
@@ -38,10 +37,10 @@ type Options struct {
 	MaxFeatures    int           // features per layer per tile before the rest is left out (default 20,000)
 	MaxLayers      int           // layers in one composite tile (default 12)
 	ClusterMaxZoom int           // point layers are clustered at zooms up to this one (default 12; -1 never)
-	SimplifyBelow  int           // lines and polygons are simplified at zooms below this one (default 16)
+	SimplifyBelow  int           // lines and polygons are simplified at zooms below this one (default 14)
 	CatalogTTL     time.Duration // how long the catalog is reused before it is read again (default 2 s)
 	QueryTimeout   time.Duration // bound of one tile query (default 30 s)
-	GzipLevel      int           // gzip level of stored tiles (default 6)
+	GzipLevel      int           // gzip level of stored tiles (default 1, fastest: 11 % more bytes than 6, a third of the CPU)
 }
 
 func (o Options) withDefaults() Options {
@@ -58,7 +57,7 @@ func (o Options) withDefaults() Options {
 		o.ClusterMaxZoom = 12
 	}
 	if o.SimplifyBelow == 0 {
-		o.SimplifyBelow = 16
+		o.SimplifyBelow = linearFromZoom
 	}
 	if o.CatalogTTL <= 0 {
 		o.CatalogTTL = 2 * time.Second
@@ -67,7 +66,7 @@ func (o Options) withDefaults() Options {
 		o.QueryTimeout = 30 * time.Second
 	}
 	if o.GzipLevel == 0 {
-		o.GzipLevel = 6
+		o.GzipLevel = gzip.BestSpeed
 	}
 	return o
 }
@@ -157,7 +156,11 @@ func NewPool(ctx context.Context, base *pgxpool.Config, maxConns int32) (*pgxpoo
 
 // ServeStats counts an answer to a tile request in the metrics: its HTTP status and body size.
 func (t *Tiler) ServeStats(status int, bodyBytes int) {
-	t.metrics.served.WithLabelValues(strconv.Itoa(status)).Inc()
+	if c := t.metrics.servedBy[status]; c != nil {
+		c.Inc()
+	} else {
+		t.metrics.served.WithLabelValues(strconv.Itoa(status)).Inc()
+	}
 	t.metrics.sentBytes.Add(float64(bodyBytes))
 }
 
@@ -206,6 +209,16 @@ func (t *Tiler) layer(ctx context.Context, name string) (*layerDef, error) {
 	}
 	if d := c.defs[name]; d != nil {
 		return d, nil
+	}
+	// Not in the snapshot: read the catalog again only when the layer exists, so that requests
+	// for made-up names cost one index lookup each.
+	var exists bool
+	if err := t.pool.Load().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM geoportal.layers WHERE slug = $1)`,
+		name).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("tiles: look up layer %s: %w", name, err)
+	}
+	if !exists {
+		return nil, geoportal.Errorf(geoportal.ENOTFOUND, "layer %q not found", name)
 	}
 	if c, err = t.refreshCatalog(ctx, c); err != nil {
 		return nil, err
@@ -387,6 +400,11 @@ func (t *Tiler) build(ctx context.Context, d *layerDef, tile maptile.Tile, key s
 		sql = d.sqlSimplify
 		args = append(args, size/1024)
 	}
+	if sql == d.sqlPlain && int(tile.Z) >= linearFromZoom {
+		lb := geo.LonLatBound(tile, 0)
+		sql = d.sqlLinear
+		args[1], args[2], args[3], args[4] = lb.Min[0], lb.Min[1], lb.Max[0], lb.Max[1]
+	}
 	var version, count int64
 	var raw []byte
 	err := t.pool.Load().QueryRow(ctx, sql, args...).Scan(&version, &count, &raw)
@@ -412,13 +430,12 @@ func (t *Tiler) build(ctx context.Context, d *layerDef, tile maptile.Tile, key s
 	return e, nil
 }
 
-// seal stores raw in e with its compressed form and entity tag.
+// seal stores raw in e with its compressed form and entity tag. The tag is the CRC-32 and length
+// of the tile, which gzip computes anyway (they end the gzip stream).
 func (t *Tiler) seal(e *entry, raw []byte) error {
 	e.raw = raw
-	h := fnv.New128a()
-	h.Write(raw)
-	e.etag = `W/"` + hex.EncodeToString(h.Sum(nil)) + `"`
 	if len(raw) == 0 {
+		e.etag = `W/"0-0"`
 		return nil
 	}
 	var buf bytes.Buffer
@@ -432,5 +449,7 @@ func (t *Tiler) seal(e *entry, raw []byte) error {
 		return fmt.Errorf("tiles: gzip %s: %w", e.key, err)
 	}
 	e.gz = buf.Bytes()
+	crc := binary.LittleEndian.Uint32(e.gz[len(e.gz)-8:])
+	e.etag = `W/"` + strconv.FormatUint(uint64(crc), 16) + "-" + strconv.FormatUint(uint64(len(raw)), 16) + `"`
 	return nil
 }

@@ -24,7 +24,9 @@ import (
 func startServer(t *testing.T, bin, dbURL, name string) string {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-log-level", "warn")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
+	// Only the HTTP listener: other listeners (the Wialon tracker port) are off so that two
+	// processes can run side by side.
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "GEOPORTAL_WIALON_ADDR=off")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

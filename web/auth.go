@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net"
@@ -302,7 +301,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if u != nil && !info.viaKey && !safeMethod(r.Method) {
-			if err := checkSameOrigin(r); err != nil {
+			if err := s.checkSameOrigin(r); err != nil {
 				s.refuse(w, r, err)
 				return
 			}
@@ -320,14 +319,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 // checkSameOrigin refuses cookie-authenticated writes that a browser marks as coming from
-// another site.
-func checkSameOrigin(r *http.Request) error {
+// another site. Behind a trusted proxy the forwarded host counts as ours too.
+func (s *Server) checkSameOrigin(r *http.Request) error {
 	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
 		return geoportal.Errorf(geoportal.EFORBIDDEN, "cross-site request refused")
 	}
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
+		ok := err == nil && u.Host != "" && (u.Host == r.Host ||
+			s.Security.TrustForwardedFor && u.Host == r.Header.Get("X-Forwarded-Host"))
+		if !ok {
 			return geoportal.Errorf(geoportal.EFORBIDDEN, "request from origin %q refused", o)
 		}
 	}
@@ -505,5 +506,3 @@ func bodyError(err error) error {
 	}
 	return geoportal.Errorf(geoportal.EINVALID, "cannot read the request body: %v", err)
 }
-
-var _ = fmt.Sprint

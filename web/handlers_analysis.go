@@ -15,7 +15,16 @@ import (
 )
 
 // Planner analyses: anyone may run them over public layers (they only read); staff-only layers
-// need a staff role, and saved scenarios need a planner (see routes.go).
+// and saved scenarios need a planner (see routes.go for the scenarios).
+
+// plannerRoles may analyse staff-only layers and save and read scenarios.
+var plannerRoles = []accounts.Role{accounts.Planner, accounts.GISStaff, accounts.Admin}
+
+// isPlanner reports whether the caller may analyse staff-only layers.
+func (s *Server) isPlanner(r *http.Request) bool {
+	u, ok := s.currentUser(r)
+	return ok && u.HasRole(plannerRoles...)
+}
 
 // queryFloat reads a number parameter; missing gives def.
 func queryFloat(q url.Values, name string, def float64) (float64, error) {
@@ -98,7 +107,7 @@ func (s *Server) handleCoverage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Curve = curve != nil && *curve
-	res, err := s.Analysis.Coverage(r.Context(), p, s.isStaff(r))
+	res, err := s.Analysis.Coverage(r.Context(), p, s.isPlanner(r))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -113,7 +122,7 @@ func (s *Server) handleSiting(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	res, err := s.Analysis.Siting(r.Context(), p, s.isStaff(r))
+	res, err := s.Analysis.Siting(r.Context(), p, s.isPlanner(r))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -136,7 +145,7 @@ func (s *Server) handleCameraCoverage(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	res, err := s.Analysis.Cameras(r.Context(), p, s.isStaff(r))
+	res, err := s.Analysis.Cameras(r.Context(), p, s.isPlanner(r))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -156,7 +165,7 @@ func (s *Server) handleAccess(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	res, err := s.Analysis.Access(r.Context(), p, s.isStaff(r))
+	res, err := s.Analysis.Access(r.Context(), p, s.isPlanner(r))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -190,7 +199,7 @@ func (s *Server) handleSaveScenario(w http.ResponseWriter, r *http.Request) {
 	if u, ok := s.currentUser(r); ok {
 		by = u.Label()
 	}
-	sc, err := s.Analysis.SaveScenario(r.Context(), req, s.isStaff(r), by)
+	sc, err := s.Analysis.SaveScenario(r.Context(), req, s.isPlanner(r), by)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -255,6 +264,3 @@ func (s *Server) handleCompareScenarios(w http.ResponseWriter, r *http.Request) 
 	}
 	writeJSON(w, http.StatusOK, c)
 }
-
-// plannerRoles may save and read scenarios.
-var plannerRoles = []accounts.Role{accounts.Planner, accounts.GISStaff, accounts.Admin}

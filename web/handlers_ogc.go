@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -80,9 +82,9 @@ type ogcLink struct {
 	Hreflang string `json:"hreflang,omitempty"`
 }
 
-// ogcError writes the OGC exception JSON {"code", "description"} with the status the domain
+// fail writes the OGC exception JSON {"code", "description"} with the status the domain
 // error maps to (statusOf in errors.go).
-func (o *ogcAPI) error(w http.ResponseWriter, r *http.Request, err error) {
+func (o *ogcAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return
 	}
@@ -103,7 +105,7 @@ func (o *ogcAPI) error(w http.ResponseWriter, r *http.Request, err error) {
 	if code == "" {
 		code = "ServerError"
 	}
-	writeJSON(w, status, map[string]any{"code": code, "description": geoportal.ErrorMessage(err)})
+	writeTyped(w, status, mtJSON, map[string]any{"code": code, "description": geoportal.ErrorMessage(err)})
 }
 
 func badRequest(format string, args ...any) error {
@@ -241,7 +243,7 @@ func (o *ogcAPI) begin(w http.ResponseWriter, r *http.Request, allowed ...string
 		}
 	}
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return "", "", false
 	}
 	w.Header().Set("Content-Language", lg)
@@ -266,7 +268,7 @@ func (o *ogcAPI) handleLanding(w http.ResponseWriter, r *http.Request) {
 		o.html(w, r, "landing", lg, doc)
 		return
 	}
-	writeJSON(w, http.StatusOK, doc)
+	writeTyped(w, http.StatusOK, mtJSON, doc)
 }
 
 func (o *ogcAPI) handleConformance(w http.ResponseWriter, r *http.Request) {
@@ -279,7 +281,7 @@ func (o *ogcAPI) handleConformance(w http.ResponseWriter, r *http.Request) {
 		o.html(w, r, "conformance", lg, doc)
 		return
 	}
-	writeJSON(w, http.StatusOK, doc)
+	writeTyped(w, http.StatusOK, mtJSON, doc)
 }
 
 func crsURIs() []string {
@@ -325,7 +327,7 @@ func (o *ogcAPI) handleCollections(w http.ResponseWriter, r *http.Request) {
 	}
 	ls, err := o.s.Layers.Layers(r.Context(), o.canView(r))
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	cs := []map[string]any{}
@@ -337,7 +339,7 @@ func (o *ogcAPI) handleCollections(w http.ResponseWriter, r *http.Request) {
 		o.html(w, r, "collections", lg, doc)
 		return
 	}
-	writeJSON(w, http.StatusOK, doc)
+	writeTyped(w, http.StatusOK, mtJSON, doc)
 }
 
 // layer looks the collection up; staff-only layers are "not found" for others.
@@ -352,7 +354,7 @@ func (o *ogcAPI) handleCollection(w http.ResponseWriter, r *http.Request) {
 	}
 	l, err := o.layer(r)
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	doc := collection(r, l, lg)
@@ -360,7 +362,7 @@ func (o *ogcAPI) handleCollection(w http.ResponseWriter, r *http.Request) {
 		o.html(w, r, "collection", lg, doc)
 		return
 	}
-	writeJSON(w, http.StatusOK, doc)
+	writeTyped(w, http.StatusOK, mtJSON, doc)
 }
 
 // jsonSchemaOf is the JSON Schema of an attribute type.
@@ -389,7 +391,7 @@ func (o *ogcAPI) handleQueryables(w http.ResponseWriter, r *http.Request) {
 	}
 	l, err := o.layer(r)
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	props := map[string]any{
@@ -419,9 +421,21 @@ func (o *ogcAPI) handleQueryables(w http.ResponseWriter, r *http.Request) {
 	writeTyped(w, http.StatusOK, mtSchema, doc)
 }
 
-// writeTyped writes v as JSON with the given media type.
+// writeTyped writes v as JSON with the given media type. URLs keep their & (no HTML escaping:
+// these are JSON documents, and HTML pages go through html/template).
 func writeTyped(w http.ResponseWriter, status int, mediaType string, v any) {
 	w.Header().Set("Content-Type", mediaType)
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v) // an error here means the client went away
+	w.Write(marshalJSON(v)) // an error here means the client went away
+}
+
+// marshalJSON encodes v without HTML escaping.
+func marshalJSON(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("ogc: encode %T: %v", v, err)) // only plain maps and slices come here
+	}
+	return b.Bytes()
 }

@@ -73,7 +73,7 @@ func (o *ogcAPI) html(w http.ResponseWriter, r *http.Request, page, lg string, d
 	var buf bytes.Buffer
 	err := ogcTemplates.ExecuteTemplate(&buf, page, ogcPage{Lang: lg, Title: title, Home: pick(serviceTitle, lg), Base: base(r), Doc: doc})
 	if err != nil {
-		o.error(w, r, fmt.Errorf("render %s: %w", page, err))
+		o.fail(w, r, fmt.Errorf("render %s: %w", page, err))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -139,13 +139,19 @@ func visibleColumns(l layers.Layer, q layers.FeatureQuery) []layers.Attribute {
 	return out
 }
 
+// maxHTMLPage caps HTML pages, which are built in memory (GeoJSON pages stream).
+const maxHTMLPage = 1000
+
 func (o *ogcAPI) itemsHTML(w http.ResponseWriter, r *http.Request, l layers.Layer, q layers.FeatureQuery, lg, path string) {
+	q.Limit = min(q.Limit, maxHTMLPage)
 	cols := visibleColumns(l, q)
 	p := itemsPage{Title: pick(l.Title, lg)}
 	for _, a := range cols {
 		p.Columns = append(p.Columns, pick(a.Title, lg))
 	}
+	var lastID int64
 	page, err := o.s.Layers.Features(r.Context(), l, q, func(ft layers.Feature) error {
+		lastID = ft.ID
 		props := decodeProps(ft.Properties)
 		row := itemsRow{ID: ft.ID, Href: path + "/" + strconv.FormatInt(ft.ID, 10) + "?f=html", Geometry: shortGeometry(ft.Geometry)}
 		for _, a := range cols {
@@ -155,7 +161,7 @@ func (o *ogcAPI) itemsHTML(w http.ResponseWriter, r *http.Request, l layers.Laye
 		return nil
 	})
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	p.Returned = page.NumberReturned
@@ -164,14 +170,10 @@ func (o *ogcAPI) itemsHTML(w http.ResponseWriter, r *http.Request, l layers.Laye
 		p.Matched = "about " + p.Matched
 	}
 	if page.More {
-		p.Next = withQuery(r, path, map[string]string{"offset": strconv.Itoa(q.Offset + q.Limit)})
+		p.Next = withQuery(r, path, nextPage(q, lastID))
 	}
 	if q.Offset > 0 {
-		prev := ""
-		if q.Offset > q.Limit {
-			prev = strconv.Itoa(q.Offset - q.Limit)
-		}
-		p.Prev = withQuery(r, path, map[string]string{"offset": prev})
+		p.Prev = withQuery(r, path, prevPage(q))
 	}
 	o.html(w, r, "items", lg, p)
 }

@@ -2,7 +2,7 @@ package web
 
 import (
 	"bufio"
-	"encoding/json"
+	"bytes"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,7 +15,7 @@ import (
 )
 
 // itemsParams are the query parameters of /items besides f, lang and the queryables.
-var itemsParams = []string{"limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "filter",
+var itemsParams = []string{"limit", "offset", "cursor", "bbox", "bbox-crs", "datetime", "crs", "filter",
 	"filter-lang", "filter-crs", "sortby", "properties"}
 
 // itemsQuery reads the items request into a feature query.
@@ -36,6 +36,13 @@ func itemsQuery(r *http.Request, l layers.Layer) (layers.FeatureQuery, error) {
 			return q, badRequest("offset=%q: want a whole number, 0 or more", s)
 		}
 		q.Offset = n
+	}
+	if s := v.Get("cursor"); v.Has("cursor") {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return q, badRequest("cursor=%q: not a cursor from a next link", s)
+		}
+		q.AfterID = &id
 	}
 	if v.Has("crs") {
 		if q.CRS, err = layers.ParseCRS(v.Get("crs")); err != nil {
@@ -145,7 +152,7 @@ func equalityParams(l layers.Layer) []string {
 func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 	l, err := o.layer(r)
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	f, lg, ok := o.begin(w, r, append(itemsParams, equalityParams(l)...)...)
@@ -154,7 +161,7 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 	}
 	q, err := itemsQuery(r, l)
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	path := base(r) + "/collections/" + l.Slug + "/items"
@@ -172,10 +179,12 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 		started = true
 	}
 	n := 0
+	var lastID int64
 	page, err := o.s.Layers.Features(r.Context(), l, q, func(ft layers.Feature) error {
 		if !started {
 			start()
 		}
+		lastID = ft.ID
 		if n > 0 {
 			bw.WriteByte(',')
 		}
@@ -188,7 +197,7 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		if !started {
-			o.error(w, r, err)
+			o.fail(w, r, err)
 			return
 		}
 		// Headers are gone; cut the connection so the client sees a truncated response.
@@ -200,16 +209,10 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 	}
 	links := selfLinks(r, path, "json", mtGeoJSON)
 	if page.More {
-		links = append(links, ogcLink{Href: withQuery(r, path, map[string]string{"offset": strconv.Itoa(q.Offset + q.Limit)}),
-			Rel: "next", Type: mtGeoJSON, Title: "Next page"})
+		links = append(links, ogcLink{Href: withQuery(r, path, nextPage(q, lastID)), Rel: "next", Type: mtGeoJSON, Title: "Next page"})
 	}
 	if q.Offset > 0 {
-		prev := ""
-		if q.Offset > q.Limit {
-			prev = strconv.Itoa(q.Offset - q.Limit)
-		}
-		links = append(links, ogcLink{Href: withQuery(r, path, map[string]string{"offset": prev}),
-			Rel: "prev", Type: mtGeoJSON, Title: "Previous page"})
+		links = append(links, ogcLink{Href: withQuery(r, path, prevPage(q)), Rel: "prev", Type: mtGeoJSON, Title: "Previous page"})
 	}
 	links = append(links, ogcLink{Href: base(r) + "/collections/" + l.Slug, Rel: "collection", Type: mtJSON, Title: pick(l.Title, lg)})
 	tail := map[string]any{"numberMatched": page.NumberMatched, "numberReturned": page.NumberReturned,
@@ -218,10 +221,29 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 		// Counting a filtered match over a big layer would scan it; this is the planner's estimate.
 		tail["numberMatchedIsEstimate"] = true
 	}
-	raw, _ := json.Marshal(tail)
+	raw := marshalJSON(tail)
 	bw.WriteString("],")
 	bw.Write(raw[1:]) // the tail's members, continuing the collection object
 	bw.Flush()
+}
+
+// nextPage is the query change for the next page: in the default order a keyset cursor (the
+// last id) that costs the same on every page, plus the offset for numbering and prev links.
+func nextPage(q layers.FeatureQuery, lastID int64) map[string]string {
+	set := map[string]string{"offset": strconv.Itoa(q.Offset + q.Limit)}
+	if len(q.SortBy) == 0 {
+		set["cursor"] = strconv.FormatInt(lastID, 10)
+	}
+	return set
+}
+
+// prevPage goes back by offset (prev pages are rarely deep).
+func prevPage(q layers.FeatureQuery) map[string]string {
+	set := map[string]string{"offset": "", "cursor": ""}
+	if q.Offset > q.Limit {
+		set["offset"] = strconv.Itoa(q.Offset - q.Limit)
+	}
+	return set
 }
 
 // writeFeature writes a GeoJSON feature without its closing brace, so that callers can add
@@ -248,7 +270,7 @@ func featureID(r *http.Request, l layers.Layer) (int64, error) {
 func (o *ogcAPI) handleItem(w http.ResponseWriter, r *http.Request) {
 	l, err := o.layer(r)
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	f, lg, ok := o.begin(w, r, "crs")
@@ -258,18 +280,18 @@ func (o *ogcAPI) handleItem(w http.ResponseWriter, r *http.Request) {
 	crs := layers.CRS84
 	if r.URL.Query().Has("crs") {
 		if crs, err = layers.ParseCRS(r.URL.Query().Get("crs")); err != nil {
-			o.error(w, r, badRequest("crs: %s", geoportal.ErrorMessage(err)))
+			o.fail(w, r, badRequest("crs: %s", geoportal.ErrorMessage(err)))
 			return
 		}
 	}
 	id, err := featureID(r, l)
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	ft, err := o.s.Layers.Feature(r.Context(), l, id, crs)
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	path := base(r) + "/collections/" + l.Slug + "/items/" + strconv.FormatInt(id, 10)
@@ -279,7 +301,7 @@ func (o *ogcAPI) handleItem(w http.ResponseWriter, r *http.Request) {
 	}
 	links := append(selfLinks(r, path, "json", mtGeoJSON),
 		ogcLink{Href: base(r) + "/collections/" + l.Slug, Rel: "collection", Type: mtJSON, Title: pick(l.Title, lg)})
-	raw, _ := json.Marshal(links)
+	raw := bytes.TrimSpace(marshalJSON(links))
 	w.Header().Set("Content-Type", mtGeoJSON)
 	w.Header().Set("Content-Crs", "<"+crs.URI+">")
 	w.WriteHeader(http.StatusOK)

@@ -88,7 +88,7 @@ func (o *ogcAPI) handleAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	ls, err := o.s.Layers.Layers(r.Context(), o.canView(r))
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	ids := []string{}

@@ -26,7 +26,7 @@ func (o *ogcAPI) writable(w http.ResponseWriter, r *http.Request) (layers.Layer,
 		err = checkParams(r)
 	}
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return l, false
 	}
 	return l, true
@@ -81,17 +81,17 @@ func (o *ogcAPI) handleCreateItem(w http.ResponseWriter, r *http.Request) {
 	}
 	in, err := readFeature(r, w, false)
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	id, err := o.s.Layers.CreateFeature(r.Context(), l, in)
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	ft, err := o.s.Layers.Feature(r.Context(), l, id, layers.CRS84)
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Location", base(r)+"/collections/"+l.Slug+"/items/"+strconv.FormatInt(id, 10))
@@ -122,7 +122,7 @@ func (o *ogcAPI) update(w http.ResponseWriter, r *http.Request, patch bool) {
 		}
 	}
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -138,7 +138,7 @@ func (o *ogcAPI) handleDeleteItem(w http.ResponseWriter, r *http.Request) {
 		err = o.s.Layers.DeleteFeature(r.Context(), l, id)
 	}
 	if err != nil {
-		o.error(w, r, err)
+		o.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

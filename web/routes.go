@@ -25,6 +25,10 @@ func (s *Server) routes() http.Handler {
 	r.Route("/api", func(r chi.Router) {
 		r.Get("/layers", s.handleLayers)
 		r.Get("/layers/{slug}", s.handleLayer)
+		// Imports and exports (handlers_import.go): uploads need GIS staff or an admin.
+		r.Get("/layers/{slug}/export.{format}", s.handleExport)
+		r.With(s.requireRole(importRoles...), s.rateLimit(limitUpload), s.importLimit).Post("/import", s.handleImport)
+		r.With(s.requireRole(importRoles...)).Get("/imports", s.handleImports)
 		r.Get("/config", s.handleMapConfig)
 		r.Get("/search", s.handleSearch)
 		r.Get("/nearest", s.handleNearest)

@@ -43,6 +43,8 @@ type Server struct {
 	Reports *reports.Store
 	// Transit is the live-vehicle module (ingest, live push, arrivals, GTFS-rt, dispatch).
 	Transit *transit.Service
+	// ImportMaxBytes bounds an upload to POST /api/import (handlers_import.go); 0: 512 MiB.
+	ImportMaxBytes int64
 
 	metrics *httpMetrics
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"text/tabwriter"
+	"time"
 
 	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/data/demo"
@@ -45,14 +46,14 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 
 func printSummary(w io.Writer, sum demo.Summary) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "layer\tfeatures\t\n")
+	fmt.Fprintf(tw, "layer\tfeatures\twritten in\t\n")
 	for _, l := range sum.Layers {
-		fmt.Fprintf(tw, "%s\t%d\t\n", l.Slug, l.Count)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", l.Slug, l.Count, l.Duration.Round(time.Millisecond))
 	}
-	fmt.Fprintf(tw, "total\t%d\t\n", sum.Features)
+	fmt.Fprintf(tw, "total\t%d\t%s\t\n", sum.Features, sum.Write.Round(time.Millisecond))
 	tw.Flush()
 	fmt.Fprintf(w, "demo city (seed %d): %d residents in buildings; generated in %s, written in %s\n",
-		sum.Seed, sum.Residents, sum.Generate.Round(1e6), sum.Write.Round(1e6))
+		sum.Seed, sum.Residents, sum.Generate.Round(time.Millisecond), sum.Write.Round(time.Millisecond))
 	fmt.Fprintln(w, "boundary and places © OpenStreetMap contributors, ODbL 1.0; every other layer is generated demo data (is_demo)")
 }
 

@@ -41,6 +41,9 @@ Commands:
   demo      load the demo city (real boundary + generated layers)
   db        manage the project-local PostgreSQL cluster: start | stop | url
   import    load a shapefile, GeoJSON, CSV, KML or GeoPackage into a layer (import -h)
+  gtfs      import a GTFS static feed into the timetable and bus layers: gtfs import FEED
+  vehicle   manage the vehicle registry: add | key | list ('geoportal vehicle')
+  simulate  load generator: simulated vehicles over Wialon IPS and HTTP (simulate -h)
   user      manage accounts, API keys and tracker passwords: add | passwd | role | list | key … ('geoportal user help')
 
 Environment: DATABASE_URL (unset: the project-local cluster in GEOPORTAL_DATA_DIR, default .data),
@@ -95,6 +98,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runImport(ctx, rest, getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, rest, getenv, os.Stdin, stdout, stderr)
+	case "gtfs":
+		return runGTFS(ctx, rest, getenv, stdout, stderr)
+	case "vehicle":
+		return runVehicle(ctx, rest, getenv, stdout, stderr)
+	case "simulate":
+		return runSimulate(ctx, rest, getenv, stdout, stderr)
 	}
 	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
 }

@@ -5,10 +5,7 @@ import (
 	"math"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
-	"github.com/paulmach/orb/geo"
 	"github.com/paulmach/orb/planar"
-	"github.com/twpayne/go-geos"
 )
 
 func orbPolygon(r orb.Ring) orb.Polygon { return orb.Polygon{r} }
@@ -24,50 +21,86 @@ type district struct {
 	population int
 }
 
-// districts splits the real boundary in two along a demo line through the centre: the
-// Almaty district to the south-west and the Astana district to the north-east.
+// districts splits the real boundary in two along a demo line through the centre: the Almaty
+// district to the south-west and the Astana district to the north-east. The line runs between
+// two vertices of the boundary, so both districts share the boundary's own vertices exactly.
 func (g *gen) districts() ([]*district, error) {
 	r := g.rng("districts")
 	toLL := func(x, y float64) orb.Point {
-		return orb.Point{centreLon + x/g.f.mPerLon, centreLat + y/g.f.mPerLat}
+		return orb.Point{round7(centreLon + x/g.f.mPerLon), round7(centreLat + y/g.f.mPerLat)}
 	}
-	// a dividing line from far north-west to far south-east, bending through the centre
-	far := 80000.0
-	line := []orb.Point{toLL(-far, far)}
-	for _, p := range [][2]float64{{-9000, 9000}, {-2500, 2500}, {0, 300 + r.Float64()*600}, {2200, -1800}, {8000, -9000}} {
+	var line []orb.Point // inside the boundary, from north-west to south-east
+	for _, p := range [][2]float64{{-7000, 7000}, {-2500, 2500}, {0, 300 + r.Float64()*600}, {2200, -1800}, {7000, -7000}} {
 		line = append(line, toLL(p[0]+r.Float64()*400, p[1]+r.Float64()*400))
 	}
-	line = append(line, toLL(far, -far))
-	ring := orb.Ring{toLL(-far, -far)}
-	ring = append(ring, line...)
-	ring = append(ring, ring[0])
-	ctx := geos.NewContext()
-	bnd, err := ctx.NewGeomFromWKB(wkb.MustMarshal(g.boundary))
-	if err != nil {
-		return nil, fmt.Errorf("demo: boundary for geos: %w", err)
+	if len(g.boundary) != 1 {
+		return nil, fmt.Errorf("demo: the city boundary has %d polygons, want 1", len(g.boundary))
 	}
-	half, err := ctx.NewGeomFromWKB(wkb.MustMarshal(orb.Polygon{ring}))
-	if err != nil {
-		return nil, fmt.Errorf("demo: district split for geos: %w", err)
+	ring := g.boundary[0][0]
+	n := len(ring) - 1 // the ring is closed
+	for _, p := range line {
+		if !planar.RingContains(ring, p) {
+			return nil, fmt.Errorf("demo: district line point %v is outside the boundary", p)
+		}
 	}
-	parts := []*geos.Geom{bnd.Intersection(half), bnd.Difference(half)}
+	for i := 1; i < len(line); i++ {
+		if crossesRing(ring, line[i-1], line[i], -1) {
+			return nil, fmt.Errorf("demo: district line crosses the boundary")
+		}
+	}
+	// the boundary vertex nearest each end of the line that it can reach without crossing
+	reach := func(p orb.Point) (int, error) {
+		best, bd := -1, math.Inf(1)
+		for i := 0; i < n; i++ {
+			if d := planar.Distance(ring[i], p); d < bd && !crossesRing(ring, ring[i], p, i) {
+				best, bd = i, d
+			}
+		}
+		if best < 0 {
+			return 0, fmt.Errorf("demo: no boundary vertex reachable from %v", p)
+		}
+		return best, nil
+	}
+	a, err := reach(line[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := reach(line[len(line)-1])
+	if err != nil {
+		return nil, err
+	}
+	if a == b {
+		return nil, fmt.Errorf("demo: district line ends at one boundary vertex")
+	}
+	// one side: the boundary from a forward to b, then the line back; the other: from b to a
+	var one, two orb.Ring
+	for i := a; ; i = (i + 1) % n {
+		one = append(one, ring[i])
+		if i == b {
+			break
+		}
+	}
+	for i := len(line) - 1; i >= 0; i-- {
+		one = append(one, line[i])
+	}
+	one = append(one, one[0])
+	for i := b; ; i = (i + 1) % n {
+		two = append(two, ring[i])
+		if i == a {
+			break
+		}
+	}
+	two = append(two, line...)
+	two = append(two, two[0])
+
 	ds := []*district{
 		{kk: "Алматы ауданы", ru: "Алматинский район", en: "Almaty district"},
 		{kk: "Астана ауданы", ru: "Астанинский район", en: "Astana district"},
 	}
-	for i, p := range parts {
-		geom, err := wkb.Unmarshal(p.ToWKB())
-		if err != nil {
-			return nil, fmt.Errorf("demo: district %s: %w", ds[i].en, err)
-		}
-		switch gm := geom.(type) {
-		case orb.Polygon:
-			ds[i].geom = orb.MultiPolygon{gm}
-		case orb.MultiPolygon:
-			ds[i].geom = gm
-		default:
-			return nil, fmt.Errorf("demo: district %s is a %s", ds[i].en, geom.GeoJSONType())
-		}
+	if planar.RingContains(one, toLL(-4000, -4000)) {
+		ds[0].geom, ds[1].geom = orb.MultiPolygon{{one}}, orb.MultiPolygon{{two}}
+	} else {
+		ds[0].geom, ds[1].geom = orb.MultiPolygon{{two}}, orb.MultiPolygon{{one}}
 	}
 	for _, b := range g.buildings {
 		if b.residents == 0 {
@@ -82,6 +115,30 @@ func (g *gen) districts() ([]*district, error) {
 		}
 	}
 	return ds, nil
+}
+
+// crossesRing reports whether segment p-q crosses an edge of the ring, ignoring the edges
+// at vertex skip (-1: none).
+func crossesRing(ring orb.Ring, p, q orb.Point, skip int) bool {
+	n := len(ring) - 1
+	for i := 0; i < n; i++ {
+		if skip >= 0 && (i == skip || (i+1)%n == skip) {
+			continue
+		}
+		if segmentsIntersect(p, q, ring[i], ring[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+func segmentsIntersect(p1, p2, q1, q2 orb.Point) bool {
+	orient := func(a, b, c orb.Point) float64 {
+		return (b[0]-a[0])*(c[1]-a[1]) - (b[1]-a[1])*(c[0]-a[0])
+	}
+	d1, d2 := orient(q1, q2, p1), orient(q1, q2, p2)
+	d3, d4 := orient(p1, p2, q1), orient(p1, p2, q2)
+	return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))
 }
 
 func (g *gen) emitBase() error {
@@ -112,7 +169,7 @@ func (g *gen) emitBase() error {
 	for _, s := range g.segs {
 		a, b := s.point(&g.f, float64(s.from)*unit, 0), s.point(&g.f, float64(s.to)*unit, 0)
 		ls := orb.LineString{a, b}
-		s.length = math.Round(geo.Length(ls)*10) / 10
+		s.length = math.Round(lengthM(ls)*10) / 10
 		st.add(ls, s.name, highwayOf[s.cls], s.lanes, s.length)
 	}
 
@@ -251,4 +308,17 @@ func (g *gen) emitUtilities() {
 			}
 		}
 	}
+}
+
+// lengthM is the length of a short line on the WGS 84 ellipsoid, in metres, from the lengths
+// of a degree at each piece's latitude (exact to centimetres over a few kilometres).
+func lengthM(ls orb.LineString) float64 {
+	total := 0.0
+	for i := 1; i < len(ls); i++ {
+		phi := (ls[i-1][1] + ls[i][1]) / 2 * math.Pi / 180
+		mLat := 111132.954 - 559.822*math.Cos(2*phi) + 1.175*math.Cos(4*phi)
+		mLon := 111412.84*math.Cos(phi) - 93.5*math.Cos(3*phi) + 0.118*math.Cos(5*phi)
+		total += math.Hypot((ls[i][0]-ls[i-1][0])*mLon, (ls[i][1]-ls[i-1][1])*mLat)
+	}
+	return total
 }

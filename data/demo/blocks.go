@@ -13,8 +13,8 @@ import (
 // box is an axis-parallel rectangle in grid metres.
 type box struct{ x0, y0, x1, y1 float64 }
 
-func (b box) w() float64 { return b.x1 - b.x0 }
-func (b box) h() float64 { return b.y1 - b.y0 }
+func (b box) w() float64  { return b.x1 - b.x0 }
+func (b box) h() float64  { return b.y1 - b.y0 }
 func (b box) cx() float64 { return (b.x0 + b.x1) / 2 }
 func (b box) cy() float64 { return (b.y0 + b.y1) / 2 }
 func (b box) inset(d float64) box {
@@ -281,7 +281,14 @@ func (g *gen) makeBuildings() {
 			}
 		}
 	}
-	// addresses: estates number their houses, streets number along the line, odd on one side
+	// addresses: estates number their houses; streets number along the line, odd on one side
+	// and even on the other
+	type addr struct {
+		lk     lineKey
+		parity int
+	}
+	onStreet := map[addr][]*building{}
+	var keys []addr
 	for _, b := range g.buildings {
 		c := b.block.cell
 		if c.kind == kindMicro {
@@ -289,38 +296,38 @@ func (g *gen) makeBuildings() {
 			b.address = fmt.Sprintf("%s, д. %d", c.estate, estateNo[c])
 			continue
 		}
-		b.address = g.streetAddress(b)
-	}
-}
-
-func (g *gen) streetAddress(b *building) string {
-	side := b.front
-	if b.block.cls[side] == clsNone {
-		for s := 0; s < 4; s++ {
-			if b.block.cls[s] != clsNone {
-				side = s
-				break
+		side := b.front
+		if b.block.cls[side] == clsNone {
+			for s := 0; s < 4; s++ {
+				if b.block.cls[s] != clsNone {
+					side = s
+					break
+				}
 			}
 		}
+		parity := 1
+		if side == 1 || side == 2 {
+			parity = 2
+		}
+		k := addr{b.block.side[side], parity}
+		if _, ok := onStreet[k]; !ok {
+			keys = append(keys, k)
+		}
+		onStreet[k] = append(onStreet[k], b)
 	}
-	lk := b.block.side[side]
-	along := b.rect.cx()
-	if lk.dir == 1 {
-		along = b.rect.cy()
+	for _, k := range keys {
+		bs := onStreet[k]
+		along := func(b *building) float64 {
+			if k.lk.dir == 1 {
+				return b.rect.cy()
+			}
+			return b.rect.cx()
+		}
+		sort.SliceStable(bs, func(a, b int) bool { return along(bs[a]) < along(bs[b]) })
+		for n, b := range bs {
+			b.address = fmt.Sprintf("%s, %d", g.names[k.lk], 2*n+k.parity)
+		}
 	}
-	step := 30.0
-	switch b.block.cell.kind {
-	case kindPrivate:
-		step = 14
-	case kindCentre:
-		step = 20
-	}
-	parity := 1
-	if side == 2 || side == 1 {
-		parity = 2
-	}
-	n := 2*int((along-float64(g.lineMin[lk])*unit)/step) + parity
-	return fmt.Sprintf("%s, %d", g.names[lk], n)
 }
 
 // rowRects places a row of buildings along one side of the buildable box.

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/ewkb"
 )
 
 var testNow = time.Date(2026, 5, 9, 10, 0, 0, 0, time.UTC)
@@ -27,25 +29,45 @@ func generate(t *testing.T, seed int64) *City {
 	return c
 }
 
+// fingerprint hashes every layer's rows: geometry as EWKB and attribute values as printed.
+func fingerprint(t *testing.T, c *City) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, l := range c.Layers {
+		h := sha256.New()
+		fmt.Fprintf(h, "%s %v %v\n", l.Slug, l.Demo, l.Columns)
+		for _, r := range l.Rows {
+			g, err := ewkb.Marshal(r.Geom, 4326)
+			if err != nil {
+				t.Fatalf("%s: %v", l.Slug, err)
+			}
+			h.Write(g)
+			fmt.Fprintln(h, r.Values...)
+		}
+		out[l.Slug] = fmt.Sprintf("%d/%x", len(l.Rows), h.Sum(nil))
+	}
+	return out
+}
+
 func TestGenerateIsDeterministic(t *testing.T) {
-	a, b := generate(t, 7), generate(t, 7)
+	a, b := fingerprint(t, generate(t, 7)), fingerprint(t, generate(t, 7))
 	if !reflect.DeepEqual(a, b) {
-		for i := range a.Layers {
-			if !reflect.DeepEqual(a.Layers[i], b.Layers[i]) {
-				t.Errorf("seed 7 twice: layer %s differs", a.Layers[i].Slug)
+		for slug := range a {
+			if a[slug] != b[slug] {
+				t.Errorf("seed 7 twice: layer %s differs", slug)
 			}
 		}
 		t.Fatal("the same seed gave two different cities")
 	}
-	c := generate(t, 8)
-	for _, slug := range []string{"streets", "buildings", "cameras", "bus_stops"} {
-		if reflect.DeepEqual(a.Layer(slug), c.Layer(slug)) {
+	c := fingerprint(t, generate(t, 8))
+	for _, slug := range []string{"streets", "buildings", "cameras", "bus_stops", "districts"} {
+		if a[slug] == c[slug] {
 			t.Errorf("seeds 7 and 8 gave the same %s", slug)
 		}
 	}
 	// the reference layers are the real data whatever the seed
 	for _, slug := range []string{"city_boundary", "places"} {
-		if !reflect.DeepEqual(a.Layer(slug), c.Layer(slug)) {
+		if a[slug] != c[slug] {
 			t.Errorf("seeds 7 and 8 gave different %s", slug)
 		}
 	}
@@ -139,6 +161,10 @@ func loaded(t *testing.T, seed int64) (*pgxpool.Pool, Summary) {
 	sum, err := Load(context.Background(), pool, Options{Seed: seed, Now: testNow}, nil)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
+	}
+	t.Logf("loaded seed %d: %d features, generated in %v, written in %v", seed, sum.Features, sum.Generate, sum.Write)
+	for _, l := range sum.Layers {
+		t.Logf("  %-18s %6d  %v", l.Slug, l.Count, l.Duration)
 	}
 	return pool, sum
 }
@@ -286,11 +312,13 @@ func TestLoad(t *testing.T) {
 			t.Errorf("%d pairs of buildings overlap", n)
 		}
 		if n := scalar[int64](t, pool, `SELECT count(*) FROM layer.bus_stops p WHERE NOT EXISTS
-			(SELECT 1 FROM layer.streets s WHERE ST_DWithin(s.geom::geography, p.geom::geography, 25))`); n != 0 {
+			(SELECT 1 FROM layer.streets s WHERE s.geom && ST_Expand(p.geom, 0.001)
+			AND ST_DWithin(s.geom::geography, p.geom::geography, 25))`); n != 0 {
 			t.Errorf("%d bus stops farther than 25 m from any street", n)
 		}
 		if n := scalar[int64](t, pool, `SELECT count(*) FROM layer.bus_routes r WHERE NOT EXISTS
-			(SELECT 1 FROM layer.bus_stops p WHERE ST_DWithin(r.geom::geography, p.geom::geography, 30))`); n != 0 {
+			(SELECT 1 FROM layer.bus_stops p WHERE r.ref = ANY(string_to_array(p.routes, ', '))
+			AND ST_DWithin(r.geom::geography, p.geom::geography, 30))`); n != 0 {
 			t.Errorf("%d bus routes with no stop along them", n)
 		}
 		if n := scalar[int64](t, pool, `SELECT count(*) FROM layer.streets WHERE abs(length_m - ST_Length(geom::geography)) > 0.5`); n != 0 {
@@ -347,13 +375,20 @@ func TestLoad(t *testing.T) {
 	})
 }
 
-// snapshot is a fingerprint of every demo layer: count and a hash of geometry and attributes.
+// snapshot is a fingerprint of every layer: its catalog count and a hash of the geometry and
+// attributes of its rows (not ids or timestamps, which a reload changes).
 func snapshot(t *testing.T, pool *pgxpool.Pool) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, c := range catalog(t, pool) {
-		h := scalar[string](t, pool, `SELECT count(*) || ':' || coalesce(md5(string_agg(j, '|' ORDER BY j)), '')
-			FROM (SELECT (to_jsonb(f) - 'id' - 'created_at' - 'updated_at')::text AS j FROM `+table(c.slug)+` f) rows`)
+		attrs := scalar[[]string](t, pool, `SELECT coalesce(array_agg(a->>'name'), '{}') FROM geoportal.layers,
+			jsonb_array_elements(attributes) a WHERE slug = $1`, c.slug)
+		cols := "geom, is_demo"
+		for _, a := range attrs {
+			cols += ", " + pgx.Identifier{a}.Sanitize()
+		}
+		h := scalar[string](t, pool, `SELECT count(*) || ':' || coalesce(md5(string_agg(h, '' ORDER BY h COLLATE "C")), '')
+			FROM (SELECT md5(ROW(`+cols+`)::text) AS h FROM `+table(c.slug)+`) rows`)
 		out[c.slug] = fmt.Sprintf("%d/%s", c.count, h)
 	}
 	return out
@@ -395,5 +430,28 @@ func TestLoadMissingLayer(t *testing.T) {
 	}
 	if n := scalar[int64](t, pool, `SELECT coalesce(sum(feature_count), 0)::bigint FROM geoportal.layers`); n != 0 {
 		t.Errorf("a failed load left %d features", n)
+	}
+}
+
+func BenchmarkGenerate(b *testing.B) {
+	for b.Loop() {
+		if _, err := Generate(Options{Seed: DefaultSeed, Now: testNow}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoad measures a whole load (generation plus the transaction) into a database that
+// already holds the demo, as `geoportal demo` run a second time does.
+func BenchmarkLoad(b *testing.B) {
+	pool := dbtest.New(b)
+	ctx := context.Background()
+	if _, err := Load(ctx, pool, Options{Seed: DefaultSeed, Now: testNow}, nil); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Load(ctx, pool, Options{Seed: DefaultSeed, Now: testNow}, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

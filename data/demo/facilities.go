@@ -152,12 +152,12 @@ func (g *gen) radiusAt(u, v float64) float64 {
 
 // junction is a crossing of two main streets (a corner of a cell).
 type junction struct {
-	i, j     int // fine node
-	cu, cv   int8
-	nameU    string // street along u
-	nameV    string
-	r        float64
-	u, v     float64
+	i, j   int // fine node
+	cu, cv int8
+	nameU  string // street along u
+	nameV  string
+	r      float64
+	u, v   float64
 }
 
 func (g *gen) junctions() []junction {

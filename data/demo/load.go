@@ -19,8 +19,9 @@ const loadLock = 0x6465_6d6f // "demo"
 
 // LayerCount is how many features a load wrote into one layer.
 type LayerCount struct {
-	Slug  string
-	Count int
+	Slug     string
+	Count    int
+	Duration time.Duration // deleting the old rows and copying the new ones
 }
 
 // Summary reports a load.
@@ -53,6 +54,15 @@ func load(ctx context.Context, pool *pgxpool.Pool, opts Options, logger *slog.Lo
 		logger = slog.New(slog.DiscardHandler)
 	}
 	sum := Summary{Seed: opts.Seed}
+	if onlyIfEmpty {
+		// a cheap look first, so a full database costs no generation; checked again under the lock
+		if n, err := featureCount(ctx, pool); err != nil {
+			return sum, err
+		} else if n > 0 {
+			sum.Skipped = true
+			return sum, nil
+		}
+	}
 	t0 := time.Now()
 	city, err := Generate(opts)
 	if err != nil {
@@ -71,9 +81,9 @@ func load(ctx context.Context, pool *pgxpool.Pool, opts Options, logger *slog.Lo
 		return sum, fmt.Errorf("demo: lock: %w", err)
 	}
 	if onlyIfEmpty {
-		var n int64
-		if err := tx.QueryRow(ctx, `SELECT coalesce(sum(feature_count), 0)::bigint FROM geoportal.layers`).Scan(&n); err != nil {
-			return sum, fmt.Errorf("demo: count features: %w", err)
+		n, err := featureCount(ctx, tx)
+		if err != nil {
+			return sum, err
 		}
 		if n > 0 {
 			sum.Skipped = true
@@ -90,11 +100,13 @@ func load(ctx context.Context, pool *pgxpool.Pool, opts Options, logger *slog.Lo
 				return sum, fmt.Errorf("demo: layer %s: %w", l.Slug, err)
 			}
 		}
+		tl := time.Now()
 		n, err := writeLayer(ctx, tx, l, known)
 		if err != nil {
 			return sum, err
 		}
-		sum.Layers = append(sum.Layers, LayerCount{Slug: l.Slug, Count: n})
+		sum.Layers = append(sum.Layers, LayerCount{Slug: l.Slug, Count: n, Duration: time.Since(tl)})
+		logger.Debug("demo layer written", "layer", l.Slug, "features", n, "took", time.Since(tl).String())
 		sum.Features += n
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -104,6 +116,17 @@ func load(ctx context.Context, pool *pgxpool.Pool, opts Options, logger *slog.Lo
 	logger.Info("demo city loaded", "seed", opts.Seed, "layers", len(sum.Layers), "features", sum.Features,
 		"residents", sum.Residents, "generate", sum.Generate.String(), "write", sum.Write.String())
 	return sum, nil
+}
+
+// featureCount is the number of features in all layers of the catalog.
+func featureCount(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (int64, error) {
+	var n int64
+	if err := q.QueryRow(ctx, `SELECT coalesce(sum(feature_count), 0)::bigint FROM geoportal.layers`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("demo: count features: %w", err)
+	}
+	return n, nil
 }
 
 // catalogColumns returns the attribute names of every layer in the catalog.

@@ -134,12 +134,12 @@ type pqItem struct {
 }
 type pq []pqItem
 
-func (q pq) Len() int            { return len(q) }
-func (q pq) Less(a, b int) bool  { return q[a].d < q[b].d }
-func (q pq) Swap(a, b int)       { q[a], q[b] = q[b], q[a] }
-func (q *pq) Push(x any)         { *q = append(*q, x.(pqItem)) }
-func (q *pq) Pop() any           { old := *q; it := old[len(old)-1]; *q = old[:len(old)-1]; return it }
-func speedOf(cls int8) float64   { return []float64{1, 1, 1, 0.8, 0.9, 1.0}[cls] }
+func (q pq) Len() int           { return len(q) }
+func (q pq) Less(a, b int) bool { return q[a].d < q[b].d }
+func (q pq) Swap(a, b int)      { q[a], q[b] = q[b], q[a] }
+func (q *pq) Push(x any)        { *q = append(*q, x.(pqItem)) }
+func (q *pq) Pop() any          { old := *q; it := old[len(old)-1]; *q = old[:len(old)-1]; return it }
+func speedOf(cls int8) float64  { return []float64{1, 1, 1, 0.8, 0.9, 1.0}[cls] }
 
 // shortestPath is Dijkstra over the main streets, weighting avenues as faster.
 func shortestPath(adj map[node][]edge, from, to node, jitter []float64) ([]node, []*segment) {

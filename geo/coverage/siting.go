@@ -32,8 +32,9 @@ type SitingResult struct {
 	Existing float64 // weight covered before any pick
 	Added    float64 // weight the picks add
 	// Upper is an upper bound on the weight the best possible choice of the same number of sites
-	// could add: the smaller of Added/(1-1/e) (Nemhauser–Wolsey–Fisher) and the data-dependent
-	// bound Added + sum of the largest marginal gains left (Minoux).
+	// could add: the smallest of Added/(1-1/e) (Nemhauser–Wolsey–Fisher) and the data-dependent
+	// bounds f(S) + the n largest marginal gains over S (Minoux), taken before the first pick and
+	// after the last.
 	Upper float64
 	// Exhausted is true when the greedy stopped early because no candidate adds anything.
 	Exhausted bool
@@ -99,6 +100,12 @@ func Greedy(ctx context.Context, p Siting, n int) (SitingResult, error) {
 		}
 		h = append(h, gainItem{j, gain(j), 0})
 	}
+	// The n best gains before any pick bound what any n sites can add.
+	initial := make([]float64, len(h))
+	for k, it := range h {
+		initial[k] = it.gain
+	}
+	startBound := sumTop(initial, n)
 	heap.Init(&h)
 	chosen := make([]bool, len(p.Covers))
 	cum := res.Existing
@@ -132,10 +139,20 @@ func Greedy(ctx context.Context, p Siting, n int) (SitingResult, error) {
 	if res.Exhausted {
 		// Nothing left adds weight: no choice of sites covers more of what can be covered at all.
 		res.Upper = res.Added
-	} else if minoux := res.Added + topGains(p, covered, chosen, n); minoux < res.Upper {
-		res.Upper = minoux
+	} else {
+		res.Upper = min(res.Upper, startBound, res.Added+topGains(p, covered, chosen, n))
 	}
 	return res, nil
+}
+
+// sumTop sums the n largest values (reordering gs).
+func sumTop(gs []float64, n int) float64 {
+	sort.Sort(sort.Reverse(sort.Float64Slice(gs)))
+	s := 0.0
+	for k := 0; k < n && k < len(gs); k++ {
+		s += gs[k]
+	}
+	return s
 }
 
 // topGains sums the n largest marginal gains with respect to the covered set. For a submodular
@@ -154,12 +171,7 @@ func topGains(p Siting, covered, chosen []bool, n int) float64 {
 		}
 		gs = append(gs, g)
 	}
-	sort.Sort(sort.Reverse(sort.Float64Slice(gs)))
-	s := 0.0
-	for k := 0; k < n && k < len(gs); k++ {
-		s += gs[k]
-	}
-	return s
+	return sumTop(gs, n)
 }
 
 type gainItem struct {

@@ -219,6 +219,16 @@ func TestSessions(t *testing.T) {
 			t.Fatalf("last_seen_at is %v old after use; want it refreshed", age)
 		}
 	})
+	t.Run("old sessions are cleared", func(t *testing.T) {
+		_, old, _ := s.CreateSession(ctx, u.ID, "", "")
+		s.pool.Exec(ctx, `UPDATE auth.sessions SET revoked_at = now() - interval '2 days' WHERE id = $1`, old.ID)
+		s.CreateSession(ctx, u.ID, "", "")
+		var n int
+		s.pool.QueryRow(ctx, `SELECT count(*) FROM auth.sessions WHERE id = $1`, old.ID).Scan(&n)
+		if n != 0 {
+			t.Fatal("a session revoked two days ago was kept")
+		}
+	})
 	t.Run("logout", func(t *testing.T) {
 		tok, _, _ := s.CreateSession(ctx, u.ID, "", "")
 		if err := s.RevokeSession(ctx, tok); err != nil {

@@ -56,6 +56,12 @@ func (s *Store) CreateSession(ctx context.Context, userID int64, ip, userAgent s
 	if err != nil {
 		return "", nil, fmt.Errorf("create session for user %d: %w", userID, err)
 	}
+	// Sessions that ended over a day ago are of no use; each login clears its user's.
+	if _, err := s.pool.Exec(ctx, `DELETE FROM auth.sessions WHERE user_id = $1 AND (expires_at < now() - interval '1 day'
+		OR revoked_at < now() - interval '1 day' OR last_seen_at < now() - interval '1 day' - $2 * interval '1 second')`,
+		userID, s.SessionIdle.Seconds()); err != nil {
+		return "", nil, fmt.Errorf("create session for user %d: %w", userID, err)
+	}
 	return tok, sess, nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/paulmach/orb/planar"
 	"github.com/uber/h3-go/v4"
 )
 
@@ -164,34 +165,56 @@ func (s *Store) loadPopulation(ctx context.Context, key string, withDistricts bo
 		return nil, geoportal.Errorf(geoportal.EINVALID, "layer %q has no numeric attribute %q", buildingsLayer, residentsAttr)
 	}
 	p := &population{key: key, cells: map[int][]h3.Cell{}, popc: map[int][]coverage.PopCell{}}
-	districtIndex := map[int64]int{}
+	// Districts are matched in Go: a point-in-polygon test per building against the districts
+	// whose bounding box holds it is much cheaper than a lateral join in SQL.
+	type districtShape struct {
+		bound orb.Bound
+		shape orb.MultiPolygon
+	}
+	var shapes []districtShape
 	if withDistricts {
 		rows, err := s.pool.Query(ctx, `SELECT id, coalesce(name, ''), coalesce(name_kk, ''), coalesce(name_ru, ''),
-			coalesce(name_en, '') FROM layer.districts ORDER BY id`)
+			coalesce(name_en, ''), ST_AsBinary(ST_Force2D(geom)) FROM layer.districts ORDER BY id`)
 		if err != nil {
 			return nil, fmt.Errorf("load districts: %w", err)
 		}
 		for rows.Next() {
 			var d District
-			if err := rows.Scan(&d.ID, &d.Name, &d.NameKK, &d.NameRU, &d.NameEN); err != nil {
+			var b []byte
+			if err := rows.Scan(&d.ID, &d.Name, &d.NameKK, &d.NameRU, &d.NameEN, &b); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("load districts: %w", err)
 			}
-			districtIndex[d.ID] = len(p.districts)
+			g, err := wkb.Unmarshal(b)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("load districts: district %d: %w", d.ID, err)
+			}
+			var mp orb.MultiPolygon
+			switch g := g.(type) {
+			case orb.Polygon:
+				mp = orb.MultiPolygon{g}
+			case orb.MultiPolygon:
+				mp = g
+			}
 			p.districts = append(p.districts, d)
+			shapes = append(shapes, districtShape{bound: mp.Bound(), shape: mp})
 		}
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("load districts: %w", err)
 		}
 	}
-	// A building belongs to the district holding its centroid (the lowest id if districts overlap).
-	q := `SELECT ST_X(b.c), ST_Y(b.c), b.residents::float8, -1::bigint
-		FROM (SELECT ST_Centroid(geom) AS c, residents FROM layer.buildings WHERE residents > 0) b`
-	if withDistricts {
-		q = `SELECT ST_X(b.c), ST_Y(b.c), b.residents::float8, coalesce(d.id, -1)
-		FROM (SELECT ST_Centroid(geom) AS c, residents FROM layer.buildings WHERE residents > 0) b
-		LEFT JOIN LATERAL (SELECT id FROM layer.districts d WHERE ST_Intersects(d.geom, b.c) ORDER BY id LIMIT 1) d ON true`
+	districtOf := func(pt orb.Point) int {
+		// The lowest id wins where districts overlap.
+		for i, d := range shapes {
+			if d.bound.Contains(pt) && planar.MultiPolygonContains(d.shape, pt) {
+				return i
+			}
+		}
+		return -1
 	}
+	q := `SELECT ST_X(c), ST_Y(c), residents::float8
+		FROM (SELECT ST_Centroid(geom) AS c, residents FROM layer.buildings WHERE residents > 0) b`
 	rows, err := s.pool.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load residents: %w", err)
@@ -199,15 +222,11 @@ func (s *Store) loadPopulation(ctx context.Context, key string, withDistricts bo
 	var bound orb.Bound
 	for rows.Next() {
 		var r coverage.Resident
-		var did int64
-		if err := rows.Scan(&r.Point[0], &r.Point[1], &r.Residents, &did); err != nil {
+		if err := rows.Scan(&r.Point[0], &r.Point[1], &r.Residents); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("load residents: %w", err)
 		}
-		r.District = -1
-		if i, ok := districtIndex[did]; ok {
-			r.District = i
-		}
+		r.District = districtOf(r.Point)
 		if len(p.residents) == 0 {
 			bound = orb.Bound{Min: r.Point, Max: r.Point}
 		}
@@ -449,4 +468,16 @@ func checkResolution(res int) error {
 		return geoportal.Errorf(geoportal.EINVALID, "res must be an H3 resolution from 7 to 11 (9 or 10 suit a city), got %d", res)
 	}
 	return nil
+}
+
+// Warm loads the residents and the street graph ahead of the first request, so that it answers
+// as fast as later ones. Run it in the background at start-up; an error (no buildings with
+// residents yet, say) only means the first analysis will load them itself.
+func (s *Store) Warm(ctx context.Context) error {
+	pop, err := s.population(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.network(ctx, pop)
+	return err
 }

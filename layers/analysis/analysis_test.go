@@ -26,7 +26,8 @@ import (
 //	bus stops: S1 (-300,50), S2 (300,-50)
 //	streets: y=-20 from x=-1000 to 1000 (split at 0 and 800), x=800 from y=-20 to 400,
 //	  and an unconnected street y=-20 from x=2000 to 2500
-//	cameras: installed at (0,-20) looking east (fov 90, range 100); a planned one elsewhere
+//	cameras: installed at (0,-20) looking east (fov 90, range 100); a planned one elsewhere;
+//	  an installed one with no range (it sees nothing)
 //	smart crossings: (30,-20) and (-300,-20)
 //	clinics: K1 (-450,0) capacity 30, K2 (300,0) capacity 20, K3 without capacity
 var origin = coverage.NewLocal(57.17, 50.28)
@@ -95,8 +96,9 @@ func fixture(t *testing.T) (*pgxpool.Pool, *analysis.Store) {
 		exec(t, pool, `INSERT INTO layer.streets (geom, name) VALUES (ST_GeomFromEWKT($1), 'street')`, l)
 	}
 	exec(t, pool, `INSERT INTO layer.cameras (geom, name, status, heading, fov, range_m) VALUES
-		(ST_GeomFromEWKT($1), 'C1', 'installed', 90, 90, 100), (ST_GeomFromEWKT($2), 'C2', 'planned', 0, 90, 100)`,
-		wktPoint(0, -20), wktPoint(-900, 400))
+		(ST_GeomFromEWKT($1), 'C1', 'installed', 90, 90, 100), (ST_GeomFromEWKT($2), 'C2', 'planned', 0, 90, 100),
+		(ST_GeomFromEWKT($3), 'C3', 'installed', 0, 90, NULL)`,
+		wktPoint(0, -20), wktPoint(-900, 400), wktPoint(-800, -20))
 	exec(t, pool, `INSERT INTO layer.smart_crossings (geom, name) VALUES (ST_GeomFromEWKT($1), 'X1'), (ST_GeomFromEWKT($2), 'X2')`,
 		wktPoint(30, -20), wktPoint(-300, -20))
 	exec(t, pool, `INSERT INTO layer.clinics (geom, name, capacity) VALUES (ST_GeomFromEWKT($1), 'K1', 30),
@@ -175,6 +177,9 @@ func TestCoverageStraightLine(t *testing.T) {
 func TestCoverageNetwork(t *testing.T) {
 	_, st := fixture(t)
 	ctx := context.Background()
+	if err := st.Warm(ctx); err != nil {
+		t.Fatalf("warm: %v", err)
+	}
 	for _, tc := range []struct {
 		d       float64
 		line    float64
@@ -203,7 +208,7 @@ func TestCoverageNetwork(t *testing.T) {
 }
 
 func TestCameraCoverage(t *testing.T) {
-	_, st := fixture(t)
+	pool, st := fixture(t)
 	ctx := context.Background()
 	off, on := false, true
 	res, err := st.Cameras(ctx, analysis.CameraParams{Occlusion: &off, Crossings: "smart_crossings"}, false)
@@ -212,8 +217,8 @@ func TestCameraCoverage(t *testing.T) {
 	}
 	// Lengths are measured in the store's own projection (centred on the buildings), so they
 	// differ from the fixture's metres by a few millimetres.
-	if res.Cameras != 1 || !near(res.StreetLength, 2920, 0.5) || !near(res.SeenLength, 100, 0.01) {
-		t.Errorf("without occlusion: cameras %d, seen %v of %v", res.Cameras, res.SeenLength, res.StreetLength)
+	if res.Cameras != 1 || res.CamerasSkipped != 1 || !near(res.StreetLength, 2920, 0.5) || !near(res.SeenLength, 100, 0.01) {
+		t.Errorf("without occlusion: cameras %d (%d skipped), seen %v of %v", res.Cameras, res.CamerasSkipped, res.SeenLength, res.StreetLength)
 	}
 	if res.CrossingsTotal != 2 || res.CrossingsSeen != 1 || res.CrossingsShare != 0.5 {
 		t.Errorf("crossings %d of %d", res.CrossingsSeen, res.CrossingsTotal)
@@ -243,6 +248,16 @@ func TestCameraCoverage(t *testing.T) {
 	}
 	if res.CrossingsTotal != 1 || res.CrossingsSeen != 0 || res.Cameras != 2 {
 		t.Errorf("intersections %d of %d, cameras %d", res.CrossingsSeen, res.CrossingsTotal, res.Cameras)
+	}
+	// With no smart crossings in the city, the default falls back to the intersections.
+	exec(t, pool, `DELETE FROM layer.smart_crossings`)
+	res, err = st.Cameras(ctx, analysis.CameraParams{}, false)
+	if err != nil || res.CrossingsSource != "intersections" || res.CrossingsTotal != 1 {
+		t.Errorf("fallback: %v %v", res, err)
+	}
+	// Named explicitly, an unknown crossings layer is an error.
+	if _, err := st.Cameras(ctx, analysis.CameraParams{Crossings: "zebra"}, false); geoportal.ErrorCode(err) != geoportal.EINVALID {
+		t.Errorf("unknown crossings layer: %v", err)
 	}
 }
 
@@ -450,6 +465,9 @@ func TestEmptyBuildings(t *testing.T) {
 	_, err := st.Coverage(context.Background(), analysis.CoverageParams{Layer: "bus_stops", Distance: 100}, false)
 	if geoportal.ErrorCode(err) != geoportal.EINVALID || !strings.Contains(err.Error(), "no buildings with residents") {
 		t.Errorf("error %v", err)
+	}
+	if err := st.Warm(context.Background()); geoportal.ErrorCode(err) != geoportal.EINVALID {
+		t.Errorf("warm without residents: %v", err)
 	}
 }
 

@@ -31,8 +31,8 @@ type CameraParams struct {
 	Step   float64 `json:"step"`   // street sample length, metres; default 5
 	// Occlusion clips the view sectors by the building footprints (default true).
 	Occlusion *bool `json:"occlusion,omitempty"`
-	// Crossings is a point layer of crossings (default smart_crossings) or "intersections" for
-	// the street network's intersections.
+	// Crossings is a point layer of crossings or "intersections" for the street network's
+	// intersections. By default smart_crossings, or the intersections while that layer is empty.
 	Crossings string `json:"crossings"`
 	// Geometry includes the unseen streets and the view sectors as GeoJSON (default true).
 	Geometry *bool `json:"geometry,omitempty"`
@@ -58,9 +58,6 @@ func (p *CameraParams) Normalize() error {
 	if p.Geometry == nil {
 		p.Geometry = &t
 	}
-	if p.Crossings == "" {
-		p.Crossings = "smart_crossings"
-	}
 	if math.IsNaN(p.Step) || p.Step < 1 || p.Step > 100 {
 		return geoportal.Errorf(geoportal.EINVALID, "step must be from 1 to 100 metres, got %v", p.Step)
 	}
@@ -77,9 +74,11 @@ type CameraResult struct {
 	StreetLength   float64 `json:"street_length_m"`
 	SeenLength     float64 `json:"seen_length_m"`
 	SeenShare      float64 `json:"seen_share"`
-	CrossingsTotal int     `json:"crossings_total"`
-	CrossingsSeen  int     `json:"crossings_seen"`
-	CrossingsShare float64 `json:"crossings_share"`
+	// CrossingsSource is the layer the crossings came from, or "intersections".
+	CrossingsSource string  `json:"crossings_source"`
+	CrossingsTotal  int     `json:"crossings_total"`
+	CrossingsSeen   int     `json:"crossings_seen"`
+	CrossingsShare  float64 `json:"crossings_share"`
 	// UnseenStreets has one MultiLineString per street with unseen parts: id, name, unseen_m.
 	UnseenStreets *FeatureCollection `json:"unseen_streets,omitempty"`
 	// Sectors has each camera's view sector (not clipped): id, name, heading, fov, range_m.
@@ -87,14 +86,15 @@ type CameraResult struct {
 	Notes   []string           `json:"notes"`
 }
 
-// cameras loads camera sectors in metres; cameras with no range are skipped and counted.
-func (s *Store) cameras(ctx context.Context, l layers.Layer, f *Filter, proj coverage.Local) ([]coverage.Camera, []facility, error) {
+// cameras loads camera sectors in metres with their features; cameras with no range see
+// nothing and are only counted.
+func (s *Store) cameras(ctx context.Context, l layers.Layer, f *Filter, proj coverage.Local) ([]coverage.Camera, []facility, int, error) {
 	if !isCameraLayer(l) {
-		return nil, nil, geoportal.Errorf(geoportal.EINVALID, "layer %q is not a camera layer: it needs numeric attributes heading, fov and range_m", l.Slug)
+		return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "layer %q is not a camera layer: it needs numeric attributes heading, fov and range_m", l.Slug)
 	}
 	fac, err := s.facilities(ctx, l, f, cameraAttrs...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	var cams []coverage.Camera
 	var kept []facility
@@ -112,7 +112,7 @@ func (s *Store) cameras(ctx context.Context, l layers.Layer, f *Filter, proj cov
 		cams = append(cams, coverage.Camera{Pos: proj.Forward(fc.Point), Heading: heading, FOV: fov, Range: rng})
 		kept = append(kept, fc)
 	}
-	return cams, kept, nil
+	return cams, kept, len(fac) - len(kept), nil
 }
 
 // obstacles returns the building outlines in metres for the population snapshot, cached.
@@ -171,15 +171,11 @@ func (s *Store) Cameras(ctx context.Context, p CameraParams, staff bool) (*Camer
 	if err != nil {
 		return nil, err
 	}
-	cams, camFac, err := s.cameras(ctx, l, f, pop.proj)
+	cams, camFac, skipped, err := s.cameras(ctx, l, f, pop.proj)
 	if err != nil {
 		return nil, err
 	}
-	res := &CameraResult{CameraParams: p, Cameras: len(cams)}
-	res.CamerasSkipped = len(camFac) - len(cams)
-	if all, err := s.loadFacilities(ctx, l, f); err == nil {
-		res.CamerasSkipped = len(all) - len(cams)
-	}
+	res := &CameraResult{CameraParams: p, Cameras: len(cams), CamerasSkipped: skipped}
 	sn, err := s.network(ctx, pop)
 	if err != nil {
 		return nil, err
@@ -211,21 +207,32 @@ func (s *Store) Cameras(ctx context.Context, p CameraParams, staff bool) (*Camer
 	res.Notes = append(res.Notes, fmt.Sprintf("streets are judged in pieces of at most %.0f m by their midpoints", p.Step))
 	// Crossings.
 	var crossings []orb.Point
-	if p.Crossings == CandidatesIntersections {
-		crossings = sn.net.Intersections()
-	} else {
-		cl, err := s.layerFor(ctx, p.Crossings, staff)
-		if err != nil {
+	source := p.Crossings
+	if source == "" {
+		source = "smart_crossings"
+	}
+	if source != CandidatesIntersections {
+		cl, err := s.layerFor(ctx, source, staff)
+		if err != nil && p.Crossings != "" {
 			return nil, err
 		}
-		cf, err := s.loadFacilities(ctx, cl, nil)
-		if err != nil {
-			return nil, err
+		var cf []facility
+		if err == nil {
+			if cf, err = s.loadFacilities(ctx, cl, nil); err != nil {
+				return nil, err
+			}
 		}
 		for _, c := range cf {
 			crossings = append(crossings, pop.proj.Forward(c.Point))
 		}
+		if len(crossings) == 0 && p.Crossings == "" {
+			source = CandidatesIntersections
+		}
 	}
+	if source == CandidatesIntersections {
+		crossings = sn.net.Intersections()
+	}
+	res.CrossingsSource = source
 	cs, err := vs.SeenAll(ctx, crossings)
 	if err != nil {
 		return nil, err

@@ -214,7 +214,7 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 			prob.Weights[i] = sm.Length
 		}
 		if isCameraLayer(l) && len(existing) > 0 {
-			cams, _, err := s.cameras(ctx, l, f, pop.proj)
+			cams, _, _, err := s.cameras(ctx, l, f, pop.proj)
 			if err != nil {
 				return nil, err
 			}

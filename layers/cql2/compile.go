@@ -307,7 +307,10 @@ func (c *compiler) geomLiteral(g orb.Geometry) (string, error) {
 	if c.o.SRID != 4326 {
 		lit = fmt.Sprintf("ST_Transform(ST_SetSRID(%s, %s), 4326)", lit, c.param(c.o.SRID, "integer"))
 	}
-	return lit, nil
+	// A scalar sub-select is evaluated once per query: under a generic plan a bare function of
+	// parameters would parse the GeoJSON again for every row, and PostGIS's prepared-geometry
+	// cache needs the same value on every call.
+	return "(SELECT " + lit + ")", nil
 }
 
 // swapXY returns a copy of g with x and y exchanged.

@@ -54,19 +54,19 @@ func TestCompileText(t *testing.T) {
 		{"date vs timestamp column", `seen_at >= DATE('2024-05-01')`, `("seen_at" >= $1::date)`, []any{day}},
 		{"property vs property", `name = status`, `("name" = "status")`, nil},
 		{"true predicate", `TRUE`, `TRUE`, nil},
-		{"intersects point", `S_INTERSECTS(geom, POINT(57.1 50.2))`, `ST_Intersects("geom", ST_GeomFromGeoJSON($1::text))`,
+		{"intersects point", `S_INTERSECTS(geom, POINT(57.1 50.2))`, `ST_Intersects("geom", (SELECT ST_GeomFromGeoJSON($1::text)))`,
 			[]any{`{"coordinates":[57.1,50.2],"type":"Point"}`}},
 		{"within polygon", `S_WITHIN(geom, POLYGON((57 50, 58 50, 58 51, 57 51, 57 50)))`,
-			`ST_Within("geom", ST_GeomFromGeoJSON($1::text))`,
+			`ST_Within("geom", (SELECT ST_GeomFromGeoJSON($1::text)))`,
 			[]any{`{"coordinates":[[[57,50],[58,50],[58,51],[57,51],[57,50]]],"type":"Polygon"}`}},
-		{"bbox literal first", `S_INTERSECTS(BBOX(57,50,58,51), geometry)`, `ST_Intersects(ST_GeomFromGeoJSON($1::text), "geom")`,
+		{"bbox literal first", `S_INTERSECTS(BBOX(57,50,58,51), geometry)`, `ST_Intersects((SELECT ST_GeomFromGeoJSON($1::text)), "geom")`,
 			[]any{`{"coordinates":[[[57,50],[58,50],[58,51],[57,51],[57,50]]],"type":"Polygon"}`}},
-		{"multipoint both forms", `S_INTERSECTS(geom, MULTIPOINT((1 2), (3 4)))`, `ST_Intersects("geom", ST_GeomFromGeoJSON($1::text))`,
+		{"multipoint both forms", `S_INTERSECTS(geom, MULTIPOINT((1 2), (3 4)))`, `ST_Intersects("geom", (SELECT ST_GeomFromGeoJSON($1::text)))`,
 			[]any{`{"coordinates":[[1,2],[3,4]],"type":"MultiPoint"}`}},
-		{"point z", `S_INTERSECTS(geom, POINT Z (1 2 3))`, `ST_Intersects("geom", ST_GeomFromGeoJSON($1::text))`,
+		{"point z", `S_INTERSECTS(geom, POINT Z (1 2 3))`, `ST_Intersects("geom", (SELECT ST_GeomFromGeoJSON($1::text)))`,
 			[]any{`{"coordinates":[1,2],"type":"Point"}`}},
 		{"dwithin meters", `DWITHIN(geom, POINT(57.1 50.2), 500, meters)`,
-			`("geom" && ST_Envelope(ST_Buffer(ST_GeomFromGeoJSON($1::text)::geography, $2::double precision * 1.01 + 1)::geometry) AND ST_DWithin("geom"::geography, ST_GeomFromGeoJSON($1::text)::geography, $2::double precision))`,
+			`("geom" && ST_Envelope(ST_Buffer((SELECT ST_GeomFromGeoJSON($1::text))::geography, $2::double precision * 1.01 + 1)::geometry) AND ST_DWithin("geom"::geography, (SELECT ST_GeomFromGeoJSON($1::text))::geography, $2::double precision))`,
 			[]any{`{"coordinates":[57.1,50.2],"type":"Point"}`, 500.0}},
 	}
 	for _, tc := range tests {
@@ -114,7 +114,7 @@ func TestFilterCRS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `ST_Intersects("geom", ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON($3::text), $4::integer), 4326))`; sql != want {
+	if want := `ST_Intersects("geom", (SELECT ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON($3::text), $4::integer), 4326)))`; sql != want {
 		t.Errorf("sql\n got %s\nwant %s", sql, want)
 	}
 	if args[1] != 3857 {
@@ -300,6 +300,36 @@ func FuzzCQL2Text(f *testing.F) {
 			return
 		}
 		sql, args, err := Compile(e, testSchema, Options{})
+		if err != nil {
+			if geoportal.ErrorCode(err) != geoportal.EINVALID {
+				t.Fatalf("compile error of code %s: %v", geoportal.ErrorCode(err), err)
+			}
+			return
+		}
+		checkSafeSQL(t, src, sql, args)
+	})
+}
+
+func FuzzCQL2JSON(f *testing.F) {
+	for _, s := range []string{
+		`{"op":"=","args":[{"property":"status"},"installed"]}`,
+		`{"op":"and","args":[{"op":"in","args":[{"property":"population"},[1,2]]},{"op":"isNull","args":[{"property":"name"}]}]}`,
+		`{"op":"s_intersects","args":[{"property":"geom"},{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}]}`,
+		`{"op":"dwithin","args":[{"property":"geom"},{"type":"Point","coordinates":[1,2]},5,"km"]}`,
+		`{"op":"between","args":[{"property":"seen_at"},{"timestamp":"2024-01-01T00:00:00Z"},{"date":"2024-02-01"}]}`,
+		`{"op":"s_within","args":[{"bbox":[1,2,3,4]},{"property":"geometry"}]}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		e, err := ParseJSON([]byte(src))
+		if err != nil {
+			if geoportal.ErrorCode(err) != geoportal.EINVALID {
+				t.Fatalf("parse error of code %s: %v", geoportal.ErrorCode(err), err)
+			}
+			return
+		}
+		sql, args, err := Compile(e, testSchema, Options{SRID: 3857})
 		if err != nil {
 			if geoportal.ErrorCode(err) != geoportal.EINVALID {
 				t.Fatalf("compile error of code %s: %v", geoportal.ErrorCode(err), err)

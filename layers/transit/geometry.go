@@ -142,3 +142,29 @@ func StopDistances(shape orb.LineString, stops []orb.Point) ([]float64, float64)
 	}
 	return out, p.length()
 }
+
+// Walker moves along a shape: a simulated vehicle's position after travelling d metres.
+type Walker struct{ p *path }
+
+// NewWalker returns a walker over the line.
+func NewWalker(ls orb.LineString) *Walker { return &Walker{newPath(ls)} }
+
+// Length is the shape's length in metres.
+func (w *Walker) Length() float64 { return w.p.length() }
+
+// At returns the point and heading (degrees from north) at d metres along the shape.
+func (w *Walker) At(d float64) (orb.Point, float64) { return w.p.pointAt(d), w.p.bearingAt(d) }
+
+// Shape returns the shape of a trip (nil when it has none).
+func (n *Network) Shape(tripID string) *Walker {
+	if t := n.Trips[tripID]; t != nil && t.shape != nil {
+		return &Walker{t.shape}
+	}
+	return nil
+}
+
+// Project returns the distance along line (m) of the point nearest to pt, and pt's distance from
+// the line (m).
+func Project(line orb.LineString, pt orb.Point) (along, off float64) {
+	return newPath(line).project(pt, 0)
+}

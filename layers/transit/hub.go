@@ -208,3 +208,13 @@ func (h *Hub) Live(ctx context.Context) ([]LiveVehicle, error) {
 	cancel()
 	return snap, nil
 }
+
+// Disconnect ends every live subscription (at shutdown); clients reconnect elsewhere.
+func (h *Hub) Disconnect() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		close(ch)
+	}
+	h.subs = map[chan []LiveVehicle]struct{}{}
+}

@@ -276,6 +276,9 @@ func (s *Service) writeBatch(ctx context.Context, ps []Position) (*batchResult, 
 				pv.at, pv.pt = p.At, pt
 				latest[p.VehicleID] = i
 			}
+			if p.Source == 0 {
+				p.Source = SourceHTTP
+			}
 			vid[i], at[i], flags[i], src[i] = p.VehicleID, p.At, f, string(rune(p.Source))
 			if f&FlagBadCoords != 0 && (math.IsNaN(p.Lon) || math.IsNaN(p.Lat) || math.IsInf(p.Lon, 0) || math.IsInf(p.Lat, 0)) {
 				lon[i], lat[i] = 0, 0
@@ -339,7 +342,11 @@ func (s *Service) writeBatch(ctx context.Context, ps []Position) (*batchResult, 
 				if pv := prev[vidv]; pv != nil {
 					pm = pv.match
 				}
-				m, ok, o := net.Match(v.Route, orb.Point{p.Lon, p.Lat}, p.At, pm)
+				heading := p.Heading
+				if !(p.SpeedKmh > 3) {
+					heading = math.NaN() // a standing vehicle's heading is noise
+				}
+				m, ok, o := net.Match(v.Route, orb.Point{p.Lon, p.Lat}, heading, p.At, pm)
 				if !math.IsInf(o, 1) {
 					off = &o
 				}

@@ -24,6 +24,11 @@ func (s *Service) MaintainPartitions(ctx context.Context) (created, dropped int,
 func (s *Service) StartMaintenance() {
 	s.hub.Start()
 	s.goBackground(func(ctx context.Context) {
+		if _, err := s.Network(ctx); err != nil && ctx.Err() == nil {
+			s.Logger.Warn("transit network not loaded", "error", err)
+		}
+	})
+	s.goBackground(func(ctx context.Context) {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()
 		for {

@@ -246,9 +246,10 @@ const maxMatchOff = 150.0
 
 // Match matches a vehicle of route at pt at time t to one of the route's trips running then: the
 // trip whose schedule the vehicle fits best, preferring prev (its last trip) when it still fits.
-// ok is false when no trip fits; off is then the distance to the nearest shape of the route (or
-// +Inf when the route has no shapes).
-func (n *Network) Match(route string, pt orb.Point, t time.Time, prev Match) (m Match, ok bool, off float64) {
+// A known heading (degrees; NaN when unknown) rules out trips running the other way along the
+// same street. ok is false when no trip fits; off is then the distance to the nearest shape of
+// the route (or +Inf when the route has no shapes).
+func (n *Network) Match(route string, pt orb.Point, heading float64, t time.Time, prev Match) (m Match, ok bool, off float64) {
 	off = math.Inf(1)
 	bestScore := math.Inf(1)
 	for _, td := range n.activeTrips(route, t, 20*60, 30*60) {
@@ -270,6 +271,12 @@ func (n *Network) Match(route string, pt orb.Point, t time.Time, prev Match) (m 
 		off = math.Min(off, o)
 		if o > maxMatchOff {
 			continue
+		}
+		if !math.IsNaN(heading) {
+			diff := math.Abs(math.Mod(heading-tr.shape.bearingAt(along)+540, 360) - 180)
+			if diff > 100 {
+				continue
+			}
 		}
 		delay := float64(td.secs) - tr.scheduledAt(along)
 		score := math.Abs(delay) + o

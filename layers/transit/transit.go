@@ -60,13 +60,15 @@ type Service struct {
 	ingest *ingester
 	hub    *Hub
 
-	mu       sync.Mutex
-	byDevice map[string]*Vehicle
-	byKey    map[[32]byte]*Vehicle
-	byID     map[int64]*Vehicle
-	network  *Network
-	netErr   error
-	netAt    time.Time
+	mu         sync.Mutex
+	byDevice   map[string]*Vehicle
+	byKey      map[[32]byte]*Vehicle
+	byID       map[int64]*Vehicle
+	network    *Network
+	netAt      time.Time
+	netStale   bool
+	netLoading bool
+	netLoad    sync.Mutex
 
 	closeOnce sync.Once
 	stop      context.CancelFunc
@@ -271,13 +273,36 @@ func (s *Service) CheckWialonLogin(ctx context.Context, unitID, password string)
 	return v, nil
 }
 
-// Network returns the timetable, loading it on first use and again after a GTFS import
-// (announced on channel transit_network) or every 10 minutes.
+// Network returns the timetable. The first call loads it; later calls return the loaded one and,
+// when it is over 10 minutes old or a GTFS import announced a new one (channel transit_network),
+// reload it in the background, so ingest never waits for a reload.
 func (s *Service) Network(ctx context.Context) (*Network, error) {
 	s.mu.Lock()
-	n, at := s.network, s.netAt
+	n, at, stale := s.network, s.netAt, s.netStale
+	if n != nil && (stale || time.Since(at) > 10*time.Minute) && !s.netLoading {
+		s.netLoading = true
+		s.goBackground(func(ctx context.Context) {
+			nn, err := LoadNetwork(ctx, s.Pool)
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.netLoading = false
+			if err != nil {
+				s.Logger.Warn("reloading the transit network failed", "error", err)
+				return
+			}
+			s.network, s.netAt, s.netStale = nn, time.Now(), false
+		})
+	}
 	s.mu.Unlock()
-	if n != nil && time.Since(at) < 10*time.Minute {
+	if n != nil {
+		return n, nil
+	}
+	s.netLoad.Lock() // one first load at a time
+	defer s.netLoad.Unlock()
+	s.mu.Lock()
+	n = s.network
+	s.mu.Unlock()
+	if n != nil {
 		return n, nil
 	}
 	n, err := LoadNetwork(ctx, s.Pool)
@@ -285,14 +310,28 @@ func (s *Service) Network(ctx context.Context) (*Network, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	s.network, s.netAt = n, time.Now()
+	s.network, s.netAt, s.netStale = n, time.Now(), false
 	s.mu.Unlock()
 	return n, nil
 }
 
-// ReloadNetwork drops the cached timetable; the next use loads it again.
+// ReloadNetwork marks the timetable stale: the next use reloads it in the background.
 func (s *Service) ReloadNetwork() {
 	s.mu.Lock()
-	s.network = nil
+	s.netStale = true
 	s.mu.Unlock()
+}
+
+// ResetDeviceKey gives a registered vehicle a fresh HTTP device key and returns it.
+func (s *Service) ResetDeviceKey(ctx context.Context, deviceID string) (string, error) {
+	key := "dk_" + rand.Text()
+	sum := sha256.Sum256([]byte(key))
+	tag, err := s.Pool.Exec(ctx, `UPDATE transit.vehicles SET device_key_hash = $2, updated_at = now() WHERE device_id = $1`, deviceID, sum[:])
+	if err != nil {
+		return "", fmt.Errorf("reset key of %s: %w", deviceID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return "", geoportal.Errorf(geoportal.ENOTFOUND, "device %q is not registered", deviceID)
+	}
+	return key, nil
 }

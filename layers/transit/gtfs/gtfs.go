@@ -35,6 +35,9 @@ type Summary struct {
 type Options struct {
 	// Demo marks the map-layer features as demo data (is_demo).
 	Demo bool
+	// TimetableOnly leaves the bus_stops and bus_routes layers as they are (the feed was made
+	// from them, see FromLayers).
+	TimetableOnly bool
 }
 
 // MaxFileSize bounds each file of a feed (and each zip entry, against zip bombs).
@@ -507,6 +510,10 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 			return fmt.Errorf("stop times: %w", err)
 		}
 
+		if opt.TimetableOnly {
+			_, err := tx.Exec(ctx, `SELECT pg_notify('transit_network', '')`)
+			return err
+		}
 		// The map layers: one bus_routes feature per route (its distinct shapes), one bus_stops
 		// feature per stop with the routes that serve it.
 		if _, err := tx.Exec(ctx, `DELETE FROM layer.bus_stops`); err != nil {

@@ -100,3 +100,4 @@ export function formatDistance(m, lang) {
 }
 
 export const STRING_KEYS = Object.keys(strings);
+export const STRINGS = strings;

@@ -10,6 +10,8 @@ import { parse as parsePermalink, format as formatPermalink } from './permalink.
 import { buildStyle, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS } from './mapstyle.js';
 
 maplibregl.setWorkerUrl(new URL(workerURL, window.location.href).href);
+// Start the tile workers now, while the catalog loads, not when the map is created.
+maplibregl.prewarm();
 
 const ORIGIN = window.location.origin;
 const AKTOBE = { center: [57.1675, 50.2839], zoom: 11.6 };
@@ -84,7 +86,7 @@ function buildShell() {
     LANGS.map((l) => h('button', {
       type: 'button', class: 'lang-btn', lang: l, dataset: { lang: l }, title: LANG_NAMES[l],
       onclick: () => setLang(l),
-    }, l.toUpperCase())));
+    }, h('span', {}, l.toUpperCase()), h('span', { class: 'visually-hidden' }, ` ${LANG_NAMES[l]}`))));
   const logo = s('svg', { class: 'logo', viewBox: '0 0 32 32', width: 34, height: 34, 'aria-hidden': 'true', focusable: 'false' },
     s('circle', { cx: 16, cy: 13, r: 9, fill: '#0b5d73' }), s('path', { d: 'M9 18l7 12 7-12z', fill: '#0b5d73' }),
     s('circle', { cx: 16, cy: 13, r: 4, fill: '#fff' }));
@@ -103,7 +105,12 @@ function buildShell() {
   const searchIcon = s('svg', { class: 'search-icon', viewBox: '0 0 24 24', width: 20, height: 20, 'aria-hidden': 'true', focusable: 'false' },
     s('circle', { cx: 10.5, cy: 10.5, r: 6.5, fill: 'none', stroke: 'currentColor', 'stroke-width': 2.2 }),
     s('path', { d: 'M15.5 15.5L21 21', stroke: 'currentColor', 'stroke-width': 2.4, 'stroke-linecap': 'round' }));
-  ui.searchForm = h('form', { class: 'searchbox', role: 'search', onsubmit: (e) => { e.preventDefault(); submitSearch(); } },
+  ui.searchForm = h('form', { class: 'searchbox', role: 'search', onsubmit: async (e) => {
+    // Enter goes straight to the best match, as residents expect from a map's search box.
+    e.preventDefault();
+    await submitSearch();
+    if (state.lastSearch?.length) selectHit(state.lastSearch[0]);
+  } },
     ui.searchLabel, h('div', { class: 'search-field' }, searchIcon, ui.searchInput, ui.searchClear),
     ui.searchStatus, ui.searchResults);
   ui.searchInput.addEventListener('input', onSearchInput);
@@ -152,7 +159,8 @@ function buildShell() {
 
   app.append(h('div', { class: 'app' }, ui.side, ui.main, ui.notices, ui.pickBanner, ui.sheetToggle));
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && state.picking) togglePicking(false);
+    if (e.key === 'Escape' && state.popup?.isOpen()) state.popup.remove();
+    else if (e.key === 'Escape' && state.picking) togglePicking(false);
     else if (e.key === 'Escape' && document.body.classList.contains('sheet-open')) toggleSheet(false);
   });
 }
@@ -183,7 +191,6 @@ function renderTexts() {
   ui.langGroup.setAttribute('aria-label', t(L, 'language'));
   for (const b of ui.langGroup.querySelectorAll('button')) {
     b.setAttribute('aria-pressed', String(b.dataset.lang === L));
-    b.setAttribute('aria-label', `${t(L, 'language')}: ${LANG_NAMES[b.dataset.lang]}`);
   }
   ui.searchLabel.textContent = t(L, 'searchLabel');
   ui.searchInput.placeholder = t(L, 'searchPlaceholder');
@@ -398,8 +405,11 @@ function createMap(p) {
 // initialView is the permalink's view, else the whole city.
 function initialView(p) {
   if (p.center) return { center: p.center, zoom: p.zoom };
-  const bbox = state.bySlug.get('city_boundary')?.bbox;
-  if (Array.isArray(bbox) && bbox.length === 4 && bbox.every(Number.isFinite)) {
+  // The built-up city (buildings, else streets) rather than the whole administrative area,
+  // which reaches far into the steppe.
+  const bbox = ['buildings', 'streets', 'districts', 'city_boundary'].map((sl) => state.bySlug.get(sl)?.bbox)
+    .find((b) => Array.isArray(b) && b.length === 4 && b.every(Number.isFinite));
+  if (bbox) {
     const narrow = window.matchMedia('(max-width: 720px)').matches;
     return {
       bounds: [[bbox[0], bbox[1]], [bbox[2], bbox[3]]],

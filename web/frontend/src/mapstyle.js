@@ -47,7 +47,7 @@ const typeRank = { fill: 0, line: 1, circle: 2 };
 const NOT_CLUSTER = ['!', ['has', 'point_count']];
 
 /** layerIds lists the style layers drawing one catalog layer. */
-export const layerIds = (slug) => [`lyr-${slug}`, `cl-${slug}`, `hl-${slug}`];
+export const layerIds = (slug) => [`case-${slug}`, `lyr-${slug}`, `cl-${slug}`, `hl-${slug}`];
 
 const hoverOr = (on, off) => ['case', ['boolean', ['feature-state', 'selected'], false], on,
   ['boolean', ['feature-state', 'hover'], false], on, off];
@@ -131,8 +131,19 @@ export function buildStyle(catalog, visible, origin, basemap) {
         paint: {
           'circle-color': legendEntries(l).entries[0]?.color || '#777777',
           'circle-opacity': 0.85,
-          'circle-radius': ['interpolate', ['linear'], ['get', 'point_count'], 2, 7, 10, 10, 50, 14, 250, 20],
+          'circle-radius': ['interpolate', ['linear'], ['get', 'point_count'], 2, 5.5, 10, 8, 50, 11, 250, 15],
           'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2,
+        },
+      });
+    }
+    if (l.slug === 'streets' && composite.has(l.slug)) {
+      // A soft casing under the white streets so that they read on the pale land colour.
+      layers.push({
+        id: 'case-streets', type: 'line', source: src, 'source-layer': l.slug, minzoom: main.minzoom,
+        layout: { 'line-cap': 'round', 'line-join': 'round', visibility: vis },
+        paint: {
+          'line-color': '#d3ccbf',
+          'line-width': ['interpolate', ['exponential', 1.6], ['zoom'], 11, 1.6, 14, 4.6, 17, 14.5],
         },
       });
     }

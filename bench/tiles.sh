@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# bench/tiles.sh — the vector tile benchmark of BENCHMARKS.md ("Vector tiles").
+#
+# Generates the benchmark city (150k buildings, 20k streets, 1.5k stops…), imports it into a fresh
+# database of the project-local PostgreSQL cluster (ogr2ogr into schema bench, then INSERT…SELECT
+# into a layer made with geoportal.create_layer), starts `geoportal serve` on it, and runs the
+# shared load test (/work/shared/bench/tiles.sh: a cold pass over every tile of the city, then a
+# warm pass at 32 clients) against our server, then against nginx serving the very same tiles as
+# static files. Traffic goes to 127.0.0.1 only; every pass is bounded in time.
+#
+# Usage: bench/tiles.sh            (from the repository root; needs wrk, nginx-light, gdal-bin)
+# Env:   CITY=/tmp/city            generated data (made when missing)
+#        OUT=/tmp/bench-out-tiles  results (results.tsv, logs, the tile files for nginx)
+#        ZOOMS=14-16               zooms of the passes (the anchor figures use 14-16)
+#        LAYER=bench_buildings     layer slug the buildings are loaded into
+#        SKIP_IMPORT=1             reuse the database of a previous run (IMPORT_ONLY=1: only import)
+#        PORT=18431 NGINX_PORT=18432
+#        BIN=path                  a geoportal binary to use instead of building one
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${SHARED:-/work/shared/bench}
+CITY=${CITY:-/tmp/city}
+OUT=${OUT:-/tmp/bench-out-tiles}
+ZOOMS=${ZOOMS:-14-16}
+LAYER=${LAYER:-bench_buildings}
+PORT=${PORT:-18431}
+NGINX_PORT=${NGINX_PORT:-18432}
+DBNAME=${DBNAME:-geoportal_bench_tiles}
+export OUT ZOOMS
+
+cd "$ROOT"
+mkdir -p "$OUT"
+log() { printf '[%s] %s\n' "$(date -u +%T)" "$*" >&2; }
+
+for c in wrk nginx ogr2ogr psql python3 go; do
+  command -v "$c" >/dev/null || { echo "bench/tiles.sh: $c not found (scripts/deps.sh installs it)" >&2; exit 2; }
+done
+
+if [[ -z ${BIN:-} ]]; then
+  BIN=$OUT/geoportal
+  log "building geoportal"
+  go build -o "$BIN" ./cmd/geoportal
+fi
+
+if [[ ! -f $CITY/buildings.geojson ]]; then
+  log "generating the city into $CITY"
+  python3 "$SHARED/gen_city.py" --out "$CITY"
+fi
+
+# The project-local cluster; libpq's variables point psql and ogr2ogr at it.
+ADMIN_URL=$("$BIN" db url)
+eval "$(python3 - "$ADMIN_URL" <<'EOF'
+import sys, urllib.parse, shlex
+u = urllib.parse.urlparse(sys.argv[1])
+for k, v in (("PGHOST", u.hostname), ("PGPORT", u.port), ("PGUSER", u.username), ("PGPASSWORD", u.password)):
+    print("export %s=%s" % (k, shlex.quote(str(v))))
+EOF
+)"
+DB_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$DBNAME?sslmode=disable"
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -d "$DBNAME")
+
+if [[ -z ${SKIP_IMPORT:-} ]]; then
+  log "fresh database $DBNAME"
+  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" -c "CREATE DATABASE $DBNAME"
+  DATABASE_URL=$DB_URL "$BIN" migrate
+  log "importing $CITY with ogr2ogr (schema bench)"
+  PGDATABASE=$DBNAME "$SHARED/load_anchor_db.sh" "$CITY"
+  log "copying the buildings into layer $LAYER"
+  t0=$(date +%s.%N)
+  "${PSQL[@]}" <<SQL
+SELECT geoportal.create_layer('{"slug": "$LAYER", "direction": 0, "geometry_type": "Polygon",
+  "title_en": "Buildings (benchmark)", "title_ru": "Здания (тест)", "title_kk": "Ғимараттар (тест)",
+  "min_zoom": 12, "max_zoom": 22, "attribution": "Generated benchmark city",
+  "attributes": [
+    {"name": "name", "type": "text", "title": {"en": "Name", "ru": "Название", "kk": "Атауы"}, "popup": true},
+    {"name": "address", "type": "text", "title": {"en": "Address", "ru": "Адрес", "kk": "Мекенжай"}, "popup": true},
+    {"name": "use", "type": "text", "title": {"en": "Use", "ru": "Назначение", "kk": "Мақсаты"}, "popup": true},
+    {"name": "levels", "type": "integer", "title": {"en": "Floors", "ru": "Этажность", "kk": "Қабат саны"}, "popup": true},
+    {"name": "height_m", "type": "double", "title": {"en": "Height, m", "ru": "Высота, м", "kk": "Биіктігі, м"}, "popup": true},
+    {"name": "district", "type": "text", "title": {"en": "District", "ru": "Район", "kk": "Аудан"}, "popup": true},
+    {"name": "district_kk", "type": "text", "title": {"en": "District (kk)", "ru": "Район (каз.)", "kk": "Аудан"}, "popup": true},
+    {"name": "year_built", "type": "integer", "title": {"en": "Built", "ru": "Год постройки", "kk": "Салынған жылы"}, "popup": true},
+    {"name": "area_m2", "type": "double", "title": {"en": "Area, m²", "ru": "Площадь, м²", "kk": "Ауданы, м²"}, "popup": true}
+  ]}'::jsonb);
+INSERT INTO layer.$LAYER (id, geom, name, address, use, levels, height_m, district, district_kk, year_built, area_m2)
+SELECT id, geom, name, address, use, levels, height_m, district, district_kk, year_built, area_m2 FROM bench.buildings;
+VACUUM ANALYZE layer.$LAYER;
+SQL
+  log "layer $LAYER: $("${PSQL[@]}" -Atc "SELECT feature_count FROM geoportal.layers WHERE slug = '$LAYER'") features ($(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s)"
+fi
+
+[[ -n ${IMPORT_ONLY:-} ]] && exit 0
+
+SERVER_PID=""
+NGINX_PID=""
+cleanup() {
+  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  [[ -n $NGINX_PID ]] && kill "$NGINX_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+log "starting geoportal on 127.0.0.1:$PORT"
+GEOPORTAL_WIALON_ADDR=off DATABASE_URL=$DB_URL "$BIN" serve -addr "127.0.0.1:$PORT" -log-level warn >"$OUT/server.out" 2>"$OUT/server.err" &
+SERVER_PID=$!
+for _ in $(seq 1 120); do
+  curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && break
+  sleep 0.5
+done
+curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" || { echo "geoportal did not start; see $OUT/server.err" >&2; exit 1; }
+sleep 1 # the change listener connects (tiles are cached only while it listens)
+
+log "geoportal: cold and warm passes"
+"$SHARED/tiles.sh" geoportal "http://127.0.0.1:$PORT/tiles/$LAYER/{z}/{x}/{y}.mvt" | tee "$OUT/geoportal.txt"
+curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^geoportal_tile(s)?_' >"$OUT/geoportal.metrics" || true
+
+# The same tiles as static files for nginx: gzip-compressed as we serve them (gzip_static), an
+# empty file where we answer 204.
+log "writing the tiles as files for nginx"
+STATIC=$OUT/static
+rm -rf "$STATIC"
+python3 "$SHARED/tile_urls.py" --zooms "$ZOOMS" >"$OUT/tiles.list" 2>/dev/null
+python3 - "$PORT" "$LAYER" "$STATIC" "$OUT/tiles.list" <<'EOF'
+import sys, os, http.client
+port, layer, root, listing = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+n = 0
+for line in open(listing):
+    zxy = line.strip()
+    if not zxy:
+        continue
+    conn.request("GET", "/tiles/%s/%s.mvt" % (layer, zxy), headers={"Accept-Encoding": "gzip"})
+    r = conn.getresponse()
+    body = r.read()
+    path = os.path.join(root, layer, zxy + ".mvt")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if r.status == 200:
+        with open(path + ".gz", "wb") as f:
+            f.write(body)
+    elif r.status != 204:
+        sys.exit("tile %s: HTTP %d" % (zxy, r.status))
+    open(path, "wb").close()
+    n += 1
+print("wrote %d tiles" % n, file=sys.stderr)
+EOF
+
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+
+NGX=$OUT/nginx
+mkdir -p "$NGX"
+cat >"$NGX/nginx.conf" <<EOF
+worker_processes 2;
+pid $NGX/nginx.pid;
+error_log $NGX/error.log warn;
+daemon off;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  types { application/vnd.mapbox-vector-tile mvt; }
+  client_body_temp_path $NGX/tmp;
+  proxy_temp_path $NGX/tmp;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $STATIC;
+    gzip_static on;
+    location / { }
+  }
+}
+EOF
+mkdir -p "$NGX/tmp"
+log "starting nginx on 127.0.0.1:$NGINX_PORT"
+nginx -c "$NGX/nginx.conf" -p "$NGX" &
+NGINX_PID=$!
+sleep 1
+log "nginx: cold and warm passes"
+"$SHARED/tiles.sh" nginx "http://127.0.0.1:$NGINX_PORT/$LAYER/{z}/{x}/{y}.mvt" | tee "$OUT/nginx.txt"
+
+python3 - "$OUT/geoportal.txt" "$OUT/nginx.txt" <<'EOF'
+import sys
+def read(p):
+    out = {}
+    for line in open(p):
+        f = line.split()
+        if len(f) >= 7 and f[2] != "NA":
+            out[f[1]] = dict(tps=float(f[2]), p50=float(f[3]), p99=float(f[4]), errors=int(f[5]))
+    return out
+g, n = read(sys.argv[1]), read(sys.argv[2])
+print("\n| pass | geoportal tiles/s | p50 / p99 ms | nginx tiles/s | p50 / p99 ms | geoportal / nginx | geoportal / pg_tileserv tuned (431 cold, 471 warm) |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for p, anchor in (("cold", 431), ("warm", 471)):
+    if p in g and p in n:
+        print("| %s | %.0f | %.1f / %.1f | %.0f | %.2f / %.2f | %.3f | %.1fx |" % (p, g[p]["tps"], g[p]["p50"], g[p]["p99"],
+              n[p]["tps"], n[p]["p50"], n[p]["p99"], g[p]["tps"] / n[p]["tps"], g[p]["tps"] / anchor))
+EOF
+log "results in $OUT/results.tsv"

@@ -1,0 +1,322 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	neturl "net/url"
+	"os"
+	"time"
+
+	"github.com/aktobe/geoportal/data"
+	"github.com/aktobe/geoportal/layers/transit"
+	"github.com/aktobe/geoportal/layers/transit/gtfs"
+	"github.com/aktobe/geoportal/layers/transit/sim"
+	"github.com/aktobe/geoportal/web"
+)
+
+// serveWialon starts the Wialon IPS listener of `geoportal serve` ("off" disables it).
+func serveWialon(ctx context.Context, srv *web.Server, addr string, stdout io.Writer, logger *slog.Logger) error {
+	if addr == "" || addr == "off" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		// The map and the HTTP ingest still serve; trackers retry until the port is free.
+		logger.Error("wialon ips listener not started", "addr", addr, "error", err)
+		return nil
+	}
+	fmt.Fprintf(stdout, "wialon ips trackers on tcp://%s\n", ln.Addr())
+	go func() {
+		if err := srv.Transit.ServeWialon(ctx, ln); err != nil {
+			logger.Error("wialon listener stopped", "error", err)
+		}
+	}()
+	return nil
+}
+
+const gtfsUsage = `Usage:
+  geoportal gtfs import [flags] FEED   (FEED: a GTFS .zip or a folder of .txt files)
+      replaces the timetable and the bus_stops and bus_routes layers with the feed, in one transaction
+  geoportal gtfs demo [-o FEED.zip] [-import=true]
+      makes a GTFS feed of the network drawn in the bus layers (the demo city's) with an invented
+      timetable, and imports it as the timetable (the layers stay as they are)
+`
+
+func runGTFS(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "demo" {
+		return runGTFSDemo(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) == 0 || args[0] != "import" {
+		fmt.Fprint(stderr, gtfsUsage)
+		return fmt.Errorf("gtfs: want 'gtfs import FEED' or 'gtfs demo'")
+	}
+	var cfg config
+	fs := flag.NewFlagSet("gtfs import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.register(fs, getenv)
+	demo := fs.Bool("demo", false, "mark the bus_stops and bus_routes features as demo data")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprint(stderr, gtfsUsage)
+		return fmt.Errorf("gtfs import: want one FEED")
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	db, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := data.Migrate(ctx, db.Pool); err != nil {
+		return err
+	}
+	feed, closeFeed, err := gtfs.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer closeFeed()
+	start := time.Now()
+	sum, err := gtfs.Import(ctx, db.Pool, feed, gtfs.Options{Demo: *demo})
+	if err != nil {
+		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+	}
+	fmt.Fprintf(stdout, "imported %s in %s: %d agencies, %d routes, %d stops, %d trips, %d stop times, %d shapes, %d services\n",
+		fs.Arg(0), time.Since(start).Round(time.Millisecond), sum.Agencies, sum.Routes, sum.Stops, sum.Trips, sum.StopTimes, sum.Shapes, sum.Services)
+	return nil
+}
+
+const vehicleUsage = `Usage:
+  geoportal vehicle add -device ID [-plate P] [-kind bus] [-route 5] [-low-floor] [-department D] [-wialon-password PW]
+      registers a vehicle and prints its HTTP device key (shown once)
+  geoportal vehicle key -device ID     gives the vehicle a new HTTP device key
+  geoportal vehicle list
+`
+
+func runVehicle(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, vehicleUsage)
+		return fmt.Errorf("vehicle: want add, key or list")
+	}
+	var cfg config
+	fs := flag.NewFlagSet("vehicle "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.register(fs, getenv)
+	var nv transit.NewVehicle
+	fs.StringVar(&nv.DeviceID, "device", "", "tracker unit id (IMEI or serial)")
+	fs.StringVar(&nv.Plate, "plate", "", "licence plate")
+	fs.StringVar(&nv.Kind, "kind", "bus", "vehicle kind")
+	fs.StringVar(&nv.Route, "route", "", "GTFS route short name or route_id it serves")
+	fs.BoolVar(&nv.LowFloor, "low-floor", false, "low floor or wheelchair lift")
+	fs.StringVar(&nv.Department, "department", "", "owner department")
+	fs.StringVar(&nv.WialonPassword, "wialon-password", "", "Wialon IPS password (empty: unit id alone)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	db, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := data.Migrate(ctx, db.Pool); err != nil {
+		return err
+	}
+	svc := transit.New(db.Pool, logger)
+	defer svc.Close()
+	switch args[0] {
+	case "add":
+		v, key, err := svc.AddVehicle(ctx, nv)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "vehicle %d (%s) registered; HTTP device key (shown once): %s\n", v.ID, v.DeviceID, key)
+	case "key":
+		key, err := svc.ResetDeviceKey(ctx, nv.DeviceID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new HTTP device key of %s (shown once): %s\n", nv.DeviceID, key)
+	case "list":
+		vs, err := svc.Vehicles(ctx)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			fmt.Fprintf(stdout, "%d\t%s\t%s\t%s\t%s\tlow_floor=%t\t%s\n", v.ID, v.DeviceID, v.Plate, v.Kind, v.Route, v.LowFloor, v.Department)
+		}
+	default:
+		fmt.Fprint(stderr, vehicleUsage)
+		return fmt.Errorf("vehicle: unknown action %q", args[0])
+	}
+	return nil
+}
+
+func runSimulate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.register(fs, getenv)
+	var sc sim.Config
+	n := fs.Int("vehicles", 100, "simulated vehicles (registered as sim-NNNNN, keys renewed each run)")
+	fs.StringVar(&sc.HTTPURL, "url", "http://"+envOr(getenv, "GEOPORTAL_ADDR", "127.0.0.1:8080"), "geoportal base URL")
+	fs.StringVar(&sc.WialonAddr, "wialon", envOr(getenv, "GEOPORTAL_WIALON_ADDR", "127.0.0.1:20332"), "Wialon IPS address")
+	fs.Float64Var(&sc.WialonShare, "wialon-share", 0.5, "share of vehicles speaking Wialon IPS (the rest HTTP)")
+	fs.Float64Var(&sc.Rate, "rate", 1, "fixes per vehicle per second")
+	fs.IntVar(&sc.Batch, "batch", 1, "fixes per packet/request (black box, JSON batch)")
+	fs.DurationVar(&sc.Duration, "duration", 30*time.Second, "how long to run (bounded: at most 30m)")
+	fs.BoolVar(&sc.Watch, "watch", true, "measure ingest-to-push latency on /api/vehicles/live")
+	fs.Float64Var(&sc.SpeedKmh, "speed", 25, "driving speed, km/h")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if sc.Duration <= 0 || sc.Duration > 30*time.Minute {
+		return fmt.Errorf("simulate: -duration must be in (0, 30m]")
+	}
+	if *n < 1 || *n > 100000 {
+		return fmt.Errorf("simulate: -vehicles must be 1 to 100000")
+	}
+	for _, a := range []string{sc.HTTPURL, "tcp://" + sc.WialonAddr} {
+		if err := loopbackOnly(a); err != nil {
+			return err
+		}
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	db, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := transit.New(db.Pool, logger)
+	defer svc.Close()
+	net, err := svc.Network(ctx)
+	if err != nil {
+		return err
+	}
+	// Routes to drive: every trip's shape, round-robin; none without a timetable (fixed points).
+	var walkers []*transit.Walker
+	var routes []string
+	for id, t := range net.Trips {
+		if w := net.Shape(id); w != nil && len(walkers) < 500 {
+			walkers = append(walkers, w)
+			if r := net.Routes[t.RouteID]; r != nil && r.ShortName != "" {
+				routes = append(routes, r.ShortName)
+			} else {
+				routes = append(routes, t.RouteID)
+			}
+		}
+	}
+	vehicles := make([]sim.Vehicle, *n)
+	for i := range vehicles {
+		dev := fmt.Sprintf("sim-%05d", i+1)
+		route := ""
+		var w *transit.Walker
+		if len(walkers) > 0 {
+			w, route = walkers[i%len(walkers)], routes[i%len(walkers)]
+		}
+		v, key, err := svc.AddVehicle(ctx, transit.NewVehicle{DeviceID: dev, Plate: fmt.Sprintf("SIM %03d", i+1), Kind: "bus", Route: route, LowFloor: i%3 == 0, Department: "simulation"})
+		if err != nil {
+			var err2 error
+			if v, err2 = svc.VehicleByDevice(ctx, dev); err2 != nil {
+				return err
+			}
+			if key, err = svc.ResetDeviceKey(ctx, dev); err != nil {
+				return err
+			}
+		}
+		vehicles[i] = sim.Vehicle{ID: v.ID, DeviceID: dev, Key: key, Route: w}
+	}
+	fmt.Fprintf(stdout, "simulating %d vehicles (%.0f%% Wialon IPS) at %g Hz, %d fixes per packet, for %s\n",
+		*n, sc.WialonShare*100, sc.Rate, sc.Batch, sc.Duration)
+	rep, err := sim.Run(ctx, sc, vehicles, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "acked %d positions in %s: %.0f positions/s; %d errors; ack round trip p50 %s p99 %s\n",
+		rep.Acked, rep.Elapsed.Round(time.Millisecond), rep.PerSecond, rep.Errors, rep.AckP50.Round(time.Millisecond), rep.AckP99.Round(time.Millisecond))
+	if sc.Watch {
+		fmt.Fprintf(stdout, "ingest-to-push latency over %d fixes: p50 %s p99 %s max %s\n", rep.PushN,
+			rep.PushP50.Round(time.Millisecond), rep.PushP99.Round(time.Millisecond), rep.PushMax.Round(time.Millisecond))
+	}
+	return nil
+}
+
+// loopbackOnly refuses load-test targets other than this machine.
+func loopbackOnly(rawURL string) error {
+	u, err := parseHostPort(rawURL)
+	if err != nil {
+		return err
+	}
+	ips, err := net.LookupIP(u)
+	if err != nil {
+		return fmt.Errorf("simulate: %s: %w", rawURL, err)
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return errors.New("simulate: only loopback targets (127.0.0.1, localhost) are allowed, not " + rawURL)
+		}
+	}
+	return nil
+}
+
+func parseHostPort(raw string) (string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("simulate: %q is not a URL or host:port", raw)
+	}
+	return u.Hostname(), nil
+}
+
+func runGTFSDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := flag.NewFlagSet("gtfs demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.register(fs, getenv)
+	out := fs.String("o", "", "also write the feed to this .zip file")
+	doImport := fs.Bool("import", true, "import the feed as the timetable")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	db, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := data.Migrate(ctx, db.Pool); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	sum, err := gtfs.FromLayers(ctx, db.Pool, gtfs.DefaultDemoTimetable, &buf)
+	if err != nil {
+		return err
+	}
+	if sum.Trips == 0 {
+		return fmt.Errorf("gtfs demo: the bus_routes and bus_stops layers hold no route with two stops (load the demo city first: geoportal demo)")
+	}
+	fmt.Fprintf(stdout, "demo feed: %d routes, %d stops, %d trips, %d stop times\n", sum.Routes, sum.Stops, sum.Trips, sum.StopTimes)
+	if *out != "" {
+		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", *out)
+	}
+	if *doImport {
+		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			return err
+		}
+		if _, err := gtfs.Import(ctx, db.Pool, zr, gtfs.Options{TimetableOnly: true}); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "imported as the timetable")
+	}
+	return nil
+}

@@ -1,0 +1,49 @@
+// Pure parts of the web map: the permalink and the translations (no browser needed).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parse, format } from '../src/permalink.js';
+import { t, LANGS, STRING_KEYS, STRINGS, formatDistance } from '../src/i18n.js';
+
+const known = new Set(['streets', 'clinics', 'schools']);
+
+test('permalink round trip', () => {
+  const hash = format({ center: [57.1675, 50.2839], zoom: 14.5, layers: ['streets', 'clinics'], lang: 'kk' });
+  assert.equal(hash, '#map=14.50/50.28390/57.16750&layers=streets,clinics&lang=kk');
+  const p = parse(hash, known, LANGS);
+  assert.deepEqual(p, { center: [57.1675, 50.2839], zoom: 14.5, layers: ['streets', 'clinics'], lang: 'kk', unknown: [] });
+});
+
+test('permalink: unknown and malformed layers are reported, not applied', () => {
+  const p = parse('#layers=clinics,nope,<script>,clinics,,Streets', known, LANGS);
+  assert.deepEqual(p.layers, ['clinics']);
+  assert.deepEqual(p.unknown, ['nope', '<script>', 'Streets']);
+});
+
+test('permalink: bad map, language and empty input leave defaults', () => {
+  for (const hash of ['', '#', '#map=abc', '#map=30/50/57', '#map=10/95/57', '#map=10/50/200', '#map=10/50', '#lang=de']) {
+    const p = parse(hash, known, LANGS);
+    assert.equal(p.center, null, hash);
+    assert.equal(p.zoom, null, hash);
+    assert.equal(p.lang, null, hash);
+    assert.equal(p.layers, null, hash);
+  }
+  assert.deepEqual(parse('#layers=', known, LANGS).layers, [], 'an empty list turns every layer off');
+});
+
+test('every interface string exists in kk, ru and en', () => {
+  for (const key of STRING_KEYS) {
+    for (const lang of LANGS) {
+      const s = STRINGS[key][lang];
+      assert.ok(typeof s === 'string' && s.trim().length > 0, `${key} in ${lang}`);
+    }
+  }
+  assert.equal(t('kk', 'layers'), 'Қабаттар');
+  assert.equal(t('ru', 'nearest'), 'Ближайшие ко мне');
+  assert.equal(t('en', 'unknownLayers', { list: 'a, b' }), 'Unknown layers in the link were ignored: a, b');
+});
+
+test('distances read naturally', () => {
+  assert.equal(formatDistance(347, 'en'), '350 m');
+  assert.equal(formatDistance(1540, 'en'), '1.5 km');
+  assert.match(formatDistance(1540, 'ru'), /^1,5 км$/);
+});

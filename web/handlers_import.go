@@ -1,0 +1,317 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/importers"
+	"github.com/aktobe/geoportal/layers"
+	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/go-chi/chi/v5"
+)
+
+// importRoles may import files into layers.
+var importRoles = []accounts.Role{accounts.GISStaff, accounts.Admin}
+
+const (
+	defaultImportMaxBytes = 512 << 20
+	maxImportFiles        = 20
+	maxFormValue          = 64 << 10
+)
+
+func (s *Server) importMaxBytes() int64 {
+	if s.ImportMaxBytes > 0 {
+		return s.ImportMaxBytes
+	}
+	return defaultImportMaxBytes
+}
+
+// importLimit raises the body limit of the upload route to ImportMaxBytes.
+func (s *Server) importLimit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.maxBody(s.importMaxBytes())(next).ServeHTTP(w, r)
+	})
+}
+
+// upload is a multipart upload saved into a temporary folder.
+type upload struct {
+	dir   string
+	paths []string
+	form  map[string]string
+}
+
+// readUpload streams the multipart body to disk (memory stays flat whatever the file size).
+func (s *Server) readUpload(r *http.Request) (*upload, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, geoportal.Errorf(geoportal.EINVALID, "want a multipart/form-data upload with the file(s) in field \"file\"")
+	}
+	dir, err := os.MkdirTemp("", "geoportal-upload-")
+	if err != nil {
+		return nil, err
+	}
+	u := &upload{dir: dir, form: map[string]string{}}
+	fail := func(err error) (*upload, error) {
+		os.RemoveAll(dir)
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, geoportal.Errorf(geoportal.ETOOLARGE, "the upload is larger than the limit of %d MiB", s.importMaxBytes()>>20)
+		}
+		return nil, err
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return fail(err)
+			}
+			return fail(geoportal.Errorf(geoportal.EINVALID, "broken multipart upload: %v", err))
+		}
+		if part.FileName() == "" {
+			b, err := io.ReadAll(io.LimitReader(part, maxFormValue+1))
+			if err != nil {
+				return fail(err)
+			}
+			if len(b) > maxFormValue {
+				return fail(geoportal.Errorf(geoportal.ETOOLARGE, "form field %s is too long", part.FormName()))
+			}
+			u.form[part.FormName()] = string(b)
+			continue
+		}
+		name := filepath.Base(strings.ReplaceAll(part.FileName(), "\\", "/"))
+		if name == "." || name == "/" || name == ".." || strings.HasPrefix(name, ".") || strings.ContainsAny(name, "\x00:") {
+			return fail(geoportal.Errorf(geoportal.EINVALID, "file name %q is not allowed", part.FileName()))
+		}
+		if len(u.paths) == maxImportFiles {
+			return fail(geoportal.Errorf(geoportal.EINVALID, "more than %d files in one upload", maxImportFiles))
+		}
+		p := filepath.Join(dir, name)
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fail(geoportal.Errorf(geoportal.EINVALID, "file %s is in the upload twice", name))
+		}
+		_, err = io.Copy(f, part)
+		f.Close()
+		if err != nil {
+			return fail(err)
+		}
+		u.paths = append(u.paths, p)
+	}
+	if len(u.paths) == 0 {
+		return fail(geoportal.Errorf(geoportal.EINVALID, "no file in the upload (field \"file\")"))
+	}
+	return u, nil
+}
+
+func formBool(v string) bool {
+	switch strings.ToLower(v) {
+	case "1", "true", "on", "yes":
+		return true
+	}
+	return false
+}
+
+func formInt(form map[string]string, key string) (int, error) {
+	v := strings.TrimSpace(form[key])
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, geoportal.Errorf(geoportal.EINVALID, "%s %q is not a whole number", key, v)
+	}
+	return n, nil
+}
+
+// parseFieldMap reads "SRC=attr,SRC2=-" or a JSON object.
+func parseFieldMap(v string) (map[string]string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	m := map[string]string{}
+	if strings.HasPrefix(v, "{") {
+		if err := json.Unmarshal([]byte(v), &m); err != nil {
+			return nil, geoportal.Errorf(geoportal.EINVALID, "map: %v", err)
+		}
+		return m, nil
+	}
+	for _, kv := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, geoportal.Errorf(geoportal.EINVALID, "map entry %q is not SRC=attr", kv)
+		}
+		m[strings.TrimSpace(k)] = strings.TrimSpace(val)
+	}
+	return m, nil
+}
+
+// handleImport takes a multipart upload (field "file", once per file; options as form fields:
+// mode, layer, key, srid, encoding, default_encoding, map, direction, visibility, title_kk,
+// title_ru, title_en, lon, lat, wkt, dry_run) and either previews it (preview=1: detected
+// encoding, CRS, schema and the first features as GeoJSON) or imports it and answers with the
+// report. With stream=1 the answer is NDJSON: {"progress":n,"total":N} lines, then
+// {"report":…} or {"error":…}.
+func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
+	up, err := s.readUpload(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	defer os.RemoveAll(up.dir)
+	f := up.form
+	srid, err := formInt(f, "srid")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	direction, err := formInt(f, "direction")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	fieldMap, err := parseFieldMap(f["map"])
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	src, err := importers.Open(up.paths, importers.Options{Encoding: f["encoding"], DefaultEncoding: f["default_encoding"],
+		SRID: srid, TempDir: up.dir, LonColumn: f["lon"], LatColumn: f["lat"], WKTColumn: f["wkt"], Layer: f["source_layer"]})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	defer src.Close()
+	if formBool(f["preview"]) {
+		p, err := importers.MakePreview(src, 50)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, p)
+		return
+	}
+	req := importers.Request{Layer: f["layer"], Mode: f["mode"], Key: f["key"], FieldMap: fieldMap,
+		Title: layers.Titles{KK: f["title_kk"], RU: f["title_ru"], EN: f["title_en"]}, Direction: direction,
+		Visibility: f["visibility"], DryRun: formBool(f["dry_run"])}
+	if u, ok := s.currentUser(r); ok {
+		req.User = u.Email
+	}
+	im := importers.New(s.Pool, s.Logger)
+	if !formBool(f["stream"]) {
+		rep, err := im.Import(r.Context(), src, req)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, rep)
+		return
+	}
+	// Streamed progress for the upload page.
+	w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	var mu sync.Mutex
+	enc := json.NewEncoder(w)
+	flusher, _ := w.(http.Flusher)
+	emit := func(v any) {
+		mu.Lock()
+		defer mu.Unlock()
+		enc.Encode(v)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	total := src.Info().Count
+	var last time.Time
+	req.Progress = func(n int) {
+		if time.Since(last) > 200*time.Millisecond {
+			last = time.Now()
+			emit(map[string]int{"progress": n, "total": total})
+		}
+	}
+	rep, err := im.Import(r.Context(), src, req)
+	if err != nil {
+		emit(map[string]any{"error": map[string]string{"code": geoportal.ErrorCode(err), "message": geoportal.ErrorMessage(err)}, "report": rep})
+		return
+	}
+	emit(map[string]any{"report": rep})
+}
+
+// handleImports lists the import history (?layer=slug&limit=n).
+func (s *Server) handleImports(w http.ResponseWriter, r *http.Request) {
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	hist, err := importers.New(s.Pool, s.Logger).History(r.Context(), r.URL.Query().Get("layer"), limit)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"imports": hist})
+}
+
+// handleExport streams a layer as GeoJSON, CSV or zipped shapefile: GET
+// /api/layers/{slug}/export.{format}?bbox=west,south,east,north. Staff-only layers need staff.
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
+	slug, format := chi.URLParam(r, "slug"), chi.URLParam(r, "format")
+	req := importers.ExportRequest{Layer: slug, Format: format, Staff: s.isStaff(r)}
+	if b := r.URL.Query().Get("bbox"); b != "" {
+		parts := strings.Split(b, ",")
+		if len(parts) != 4 {
+			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "bbox must be west,south,east,north"))
+			return
+		}
+		for _, p := range parts {
+			v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil {
+				s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "bbox value %q is not a number", p))
+				return
+			}
+			req.BBox = append(req.BBox, v)
+		}
+	}
+	// Check the layer and the request before the first byte, so errors get a proper status.
+	if _, err := s.Layers.Layer(r.Context(), slug, req.Staff); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	switch format {
+	case importers.ExportGeoJSON, importers.ExportCSV, importers.ExportShapefile:
+	default:
+		s.Error(w, r, geoportal.Errorf(geoportal.ENOTFOUND, "no export format %q (geojson, csv or zip)", format))
+		return
+	}
+	w.Header().Set("Content-Type", importers.ContentType(format))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, slug, format))
+	ew := &exportWriter{w: w}
+	if err := importers.New(s.Pool, s.Logger).Export(r.Context(), ew, req); err != nil {
+		if !ew.wrote {
+			w.Header().Del("Content-Disposition")
+			s.Error(w, r, err)
+			return
+		}
+		s.Logger.Error("export failed midway", "layer", slug, "format", format, "error", err)
+	}
+}
+
+type exportWriter struct {
+	w     http.ResponseWriter
+	wrote bool
+}
+
+func (e *exportWriter) Write(p []byte) (int, error) {
+	e.wrote = true
+	return e.w.Write(p)
+}
