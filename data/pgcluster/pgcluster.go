@@ -305,6 +305,8 @@ func (c *Cluster) initdb(ctx context.Context) error {
 		"maintenance_work_mem = '256MB'",
 		// Parallel query makes heavy tile queries slower on 2 cores (shared/bench/README.md).
 		"max_parallel_workers_per_gather = 0",
+		// JIT costs ~50 ms on spatial queries whose cost PostGIS overestimates.
+		"jit = off",
 		"max_wal_size = '2GB'",
 		"log_min_messages = warning",
 		"",
