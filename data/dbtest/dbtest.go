@@ -30,6 +30,10 @@ var (
 	adminOnce sync.Once
 	adminURL  string
 	adminErr  error
+	// cluster holds the shared "in use" lock of the local cluster for the life of the test binary
+	// (kept in a variable: a collected *os.File would close the lock and let another process's
+	// exit stop the server under running tests).
+	cluster *pgcluster.Cluster
 )
 
 // RepoRoot finds the folder holding go.mod, starting from the working directory.
@@ -66,7 +70,8 @@ func AdminURL(tb testing.TB) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		// The cluster is left running for the other test binaries; `make stop-db` stops it.
-		adminURL, adminErr = pgcluster.New(filepath.Join(root, ".data"), nil).Start(ctx)
+		cluster = pgcluster.New(filepath.Join(root, ".data"), nil)
+		adminURL, adminErr = cluster.Start(ctx)
 	})
 	if adminErr != nil {
 		tb.Fatalf("dbtest: no PostGIS server for tests: %v", adminErr)
