@@ -21,6 +21,7 @@ func TestOtherFormats(t *testing.T) {
 	ogr2ogr(t, "-f", "GeoJSON", "-t_srs", "EPSG:4326", filepath.Join(dir, "nc.geojson"), nc)
 	ogr2ogr(t, "-f", "GeoJSON", "-t_srs", "EPSG:3857", filepath.Join(dir, "nc3857.geojson"), nc)
 	ogr2ogr(t, "-f", "CSV", "-t_srs", "EPSG:4326", "-lco", "GEOMETRY=AS_WKT", filepath.Join(dir, "ncwkt.csv"), nc)
+	ogr2ogr(t, "-f", "KML", "-t_srs", "EPSG:4326", "-nln", "nc", "-dsco", "NameField=NAME", filepath.Join(dir, "nc.kml"), nc)
 	pts := filepath.Join(corpus, "debian-geopandas/naturalearth_cities/naturalearth_cities.shp")
 	ogr2ogr(t, "-f", "CSV", "-lco", "GEOMETRY=AS_XY", filepath.Join(dir, "cities.csv"), pts)
 
@@ -37,7 +38,7 @@ func TestOtherFormats(t *testing.T) {
 		t.Fatalf("shapefile: %d", rep.Written)
 	}
 	ref := want(t, "nc_shp")
-	for _, tc := range []struct{ file, slug string }{{"nc.geojson", "nc_geojson"}, {"nc3857.geojson", "nc_3857"}, {"ncwkt.csv", "nc_csv"}} {
+	for _, tc := range []struct{ file, slug string }{{"nc.geojson", "nc_geojson"}, {"nc3857.geojson", "nc_3857"}, {"ncwkt.csv", "nc_csv"}, {"nc.kml", "nc_kml"}} {
 		t.Run(tc.file, func(t *testing.T) {
 			rep, info := importFile(t, pool, filepath.Join(dir, tc.file), tc.slug, Options{})
 			if rep.Written != 100 || rep.Rejected != 0 {

@@ -392,8 +392,9 @@ func (im *Importer) plan(ctx context.Context, info *Info, req Request) (*plan, e
 	return p, nil
 }
 
-// apply moves the staged rows into the layer.
-func (im *Importer) apply(ctx context.Context, tx pgx.Tx, p *plan, req Request, rep *Report) error {
+// merge moves the staged rows into the layer (upsert): rows whose key matches are updated,
+// the others inserted in record order.
+func (im *Importer) merge(ctx context.Context, tx pgx.Tx, p *plan, req Request, rep *Report) error {
 	table := p.layer.Table()
 	cols := []string{"geom"}
 	sel := []string{"ST_GeomFromEWKB(s.geom)"}
@@ -404,48 +405,31 @@ func (im *Importer) apply(ctx context.Context, tx pgx.Tx, p *plan, req Request, 
 		sel = append(sel, "s."+id)
 		sets = append(sets, id+" = s."+id)
 	}
-	insert := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) SELECT ` + strings.Join(sel, ", ") +
-		` FROM ` + p.stage + ` s`
-	switch rep.Mode {
-	case ModeReplace:
-		tag, err := tx.Exec(ctx, `DELETE FROM `+table)
-		if err != nil {
-			return fmt.Errorf("replace %s: %w", p.layer.Slug, err)
+	key := pgx.Identifier{req.Key}.Sanitize()
+	var dup string
+	var n, first, second int
+	err := tx.QueryRow(ctx, `SELECT coalesce(`+key+`::text, 'NULL'), count(*), min(rec), max(rec) FROM `+p.stage+`
+		GROUP BY `+key+` HAVING count(*) > 1 OR `+key+` IS NULL LIMIT 1`).Scan(&dup, &n, &first, &second)
+	if err == nil {
+		if dup == "NULL" {
+			return invalid("upsert key %s is empty in record %d", req.Key, first)
 		}
-		rep.Deleted = int(tag.RowsAffected())
-		fallthrough
-	case ModeCreate, ModeAppend:
-		tag, err := tx.Exec(ctx, insert+` ORDER BY s.rec`)
-		if err != nil {
-			return mapWriteError(p.layer.Slug, err)
-		}
-		rep.Inserted = int(tag.RowsAffected())
-	case ModeUpsert:
-		key := pgx.Identifier{req.Key}.Sanitize()
-		var dup string
-		var n, first, second int
-		err := tx.QueryRow(ctx, `SELECT coalesce(`+key+`::text, 'NULL'), count(*), min(rec), max(rec) FROM `+p.stage+`
-			GROUP BY `+key+` HAVING count(*) > 1 OR `+key+` IS NULL LIMIT 1`).Scan(&dup, &n, &first, &second)
-		if err == nil {
-			if dup == "NULL" {
-				return invalid("upsert key %s is empty in record %d", req.Key, first)
-			}
-			return invalid("upsert key %s = %s appears %d times (records %d and %d)", req.Key, dup, n, first, second)
-		} else if !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("upsert %s: %w", p.layer.Slug, err)
-		}
-		tag, err := tx.Exec(ctx, `UPDATE `+table+` l SET geom = ST_GeomFromEWKB(s.geom), `+strings.Join(sets, ", ")+
-			`, updated_at = now() FROM `+p.stage+` s WHERE l.`+key+` = s.`+key)
-		if err != nil {
-			return mapWriteError(p.layer.Slug, err)
-		}
-		rep.Updated = int(tag.RowsAffected())
-		tag, err = tx.Exec(ctx, insert+` WHERE NOT EXISTS (SELECT 1 FROM `+table+` l WHERE l.`+key+` = s.`+key+`) ORDER BY s.rec`)
-		if err != nil {
-			return mapWriteError(p.layer.Slug, err)
-		}
-		rep.Inserted = int(tag.RowsAffected())
+		return invalid("upsert key %s = %s appears %d times (records %d and %d)", req.Key, dup, n, first, second)
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("upsert %s: %w", p.layer.Slug, err)
 	}
+	tag, err := tx.Exec(ctx, `UPDATE `+table+` l SET geom = ST_GeomFromEWKB(s.geom), `+strings.Join(sets, ", ")+
+		`, updated_at = now() FROM `+p.stage+` s WHERE l.`+key+` = s.`+key)
+	if err != nil {
+		return mapWriteError(p.layer.Slug, err)
+	}
+	rep.Updated = int(tag.RowsAffected())
+	tag, err = tx.Exec(ctx, `INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) SELECT `+strings.Join(sel, ", ")+
+		` FROM `+p.stage+` s WHERE NOT EXISTS (SELECT 1 FROM `+table+` l WHERE l.`+key+` = s.`+key+`) ORDER BY s.rec`)
+	if err != nil {
+		return mapWriteError(p.layer.Slug, err)
+	}
+	rep.Inserted = int(tag.RowsAffected())
 	return nil
 }
 
@@ -456,10 +440,10 @@ func mapWriteError(slug string, err error) error {
 // rowStream reads, reprojects, validates and converts records in parallel and hands the rows
 // to CopyFrom. Record order is not kept (the staging table keeps record numbers).
 type rowStream struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	out    chan result
-	rep    *Report
+	ctx     context.Context
+	cancel  context.CancelFunc
+	out     chan result
+	rep     *Report
 	cur     [][]any
 	i       int
 	err     error
@@ -884,11 +868,11 @@ func (im *Importer) stageAndMerge(ctx context.Context, tx pgx.Tx, src Source, p 
 	}
 	rep.Written = int(n)
 	t1 := time.Now()
-	if err := im.apply(ctx, tx, p, req, rep); err != nil {
+	if err := im.merge(ctx, tx, p, req, rep); err != nil {
 		return err
 	}
-	return nil
 	im.Logger.Debug("import phases", "layer", p.layer.Slug, "read_copy", t1.Sub(t0).String(), "apply", time.Since(t1).String())
+	return nil
 }
 
 // copyInto copies the rows straight into the layer's table (create, replace, append): the
@@ -904,7 +888,10 @@ func (im *Importer) copyInto(ctx context.Context, tx pgx.Tx, src Source, p *plan
 	tx.Conn().TypeMap().RegisterType(&pgtype.Type{Name: "geometry", OID: oid, Codec: pgtype.ByteaCodec{}})
 	index := pgx.Identifier{"layer", p.layer.Slug + "_geom_idx"}.Sanitize()
 	if rep.Mode == ModeCreate {
-		if _, err := tx.Exec(ctx, `DROP INDEX `+index); err != nil {
+		// The new table is invisible to others until commit: load it without its spatial index
+		// and without the per-statement catalog trigger (whose transition table would hold
+		// every row once more); both are done once at the end.
+		if _, err := tx.Exec(ctx, `DROP INDEX `+index+`; ALTER TABLE `+p.layer.Table()+` DISABLE TRIGGER layer_changed_ins`); err != nil {
 			return fmt.Errorf("import %s: %w", info.File, err)
 		}
 	}
@@ -934,8 +921,19 @@ func (im *Importer) copyInto(ctx context.Context, tx pgx.Tx, src Source, p *plan
 	t1 := time.Now()
 	if rep.Mode == ModeCreate {
 		if _, err := tx.Exec(ctx, `CREATE INDEX `+pgx.Identifier{p.layer.Slug + "_geom_idx"}.Sanitize()+` ON `+
-			p.layer.Table()+` USING gist (geom)`); err != nil {
+			p.layer.Table()+` USING gist (geom); ALTER TABLE `+p.layer.Table()+` ENABLE TRIGGER layer_changed_ins`); err != nil {
 			return fmt.Errorf("import %s: spatial index: %w", info.File, err)
+		}
+		// What the trigger would have done: count, extent, version, and the change notice.
+		if _, err := tx.Exec(ctx, `WITH x AS (SELECT count(*) AS n, ST_Extent(geom) AS ext FROM `+p.layer.Table()+`),
+			u AS (UPDATE geoportal.layers l SET feature_count = x.n,
+				bbox = CASE WHEN x.ext IS NULL THEN NULL ELSE ST_SetSRID(ST_Envelope(ST_Expand(x.ext::geometry, 1e-7)), 4326) END,
+				version = l.version + 1, updated_at = now()
+				FROM x WHERE l.slug = $1 AND x.n > 0 RETURNING l.version, x.ext)
+			SELECT pg_notify('layer_changed', json_build_object('layer', $1::text, 'version', u.version,
+				'bbox', json_build_array(ST_XMin(u.ext), ST_YMin(u.ext), ST_XMax(u.ext), ST_YMax(u.ext)))::text) FROM u`,
+			p.layer.Slug); err != nil {
+			return fmt.Errorf("import %s: catalog: %w", info.File, err)
 		}
 	}
 	im.Logger.Debug("import phases", "layer", p.layer.Slug, "read_copy", t1.Sub(t0).String(), "index", time.Since(t1).String())

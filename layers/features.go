@@ -174,7 +174,8 @@ type FeatureQuery struct {
 	CRS CRS
 }
 
-// Feature is one row of a layer as GeoJSON parts.
+// Feature is one row of a layer as GeoJSON parts. In a Features callback its byte slices are
+// valid only until the callback returns.
 type Feature struct {
 	ID         int64
 	Geometry   json.RawMessage
@@ -426,23 +427,22 @@ func (s *Store) Features(ctx context.Context, l Layer, q FeatureQuery, emit func
 	if err != nil {
 		return page, err
 	}
-	count := where
-	offset := q.Offset
+	pageWhere, pageArgs, offset := where, args, q.Offset
 	if q.AfterID != nil {
 		if len(q.SortBy) > 0 {
 			return page, badParam("a cursor pages only in the default order (without sortby)")
 		}
-		args = append(args, *q.AfterID)
-		where += " AND t.id > $" + strconv.Itoa(len(args))
+		pageArgs = append(slices.Clip(args), *q.AfterID)
+		pageWhere += " AND t.id > $" + strconv.Itoa(len(pageArgs))
 		offset = 0
 	}
-	n := len(args)
+	n := len(pageArgs)
 	// The page is cut in a sub-select so that GeoJSON and properties are built only for the
 	// rows returned, not for every match the sort looks at.
 	sql := fmt.Sprintf("SELECT %s FROM (SELECT t.* FROM %s AS t WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d) AS t ORDER BY %s",
-		sel, l.Table(), where, order, n+1, n+2, order)
+		sel, l.Table(), pageWhere, order, n+1, n+2, order)
 	// One row more than the page tells whether a next page exists.
-	rows, err := s.pool.Query(ctx, sql, append(args, q.Limit+1, offset)...)
+	rows, err := s.pool.Query(ctx, sql, append(pageArgs, q.Limit+1, offset)...)
 	if err != nil {
 		return page, mapPgError(fmt.Errorf("features %s: %w", l.Slug, err))
 	}
@@ -467,13 +467,10 @@ func (s *Store) Features(ctx context.Context, l Layer, q FeatureQuery, emit func
 	if err := rows.Err(); err != nil {
 		return page, mapPgError(fmt.Errorf("features %s: %w", l.Slug, err))
 	}
-	if q.AfterID != nil {
-		args = args[:len(args)-1] // the count is over every match, not from the cursor
-	}
-	where = count
+	// numberMatched counts every match, not only those after a cursor.
 	filtered := where != "TRUE"
 	switch {
-	case !page.More && (q.Offset == 0 || page.NumberReturned > 0):
+	case !page.More && q.AfterID == nil && (q.Offset == 0 || page.NumberReturned > 0):
 		page.NumberMatched = int64(q.Offset + page.NumberReturned)
 	case !filtered:
 		// The catalog's count is kept exact by the layer's triggers.

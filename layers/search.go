@@ -112,15 +112,15 @@ func (s *Store) Search(ctx context.Context, q, lang string, limit int, staff boo
 	if err != nil {
 		return nil, err
 	}
-	titles := map[string]Titles{}
-	var parts []string
+	byLayer := map[string]Titles{}
+	var parts, titles []string
 	for i := range ls {
 		l := &ls[i]
 		names, address := textColumns(l)
 		if len(names) == 0 && !address {
 			continue
 		}
-		titles[l.Slug] = l.Title
+		byLayer[l.Slug] = l.Title
 		cols := append([]string{}, names...)
 		if address {
 			cols = append(cols, "address")
@@ -141,32 +141,42 @@ func (s *Store) Search(ctx context.Context, q, lang string, limit int, staff boo
 		if len(names) == 0 {
 			name = addr
 		}
+		// A query naming the kind of place ("парк", "мектеп", "clinic") lifts that layer's
+		// features above others that merely share the word.
+		titles = append(titles, l.Title.KK+" "+l.Title.RU+" "+l.Title.EN)
+		kind := fmt.Sprintf("CASE WHEN word_similarity($1, ($5::text[])[%d]) >= 0.6 THEN 0.3 ELSE 0 END", len(titles))
+		base := 0
+		if l.Direction == 0 {
+			base = 1 // the base map's buildings and streets come after named places on a tie
+		}
 		parts = append(parts, fmt.Sprintf(`(SELECT %s::text AS layer, id, %s AS name, %s AS address,
-			ST_PointOnSurface(geom) AS pt, greatest(%s) AS score
+			ST_PointOnSurface(geom) AS pt, greatest(%s) + %s AS score, %d AS base
 			FROM %s WHERE %s ORDER BY score DESC LIMIT $4)`,
-			quoteLiteral(l.Slug), name, addr, strings.Join(sims, ", "), l.Table(), strings.Join(conds, " OR ")))
+			quoteLiteral(l.Slug), name, addr, strings.Join(sims, ", "), kind, base, l.Table(), strings.Join(conds, " OR ")))
 	}
 	if len(parts) == 0 {
 		return []Hit{}, nil
 	}
 	sql := `SELECT layer, id, name, address, ST_X(pt), ST_Y(pt), score FROM (` +
 		strings.Join(parts, " UNION ALL ") + `) AS hits
-		ORDER BY score DESC, length(name), layer, id LIMIT $4`
+		ORDER BY score DESC, base, length(name), layer, id LIMIT $4`
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	defer tx.Rollback(ctx)
 	// Typos cost trigrams; 0.4 keeps one wrong letter in a short word findable.
-	if _, err := tx.Exec(ctx, `SET LOCAL pg_trgm.word_similarity_threshold = 0.4`); err != nil {
+	// The planner prices the trigram operators like cheap comparisons and scans small tables
+	// row by row, computing word_similarity for each; the trigram indexes are much faster.
+	if _, err := tx.Exec(ctx, `SET LOCAL pg_trgm.word_similarity_threshold = 0.4; SET LOCAL enable_seqscan = off`); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	esc := escapeLike(q)
-	rows, err := tx.Query(ctx, sql, q, "%"+esc+"%", esc+"%", limit)
+	rows, err := tx.Query(ctx, sql, q, "%"+esc+"%", esc+"%", limit, titles)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", q, err)
 	}
-	hits, err := scanHits(rows, titles, false)
+	hits, err := scanHits(rows, byLayer, false)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", q, err)
 	}

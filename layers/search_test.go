@@ -30,6 +30,8 @@ func searchFixture(t *testing.T) *pgxpool.Pool {
 		`INSERT INTO layer.ramps (id, geom, address) VALUES
 			(1, ST_SetSRID(ST_MakePoint(57.1705, 50.2802), 4326), 'проспект Абилкайыр хана, 40'),
 			(2, ST_SetSRID(ST_MakePoint(57.300, 50.350), 4326), 'улица Тургенева, 1')`,
+		// A stop named after the clinic next to it: a search for clinics must list the clinics first.
+		`INSERT INTO layer.bus_stops (id, geom, name) VALUES (1, ST_SetSRID(ST_MakePoint(57.2002, 50.3001), 4326), 'Поликлиника')`,
 		// Staff-only layer: must never show in public search.
 		`INSERT INTO layer.utility_networks (id, geom, network) VALUES
 			(1, ST_SetSRID(ST_MakeLine(ST_MakePoint(57.17, 50.28), ST_MakePoint(57.18, 50.28)), 4326), 'Поликлиника')`,
@@ -52,6 +54,7 @@ func TestSearch(t *testing.T) {
 		wantAll       []string // layer/id that must be among the hits
 	}{
 		{name: "exact name", q: "Поликлиника №3", lang: "ru", wantFirst: "clinics/2"},
+		{name: "kind of place first", q: "поликлиника", lang: "en", wantFirst: "clinics/2", wantAll: []string{"bus_stops/1"}},
 		{name: "typo", q: "поликлинника", lang: "ru", wantAll: []string{"clinics/1", "clinics/2", "clinics/3"}},
 		{name: "case and substring", q: "гимназия", lang: "ru", wantFirst: "schools/1"},
 		{name: "address", q: "Маресьева", lang: "ru", wantAll: []string{"clinics/3", "schools/1"}},

@@ -12,9 +12,11 @@ if [ ! -x "$chromium" ]; then
   exit 1
 fi
 scripts/frontend.sh
-[ -x bin/geoportal ] || go build -o bin/geoportal ./cmd/geoportal
+go build -o bin/geoportal ./cmd/geoportal # embeds the bundle just built
 
-admin=$(env -u DATABASE_URL bin/geoportal db url)
+# A role that may create databases: GEOPORTAL_TEST_DATABASE_URL (as for the Go tests), else the
+# project-local cluster.
+admin=${GEOPORTAL_TEST_DATABASE_URL:-$(env -u DATABASE_URL bin/geoportal db url)}
 db="geoportal_browser_$$_$(date +%s)"
 url=$(printf '%s' "$admin" | sed -E "s#/[^/?]+(\?|\$)#/$db\1#")
 psql "$admin" -qXc "CREATE DATABASE $db" >/dev/null

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/tiles"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
@@ -178,8 +179,19 @@ func TestCatalogChangesReachTiles(t *testing.T) {
 	f.exec(t, `SELECT geoportal.create_layer('{"slug": "t_new", "direction": 0, "geometry_type": "Point",
 		"title_en": "New", "title_ru": "Новый", "title_kk": "Жаңа", "attributes": []}'::jsonb)`)
 	f.exec(t, `INSERT INTO layer.t_new (id, geom) VALUES (42, ST_SetSRID(ST_MakePoint($1, $2), 4326))`, c[0], c[1])
-	_, ls := f.get(t, "t_new", centreTile(16))
+	_, ls := f.get(t, "t_new", maptile.At(c, 16))
 	if l := layerNamed(ls, "t_new"); l == nil || len(l.Features) != 1 || l.Features[0].ID != 42.0 {
 		t.Errorf("new layer's tile: %v", ls)
+	}
+}
+
+func TestDroppedLayerIsNotFound(t *testing.T) {
+	f := newFixture(t, tiles.Options{CatalogTTL: time.Hour})
+	tile := centreTile(16)
+	f.get(t, "t_line", tile) // the catalog snapshot now holds t_line
+	f.exec(t, `SELECT geoportal.drop_layer('t_line')`)
+	_, err := f.tiler.Tile(context.Background(), "t_line", int(tile.Z), int(tile.X), int(tile.Y), false)
+	if code := geoportal.ErrorCode(err); code != geoportal.ENOTFOUND {
+		t.Errorf("tile of a dropped layer: %v (code %q), want not found", err, code)
 	}
 }

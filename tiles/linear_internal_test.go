@@ -2,6 +2,7 @@ package tiles
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestLinearTileMatchesProjectedTile draws the same tiles with PROJ's Web Mercator and with the
@@ -45,12 +47,12 @@ func TestLinearTileMatchesProjectedTile(t *testing.T) {
 			d, _ = compileLayer(l)
 		}
 	}
+	tl := New(pool, layers.NewStore(pool), slog.New(slog.DiscardHandler), prometheus.NewRegistry(), Options{})
 	draw := func(sql string, bounds orb.Bound, tile maptile.Tile) map[uint64]orb.Polygon {
 		fb := geo.LonLatBound(tile, bufferFraction)
-		var v, n int64
-		var raw []byte
-		if err := pool.QueryRow(ctx, sql, "lin", bounds.Min[0], bounds.Min[1], bounds.Max[0], bounds.Max[1],
-			fb.Min[0], fb.Min[1], fb.Max[0], fb.Max[1], 100000).Scan(&v, &n, &raw); err != nil {
+		_, _, raw, err := tl.query(ctx, sql, []any{"lin", bounds.Min[0], bounds.Min[1], bounds.Max[0], bounds.Max[1],
+			fb.Min[0], fb.Min[1], fb.Max[0], fb.Max[1], 100000}, d.props, "lin")
+		if err != nil {
 			t.Fatal(err)
 		}
 		out := map[uint64]orb.Polygon{}

@@ -42,9 +42,12 @@ type layerDef struct {
 	layers.Layer
 	fingerprint string
 	fields      map[string]string // property name -> TileJSON field type
-	sqlPlain    string            // $1 slug, $2..$5 tile bounds (3857), $6..$9 filter box (4326), $10 cap
-	sqlSimplify string            // as sqlPlain, with $11 the simplification tolerance (metres)
-	sqlCluster  string            // as sqlPlain, with $11 the cluster cell size (metres)
+	props       []string          // property names, in the order the queries return them
+	// property names of the cluster query (sqlCluster), in the order it returns them
+	clusterProps []string
+	sqlPlain     string // $1 slug, $2..$5 tile bounds (3857), $6..$9 filter box (4326), $10 cap
+	sqlSimplify  string // as sqlPlain, with $11 the simplification tolerance (metres)
+	sqlCluster   string // as sqlPlain, with $11 the cluster cell size (metres)
 	// as sqlPlain, with $2..$5 the tile's bounds in degrees: the tile is drawn from the stored
 	// longitudes and latitudes by the linear map of its corners (see linearFromZoom)
 	sqlLinear string
@@ -98,17 +101,22 @@ func compileLayer(l layers.Layer) (*layerDef, error) {
 	d.fingerprint = string(fp)
 
 	table := l.Table()
-	var sel strings.Builder
+	var sel, outCols strings.Builder
 	for _, a := range props {
-		sel.WriteString(", ")
-		sel.WriteString(propertyExpr("t", a))
-		sel.WriteString(" AS ")
-		sel.WriteString(pgx.Identifier{a.Name}.Sanitize())
+		name := pgx.Identifier{a.Name}.Sanitize()
+		sel.WriteString(", " + propertyExpr("t", a) + " AS " + name)
+		outCols.WriteString(", q." + name)
+		d.props = append(d.props, a.Name)
 	}
 	// The filter is a bounding-box test in the table's own SRID (4326) so the GiST index is used;
 	// ST_AsMVTGeom clips to the tile plus its buffer and drops what falls outside.
+	// Every query returns the layer's data version (read in the same snapshot as the rows), then
+	// one row per feature: id, geometry in tile coordinates as WKB, properties. The LEFT JOIN
+	// keeps the version row when the tile has no features (its id is then NULL).
 	build := func(geomExpr string, boundsSRID int) string {
-		return `WITH f AS MATERIALIZED (
+		return `SELECT v.version, q.id, ST_AsBinary(q.geom)` + outCols.String() + `
+FROM (SELECT l.version FROM geoportal.layers l WHERE l.slug = $1) v
+LEFT JOIN LATERAL (
 	SELECT * FROM (
 		SELECT t.id, ST_AsMVTGeom(` + geomExpr + `, ST_MakeEnvelope($2, $3, $4, $5, ` + fmt.Sprint(boundsSRID) + `), ` +
 			fmt.Sprint(Extent) + `, ` + fmt.Sprint(Buffer) + `, true) AS geom` + sel.String() + `
@@ -116,10 +124,7 @@ func compileLayer(l layers.Layer) (*layerDef, error) {
 		WHERE t.geom && ST_MakeEnvelope($6, $7, $8, $9, 4326)
 	) q WHERE q.geom IS NOT NULL
 	LIMIT $10 + 1
-)
-SELECT (SELECT l.version FROM geoportal.layers l WHERE l.slug = $1),
-	(SELECT count(*) FROM f),
-	coalesce((SELECT ST_AsMVT(m, $1, ` + fmt.Sprint(Extent) + `, 'geom', 'id') FROM (SELECT * FROM f LIMIT $10) m), ''::bytea)`
+) q ON true`
 	}
 	d.sqlPlain = build("ST_Transform(t.geom, 3857)", 3857)
 	d.sqlSimplify = build("ST_Simplify(ST_Transform(t.geom, 3857), $11, true)", 3857)
@@ -129,7 +134,7 @@ SELECT (SELECT l.version FROM geoportal.layers l WHERE l.slug = $1),
 		// Clusters: points are grouped by a grid of cells aligned with the tile grid (so a cell
 		// never straddles two tiles); a cell holding one point yields that point with its
 		// properties, a cell holding several yields their mean position with point_count.
-		var psel, pcols strings.Builder
+		var psel, pcols, pout strings.Builder
 		for _, a := range props {
 			if a.Name == "point_count" || a.Name == "cluster" {
 				continue
@@ -137,16 +142,21 @@ SELECT (SELECT l.version FROM geoportal.layers l WHERE l.slug = $1),
 			name := pgx.Identifier{a.Name}.Sanitize()
 			psel.WriteString(", " + propertyExpr("t", a) + " AS " + name)
 			pcols.WriteString(", p." + name)
+			pout.WriteString(", q." + name)
+			d.clusterProps = append(d.clusterProps, a.Name)
 		}
-		d.sqlCluster = `WITH p AS MATERIALIZED (
-	SELECT t.id, ST_Transform(t.geom, 3857) AS g` + psel.String() + `
-	FROM ` + table + ` t
-	WHERE t.geom && ST_MakeEnvelope($6, $7, $8, $9, 4326)
-), c AS (
-	SELECT count(*) AS n, min(p.id) AS id, avg(ST_X(p.g)) AS x, avg(ST_Y(p.g)) AS y
-	FROM p
-	GROUP BY floor((ST_X(p.g) + 20037508.342789244) / $11), floor((ST_Y(p.g) + 20037508.342789244) / $11)
-), f AS MATERIALIZED (
+		d.sqlCluster = `SELECT v.version, q.id, ST_AsBinary(q.geom)` + pout.String() + `, q.point_count, q.cluster
+FROM (SELECT l.version FROM geoportal.layers l WHERE l.slug = $1) v
+LEFT JOIN LATERAL (
+	WITH p AS MATERIALIZED (
+		SELECT t.id, ST_Transform(t.geom, 3857) AS g` + psel.String() + `
+		FROM ` + table + ` t
+		WHERE t.geom && ST_MakeEnvelope($6, $7, $8, $9, 4326)
+	), c AS (
+		SELECT count(*) AS n, min(p.id) AS id, avg(ST_X(p.g)) AS x, avg(ST_Y(p.g)) AS y
+		FROM p
+		GROUP BY floor((ST_X(p.g) + 20037508.342789244) / $11), floor((ST_Y(p.g) + 20037508.342789244) / $11)
+	)
 	SELECT * FROM (
 		SELECT c.id, ST_AsMVTGeom(CASE WHEN c.n = 1 THEN p.g ELSE ST_SetSRID(ST_MakePoint(c.x, c.y), 3857) END,
 			ST_MakeEnvelope($2, $3, $4, $5, 3857), ` + fmt.Sprint(Extent) + `, ` + fmt.Sprint(Buffer) + `, true) AS geom` +
@@ -156,10 +166,8 @@ SELECT (SELECT l.version FROM geoportal.layers l WHERE l.slug = $1),
 		FROM c LEFT JOIN p ON c.n = 1 AND p.id = c.id
 	) q WHERE q.geom IS NOT NULL
 	LIMIT $10 + 1
-)
-SELECT (SELECT l.version FROM geoportal.layers l WHERE l.slug = $1),
-	(SELECT count(*) FROM f),
-	coalesce((SELECT ST_AsMVT(m, $1, ` + fmt.Sprint(Extent) + `, 'geom', 'id') FROM (SELECT * FROM f LIMIT $10) m), ''::bytea)`
+) q ON true`
+		d.clusterProps = append(d.clusterProps, "point_count", "cluster")
 		d.fields["point_count"] = "Number"
 		d.fields["cluster"] = "Boolean"
 	}

@@ -24,6 +24,9 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/geo"
 	"github.com/aktobe/geoportal/layers"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb/maptile"
 	"github.com/prometheus/client_golang/prometheus"
@@ -95,9 +98,8 @@ type Tiler struct {
 
 // catalog is a snapshot of the layer catalog compiled for tiles.
 type catalog struct {
-	at    time.Time
-	defs  map[string]*layerDef
-	order []*layerDef
+	at   time.Time
+	defs map[string]*layerDef
 }
 
 // Tile is one answer: the tile in both encodings, its entity tag and whether it holds live data.
@@ -276,7 +278,6 @@ func (t *Tiler) refreshCatalog(ctx context.Context, seen *catalog) (*catalog, er
 			continue
 		}
 		next.defs[l.Slug] = d
-		next.order = append(next.order, d)
 	}
 	prev := t.catalog.Load()
 	t.catalog.Store(next)
@@ -405,20 +406,27 @@ func (t *Tiler) build(ctx context.Context, d *layerDef, tile maptile.Tile, key s
 		sql = d.sqlLinear
 		args[1], args[2], args[3], args[4] = lb.Min[0], lb.Min[1], lb.Max[0], lb.Max[1]
 	}
-	var version, count int64
-	var raw []byte
-	err := t.pool.Load().QueryRow(ctx, sql, args...).Scan(&version, &count, &raw)
+	names := d.props
+	if sql == d.sqlCluster {
+		names = d.clusterProps
+	}
+	version, count, raw, err := t.query(ctx, sql, args, names, d.Slug)
 	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table: dropped meanwhile
+			t.refreshCatalog(context.WithoutCancel(ctx), t.catalog.Load())
+			return nil, geoportal.Errorf(geoportal.ENOTFOUND, "layer %q not found", d.Slug)
+		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, geoportal.Errorf(geoportal.EUNAVAILABLE, "tile %s took longer than %s to build", key, t.opts.QueryTimeout)
 		}
 		return nil, fmt.Errorf("tiles: build %s: %w", key, err)
 	}
 	t.metrics.generation.WithLabelValues(d.Slug).Observe(time.Since(start).Seconds())
-	if count > int64(t.opts.MaxFeatures) {
+	if count > t.opts.MaxFeatures {
 		// The query stops at one feature past the cap, so the exact number left out is unknown;
 		// the counter records at least one per capped tile.
-		t.metrics.truncated.WithLabelValues(d.Slug).Add(float64(count - int64(t.opts.MaxFeatures)))
+		t.metrics.truncated.WithLabelValues(d.Slug).Add(float64(count - t.opts.MaxFeatures))
 		t.logger.Warn("tiles: feature cap reached, tile truncated", "layer", d.Slug, "tile", key,
 			"max_features", t.opts.MaxFeatures)
 	}
@@ -428,6 +436,117 @@ func (t *Tiler) build(ctx context.Context, d *layerDef, tile maptile.Tile, key s
 		return nil, err
 	}
 	return e, nil
+}
+
+// query runs a tile query and encodes its rows (version, id, WKB, properties named names) as one
+// MVT layer named layer. It returns the layer's data version, the number of features the query
+// returned (one more than kept when the cap was hit) and the encoded layer.
+func (t *Tiler) query(ctx context.Context, sql string, args []any, names []string, layer string) (int64, int, []byte, error) {
+	rows, err := t.pool.Load().Query(ctx, sql, args...)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer rows.Close()
+	fds := rows.FieldDescriptions()
+	if len(fds) != 3+len(names) {
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, 0, nil, err
+		}
+		return 0, 0, nil, fmt.Errorf("tile query returned %d columns, want %d", len(fds), 3+len(names))
+	}
+	enc := newLayerEncoder()
+	defer enc.release()
+	keys := make([]uint32, len(names))
+	for i, n := range names {
+		keys[i] = enc.key(n)
+	}
+	var version int64
+	count := 0
+	for rows.Next() {
+		vals := rows.RawValues()
+		if version, err = rawInt(fds[0], vals[0]); err != nil {
+			return 0, 0, nil, fmt.Errorf("version: %w", err)
+		}
+		if vals[1] == nil {
+			continue // no features: the version row alone
+		}
+		count++
+		if count > t.opts.MaxFeatures {
+			continue
+		}
+		id, err := rawInt(fds[1], vals[1])
+		if err != nil {
+			return 0, 0, nil, fmt.Errorf("id: %w", err)
+		}
+		for i := range names {
+			v, fd := vals[3+i], fds[3+i]
+			if v == nil {
+				continue
+			}
+			var idx uint32
+			switch fd.DataTypeOID {
+			case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID:
+				n, err := rawInt(fd, v)
+				if err != nil {
+					return 0, 0, nil, fmt.Errorf("%s: %w", names[i], err)
+				}
+				idx = enc.intValue(n)
+			case pgtype.Float4OID, pgtype.Float8OID:
+				f, err := rawFloat(fd, v)
+				if err != nil {
+					return 0, 0, nil, fmt.Errorf("%s: %w", names[i], err)
+				}
+				idx = enc.doubleValue(f)
+			case pgtype.BoolOID:
+				idx = enc.boolValue(v[0] == 1 || v[0] == 't')
+			default: // text, and what the query turned into text
+				idx = enc.stringValue(v)
+			}
+			enc.property(keys[i], idx)
+		}
+		if err := enc.feature(uint64(id), vals[2]); err != nil {
+			if errors.Is(err, errUnsupportedGeometry) {
+				t.logger.Warn("tiles: feature left out", "layer", layer, "id", id, "error", err)
+				continue
+			}
+			return 0, 0, nil, fmt.Errorf("feature %d: %w", id, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, 0, nil, err
+	}
+	return version, count, enc.finish(layer), nil
+}
+
+// rawInt reads an integer column in either wire format.
+func rawInt(fd pgconn.FieldDescription, v []byte) (int64, error) {
+	if fd.Format == pgx.TextFormatCode {
+		return strconv.ParseInt(string(v), 10, 64)
+	}
+	switch len(v) {
+	case 2:
+		return int64(int16(binary.BigEndian.Uint16(v))), nil
+	case 4:
+		return int64(int32(binary.BigEndian.Uint32(v))), nil
+	case 8:
+		return int64(binary.BigEndian.Uint64(v)), nil
+	}
+	return 0, fmt.Errorf("integer of %d bytes", len(v))
+}
+
+// rawFloat reads a floating-point column in either wire format.
+func rawFloat(fd pgconn.FieldDescription, v []byte) (float64, error) {
+	if fd.Format == pgx.TextFormatCode {
+		return strconv.ParseFloat(string(v), 64)
+	}
+	switch len(v) {
+	case 4:
+		return float64(math.Float32frombits(binary.BigEndian.Uint32(v))), nil
+	case 8:
+		return math.Float64frombits(binary.BigEndian.Uint64(v)), nil
+	}
+	return 0, fmt.Errorf("float of %d bytes", len(v))
 }
 
 // seal stores raw in e with its compressed form and entity tag. The tag is the CRC-32 and length

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,29 @@ import (
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/go-chi/chi/v5"
 )
+
+//go:embed importpage
+var importPage embed.FS
+
+// handleImportPage serves the self-contained upload page and its script and style
+// (/staff/import, /staff/import.js, /staff/import.css); the API behind it checks the role.
+func (s *Server) handleImportPage(w http.ResponseWriter, r *http.Request) {
+	name, ctype := "import.html", "text/html; charset=utf-8"
+	switch {
+	case strings.HasSuffix(r.URL.Path, ".js"):
+		name, ctype = "import.js", "text/javascript; charset=utf-8"
+	case strings.HasSuffix(r.URL.Path, ".css"):
+		name, ctype = "import.css", "text/css; charset=utf-8"
+	}
+	b, err := importPage.ReadFile("importpage/" + name)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(b)
+}
 
 // importRoles may import files into layers.
 var importRoles = []accounts.Role{accounts.GISStaff, accounts.Admin}

@@ -238,3 +238,23 @@ func TestImportAPI(t *testing.T) {
 		}
 	}
 }
+
+func TestImportPage(t *testing.T) {
+	s := NewServer(slog.New(slog.DiscardHandler), dbtest.New(t))
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	for path, want := range map[string]string{"/staff/import": "text/html", "/staff/import.js": "text/javascript", "/staff/import.css": "text/css"} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), want) || len(b) < 200 {
+			t.Errorf("GET %s: %d %s (%d bytes)", path, resp.StatusCode, resp.Header.Get("Content-Type"), len(b))
+		}
+		if path == "/staff/import" && (!strings.Contains(string(b), `src="/staff/import.js"`) || strings.Contains(string(b), "<script>")) {
+			t.Errorf("the page must load its script from a file (CSP script-src 'self')")
+		}
+	}
+}

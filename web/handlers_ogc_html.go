@@ -21,7 +21,7 @@ var ogcTemplates = template.Must(template.New("ogc").Parse(`
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}
 nav a{margin-right:1rem}code{font-size:85%}</style></head>
 <body><nav aria-label="OGC API"><a href="{{.Base}}/">{{.Home}}</a><a href="{{.Base}}/collections">Collections</a><a href="{{.Base}}/conformance">Conformance</a>
-<a href="?f=json">JSON</a></nav><main><h1>{{.Title}}</h1>{{end}}
+<a href="{{.JSON}}">JSON</a></nav><main><h1>{{.Title}}</h1>{{end}}
 {{define "foot"}}</main></body></html>{{end}}
 {{define "links"}}<ul>{{range .}}<li><a href="{{.Href}}" rel="{{.Rel}}">{{if .Title}}{{.Title}}{{else}}{{.Href}}{{end}}</a> <small>({{.Rel}}{{if .Type}}, {{.Type}}{{end}})</small></li>{{end}}</ul>{{end}}
 
@@ -49,8 +49,8 @@ nav a{margin-right:1rem}code{font-size:85%}</style></head>
 `))
 
 type ogcPage struct {
-	Lang, Title, Home, Base string
-	Doc                     any
+	Lang, Title, Home, Base, JSON string
+	Doc                           any
 }
 
 // html renders page with doc; the page is built in memory, then written.
@@ -71,7 +71,8 @@ func (o *ogcAPI) html(w http.ResponseWriter, r *http.Request, page, lg string, d
 		title = d.Title
 	}
 	var buf bytes.Buffer
-	err := ogcTemplates.ExecuteTemplate(&buf, page, ogcPage{Lang: lg, Title: title, Home: pick(serviceTitle, lg), Base: base(r), Doc: doc})
+	err := ogcTemplates.ExecuteTemplate(&buf, page, ogcPage{Lang: lg, Title: title, Home: pick(serviceTitle, lg), Base: base(r),
+		JSON: withQuery(r, r.URL.Path, map[string]string{"f": "json"}), Doc: doc})
 	if err != nil {
 		o.fail(w, r, fmt.Errorf("render %s: %w", page, err))
 		return

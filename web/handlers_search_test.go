@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"log/slog"
@@ -179,5 +181,37 @@ func TestIndexPage(t *testing.T) {
 	}
 	if r, _ := getRaw(t, ts.URL+"/assets/no-such-file.js"); r.StatusCode != 404 {
 		t.Errorf("missing asset: %d", r.StatusCode)
+	}
+	// Scripts (the MapLibre worker is an .mjs module) are served gzipped as JavaScript.
+	entries, err := os.ReadDir("dist/assets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), "js") {
+			continue
+		}
+		want, err := os.ReadFile("dist/assets/" + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("GET", ts.URL+"/assets/"+e.Name(), nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			t.Fatalf("%s: not gzip (%s): %v", e.Name(), resp.Header.Get("Content-Encoding"), err)
+		}
+		got, err := io.ReadAll(zr)
+		resp.Body.Close()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: gzipped body differs from the file (%v)", e.Name(), err)
+		}
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
+			t.Errorf("%s: content type %q", e.Name(), ct)
+		}
 	}
 }

@@ -83,8 +83,42 @@ func (s *Server) routes() http.Handler {
 	r.Get("/gtfs-rt/vehicle-positions.pb", s.handleGTFSRT(gtfsVehiclePositions))
 	r.Get("/gtfs-rt/trip-updates.pb", s.handleGTFSRT(gtfsTripUpdates))
 
+	// City modules (handlers_modules.go, docs/modules.md): public answers for residents; staff
+	// draw outages, recompute areas and run the best-yard seasons; any signed-in account may
+	// nominate a yard and vote once a season.
+	r.Route("/api/modules", func(r chi.Router) {
+		r.Get("/lighting/audit", s.handleLightingAudit)
+		r.Get("/lighting/audit.csv", s.handleLightingAuditCSV)
+		r.Get("/outages", s.handleOutages)
+		r.Get("/outages/affected", s.handleOutageAffected)
+		r.With(s.requireRole(outageRoles...)).Post("/outages", s.handleOutageCreate)
+		r.With(s.requireRole(outageRoles...)).Post("/outages/{id}/close", s.handleOutageClose)
+		r.Get("/clinics/mine", s.handleMine("clinic"))
+		r.Get("/clinics/planning", s.handleClinicPlanning)
+		r.With(s.requireRole(areaRoles...)).Post("/clinics/areas", s.handleRecomputeAreas("clinic"))
+		r.Get("/schools/mine", s.handleMine("school"))
+		r.Get("/schools/safety", s.handleSchoolSafety)
+		r.With(s.requireRole(areaRoles...)).Post("/schools/catchments", s.handleRecomputeAreas("school"))
+		r.Get("/access", s.handleAccessibility)
+		r.Get("/yards/season", s.handleYardSeason)
+		r.Get("/yards/ranking", s.handleYardRanking)
+		r.Get("/yards/nominations/{id}/photos/{file}", s.handleYardPhoto)
+		r.With(s.requireRole(voterRoles...), s.rateLimit(limitSubmit), s.maxBody(maxNominationBody)).
+			Post("/yards/nominations", s.handleYardNominate)
+		r.With(s.requireRole(voterRoles...), s.rateLimit(limitSubmit)).Post("/yards/nominations/{id}/vote", s.handleYardVote)
+		r.With(s.requireRole(contestRoles...)).Post("/yards/seasons", s.handleYardSeasonOpen)
+		r.With(s.requireRole(contestRoles...)).Post("/yards/seasons/{season}/close", s.handleYardSeasonClose)
+	})
+	// The printable street-lighting audit (public information).
+	r.Get("/lighting/audit", s.handleLightingPage)
+	r.Get("/modules/modules.css", s.handleModulesCSS)
+
 	// The reports console pages (handlers_staffpages.go): sign-in redirect, then role checks.
 	r.Get("/staff/staff.css", s.handleStaffCSS)
+	// The upload page for GIS staff (handlers_import.go).
+	r.Get("/staff/import", s.handleImportPage)
+	r.Get("/staff/import.js", s.handleImportPage)
+	r.Get("/staff/import.css", s.handleImportPage)
 	r.Get("/staff/reports", s.handleStaffConsole)
 	r.Get("/staff/reports/{id}", s.handleStaffReportPage)
 	r.Group(func(r chi.Router) {

@@ -165,7 +165,8 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	fs.SetOutput(stderr)
 	cfg.register(fs, getenv)
 	var sc sim.Config
-	n := fs.Int("vehicles", 100, "simulated vehicles (registered as sim-NNNNN, keys renewed each run)")
+	n := fs.Int("vehicles", 100, "simulated vehicles (registered as PREFIX-NNNNN, keys renewed each run)")
+	prefix := fs.String("prefix", "sim", "device id prefix of the simulated vehicles (a new prefix gives fresh vehicles)")
 	fs.StringVar(&sc.HTTPURL, "url", "http://"+envOr(getenv, "GEOPORTAL_ADDR", "127.0.0.1:8080"), "geoportal base URL")
 	fs.StringVar(&sc.WialonAddr, "wialon", envOr(getenv, "GEOPORTAL_WIALON_ADDR", "127.0.0.1:20332"), "Wialon IPS address")
 	fs.Float64Var(&sc.WialonShare, "wialon-share", 0.5, "share of vehicles speaking Wialon IPS (the rest HTTP)")
@@ -215,7 +216,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	}
 	vehicles := make([]sim.Vehicle, *n)
 	for i := range vehicles {
-		dev := fmt.Sprintf("sim-%05d", i+1)
+		dev := fmt.Sprintf("%s-%05d", *prefix, i+1)
 		route := ""
 		var w *transit.Walker
 		if len(walkers) > 0 {
@@ -281,6 +282,10 @@ func runGTFSDemo(ctx context.Context, args []string, getenv func(string) string,
 	cfg.register(fs, getenv)
 	out := fs.String("o", "", "also write the feed to this .zip file")
 	doImport := fs.Bool("import", true, "import the feed as the timetable")
+	tt := gtfs.DefaultDemoTimetable
+	first := fs.Duration("first", time.Duration(tt.FirstS)*time.Second, "first departure after midnight")
+	last := fs.Duration("last", time.Duration(tt.LastS)*time.Second, "last departure after midnight")
+	headway := fs.Duration("headway", time.Duration(tt.HeadwayS)*time.Second, "time between departures")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -294,7 +299,11 @@ func runGTFSDemo(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	var buf bytes.Buffer
-	sum, err := gtfs.FromLayers(ctx, db.Pool, gtfs.DefaultDemoTimetable, &buf)
+	if *headway < time.Minute || *first < 0 || *last < *first || *last > 30*time.Hour {
+		return fmt.Errorf("gtfs demo: want 0 <= -first <= -last <= 30h and -headway >= 1m")
+	}
+	tt.FirstS, tt.LastS, tt.HeadwayS = int(first.Seconds()), int(last.Seconds()), int(headway.Seconds())
+	sum, err := gtfs.FromLayers(ctx, db.Pool, tt, &buf)
 	if err != nil {
 		return err
 	}

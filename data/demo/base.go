@@ -10,10 +10,6 @@ import (
 
 func orbPolygon(r orb.Ring) orb.Polygon { return orb.Polygon{r} }
 
-type orbMulti orb.MultiPolygon
-
-func (m orbMulti) geom() orb.MultiPolygon { return orb.MultiPolygon(m) }
-
 // district is one of Aktobe's two city districts (since 2018).
 type district struct {
 	kk, ru, en string

@@ -481,7 +481,6 @@ func (g *gen) estimateResidents(total int) {
 		return
 	}
 	k := float64(total) / sum
-	g.residentScale = k
 	acc, done := 0.0, 0
 	for _, b := range g.buildings {
 		if b.weight == 0 {
@@ -545,12 +544,12 @@ func (g *gen) makeParks() {
 		g.parks = append(g.parks, &parkArea{kk: pn.kk, ru: pn.ru, kind: "square", boxes: []box{bl.in}, hours: "круглосуточно",
 			facil: "скамейки, клумбы, освещение", centreU: bl.in.cx(), centreV: bl.in.cy()})
 	}
-	g.makeBoulevards(r)
+	g.makeBoulevards()
 }
 
 // makeBoulevards lays green strips on one side of the two primary avenues nearest the centre,
 // between the carriageway and the buildings, broken at every side street.
-func (g *gen) makeBoulevards(r *rand.Rand) {
+func (g *gen) makeBoulevards() {
 	type bv struct {
 		lk   lineKey
 		name string
@@ -610,5 +609,4 @@ func (g *gen) makeBoulevards(r *rand.Rand) {
 			g.parks = append(g.parks, pa)
 		}
 	}
-	_ = r
 }

@@ -182,8 +182,8 @@ func (s *segment) point(f *frame, pos, offset float64) orb.Point {
 	return f.ll(float64(s.line)*unit+offset, pos)
 }
 
-// uv returns the grid coordinates of the point at fine position pos (in metres) along the
-// segment's line, offset metres to its left (dir 0: +v; dir 1: -u... kept as +u for simplicity).
+// uv returns the grid coordinates of the point pos metres along the segment's line and offset
+// metres across it (towards +v for a street along u, towards +u for a street along v).
 func (s *segment) uv(pos, offset float64) (float64, float64) {
 	if s.dir == 0 {
 		return pos, float64(s.line)*unit + offset
@@ -386,10 +386,6 @@ func (g *gen) buildSegments(r *rand.Rand) {
 		}
 		return lines[a].line < lines[b].line
 	})
-	g.lineMin = map[lineKey]int{}
-	for _, lk := range lines {
-		g.lineMin[lk] = byLine[lk][0]
-	}
 	g.names = g.nameLines(r, lines)
 
 	nodeAt := func(lk lineKey, p int) node {
@@ -429,12 +425,6 @@ func (g *gen) buildSegments(r *rand.Rand) {
 			}
 			g.segs = append(g.segs, s)
 			a = b + 1
-		}
-	}
-	g.segAt = map[unitKey]*segment{}
-	for _, s := range g.segs {
-		for p := s.from; p < s.to; p++ {
-			g.segAt[unitKey{s.dir, s.line, p}] = s
 		}
 	}
 }

@@ -104,18 +104,15 @@ type gen struct {
 	cellList []*cell
 	units    map[unitKey]int8
 	segs     []*segment
-	segAt    map[unitKey]*segment
-	lineMin  map[lineKey]int
 	names    map[lineKey]string
 
-	blocks        []*block
-	buildings     []*building
-	residentScale float64
-	parks         []*parkArea
-	routes        []*route
-	stops         []*stop
-	schools       []*facility
-	clinics       []*facility
+	blocks    []*block
+	buildings []*building
+	parks     []*parkArea
+	routes    []*route
+	stops     []*stop
+	schools   []*facility
+	clinics   []*facility
 
 	city *City
 }

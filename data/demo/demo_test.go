@@ -321,6 +321,20 @@ func TestLoad(t *testing.T) {
 			AND ST_DWithin(r.geom::geography, p.geom::geography, 30))`); n != 0 {
 			t.Errorf("%d bus routes with no stop along them", n)
 		}
+		// points outdoors are not inside buildings (schools, clinics and pharmacies are)
+		for _, slug := range []string{"cameras", "bus_stops", "ramps", "street_lights", "biotoilets", "waste_sites",
+			"playgrounds", "sports_grounds", "smart_crossings", "vehicles", "leisure_places"} {
+			if n := scalar[int64](t, pool, `SELECT count(*) FROM `+table(slug)+` p JOIN layer.buildings b ON ST_Intersects(b.geom, p.geom)`); n != 0 {
+				t.Errorf("%s: %d inside buildings", slug, n)
+			}
+		}
+		if n := scalar[int64](t, pool, `SELECT count(*) FROM layer.parks p JOIN layer.buildings b ON ST_Intersects(b.geom, p.geom)`); n != 0 {
+			t.Errorf("%d buildings in parks", n)
+		}
+		if n := scalar[int64](t, pool, `SELECT count(*) FROM layer.schools s JOIN layer.buildings b
+			ON ST_Intersects(b.geom, s.geom) AND b.use = 'school'`); n != int64(counts["schools"]) {
+			t.Errorf("%d of %d schools stand in a school building", n, counts["schools"])
+		}
 		if n := scalar[int64](t, pool, `SELECT count(*) FROM layer.streets WHERE abs(length_m - ST_Length(geom::geography)) > 0.5`); n != 0 {
 			t.Errorf("%d streets whose length_m is not their length", n)
 		}

@@ -3,9 +3,10 @@ package demo
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"sort"
 	"strings"
+
+	"github.com/paulmach/orb"
 )
 
 // facility is a school or a clinic.
@@ -312,7 +313,6 @@ func (g *gen) emitSafety() {
 
 // frontPoint is the point d metres in front of the middle of a building's street side.
 func frontPoint(b *building, d float64) (float64, float64) {
-	n := normal[b.front]
 	switch b.front {
 	case 0:
 		return b.rect.cx(), b.rect.y0 - d
@@ -321,7 +321,6 @@ func frontPoint(b *building, d float64) (float64, float64) {
 	case 2:
 		return b.rect.cx(), b.rect.y1 + d
 	}
-	_ = n
 	return b.rect.x0 - d, b.rect.cy()
 }
 
@@ -459,11 +458,11 @@ func (g *gen) emitSocial() {
 		{"dance", "Танцевальная площадка", "18:00–23:00"}, {"game", "Игровая площадка", "10:00–22:00"},
 	}
 	for _, p := range g.parks {
-		var mp orbMulti
+		var mp orb.MultiPolygon
 		for _, b := range p.boxes {
 			mp = append(mp, orbPolygon(g.f.ring(b)))
 		}
-		parks.add(mp.geom(), p.kk+" / "+p.ru, p.kind, p.facil, p.hours)
+		parks.add(mp, p.kk+" / "+p.ru, p.kind, p.facil, p.hours)
 		main := p.boxes[len(p.boxes)/2]
 		inner := main.inset(math.Min(15, math.Min(main.w(), main.h())/4))
 		nToilets, nLeisure := 1, 0
@@ -520,5 +519,3 @@ func trimPrefix(name string) string {
 	}
 	return name
 }
-
-var _ = rand.IntN

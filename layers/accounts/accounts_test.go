@@ -467,3 +467,35 @@ func FuzzVerifyPassword(f *testing.F) {
 		VerifyPassword(pw, encoded)
 	})
 }
+
+// BenchmarkSessionUser is the cost a signed-in request pays to be recognised (one indexed
+// lookup; the last-seen write happens at most once a minute).
+func BenchmarkSessionUser(b *testing.B) {
+	s := NewStore(dbtest.New(b))
+	s.Params = cheap
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, NewUser{Email: "bench@akimat.kz", Role: GISStaff, Password: "correct horse battery"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, _, err := s.CreateSession(ctx, u.ID, "", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.SessionUser(ctx, tok); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkHashPassword is the cost of one login (and of one failed login for an unknown user).
+func BenchmarkHashPassword(b *testing.B) {
+	for b.Loop() {
+		HashPassword("correct horse battery", DefaultHashParams)
+	}
+}

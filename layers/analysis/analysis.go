@@ -110,6 +110,34 @@ type streetNet struct {
 	lines [][]orb.Point
 	// snaps of the population's buildings onto the graph, made once.
 	demand []coverage.Snap
+
+	samplesMu sync.Mutex
+	samples   map[float64]sampled
+}
+
+// sampled is the streets cut into pieces of one length, with the pieces' midpoints.
+type sampled struct {
+	pieces []coverage.Sample
+	mids   []orb.Point
+}
+
+// sampleAt returns the streets cut every step metres, cut once per step and kept.
+func (sn *streetNet) sampleAt(step float64) sampled {
+	sn.samplesMu.Lock()
+	defer sn.samplesMu.Unlock()
+	if sm, ok := sn.samples[step]; ok {
+		return sm
+	}
+	if sn.samples == nil || len(sn.samples) >= 4 {
+		sn.samples = map[float64]sampled{}
+	}
+	pieces := coverage.SampleLines(sn.lines, step)
+	mids := make([]orb.Point, len(pieces))
+	for i, p := range pieces {
+		mids[i] = p.Mid
+	}
+	sn.samples[step] = sampled{pieces, mids}
+	return sn.samples[step]
 }
 
 // versions returns the data versions of the named layers ("" for a missing layer).

@@ -188,12 +188,9 @@ func (s *Store) Cameras(ctx context.Context, p CameraParams, staff bool) (*Camer
 		res.Notes = append(res.Notes, "views are blocked by building footprints (a line of sight crossing a wall)")
 	}
 	vs := coverage.NewViewshed(cams, obs)
-	samples := coverage.SampleLines(sn.lines, p.Step)
-	mids := make([]orb.Point, len(samples))
-	for i, sm := range samples {
-		mids[i] = sm.Mid
-	}
-	seen, err := vs.SeenAll(ctx, mids)
+	sm := sn.sampleAt(p.Step)
+	samples := sm.pieces
+	seen, err := vs.SeenAll(ctx, sm.mids)
 	if err != nil {
 		return nil, err
 	}

@@ -206,12 +206,11 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 		if err != nil {
 			return nil, err
 		}
-		samples := coverage.SampleLines(sn.lines, p.Step)
-		demandXY = make([]orb.Point, len(samples))
-		prob.Weights = make([]float64, len(samples))
-		for i, sm := range samples {
-			demandXY[i] = sm.Mid
-			prob.Weights[i] = sm.Length
+		sm := sn.sampleAt(p.Step)
+		demandXY = sm.mids
+		prob.Weights = make([]float64, len(sm.pieces))
+		for i, piece := range sm.pieces {
+			prob.Weights[i] = piece.Length
 		}
 		if isCameraLayer(l) && len(existing) > 0 {
 			cams, _, _, err := s.cameras(ctx, l, f, pop.proj)

@@ -2,9 +2,10 @@ package transit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,7 +40,6 @@ type Hub struct {
 	mu      sync.Mutex
 	subs    map[chan []LiveVehicle]struct{}
 	state   map[int64]LiveVehicle
-	lastSeq int64
 	started bool
 	ready   chan struct{}
 	readyMu sync.Once
@@ -129,8 +129,9 @@ func (h *Hub) listen(ctx context.Context) error {
 		return err
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `UNLISTEN *`)
-	// After LISTEN: nothing committed from now on is missed.
-	if err := h.poll(ctx, conn.Conn()); err != nil {
+	// After LISTEN nothing committed is missed: read everything recent once, then what each
+	// notification names.
+	if err := h.poll(ctx, conn.Conn(), nil); err != nil {
 		return err
 	}
 	h.readyMu.Do(func() { close(h.ready) })
@@ -143,53 +144,78 @@ func (h *Hub) listen(ctx context.Context) error {
 			h.s.ReloadNetwork()
 			continue
 		}
-		if err := h.poll(ctx, conn.Conn()); err != nil {
+		ids := parseIDs(n.Payload)
+		// Gather the notifications already waiting into one query.
+		for len(ids) < 20000 {
+			wctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+			m, err := conn.Conn().WaitForNotification(wctx)
+			cancel()
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				break
+			}
+			if m.Channel == "transit_network" {
+				h.s.ReloadNetwork()
+				continue
+			}
+			ids = append(ids, parseIDs(m.Payload)...)
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		if err := h.poll(ctx, conn.Conn(), ids); err != nil {
 			return err
 		}
 	}
 }
 
-// poll reads the state rows changed since the last sequence seen and pushes them.
-func (h *Hub) poll(ctx context.Context, conn *pgx.Conn) error {
-	h.mu.Lock()
-	last := h.lastSeq
-	h.mu.Unlock()
+func parseIDs(payload string) []int64 {
+	var ids []int64
+	for _, f := range strings.Split(payload, ",") {
+		if id, err := strconv.ParseInt(f, 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// poll reads the state of the vehicles ids (nil: every vehicle seen within LiveWindow) and pushes
+// those newer than what the hub last pushed for them.
+func (h *Hub) poll(ctx context.Context, conn *pgx.Conn, ids []int64) error {
 	rows, _ := conn.Query(ctx, `SELECT s.vehicle_id, s.lon, s.lat, s.speed_kmh::float8, s.heading::float8, v.route, v.plate, v.kind,
 		v.low_floor, s.at, coalesce(s.trip_id, ''), s.delay_s, s.seq
 		FROM transit.vehicle_state s JOIN transit.vehicles v ON v.id = s.vehicle_id
-		WHERE s.seq > $1 AND ($1 > 0 OR s.at > now() - $2::interval) ORDER BY s.seq`, last, LiveWindow.String())
-	var changed []LiveVehicle
+		WHERE CASE WHEN $1::bigint[] IS NULL THEN s.at > now() - $2::interval ELSE s.vehicle_id = ANY($1) END
+		ORDER BY s.seq`, ids, LiveWindow.String())
+	var all []LiveVehicle
 	var v LiveVehicle
 	if _, err := pgx.ForEachRow(rows, []any{&v.ID, &v.Lon, &v.Lat, &v.SpeedKmh, &v.Heading, &v.Route, &v.Plate, &v.Kind,
 		&v.LowFloor, &v.SeenAt, &v.TripID, &v.DelayS, &v.Seq}, func() error {
-		changed = append(changed, v)
+		all = append(all, v)
 		v = LiveVehicle{}
 		return nil
 	}); err != nil {
 		return err
 	}
-	if last == 0 && len(changed) == 0 {
-		// Start from the newest sequence so the next poll reads only new changes.
-		if err := conn.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM transit.vehicle_state`).Scan(&last); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	changed := all[:0]
+	for _, c := range all {
+		if old, ok := h.state[c.ID]; ok && old.Seq >= c.Seq {
+			continue
 		}
-		h.mu.Lock()
-		h.lastSeq = max(h.lastSeq, last)
-		h.mu.Unlock()
-		return nil
+		h.state[c.ID] = c
+		changed = append(changed, c)
 	}
 	if len(changed) == 0 {
 		return nil
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, c := range changed {
-		h.state[c.ID] = c
-		h.lastSeq = max(h.lastSeq, c.Seq)
-	}
+	out := slices.Clone(changed)
 	for ch := range h.subs {
 		select {
-		case ch <- changed:
+		case ch <- out:
 		default:
 			// Too slow: drop it rather than hold everyone back; the client reconnects.
 			delete(h.subs, ch)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -210,13 +211,19 @@ func (s *Service) writeBatch(ctx context.Context, ps []Position) (*batchResult, 
 			ids = append(ids, p.VehicleID)
 		}
 	}
+	// Resolve the vehicles before taking a connection for the transaction: a writer must never
+	// hold one connection while waiting for another.
+	vehicles, err := s.vehiclesByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	net, err := s.Network(ctx)
 	if err != nil {
 		s.Logger.Warn("transit network unavailable; positions stored without trip matching", "error", err)
 		net = nil
 	}
 	res := &batchResult{inserted: map[posKey]bool{}, flags: map[posKey]int16{}}
-	var created []int64
+	var moved []int64
 	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		// Lock the vehicles' state rows in id order (no deadlock between concurrent batches).
 		prev := map[int64]*prevFix{}
@@ -310,30 +317,25 @@ func (s *Service) writeBatch(ctx context.Context, ps []Position) (*batchResult, 
 		}
 		// Latest state, trip match and live layer for each vehicle that moved.
 		var (
-			sVid                  []int64
-			sAt                   []time.Time
-			sLon, sLat            []float64
-			sSpeed, sHead         []*float64
-			sTrip                 []*string
-			sDist, sOff           []*float64
-			sDelay                []*int32
-			lFid                  []int64
-			lLon, lLat            []float64
-			lSpeed, lHead         []*float64
-			lAt                   []time.Time
-			lRoute, lPlate, lKind []string
-			lLow                  []bool
-			newVid                []int64
+			sVid          []int64
+			sAt           []time.Time
+			sLon, sLat    []float64
+			sSpeed, sHead []*float64
+			sTrip         []*string
+			sDist, sOff   []*float64
+			sDelay        []*int32
 		)
-		for vidv, i := range latest {
+		// In vehicle id order, like every lock this batch takes: no deadlock between writers.
+		for _, vidv := range ids {
+			i, ok := latest[vidv]
+			if !ok {
+				continue
+			}
 			p := ps[i]
 			if !res.inserted[posKey{p.VehicleID, p.At.UnixMicro()}] {
 				continue // a resend of a fix already applied
 			}
-			v, err := s.Vehicle(ctx, vidv)
-			if err != nil {
-				return err
-			}
+			v := vehicles[vidv]
 			var trip *string
 			var dist, off *float64
 			var delay *int32
@@ -359,13 +361,6 @@ func (s *Service) writeBatch(ctx context.Context, ps []Position) (*batchResult, 
 			sVid, sAt, sLon, sLat = append(sVid, vidv), append(sAt, p.At), append(sLon, p.Lon), append(sLat, p.Lat)
 			sSpeed, sHead = append(sSpeed, finiteOrNil(p.SpeedKmh)), append(sHead, finiteOrNil(p.Heading))
 			sTrip, sDist, sOff, sDelay = append(sTrip, trip), append(sDist, dist), append(sOff, off), append(sDelay, delay)
-			if v.featureID == nil {
-				newVid = append(newVid, vidv)
-				continue
-			}
-			lFid, lLon, lLat = append(lFid, *v.featureID), append(lLon, p.Lon), append(lLat, p.Lat)
-			lSpeed, lHead, lAt = append(lSpeed, finiteOrNil(p.SpeedKmh)), append(lHead, finiteOrNil(p.Heading)), append(lAt, p.At)
-			lRoute, lPlate, lKind, lLow = append(lRoute, v.Route), append(lPlate, v.Plate), append(lKind, v.Kind), append(lLow, v.LowFloor)
 		}
 		if len(sVid) == 0 {
 			return nil
@@ -380,26 +375,14 @@ func (s *Service) writeBatch(ctx context.Context, ps []Position) (*batchResult, 
 			sVid, sAt, sLon, sLat, sSpeed, sHead, sTrip, sDist, sDelay, sOff); err != nil {
 			return fmt.Errorf("vehicle state: %w", err)
 		}
-		if len(lFid) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE layer.vehicles v SET geom = ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326),
-				speed_kmh = u.speed, heading = u.head, seen_at = u.at, route = u.route, plate = u.plate, kind = u.kind,
-				low_floor = u.low, updated_at = now()
-				FROM unnest($1::bigint[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::timestamptz[],
-					$7::text[], $8::text[], $9::text[], $10::bool[]) AS u(fid, lon, lat, speed, head, at, route, plate, kind, low)
-				WHERE v.id = u.fid`,
-				lFid, lLon, lLat, lSpeed, lHead, lAt, lRoute, lPlate, lKind, lLow); err != nil {
-				return fmt.Errorf("live layer: %w", err)
-			}
-		}
-		if len(newVid) > 0 {
-			if err := s.createFeatures(ctx, tx, newVid); err != nil {
+		// Tell every process which vehicles moved (live push); NOTIFY is delivered at commit, in
+		// commit order. A payload holds at most 8000 bytes: split the id list.
+		for _, part := range idChunks(sVid, 7900) {
+			if _, err := tx.Exec(ctx, `SELECT pg_notify('transit_vehicles', $1)`, part); err != nil {
 				return err
 			}
-			created = newVid
 		}
-		if _, err := tx.Exec(ctx, `SELECT pg_notify('transit_vehicles', '')`); err != nil {
-			return err
-		}
+		moved = sVid
 		return nil
 	})
 	if err != nil {
@@ -409,40 +392,28 @@ func (s *Service) writeBatch(ctx context.Context, ps []Position) (*batchResult, 
 		}
 		return nil, fmt.Errorf("ingest %d positions: %w", len(ps), err)
 	}
-	if len(created) > 0 {
-		// Their registry rows now have a feature: load them again on next use.
-		s.mu.Lock()
-		for _, id := range created {
-			if v := s.byID[id]; v != nil {
-				delete(s.byDevice, v.DeviceID)
-			}
-			delete(s.byID, id)
-		}
-		s.mu.Unlock()
-	}
+	// The map layer follows the committed state (layer.go).
+	s.layer.moved(moved)
 	return res, nil
 }
 
-// createFeatures adds the live-layer features of vehicles seen for the first time, from their
-// state rows written just before, and remembers them in the registry.
-func (s *Service) createFeatures(ctx context.Context, tx pgx.Tx, ids []int64) error {
-	// Lock the registry rows: two batches must not both create a vehicle's feature.
-	rows, _ := tx.Query(ctx, `SELECT id FROM transit.vehicles WHERE id = ANY($1) AND feature_id IS NULL ORDER BY id FOR UPDATE`, ids)
-	todo, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return fmt.Errorf("live layer: %w", err)
-	}
-	if len(todo) > 0 {
-		if _, err := tx.Exec(ctx, `WITH f AS (
-				INSERT INTO layer.vehicles (geom, vehicle_id, plate, route, kind, speed_kmh, heading, low_floor, seen_at)
-				SELECT ST_SetSRID(ST_MakePoint(st.lon, st.lat), 4326), v.id::text, v.plate, v.route, v.kind, st.speed_kmh,
-					st.heading, v.low_floor, st.at
-				FROM transit.vehicles v JOIN transit.vehicle_state st ON st.vehicle_id = v.id
-				WHERE v.id = ANY($1)
-				RETURNING id, vehicle_id)
-			UPDATE transit.vehicles v SET feature_id = f.id FROM f WHERE v.id::text = f.vehicle_id`, todo); err != nil {
-			return fmt.Errorf("live layer: new vehicles: %w", err)
+// idChunks joins ids with commas into strings of at most max bytes.
+func idChunks(ids []int64, max int) []string {
+	var out []string
+	var b []byte
+	for _, id := range ids {
+		n := strconv.AppendInt(nil, id, 10)
+		if len(b) > 0 && len(b)+1+len(n) > max {
+			out = append(out, string(b))
+			b = b[:0]
 		}
+		if len(b) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, n...)
 	}
-	return nil
+	if len(b) > 0 {
+		out = append(out, string(b))
+	}
+	return out
 }

@@ -27,6 +27,12 @@ func (s *Service) StartMaintenance() {
 		if _, err := s.Network(ctx); err != nil && ctx.Err() == nil {
 			s.Logger.Warn("transit network not loaded", "error", err)
 		}
+		if err := s.syncAllLayer(ctx); err != nil && ctx.Err() == nil {
+			s.Logger.Warn("live layer catch-up failed", "error", err)
+		}
+		if err := s.syncAllLayer(ctx); err != nil && ctx.Err() == nil {
+			s.Logger.Warn("live layer catch-up failed", "error", err)
+		}
 	})
 	s.goBackground(func(ctx context.Context) {
 		t := time.NewTicker(time.Hour)

@@ -59,6 +59,7 @@ type Service struct {
 
 	ingest *ingester
 	hub    *Hub
+	layer  *layerSync
 
 	mu         sync.Mutex
 	byDevice   map[string]*Vehicle
@@ -88,6 +89,7 @@ func New(pool *pgxpool.Pool, logger *slog.Logger) *Service {
 		bg: bg, stop: stop}
 	s.ingest = newIngester(s)
 	s.hub = newHub(s)
+	s.layer = newLayerSync(s)
 	return s
 }
 
@@ -222,6 +224,46 @@ func (s *Service) Vehicle(ctx context.Context, id int64) (*Vehicle, error) {
 	}
 	s.cache(v, nil)
 	return v, nil
+}
+
+// vehiclesByID returns the vehicles with ids, from the cache or in one query.
+func (s *Service) vehiclesByID(ctx context.Context, ids []int64) (map[int64]*Vehicle, error) {
+	out := make(map[int64]*Vehicle, len(ids))
+	var miss []int64
+	s.mu.Lock()
+	for _, id := range ids {
+		if v := s.byID[id]; v != nil && time.Since(v.loadedAt) < vehicleCacheTTL {
+			out[id] = v
+		} else {
+			miss = append(miss, id)
+		}
+	}
+	s.mu.Unlock()
+	if len(miss) == 0 {
+		return out, nil
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT `+vehicleColumns+` FROM transit.vehicles WHERE id = ANY($1)`, miss)
+	if err != nil {
+		return nil, fmt.Errorf("vehicles: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scanVehicle(rows)
+		if err != nil {
+			return nil, fmt.Errorf("vehicles: %w", err)
+		}
+		out[v.ID] = v
+		s.cache(v, nil)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("vehicles: %w", err)
+	}
+	for _, id := range miss {
+		if out[id] == nil {
+			return nil, geoportal.Errorf(geoportal.ENOTFOUND, "vehicle %d does not exist", id)
+		}
+	}
+	return out, nil
 }
 
 // VehicleByKey returns the vehicle whose HTTP device key is key (EUNAUTHORIZED otherwise).

@@ -65,12 +65,9 @@ const strings = {
   copyLink: { kk: 'Сілтемені көшіру', ru: 'Копировать ссылку', en: 'Copy link' },
   linkCopied: { kk: 'Сілтеме көшірілді', ru: 'Ссылка скопирована', en: 'Link copied' },
   noData: { kk: '—', ru: '—', en: '—' },
-  layer: { kk: 'Қабат', ru: 'Слой', en: 'Layer' },
   featureN: { kk: '{i} / {n}', ru: '{i} из {n}', en: '{i} of {n}' },
   next: { kk: 'Келесі', ru: 'Следующий', en: 'Next' },
   previous: { kk: 'Алдыңғы', ru: 'Предыдущий', en: 'Previous' },
-  allOff: { kk: 'Барлығын өшіру', ru: 'Выключить все', en: 'Turn all off' },
-  openData: { kk: 'Ашық деректер', ru: 'Открытые данные', en: 'Open data' },
 };
 
 /** t returns the interface string key in lang, with {name} placeholders filled from vars. */

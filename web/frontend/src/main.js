@@ -393,6 +393,7 @@ function createMap(p) {
   map.on('mousemove', onMouseMove);
   map.on('mouseout', () => setHover(null));
   map.once('load', () => {
+    performance.mark('geoportal:map-load');
     // On a phone the attribution starts folded (the (i) button opens it).
     if (narrow) ui.mapEl.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
     localizeMapControls();
@@ -411,6 +412,8 @@ function initialView(p) {
     .find((b) => Array.isArray(b) && b.length === 4 && b.every(Number.isFinite));
   if (bbox) {
     const narrow = window.matchMedia('(max-width: 720px)').matches;
+    // A phone shows the centre at street level rather than the whole city as dots.
+    if (narrow) return { center: [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2], zoom: 11.6 };
     return {
       bounds: [[bbox[0], bbox[1]], [bbox[2], bbox[3]]],
       fitBoundsOptions: { padding: narrow ? { top: 130, bottom: 80, left: 12, right: 12 } : 24 },
@@ -775,6 +778,7 @@ async function getJSON(url) {
 }
 
 async function start() {
+  performance.mark('geoportal:start');
   const hashLang = new URLSearchParams(window.location.hash.replace(/^#/, '')).get('lang');
   state.lang = initialLang(LANGS.includes(hashLang) ? hashLang : null);
   document.documentElement.lang = state.lang;
@@ -790,6 +794,7 @@ async function start() {
     notice('loadError', null, { id: 'load' });
     return;
   }
+  performance.mark('geoportal:catalog');
   state.catalog = catalog.layers || [];
   state.directions = catalog.directions || [];
   state.bySlug = new Map(state.catalog.map((l) => [l.slug, l]));
@@ -797,7 +802,9 @@ async function start() {
   const p = applyPermalink(window.location.hash, { initial: true });
   renderLayerPanel();
   renderNearestOptions();
+  performance.mark('geoportal:map-create');
   createMap(p);
+  performance.mark('geoportal:map-created');
   setLang(state.lang, { remember: Boolean(hashLang) });
   window.addEventListener('hashchange', () => {
     if (window.location.hash !== lastHash) applyPermalink(window.location.hash);

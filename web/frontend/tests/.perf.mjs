@@ -22,7 +22,7 @@ for (let i = 0; i < 3; i++) {
   });
   await p.goto(url);
   await p.waitForFunction(() => { const m = window.__geoportal?.map; return m && m.loaded() && m.areTilesLoaded(); }, null, { timeout: 30000, polling: 50 });
-  const r = await p.evaluate(() => ({ now: performance.now(), marks: [...window.__marks, ['domContentLoaded', performance.timing.domContentLoadedEventEnd - performance.timing.navigationStart]],
+  const r = await p.evaluate(() => ({ now: performance.now(), marks: [...performance.getEntriesByType('mark').map((m) => [m.name, Math.round(m.startTime)]), ...window.__marks, ['domContentLoaded', performance.timing.domContentLoadedEventEnd - performance.timing.navigationStart]],
     res: performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, '').slice(0, 70), Math.round(e.startTime), Math.round(e.responseEnd), e.transferSize]) }));
   console.log(JSON.stringify(r.marks), Math.round(r.now));
   if (i === 0) for (const x of r.res) console.log(x.join('  '));

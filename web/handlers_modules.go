@@ -1,0 +1,533 @@
+package web
+
+import (
+	"embed"
+	"encoding/csv"
+	"encoding/json"
+	"html/template"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/layers/modules"
+	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/go-chi/chi/v5"
+)
+
+// The city modules (layers/modules) as JSON APIs under /api/modules, and the printable
+// street-lighting audit page. See docs/modules.md.
+
+// outageRoles may draw and close utility outages.
+var outageRoles = []accounts.Role{accounts.GISStaff, accounts.Dispatcher, accounts.Admin}
+
+// areaRoles may recompute clinic attachment areas and school catchments.
+var areaRoles = []accounts.Role{accounts.GISStaff, accounts.Planner, accounts.Admin}
+
+// contestRoles open and close best-yard seasons.
+var contestRoles = []accounts.Role{accounts.DepartmentStaff, accounts.GISStaff, accounts.Admin}
+
+// voterRoles may nominate yards and vote: every signed-in account.
+var voterRoles = append([]accounts.Role{accounts.Citizen}, accounts.StaffRoles...)
+
+// maxNominationBody bounds a nomination upload (three photos and the form).
+const maxNominationBody = reports.MaxPhotos*reports.MaxPhotoBytes + 1<<20
+
+func (s *Server) modules() *modules.Store { return modules.NewStore(s.Pool, s.Layers, s.Analysis) }
+
+// modulePoint reads lon/lat, or resolves address through the search.
+func (s *Server) modulePoint(r *http.Request) (float64, float64, string, error) {
+	q := r.URL.Query()
+	if addr := q.Get("address"); addr != "" && q.Get("lon") == "" && q.Get("lat") == "" {
+		lon, lat, err := s.modules().Locate(r.Context(), addr, pageLang(r))
+		return lon, lat, addr, err
+	}
+	lon, lat, err := modules.ParsePoint(q.Get("lon"), q.Get("lat"))
+	return lon, lat, "", err
+}
+
+// --- street lighting ---
+
+func (s *Server) lightingAudit(r *http.Request) (*modules.LightingAudit, error) {
+	tariff, err := modules.ParseTariff(r.URL.Query().Get("tariff"))
+	if err != nil {
+		return nil, err
+	}
+	return s.modules().LightingAudit(r.Context(), tariff)
+}
+
+func (s *Server) handleLightingAudit(w http.ResponseWriter, r *http.Request) {
+	a, err := s.lightingAudit(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+// csvCell keeps a spreadsheet from reading a name as a formula.
+func csvCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+func (s *Server) handleLightingAuditCSV(w http.ResponseWriter, r *http.Request) {
+	a, err := s.lightingAudit(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	lang := pageLang(r)
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="street-lighting-audit.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"section", "key", "name", "lamps", "power_kw", "kwh_year", "cost_kzt", "led_kwh_year",
+		"saving_kwh_year", "saving_kzt", "saving_share", "tariff_kzt_per_kwh"})
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	row := func(section string, x modules.LightingRow) {
+		cw.Write([]string{section, csvCell(x.Key), csvCell(x.Names.In(lang)), strconv.Itoa(x.Lamps), f(x.PowerKW), f(x.KWhYear),
+			f(x.CostKZT), f(x.LEDKWhYear), f(x.SavingKWh), f(x.SavingKZT), f(x.SavingShare), f(a.Tariff)})
+	}
+	for _, d := range a.Districts {
+		row("district", d)
+	}
+	for _, t := range a.LampTypes {
+		row("lamp_type", t)
+	}
+	row("total", a.Total)
+	cw.Flush()
+}
+
+//go:embed modulepages
+var modulePagesFS embed.FS
+
+var moduleTemplates = template.Must(template.Must(template.New("").Funcs(template.FuncMap{
+	"num": func(v float64) string { return groupDigits(strconv.FormatFloat(v, 'f', 0, 64)) },
+	"pct": func(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + " %" },
+}).ParseFS(authPagesFS, "authpages/head.html")).ParseFS(modulePagesFS, "modulepages/*.html"))
+
+// groupDigits puts thin spaces between thousands: 1234567 → 1 234 567.
+func groupDigits(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteRune('\u202f')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+var lightingText = map[string]map[string]string{
+	"en": {"title": "Street-lighting energy audit", "tariff": "Tariff, KZT/kWh", "recalc": "Recalculate",
+		"by_district": "By district", "by_type": "By lamp type", "replacements": "Replacing with LED",
+		"district": "District", "type": "Lamp type", "lamps": "Lamps", "power": "Power, kW", "kwh": "kWh a year",
+		"cost": "Cost, KZT a year", "led_kwh": "With LED, kWh", "saving": "Saving, kWh", "saving_kzt": "Saving, KZT",
+		"share": "Saving", "lamp": "Lamp", "led": "LED equivalent", "total": "Total", "csv": "Download CSV",
+		"print": "Print", "without_data": "Lamps without power or burning hours (left out)", "notes": "Method", "w": "W"},
+	"ru": {"title": "Энергоаудит уличного освещения", "tariff": "Тариф, тенге/кВт·ч", "recalc": "Пересчитать",
+		"by_district": "По районам", "by_type": "По типам ламп", "replacements": "Замена на светодиодные",
+		"district": "Район", "type": "Тип лампы", "lamps": "Светильников", "power": "Мощность, кВт", "kwh": "кВт·ч в год",
+		"cost": "Стоимость, тенге в год", "led_kwh": "После замены, кВт·ч", "saving": "Экономия, кВт·ч", "saving_kzt": "Экономия, тенге",
+		"share": "Экономия", "lamp": "Лампа", "led": "Светодиодный аналог", "total": "Итого", "csv": "Скачать CSV",
+		"print": "Печать", "without_data": "Светильники без мощности или часов горения (не учтены)", "notes": "Методика", "w": "Вт"},
+	"kk": {"title": "Көше жарығының энергоаудиті", "tariff": "Тариф, теңге/кВт·сағ", "recalc": "Қайта есептеу",
+		"by_district": "Аудандар бойынша", "by_type": "Шам түрлері бойынша", "replacements": "Жарықдиодтыға ауыстыру",
+		"district": "Аудан", "type": "Шам түрі", "lamps": "Шамдар", "power": "Қуаты, кВт", "kwh": "Жылына кВт·сағ",
+		"cost": "Құны, жылына теңге", "led_kwh": "Ауыстырғаннан кейін, кВт·сағ", "saving": "Үнемдеу, кВт·сағ", "saving_kzt": "Үнемдеу, теңге",
+		"share": "Үнемдеу", "lamp": "Шам", "led": "Жарықдиодты баламасы", "total": "Барлығы", "csv": "CSV жүктеу",
+		"print": "Басып шығару", "without_data": "Қуаты немесе жану сағаты жоқ шамдар (есептелмеді)", "notes": "Әдістеме", "w": "Вт"},
+}
+
+type lightingPage struct {
+	pageData
+	S      map[string]string
+	Audit  *modules.LightingAudit
+	Tariff string
+}
+
+// Name is a row's name in the page language.
+func (p lightingPage) Name(n modules.Names) string { return n.In(p.Lang) }
+
+// handleLightingPage is the printable audit (public: the audit is public information).
+func (s *Server) handleLightingPage(w http.ResponseWriter, r *http.Request) {
+	p := lightingPage{pageData: s.newPage(r)}
+	p.S = lightingText[p.Lang]
+	a, err := s.lightingAudit(r)
+	status := http.StatusOK
+	if err != nil {
+		if StatusOf(err) >= 500 {
+			s.Error(w, r, err)
+			return
+		}
+		p.Error, status = geoportal.ErrorMessage(err), StatusOf(err)
+		a, err = s.modules().LightingAudit(r.Context(), modules.DefaultTariff)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+	}
+	p.Audit = a
+	p.Tariff = strconv.FormatFloat(a.Tariff, 'f', -1, 64)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := moduleTemplates.ExecuteTemplate(w, "lighting.html", p); err != nil {
+		s.Logger.Error("render page", "page", "lighting.html", "error", err)
+	}
+}
+
+// --- utility outages ---
+
+func (s *Server) handleOutages(w http.ResponseWriter, r *http.Request) {
+	list, err := s.modules().Outages(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	fc := map[string]any{"type": "FeatureCollection", "features": []any{}}
+	feats := []any{}
+	for _, o := range list {
+		g := o.Geometry
+		o.Geometry = nil
+		feats = append(feats, map[string]any{"type": "Feature", "id": o.ID, "geometry": g, "properties": o})
+	}
+	fc["features"] = feats
+	writeJSON(w, http.StatusOK, fc)
+}
+
+func (s *Server) handleOutageAffected(w http.ResponseWriter, r *http.Request) {
+	lon, lat, addr, err := s.modulePoint(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	a, err := s.modules().AffectedAt(r.Context(), lon, lat)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	a.Address = addr
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) handleOutageCreate(w http.ResponseWriter, r *http.Request) {
+	var n modules.NewOutage
+	if err := decodeJSON(r, &n); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	o, err := s.modules().CreateOutage(r.Context(), n)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, o)
+}
+
+func (s *Server) handleOutageClose(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	o, err := s.modules().CloseOutage(r.Context(), id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, o)
+}
+
+// --- clinics and schools ---
+
+func (s *Server) handleMine(kind string) http.HandlerFunc {
+	k := modules.ClinicAreas
+	if kind == "school" {
+		k = modules.SchoolCatchments
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		lon, lat, addr, err := s.modulePoint(r)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		f, err := s.modules().Mine(r.Context(), k, lon, lat)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"lon": lon, "lat": lat, "address": addr, kind: f})
+	}
+}
+
+func (s *Server) handleRecomputeAreas(kind string) http.HandlerFunc {
+	k := modules.ClinicAreas
+	if kind == "school" {
+		k = modules.SchoolCatchments
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		n, err := s.modules().RecomputeAreas(r.Context(), k)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"areas": n})
+	}
+}
+
+func (s *Server) handleClinicPlanning(w http.ResponseWriter, r *http.Request) {
+	d, err := queryFloat(r.URL.Query(), "distance", 1000)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	p, err := s.modules().ClinicPlanning(r.Context(), d, s.isStaff(r))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) handleSchoolSafety(w http.ResponseWriter, r *http.Request) {
+	radius, err := queryFloat(r.URL.Query(), "radius", 300)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	rep, err := s.modules().SchoolSafety(r.Context(), radius)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// --- barrier-free city ---
+
+func (s *Server) handleAccessibility(w http.ResponseWriter, r *http.Request) {
+	d, err := queryFloat(r.URL.Query(), "distance", 300)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	limit, err := queryInt(r.URL.Query(), "limit", 50)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	rep, err := s.modules().Accessibility(r.Context(), d, limit)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// --- best-yard contest ---
+
+func (s *Server) handleYardSeason(w http.ResponseWriter, r *http.Request) {
+	season, err := s.modules().CurrentSeason(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, season)
+}
+
+func (s *Server) handleYardRanking(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query().Get("season")
+	var season int
+	if v == "" {
+		cur, err := s.modules().CurrentSeason(r.Context())
+		if err != nil {
+			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season is required (no season is open)"))
+			return
+		}
+		season = cur.Season
+	} else {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v))
+			return
+		}
+		season = n
+	}
+	rk, err := s.modules().Ranking(r.Context(), season)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rk)
+}
+
+// handleYardNominate takes a nomination as multipart/form-data (title, description, geometry as
+// GeoJSON text, up to three files "photo") or as JSON {title, description, geometry}.
+func (s *Server) handleYardNominate(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.currentUser(r)
+	if !ok {
+		s.Error(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in to nominate a yard"))
+		return
+	}
+	var n modules.NewNomination
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case strings.HasPrefix(ct, "multipart/form-data"):
+		if err := r.ParseMultipartForm(4 << 20); err != nil {
+			s.Error(w, r, bodyError(err))
+			return
+		}
+		n.Title, n.Description = r.FormValue("title"), r.FormValue("description")
+		if g := r.FormValue("geometry"); g != "" {
+			n.Geometry = json.RawMessage(g)
+		}
+		files := r.MultipartForm.File["photo"]
+		if len(files) > reports.MaxPhotos {
+			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "at most %d photos", reports.MaxPhotos))
+			return
+		}
+		for _, fh := range files {
+			f, err := fh.Open()
+			if err != nil {
+				s.Error(w, r, bodyError(err))
+				return
+			}
+			b, err := io.ReadAll(io.LimitReader(f, reports.MaxPhotoBytes+1))
+			f.Close()
+			if err != nil {
+				s.Error(w, r, bodyError(err))
+				return
+			}
+			p, err := reports.ProcessPhoto(fh.Filename, b)
+			if err != nil {
+				s.Error(w, r, err)
+				return
+			}
+			n.Photos = append(n.Photos, p)
+		}
+	default:
+		var body struct {
+			Title       string          `json:"title"`
+			Description string          `json:"description"`
+			Geometry    json.RawMessage `json:"geometry"`
+		}
+		if err := decodeJSON(r, &body); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		n.Title, n.Description, n.Geometry = body.Title, body.Description, body.Geometry
+	}
+	nom, err := s.modules().Nominate(r.Context(), u.ID, n)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, nom)
+}
+
+func (s *Server) handleYardVote(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.currentUser(r)
+	if !ok {
+		s.Error(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in to vote"))
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.modules().Vote(r.Context(), u.ID, id); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"voted": id})
+}
+
+func (s *Server) handleYardPhoto(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	file := chi.URLParam(r, "file")
+	thumb := strings.HasSuffix(file, ".thumb.jpg")
+	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSuffix(file, ".thumb.jpg"), ".jpg"))
+	if err != nil || !strings.HasSuffix(file, ".jpg") {
+		s.Error(w, r, geoportal.Errorf(geoportal.ENOTFOUND, "no photo %q", file))
+		return
+	}
+	b, err := s.modules().YardPhoto(r.Context(), id, n, thumb)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(b)
+}
+
+func (s *Server) handleYardSeasonOpen(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Season int `json:"season"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if body.Season == 0 {
+		body.Season = time.Now().In(almaty).Year()
+	}
+	season, err := s.modules().OpenSeason(r.Context(), body.Season)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, season)
+}
+
+func (s *Server) handleYardSeasonClose(w http.ResponseWriter, r *http.Request) {
+	v := chi.URLParam(r, "season")
+	season, err := strconv.Atoi(v)
+	if err != nil {
+		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v))
+		return
+	}
+	var body struct {
+		Winners int `json:"winners"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if body.Winners == 0 {
+		body.Winners = 3
+	}
+	out, err := s.modules().CloseSeason(r.Context(), season, body.Winners)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleModulesCSS(w http.ResponseWriter, r *http.Request) {
+	b, err := modulePagesFS.ReadFile("modulepages/modules.css")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(b)
+}
