@@ -17,9 +17,7 @@ var ogcTemplates = template.Must(template.New("ogc").Parse(`
 {{define "head"}}<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;margin:1rem auto;max-width:70rem;padding:0 1rem}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}
-nav a{margin-right:1rem}code{font-size:85%}</style></head>
+<link rel="stylesheet" href="{{.Base}}/ogc.css"></head>
 <body><nav aria-label="OGC API"><a href="{{.Base}}/">{{.Home}}</a><a href="{{.Base}}/collections">Collections</a><a href="{{.Base}}/conformance">Conformance</a>
 <a href="{{.JSON}}">JSON</a></nav><main><h1>{{.Title}}</h1>{{end}}
 {{define "foot"}}</main></body></html>{{end}}
@@ -195,4 +193,15 @@ func (o *ogcAPI) itemHTML(w http.ResponseWriter, r *http.Request, l layers.Layer
 		p.Rows = append(p.Rows, struct{ Name, Value string }{pick(a.Title, lg), cell(props[a.Name])})
 	}
 	o.html(w, r, "item", lg, p)
+}
+
+// ogcCSS styles the HTML pages; it is a file of its own because the CSP allows no inline styles.
+const ogcCSS = `body{font:15px/1.5 system-ui,sans-serif;margin:1rem auto;max-width:70rem;padding:0 1rem}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}
+nav a{margin-right:1rem}code{font-size:85%}`
+
+func (o *ogcAPI) handleCSS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write([]byte(ogcCSS))
 }

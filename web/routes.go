@@ -112,6 +112,14 @@ func (s *Server) routes() http.Handler {
 	// The printable street-lighting audit (public information).
 	r.Get("/lighting/audit", s.handleLightingPage)
 	r.Get("/modules/modules.css", s.handleModulesCSS)
+	// The modules' staff page (plain forms): outages, areas, best-yard seasons.
+	r.Get("/staff/modules", s.handleModulesStaffPage)
+	r.With(s.requireRole(outageRoles...)).Post("/staff/modules/outages", s.modulesForm(s.formOutageCreate))
+	r.With(s.requireRole(outageRoles...)).Post("/staff/modules/outages/{id}/close", s.modulesForm(s.formOutageClose))
+	r.With(s.requireRole(areaRoles...)).Post("/staff/modules/clinics/areas", s.modulesForm(s.formRecompute("clinic")))
+	r.With(s.requireRole(areaRoles...)).Post("/staff/modules/schools/catchments", s.modulesForm(s.formRecompute("school")))
+	r.With(s.requireRole(contestRoles...)).Post("/staff/modules/yards/seasons", s.modulesForm(s.formSeasonOpen))
+	r.With(s.requireRole(contestRoles...)).Post("/staff/modules/yards/seasons/{season}/close", s.modulesForm(s.formSeasonClose))
 
 	// The reports console pages (handlers_staffpages.go): sign-in redirect, then role checks.
 	r.Get("/staff/staff.css", s.handleStaffCSS)
@@ -206,6 +214,7 @@ func (s *Server) ogcRoutes(r chi.Router, canView func(*http.Request) bool, canEd
 	o := &ogcAPI{s: s, canView: canView, canEdit: canEdit}
 	r.Get("/", o.handleLanding)
 	r.Get("/api", o.handleAPI)
+	r.Get("/ogc.css", o.handleCSS)
 	r.Get("/conformance", o.handleConformance)
 	r.Get("/collections", o.handleCollections)
 	r.Get("/collections/{collectionId}", o.handleCollection)
