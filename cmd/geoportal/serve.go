@@ -69,6 +69,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := serveWialon(ctx, srv, *wialonAddr, stdout, logger); err != nil {
 		return err
 	}
+	// The planners' population grid and street graph are built ahead of the first analysis.
+	go func() {
+		if err := srv.Analysis.Warm(ctx); err != nil && ctx.Err() == nil {
+			logger.Info("analysis warm-up skipped", "error", err)
+		}
+	}()
 	// Messages to reporters wait in reports.outbox until a relay is configured and answers.
 	if *smtpAddr != "" {
 		send := reports.SMTPSender(*smtpAddr, *smtpFrom, getenv("GEOPORTAL_SMTP_USER"), getenv("GEOPORTAL_SMTP_PASSWORD"))
