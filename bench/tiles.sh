@@ -5,8 +5,9 @@
 # database of the project-local PostgreSQL cluster (ogr2ogr into schema bench, then INSERT…SELECT
 # into a layer made with geoportal.create_layer), starts `geoportal serve` on it, and runs the
 # shared load test (/work/shared/bench/tiles.sh: a cold pass over every tile of the city, then a
-# warm pass at 32 clients) against our server, then against nginx serving the very same tiles as
-# static files. Traffic goes to 127.0.0.1 only; every pass is bounded in time.
+# warm pass at 32 clients) against nginx serving the very same tiles as static files and against
+# our server, back to back, in ROUNDS rounds (our server restarted, cache empty, each round).
+# Traffic goes to 127.0.0.1 only; every pass is bounded in time.
 #
 # Usage: bench/tiles.sh            (from the repository root; needs wrk, nginx-light, gdal-bin)
 # Env:   CITY=/tmp/city            generated data (made when missing)
@@ -14,6 +15,7 @@
 #        ZOOMS=14-16               zooms of the passes (the anchor figures use 14-16)
 #        LAYER=bench_buildings     layer slug the buildings are loaded into
 #        SKIP_IMPORT=1             reuse the database of a previous run (IMPORT_ONLY=1: only import)
+#        ROUNDS=3                  rounds of back-to-back nginx / geoportal passes
 #        PORT=18431 NGINX_PORT=18432
 #        BIN=path                  a geoportal binary to use instead of building one
 set -euo pipefail
@@ -99,27 +101,28 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "starting geoportal on 127.0.0.1:$PORT"
-GEOPORTAL_WIALON_ADDR=off DATABASE_URL=$DB_URL "$BIN" serve -addr "127.0.0.1:$PORT" -log-level warn >"$OUT/server.out" 2>"$OUT/server.err" &
-SERVER_PID=$!
-for _ in $(seq 1 120); do
-  curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && break
-  sleep 0.5
-done
-curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" || { echo "geoportal did not start; see $OUT/server.err" >&2; exit 1; }
-sleep 1 # the change listener connects (tiles are cached only while it listens)
-
-log "geoportal: cold and warm passes"
-"$SHARED/tiles.sh" geoportal "http://127.0.0.1:$PORT/tiles/$LAYER/{z}/{x}/{y}.mvt" | tee "$OUT/geoportal.txt"
-curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^geoportal_tile(s)?_' >"$OUT/geoportal.metrics" || true
+start_server() {
+  GEOPORTAL_WIALON_ADDR=off DATABASE_URL=$DB_URL "$BIN" serve -addr "127.0.0.1:$PORT" -log-level warn \
+    >>"$OUT/server.out" 2>>"$OUT/server.err" &
+  SERVER_PID=$!
+  for _ in $(seq 1 120); do
+    curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && break
+    sleep 0.5
+  done
+  curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" || { echo "geoportal did not start; see $OUT/server.err" >&2; exit 1; }
+  sleep 1 # the change listener connects (tiles are cached only while it listens)
+}
+stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
 
 # The same tiles as static files for nginx: gzip-compressed as we serve them (gzip_static), an
-# empty file where we answer 204.
-log "writing the tiles as files for nginx"
+# empty file where we answer 204. Fetched from a server that is then stopped: every measured
+# geoportal round starts from an empty tile cache.
+log "starting geoportal on 127.0.0.1:$PORT; writing its tiles as files for nginx"
+start_server
 STATIC=$OUT/static
 rm -rf "$STATIC"
 python3 "$SHARED/tile_urls.py" --zooms "$ZOOMS" >"$OUT/tiles.list" 2>/dev/null
-python3 - "$PORT" "$LAYER" "$STATIC" "$OUT/tiles.list" <<'EOF'
+python3 - "$PORT" "$LAYER" "$STATIC" "$OUT/tiles.list" <<'PY'
 import sys, os, http.client
 port, layer, root, listing = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
@@ -141,13 +144,12 @@ for line in open(listing):
     open(path, "wb").close()
     n += 1
 print("wrote %d tiles" % n, file=sys.stderr)
-EOF
-
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+PY
+stop_server
 
 NGX=$OUT/nginx
-mkdir -p "$NGX"
-cat >"$NGX/nginx.conf" <<EOF
+mkdir -p "$NGX/tmp"
+cat >"$NGX/nginx.conf" <<CONF
 worker_processes 2;
 pid $NGX/nginx.pid;
 error_log $NGX/error.log warn;
@@ -168,30 +170,48 @@ http {
     location / { }
   }
 }
-EOF
-mkdir -p "$NGX/tmp"
+CONF
 log "starting nginx on 127.0.0.1:$NGINX_PORT"
 nginx -c "$NGX/nginx.conf" -p "$NGX" &
 NGINX_PID=$!
 sleep 1
-log "nginx: cold and warm passes"
-"$SHARED/tiles.sh" nginx "http://127.0.0.1:$NGINX_PORT/$LAYER/{z}/{x}/{y}.mvt" | tee "$OUT/nginx.txt"
 
-python3 - "$OUT/geoportal.txt" "$OUT/nginx.txt" <<'EOF'
-import sys
-def read(p):
-    out = {}
-    for line in open(p):
-        f = line.split()
-        if len(f) >= 7 and f[2] != "NA":
-            out[f[1]] = dict(tps=float(f[2]), p50=float(f[3]), p99=float(f[4]), errors=int(f[5]))
-    return out
-g, n = read(sys.argv[1]), read(sys.argv[2])
-print("\n| pass | geoportal tiles/s | p50 / p99 ms | nginx tiles/s | p50 / p99 ms | geoportal / nginx | geoportal / pg_tileserv tuned (431 cold, 471 warm) |")
-print("|---|---:|---:|---:|---:|---:|---:|")
-for p, anchor in (("cold", 431), ("warm", 471)):
-    if p in g and p in n:
-        print("| %s | %.0f | %.1f / %.1f | %.0f | %.2f / %.2f | %.3f | %.1fx |" % (p, g[p]["tps"], g[p]["p50"], g[p]["p99"],
-              n[p]["tps"], n[p]["p50"], n[p]["p99"], g[p]["tps"] / n[p]["tps"], g[p]["tps"] / anchor))
-EOF
+# Rounds of back-to-back passes (nginx then geoportal; cold, then warm), each geoportal round on
+# a freshly started server: the machine's load changes by the minute, so each ratio compares two
+# passes run seconds apart.
+ROUNDS=${ROUNDS:-3}
+: >"$OUT/rounds.txt"
+for r in $(seq 1 "$ROUNDS"); do
+  start_server
+  for pass in cold warm; do
+    log "round $r: $pass passes"
+    PASSES=$pass "$SHARED/tiles.sh" nginx "http://127.0.0.1:$NGINX_PORT/$LAYER/{z}/{x}/{y}.mvt" | sed "s/^/$r /" | tee -a "$OUT/rounds.txt"
+    PASSES=$pass "$SHARED/tiles.sh" geoportal "http://127.0.0.1:$PORT/tiles/$LAYER/{z}/{x}/{y}.mvt" | sed "s/^/$r /" | tee -a "$OUT/rounds.txt"
+  done
+  curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^geoportal_tile(s)?_' >"$OUT/geoportal.$r.metrics" || true
+  stop_server
+done
+
+python3 - "$OUT/rounds.txt" <<'PY'
+import sys, statistics
+res = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) >= 8 and f[3] != "NA":
+        res[(f[0], f[1], f[2])] = dict(tps=float(f[3]), p50=float(f[4]), p99=float(f[5]), errors=int(f[6]))
+rounds = sorted({k[0] for k in res}, key=int)
+print("\n| round | pass | geoportal tiles/s | p50 / p99 ms | nginx tiles/s | p50 / p99 ms | geoportal / nginx | errors |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
+ratios = {"cold": [], "warm": []}
+for r in rounds:
+    for p in ("cold", "warm"):
+        g, n = res.get((r, "geoportal", p)), res.get((r, "nginx", p))
+        if g and n:
+            ratios[p].append(g["tps"] / n["tps"])
+            print("| %s | %s | %.0f | %.1f / %.1f | %.0f | %.2f / %.2f | %.3f | %d |" % (r, p, g["tps"], g["p50"], g["p99"],
+                  n["tps"], n["p50"], n["p99"], g["tps"] / n["tps"], g["errors"] + n["errors"]))
+for p, bar in (("cold", 0.07), ("warm", 0.5)):
+    if ratios[p]:
+        print("median %s ratio %.3f (bar %.2f; tuned pg_tileserv's cold is 0.035 of nginx)" % (p, statistics.median(ratios[p]), bar))
+PY
 log "results in $OUT/results.tsv"

@@ -168,7 +168,9 @@ func (s *Store) Search(ctx context.Context, q, lang string, limit int, staff boo
 	// Typos cost trigrams; 0.4 keeps one wrong letter in a short word findable.
 	// The planner prices the trigram operators like cheap comparisons and scans small tables
 	// row by row, computing word_similarity for each; the trigram indexes are much faster.
-	if _, err := tx.Exec(ctx, `SET LOCAL pg_trgm.word_similarity_threshold = 0.4; SET LOCAL enable_seqscan = off`); err != nil {
+	// That makes the estimated cost of this long UNION large enough to trigger JIT compilation,
+	// which takes seconds for a query that runs in milliseconds: off.
+	if _, err := tx.Exec(ctx, `SET LOCAL pg_trgm.word_similarity_threshold = 0.4; SET LOCAL enable_seqscan = off; SET LOCAL jit = off`); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	esc := escapeLike(q)

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -107,8 +108,15 @@ func (s *Server) handleLightingAuditCSV(w http.ResponseWriter, r *http.Request) 
 var modulePagesFS embed.FS
 
 var moduleTemplates = template.Must(template.Must(template.New("").Funcs(template.FuncMap{
-	"num": func(v float64) string { return groupDigits(strconv.FormatFloat(v, 'f', 0, 64)) },
-	"pct": func(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + " %" },
+	"num":  func(v float64) string { return groupDigits(strconv.FormatFloat(v, 'f', 0, 64)) },
+	"pct":  func(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + " %" },
+	"time": func(t time.Time) string { return t.In(almaty).Format("2006-01-02 15:04") },
+	"ptime": func(t *time.Time) string {
+		if t == nil {
+			return "—"
+		}
+		return t.In(almaty).Format("2006-01-02 15:04")
+	},
 }).ParseFS(authPagesFS, "authpages/head.html")).ParseFS(modulePagesFS, "modulepages/*.html"))
 
 // groupDigits puts thin spaces between thousands: 1234567 → 1 234 567.
@@ -530,4 +538,196 @@ func (s *Server) handleModulesCSS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Write(b)
+}
+
+// --- the staff page: outages, areas and the contest, with plain forms ---
+
+var modulesStaffText = map[string]map[string]string{
+	"en": {"title": "City modules", "outages": "Utility outages", "network": "Network", "starts": "Since",
+		"expected_end": "Expected end", "description": "Description", "close": "Close", "no_outages": "No outages now.",
+		"new_outage": "New outage", "geometry": "Area (GeoJSON polygon)", "create": "Draw on the map",
+		"areas": "Clinic areas and school catchments", "recompute_clinics": "Recompute clinic areas",
+		"recompute_schools": "Recompute school catchments", "best_yard": "Best-yard contest", "season": "Season",
+		"open": "open for nominations and votes", "winners": "Winners", "close_season": "Close the season and publish winners",
+		"ranking": "Ranking", "yard": "Yard", "votes": "Votes", "no_season": "No season is open.", "open_season": "Open a season",
+		"lighting": "Street-lighting energy audit", "saved": "Saved.",
+		"net_heating": "Heating", "net_water": "Water", "net_sewer": "Sewer", "net_power": "Power", "net_gas": "Gas"},
+	"ru": {"title": "Городские модули", "outages": "Отключения коммунальных услуг", "network": "Сеть", "starts": "С",
+		"expected_end": "Ожидаемое включение", "description": "Описание", "close": "Закрыть", "no_outages": "Отключений нет.",
+		"new_outage": "Новое отключение", "geometry": "Зона (полигон GeoJSON)", "create": "Нанести на карту",
+		"areas": "Участки поликлиник и микроучастки школ", "recompute_clinics": "Пересчитать участки поликлиник",
+		"recompute_schools": "Пересчитать микроучастки школ", "best_yard": "Конкурс «Лучший двор»", "season": "Сезон",
+		"open": "открыт для заявок и голосования", "winners": "Победителей", "close_season": "Закрыть сезон и объявить победителей",
+		"ranking": "Рейтинг", "yard": "Двор", "votes": "Голоса", "no_season": "Открытого сезона нет.", "open_season": "Открыть сезон",
+		"lighting": "Энергоаудит уличного освещения", "saved": "Сохранено.",
+		"net_heating": "Отопление", "net_water": "Вода", "net_sewer": "Канализация", "net_power": "Электричество", "net_gas": "Газ"},
+	"kk": {"title": "Қала модульдері", "outages": "Коммуналдық қызметтердің өшірілуі", "network": "Желі", "starts": "Басталуы",
+		"expected_end": "Күтілетін қосылу", "description": "Сипаттама", "close": "Жабу", "no_outages": "Өшірілу жоқ.",
+		"new_outage": "Жаңа өшірілу", "geometry": "Аумақ (GeoJSON полигоны)", "create": "Картаға түсіру",
+		"areas": "Емхана аумақтары және мектеп учаскелері", "recompute_clinics": "Емхана аумақтарын қайта есептеу",
+		"recompute_schools": "Мектеп учаскелерін қайта есептеу", "best_yard": "Үздік аула байқауы", "season": "Маусым",
+		"open": "ұсыныстар мен дауыс беру ашық", "winners": "Жеңімпаздар саны", "close_season": "Маусымды жабу және жеңімпаздарды жариялау",
+		"ranking": "Рейтинг", "yard": "Аула", "votes": "Дауыстар", "no_season": "Ашық маусым жоқ.", "open_season": "Маусымды ашу",
+		"lighting": "Көше жарығының энергоаудиті", "saved": "Сақталды.",
+		"net_heating": "Жылу", "net_water": "Су", "net_sewer": "Кәріз", "net_power": "Электр", "net_gas": "Газ"},
+}
+
+type modulesStaffPage struct {
+	pageData
+	S                                map[string]string
+	CanOutages, CanAreas, CanContest bool
+	Outages                          []modules.Outage
+	Networks                         []string
+	Season                           *modules.Season
+	Ranking                          *modules.Ranking
+	Year                             int
+}
+
+// Name picks the page language's text.
+func (p modulesStaffPage) Name(n modules.Names) string { return n.In(p.Lang) }
+
+// handleModulesStaffPage shows the modules' staff tools the visitor's role allows.
+func (s *Server) handleModulesStaffPage(w http.ResponseWriter, r *http.Request) {
+	s.showModulesStaffPage(w, r, http.StatusOK, "")
+}
+
+func (s *Server) showModulesStaffPage(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
+	p := modulesStaffPage{pageData: s.newPage(r), Networks: modules.Networks, Year: time.Now().In(almaty).Year()}
+	p.S = modulesStaffText[p.Lang]
+	u, ok := s.currentUser(r)
+	if !ok || p.User == nil {
+		http.Redirect(w, r, "/login?lang="+p.Lang+"&next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	p.CanOutages, p.CanAreas, p.CanContest = u.HasRole(outageRoles...), u.HasRole(areaRoles...), u.HasRole(contestRoles...)
+	if !p.CanOutages && !p.CanAreas && !p.CanContest {
+		p.Error = p.T["forbidden"]
+		s.render(w, r, http.StatusForbidden, "error.html", p.pageData)
+		return
+	}
+	ctx := r.Context()
+	m := s.modules()
+	var err error
+	if p.CanOutages {
+		if p.Outages, err = m.Outages(ctx); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+	}
+	if p.CanContest {
+		season, err := m.CurrentSeason(ctx)
+		switch {
+		case err == nil:
+			p.Season = &season
+			if p.Ranking, err = m.Ranking(ctx, season.Season); err != nil {
+				s.Error(w, r, err)
+				return
+			}
+		case geoportal.ErrorCode(err) != geoportal.ENOTFOUND:
+			s.Error(w, r, err)
+			return
+		}
+	}
+	p.Error = errMsg
+	if msg := r.URL.Query().Get("msg"); msg == "saved" {
+		p.Flash = p.S["saved"]
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := moduleTemplates.ExecuteTemplate(w, "modules_staff.html", p); err != nil {
+		s.Logger.Error("render page", "page", "modules_staff.html", "error", err)
+	}
+}
+
+// modulesForm runs a staff form: back to the page with "saved", or the page with the error.
+func (s *Server) modulesForm(action func(r *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			s.Error(w, r, bodyError(err))
+			return
+		}
+		if err := action(r); err != nil {
+			if StatusOf(err) >= 500 {
+				s.Error(w, r, err)
+				return
+			}
+			s.showModulesStaffPage(w, r, StatusOf(err), geoportal.ErrorMessage(err))
+			return
+		}
+		http.Redirect(w, r, "/staff/modules?msg=saved&lang="+pageLang(r), http.StatusSeeOther)
+	}
+}
+
+// formTime reads a datetime-local field in the city's clock; empty is nil.
+func formTime(r *http.Request, name string) (*time.Time, error) {
+	v := strings.TrimSpace(r.PostForm.Get(name))
+	if v == "" {
+		return nil, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339} {
+		if t, err := time.ParseInLocation(layout, v, almaty); err == nil {
+			return &t, nil
+		}
+	}
+	return nil, geoportal.Errorf(geoportal.EINVALID, "%s %q is not a date and time (YYYY-MM-DDTHH:MM)", name, v)
+}
+
+func (s *Server) formOutageCreate(r *http.Request) error {
+	n := modules.NewOutage{Network: r.PostForm.Get("network"), Geometry: json.RawMessage(strings.TrimSpace(r.PostForm.Get("geometry"))),
+		Description: modules.Names{KK: r.PostForm.Get("description_kk"), RU: r.PostForm.Get("description_ru"), EN: r.PostForm.Get("description_en")}}
+	var err error
+	if n.StartsAt, err = formTime(r, "starts_at"); err != nil {
+		return err
+	}
+	if n.ExpectedEnd, err = formTime(r, "expected_end"); err != nil {
+		return err
+	}
+	_, err = s.modules().CreateOutage(r.Context(), n)
+	return err
+}
+
+func (s *Server) formOutageClose(r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	_, err = s.modules().CloseOutage(r.Context(), id)
+	return err
+}
+
+func (s *Server) formRecompute(k string) func(r *http.Request) error {
+	return func(r *http.Request) error {
+		kind := modules.ClinicAreas
+		if k == "school" {
+			kind = modules.SchoolCatchments
+		}
+		_, err := s.modules().RecomputeAreas(r.Context(), kind)
+		return err
+	}
+}
+
+func (s *Server) formSeasonOpen(r *http.Request) error {
+	v := r.PostForm.Get("season")
+	season, err := strconv.Atoi(v)
+	if err != nil {
+		return geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v)
+	}
+	_, err = s.modules().OpenSeason(r.Context(), season)
+	return err
+}
+
+func (s *Server) formSeasonClose(r *http.Request) error {
+	v := chi.URLParam(r, "season")
+	season, err := strconv.Atoi(v)
+	if err != nil {
+		return geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v)
+	}
+	w := r.PostForm.Get("winners")
+	winners, err := strconv.Atoi(w)
+	if err != nil {
+		return geoportal.Errorf(geoportal.EINVALID, "winners %q is not a whole number", w)
+	}
+	_, err = s.modules().CloseSeason(r.Context(), season, winners)
+	return err
 }

@@ -14,6 +14,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -262,5 +263,92 @@ func TestBestYardAPI(t *testing.T) {
 	e.pool.QueryRow(context.Background(), `SELECT count(*) FROM auth.audit_log WHERE action = 'yard.vote'`).Scan(&votes)
 	if votes != 2 {
 		t.Errorf("audited votes = %d, want 2", votes)
+	}
+}
+
+// Staff run the modules from a server-rendered page with plain forms (session cookie + the
+// form's CSRF token), in kk/ru/en.
+func TestModulesStaffPage(t *testing.T) {
+	e := newModulesEnv(t)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	form := func(c caller, path string, v url.Values) (int, string, string) {
+		t.Helper()
+		var rd io.Reader
+		method := "GET"
+		if v != nil {
+			v.Set("csrf_token", c.csrf)
+			rd, method = strings.NewReader(v.Encode()), "POST"
+		}
+		req, _ := http.NewRequest(method, e.ts.URL+path, rd)
+		if v != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", e.ts.URL)
+		}
+		if c.token != "" {
+			req.Header.Set("Cookie", "geoportal_session="+c.token)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location"), string(b)
+	}
+	if code, loc, _ := form(caller{}, "/staff/modules", nil); code != 303 || !strings.HasPrefix(loc, "/login") {
+		t.Fatalf("anonymous: %d %s", code, loc)
+	}
+	citizen := e.signIn("resident@example.kz", accounts.Citizen)
+	if code, _, _ := form(citizen, "/staff/modules", nil); code != 403 {
+		t.Fatalf("citizen: %d", code)
+	}
+	dispatcher := e.signIn("dispatch@akimat.kz", accounts.Dispatcher)
+	code, _, page := form(dispatcher, "/staff/modules?lang=kk", nil)
+	if code != 200 || !strings.Contains(page, "Коммуналдық қызметтердің өшірілуі") || strings.Contains(page, "Үздік аула байқауы") {
+		t.Fatalf("dispatcher page: %d\n%.2000s", code, page)
+	}
+	polygon := `{"type":"Polygon","coordinates":[[[57.1,50.1],[57.2,50.1],[57.2,50.2],[57.1,50.2],[57.1,50.1]]]}`
+	code, loc, _ := form(dispatcher, "/staff/modules/outages", url.Values{"lang": {"ru"}, "network": {"gas"},
+		"starts_at": {"2026-11-25T09:00"}, "expected_end": {"2026-11-25T18:30"}, "description_ru": {"Замена газопровода <b>"},
+		"geometry": {polygon}})
+	if code != 303 || !strings.Contains(loc, "msg=saved") {
+		t.Fatalf("create outage: %d %s", code, loc)
+	}
+	_, _, page = form(dispatcher, "/staff/modules?lang=ru", nil)
+	if !strings.Contains(page, "Замена газопровода &lt;b&gt;") || !strings.Contains(page, "2026-11-25 18:30") || !strings.Contains(page, "Газ") {
+		t.Fatalf("outage not listed (or not escaped):\n%.3000s", page)
+	}
+	code, _, page = form(dispatcher, "/staff/modules/outages", url.Values{"network": {"gas"}, "description_ru": {"x"},
+		"geometry": {polygon}, "expected_end": {"tomorrow"}})
+	if code != 400 || !strings.Contains(page, "not a date and time") {
+		t.Fatalf("bad time: %d\n%.1500s", code, page)
+	}
+	var id int64
+	e.pool.QueryRow(context.Background(), `SELECT id FROM layer.outages`).Scan(&id)
+	if code, loc, _ := form(dispatcher, fmt.Sprintf("/staff/modules/outages/%d/close", id), url.Values{}); code != 303 || !strings.Contains(loc, "saved") {
+		t.Fatalf("close: %d %s", code, loc)
+	}
+	if _, _, page := form(dispatcher, "/staff/modules?lang=en", nil); !strings.Contains(page, "No outages now.") {
+		t.Error("closed outage still listed")
+	}
+	// The contest as GIS staff: open a season, then close it.
+	gis := e.signIn("gis@akimat.kz", accounts.GISStaff)
+	if code, _, _ := form(dispatcher, "/staff/modules/yards/seasons", url.Values{"season": {"2026"}}); code != 403 {
+		t.Errorf("dispatcher opening a season: %d", code)
+	}
+	if code, loc, _ := form(gis, "/staff/modules/yards/seasons", url.Values{"season": {"2026"}}); code != 303 || !strings.Contains(loc, "saved") {
+		t.Fatalf("open season: %d %s", code, loc)
+	}
+	if _, _, page := form(gis, "/staff/modules?lang=en", nil); !strings.Contains(page, "Close the season") {
+		t.Errorf("no close form:\n%.2000s", page)
+	}
+	if code, _, page := form(gis, "/staff/modules/yards/seasons/2026/close", url.Values{"winners": {"0"}}); code != 400 || !strings.Contains(page, "out of range") {
+		t.Errorf("0 winners: %d", code)
+	}
+	if code, loc, _ := form(gis, "/staff/modules/yards/seasons/2026/close", url.Values{"winners": {"3"}}); code != 303 || !strings.Contains(loc, "saved") {
+		t.Fatalf("close season: %d %s", code, loc)
+	}
+	if code, _, page := form(gis, "/staff/modules/clinics/areas", url.Values{}); code != 400 || !strings.Contains(page, "no features") {
+		t.Errorf("recompute without clinics: %d", code)
 	}
 }

@@ -66,6 +66,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	fs.StringVar(&opt.Layer, "source-layer", "", "GeoPackage: the layer (table) to read")
 	fs.BoolVar(&jsonOut, "json", false, "print the report as JSON")
 	fs.BoolVar(&quiet, "quiet", false, "no progress bar")
+	fs.IntVar(&req.Workers, "workers", 0, "goroutines reprojecting and validating geometries (0: one per core)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

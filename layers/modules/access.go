@@ -7,6 +7,10 @@ import (
 	"sort"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/geo/coverage"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/paulmach/orb/planar"
 )
 
 // The barrier-free criteria: what a resident with limited mobility needs within reach of home.
@@ -62,34 +66,141 @@ func (s *Store) Accessibility(ctx context.Context, distance float64, limit int) 
 	if limit < 1 || limit > 1000 {
 		return nil, geoportal.Errorf(geoportal.EINVALID, "limit %d is out of range 1..1000", limit)
 	}
-	// The degree pre-filter (index-friendly) is widened by the cosine of the latitude; the
-	// geography test decides.
-	rows, err := s.pool.Query(ctx, `
-		WITH b AS (
-		    SELECT id, coalesce(address, '') address, residents::float8 res, ST_PointOnSurface(geom) p
-		    FROM layer.buildings WHERE residents > 0),
-		bb AS (SELECT b.*, $1 / (111000 * cos(radians(ST_Y(b.p)))) deg FROM b),
-		lowfloor AS (
-		    SELECT st.geom FROM layer.bus_stops st
-		    WHERE EXISTS (SELECT 1 FROM layer.bus_routes r
-		                  WHERE r.low_floor_share > 0
-		                    AND r.ref = ANY (regexp_split_to_array(btrim(coalesce(st.routes, '')), '\s*[,;]\s*'))))
-		SELECT bb.id, bb.address, ST_X(bb.p), ST_Y(bb.p), bb.res,
-		    EXISTS (SELECT 1 FROM layer.ramps x WHERE ST_DWithin(x.geom, bb.p, bb.deg)
-		            AND ST_DWithin(x.geom::geography, bb.p::geography, $1)),
-		    EXISTS (SELECT 1 FROM lowfloor x WHERE ST_DWithin(x.geom, bb.p, bb.deg)
-		            AND ST_DWithin(x.geom::geography, bb.p::geography, $1)),
-		    EXISTS (SELECT 1 FROM layer.biotoilets x WHERE x.accessible AND ST_DWithin(x.geom, bb.p, bb.deg)
-		            AND ST_DWithin(x.geom::geography, bb.p::geography, $1)),
-		    d.id, coalesce(d.name, ''), coalesce(d.name_kk, ''), coalesce(d.name_ru, ''), coalesce(d.name_en, '')
-		FROM bb
-		LEFT JOIN LATERAL (SELECT id, name, name_kk, name_ru, name_en FROM layer.districts d
-		                   WHERE ST_Covers(d.geom, bb.p) ORDER BY id LIMIT 1) d ON true
-		ORDER BY bb.id`, distance)
+	tx, err := s.beginReport(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("accessibility: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	// Facilities of each need, as points.
+	frows, err := tx.Query(ctx, `
+		SELECT 0, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM layer.ramps
+		UNION ALL
+		SELECT 1, ST_X(st.geom), ST_Y(st.geom) FROM layer.bus_stops st
+		WHERE EXISTS (SELECT 1 FROM layer.bus_routes r
+		              WHERE r.low_floor_share > 0
+		                AND r.ref = ANY (regexp_split_to_array(btrim(coalesce(st.routes, '')), '\s*[,;]\s*')))
+		UNION ALL
+		SELECT 2, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM layer.biotoilets WHERE accessible`)
+	if err != nil {
+		return nil, fmt.Errorf("accessibility: facilities: %w", err)
+	}
+	var fac [3][]orb.Point
+	var bound orb.Bound
+	first := true
+	extend := func(p orb.Point) {
+		if first {
+			bound, first = orb.Bound{Min: p, Max: p}, false
+		} else {
+			bound = bound.Extend(p)
+		}
+	}
+	for frows.Next() {
+		var k int
+		var p orb.Point
+		if err := frows.Scan(&k, &p[0], &p[1]); err != nil {
+			frows.Close()
+			return nil, fmt.Errorf("accessibility: facilities: %w", err)
+		}
+		fac[k] = append(fac[k], p)
+		extend(p)
+	}
+	frows.Close()
+	if err := frows.Err(); err != nil {
+		return nil, fmt.Errorf("accessibility: facilities: %w", err)
+	}
+	// Districts, to place each building by point-in-polygon here rather than in SQL.
+	type district struct {
+		id    int64
+		names Names
+		geom  orb.Geometry
+		bound orb.Bound
+	}
+	var districts []district
+	drows, err := tx.Query(ctx, `SELECT id, coalesce(name, ''), coalesce(name_kk, ''), coalesce(name_ru, ''), coalesce(name_en, ''),
+		ST_AsBinary(geom) FROM layer.districts ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("accessibility: districts: %w", err)
+	}
+	for drows.Next() {
+		var d district
+		var name, kk, ru, en string
+		var wkbGeom []byte
+		if err := drows.Scan(&d.id, &name, &kk, &ru, &en, &wkbGeom); err != nil {
+			drows.Close()
+			return nil, fmt.Errorf("accessibility: districts: %w", err)
+		}
+		g, err := wkb.Unmarshal(wkbGeom)
+		if err != nil {
+			drows.Close()
+			return nil, fmt.Errorf("accessibility: district %d: %w", d.id, err)
+		}
+		d.names = Names{KK: firstOf(kk, name), RU: firstOf(ru, name), EN: firstOf(en, name)}
+		d.geom, d.bound = g, g.Bound()
+		districts = append(districts, d)
+	}
+	drows.Close()
+	if err := drows.Err(); err != nil {
+		return nil, fmt.Errorf("accessibility: districts: %w", err)
+	}
+	inDistrict := func(p orb.Point) *district {
+		for i := range districts {
+			d := &districts[i]
+			if !d.bound.Contains(p) {
+				continue
+			}
+			switch g := d.geom.(type) {
+			case orb.MultiPolygon:
+				if planar.MultiPolygonContains(g, p) {
+					return d
+				}
+			case orb.Polygon:
+				if planar.PolygonContains(g, p) {
+					return d
+				}
+			}
+		}
+		return nil
+	}
+	// Buildings with residents, at a point on each.
+	rows, err := tx.Query(ctx, `
+		SELECT id, coalesce(address, ''), ST_X(p), ST_Y(p), residents::float8
+		FROM (SELECT id, address, residents, ST_PointOnSurface(geom) p FROM layer.buildings WHERE residents > 0) b
+		ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("accessibility: %w", err)
 	}
 	defer rows.Close()
+	type building struct {
+		g                AccessGap
+		did              *int64
+		name, kk, ru, en string
+	}
+	var bs []building
+	for rows.Next() {
+		var x building
+		if err := rows.Scan(&x.g.BuildingID, &x.g.Address, &x.g.Lon, &x.g.Lat, &x.g.Residents); err != nil {
+			return nil, fmt.Errorf("accessibility: %w", err)
+		}
+		if d := inDistrict(orb.Point{x.g.Lon, x.g.Lat}); d != nil {
+			id := d.id
+			x.did, x.name, x.kk, x.ru, x.en = &id, "", d.names.KK, d.names.RU, d.names.EN
+		}
+		extend(orb.Point{x.g.Lon, x.g.Lat})
+		bs = append(bs, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("accessibility: %w", err)
+	}
+	// Straight-line distances in the analyses' local metric projection (error under 0.3 %).
+	proj := coverage.LocalFor(bound)
+	var grids [3]*coverage.Grid
+	for k := range fac {
+		xy := make([]orb.Point, len(fac[k]))
+		for i, p := range fac[k] {
+			xy[i] = proj.Forward(p)
+		}
+		grids[k] = coverage.NewGrid(xy, distance)
+	}
 	type acc struct {
 		d       AccessDistrict
 		reached [3]float64
@@ -99,14 +210,12 @@ func (s *Store) Accessibility(ctx context.Context, distance float64, limit int) 
 	var order []int64
 	outside := &acc{d: AccessDistrict{Names: Names{KK: "Аудандардан тыс", RU: "Вне районов", EN: "Outside districts"}}}
 	var gaps []AccessGap
-	for rows.Next() {
-		var g AccessGap
+	for _, x := range bs {
+		g, did, name, kk, ru, en := x.g, x.did, x.name, x.kk, x.ru, x.en
 		var have [3]bool
-		var did *int64
-		var name, kk, ru, en string
-		if err := rows.Scan(&g.BuildingID, &g.Address, &g.Lon, &g.Lat, &g.Residents, &have[0], &have[1], &have[2],
-			&did, &name, &kk, &ru, &en); err != nil {
-			return nil, fmt.Errorf("accessibility: %w", err)
+		p := proj.Forward(orb.Point{g.Lon, g.Lat})
+		for k := range grids {
+			have[k] = grids[k].Any(p, distance)
 		}
 		a := outside
 		if did != nil {
@@ -134,9 +243,6 @@ func (s *Store) Accessibility(ctx context.Context, distance float64, limit int) 
 			g.DistrictID = did
 			gaps = append(gaps, g)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("accessibility: %w", err)
 	}
 	finish := func(a *acc) AccessDistrict {
 		a.d.Shares = map[string]float64{}
@@ -178,7 +284,7 @@ func (s *Store) Accessibility(ctx context.Context, distance float64, limit int) 
 	rep.Gaps = append(rep.Gaps, gaps...)
 	rep.Notes = []string{
 		"residents are the buildings' resident estimates, counted at a point on each building",
-		"straight-line distances; a low-floor stop is a bus stop whose routes field names a route with low_floor_share > 0",
+		"straight-line distances in a local metric projection (error under 0.3 %); a low-floor stop is a bus stop whose routes field names a route with low_floor_share > 0",
 		"score = mean of the three shares × 100",
 	}
 	return rep, nil

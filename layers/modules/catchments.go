@@ -56,14 +56,14 @@ func (s *Store) RecomputeAreas(ctx context.Context, k areaKind) (int, error) {
 		// facility (facilities at the same spot share one cell: the lowest id gets it).
 		q := `
 			WITH f AS (SELECT id, ST_Transform(ST_PointOnSurface(geom), $1::int) g, name, address
-			           FROM `+pgx.Identifier{"layer", k.source}.Sanitize()+`),
+			           FROM ` + pgx.Identifier{"layer", k.source}.Sanitize() + `),
 			     b AS (SELECT ST_Transform(ST_Union(geom), $1::int) g FROM layer.city_boundary),
 			     cells AS (SELECT (ST_Dump(ST_VoronoiPolygons(ST_Collect(f.g), 0,
 			                      ST_Expand(ST_Envelope(ST_Collect(ST_Envelope(b.g), ST_Envelope(ST_Collect(f.g)))), 1000)))).geom cell
 			               FROM f, b GROUP BY b.g),
 			     owner AS (SELECT DISTINCT ON (c.cell) c.cell, f.id, f.name, f.address
 			               FROM cells c JOIN f ON ST_Intersects(c.cell, f.g) ORDER BY c.cell, f.id)
-			INSERT INTO `+target+` (geom, `+pgx.Identifier{k.idCol}.Sanitize()+`, name, address)
+			INSERT INTO ` + target + ` (geom, ` + pgx.Identifier{k.idCol}.Sanitize() + `, name, address)
 			SELECT ST_Multi(ST_CollectionExtract(ST_Transform(ST_Intersection(o.cell, b.g), 4326), 3)), o.id, o.name, o.address
 			FROM owner o, b
 			WHERE ST_Intersects(o.cell, b.g) AND NOT ST_IsEmpty(ST_CollectionExtract(ST_Intersection(o.cell, b.g), 3))`
@@ -153,7 +153,8 @@ func (s *Store) SchoolSafety(ctx context.Context, radius float64) (*SafetyReport
 		       min(ST_Distance(s.geom::geography, c.geom::geography)) FILTER (WHERE c.status = 'installed'),
 		       coalesce(array_agg(c.id ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}')
 		FROM layer.schools s
-		LEFT JOIN layer.cameras c ON ST_DWithin(s.geom::geography, c.geom::geography, $1)
+		LEFT JOIN layer.cameras c ON ST_DWithin(c.geom, s.geom, $1 / (111000 * cos(radians(ST_Y(ST_PointOnSurface(s.geom))))))
+		      AND ST_DWithin(s.geom::geography, c.geom::geography, $1)
 		GROUP BY s.id ORDER BY 6, s.id`, radius)
 	if err != nil {
 		return nil, fmt.Errorf("school safety: %w", err)

@@ -142,7 +142,12 @@ func (s *Store) LightingAudit(ctx context.Context, tariff float64) (*LightingAud
 	if tariff <= 0 || tariff > MaxTariff || math.IsNaN(tariff) {
 		return nil, geoportal.Errorf(geoportal.EINVALID, "tariff %g is out of range (0, %g] KZT per kWh", tariff, MaxTariff)
 	}
-	rows, err := s.pool.Query(ctx, `
+	tx, err := s.beginReport(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lighting audit: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	rows, err := tx.Query(ctx, `
 		SELECT d.id, coalesce(d.name, ''), coalesce(d.name_kk, ''), coalesce(d.name_ru, ''), coalesce(d.name_en, ''),
 		       coalesce(upper(btrim(l.lamp_type)), ''), l.power_w, count(*)::int, sum(l.hours_per_year)::float8,
 		       bool_or(l.power_w IS NULL OR l.hours_per_year IS NULL OR l.power_w < 0 OR l.hours_per_year < 0)

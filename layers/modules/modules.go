@@ -7,6 +7,7 @@
 package modules
 
 import (
+	"context"
 	"math"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/analysis"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -75,6 +77,21 @@ func ParsePoint(lon, lat string) (float64, float64, error) {
 		return 0, 0, geoportal.Errorf(geoportal.EINVALID, "lon %g, lat %g is not on the Earth (lon -180..180, lat -90..90)", x, y)
 	}
 	return x, y, nil
+}
+
+// beginReport starts a read-only transaction with JIT compilation off: the modules' reports
+// scan tens of thousands of rows once, and compiling the plan (up to a second) costs more than it
+// saves. The caller rolls it back when done.
+func (s *Store) beginReport(ctx context.Context) (pgx.Tx, error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+		tx.Rollback(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return tx, nil
 }
 
 func round(v float64, digits int) float64 {

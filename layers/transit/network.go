@@ -252,19 +252,27 @@ const maxMatchOff = 150.0
 func (n *Network) Match(route string, pt orb.Point, heading float64, t time.Time, prev Match) (m Match, ok bool, off float64) {
 	off = math.Inf(1)
 	bestScore := math.Inf(1)
+	// Trips of a line share a few shapes: project onto each shape once.
+	type proj struct{ along, off float64 }
+	free := map[*path]proj{}
+	project := func(p *path) (float64, float64) {
+		if r, ok := free[p]; ok {
+			return r.along, r.off
+		}
+		a, o := p.project(pt, 0)
+		free[p] = proj{a, o}
+		return a, o
+	}
 	for _, td := range n.activeTrips(route, t, 20*60, 30*60) {
 		tr := td.trip
 		if tr.shape == nil || len(tr.Stops) == 0 {
 			continue
 		}
-		from := 0.0
-		if prev.TripID == tr.ID {
-			from = math.Max(0, prev.Dist-200)
-		}
-		along, o := tr.shape.project(pt, from)
-		if from > 0 {
-			// A vehicle may also have started the trip again; compare with the free projection.
-			if a2, o2 := tr.shape.project(pt, 0); o2+50 < o {
+		along, o := project(tr.shape)
+		if prev.TripID == tr.ID && prev.Dist > 200 {
+			// On a shape that passes a place twice, stay on the stretch the vehicle is on,
+			// unless it is far better placed elsewhere (it started the trip again).
+			if a2, o2 := tr.shape.project(pt, prev.Dist-200); o2 <= o+50 {
 				along, o = a2, o2
 			}
 		}

@@ -1,9 +1,26 @@
 // Builds the web map into ../dist, which the Go binary embeds (web/static.go).
 import { defineConfig } from 'vite';
 
+// preloadWorker makes the page fetch MapLibre's tile worker while the main script downloads, not
+// after it has run: the worker is the last big file before the first tile can be asked for.
+function preloadWorker() {
+  return {
+    name: 'geoportal-preload-worker',
+    transformIndexHtml: {
+      order: 'post',
+      handler(html, ctx) {
+        const worker = Object.keys(ctx.bundle || {}).find((f) => /maplibre-gl-worker-[^/]*\.mjs$/.test(f));
+        if (!worker) return html;
+        return [{ tag: 'link', attrs: { rel: 'preload', href: `/${worker}`, as: 'fetch', crossorigin: 'anonymous' }, injectTo: 'head' }];
+      },
+    },
+  };
+}
+
 export default defineConfig({
   base: '/',
   publicDir: false,
+  plugins: [preloadWorker()],
   build: {
     outDir: '../dist',
     emptyOutDir: false, // keeps web/dist/.keep; scripts/frontend.sh clears old assets

@@ -7,7 +7,7 @@ import './style.css';
 import { h, s, clear } from './dom.js';
 import { LANGS, LANG_NAMES, t, pick, formatNumber, formatDistance, LOCALES } from './i18n.js';
 import { parse as parsePermalink, format as formatPermalink } from './permalink.js';
-import { buildStyle, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS } from './mapstyle.js';
+import { buildStyle, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS, BASE_SOURCE } from './mapstyle.js';
 
 maplibregl.setWorkerUrl(new URL(workerURL, window.location.href).href);
 // Start the tile workers now, while the catalog loads, not when the map is created.
@@ -353,8 +353,14 @@ async function copyLink() {
 function createMap(p) {
   const visible = state.visible;
   const basemap = state.config.basemap_url ? { url: state.config.basemap_url, attribution: state.config.basemap_attribution } : null;
-  const style = buildStyle(state.catalog, visible, ORIGIN, basemap);
+  const full = buildStyle(state.catalog, visible, ORIGIN, basemap);
   state.composite = new Set(state.catalog.filter((l) => BASE_SLUGS.includes(l.slug)).map((l) => l.slug));
+  // Styles of the thematic layers come from the catalog, edited by GIS staff. MapLibre refuses a
+  // whole style when one layer in it is invalid, so those layers are added one by one once the
+  // base style has loaded: a bad one is reported and left out, and the map still works.
+  const ours = (l) => l.id === 'background' || l.source === 'basemap' || l.source === BASE_SOURCE;
+  const style = { ...full, layers: full.layers.filter(ours) };
+  const deferred = full.layers.filter((l) => !ours(l));
   const narrow = window.matchMedia('(max-width: 720px)').matches;
   const map = new maplibregl.Map({
     container: ui.mapEl,
@@ -376,6 +382,9 @@ function createMap(p) {
   state.map = map;
   window.__geoportal = { map, state, refreshLive };
 
+  map.once('style.load', () => {
+    for (const l of deferred) map.addLayer(l);
+  });
   map.on('error', (e) => {
     if (e.sourceId === 'basemap' || (e.error && String(e.error.url || e.error.message || '').includes(state.config.basemap_url || '\u0000'))) {
       if (!state.basemapFailed) {

@@ -250,6 +250,27 @@ test('an unreachable external basemap does not break the page', T, async () => {
   await page.context().close();
 });
 
+test('a layer with a broken style from the catalog is left out; the rest of the map works', T, async () => {
+  const page = await open(browser, DESKTOP, '#layers=streets,schools,clinics&lang=en', {
+    before: (p) => p.route('**/api/layers', async (route) => {
+      const res = await route.fetch();
+      const body = await res.json();
+      for (const l of body.layers) {
+        if (l.slug === 'schools') l.style = { type: 'circle', paint: { 'circle-color': 12345, 'circle-radius': 'big' } };
+      }
+      await route.fulfill({ response: res, json: body });
+    }),
+  });
+  assert.equal(await page.evaluate(() => Boolean(window.__geoportal.map.getLayer('lyr-schools'))), false);
+  assert.equal(await layerVisible(page, 'clinics'), 'visible');
+  assert.equal(await layerVisible(page, 'streets'), 'visible');
+  assert.ok(await page.evaluate(() => window.__geoportal.map.queryRenderedFeatures().length) > 0);
+  await page.locator('#layer-schools').uncheck();
+  await page.locator('#layer-schools').check();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('phone: 375 px wide, panel as a sheet, keyboard and axe clean; screenshots', T, async () => {
   const page = await open(browser, PHONE, '#lang=en');
   assert.ok(await page.locator('#search-input').isVisible());
