@@ -11,6 +11,7 @@ import (
 
 	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/data/demo"
+	"github.com/aktobe/geoportal/layers/modules"
 )
 
 // runDemo loads the demo city (real boundary and places plus generated demo layers) and prints
@@ -41,6 +42,22 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	printSummary(stdout, sum)
+	return deriveDemoAreas(ctx, db, stdout)
+}
+
+// deriveDemoAreas recomputes the layers made from the demo's facilities: clinic attachment areas
+// and school catchments.
+func deriveDemoAreas(ctx context.Context, db *database, stdout io.Writer) error {
+	m := modules.NewStore(db.Pool, nil, nil)
+	n, err := m.RecomputeAreas(ctx, modules.ClinicAreas)
+	if err != nil {
+		return fmt.Errorf("clinic areas: %w", err)
+	}
+	k, err := m.RecomputeAreas(ctx, modules.SchoolCatchments)
+	if err != nil {
+		return fmt.Errorf("school catchments: %w", err)
+	}
+	fmt.Fprintf(stdout, "derived %d clinic areas and %d school catchments\n", n, k)
 	return nil
 }
 
@@ -65,6 +82,7 @@ func loadDemoIfEmpty(ctx context.Context, db *database, logger *slog.Logger) err
 	}
 	if sum.Skipped {
 		logger.Info("database has features, demo city not loaded")
+		return nil
 	}
-	return nil
+	return deriveDemoAreas(ctx, db, io.Discard)
 }
