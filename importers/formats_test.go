@@ -22,6 +22,11 @@ func TestOtherFormats(t *testing.T) {
 	ogr2ogr(t, "-f", "GeoJSON", "-t_srs", "EPSG:3857", filepath.Join(dir, "nc3857.geojson"), nc)
 	ogr2ogr(t, "-f", "CSV", "-t_srs", "EPSG:4326", "-lco", "GEOMETRY=AS_WKT", filepath.Join(dir, "ncwkt.csv"), nc)
 	ogr2ogr(t, "-f", "KML", "-t_srs", "EPSG:4326", "-nln", "nc", "-dsco", "NameField=NAME", filepath.Join(dir, "nc.kml"), nc)
+	ogr2ogr(t, "-f", "GPKG", filepath.Join(dir, "nc.gpkg"), nc) // keeps NAD27
+	storms := filepath.Join(corpus, "debian-r-cran-sf/storms_xyz.shp")
+	ogr2ogr(t, "-f", "GPKG", "-a_srs", "EPSG:4326", filepath.Join(dir, "storms.gpkg"), storms) // LineString Z
+	ogr2ogr(t, "-f", "GPKG", filepath.Join(dir, "two.gpkg"), nc)
+	ogr2ogr(t, "-f", "GPKG", "-update", "-a_srs", "EPSG:4326", "-nln", "storms", filepath.Join(dir, "two.gpkg"), storms)
 	pts := filepath.Join(corpus, "debian-geopandas/naturalearth_cities/naturalearth_cities.shp")
 	ogr2ogr(t, "-f", "CSV", "-lco", "GEOMETRY=AS_XY", filepath.Join(dir, "cities.csv"), pts)
 
@@ -38,7 +43,7 @@ func TestOtherFormats(t *testing.T) {
 		t.Fatalf("shapefile: %d", rep.Written)
 	}
 	ref := want(t, "nc_shp")
-	for _, tc := range []struct{ file, slug string }{{"nc.geojson", "nc_geojson"}, {"nc3857.geojson", "nc_3857"}, {"ncwkt.csv", "nc_csv"}, {"nc.kml", "nc_kml"}} {
+	for _, tc := range []struct{ file, slug string }{{"nc.geojson", "nc_geojson"}, {"nc3857.geojson", "nc_3857"}, {"ncwkt.csv", "nc_csv"}, {"nc.kml", "nc_kml"}, {"nc.gpkg", "nc_gpkg"}} {
 		t.Run(tc.file, func(t *testing.T) {
 			rep, info := importFile(t, pool, filepath.Join(dir, tc.file), tc.slug, Options{})
 			if rep.Written != 100 || rep.Rejected != 0 {
@@ -52,6 +57,25 @@ func TestOtherFormats(t *testing.T) {
 			}
 		})
 	}
+	t.Run("3-D GeoPackage", func(t *testing.T) {
+		rep, info := importFile(t, pool, filepath.Join(dir, "storms.gpkg"), "storms", Options{})
+		if rep.Written != 71 || info.GeometryType != "MultiLineString" {
+			t.Fatalf("written %d, type %s: %+v", rep.Written, info.GeometryType, rep.Rejections)
+		}
+	})
+	t.Run("GeoPackage with two tables", func(t *testing.T) {
+		if _, err := Open([]string{filepath.Join(dir, "two.gpkg")}, Options{}); err == nil || !strings.Contains(err.Error(), "nc, storms") {
+			t.Errorf("err = %v, want the tables named", err)
+		}
+		src, err := Open([]string{filepath.Join(dir, "two.gpkg")}, Options{Layer: "storms"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := src.Info().Count; n != 71 {
+			t.Errorf("storms table: %d rows", n)
+		}
+		src.Close()
+	})
 	t.Run("cities.csv", func(t *testing.T) {
 		rep, info := importFile(t, pool, filepath.Join(dir, "cities.csv"), "cities", Options{})
 		if rep.Written != 243 || info.GeometryType != "Point" {

@@ -83,3 +83,12 @@ func FuzzDBF(f *testing.F) {
 		}
 	})
 }
+
+// FuzzGeoPackageGeometry reads arbitrary GeoPackage geometry blobs (header + WKB).
+func FuzzGeoPackageGeometry(f *testing.F) {
+	f.Add([]byte("GP\x00\x01\xe6\x10\x00\x00\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\xf0?\x00\x00\x00\x00\x00\x00\x00@"))
+	f.Add([]byte("GP\x00\x03\xe6\x10\x00\x00" + string(make([]byte, 32)) + "\x01\xea\x03\x00\x00\x00\x00\x00\x00\x00\x00\xf0?\x00\x00\x00\x00\x00\x00\x00@\x00\x00\x00\x00\x00\x00\x08@"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parseGPKGGeometry(b)
+	})
+}

@@ -268,8 +268,3 @@ func (k *KML) Next() (Feature, error) {
 
 // Close closes the file.
 func (k *KML) Close() error { return k.f.Close() }
-
-// OpenGeoPackage is not built: GeoPackage files are refused with a clear message.
-func OpenGeoPackage(p string, opt Options) (Source, error) {
-	return nil, invalid("%s: GeoPackage import is not available yet: convert it first (ogr2ogr -f GeoJSON out.geojson %s)", filepath.Base(p), filepath.Base(p))
-}

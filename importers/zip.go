@@ -123,7 +123,3 @@ func extractEntry(f *zip.File, dst string, room, ratio int64) (int64, error) {
 	}
 	return n, nil
 }
-
-func unsupported(p, what string) error {
-	return geoportal.Errorf(geoportal.EINVALID, "%s: %s", filepath.Base(p), what)
-}

@@ -50,4 +50,4 @@ ready || { echo "browser-tests: server not ready on port $port" >&2; exit 1; }
 mkdir -p test-output
 cd web/frontend
 GEOPORTAL_URL="http://127.0.0.1:$port" OUT_DIR="$root/test-output" CHROMIUM="$chromium" \
-  node --test --test-concurrency=1 --test-timeout=900000 tests/*.test.mjs
+  node --test --test-concurrency=1 --test-timeout=1800000 tests/*.test.mjs

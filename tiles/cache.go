@@ -20,7 +20,6 @@ type entry struct {
 	raw          []byte // the MVT, uncompressed (empty: no features)
 	gz           []byte // the MVT, gzip-compressed (nil when raw is empty)
 	etag         string
-	live         bool
 
 	prev, next *entry // LRU list of the shard, most recent first
 }

@@ -334,7 +334,7 @@ func (t *Tiler) Tile(ctx context.Context, list string, z, x, y int, staff bool) 
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	e := &entry{key: key, tile: tile, live: live}
+	e := &entry{key: key, tile: tile}
 	var raw []byte
 	for i, p := range parts {
 		raw = append(raw, p.raw...)
@@ -431,7 +431,7 @@ func (t *Tiler) build(ctx context.Context, d *layerDef, tile maptile.Tile, key s
 			"max_features", t.opts.MaxFeatures)
 	}
 	e := &entry{key: key, tile: tile, slugs: []string{d.Slug}, versions: []int64{version},
-		fingerprints: []string{d.fingerprint}, live: d.Live}
+		fingerprints: []string{d.fingerprint}}
 	if err := t.seal(e, raw); err != nil {
 		return nil, err
 	}

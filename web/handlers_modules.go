@@ -731,3 +731,23 @@ func (s *Server) formSeasonClose(r *http.Request) error {
 	_, err = s.modules().CloseSeason(r.Context(), season, winners)
 	return err
 }
+
+func (s *Server) handleYardHide(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.modules().HideNomination(r.Context(), id, body.Reason); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hidden": id})
+}

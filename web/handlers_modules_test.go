@@ -253,6 +253,8 @@ func TestBestYardAPI(t *testing.T) {
 	e.want(bob, "POST", vote, "", 409, "already voted")
 	e.want(alice, "POST", vote, "", 201, "voted")
 	e.want(caller{}, "GET", "/api/modules/yards/ranking?season=2026", nil, 200, `"votes":2`)
+	e.want(alice, "POST", fmt.Sprintf("/api/modules/yards/nominations/%d/hide", nom.ID), `{"reason":"x"}`, 403, "may not")
+	e.want(staff, "POST", "/api/modules/yards/nominations/999999/hide", `{"reason":"spam"}`, 404, "no visible nomination")
 	e.want(caller{}, "GET", "/api/modules/yards/ranking?season=abc", nil, 400, "not a year")
 	e.want(caller{}, "GET", "/api/modules/yards/ranking?season=1990", nil, 404, "no best-yard season")
 	e.want(staff, "POST", "/api/modules/yards/seasons/2026/close", `{"winners":1}`, 200, fmt.Sprintf(`"winners":[%d]`, nom.ID))

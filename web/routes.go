@@ -107,6 +107,7 @@ func (s *Server) routes() http.Handler {
 			Post("/yards/nominations", s.handleYardNominate)
 		r.With(s.requireRole(voterRoles...), s.rateLimit(limitSubmit)).Post("/yards/nominations/{id}/vote", s.handleYardVote)
 		r.With(s.requireRole(contestRoles...)).Post("/yards/seasons", s.handleYardSeasonOpen)
+		r.With(s.requireRole(contestRoles...)).Post("/yards/nominations/{id}/hide", s.handleYardHide)
 		r.With(s.requireRole(contestRoles...)).Post("/yards/seasons/{season}/close", s.handleYardSeasonClose)
 	})
 	// The printable street-lighting audit (public information).

@@ -22,7 +22,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.SetOutput(stderr)
 	cfg.register(fs, getenv)
 	addr := fs.String("addr", envOr(getenv, "GEOPORTAL_ADDR", "127.0.0.1:8080"), "listen address (env GEOPORTAL_ADDR)")
-	basemapURL := fs.String("basemap-url", getenv("GEOPORTAL_BASEMAP_URL"), "optional external basemap for the web map: raster tile URL with {z}/{x}/{y} or a style JSON URL (env GEOPORTAL_BASEMAP_URL; empty: own tiles only)")
+	basemapURL := fs.String("basemap-url", getenv("GEOPORTAL_BASEMAP_URL"), "optional external basemap for the web map: raster tile URL with {z}/{x}/{y} or a raster TileJSON URL (env GEOPORTAL_BASEMAP_URL; empty: own tiles only)")
 	basemapAttribution := fs.String("basemap-attribution", getenv("GEOPORTAL_BASEMAP_ATTRIBUTION"), "attribution shown for the external basemap (env GEOPORTAL_BASEMAP_ATTRIBUTION)")
 	security := registerSecurityFlags(fs, getenv)
 	wialonAddr := fs.String("wialon-addr", envOr(getenv, "GEOPORTAL_WIALON_ADDR", "127.0.0.1:20332"), "Wialon IPS 2.0 tracker listener (env GEOPORTAL_WIALON_ADDR; \"off\": none)")

@@ -40,8 +40,8 @@ SELECT geoportal.create_layer($def${"slug": "clinic_areas", "direction": 5, "geo
  "description_kk": "Әр мекенжай ең жақын емханаға жатады (Вороной бөлінісі, қызметкерлер қайта есептейді).",
  "attributes": [
   {"name": "clinic_id", "type": "bigint", "title": {"en": "Clinic id", "ru": "Код поликлиники", "kk": "Емхана коды"}, "popup": false},
-  {"name": "name", "type": "text", "title": {"en": "Clinic", "ru": "Поликлиника", "kk": "Емхана"}, "popup": true},
-  {"name": "address", "type": "text", "title": {"en": "Address", "ru": "Адрес", "kk": "Мекенжай"}, "popup": true}],
+  {"name": "clinic_name", "type": "text", "title": {"en": "Clinic", "ru": "Поликлиника", "kk": "Емхана"}, "popup": true},
+  {"name": "clinic_address", "type": "text", "title": {"en": "Clinic address", "ru": "Адрес поликлиники", "kk": "Емхана мекенжайы"}, "popup": true}],
  "style": {"type": "line", "paint": {"line-color": "#d81b60", "line-width": 1.5, "line-dasharray": [2, 2]}},
  "min_zoom": 0, "max_zoom": 22, "sort_order": 165, "attribution": "Computed by the geoportal from the clinics layer"}$def$);
 
@@ -52,10 +52,13 @@ SELECT geoportal.create_layer($def${"slug": "school_catchments", "direction": 3,
  "description_kk": "Әр мекенжай ең жақын мектепке жатады (Вороной бөлінісі, қызметкерлер қайта есептейді).",
  "attributes": [
   {"name": "school_id", "type": "bigint", "title": {"en": "School id", "ru": "Код школы", "kk": "Мектеп коды"}, "popup": false},
-  {"name": "name", "type": "text", "title": {"en": "School", "ru": "Школа", "kk": "Мектеп"}, "popup": true},
-  {"name": "address", "type": "text", "title": {"en": "Address", "ru": "Адрес", "kk": "Мекенжай"}, "popup": true}],
+  {"name": "school_name", "type": "text", "title": {"en": "School", "ru": "Школа", "kk": "Мектеп"}, "popup": true},
+  {"name": "school_address", "type": "text", "title": {"en": "School address", "ru": "Адрес школы", "kk": "Мектеп мекенжайы"}, "popup": true}],
  "style": {"type": "line", "paint": {"line-color": "#1565c0", "line-width": 1.5, "line-dasharray": [2, 2]}},
  "min_zoom": 0, "max_zoom": 22, "sort_order": 95, "attribution": "Computed by the geoportal from the schools layer"}$def$);
+
+-- (The areas name their facility in clinic_name/school_name, not name/address, so that the
+-- search box finds the clinic or school itself, not its area.)
 
 -- Best-yard contest. One season a year; staff open it, residents nominate and vote while it is
 -- open, staff close it and publish the winners.

@@ -76,9 +76,8 @@ func (s *Store) Accessibility(ctx context.Context, distance float64, limit int) 
 		SELECT 0, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM layer.ramps
 		UNION ALL
 		SELECT 1, ST_X(st.geom), ST_Y(st.geom) FROM layer.bus_stops st
-		WHERE EXISTS (SELECT 1 FROM layer.bus_routes r
-		              WHERE r.low_floor_share > 0
-		                AND r.ref = ANY (regexp_split_to_array(btrim(coalesce(st.routes, '')), '\s*[,;]\s*')))
+		WHERE regexp_split_to_array(btrim(coalesce(st.routes, '')), '\s*[,;]\s*')
+		      && ARRAY(SELECT r.ref FROM layer.bus_routes r WHERE r.low_floor_share > 0 AND r.ref IS NOT NULL)
 		UNION ALL
 		SELECT 2, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM layer.biotoilets WHERE accessible`)
 	if err != nil {

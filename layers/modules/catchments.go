@@ -15,12 +15,15 @@ import (
 // areaKind is a facility layer split into attachment areas (layer target, facility id column).
 type areaKind struct {
 	source, target, idCol, noun string
+	nameCol, addrCol            string
 }
 
 // The two kinds of attachment areas.
 var (
-	ClinicAreas      = areaKind{source: "clinics", target: "clinic_areas", idCol: "clinic_id", noun: "clinic"}
-	SchoolCatchments = areaKind{source: "schools", target: "school_catchments", idCol: "school_id", noun: "school"}
+	ClinicAreas = areaKind{source: "clinics", target: "clinic_areas", idCol: "clinic_id", noun: "clinic",
+		nameCol: "clinic_name", addrCol: "clinic_address"}
+	SchoolCatchments = areaKind{source: "schools", target: "school_catchments", idCol: "school_id", noun: "school",
+		nameCol: "school_name", addrCol: "school_address"}
 )
 
 // areaSRID is the metric projection the Voronoi split is computed in (UTM zone 40N covers
@@ -46,6 +49,7 @@ func (s *Store) RecomputeAreas(ctx context.Context, k areaKind) (int, error) {
 		}
 		// Lock the target so two recomputations do not interleave.
 		target := pgx.Identifier{"layer", k.target}.Sanitize()
+		cols := pgx.Identifier{k.nameCol}.Sanitize() + ", " + pgx.Identifier{k.addrCol}.Sanitize()
 		if _, err := tx.Exec(ctx, `LOCK TABLE `+target+` IN EXCLUSIVE MODE`); err != nil {
 			return fmt.Errorf("recompute %s: %w", k.target, err)
 		}
@@ -63,13 +67,13 @@ func (s *Store) RecomputeAreas(ctx context.Context, k areaKind) (int, error) {
 			               FROM f, b GROUP BY b.g),
 			     owner AS (SELECT DISTINCT ON (c.cell) c.cell, f.id, f.name, f.address
 			               FROM cells c JOIN f ON ST_Intersects(c.cell, f.g) ORDER BY c.cell, f.id)
-			INSERT INTO ` + target + ` (geom, ` + pgx.Identifier{k.idCol}.Sanitize() + `, name, address)
+			INSERT INTO ` + target + ` (geom, ` + pgx.Identifier{k.idCol}.Sanitize() + `, ` + cols + `)
 			SELECT ST_Multi(ST_CollectionExtract(ST_Transform(ST_Intersection(o.cell, b.g), 4326), 3)), o.id, o.name, o.address
 			FROM owner o, b
 			WHERE ST_Intersects(o.cell, b.g) AND NOT ST_IsEmpty(ST_CollectionExtract(ST_Intersection(o.cell, b.g), 3))`
 		if facilities == 1 {
 			// A single facility owns the whole city (no Voronoi split of one point).
-			q = `INSERT INTO ` + target + ` (geom, ` + pgx.Identifier{k.idCol}.Sanitize() + `, name, address)
+			q = `INSERT INTO ` + target + ` (geom, ` + pgx.Identifier{k.idCol}.Sanitize() + `, ` + cols + `)
 				SELECT ST_Multi(ST_CollectionExtract(ST_Union(b.geom), 3)), f.id, f.name, f.address
 				FROM ` + pgx.Identifier{"layer", k.source}.Sanitize() + ` f, layer.city_boundary b
 				WHERE $1::int > 0 GROUP BY f.id, f.name, f.address`
@@ -98,7 +102,7 @@ type Facility struct {
 // Mine returns the facility whose attachment area (k) holds lon/lat.
 func (s *Store) Mine(ctx context.Context, k areaKind, lon, lat float64) (Facility, error) {
 	var f Facility
-	err := s.pool.QueryRow(ctx, `SELECT f.id, coalesce(f.name, a.name, ''), coalesce(f.address, a.address, ''),
+	err := s.pool.QueryRow(ctx, `SELECT f.id, coalesce(f.name, ''), coalesce(f.address, ''),
 			ST_X(ST_PointOnSurface(f.geom)), ST_Y(ST_PointOnSurface(f.geom)),
 			ST_Distance(f.geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography)
 		FROM `+pgx.Identifier{"layer", k.target}.Sanitize()+` a

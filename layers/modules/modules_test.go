@@ -235,6 +235,8 @@ func TestOutageBadInput(t *testing.T) {
 			Geometry: geojson(`{"type":"Polygon","coordinates":[[[57,50],[57.1,50.1],[57.1,50],[57,50.1],[57,50]]]}`)}},
 		{"broken", modules.NewOutage{Network: "water", Description: modules.Names{EN: "x"},
 			Geometry: geojson(`{"type":"Polygon","coordinates":[[[57,50],[57.1]]]}`)}},
+		{"not degrees", modules.NewOutage{Network: "water", Description: modules.Names{EN: "x"},
+			Geometry: geojson(`{"type":"Polygon","coordinates":[[[570000,5500000],[571000,5500000],[571000,5501000],[570000,5500000]]]}`)}},
 		{"end before start", modules.NewOutage{Network: "gas", Geometry: geojson(square), StartsAt: &start, ExpectedEnd: &before,
 			Description: modules.Names{EN: "x"}}},
 		{"no description", modules.NewOutage{Network: "gas", Geometry: geojson(square)}},
@@ -476,6 +478,23 @@ func TestBestYardContest(t *testing.T) {
 		r.Nominations[0].Photos != 1 || r.Nominations[1].Votes != 1 || r.Nominations[1].Rank != 2 || r.Season.Status != "open" {
 		t.Errorf("ranking = %+v", r)
 	}
+	// A third nomination, hidden by a moderator: out of the ranking, no votes.
+	c, err := m.Nominate(ctx, users[2], modules.NewNomination{Title: "spam", Geometry: geojson(`{"type":"Point","coordinates":[57.2,50.3]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.HideNomination(ctx, c.ID, ""); geoportal.ErrorCode(err) != geoportal.EINVALID {
+		t.Errorf("hide without a reason: %v", err)
+	}
+	if err := m.HideNomination(ctx, c.ID, "advertising"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Vote(ctx, users[3], c.ID); geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
+		t.Errorf("vote for a hidden nomination: %v", err)
+	}
+	if r, _ := m.Ranking(ctx, 2026); len(r.Nominations) != 2 {
+		t.Errorf("hidden nomination still ranked: %+v", r.Nominations)
+	}
 	if _, err := m.CloseSeason(ctx, 2026, 0); geoportal.ErrorCode(err) != geoportal.EINVALID {
 		t.Errorf("0 winners: %v", err)
 	}
@@ -500,7 +519,8 @@ func TestBestYardContest(t *testing.T) {
 	if _, err := m.Ranking(ctx, 1999); geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
 		t.Errorf("unknown season: %v", err)
 	}
-	if auditCount(t, pool, "yard.vote") != 3 || auditCount(t, pool, "yard.nominate") != 2 || auditCount(t, pool, "yard_season.close") != 1 {
+	if auditCount(t, pool, "yard.vote") != 3 || auditCount(t, pool, "yard.nominate") != 3 || auditCount(t, pool, "yard_season.close") != 1 ||
+		auditCount(t, pool, "yard.hide") != 1 {
 		t.Error("contest writes are not audited")
 	}
 }
@@ -540,5 +560,24 @@ func TestYardNominationBadInput(t *testing.T) {
 	}
 	if _, err := m.Nominate(ctx, u.ID, modules.NewNomination{Title: "one too many", Geometry: pointJSON}); geoportal.ErrorCode(err) != geoportal.ECONFLICT {
 		t.Errorf("fourth nomination: %v", err)
+	}
+}
+
+// The lighting map sizes lights by power and colours them by lamp type (migration 0101).
+func TestStreetLightsStyledByPower(t *testing.T) {
+	pool := dbtest.New(t)
+	var style string
+	if err := pool.QueryRow(context.Background(), `SELECT style::text FROM geoportal.layers WHERE slug = 'street_lights'`).Scan(&style); err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Type  string                     `json:"type"`
+		Paint map[string]json.RawMessage `json:"paint"`
+	}
+	if err := json.Unmarshal([]byte(style), &s); err != nil || s.Type != "circle" {
+		t.Fatalf("style %s: %v", style, err)
+	}
+	if !bytes.Contains(s.Paint["circle-radius"], []byte(`"power_w"`)) || !bytes.Contains(s.Paint["circle-color"], []byte(`"lamp_type"`)) {
+		t.Errorf("street lights are not styled by power and lamp type: %s", style)
 	}
 }

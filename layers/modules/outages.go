@@ -82,7 +82,9 @@ func (s *Store) CreateOutage(ctx context.Context, n NewOutage) (Outage, error) {
 	var o Outage
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var valid string
-		err := tx.QueryRow(ctx, `SELECT CASE WHEN ST_IsValid(g) THEN '' ELSE ST_IsValidReason(g) END
+		err := tx.QueryRow(ctx, `SELECT CASE WHEN NOT ST_IsValid(g) THEN ST_IsValidReason(g)
+			WHEN ST_XMin(g) < -180 OR ST_XMax(g) > 180 OR ST_YMin(g) < -90 OR ST_YMax(g) > 90
+			THEN 'coordinates must be lon -180..180, lat -90..90 (WGS 84 degrees)' ELSE '' END
 			FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) g) x`, string(n.Geometry)).Scan(&valid)
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) {

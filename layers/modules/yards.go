@@ -158,7 +158,9 @@ func (s *Store) Nominate(ctx context.Context, accountID int64, n NewNomination) 
 			return geoportal.Errorf(geoportal.ECONFLICT, "you have already nominated %d yards in season %d", mine, season.Season)
 		}
 		var reason string
-		err := tx.QueryRow(ctx, `SELECT CASE WHEN ST_IsValid(g) THEN '' ELSE ST_IsValidReason(g) END
+		err := tx.QueryRow(ctx, `SELECT CASE WHEN NOT ST_IsValid(g) THEN ST_IsValidReason(g)
+			WHEN ST_XMin(g) < -180 OR ST_XMax(g) > 180 OR ST_YMin(g) < -90 OR ST_YMax(g) > 90
+			THEN 'coordinates must be lon -180..180, lat -90..90 (WGS 84 degrees)' ELSE '' END
 			FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) g) x`, string(n.Geometry)).Scan(&reason)
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) {
@@ -300,4 +302,24 @@ func (s *Store) YardPhoto(ctx context.Context, nominationID int64, n int, thumb 
 		return nil, fmt.Errorf("yard photo: %w", err)
 	}
 	return b, nil
+}
+
+// HideNomination takes a nomination out of the contest (moderation: an offensive text or
+// photo, not a yard); its votes no longer count. Audited as yard.hide with the reason.
+func (s *Store) HideNomination(ctx context.Context, id int64, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len([]rune(reason)) > 500 {
+		return geoportal.Errorf(geoportal.EINVALID, "reason is required, at most 500 characters")
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE modules.yard_nominations SET hidden = true WHERE id = $1 AND NOT hidden`, id)
+		if err != nil {
+			return fmt.Errorf("hide nomination %d: %w", id, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return geoportal.Errorf(geoportal.ENOTFOUND, "there is no visible nomination %d", id)
+		}
+		return accounts.Audit(ctx, tx, accounts.Entry{Action: "yard.hide", ObjectType: "yard_nomination",
+			ObjectID: fmt.Sprint(id), Detail: reason})
+	})
 }

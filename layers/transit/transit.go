@@ -173,6 +173,8 @@ const vehicleCacheTTL = time.Minute
 
 const vehicleColumns = `id, device_id, plate, kind, route, low_floor, department, created_at, feature_id, wialon_password_hash IS NOT NULL`
 
+const vehicleColumnsV = `v.id, v.device_id, v.plate, v.kind, v.route, v.low_floor, v.department, v.created_at, v.feature_id, v.wialon_password_hash IS NOT NULL`
+
 func scanVehicle(row pgx.Row) (*Vehicle, error) {
 	v := &Vehicle{}
 	err := row.Scan(&v.ID, &v.DeviceID, &v.Plate, &v.Kind, &v.Route, &v.LowFloor, &v.Department, &v.CreatedAt, &v.featureID, &v.hasPassword)
@@ -289,11 +291,16 @@ func (s *Service) VehicleByKey(ctx context.Context, key string) (*Vehicle, error
 }
 
 // CheckWialonLogin returns the vehicle of a Wialon login: ENOTFOUND for an unknown unit id,
-// EUNAUTHORIZED for a wrong password (a vehicle without a password accepts any, as Wialon does).
+// EUNAUTHORIZED for a wrong password. The password is the vehicle's own (vehicle add
+// -wialon-password) or the tracker password set for its unit id in accounts; a vehicle with
+// neither is identified by its unit id alone, as Wialon does.
 func (s *Service) CheckWialonLogin(ctx context.Context, unitID, password string) (*Vehicle, error) {
 	var v *Vehicle
 	var hash *string
-	row := s.Pool.QueryRow(ctx, `SELECT `+vehicleColumns+`, wialon_password_hash FROM transit.vehicles WHERE device_id = $1`, unitID)
+	// The password is the vehicle's own, or else the one set for the unit id under accounts
+	// (auth.tracker_passwords, the admin page's tracker list).
+	row := s.Pool.QueryRow(ctx, `SELECT `+vehicleColumnsV+`, coalesce(v.wialon_password_hash, tp.password_hash)
+		FROM transit.vehicles v LEFT JOIN auth.tracker_passwords tp ON tp.login = v.device_id WHERE v.device_id = $1`, unitID)
 	v = &Vehicle{}
 	err := row.Scan(&v.ID, &v.DeviceID, &v.Plate, &v.Kind, &v.Route, &v.LowFloor, &v.Department, &v.CreatedAt, &v.featureID, &v.hasPassword, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -13,6 +13,7 @@ import (
 	"github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/data/dbtest"
+	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/transit"
 	gtfsimport "github.com/aktobe/geoportal/layers/transit/gtfs"
 	"github.com/aktobe/geoportal/layers/transit/wialon"
@@ -177,6 +178,20 @@ func TestRegistry(t *testing.T) {
 	}
 	if _, err := s.CheckWialonLogin(ctx, "dev-1", "NA"); geoportal.ErrorCode(err) != geoportal.EUNAUTHORIZED {
 		t.Errorf("wialon wrong password: %v", err)
+	}
+	// A tracker password set under accounts (admin page) applies to a vehicle without its own.
+	addVehicle(t, s, transit.NewVehicle{DeviceID: "dev-2"})
+	if _, err := s.CheckWialonLogin(ctx, "dev-2", "anything"); err != nil {
+		t.Errorf("no password: %v", err)
+	}
+	if err := accounts.NewStore(s.Pool).SetTrackerPassword(ctx, "dev-2", "from-admin", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CheckWialonLogin(ctx, "dev-2", "anything"); geoportal.ErrorCode(err) != geoportal.EUNAUTHORIZED {
+		t.Errorf("accounts password ignored: %v", err)
+	}
+	if _, err := s.CheckWialonLogin(ctx, "dev-2", "from-admin"); err != nil {
+		t.Errorf("accounts password: %v", err)
 	}
 	if _, err := s.CheckWialonLogin(ctx, "nobody", "NA"); geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
 		t.Errorf("wialon unknown: %v", err)

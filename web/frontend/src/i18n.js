@@ -70,6 +70,29 @@ const strings = {
   previous: { kk: 'Алдыңғы', ru: 'Предыдущий', en: 'Previous' },
 };
 
+// Values that the catalog's styles colour by (legend entries), in the three languages.
+const values = {
+  installed: { kk: 'орнатылған', ru: 'установлена', en: 'installed' },
+  planned: { kk: 'жоспарланған', ru: 'планируется', en: 'planned' },
+  heating: { kk: 'жылу', ru: 'теплосеть', en: 'heating' },
+  water: { kk: 'су', ru: 'водопровод', en: 'water' },
+  sewer: { kk: 'кәріз', ru: 'канализация', en: 'sewer' },
+  power: { kk: 'электр', ru: 'электросеть', en: 'power' },
+  gas: { kk: 'газ', ru: 'газопровод', en: 'gas' },
+  new: { kk: 'жаңа', ru: 'новое', en: 'new' },
+  in_progress: { kk: 'орындалуда', ru: 'в работе', en: 'in progress' },
+  resolved: { kk: 'шешілді', ru: 'решено', en: 'resolved' },
+  rejected: { kk: 'қабылданбады', ru: 'отклонено', en: 'rejected' },
+};
+
+const other = { kk: 'басқа', ru: 'прочее', en: 'other' };
+
+/** valueName names a data value in lang when it is a known one, else returns it as it is. */
+export function valueName(v, lang) {
+  if (v === null || v === undefined) return other[lang];
+  return values[String(v)]?.[lang] ?? String(v);
+}
+
 /** t returns the interface string key in lang, with {name} placeholders filled from vars. */
 export function t(lang, key, vars) {
   const entry = strings[key];

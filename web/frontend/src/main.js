@@ -5,7 +5,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import './style.css';
 
 import { h, s, clear } from './dom.js';
-import { LANGS, LANG_NAMES, t, pick, formatNumber, formatDistance, LOCALES } from './i18n.js';
+import { LANGS, LANG_NAMES, t, pick, formatNumber, formatDistance, LOCALES, valueName } from './i18n.js';
 import { parse as parsePermalink, format as formatPermalink } from './permalink.js';
 import { buildStyle, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS, BASE_SOURCE } from './mapstyle.js';
 
@@ -282,7 +282,7 @@ function layerItem(l, zoom) {
     count);
   const sub = leg.entries.length > 1 && state.visible.has(l.slug)
     ? h('ul', { class: 'legend-sub', 'aria-label': `${t(L, 'legend')}: ${pick(l.title, L)}` },
-      leg.entries.map((e) => h('li', {}, swatch(leg.type, leg.paint, e.color), e.label ?? '…')))
+      leg.entries.map((e) => h('li', {}, swatch(leg.type, leg.paint, e.color), valueName(e.label, L))))
     : null;
   return h('li', { class: `layer-item${hidden ? ' out-of-zoom' : ''}`, dataset: { slug: l.slug } }, input, label, sub);
 }
@@ -589,7 +589,12 @@ function renderPopup() {
   setSelected(f);
   const name = featureName(layer, f.properties, L);
   const rows = (layer?.attributes || []).filter((a) => a.popup && !(a.name === 'name' && name === f.properties.name))
-    .map((a) => h('tr', {}, h('th', { scope: 'row' }, pick(a.title, L)), h('td', {}, formatValue(f.properties[a.name], a.type, L))));
+    .map((a) => {
+      const v = f.properties[a.name];
+      // Status-like codes read in the chosen language; other text is shown as it was entered.
+      const shown = ['status', 'network'].includes(a.name) && v ? valueName(v, L) : formatValue(v, a.type, L);
+      return h('tr', {}, h('th', { scope: 'row' }, pick(a.title, L)), h('td', {}, shown));
+    });
   const leg = layer ? legendEntries(layer) : null;
   const nav = state.popupFeatures.length > 1
     ? h('div', { class: 'popup-nav' },

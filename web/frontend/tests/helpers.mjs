@@ -48,12 +48,12 @@ export async function open(browser, size, hash = '', opts = {}) {
 }
 
 /** waitForMap waits for the map to be loaded with every visible tile drawn. */
-export async function waitForMap(page, timeout = 20000) {
+export async function waitForMap(page, timeout = 45000) {
   await page.waitForFunction(() => document.body.dataset.mapReady === 'true', null, { timeout });
   await waitIdle(page, timeout);
 }
 
-export async function waitIdle(page, timeout = 20000) {
+export async function waitIdle(page, timeout = 45000) {
   await page.waitForFunction(() => {
     const m = window.__geoportal?.map;
     return m && m.loaded() && m.areTilesLoaded() && !m.isMoving();

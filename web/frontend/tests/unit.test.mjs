@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse, format } from '../src/permalink.js';
-import { t, LANGS, STRING_KEYS, STRINGS, formatDistance } from '../src/i18n.js';
+import { t, LANGS, STRING_KEYS, STRINGS, formatDistance, valueName } from '../src/i18n.js';
 
 const known = new Set(['streets', 'clinics', 'schools']);
 
@@ -46,4 +46,11 @@ test('distances read naturally', () => {
   assert.equal(formatDistance(347, 'en'), '350 m');
   assert.equal(formatDistance(1540, 'en'), '1.5 km');
   assert.match(formatDistance(1540, 'ru'), /^1,5 км$/);
+});
+
+test('known data values are named in the chosen language, others shown as they are', () => {
+  assert.equal(valueName('installed', 'kk'), 'орнатылған');
+  assert.equal(valueName('planned', 'ru'), 'планируется');
+  assert.equal(valueName(null, 'en'), 'other');
+  assert.equal(valueName('<b>x</b>', 'en'), '<b>x</b>');
 });
