@@ -13,7 +13,7 @@ import (
 // MapConfig is what the web map needs to know about this installation.
 type MapConfig struct {
 	// BasemapURL is an optional external basemap drawn under the city's own layers: a raster
-	// tile template with {z}/{x}/{y}, or a MapLibre style JSON URL. Empty: our own tiles only.
+	// tile template with {z}/{x}/{y}, or the URL of a raster TileJSON. Empty: our own tiles only.
 	BasemapURL string `json:"basemap_url"`
 	// BasemapAttribution is shown on the map when the external basemap is on.
 	BasemapAttribution string `json:"basemap_attribution,omitempty"`

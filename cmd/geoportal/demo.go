@@ -12,6 +12,7 @@ import (
 	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/data/demo"
 	"github.com/aktobe/geoportal/layers/modules"
+	"github.com/aktobe/geoportal/layers/transit/gtfs"
 )
 
 // runDemo loads the demo city (real boundary and places plus generated demo layers) and prints
@@ -45,9 +46,12 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	return deriveDemoAreas(ctx, db, stdout)
 }
 
-// deriveDemoAreas recomputes the layers made from the demo's facilities: clinic attachment areas
-// and school catchments.
+// deriveDemoAreas recomputes what is made from the demo's layers: clinic attachment areas, school
+// catchments and the buses' timetable (a GTFS feed of the drawn network).
 func deriveDemoAreas(ctx context.Context, db *database, stdout io.Writer) error {
+	if _, err := db.Pool.Exec(ctx, `ANALYZE`); err != nil { // fresh statistics for the planner
+		return err
+	}
 	m := modules.NewStore(db.Pool, nil, nil)
 	n, err := m.RecomputeAreas(ctx, modules.ClinicAreas)
 	if err != nil {
@@ -58,6 +62,11 @@ func deriveDemoAreas(ctx context.Context, db *database, stdout io.Writer) error 
 		return fmt.Errorf("school catchments: %w", err)
 	}
 	fmt.Fprintf(stdout, "derived %d clinic areas and %d school catchments\n", n, k)
+	sum, _, err := demoTimetable(ctx, db, gtfs.DefaultDemoTimetable, true)
+	if err != nil {
+		return fmt.Errorf("demo timetable: %w", err)
+	}
+	fmt.Fprintf(stdout, "demo timetable: %d routes, %d trips, %d stop times\n", sum.Routes, sum.Trips, sum.StopTimes)
 	return nil
 }
 

@@ -298,34 +298,46 @@ func runGTFSDemo(ctx context.Context, args []string, getenv func(string) string,
 	if _, err := data.Migrate(ctx, db.Pool); err != nil {
 		return err
 	}
-	var buf bytes.Buffer
 	if *headway < time.Minute || *first < 0 || *last < *first || *last > 30*time.Hour {
 		return fmt.Errorf("gtfs demo: want 0 <= -first <= -last <= 30h and -headway >= 1m")
 	}
 	tt.FirstS, tt.LastS, tt.HeadwayS = int(first.Seconds()), int(last.Seconds()), int(headway.Seconds())
-	sum, err := gtfs.FromLayers(ctx, db.Pool, tt, &buf)
+	sum, feed, err := demoTimetable(ctx, db, tt, *doImport)
 	if err != nil {
 		return err
 	}
-	if sum.Trips == 0 {
-		return fmt.Errorf("gtfs demo: the bus_routes and bus_stops layers hold no route with two stops (load the demo city first: geoportal demo)")
-	}
 	fmt.Fprintf(stdout, "demo feed: %d routes, %d stops, %d trips, %d stop times\n", sum.Routes, sum.Stops, sum.Trips, sum.StopTimes)
 	if *out != "" {
-		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(*out, feed, 0o644); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", *out)
 	}
 	if *doImport {
-		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-		if err != nil {
-			return err
-		}
-		if _, err := gtfs.Import(ctx, db.Pool, zr, gtfs.Options{TimetableOnly: true}); err != nil {
-			return err
-		}
 		fmt.Fprintln(stdout, "imported as the timetable")
 	}
 	return nil
+}
+
+// demoTimetable makes a GTFS feed of the network drawn in the bus layers with an invented
+// timetable, and imports it as the timetable when asked.
+func demoTimetable(ctx context.Context, db *database, tt gtfs.DemoTimetable, doImport bool) (*gtfs.Summary, []byte, error) {
+	var buf bytes.Buffer
+	sum, err := gtfs.FromLayers(ctx, db.Pool, tt, &buf)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sum.Trips == 0 {
+		return nil, nil, fmt.Errorf("gtfs demo: the bus_routes and bus_stops layers hold no route with two stops (load the demo city first: geoportal demo)")
+	}
+	if doImport {
+		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := gtfs.Import(ctx, db.Pool, zr, gtfs.Options{TimetableOnly: true}); err != nil {
+			return nil, nil, err
+		}
+	}
+	return sum, buf.Bytes(), nil
 }
