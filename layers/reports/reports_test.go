@@ -458,3 +458,22 @@ func TestOutboxKeepsMessagesWhileMailIsDown(t *testing.T) {
 }
 
 var errMailDown = errors.New("dial tcp 127.0.0.1:25: connection refused")
+
+// BenchmarkProcessPhoto is the photo work alone (check, decode, re-encode without EXIF, thumbnail)
+// for a 1280x960 JPEG: the reference for the submission benchmark in web/.
+func BenchmarkProcessPhoto(b *testing.B) {
+	img := image.NewRGBA(image.Rect(0, 0, 1280, 960))
+	for y := 0; y < 960; y++ {
+		for x := 0; x < 1280; x++ {
+			img.Set(x, y, color.RGBA{uint8(x * y), uint8(x + y), uint8(y), 255})
+		}
+	}
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80})
+	b.SetBytes(int64(buf.Len()))
+	for i := 0; i < b.N; i++ {
+		if _, err := reports.ProcessPhoto("bench.jpg", buf.Bytes()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
