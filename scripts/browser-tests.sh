@@ -36,6 +36,11 @@ trap cleanup EXIT INT TERM
 export DATABASE_URL=$url
 bin/geoportal migrate >/dev/null
 bin/geoportal demo >"$log" 2>&1
+# A department_staff user for the report workflow test (web/frontend/tests/report.test.mjs).
+staff_email=staff.social@example.kz
+staff_password="browser test staff $$ $(date +%s)"
+printf '%s\n' "$staff_password" | bin/geoportal user add --email "$staff_email" --name "Social staff" \
+  --role department_staff --department social --password-stdin >>"$log" 2>&1
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 bin/geoportal serve -addr "127.0.0.1:$port" >>"$log" 2>&1 &
 pid=$!
@@ -50,4 +55,5 @@ ready || { echo "browser-tests: server not ready on port $port" >&2; exit 1; }
 mkdir -p test-output
 cd web/frontend
 GEOPORTAL_URL="http://127.0.0.1:$port" OUT_DIR="$root/test-output" CHROMIUM="$chromium" \
-  node --test --test-concurrency=1 --test-timeout=1800000 tests/*.test.mjs
+  GEOPORTAL_STAFF_EMAIL="$staff_email" GEOPORTAL_STAFF_PASSWORD="$staff_password" \
+  node --test --test-concurrency=1 --test-timeout=1800000 ${BROWSER_TESTS:-tests/*.test.mjs} # BROWSER_TESTS: a subset

@@ -8,6 +8,7 @@ import { h, s, clear } from './dom.js';
 import { LANGS, LANG_NAMES, t, pick, formatNumber, formatDistance, LOCALES, valueName } from './i18n.js';
 import { parse as parsePermalink, format as formatPermalink } from './permalink.js';
 import { buildStyle, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS, BASE_SOURCE } from './mapstyle.js';
+import { initReports, reportMapClick } from './report.js';
 
 maplibregl.setWorkerUrl(new URL(workerURL, window.location.href).href);
 // Start the tile workers now, while the catalog loads, not when the map is created.
@@ -523,6 +524,7 @@ function setSelected(f) {
 }
 
 function onMapClick(e) {
+  if (reportMapClick(e)) return; // pinning a problem for a report
   if (state.picking) {
     togglePicking(false);
     runNearest([e.lngLat.lng, e.lngLat.lat]);
@@ -818,6 +820,7 @@ async function start() {
   renderNearestOptions();
   performance.mark('geoportal:map-create');
   createMap(p);
+  initReports(state.map);
   performance.mark('geoportal:map-created');
   setLang(state.lang, { remember: Boolean(hashLang) });
   window.addEventListener('hashchange', () => {

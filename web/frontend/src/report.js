@@ -1,0 +1,572 @@
+// Residents' side of citizen reports: "Report a problem" (pin, category, answers, photos, proof of
+// work), "this is my problem too" instead of a duplicate, and the private follow link (#report/<secret>).
+// Every piece of data goes into the page as text (dom.js h()), never as HTML.
+import * as maplibregl from 'maplibre-gl';
+import './report.css';
+
+import { h, clear } from './dom.js';
+import { LOCALES, pick } from './i18n.js';
+import { solve } from './pow.js';
+
+const MAX_PHOTOS = 3;
+const DEVICE_KEY = 'geoportal.device';
+const LAYER = 'citizen_reports';
+
+const strings = {
+  reportProblem: { kk: 'Мәселе туралы хабарлау', ru: 'Сообщить о проблеме', en: 'Report a problem' },
+  place: { kk: 'Орны', ru: 'Место', en: 'Place' },
+  pinHint: { kk: 'Мәселе орнын картадан басыңыз', ru: 'Нажмите на карту там, где проблема', en: 'Click the map where the problem is' },
+  pinned: { kk: 'Белгіленді: {lat}, {lon}', ru: 'Отмечено: {lat}, {lon}', en: 'Pinned: {lat}, {lon}' },
+  pinAgain: { kk: 'Нүктені жылжыту үшін картаны қайта басыңыз', ru: 'Чтобы передвинуть точку, нажмите на карту ещё раз', en: 'Click the map again to move the pin' },
+  myLocation: { kk: 'Менің орным', ru: 'Моё местоположение', en: 'My location' },
+  pinCentre: { kk: 'Карта ортасы', ru: 'Центр карты', en: 'Map centre' },
+  locating: { kk: 'Орныңызды анықтап жатырмыз…', ru: 'Определяем местоположение…', en: 'Finding your location…' },
+  geolocationFailed: { kk: 'Орныңызды анықтау мүмкін болмады. Картадан нүкте таңдаңыз.', ru: 'Не удалось определить местоположение. Выберите точку на карте.', en: 'Your location could not be found. Click the map instead.' },
+  category: { kk: 'Санат', ru: 'Категория', en: 'Category' },
+  chooseCategory: { kk: 'Санатты таңдаңыз…', ru: 'Выберите категорию…', en: 'Choose a category…' },
+  nearbyTitle: { kk: 'Жақын жерде бұрын хабарланған', ru: 'Рядом уже сообщили', en: 'Already reported nearby' },
+  nearbyHint: { kk: 'Егер бұл сіздің мәселеңіз болса, жаңасын жібермеңіз — «Бұл менің де мәселем» басыңыз.', ru: 'Если это ваша проблема, не отправляйте новое обращение — нажмите «Это и моя проблема».', en: 'If this is your problem, do not file a new one — press “This is my problem too”.' },
+  metoo: { kk: 'Бұл менің де мәселем', ru: 'Это и моя проблема', en: 'This is my problem too' },
+  metooDone: { kk: 'Рақмет, сіздің дауысыңыз есептелді ({n})', ru: 'Спасибо, ваш голос учтён ({n})', en: 'Thank you, you are counted ({n})' },
+  supporters: { kk: 'Қолдағандар: {n}', ru: 'Поддержали: {n}', en: 'Supported by {n}' },
+  questions: { kk: 'Қосымша сұрақтар', ru: 'Дополнительные вопросы', en: 'Extra questions' },
+  required: { kk: 'міндетті', ru: 'обязательно', en: 'required' },
+  description: { kk: 'Сипаттама', ru: 'Описание', en: 'Description' },
+  descriptionHint: { kk: 'Не болды, қай жерде (кіреберіс, қабат, бағдар)', ru: 'Что случилось и где именно (подъезд, этаж, ориентир)', en: 'What is wrong and exactly where (entrance, floor, landmark)' },
+  address: { kk: 'Мекенжай (міндетті емес)', ru: 'Адрес (необязательно)', en: 'Address (optional)' },
+  addressPlain: { kk: 'Мекенжай', ru: 'Адрес', en: 'Address' },
+  photos: { kk: 'Фотосуреттер (3-ке дейін)', ru: 'Фотографии (до 3)', en: 'Photos (up to 3)' },
+  photoHint: { kk: 'JPEG, PNG немесе WebP, әрқайсысы 8 МБ-қа дейін. Фотодағы орын деректері өшіріледі.', ru: 'JPEG, PNG или WebP, до 8 МБ каждая. Данные о месте съёмки удаляются.', en: 'JPEG, PNG or WebP, 8 MB each at most. Location data in photos is removed.' },
+  removePhoto: { kk: '{name} өшіру', ru: 'Убрать {name}', en: 'Remove {name}' },
+  tooManyPhotos: { kk: '3 фотодан артық емес', ru: 'Не больше 3 фотографий', en: 'At most 3 photos' },
+  contact: { kk: 'Байланыс (міндетті емес)', ru: 'Контакты (необязательно)', en: 'Contact (optional)' },
+  contactNote: { kk: 'Атыңызды және байланыс деректеріңізді тек қала қызметкерлері көреді; олар картада көрсетілмейді.', ru: 'Имя и контакты видят только сотрудники акимата; на карте они не показываются.', en: 'Your name and contact details are seen only by city staff; they never appear on the map.' },
+  firstName: { kk: 'Аты', ru: 'Имя', en: 'First name' },
+  lastName: { kk: 'Тегі', ru: 'Фамилия', en: 'Last name' },
+  email: { kk: 'Электрондық пошта', ru: 'Электронная почта', en: 'E-mail' },
+  emailHint: { kk: 'Мәртебе өзгергенде хат жібереміз', ru: 'Пришлём письмо, когда статус изменится', en: 'We will write when the status changes' },
+  phone: { kk: 'Телефон', ru: 'Телефон', en: 'Phone' },
+  submit: { kk: 'Жіберу', ru: 'Отправить', en: 'Send' },
+  checking: { kk: 'Тексеріп жатырмыз… {n}', ru: 'Проверяем… {n}', en: 'Checking… {n}' },
+  sending: { kk: 'Жіберіп жатырмыз…', ru: 'Отправляем…', en: 'Sending…' },
+  needPin: { kk: 'Алдымен мәселе орнын картадан белгілеңіз.', ru: 'Сначала отметьте место на карте.', en: 'First pin the place on the map.' },
+  needCategory: { kk: 'Санатты таңдаңыз.', ru: 'Выберите категорию.', en: 'Choose a category.' },
+  needText: { kk: 'Мәселені сипаттаңыз немесе фото қосыңыз.', ru: 'Опишите проблему или добавьте фото.', en: 'Describe the problem or add a photo.' },
+  failed: { kk: 'Жіберілмеді: {msg}', ru: 'Не отправлено: {msg}', en: 'Not sent: {msg}' },
+  loadError: { kk: 'Деректерді жүктеу мүмкін болмады. Қайталап көріңіз.', ru: 'Не удалось загрузить данные. Попробуйте ещё раз.', en: 'Could not load the data. Please try again.' },
+  thanks: { kk: 'Рақмет! №{id} өтініш қабылданды.', ru: 'Спасибо! Обращение №{id} принято.', en: 'Thank you! Report №{id} has been filed.' },
+  followNote: { kk: 'Бұл — сіздің жеке сілтемеңіз: оны сақтаңыз, ол арқылы өтініштің барысын көресіз.', ru: 'Это ваша личная ссылка: сохраните её, по ней видно, как идёт работа.', en: 'This is your private link: keep it to follow your report.' },
+  openMine: { kk: 'Менің өтінішім', ru: 'Моё обращение', en: 'My report' },
+  copy: { kk: 'Сілтемені көшіру', ru: 'Копировать ссылку', en: 'Copy link' },
+  copied: { kk: 'Көшірілді', ru: 'Скопировано', en: 'Copied' },
+  another: { kk: 'Тағы бір мәселе', ru: 'Сообщить ещё', en: 'Report another' },
+  myReport: { kk: 'Менің өтінішім №{id}', ru: 'Моё обращение №{id}', en: 'My report №{id}' },
+  status: { kk: 'Мәртебе', ru: 'Статус', en: 'Status' },
+  history: { kk: 'Тарихы', ru: 'История', en: 'History' },
+  filed: { kk: 'Жіберілді', ru: 'Подано', en: 'Filed' },
+  expected: { kk: 'Күтілетін мерзім', ru: 'Ожидаемый срок', en: 'Expected by' },
+  notFound: { kk: 'Өтініш табылмады: сілтемені тексеріңіз.', ru: 'Обращение не найдено: проверьте ссылку.', en: 'Report not found: check the link.' },
+  close: { kk: 'Жабу', ru: 'Закрыть', en: 'Close' },
+  yes: { kk: 'Иә', ru: 'Да', en: 'Yes' },
+  loading: { kk: 'Жүктелуде…', ru: 'Загрузка…', en: 'Loading…' },
+};
+
+const statuses = {
+  new: { kk: 'Жаңа', ru: 'Новое', en: 'New' },
+  accepted: { kk: 'Қабылданды', ru: 'Принято', en: 'Accepted' },
+  in_progress: { kk: 'Орындалуда', ru: 'В работе', en: 'In progress' },
+  resolved: { kk: 'Шешілді', ru: 'Решено', en: 'Resolved' },
+  rejected: { kk: 'Қабылданбады', ru: 'Отклонено', en: 'Rejected' },
+  duplicate: { kk: 'Қайталама', ru: 'Дубликат', en: 'Duplicate' },
+};
+
+/** rt returns a report string in lang with {name} placeholders filled. */
+export function rt(lang, key, vars) {
+  let s = strings[key]?.[lang] ?? strings[key]?.ru ?? key;
+  for (const [k, v] of Object.entries(vars || {})) s = s.replaceAll(`{${k}}`, String(v));
+  return s;
+}
+
+export function statusName(st, lang) {
+  return statuses[st]?.[lang] ?? st;
+}
+
+export const REPORT_STRINGS = strings;
+export const REPORT_STATUSES = statuses;
+
+function deviceID() {
+  try {
+    let id = localStorage.getItem(DEVICE_KEY);
+    if (!id) {
+      id = crypto.randomUUID();
+      localStorage.setItem(DEVICE_KEY, id);
+    }
+    return id;
+  } catch {
+    return '';
+  }
+}
+
+async function apiJSON(url, opts) {
+  const res = await fetch(url, opts);
+  let body = null;
+  try { body = await res.json(); } catch { /* not JSON */ }
+  if (!res.ok) {
+    const err = new Error(body?.error?.message || `${res.status} ${res.statusText}`);
+    err.status = res.status;
+    throw err;
+  }
+  return body;
+}
+
+// ---------------------------------------------------------------- state
+
+const R = {
+  map: null,
+  view: null, // 'form' | 'done' | 'follow' | null (closed)
+  services: null,
+  values: { service: '', description: '', address: '', first_name: '', last_name: '', email: '', phone: '', attrs: {} },
+  files: [],
+  pin: null,
+  marker: null,
+  nearby: [],
+  supported: new Map(), // report id → support count after our +1
+  busy: false,
+  progress: '',
+  error: '',
+  locStatus: '',
+  created: null,
+  follow: null, // { secret, data, error }
+};
+
+const ui = {};
+// The address as the page opened, before the map writes its own view into it.
+const START_HASH = window.location.hash;
+const lang = () => document.documentElement.lang || 'ru';
+
+function mapWrap() {
+  return document.querySelector('.mapwrap') || document.body;
+}
+
+/**
+ * initReports adds the "Report a problem" button and panel to the map page and opens a follow link
+ * (#report/<secret>) given as the page's address or later.
+ */
+export function initReports(map, initialHash = START_HASH) {
+  R.map = map;
+  ui.open = h('button', { type: 'button', class: 'report-open', onclick: () => openForm() });
+  ui.panel = h('section', { class: 'report-panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'report-title', hidden: true });
+  ui.panel.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.stopPropagation(); closePanel(); } });
+  mapWrap().append(ui.open);
+  document.querySelector('.app')?.append(ui.panel) ?? document.body.append(ui.panel);
+  renderButton();
+  new MutationObserver(() => { renderButton(); render(); }).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
+  const fromHash = (hash) => {
+    const m = /^#report\/([A-Za-z0-9_-]{8,200})$/.exec(hash || '');
+    if (m) openFollow(m[1]);
+  };
+  fromHash(initialHash);
+  window.addEventListener('hashchange', () => fromHash(window.location.hash));
+}
+
+/** reportMapClick takes a map click while the report form is open: it sets the pin. */
+export function reportMapClick(e) {
+  if (R.view !== 'form' || R.busy) return false;
+  setPin([e.lngLat.lng, e.lngLat.lat]);
+  return true;
+}
+
+function renderButton() {
+  ui.open.textContent = rt(lang(), 'reportProblem');
+  ui.open.hidden = R.view !== null;
+}
+
+async function loadServices() {
+  if (R.services) return;
+  try {
+    R.services = (await apiJSON('/api/reports/services')).services || [];
+  } catch {
+    R.error = rt(lang(), 'loadError');
+  }
+}
+
+async function openForm() {
+  R.view = 'form';
+  R.error = '';
+  renderButton();
+  render();
+  focusTitle();
+  await loadServices();
+  render();
+}
+
+function closePanel() {
+  R.view = null;
+  ui.panel.hidden = true;
+  document.body.classList.remove('report-active');
+  if (R.marker) R.marker.remove();
+  renderButton();
+  ui.open.focus();
+}
+
+function focusTitle() {
+  ui.panel.querySelector('#report-title')?.focus();
+}
+
+function setPin(p) {
+  R.pin = [Number(p[0].toFixed(6)), Number(p[1].toFixed(6))];
+  if (!R.marker) {
+    const el = h('div', { class: 'report-pin', role: 'img' });
+    R.marker = new maplibregl.Marker({ element: el, draggable: true, anchor: 'bottom' });
+    R.marker.on('dragend', () => { const ll = R.marker.getLngLat(); setPin([ll.lng, ll.lat]); });
+  }
+  R.marker.getElement().setAttribute('aria-label', rt(lang(), 'place'));
+  R.marker.setLngLat(R.pin).addTo(R.map);
+  R.error = '';
+  render();
+  loadNearby();
+}
+
+function useMyLocation() {
+  if (!navigator.geolocation) { R.locStatus = rt(lang(), 'geolocationFailed'); render(); return; }
+  R.locStatus = rt(lang(), 'locating');
+  render();
+  navigator.geolocation.getCurrentPosition((pos) => {
+    R.locStatus = '';
+    setPin([pos.coords.longitude, pos.coords.latitude]);
+    R.map.easeTo({ center: R.pin, zoom: Math.max(R.map.getZoom(), 16) });
+  }, () => { R.locStatus = rt(lang(), 'geolocationFailed'); render(); },
+  { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+}
+
+let nearbySeq = 0;
+async function loadNearby() {
+  const seq = ++nearbySeq;
+  if (!R.pin || !R.values.service) { R.nearby = []; render(); return; }
+  const q = new URLSearchParams({ service_code: R.values.service, lon: String(R.pin[0]), lat: String(R.pin[1]), radius: '150' });
+  try {
+    const body = await apiJSON(`/api/reports/nearby?${q}`);
+    if (seq !== nearbySeq) return;
+    R.nearby = body.reports || [];
+  } catch {
+    if (seq !== nearbySeq) return;
+    R.nearby = [];
+  }
+  render();
+}
+
+async function support(rep) {
+  try {
+    const body = await apiJSON(`/api/reports/${rep.id}/support`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ device_id: deviceID() }),
+    });
+    R.supported.set(rep.id, body.support_count);
+    R.error = '';
+  } catch (err) {
+    R.error = rt(lang(), 'failed', { msg: err.message });
+  }
+  render();
+  ui.panel.querySelector(`[data-nearby="${rep.id}"] .report-metoo-done`)?.focus();
+}
+
+function service() {
+  return R.services?.find((s) => s.code === R.values.service) || null;
+}
+
+// ---------------------------------------------------------------- submit
+
+async function submit(e) {
+  e.preventDefault();
+  if (R.busy) return;
+  const L = lang();
+  const sv = service();
+  R.error = !R.pin ? rt(L, 'needPin') : !sv ? rt(L, 'needCategory')
+    : !R.values.description.trim() && !R.files.length ? rt(L, 'needText') : '';
+  if (R.error) { render(); ui.panel.querySelector('.report-error')?.focus(); return; }
+  R.busy = true;
+  R.progress = rt(L, 'checking', { n: '' });
+  render();
+  try {
+    const ch = await apiJSON('/api/reports/challenge', { cache: 'no-store' });
+    const nonce = await solve(ch.challenge, ch.difficulty, (n) => {
+      R.progress = rt(lang(), 'checking', { n: `${Math.min(99, Math.round(100 * n / 2 ** ch.difficulty))}%` });
+      if (ui.progress) ui.progress.textContent = R.progress;
+    });
+    R.progress = rt(lang(), 'sending');
+    if (ui.progress) ui.progress.textContent = R.progress;
+    const fd = new FormData();
+    fd.set('service_code', sv.code);
+    fd.set('lon', String(R.pin[0]));
+    fd.set('lat', String(R.pin[1]));
+    for (const k of ['description', 'address', 'first_name', 'last_name', 'email', 'phone']) {
+      if (R.values[k].trim()) fd.set(k, R.values[k].trim());
+    }
+    for (const a of sv.attributes || []) {
+      let v = R.values.attrs[a.code];
+      if (Array.isArray(v)) v = v.join(',');
+      if (v === undefined || v === '') continue;
+      if (a.datatype === 'datetime') {
+        const d = new Date(v);
+        if (!Number.isNaN(d.getTime())) v = d.toISOString();
+      }
+      fd.set(`attribute[${a.code}]`, v);
+    }
+    for (const f of R.files) fd.append('photo', f, f.name);
+    fd.set('device_id', deviceID());
+    fd.set('pow_challenge', ch.challenge);
+    fd.set('pow_nonce', nonce);
+    const body = await apiJSON('/api/reports/', { method: 'POST', body: fd });
+    R.created = body;
+    R.view = 'done';
+    R.values = { service: '', description: '', address: '', first_name: '', last_name: '', email: '', phone: '', attrs: {} };
+    R.files = [];
+    R.nearby = [];
+    if (R.marker) R.marker.remove();
+    R.pin = null;
+    showNewReport();
+  } catch (err) {
+    R.error = rt(lang(), 'failed', { msg: err.message });
+  } finally {
+    R.busy = false;
+    R.progress = '';
+  }
+  render();
+  if (R.view === 'done') focusTitle();
+  else ui.panel.querySelector('.report-error')?.focus();
+}
+
+// showLayer switches the reports layer on (through its own checkbox, so the panel and link agree).
+function showLayer() {
+  const box = document.querySelector(`input[data-slug="${LAYER}"]`);
+  if (box && !box.checked) box.click();
+}
+
+// showNewReport switches the reports layer on and refreshes it so the new point appears.
+function showNewReport() {
+  showLayer();
+  const g = window.__geoportal;
+  if (g?.refreshLive) g.refreshLive();
+}
+
+function followURL(secret) {
+  return `${window.location.origin}/#report/${secret}`;
+}
+
+async function openFollow(secret) {
+  R.view = 'follow';
+  R.follow = { secret, data: null, error: '' };
+  renderButton();
+  render();
+  try {
+    R.follow.data = await apiJSON(`/api/reports/follow/${encodeURIComponent(secret)}`, { cache: 'no-store' });
+    await loadServices();
+    const rep = R.follow.data.report;
+    if (R.map && rep) {
+      showLayer();
+      R.map.jumpTo({ center: [rep.lon, rep.lat], zoom: Math.max(R.map.getZoom(), 15) });
+    }
+  } catch (err) {
+    R.follow.error = err.status === 404 ? rt(lang(), 'notFound') : rt(lang(), 'loadError');
+  }
+  render();
+  focusTitle();
+}
+
+// ---------------------------------------------------------------- rendering
+
+function fmtDate(iso, L, time = true) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat(LOCALES[L], time ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' }).format(d);
+}
+
+function head(title) {
+  const L = lang();
+  return h('div', { class: 'report-head' },
+    h('h2', { id: 'report-title', tabindex: '-1' }, title),
+    h('button', { type: 'button', class: 'icon-btn report-close', 'aria-label': rt(L, 'close'), title: rt(L, 'close'), onclick: closePanel }, '×'));
+}
+
+function render() {
+  if (!ui.panel) return;
+  if (!R.view) { ui.panel.hidden = true; return; }
+  ui.panel.hidden = false;
+  document.body.classList.add('report-active');
+  const active = document.activeElement;
+  const focusID = active && ui.panel.contains(active) ? active.id : '';
+  clear(ui.panel);
+  ui.progress = null;
+  if (R.view === 'form') renderForm();
+  else if (R.view === 'done') renderDone();
+  else renderFollow();
+  if (focusID) document.getElementById(focusID)?.focus();
+}
+
+function field(id, label, input, hint) {
+  if (hint) input.setAttribute('aria-describedby', `${id}-hint`);
+  return h('div', { class: 'report-field' }, h('label', { for: id }, label), input,
+    hint ? h('p', { class: 'report-hint', id: `${id}-hint` }, hint) : null);
+}
+
+function textInput(id, key, attrs = {}) {
+  return h('input', { id, value: R.values[key], ...attrs, oninput: (e) => { R.values[key] = e.target.value; } });
+}
+
+function renderForm() {
+  const L = lang();
+  const sv = service();
+  const parts = [head(rt(L, 'reportProblem'))];
+
+  // place
+  parts.push(h('fieldset', { class: 'report-set' }, h('legend', {}, rt(L, 'place')),
+    h('p', { class: 'report-pin-status', id: 'report-pin-status' },
+      R.pin ? rt(L, 'pinned', { lat: R.pin[1].toFixed(5), lon: R.pin[0].toFixed(5) }) : rt(L, 'pinHint')),
+    R.pin ? h('p', { class: 'report-hint' }, rt(L, 'pinAgain')) : null,
+    h('div', { class: 'btn-row' },
+      h('button', { type: 'button', id: 'report-locate', class: 'btn btn-secondary', onclick: useMyLocation }, rt(L, 'myLocation')),
+      // For the keyboard: move the map with the arrow keys, then pin its centre.
+      h('button', { type: 'button', id: 'report-centre', class: 'btn btn-secondary', onclick: () => { const c = R.map.getCenter(); setPin([c.lng, c.lat]); } }, rt(L, 'pinCentre'))),
+    R.locStatus ? h('p', { class: 'report-hint', role: 'status' }, R.locStatus) : null));
+
+  // category
+  const select = h('select', { id: 'report-service', required: true, onchange: (e) => {
+    R.values.service = e.target.value; R.values.attrs = {}; render(); loadNearby();
+  } }, h('option', { value: '' }, rt(L, 'chooseCategory')),
+  (R.services || []).map((s) => h('option', { value: s.code }, pick(s.name, L))));
+  select.value = R.values.service;
+  parts.push(field('report-service', rt(L, 'category'), select, sv ? pick(sv.description, L) : null));
+
+  // duplicates nearby
+  if (R.nearby.length) {
+    parts.push(h('section', { class: 'report-nearby', 'aria-labelledby': 'report-nearby-title' },
+      h('h3', { id: 'report-nearby-title' }, rt(L, 'nearbyTitle')),
+      h('p', { class: 'report-hint' }, rt(L, 'nearbyHint')),
+      h('ul', {}, R.nearby.map((r) => {
+        const done = R.supported.get(r.id);
+        return h('li', { dataset: { nearby: String(r.id) } },
+          h('p', { class: 'report-nearby-text' }, r.description || pick(sv?.name, L)),
+          h('p', { class: 'report-hint' }, [`№${r.id}`, statusName(r.status, L), fmtDate(r.requested_at, L, false),
+            rt(L, 'supporters', { n: done ?? r.support_count })].join(' · ')),
+          done !== undefined
+            ? h('p', { class: 'report-metoo-done', tabindex: '-1', role: 'status' }, rt(L, 'metooDone', { n: done }))
+            : h('button', { type: 'button', id: `report-metoo-${r.id}`, class: 'btn report-metoo', onclick: () => support(r) }, rt(L, 'metoo')));
+      }))));
+  }
+
+  // extra questions
+  if (sv?.attributes?.length) {
+    parts.push(h('fieldset', { class: 'report-set' }, h('legend', {}, rt(L, 'questions')),
+      [...sv.attributes].sort((a, b) => a.order - b.order).map((a) => attributeField(a, L))));
+  }
+
+  const desc = h('textarea', { id: 'report-description', rows: 4, maxlength: 4000,
+    oninput: (e) => { R.values.description = e.target.value; } });
+  desc.value = R.values.description;
+  parts.push(field('report-description', rt(L, 'description'), desc, rt(L, 'descriptionHint')));
+  parts.push(field('report-address', rt(L, 'address'), textInput('report-address', 'address', { maxlength: 300, autocomplete: 'street-address' })));
+
+  // photos
+  const photoInput = h('input', { id: 'report-photos', type: 'file', accept: 'image/*', multiple: true,
+    disabled: R.files.length >= MAX_PHOTOS, onchange: (e) => {
+      const add = [...e.target.files];
+      R.files = [...R.files, ...add].slice(0, MAX_PHOTOS);
+      R.error = R.files.length < [...R.files, ...add].length ? rt(lang(), 'tooManyPhotos') : '';
+      render();
+    } });
+  parts.push(h('div', { class: 'report-field' },
+    field('report-photos', rt(L, 'photos'), photoInput, rt(L, 'photoHint')),
+    R.files.length ? h('ul', { class: 'report-files' }, R.files.map((f, i) => h('li', {},
+      h('span', {}, f.name),
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': rt(L, 'removePhoto', { name: f.name }), title: rt(L, 'removePhoto', { name: f.name }),
+        onclick: () => { R.files.splice(i, 1); render(); } }, '×')))) : null));
+
+  // contact
+  parts.push(h('fieldset', { class: 'report-set' }, h('legend', {}, rt(L, 'contact')),
+    h('p', { class: 'report-private', id: 'report-private' }, rt(L, 'contactNote')),
+    field('report-first', rt(L, 'firstName'), textInput('report-first', 'first_name', { maxlength: 100, autocomplete: 'given-name' })),
+    field('report-last', rt(L, 'lastName'), textInput('report-last', 'last_name', { maxlength: 100, autocomplete: 'family-name' })),
+    field('report-email', rt(L, 'email'), textInput('report-email', 'email', { type: 'email', maxlength: 254, autocomplete: 'email' }), rt(L, 'emailHint')),
+    field('report-phone', rt(L, 'phone'), textInput('report-phone', 'phone', { type: 'tel', maxlength: 20, autocomplete: 'tel' }))));
+
+  parts.push(h('p', { class: 'report-error', role: 'alert', tabindex: '-1', hidden: !R.error }, R.error));
+  ui.progress = h('p', { class: 'report-progress', role: 'status', 'aria-live': 'polite' }, R.progress);
+  parts.push(ui.progress);
+  parts.push(h('button', { type: 'submit', id: 'report-submit', class: 'btn report-submit', disabled: R.busy }, rt(L, 'submit')));
+  ui.panel.append(h('form', { class: 'report-form', novalidate: true, onsubmit: submit }, parts));
+}
+
+function attributeField(a, L) {
+  const id = `report-attr-${a.code}`;
+  const label = a.required ? `${pick(a.description, L)} (${rt(L, 'required')})` : pick(a.description, L);
+  const cur = R.values.attrs[a.code];
+  const set = (v) => { R.values.attrs[a.code] = v; };
+  switch (a.datatype) {
+    case 'singlevaluelist': {
+      const sel = h('select', { id, required: a.required, onchange: (e) => set(e.target.value) },
+        h('option', { value: '' }, '—'), (a.values || []).map((v) => h('option', { value: v.key }, pick(v.name, L))));
+      sel.value = cur || '';
+      return field(id, label, sel);
+    }
+    case 'multivaluelist': {
+      const chosen = new Set(Array.isArray(cur) ? cur : []);
+      return h('fieldset', { class: 'report-subset' }, h('legend', {}, label),
+        (a.values || []).map((v) => h('label', { class: 'report-check' },
+          h('input', { type: 'checkbox', value: v.key, checked: chosen.has(v.key), onchange: (e) => {
+            if (e.target.checked) chosen.add(v.key); else chosen.delete(v.key);
+            set([...chosen]);
+          } }), pick(v.name, L))));
+    }
+    case 'text': {
+      const ta = h('textarea', { id, rows: 2, maxlength: 500, required: a.required, oninput: (e) => set(e.target.value) });
+      ta.value = cur || '';
+      return field(id, label, ta);
+    }
+    case 'number':
+      return field(id, label, h('input', { id, type: 'number', step: 'any', inputmode: 'decimal', value: cur || '', required: a.required, oninput: (e) => set(e.target.value) }));
+    case 'datetime':
+      return field(id, label, h('input', { id, type: 'datetime-local', value: cur || '', required: a.required, oninput: (e) => set(e.target.value) }));
+    default:
+      return field(id, label, h('input', { id, type: 'text', maxlength: 500, value: cur || '', required: a.required, oninput: (e) => set(e.target.value) }));
+  }
+}
+
+function renderDone() {
+  const L = lang();
+  const c = R.created;
+  const url = followURL(c.follow);
+  const copyBtn = h('button', { type: 'button', class: 'btn btn-secondary', onclick: async () => {
+    try { await navigator.clipboard.writeText(url); } catch { /* the link is on screen */ }
+    copyBtn.textContent = rt(lang(), 'copied');
+  } }, rt(L, 'copy'));
+  ui.panel.append(head(rt(L, 'thanks', { id: c.report.id })),
+    h('p', {}, rt(L, 'followNote')),
+    h('p', { class: 'report-link' }, h('a', { href: `/#report/${c.follow}`, id: 'report-follow-link' }, url)),
+    h('div', { class: 'btn-row' }, copyBtn,
+      h('button', { type: 'button', class: 'btn', onclick: () => openFollow(c.follow) }, rt(L, 'openMine'))),
+    h('p', {}, h('button', { type: 'button', class: 'link-btn', onclick: () => { R.view = 'form'; R.error = ''; render(); focusTitle(); } }, rt(L, 'another'))));
+}
+
+function renderFollow() {
+  const L = lang();
+  const f = R.follow;
+  if (!f.data) {
+    ui.panel.append(head(rt(L, 'openMine')), h('p', { role: f.error ? 'alert' : 'status', class: f.error ? 'report-error' : '' }, f.error || rt(L, 'loading')));
+    return;
+  }
+  const rep = f.data.report;
+  const sv = R.services?.find((s) => s.code === rep.service_code);
+  ui.panel.append(head(rt(L, 'myReport', { id: rep.id })),
+    h('p', { class: 'report-service-name' }, sv ? pick(sv.name, L) : rep.service_code),
+    h('p', {}, h('span', { class: `report-status st-${rep.status}`, dataset: { status: rep.status } }, statusName(rep.status, L))),
+    rep.description ? h('p', { class: 'report-nearby-text' }, rep.description) : null,
+    h('dl', { class: 'report-facts' },
+      h('dt', {}, rt(L, 'filed')), h('dd', {}, fmtDate(rep.requested_at, L)),
+      rep.address ? [h('dt', {}, rt(L, 'addressPlain')), h('dd', {}, rep.address)] : null,
+      rep.expected_at ? [h('dt', {}, rt(L, 'expected')), h('dd', {}, fmtDate(rep.expected_at, L, false))] : null,
+      h('dt', {}, rt(L, 'supporters', { n: '' }).replace(/[:\s]+$/, '')), h('dd', {}, String(rep.support_count))),
+    h('h3', {}, rt(L, 'history')),
+    h('ol', { class: 'report-history' }, (f.data.history || []).map((s) => h('li', { dataset: { status: s.status } },
+      h('time', { datetime: s.at }, fmtDate(s.at, L)), ' ',
+      h('strong', {}, statusName(s.status, L)),
+      s.comment ? h('p', {}, s.comment) : null))));
+}
