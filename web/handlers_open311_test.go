@@ -422,3 +422,43 @@ func testPNG(t *testing.T) []byte {
 	}
 	return b.Bytes()
 }
+
+// One device is limited even when its requests come from many addresses.
+func TestReportRateLimitPerDevice(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	if _, err := pool.Exec(ctx, `INSERT INTO layer.city_boundary (geom, name)
+		VALUES (ST_Multi(ST_MakeEnvelope(57.0, 50.2, 57.3, 50.4, 4326)), 'Ақтөбе')`); err != nil {
+		t.Fatal(err)
+	}
+	srv := web.NewServer(slog.New(slog.DiscardHandler), pool)
+	srv.Reports.Difficulty = 1
+	srv.Security.TrustForwardedFor = true
+	srv.Security.Submit = web.RateLimit{PerMinute: 1, Burst: 2}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	file := func(ip, device string) int {
+		resp, err := http.Get(ts.URL + "/api/reports/challenge")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ch reports.Challenge
+		json.NewDecoder(resp.Body).Decode(&ch)
+		resp.Body.Close()
+		body := `{"service_code":"pothole","lon":57.17,"lat":50.28,"description":"Яма","device_id":"` + device +
+			`","pow_challenge":"` + ch.Challenge + `","pow_nonce":"` + reports.Solve(ch.Challenge, ch.Difficulty) + `"}`
+		req, _ := http.NewRequest("POST", ts.URL+"/api/reports/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", ip)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	got := []int{file("10.0.0.1", "phone-x"), file("10.0.0.2", "phone-x"), file("10.0.0.3", "phone-x"), file("10.0.0.4", "phone-y")}
+	if got[0] != 201 || got[1] != 201 || got[2] != 429 || got[3] != 201 {
+		t.Fatalf("statuses %v, want [201 201 429 201]: the third report of one device from a new address is refused", got)
+	}
+}

@@ -137,6 +137,10 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	challenge, nonce = form["pow_challenge"], form["pow_nonce"]
+	// Per device as well as per address and account: one phone behind many addresses is still one.
+	if !s.allowDevice(w, r, n.DeviceID) {
+		return
+	}
 	u, _ := s.currentUser(r)
 	if u != nil {
 		n.AccountID = u.ID
@@ -231,6 +235,9 @@ func (s *Server) handleReportSupport(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		s.Error(w, r, bodyError(err))
+		return
+	}
+	if !s.allowDevice(w, r, body.DeviceID) {
 		return
 	}
 	n, err := s.Reports.Support(r.Context(), id, body.DeviceID, body.Email)
@@ -535,4 +542,18 @@ func (s *Server) handleReportStats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// allowDevice applies the submission rate limit to a reporter's device id (when one is given);
+// it answers 429 itself when the device is over its limit.
+func (s *Server) allowDevice(w http.ResponseWriter, r *http.Request, deviceID string) bool {
+	if deviceID == "" {
+		return true
+	}
+	key := "device:" + deviceID
+	if ok, wait := s.limiter(limitSubmit).allow(key); !ok {
+		s.refuseRateLimited(w, r, limitSubmit, key, wait)
+		return false
+	}
+	return true
 }

@@ -35,7 +35,9 @@ var staffTemplates = template.Must(template.Must(template.New("").Funcs(template
 var almaty = time.FixedZone("UTC+5", 5*3600)
 
 var staffText = map[string]map[string]string{
-	"en": {"console": "Reports console", "filter": "Filter", "status": "Status", "any": "any", "category": "Category",
+	"en": {"stats": "Citizen reports: statistics", "total": "Reports", "open": "open", "median": "Median time to resolve", "key": "Group",
+		"by_category": "By category", "by_district": "By district", "by_month": "By month", "by_status": "By status",
+		"console": "Reports console", "filter": "Filter", "status": "Status", "any": "any", "category": "Category",
 		"department": "Department", "older_than": "Older than, days", "show": "Show", "export_csv": "Export CSV",
 		"reports": "Reports", "select": "Select", "age": "Age", "address": "Address", "description": "Description",
 		"support": "Residents affected", "reporter": "Reporter (private)", "days": "d", "overdue": "overdue",
@@ -47,7 +49,9 @@ var staffText = map[string]map[string]string{
 		"saved": "Saved.", "bulk_done": "Changed %d of %d reports.",
 		"st_new": "New", "st_accepted": "Accepted", "st_in_progress": "In progress", "st_resolved": "Resolved",
 		"st_rejected": "Rejected", "st_duplicate": "Duplicate"},
-	"ru": {"console": "Обращения граждан: пульт", "filter": "Фильтр", "status": "Статус", "any": "все", "category": "Категория",
+	"ru": {"stats": "Обращения граждан: статистика", "total": "Обращений", "open": "открыто", "median": "Медианный срок решения", "key": "Группа",
+		"by_category": "По категориям", "by_district": "По районам", "by_month": "По месяцам", "by_status": "По статусам",
+		"console": "Обращения граждан: пульт", "filter": "Фильтр", "status": "Статус", "any": "все", "category": "Категория",
 		"department": "Отдел", "older_than": "Старше, дней", "show": "Показать", "export_csv": "Выгрузить CSV",
 		"reports": "Обращения", "select": "Выбрать", "age": "Возраст", "address": "Адрес", "description": "Описание",
 		"support": "Поддержали", "reporter": "Заявитель (скрыто)", "days": "дн.", "overdue": "просрочено",
@@ -59,7 +63,9 @@ var staffText = map[string]map[string]string{
 		"saved": "Сохранено.", "bulk_done": "Изменено %d из %d обращений.",
 		"st_new": "Новое", "st_accepted": "Принято", "st_in_progress": "В работе", "st_resolved": "Решено",
 		"st_rejected": "Отклонено", "st_duplicate": "Дубликат"},
-	"kk": {"console": "Азаматтардың өтініштері: пульт", "filter": "Сүзгі", "status": "Мәртебе", "any": "барлығы", "category": "Санат",
+	"kk": {"stats": "Азаматтардың өтініштері: статистика", "total": "Өтініштер", "open": "ашық", "median": "Шешудің медиандық мерзімі", "key": "Топ",
+		"by_category": "Санаттар бойынша", "by_district": "Аудандар бойынша", "by_month": "Айлар бойынша", "by_status": "Мәртебелер бойынша",
+		"console": "Азаматтардың өтініштері: пульт", "filter": "Сүзгі", "status": "Мәртебе", "any": "барлығы", "category": "Санат",
 		"department": "Бөлім", "older_than": "Ескі, күн", "show": "Көрсету", "export_csv": "CSV жүктеу",
 		"reports": "Өтініштер", "select": "Таңдау", "age": "Мерзімі", "address": "Мекенжай", "description": "Сипаттама",
 		"support": "Қолдағандар", "reporter": "Өтініш беруші (жасырын)", "days": "күн", "overdue": "мерзімі өтті",
@@ -339,4 +345,80 @@ func (s *Server) handleStaffCSS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Write(b)
+}
+
+type chartBar struct {
+	Label                    string
+	Total, Open              int
+	Y, TotalW, OpenW, LabelX int
+}
+
+type chart struct {
+	ID, Title string
+	Height    int
+	Bars      []chartBar
+}
+
+type statsPage struct {
+	staffPage
+	Stats       reports.Stats
+	Total, Open int
+	Charts      []chart
+}
+
+// handleReportStatsPage is the public statistics page: bar charts drawn as SVG on the server (no
+// script), with the same numbers in a table for screen readers.
+func (s *Server) handleReportStatsPage(w http.ResponseWriter, r *http.Request) {
+	p := statsPage{staffPage: staffPage{pageData: s.newPage(r)}}
+	p.S = staffText[p.Lang]
+	var err error
+	if p.Services, err = s.Reports.Services(r.Context()); err == nil {
+		p.Stats, err = s.Reports.Stats(r.Context())
+	}
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	for _, c := range p.Stats.ByStatus {
+		p.Total += c.Total
+		p.Open += c.Open
+	}
+	label := map[string]func(string) string{
+		"category": p.ServiceName,
+		"status":   func(k string) string { return p.S["st_"+k] },
+	}
+	for _, g := range []struct {
+		id     string
+		counts []reports.Count
+		name   func(string) string
+	}{
+		{"category", p.Stats.ByCategory, label["category"]},
+		{"district", p.Stats.ByDistrict, nil},
+		{"month", p.Stats.ByMonth, nil},
+		{"status", p.Stats.ByStatus, label["status"]},
+	} {
+		if len(g.counts) == 0 {
+			continue
+		}
+		c := chart{ID: g.id, Title: p.S["by_"+g.id], Height: 24*len(g.counts) + 4}
+		most := 1
+		for _, n := range g.counts {
+			most = max(most, n.Total)
+		}
+		for i, n := range g.counts {
+			b := chartBar{Label: n.Key, Total: n.Total, Open: n.Open, Y: 24 * i,
+				TotalW: 300 * n.Total / most, OpenW: 300 * n.Open / most}
+			if g.name != nil {
+				b.Label = g.name(n.Key)
+			}
+			b.LabelX = 226 + b.TotalW
+			c.Bars = append(c.Bars, b)
+		}
+		p.Charts = append(p.Charts, c)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	if err := staffTemplates.ExecuteTemplate(w, "stats.html", p); err != nil {
+		s.Logger.Error("render page", "page", "stats.html", "error", err)
+	}
 }

@@ -108,3 +108,29 @@ func TestStaffConsolePages(t *testing.T) {
 		t.Fatalf("other department's report page: %d", code)
 	}
 }
+
+// The public statistics page draws its charts on the server, in the chosen language.
+func TestReportStatsPage(t *testing.T) {
+	env := newReportsEnv(t)
+	ctx := context.Background()
+	for _, code := range []string{"street_light", "street_light", "pothole"} {
+		n := reports.NewReport{ServiceCode: code, Lon: 57.17, Lat: 50.28, Description: "x"}
+		if code == "street_light" {
+			n.Attributes = map[string]string{"state": "off"}
+		}
+		if _, _, err := env.srv.Reports.Create(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := http.Get(env.ts.URL + "/reports/stats?lang=ru")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	if resp.StatusCode != 200 || strings.Count(page, "<svg") != 4 || !strings.Contains(page, "По категориям") ||
+		!strings.Contains(page, "<td>Не горит уличный фонарь</td><td>2</td><td>2</td>") || !strings.Contains(page, "Обращений: <b>3</b>") {
+		t.Fatalf("stats page: %d\n%.4000s", resp.StatusCode, page)
+	}
+}

@@ -124,6 +124,7 @@ func (s *Server) routes() http.Handler {
 
 	// The reports console pages (handlers_staffpages.go): sign-in redirect, then role checks.
 	r.Get("/staff/staff.css", s.handleStaffCSS)
+	r.Get("/reports/stats", s.handleReportStatsPage) // public statistics with charts
 	// The upload page for GIS staff (handlers_import.go).
 	r.Get("/staff/import", s.handleImportPage)
 	r.Get("/staff/import.js", s.handleImportPage)

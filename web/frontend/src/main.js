@@ -8,7 +8,7 @@ import { h, s, clear } from './dom.js';
 import { LANGS, LANG_NAMES, t, pick, formatNumber, formatDistance, LOCALES, valueName } from './i18n.js';
 import { parse as parsePermalink, format as formatPermalink } from './permalink.js';
 import { buildStyle, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS, BASE_SOURCE } from './mapstyle.js';
-import { initReports, reportMapClick } from './report.js';
+import { followingReport, initReports, reportMapClick } from './report.js';
 
 maplibregl.setWorkerUrl(new URL(workerURL, window.location.href).href);
 // Start the tile workers now, while the catalog loads, not when the map is created.
@@ -309,6 +309,7 @@ function updatePermalink() {
   if (!state.map) return;
   clearTimeout(permalinkTimer);
   permalinkTimer = setTimeout(() => {
+    if (followingReport()) return;
     const c = state.map.getCenter();
     const order = state.catalog.map((l) => l.slug).filter((sl) => state.visible.has(sl));
     const hash = formatPermalink({ center: [c.lng, c.lat], zoom: state.map.getZoom(), layers: order, lang: state.lang });

@@ -200,7 +200,16 @@ async function openForm() {
   render();
 }
 
+// followingReport tells the map not to overwrite a #report/<secret> address with its view while
+// the reporter's "My report" panel is open, so that the private link survives a reload.
+export function followingReport() {
+  return R.view === 'follow' && window.location.hash.startsWith('#report/');
+}
+
 function closePanel() {
+  if (window.location.hash.startsWith('#report/')) {
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+  }
   R.view = null;
   ui.panel.hidden = true;
   document.body.classList.remove('report-active');

@@ -190,12 +190,17 @@ test('phone: file a report with a photo, +1 instead of a duplicate, staff workfl
   assert.equal(await page3.locator('.report-status').textContent(), 'Шешілді');
   await page3.locator('.lang-btn[data-lang="ru"]').click();
   assert.equal(await page3.locator('.report-status').textContent(), 'Решено');
+  // Switching language and moving the map do not overwrite the private link (permalink debounce 150 ms).
+  await page3.evaluate(() => window.__geoportal.state.map.panBy([40, 0], { duration: 0 }));
+  await page3.waitForTimeout(500);
+  assert.ok((await page3.evaluate(() => location.hash)).startsWith('#report/'), 'the private link stays in the address bar');
   v = await axe(page3);
   assert.deepEqual(v, [], JSON.stringify(v, null, 1));
   // Keyboard: Escape closes the panel and gives the focus back to the button.
   await page3.locator('#report-title').focus();
   await page3.keyboard.press('Escape');
   assert.ok(!(await page3.locator('.report-panel').isVisible()));
+  assert.ok(!(await page3.evaluate(() => location.hash)).startsWith('#report/'), 'closing the report gives the address back to the map');
   assert.deepEqual(page3.errors, []);
   assert.deepEqual(page.errors, []);
   await page3.context().close();
