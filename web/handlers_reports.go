@@ -344,21 +344,10 @@ func (s *Server) handleStaffReports(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	rs, err := s.Reports.List(r.Context(), f)
+	out, err := s.staffReports(r, f)
 	if err != nil {
 		s.Error(w, r, err)
 		return
-	}
-	out := make([]staffReport, 0, len(rs))
-	for _, rep := range rs {
-		p, err := s.Reports.GetPrivate(r.Context(), rep.ID)
-		if err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		sr := staffReport{Report: rep, Private: p, AgeDays: int(time.Since(rep.RequestedAt).Hours() / 24)}
-		sr.Overdue = reports.Open(rep.Status) && rep.ExpectedAt != nil && time.Now().After(*rep.ExpectedAt)
-		out = append(out, sr)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{"reports": out})
@@ -556,4 +545,29 @@ func (s *Server) allowDevice(w http.ResponseWriter, r *http.Request, deviceID st
 		return false
 	}
 	return true
+}
+
+// staffReports lists the console's reports with their private data, age and SLA state; the JSON
+// API and the console page share it.
+func (s *Server) staffReports(r *http.Request, f reports.Filter) ([]staffReport, error) {
+	rs, err := s.Reports.List(r.Context(), f)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(rs))
+	for i, rep := range rs {
+		ids[i] = rep.ID
+	}
+	priv, err := s.Reports.Privates(r.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	out := make([]staffReport, 0, len(rs))
+	for _, rep := range rs {
+		out = append(out, staffReport{Report: rep, Private: priv[rep.ID],
+			AgeDays: int(now.Sub(rep.RequestedAt).Hours() / 24),
+			Overdue: reports.Open(rep.Status) && rep.ExpectedAt != nil && now.After(*rep.ExpectedAt)})
+	}
+	return out, nil
 }

@@ -186,19 +186,7 @@ func (s *Server) handleStaffConsole(w http.ResponseWriter, r *http.Request) {
 	f, err := s.staffFilter(r, a)
 	status := http.StatusOK
 	if err == nil {
-		var rs []reports.Report
-		if rs, err = s.Reports.List(r.Context(), f); err == nil {
-			for _, rep := range rs {
-				pr, err := s.Reports.GetPrivate(r.Context(), rep.ID)
-				if err != nil {
-					s.Error(w, r, err)
-					return
-				}
-				sr := staffReport{Report: rep, Private: pr, AgeDays: int(time.Since(rep.RequestedAt).Hours() / 24)}
-				sr.Overdue = reports.Open(rep.Status) && rep.ExpectedAt != nil && time.Now().After(*rep.ExpectedAt)
-				p.Reports = append(p.Reports, sr)
-			}
-		}
+		p.Reports, err = s.staffReports(r, f)
 	}
 	if err != nil {
 		if StatusOf(err) >= 500 {
