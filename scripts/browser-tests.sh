@@ -11,12 +11,20 @@ if [ ! -x "$chromium" ]; then
   echo "browser-tests: $chromium not found; scripts/deps.sh installs Debian's chromium" >&2
   exit 1
 fi
-scripts/frontend.sh
-go build -o bin/geoportal ./cmd/geoportal # embeds the bundle just built
+# Several test runs may share one checkout: the bundle is built under a lock and each run keeps
+# its own binary (which embeds the bundle just built).
+mkdir -p bin
+work=$(mktemp -d)
+bin=$work/geoportal
+(
+  flock 9
+  scripts/frontend.sh
+  go build -o "$bin" ./cmd/geoportal
+) 9>bin/.build.lock
 
 # A role that may create databases: GEOPORTAL_TEST_DATABASE_URL (as for the Go tests), else the
 # project-local cluster.
-admin=${GEOPORTAL_TEST_DATABASE_URL:-$(env -u DATABASE_URL bin/geoportal db url)}
+admin=${GEOPORTAL_TEST_DATABASE_URL:-$(env -u DATABASE_URL "$bin" db url)}
 db="geoportal_browser_$$_$(date +%s)"
 url=$(printf '%s' "$admin" | sed -E "s#/[^/?]+(\?|\$)#/$db\1#")
 psql "$admin" -qXc "CREATE DATABASE $db" >/dev/null
@@ -29,20 +37,21 @@ cleanup() {
   psql "$admin" -qXc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   if [ $status -ne 0 ]; then echo "browser-tests: server log:" >&2; tail -40 "$log" >&2; fi
   rm -f "$log"
+  rm -rf "$work"
   exit $status
 }
 trap cleanup EXIT INT TERM
 
 export DATABASE_URL=$url
-bin/geoportal migrate >/dev/null
-bin/geoportal demo >"$log" 2>&1
+"$bin" migrate >/dev/null
+"$bin" demo >"$log" 2>&1
 # A department_staff user for the report workflow test (web/frontend/tests/report.test.mjs).
 staff_email=staff.social@example.kz
 staff_password="browser test staff $$ $(date +%s)"
-printf '%s\n' "$staff_password" | bin/geoportal user add --email "$staff_email" --name "Social staff" \
+printf '%s\n' "$staff_password" | "$bin" user add --email "$staff_email" --name "Social staff" \
   --role department_staff --department social --password-stdin >>"$log" 2>&1
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-bin/geoportal serve -addr "127.0.0.1:$port" >>"$log" 2>&1 &
+"$bin" serve -addr "127.0.0.1:$port" >>"$log" 2>&1 &
 pid=$!
 ready() { node -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$port/readyz"; }
 for _ in $(seq 1 120); do

@@ -9,6 +9,8 @@ import { LANGS, LANG_NAMES, t, pick, formatNumber, formatDistance, LOCALES, valu
 import { parse as parsePermalink, format as formatPermalink } from './permalink.js';
 import { buildStyle, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS, BASE_SOURCE } from './mapstyle.js';
 import { followingReport, initReports, reportMapClick } from './report.js';
+import * as extensions from './extensions.js';
+import './ext/index.js';
 
 maplibregl.setWorkerUrl(new URL(workerURL, window.location.href).href);
 // Start the tile workers now, while the catalog loads, not when the map is created.
@@ -73,6 +75,7 @@ function setLang(lang, { remember = true } = {}) {
   renderNotices();
   localizeMapControls();
   updatePermalink();
+  if (state.map) extensions.langChanged(extCtx, lang);
 }
 
 // ---------------------------------------------------------------- shell
@@ -149,7 +152,8 @@ function buildShell() {
   ui.footNote = h('p', { class: 'foot-note' });
   const foot = h('footer', { class: 'panel-foot' }, ui.copyLink, ui.footNote);
 
-  ui.panel = h('div', { id: 'panel', class: 'panel' }, nearest, layersSec, foot);
+  ui.extPanel = h('div', { class: 'ext-panel' });
+  ui.panel = h('div', { id: 'panel', class: 'panel' }, nearest, ui.extPanel, layersSec, foot);
   ui.side = h('aside', { class: 'side' }, header, ui.searchForm, ui.panel);
 
   ui.mapEl = h('div', { id: 'map', class: 'map' });
@@ -298,6 +302,7 @@ function setLayerVisible(slug, on) {
   if (!on && state.popup?.isOpen() && state.popupFeatures.some((f) => f.layer === slug)) state.popup.remove();
   renderLayerPanel();
   updatePermalink();
+  if (state.map) extensions.layerVisibilityChanged(extCtx, slug, on);
 }
 
 // ---------------------------------------------------------------- permalink
@@ -526,6 +531,7 @@ function setSelected(f) {
 
 function onMapClick(e) {
   if (reportMapClick(e)) return; // pinning a problem for a report
+  if (extensions.mapClick(extCtx, e)) return;
   if (state.picking) {
     togglePicking(false);
     runNearest([e.lngLat.lng, e.lngLat.lat]);
@@ -611,6 +617,7 @@ function renderPopup() {
     h('p', { class: 'popup-layer' }, leg ? swatch(leg.type, leg.paint, leg.entries[0].color) : null, pick(layer?.title, L)),
     name ? h('h3', { class: 'popup-title' }, name) : null,
     rows.length ? h('table', { class: 'popup-table' }, h('tbody', {}, rows)) : null,
+    extensions.popupExtras(extCtx, f, layer),
     nav);
   state.popup.setDOMContent(content);
   localizePopup();
@@ -786,6 +793,20 @@ async function refreshLive() {
   }
 }
 
+// ---------------------------------------------------------------- extensions
+
+// extCtx is what the map's extensions (src/ext/) see of the page; see extensions.js.
+const extCtx = {
+  get map() { return state.map; },
+  lang: () => state.lang,
+  catalog: () => state.catalog,
+  layer: (slug) => state.bySlug.get(slug),
+  visible: (slug) => state.visible.has(slug),
+  setLayerVisible,
+  notice,
+  popupRefresh: () => { if (state.popup?.isOpen()) renderPopup(); },
+};
+
 // ---------------------------------------------------------------- start
 
 async function getJSON(url) {
@@ -822,6 +843,7 @@ async function start() {
   performance.mark('geoportal:map-create');
   createMap(p);
   initReports(state.map);
+  ui.extPanel.append(...extensions.initAll(extCtx));
   performance.mark('geoportal:map-created');
   setLang(state.lang, { remember: Boolean(hashLang) });
   window.addEventListener('hashchange', () => {

@@ -1,0 +1,72 @@
+// Extensions: the city's modules (live buses, outages, clinics, the yard contest, …) plug into the
+// public map through this registry instead of editing main.js. Each one lives in src/ext/<name>.js,
+// calls register() once and is imported from src/ext/index.js.
+//
+// An extension is an object with any of:
+//   init(ctx)                 once, right after the map is created (ctx below);
+//   panel(ctx) -> Node        a section shown in the side panel above the layer list;
+//   popup(ctx, f, layer) -> Node|null
+//                             extra content under a feature's popup (f.layer is the slug,
+//                             f.properties its attributes); may fill itself in asynchronously;
+//   mapClick(ctx, e) -> bool  a map click; return true when the extension used it (the popup
+//                             then stays shut);
+//   lang(ctx, lang)           the interface language changed: re-render texts;
+//   layerVisible(ctx, slug, on)
+//                             a catalog layer was switched on or off.
+//
+// ctx: { map, lang() -> 'kk'|'ru'|'en', catalog() -> [layer], layer(slug), visible(slug) -> bool,
+//        setLayerVisible(slug, on), notice(key, vars, opts), popupRefresh() }.
+
+const registered = [];
+
+export function register(ext) {
+  if (!ext || typeof ext !== 'object') throw new Error('extensions.register: an object is required');
+  registered.push(ext);
+}
+
+// safely runs one hook of one extension: a broken extension must not break the map.
+function safely(ext, hook, fn) {
+  try {
+    return fn();
+  } catch (err) {
+    console.warn(`extension ${ext.name || '?'}: ${hook}:`, err);
+    return undefined;
+  }
+}
+
+export function initAll(ctx) {
+  const sections = [];
+  for (const ext of registered) {
+    if (ext.init) safely(ext, 'init', () => ext.init(ctx));
+    if (ext.panel) {
+      const node = safely(ext, 'panel', () => ext.panel(ctx));
+      if (node) sections.push(node);
+    }
+  }
+  return sections;
+}
+
+export function popupExtras(ctx, f, layer) {
+  const out = [];
+  for (const ext of registered) {
+    if (!ext.popup) continue;
+    const node = safely(ext, 'popup', () => ext.popup(ctx, f, layer));
+    if (node) out.push(node);
+  }
+  return out;
+}
+
+export function mapClick(ctx, e) {
+  for (const ext of registered) {
+    if (ext.mapClick && safely(ext, 'mapClick', () => ext.mapClick(ctx, e))) return true;
+  }
+  return false;
+}
+
+export function langChanged(ctx, lang) {
+  for (const ext of registered) if (ext.lang) safely(ext, 'lang', () => ext.lang(ctx, lang));
+}
+
+export function layerVisibilityChanged(ctx, slug, on) {
+  for (const ext of registered) if (ext.layerVisible) safely(ext, 'layerVisible', () => ext.layerVisible(ctx, slug, on));
+}
