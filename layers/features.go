@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/cql2"
 	"github.com/jackc/pgx/v5"
 )
@@ -673,6 +674,27 @@ func checkStored(ctx context.Context, tx pgx.Tx, l Layer, id int64) error {
 	return nil
 }
 
+// rowJSON is a stored feature as the audit log keeps it: its columns, the geometry as GeoJSON.
+const rowJSON = "(to_jsonb(t) - 'geom') || jsonb_build_object('geom', ST_AsGeoJSON(t.geom)::jsonb)"
+
+func featureRow(ctx context.Context, tx pgx.Tx, l Layer, id int64) (json.RawMessage, error) {
+	var row json.RawMessage
+	err := tx.QueryRow(ctx, "SELECT "+rowJSON+" FROM "+l.Table()+" AS t WHERE t.id = $1", id).Scan(&row)
+	return row, err
+}
+
+// auditFeature records a feature write in the audit log, in the write's transaction.
+func auditFeature(ctx context.Context, tx pgx.Tx, action string, l Layer, id int64, before, after json.RawMessage) error {
+	e := accounts.Entry{Action: action, ObjectType: "feature", ObjectID: l.Slug + "/" + strconv.FormatInt(id, 10)}
+	if before != nil {
+		e.Before = before
+	}
+	if after != nil {
+		e.After = after
+	}
+	return accounts.Audit(ctx, tx, e)
+}
+
 // CreateFeature inserts a feature and returns its id. Every write bumps the layer's version
 // through its triggers, which invalidates its tiles.
 func (s *Store) CreateFeature(ctx context.Context, l Layer, in FeatureInput) (int64, error) {
@@ -688,7 +710,14 @@ func (s *Store) CreateFeature(ctx context.Context, l Layer, in FeatureInput) (in
 			strings.Join(vals, ", ")+") RETURNING id", args...).Scan(&id); err != nil {
 			return err
 		}
-		return checkStored(ctx, tx, l, id)
+		if err := checkStored(ctx, tx, l, id); err != nil {
+			return err
+		}
+		after, err := featureRow(ctx, tx, l, id)
+		if err != nil {
+			return err
+		}
+		return auditFeature(ctx, tx, "feature.create", l, id, nil, after)
 	})
 	if err != nil {
 		return 0, mapPgError(fmt.Errorf("create feature in %s: %w", l.Slug, err))
@@ -727,13 +756,23 @@ func (s *Store) updateFeature(ctx context.Context, l Layer, id int64, in Feature
 		if !exists {
 			return geoportal.Errorf(geoportal.ENOTFOUND, "feature %d not found in %s", id, l.Slug)
 		}
+		before, err := featureRow(ctx, tx, l, id)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "UPDATE "+l.Table()+" SET "+strings.Join(set, ", ")+" WHERE id = $1", args...); err != nil {
 			return err
 		}
 		if in.Geometry != nil {
-			return checkStored(ctx, tx, l, id)
+			if err := checkStored(ctx, tx, l, id); err != nil {
+				return err
+			}
 		}
-		return nil
+		after, err := featureRow(ctx, tx, l, id)
+		if err != nil {
+			return err
+		}
+		return auditFeature(ctx, tx, "feature.update", l, id, before, after)
 	})
 	if err != nil {
 		return mapPgError(fmt.Errorf("update feature %s/%d: %w", l.Slug, id, err))
@@ -743,12 +782,19 @@ func (s *Store) updateFeature(ctx context.Context, l Layer, id int64, in Feature
 
 // DeleteFeature removes a feature.
 func (s *Store) DeleteFeature(ctx context.Context, l Layer, id int64) error {
-	tag, err := s.pool.Exec(ctx, "DELETE FROM "+l.Table()+" WHERE id = $1", id)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var before json.RawMessage
+		err := tx.QueryRow(ctx, "DELETE FROM "+l.Table()+" AS t WHERE t.id = $1 RETURNING "+rowJSON, id).Scan(&before)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return geoportal.Errorf(geoportal.ENOTFOUND, "feature %d not found in %s", id, l.Slug)
+		}
+		if err != nil {
+			return err
+		}
+		return auditFeature(ctx, tx, "feature.delete", l, id, before, nil)
+	})
 	if err != nil {
 		return mapPgError(fmt.Errorf("delete feature %s/%d: %w", l.Slug, id, err))
-	}
-	if tag.RowsAffected() == 0 {
-		return geoportal.Errorf(geoportal.ENOTFOUND, "feature %d not found in %s", id, l.Slug)
 	}
 	return nil
 }

@@ -3,13 +3,16 @@ package layers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/layers"
+	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/cql2"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestParseCRS(t *testing.T) {
@@ -143,5 +146,72 @@ func TestFeaturesCountEstimateAndWrites(t *testing.T) {
 	after, _ := s.Layer(ctx, "zones", false)
 	if after.Version != v0+1 || after.FeatureCount != 2001 {
 		t.Errorf("version %d -> %d, count %d", v0, after.Version, after.FeatureCount)
+	}
+}
+
+// Every feature write through the store leaves one audit entry, in the same transaction, naming
+// who did it and what the feature looked like before and after; a refused write leaves none.
+func TestFeatureWritesAreAudited(t *testing.T) {
+	pool := dbtest.New(t)
+	ctx := accounts.WithActor(context.Background(), accounts.Actor{Label: "editor@example.kz", IP: "127.0.0.9"})
+	s := layers.NewStore(pool)
+	if err := s.CreateLayer(ctx, nil, layers.Layer{Slug: "benches", Title: layers.Titles{EN: "Benches", RU: "Скамейки", KK: "Орындықтар"},
+		GeometryType: "Point", Visibility: "public",
+		Attributes: []layers.Attribute{{Name: "seats", Type: "integer", Title: layers.Titles{EN: "Seats", RU: "Мест", KK: "Орын"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.Layer(ctx, "benches", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.CreateFeature(ctx, l, layers.FeatureInput{Geometry: json.RawMessage(`{"type":"Point","coordinates":[57.1,50.3]}`),
+		Properties: map[string]json.RawMessage{"seats": json.RawMessage(`4`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateFeature(ctx, l, id, layers.FeatureInput{Properties: map[string]json.RawMessage{"seats": json.RawMessage(`6`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateFeature(ctx, l, id, layers.FeatureInput{Properties: map[string]json.RawMessage{"seats": json.RawMessage(`"many"`)}}); err == nil {
+		t.Fatal("a text value for an integer attribute was accepted")
+	}
+	if err := s.DeleteFeature(ctx, l, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteFeature(ctx, l, id); geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
+		t.Fatalf("second delete: %v", err)
+	}
+
+	rows, err := pool.Query(ctx, `SELECT action, object_id, actor, ip, before->>'seats', after->>'seats',
+			coalesce(after->'geom'->>'type', before->'geom'->>'type')
+		FROM auth.audit_log WHERE object_type = 'feature' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var action, object, actor, ip string
+		var before, after, geom *string
+		if err := rows.Scan(&action, &object, &actor, &ip, &before, &after, &geom); err != nil {
+			t.Fatal(err)
+		}
+		str := func(p *string) string {
+			if p == nil {
+				return "-"
+			}
+			return *p
+		}
+		got = append(got, fmt.Sprintf("%s %s %s %s %s>%s %s", action, object, actor, ip, str(before), str(after), str(geom)))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		fmt.Sprintf("feature.create benches/%d editor@example.kz 127.0.0.9 ->4 Point", id),
+		fmt.Sprintf("feature.update benches/%d editor@example.kz 127.0.0.9 4>6 Point", id),
+		fmt.Sprintf("feature.delete benches/%d editor@example.kz 127.0.0.9 6>- Point", id),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("audit log (-want +got):\n%s", diff)
 	}
 }
