@@ -99,27 +99,14 @@ func (v *Validator) Repair(g orb.Geometry) (out orb.Geometry, repaired bool, err
 
 // keepDimension keeps the parts of g with dimension d, as a single or multi geometry.
 func keepDimension(g orb.Geometry, d int) orb.Geometry {
-	switch g := g.(type) {
-	case orb.Collection:
-		var polys orb.MultiPolygon
-		var lines orb.MultiLineString
-		var pts orb.MultiPoint
-		for _, c := range g {
-			switch c := keepDimension(c, d).(type) {
-			case orb.Polygon:
-				polys = append(polys, c)
-			case orb.MultiPolygon:
-				polys = append(polys, c...)
-			case orb.LineString:
-				lines = append(lines, c)
-			case orb.MultiLineString:
-				lines = append(lines, c...)
-			case orb.Point:
-				pts = append(pts, c)
-			case orb.MultiPoint:
-				pts = append(pts, c...)
+	if c, ok := g.(orb.Collection); ok {
+		parts := make([]orb.Geometry, 0, len(c))
+		for _, part := range c {
+			if k := keepDimension(part, d); k != nil {
+				parts = append(parts, k)
 			}
 		}
+		pts, lines, polys := Split(parts)
 		switch {
 		case d == 2 && len(polys) == 1:
 			return polys[0]
@@ -140,6 +127,34 @@ func keepDimension(g orb.Geometry, d int) orb.Geometry {
 		return nil
 	}
 	return g
+}
+
+// Split sorts geometries into their points, lines and polygons, flattening multi geometries and
+// nested collections.
+func Split(parts []orb.Geometry) (orb.MultiPoint, orb.MultiLineString, orb.MultiPolygon) {
+	var pts orb.MultiPoint
+	var lines orb.MultiLineString
+	var polys orb.MultiPolygon
+	for _, p := range parts {
+		switch g := p.(type) {
+		case orb.Point:
+			pts = append(pts, g)
+		case orb.MultiPoint:
+			pts = append(pts, g...)
+		case orb.LineString:
+			lines = append(lines, g)
+		case orb.MultiLineString:
+			lines = append(lines, g...)
+		case orb.Polygon:
+			polys = append(polys, g)
+		case orb.MultiPolygon:
+			polys = append(polys, g...)
+		case orb.Collection:
+			p2, l2, g2 := Split(g)
+			pts, lines, polys = append(pts, p2...), append(lines, l2...), append(polys, g2...)
+		}
+	}
+	return pts, lines, polys
 }
 
 func isEmpty(g orb.Geometry) bool {

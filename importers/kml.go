@@ -136,31 +136,13 @@ func (m *kmlMulti) geometry() (orb.Geometry, error) {
 		return parts[0], nil
 	}
 	// Same kind: a Multi geometry; mixed: a collection (rejected unless it repairs to one kind).
-	var mp orb.MultiPoint
-	var ml orb.MultiLineString
-	var mpoly orb.MultiPolygon
-	for _, p := range parts {
-		switch g := p.(type) {
-		case orb.Point:
-			mp = append(mp, g)
-		case orb.MultiPoint:
-			mp = append(mp, g...)
-		case orb.LineString:
-			ml = append(ml, g)
-		case orb.MultiLineString:
-			ml = append(ml, g...)
-		case orb.Polygon:
-			mpoly = append(mpoly, g)
-		case orb.MultiPolygon:
-			mpoly = append(mpoly, g...)
-		}
-	}
+	mp, ml, mpoly := geo.Split(parts)
 	switch {
-	case len(mp) == len(parts) || (len(mp) > 0 && len(ml) == 0 && len(mpoly) == 0):
+	case len(ml) == 0 && len(mpoly) == 0:
 		return mp, nil
-	case len(ml) > 0 && len(mp) == 0 && len(mpoly) == 0:
+	case len(mp) == 0 && len(mpoly) == 0:
 		return ml, nil
-	case len(mpoly) > 0 && len(mp) == 0 && len(ml) == 0:
+	case len(mp) == 0 && len(ml) == 0:
 		return mpoly, nil
 	}
 	return orb.Collection(parts), nil
