@@ -18,6 +18,11 @@
 #        ROUNDS=3                  rounds of back-to-back nginx / geoportal passes
 #        PORT=18431 NGINX_PORT=18432
 #        BIN=path                  a geoportal binary to use instead of building one
+#        KEEP_DB=1                 keep the database afterwards (for SKIP_IMPORT=1 runs); by
+#                                  default it is dropped when the script ends
+# Besides tiles/s and latencies it prints the CPU time per tile of the geoportal process and of
+# the PostgreSQL backends of the benchmark database (from /proc), which the machine's load
+# disturbs much less, and the load average around each round.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-/work/shared/bench}
@@ -98,10 +103,17 @@ NGINX_PID=""
 cleanup() {
   [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
   [[ -n $NGINX_PID ]] && kill "$NGINX_PID" 2>/dev/null || true
+  if [[ -z ${KEEP_DB:-} ]]; then
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null 2>&1 || true
+    log "dropped database $DBNAME (KEEP_DB=1 keeps it)"
+  fi
 }
 trap cleanup EXIT
 
 start_server() {
+  if curl -s -o /dev/null -m 2 "http://127.0.0.1:$PORT/"; then
+    echo "bench/tiles.sh: something already listens on 127.0.0.1:$PORT (set PORT=…)" >&2; exit 1
+  fi
   GEOPORTAL_WIALON_ADDR=off DATABASE_URL=$DB_URL "$BIN" serve -addr "127.0.0.1:$PORT" -log-level warn \
     >>"$OUT/server.out" 2>>"$OUT/server.err" &
   SERVER_PID=$!
@@ -109,7 +121,8 @@ start_server() {
     curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && break
     sleep 0.5
   done
-  curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" || { echo "geoportal did not start; see $OUT/server.err" >&2; exit 1; }
+  curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && kill -0 "$SERVER_PID" 2>/dev/null ||
+    { echo "geoportal did not start; see $OUT/server.err" >&2; exit 1; }
   sleep 1 # the change listener connects (tiles are cached only while it listens)
 }
 stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
@@ -181,12 +194,25 @@ sleep 1
 # passes run seconds apart.
 ROUNDS=${ROUNDS:-3}
 : >"$OUT/rounds.txt"
+: >"$OUT/cpu.txt"
+# CPU time (clock ticks) of processes, and the PostgreSQL backends serving the benchmark database.
+ticks() { local s=0 p; for p in "$@"; do [[ -r /proc/$p/stat ]] && s=$((s + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$s"; }
+backends() { ps -eo pid=,args= | awk -v db="$DBNAME" '$0 ~ "postgres: .* " db " " {print $1}'; }
+HZ=$(getconf CLK_TCK)
 for r in $(seq 1 "$ROUNDS"); do
   start_server
+  curl -s -o /dev/null "http://127.0.0.1:$PORT/tiles/$LAYER/14/0/0.mvt" # open the tile pool's first connection
+  log "round $r: load average $(cut -d' ' -f1-3 /proc/loadavg)"
   for pass in cold warm; do
     log "round $r: $pass passes"
     PASSES=$pass "$SHARED/tiles.sh" nginx "http://127.0.0.1:$NGINX_PORT/$LAYER/{z}/{x}/{y}.mvt" | sed "s/^/$r /" | tee -a "$OUT/rounds.txt"
+    b0=$(backends); s0=$(ticks "$SERVER_PID"); p0=$(ticks $b0); n0=$(awk '/geoportal_tiles_served_total/ {s+=$2} END {print s+0}' \
+      < <(curl -s "http://127.0.0.1:$PORT/metrics"))
     PASSES=$pass "$SHARED/tiles.sh" geoportal "http://127.0.0.1:$PORT/tiles/$LAYER/{z}/{x}/{y}.mvt" | sed "s/^/$r /" | tee -a "$OUT/rounds.txt"
+    # Backends that started during the pass count in full; those of before, from their start value.
+    b1=$(backends); s1=$(ticks "$SERVER_PID"); p1=$(ticks $b1); n1=$(awk '/geoportal_tiles_served_total/ {s+=$2} END {print s+0}' \
+      < <(curl -s "http://127.0.0.1:$PORT/metrics"))
+    echo "$r $pass $((n1 - n0)) $((s1 - s0)) $((p1 - p0)) $HZ $(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/cpu.txt"
   done
   curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^geoportal_tile(s)?_' >"$OUT/geoportal.$r.metrics" || true
   stop_server
@@ -213,5 +239,15 @@ for r in rounds:
 for p, bar, note in (("cold", 0.07, "; tuned pg_tileserv's cold is 0.035 of nginx"), ("warm", 0.5, "")):
     if ratios[p]:
         print("median %s ratio %.3f (bar %.2f%s)" % (p, statistics.median(ratios[p]), bar, note))
+PY
+python3 - "$OUT/cpu.txt" <<'PY'
+import sys
+print("\n| round | pass | tiles answered | geoportal CPU per tile | PostgreSQL CPU per tile | load average after |")
+print("|---|---|---:|---:|---:|---:|")
+for line in open(sys.argv[1]):
+    r, p, n, s, pg, hz, load = line.split()
+    n, s, pg, hz = int(n), int(s), int(pg), int(hz)
+    if n > 0:
+        print("| %s | %s | %d | %.0f µs | %.0f µs | %s |" % (r, p, n, 1e6 * s / hz / n, 1e6 * pg / hz / n, load))
 PY
 log "results in $OUT/results.tsv"

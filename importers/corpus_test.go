@@ -203,6 +203,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 			compareWithGDAL(t, pool, slug, src.Info().Fields, gl, rejected, dec)
+			checkNewLayer(t, pool, slug)
 		})
 	}
 	if imported < 60 {

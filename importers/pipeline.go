@@ -2,6 +2,7 @@ package importers
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,10 +20,8 @@ import (
 	"github.com/aktobe/geoportal/geo"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/ewkb"
 )
 
 // Modes of an import.
@@ -211,15 +210,7 @@ func (im *Importer) run(ctx context.Context, src Source, req Request, rep *Repor
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("source field %s matches no attribute of layer %s: not imported", f, p.layer.Slug))
 	}
 
-	// A connection of its own, closed afterwards: it learns the geometry type for binary COPY,
-	// which the pool's other users must not see.
-	pc, err := im.Pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("import %s: %w", info.File, err)
-	}
-	conn := pc.Hijack()
-	defer conn.Close(context.WithoutCancel(ctx))
-	tx, err := conn.Begin(ctx)
+	tx, err := im.Pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("import %s: %w", info.File, err)
 	}
@@ -437,26 +428,27 @@ func mapWriteError(slug string, err error) error {
 	return fmt.Errorf("write layer %s: %w", slug, err)
 }
 
-// rowStream reads, reprojects, validates and converts records in parallel and hands the rows
-// to CopyFrom. Record order is not kept (the staging table keeps record numbers).
+// rowStream reads, reprojects, validates and encodes records in parallel: one goroutine reads
+// the source into batches, the workers turn each batch into binary COPY rows, and nextBatch
+// hands the batches on in record order.
 type rowStream struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	out     chan result
 	rep     *Report
-	cur     [][]any
-	i       int
 	err     error
 	wg      sync.WaitGroup
 	prog    func(int)
 	pending map[int]result
 	next    int
-	skip    int // leading row values not copied (the record number, when copying into the layer)
+	ext     extent // of the rows handed on
 }
 
 type result struct {
 	seq      int
-	rows     [][]any
+	buf      []byte // the batch's rows in binary COPY format
+	ends     []int  // where each row ends in buf
+	ext      extent
 	rejected []Rejection
 	repaired int
 	read     int
@@ -470,7 +462,7 @@ type job struct {
 	features []Feature
 }
 
-func newRowStream(parent context.Context, src Source, p *plan, req Request, rep *Report) *rowStream {
+func newRowStream(parent context.Context, src Source, p *plan, req Request, rep *Report, layout rowLayout) *rowStream {
 	ctx, cancel := context.WithCancel(parent)
 	s := &rowStream{ctx: ctx, cancel: cancel, out: make(chan result, 8), rep: rep, prog: req.Progress,
 		pending: map[int]result{}}
@@ -524,12 +516,16 @@ func newRowStream(parent context.Context, src Source, p *plan, req Request, rep 
 				s.send(result{seq: -1, err: invalid("%s: %v", info.File, err)})
 				return
 			}
-			v := geo.NewValidator()
+			e := &encoder{tr: tr, v: geo.NewValidator(), p: p, layout: layout}
+			size := 0
 			for jb := range jobs {
 				batch := jb.features
-				r := result{seq: jb.seq, read: len(batch), rows: make([][]any, 0, len(batch))}
+				r := result{seq: jb.seq, read: len(batch), buf: make([]byte, 0, size), ends: make([]int, 0, len(batch))}
 				for _, f := range batch {
-					row, repaired, err := convert(f, tr, v, p)
+					var repaired bool
+					var b orb.Bound
+					var err error
+					r.buf, b, repaired, err = e.row(r.buf, f)
 					if err != nil {
 						r.rejected = append(r.rejected, Rejection{Record: f.Record, Reason: err.Error()})
 						continue
@@ -537,8 +533,11 @@ func newRowStream(parent context.Context, src Source, p *plan, req Request, rep 
 					if repaired {
 						r.repaired++
 					}
-					r.rows = append(r.rows, row)
+					r.ends = append(r.ends, len(r.buf))
+					r.ext.add(b)
+					r.ext.rows++
 				}
+				size = max(size, len(r.buf)+len(r.buf)/8)
 				if !s.send(r) {
 					return
 				}
@@ -562,28 +561,29 @@ func (s *rowStream) send(r result) bool {
 	}
 }
 
-// stop ends the goroutines (after CopyFrom returned) and waits for them.
+// stop ends the goroutines (after the COPY returned) and waits for them.
 func (s *rowStream) stop() {
 	s.cancel()
 	for range s.out {
 	}
 }
 
-func (s *rowStream) Next() bool {
-	for s.i >= len(s.cur) {
-		// Batches come back from the workers in any order; hand them on in record order, so
-		// that feature ids follow the source.
+// nextBatch returns the next batch in record order (batches come back from the workers in any
+// order; feature ids follow the source), counting it in the report. It returns false at the
+// end, or on an error kept in s.err.
+func (s *rowStream) nextBatch() (result, bool) {
+	for {
 		r, ok := s.pending[s.next]
 		if ok {
 			delete(s.pending, s.next)
 		} else {
 			r, ok = <-s.out
 			if !ok {
-				return false
+				return result{}, false
 			}
 			if r.err != nil {
 				s.err = r.err
-				return false
+				return result{}, false
 			}
 			if r.seq != s.next {
 				s.pending[r.seq] = r
@@ -596,60 +596,75 @@ func (s *rowStream) Next() bool {
 		for _, rj := range r.rejected {
 			s.rep.reject(rj.Record, rj.Reason)
 		}
+		s.ext.merge(r.ext)
 		if s.prog != nil {
 			s.prog(s.rep.Read)
 		}
-		s.cur, s.i = r.rows, 0
+		return r, true
 	}
-	s.i++
-	return true
 }
-
-func (s *rowStream) Values() ([]any, error) { return s.cur[s.i-1][s.skip:], nil }
 
 func (s *rowStream) Err() error { return s.err }
 
-// convert turns one feature into a staging row: record, EWKB geometry in EPSG:4326, values.
-func convert(f Feature, tr *geo.Transformer, v *geo.Validator, p *plan) ([]any, bool, error) {
+// encoder turns features into binary COPY rows; one per worker goroutine.
+type encoder struct {
+	tr     *geo.Transformer
+	v      *geo.Validator
+	p      *plan
+	layout rowLayout
+}
+
+// row appends f as one COPY row to b: reprojected to EPSG:4326, validated (repaired when
+// invalid), fitted to the layer's geometry type, the values converted to the columns' types.
+// On error b is returned as it was and the record is rejected with the reason.
+func (e *encoder) row(b []byte, f Feature) ([]byte, orb.Bound, bool, error) {
+	start := len(b)
+	fail := func(err error) ([]byte, orb.Bound, bool, error) { return b[:start], orb.Bound{}, false, err }
 	if f.Err != nil {
 		var re *RecordError
 		if errors.As(f.Err, &re) {
-			return nil, false, errors.New(re.Reason)
+			return fail(errors.New(re.Reason))
 		}
-		return nil, false, f.Err
+		return fail(f.Err)
 	}
 	if f.Geom == nil {
-		return nil, false, errors.New("no geometry")
+		return fail(errors.New("no geometry"))
 	}
-	g, err := tr.Transform(f.Geom)
+	g, err := e.tr.Transform(f.Geom)
 	if err != nil {
-		return nil, false, err
+		return fail(err)
 	}
-	g, repaired, err := v.Repair(g)
-	if err != nil {
-		return nil, false, err
-	}
-	g, err = coerce(g, p.layer.GeometryType)
-	if err != nil {
-		return nil, false, err
-	}
-	b, err := ewkb.Marshal(g, 4326)
-	if err != nil {
-		return nil, false, err
-	}
-	row := make([]any, 2+len(p.cols))
-	row[0], row[1] = int32(f.Record), b
-	for i, c := range p.cols {
-		if c.src < 0 || c.src >= len(f.Values) {
-			continue
+	repaired := false
+	if !certainlyValid(g) {
+		if g, repaired, err = e.v.Repair(g); err != nil {
+			return fail(err)
 		}
-		val, err := convertValue(f.Values[c.src], c.typ)
-		if err != nil {
-			return nil, false, fmt.Errorf("attribute %s: %v", c.name, err)
-		}
-		row[2+i] = val
 	}
-	return row, repaired, nil
+	if g, err = coerce(g, e.p.layer.GeometryType); err != nil {
+		return fail(err)
+	}
+	b = appendInt16(b, int16(e.layout.fields(len(e.p.cols))))
+	if e.layout.rec {
+		b = appendInt32(appendInt32(b, 4), int32(f.Record))
+	}
+	at := len(b)
+	b = appendInt32(b, 0) // geometry length, filled in below
+	if b, err = appendEWKB(b, g); err != nil {
+		return fail(err)
+	}
+	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
+	for _, c := range e.p.cols {
+		var val any
+		if c.src >= 0 && c.src < len(f.Values) {
+			if val, err = convertValue(f.Values[c.src], c.typ); err != nil {
+				return fail(fmt.Errorf("attribute %s: %v", c.name, err))
+			}
+		}
+		if b, err = appendValue(b, val, c.typ); err != nil {
+			return fail(fmt.Errorf("attribute %s: %v", c.name, err))
+		}
+	}
+	return b, g.Bound(), repaired, nil
 }
 
 // coerce fits g to the layer's geometry type: single geometries are wrapped into multi ones,
@@ -799,6 +814,13 @@ func convertValue(v any, t string) (any, error) {
 		}
 		return nil, fmt.Errorf("%v is not a date", v)
 	case TypeJSON:
+		// Objects and arrays come from the sources as JSON text (see jsonValue): keep them as
+		// they are rather than store them as one JSON string.
+		if x, ok := v.(string); ok {
+			if t := strings.TrimSpace(x); (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && json.Valid([]byte(t)) {
+				return t, nil
+			}
+		}
 		b, err := json.Marshal(v)
 		if err != nil {
 			return nil, err
@@ -841,7 +863,6 @@ func (im *Importer) History(ctx context.Context, layer string, limit int) ([]Rep
 
 // stageAndMerge copies the rows into a staging table, then updates and inserts (upsert).
 func (im *Importer) stageAndMerge(ctx context.Context, tx pgx.Tx, src Source, p *plan, req Request, rep *Report) error {
-	info := src.Info()
 	// Staging table: the record number, EWKB geometry and the layer's typed attributes.
 	defs := []string{"rec integer NOT NULL", "geom bytea NOT NULL"}
 	names := []string{"rec", "geom"}
@@ -849,7 +870,6 @@ func (im *Importer) stageAndMerge(ctx context.Context, tx pgx.Tx, src Source, p 
 		defs = append(defs, pgx.Identifier{c.name}.Sanitize()+" "+sqlType(c.typ))
 		names = append(names, c.name)
 	}
-	// A fresh name per import: pgx caches the column types of a COPY statement per connection.
 	stage := fmt.Sprintf("import_stage_%d", stageSeq.Add(1))
 	p.stage = pgx.Identifier{"pg_temp", stage}.Sanitize()
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+pgx.Identifier{stage}.Sanitize()+` (`+strings.Join(defs, ", ")+`) ON COMMIT DROP`); err != nil {
@@ -857,14 +877,9 @@ func (im *Importer) stageAndMerge(ctx context.Context, tx pgx.Tx, src Source, p 
 	}
 
 	t0 := time.Now()
-	rows := newRowStream(ctx, src, p, req, rep)
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", stage}, names, rows)
-	rows.stop()
-	if rerr := rows.Err(); rerr != nil {
-		return rerr
-	}
+	_, n, err := copyRows(ctx, tx, src, p, req, rep, pgx.Identifier{"pg_temp", stage}.Sanitize(), names, rowLayout{rec: true})
 	if err != nil {
-		return mapCopyError(info.File, err)
+		return err
 	}
 	rep.Written = int(n)
 	t1 := time.Now()
@@ -875,28 +890,50 @@ func (im *Importer) stageAndMerge(ctx context.Context, tx pgx.Tx, src Source, p 
 	return nil
 }
 
+// copyRows streams the source into table (binary COPY) and returns the number of rows written.
+func copyRows(ctx context.Context, tx pgx.Tx, src Source, p *plan, req Request, rep *Report, table string,
+	names []string, layout rowLayout) (*rowStream, int64, error) {
+	cols := make([]string, len(names))
+	for i, n := range names {
+		cols[i] = pgx.Identifier{n}.Sanitize()
+	}
+	rows := newRowStream(ctx, src, p, req, rep, layout)
+	r := &copyReader{s: rows, id: layout.id}
+	tag, err := tx.Conn().PgConn().CopyFrom(ctx, r, `COPY `+table+` (`+strings.Join(cols, ", ")+`) FROM STDIN (FORMAT binary)`)
+	rows.stop()
+	if rerr := rows.Err(); rerr != nil {
+		return rows, 0, rerr
+	}
+	if err != nil {
+		return rows, 0, mapCopyError(src.Info().File, err)
+	}
+	return rows, tag.RowsAffected(), nil
+}
+
 // copyInto copies the rows straight into the layer's table (create, replace, append): the
-// transaction keeps them invisible until commit. A new layer's spatial index is built after
-// the rows are in, which is much faster than growing it row by row.
+// transaction keeps them invisible until commit. A new layer's table is loaded bare — without
+// its spatial index, primary key and insert trigger, with the feature ids written by us —
+// and the index, key, id sequence and catalog entry are made once at the end, which is much
+// faster than growing them row by row.
 func (im *Importer) copyInto(ctx context.Context, tx pgx.Tx, src Source, p *plan, req Request, rep *Report) error {
 	info := src.Info()
-	var oid uint32
-	if err := tx.QueryRow(ctx, `SELECT 'geometry'::regtype::oid`).Scan(&oid); err != nil {
-		return fmt.Errorf("import %s: %w", info.File, err)
-	}
-	// EWKB is the binary form PostGIS's geometry_recv reads.
-	tx.Conn().TypeMap().RegisterType(&pgtype.Type{Name: "geometry", OID: oid, Codec: pgtype.ByteaCodec{}})
-	index := pgx.Identifier{"layer", p.layer.Slug + "_geom_idx"}.Sanitize()
+	table := p.layer.Table()
+	var pkey string
 	if rep.Mode == ModeCreate {
-		// The new table is invisible to others until commit: load it without its spatial index
-		// and without the per-statement catalog trigger (whose transition table would hold
-		// every row once more); both are done once at the end.
-		if _, err := tx.Exec(ctx, `DROP INDEX `+index+`; ALTER TABLE `+p.layer.Table()+` DISABLE TRIGGER layer_changed_ins`); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'`,
+			table).Scan(&pkey); err != nil {
+			return fmt.Errorf("import %s: primary key of %s: %w", info.File, p.layer.Slug, err)
+		}
+		// The new table is invisible to others until commit. The per-statement catalog trigger
+		// is left out too: its transition table would hold every row once more.
+		if _, err := tx.Exec(ctx, `DROP INDEX `+pgx.Identifier{"layer", p.layer.Slug + "_geom_idx"}.Sanitize()+
+			`; ALTER TABLE `+table+` DROP CONSTRAINT `+pgx.Identifier{pkey}.Sanitize()+
+			`, DISABLE TRIGGER layer_changed_ins`); err != nil {
 			return fmt.Errorf("import %s: %w", info.File, err)
 		}
 	}
 	if rep.Mode == ModeReplace {
-		tag, err := tx.Exec(ctx, `DELETE FROM `+p.layer.Table())
+		tag, err := tx.Exec(ctx, `DELETE FROM `+table)
 		if err != nil {
 			return fmt.Errorf("replace %s: %w", p.layer.Slug, err)
 		}
@@ -906,34 +943,42 @@ func (im *Importer) copyInto(ctx context.Context, tx pgx.Tx, src Source, p *plan
 	for _, c := range p.cols {
 		names = append(names, c.name)
 	}
-	t0 := time.Now()
-	rows := newRowStream(ctx, src, p, req, rep)
-	rows.skip = 1
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"layer", p.layer.Slug}, names, rows)
-	rows.stop()
-	if rerr := rows.Err(); rerr != nil {
-		return rerr
+	layout := rowLayout{}
+	if rep.Mode == ModeCreate {
+		names = append(names, "id")
+		layout.id = true
 	}
+	t0 := time.Now()
+	rows, n, err := copyRows(ctx, tx, src, p, req, rep, table, names, layout)
 	if err != nil {
-		return mapCopyError(info.File, err)
+		return err
 	}
 	rep.Written, rep.Inserted = int(n), int(n)
 	t1 := time.Now()
 	if rep.Mode == ModeCreate {
-		if _, err := tx.Exec(ctx, `CREATE INDEX `+pgx.Identifier{p.layer.Slug + "_geom_idx"}.Sanitize()+` ON `+
-			p.layer.Table()+` USING gist (geom); ALTER TABLE `+p.layer.Table()+` ENABLE TRIGGER layer_changed_ins`); err != nil {
-			return fmt.Errorf("import %s: spatial index: %w", info.File, err)
+		if _, err := tx.Exec(ctx, `ALTER TABLE `+table+` ADD CONSTRAINT `+pgx.Identifier{pkey}.Sanitize()+
+			` PRIMARY KEY (id), ENABLE TRIGGER layer_changed_ins; CREATE INDEX `+
+			pgx.Identifier{p.layer.Slug + "_geom_idx"}.Sanitize()+` ON `+table+` USING gist (geom)`); err != nil {
+			return fmt.Errorf("import %s: indexes: %w", info.File, err)
 		}
-		// What the trigger would have done: count, extent, version, and the change notice.
-		if _, err := tx.Exec(ctx, `WITH x AS (SELECT count(*) AS n, ST_Extent(geom) AS ext FROM `+p.layer.Table()+`),
-			u AS (UPDATE geoportal.layers l SET feature_count = x.n,
-				bbox = CASE WHEN x.ext IS NULL THEN NULL ELSE ST_SetSRID(ST_Envelope(ST_Expand(x.ext::geometry, 1e-7)), 4326) END,
-				version = l.version + 1, updated_at = now()
-				FROM x WHERE l.slug = $1 AND x.n > 0 RETURNING l.version, x.ext)
-			SELECT pg_notify('layer_changed', json_build_object('layer', $1::text, 'version', u.version,
-				'bbox', json_build_array(ST_XMin(u.ext), ST_YMin(u.ext), ST_XMax(u.ext), ST_YMax(u.ext)))::text) FROM u`,
-			p.layer.Slug); err != nil {
-			return fmt.Errorf("import %s: catalog: %w", info.File, err)
+		if n > 0 {
+			// What the trigger would have done: count, extent (gathered while encoding), version,
+			// and the change notice; and the id sequence continues after the ids written.
+			ext := rows.ext
+			if int64(ext.rows) != n || !ext.ok {
+				return fmt.Errorf("import %s: %d rows written but %d encoded", info.File, n, ext.rows)
+			}
+			if _, err := tx.Exec(ctx, `WITH x AS (SELECT ST_MakeBox2D(ST_MakePoint($3, $4), ST_MakePoint($5, $6)) AS ext),
+				s AS (SELECT setval(pg_get_serial_sequence($7, 'id'), $2)),
+				u AS (UPDATE geoportal.layers l SET feature_count = $2,
+					bbox = ST_SetSRID(ST_Envelope(ST_Expand(x.ext::geometry, 1e-7)), 4326),
+					version = l.version + 1, updated_at = now()
+					FROM x, s WHERE l.slug = $1 RETURNING l.version, x.ext)
+				SELECT pg_notify('layer_changed', json_build_object('layer', $1::text, 'version', u.version,
+					'bbox', json_build_array(ST_XMin(u.ext), ST_YMin(u.ext), ST_XMax(u.ext), ST_YMax(u.ext)))::text) FROM u`,
+				p.layer.Slug, n, ext.b.Min[0], ext.b.Min[1], ext.b.Max[0], ext.b.Max[1], table); err != nil {
+				return fmt.Errorf("import %s: catalog: %w", info.File, err)
+			}
 		}
 	}
 	im.Logger.Debug("import phases", "layer", p.layer.Slug, "read_copy", t1.Sub(t0).String(), "index", time.Since(t1).String())

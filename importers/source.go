@@ -1,7 +1,8 @@
 // Package importers loads GIS files into the geoportal's layers: ESRI Shapefile (our own reader,
 // with DBF code pages and .prj identification), GeoJSON, CSV, KML and GeoPackage, over one
-// pipeline (read → reproject → validate/repair → COPY into a staging table → create, replace,
-// append or upsert in one transaction), and exports layers back as GeoJSON, CSV and Shapefile.
+// pipeline (read → reproject → validate/repair → binary COPY, straight into the layer for
+// create, replace and append or through a staging table for upsert, in one transaction), and
+// exports layers back as GeoJSON, CSV and Shapefile.
 package importers
 
 import (

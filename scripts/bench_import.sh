@@ -4,8 +4,35 @@
 #
 # Usage: DATABASE_URL=postgres://… scripts/bench_import.sh FILE.shp…
 #   (the database is migrated by the first import; use a scratch database, not production)
+#        scripts/bench_import.sh --make-data DIR   writes DIR/buildings.shp (150,000 polygons of
+#   ../shared/bench/gen_city.py) and DIR/points.shp (1,000,000 points with 4 attributes)
 # Env: RUNS (default 3), GEOPORTAL (default bin/geoportal)
+# The machine may be shared: compare the two tools within one run (the ratio column), not across runs.
 set -euo pipefail
+if [[ ${1:-} == --make-data ]]; then
+  dir=${2:?--make-data DIR}
+  mkdir -p "$dir"
+  python3 "$(dirname "$0")/../../shared/bench/gen_city.py" --out "$dir/city" --layers buildings
+  ogr2ogr -f "ESRI Shapefile" -lco ENCODING=UTF-8 "$dir/buildings.shp" "$dir/city/buildings.geojson"
+  python3 - "$dir/points.csv" <<'PY'
+import csv, random, sys
+random.seed(7)
+streets = ['Абай даңғылы', 'Әбілқайыр хан даңғылы', 'Санкибай батыр даңғылы', 'Бейбітшілік көшесі',
+           'Қобыланды батыр көшесі', 'Құрманғазы көшесі', 'Өтеген батыр көшесі', 'Шернияз көшесі',
+           'Ағайынды Жұбановтар көшесі', 'Тұрғанбаев көшесі']
+kinds = ['дәріхана', 'мектеп', 'аялдама', 'дүкен', 'шам', 'ағаш']
+with open(sys.argv[1], 'w', newline='') as f:
+    w = csv.writer(f)
+    w.writerow(['lon', 'lat', 'street', 'kind', 'house', 'height'])
+    for _ in range(1000000):
+        w.writerow(['%.7f' % random.uniform(56.95, 57.35), '%.7f' % random.uniform(50.2, 50.36),
+                    random.choice(streets), random.choice(kinds), random.randint(1, 250), '%.2f' % random.uniform(2, 40)])
+PY
+  ogr2ogr -f "ESRI Shapefile" -lco ENCODING=UTF-8 -a_srs EPSG:4326 -oo X_POSSIBLE_NAMES=lon -oo Y_POSSIBLE_NAMES=lat \
+    -oo AUTODETECT_TYPE=YES "$dir/points.shp" "$dir/points.csv"
+  rm -f "$dir/points.csv"
+  exit 0
+fi
 RUNS=${RUNS:-3}
 BIN=${GEOPORTAL:-bin/geoportal}
 : "${DATABASE_URL:?set DATABASE_URL to a scratch database}"
@@ -26,6 +53,7 @@ measure() {
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 printf '%-16s %-8s %9s %8s %10s %9s  %s\n' file tool rows median_s rows_per_s peak_MiB runs_s
+declare -A meds
 for f in "$@"; do
   base=$(basename "$f" .shp); slug="bench_${base}"
   rows=$(ogrinfo -ro -so -al "$f" | awk -F': ' '/Feature Count/ {print $2}')
@@ -47,5 +75,7 @@ for f in "$@"; do
     med=$(printf '%s\n' "${walls[@]}" | median)
     peak=$(printf '%s\n' "${rsss[@]}" | sort -n | tail -1)
     printf '%-16s %-8s %9s %8s %10.0f %9s  %s\n' "$base" "$tool" "$rows" "$med" "$(awk -v r="$rows" -v s="$med" 'BEGIN{print r/s}')" "$peak" "${walls[*]}"
+    meds[$tool]=$med
   done
+  printf '%-16s ratio geoportal/ogr2ogr (median wall time): %s\n' "$base" "$(awk -v a="${meds[geoportal]}" -v b="${meds[ogr2ogr]}" 'BEGIN{printf "%.2f", a/b}')"
 done

@@ -50,6 +50,29 @@ staff_email=staff.social@example.kz
 staff_password="browser test staff $$ $(date +%s)"
 printf '%s\n' "$staff_password" | "$bin" user add --email "$staff_email" --name "Social staff" \
   --role department_staff --department social --password-stdin >>"$log" 2>&1
+# Live vehicles (web/frontend/tests/transit.test.mjs): a dispatcher, two buses, an all-day timetable.
+. scripts/browser-fixtures-transit.sh
+# A dispatcher for the utilities test: draws an outage (web/frontend/tests/modules.test.mjs).
+dispatch_email=dispatch.utilities@example.kz
+dispatch_password="browser test dispatcher $$ $(date +%s)"
+printf '%s\n' "$dispatch_password" | "$bin" user add --email "$dispatch_email" --name "Utilities dispatcher" \
+  --role dispatcher --password-stdin >>"$log" 2>&1
+# Two residents (citizen accounts) for the best-yard contest test (web/frontend/tests/yards.test.mjs).
+resident_password="browser test resident $$ $(date +%s)"
+for who in resident.one resident.two; do
+  printf '%s\n' "$resident_password" | "$bin" user add --email "$who@example.kz" --name "Resident $who" \
+    --role citizen --password-stdin >>"$log" 2>&1
+done
+# A planner for the coverage page: saves and compares scenarios (web/frontend/tests/planner.test.mjs).
+planner_email=planner@example.kz
+planner_password="browser test planner $$ $(date +%s)"
+printf '%s\n' "$planner_password" | "$bin" user add --email "$planner_email" --name "City planner" \
+  --role planner --password-stdin >>"$log" 2>&1
+# A GIS staff member for the upload page: imports shapefiles (web/frontend/tests/import.test.mjs).
+gis_email=gis.staff@example.kz
+gis_password="browser test gis staff $$ $(date +%s)"
+printf '%s\n' "$gis_password" | "$bin" user add --email "$gis_email" --name "GIS staff" \
+  --role gis_staff --password-stdin >>"$log" 2>&1
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 "$bin" serve -addr "127.0.0.1:$port" >>"$log" 2>&1 &
 pid=$!
@@ -65,4 +88,8 @@ mkdir -p test-output
 cd web/frontend
 GEOPORTAL_URL="http://127.0.0.1:$port" OUT_DIR="$root/test-output" CHROMIUM="$chromium" \
   GEOPORTAL_STAFF_EMAIL="$staff_email" GEOPORTAL_STAFF_PASSWORD="$staff_password" \
+  GEOPORTAL_DISPATCH_EMAIL="$dispatch_email" GEOPORTAL_DISPATCH_PASSWORD="$dispatch_password" \
+  GEOPORTAL_PLANNER_EMAIL="$planner_email" GEOPORTAL_PLANNER_PASSWORD="$planner_password" \
+  GEOPORTAL_GIS_EMAIL="$gis_email" GEOPORTAL_GIS_PASSWORD="$gis_password" \
+  GEOPORTAL_RESIDENT_EMAILS="resident.one@example.kz resident.two@example.kz" GEOPORTAL_RESIDENT_PASSWORD="$resident_password" \
   node --test --test-concurrency=1 --test-timeout=1800000 ${BROWSER_TESTS:-tests/*.test.mjs} # BROWSER_TESTS: a subset

@@ -3,6 +3,7 @@ package tiles
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aktobe/geoportal/geo"
 	"github.com/paulmach/orb"
@@ -20,12 +21,44 @@ type entry struct {
 	raw          []byte // the MVT, uncompressed (empty: no features)
 	gz           []byte // the MVT, gzip-compressed (nil when raw is empty)
 	etag         string
+	disk         bool                   // read from the disk tier
+	br           atomic.Pointer[[]byte] // the MVT, brotli-compressed, once made (brotli.go)
+	brPending    atomic.Bool            // brotli requested
 
 	prev, next *entry // LRU list of the shard, most recent first
 }
 
 func (e *entry) size() int64 {
-	return int64(len(e.raw)+len(e.gz)+len(e.key)+len(e.etag)) + 64*int64(len(e.slugs)) + 160
+	n := int64(len(e.raw)+len(e.gz)+len(e.key)+len(e.etag)) + 64*int64(len(e.slugs)) + 160
+	if br := e.br.Load(); br != nil {
+		n += int64(len(*br))
+	}
+	return n
+}
+
+// brotli returns the brotli form of the tile, or nil.
+func (e *entry) brotli() []byte {
+	if br := e.br.Load(); br != nil {
+		return *br
+	}
+	return nil
+}
+
+// setBrotli adds the brotli form to a cached tile (counted in the budget); a tile that left the
+// cache meanwhile is left alone.
+func (c *Cache) setBrotli(e *entry, br []byte) {
+	s := c.shard(e.key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.entries[e.key] != e {
+		return
+	}
+	before := e.size()
+	e.br.Store(&br)
+	s.bytes += e.size() - before
+	for s.bytes > s.budget && s.tail != nil {
+		s.remove(s.tail)
+	}
 }
 
 // Cache is an in-memory LRU of tiles with a byte budget, sharded to keep lock hold times short
@@ -70,6 +103,20 @@ func (c *Cache) get(key string) *entry {
 	s := c.shard(key)
 	s.mu.Lock()
 	e := s.entries[key]
+	if e != nil && s.head != e {
+		s.unlink(e)
+		s.pushFront(e)
+	}
+	s.mu.Unlock()
+	return e
+}
+
+// getBytes is get for a key built in a byte buffer (no string is allocated; maphash.Bytes and
+// maphash.String agree on the same content).
+func (c *Cache) getBytes(key []byte) *entry {
+	s := &c.shards[maphash.Bytes(c.seed, key)%cacheShards]
+	s.mu.Lock()
+	e := s.entries[string(key)]
 	if e != nil && s.head != e {
 		s.unlink(e)
 		s.pushFront(e)

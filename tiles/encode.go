@@ -23,6 +23,7 @@ type layerEncoder struct {
 	count    int
 
 	geom []uint32 // scratch: geometry commands of the current feature
+	ring []pt     // scratch: a ring drawn in Go (lonlat.go)
 	tags []uint32 // scratch: tags of the current feature
 	buf  []byte   // scratch: the current feature's message
 }
@@ -167,13 +168,21 @@ func (e *layerEncoder) property(key uint32, value uint32) { e.tags = append(e.ta
 // feature ends the current feature: id, the tags added since the last call and the geometry in
 // wkb. A geometry that is empty after encoding leaves no feature.
 func (e *layerEncoder) feature(id uint64, wkb []byte) error {
-	defer func() { e.tags = e.tags[:0] }()
 	typ, err := e.encodeGeometry(wkb)
 	if err != nil {
+		e.tags = e.tags[:0]
 		return err
 	}
+	e.emit(id, typ)
+	return nil
+}
+
+// emit ends the current feature: id, the tags added since the last feature and the geometry
+// commands in e.geom, of MVT type typ. Empty geometry leaves no feature.
+func (e *layerEncoder) emit(id uint64, typ int) {
+	defer func() { e.tags = e.tags[:0] }()
 	if len(e.geom) == 0 {
-		return nil
+		return
 	}
 	b := e.buf[:0]
 	b = appendTag(b, 1, 0)
@@ -199,7 +208,6 @@ func (e *layerEncoder) feature(id uint64, wkb []byte) error {
 	e.features = appendBytesField(e.features, 2, b)
 	e.buf = b
 	e.count++
-	return nil
 }
 
 func varintLen(v uint64) int {

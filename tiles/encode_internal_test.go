@@ -71,7 +71,7 @@ func TestEncoderMatchesSTAsMVT(t *testing.T) {
 			}
 			mb, fb := geo.MercatorBound(tile, 0), geo.LonLatBound(tile, bufferFraction)
 			args := []any{slug, mb.Min[0], mb.Min[1], mb.Max[0], mb.Max[1], fb.Min[0], fb.Min[1], fb.Max[0], fb.Max[1], 1000}
-			_, n, ours, err := tl.query(ctx, d.sqlPlain, args, d.props, slug)
+			_, n, ours, err := tl.query(ctx, d.sqlPlain, args, d.props, slug, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

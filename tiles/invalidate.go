@@ -190,31 +190,48 @@ func (i *Invalidator) dropLayer(slug string) {
 }
 
 // store caches e unless a change heard since the versions it was built from touches it, the
-// listener is not connected, or a layer's definition changed while it was built.
-func (i *Invalidator) store(e *entry) {
+// listener is not connected, or a layer's definition changed while it was built. It reports
+// whether e was cached.
+func (i *Invalidator) store(e *entry) bool {
 	i.mu.RLock()
 	defer i.mu.RUnlock()
 	if !i.connected {
-		return
+		return false
 	}
 	cat := i.t.catalog.Load()
 	for k, slug := range e.slugs {
 		if d := cat.defs[slug]; d == nil || d.fingerprint != e.fingerprints[k] {
-			return
+			return false
 		}
 		v := e.versions[k]
 		if v == dataless {
 			continue
 		}
 		if v < i.base[slug] {
-			return
+			return false
 		}
 		cs := i.changes[slug]
 		for j := len(cs) - 1; j >= 0 && cs[j].version > v; j-- {
 			if cs[j].bbox == nil || geo.TilesCovering(*cs[j].bbox, e.tile.Z, invalidationMargin).Contains(e.tile) {
-				return
+				return false
 			}
 		}
 	}
 	i.t.cache.put(e)
+	return true
+}
+
+// version returns the latest data version of a layer the listener knows of (read when it
+// connected, or heard since), and false while it is not connected.
+func (i *Invalidator) version(slug string) (int64, bool) {
+	i.mu.RLock()
+	defer i.mu.RUnlock()
+	if !i.connected {
+		return 0, false
+	}
+	v := i.base[slug]
+	if cs := i.changes[slug]; len(cs) > 0 {
+		v = max(v, cs[len(cs)-1].version)
+	}
+	return v, true
 }

@@ -51,7 +51,7 @@ func TestLinearTileMatchesProjectedTile(t *testing.T) {
 	draw := func(sql string, bounds orb.Bound, tile maptile.Tile) map[uint64]orb.Polygon {
 		fb := geo.LonLatBound(tile, bufferFraction)
 		_, _, raw, err := tl.query(ctx, sql, []any{"lin", bounds.Min[0], bounds.Min[1], bounds.Max[0], bounds.Max[1],
-			fb.Min[0], fb.Min[1], fb.Max[0], fb.Max[1], 100000}, d.props, "lin")
+			fb.Min[0], fb.Min[1], fb.Max[0], fb.Max[1], 100000}, d.props, "lin", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

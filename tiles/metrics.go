@@ -12,6 +12,7 @@ type metrics struct {
 	sentBytes     prometheus.Counter
 	hits          prometheus.Counter
 	misses        prometheus.Counter
+	diskHits      prometheus.Counter
 	generation    *prometheus.HistogramVec
 	truncated     *prometheus.CounterVec
 	invalidated   prometheus.Counter
@@ -32,6 +33,9 @@ func newMetrics(reg prometheus.Registerer, cache *Cache) *metrics {
 		misses: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "geoportal_tile_cache_misses_total", Help: "Tile requests that had to build the tile.",
 		}),
+		diskHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "geoportal_tile_disk_hits_total", Help: "Tiles read from the disk tier of the cache instead of being built.",
+		}),
 		generation: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "geoportal_tile_generation_seconds", Help: "Time to build one layer's tile in PostGIS, by layer.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
@@ -46,7 +50,7 @@ func newMetrics(reg prometheus.Registerer, cache *Cache) *metrics {
 			Name: "geoportal_tile_change_notifications_total", Help: "layer_changed notifications received from PostgreSQL.",
 		}),
 	}
-	reg.MustRegister(m.served, m.sentBytes, m.hits, m.misses, m.generation, m.truncated, m.invalidated, m.notifications,
+	reg.MustRegister(m.served, m.sentBytes, m.hits, m.misses, m.diskHits, m.generation, m.truncated, m.invalidated, m.notifications,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "geoportal_tile_cache_bytes", Help: "Bytes held by the in-memory tile cache.",
 		}, func() float64 { _, b := cache.stats(); return float64(b) }),

@@ -51,6 +51,12 @@ type layerDef struct {
 	// as sqlPlain, with $2..$5 the tile's bounds in degrees: the tile is drawn from the stored
 	// longitudes and latitudes by the linear map of its corners (see linearFromZoom)
 	sqlLinear string
+	// polygon layers only: as sqlLinear, but a polygon whose bounding box lies inside $11..$14
+	// (the tile and nearly all of its buffer, in degrees) comes back as it is stored, in an extra
+	// column after the geometry, for Go to draw (see lonlat.go); the others as from sqlLinear
+	sqlLinearFast string
+	// as sqlLinear, for the features whose ids are in $11 only (those Go hands back)
+	sqlLinearIDs string
 }
 
 // tileProperties picks the attributes that go into tiles: those shown in popups, plus "name".
@@ -113,7 +119,9 @@ func compileLayer(l layers.Layer) (*layerDef, error) {
 	// Every query returns the layer's data version (read in the same snapshot as the rows), then
 	// one row per feature: id, geometry in tile coordinates as WKB, properties. The LEFT JOIN
 	// keeps the version row when the tile has no features (its id is then NULL).
-	build := func(geomExpr string, boundsSRID int) string {
+	// OFFSET 0 keeps the planner from pushing "q.geom IS NOT NULL" down into the scan, where it
+	// would compute ST_AsMVTGeom a second time for every row.
+	build := func(geomExpr string, boundsSRID int, extra string) string {
 		return `SELECT v.version, q.id, ST_AsBinary(q.geom)` + outCols.String() + `
 FROM (SELECT l.version FROM geoportal.layers l WHERE l.slug = $1) v
 LEFT JOIN LATERAL (
@@ -121,14 +129,36 @@ LEFT JOIN LATERAL (
 		SELECT t.id, ST_AsMVTGeom(` + geomExpr + `, ST_MakeEnvelope($2, $3, $4, $5, ` + fmt.Sprint(boundsSRID) + `), ` +
 			fmt.Sprint(Extent) + `, ` + fmt.Sprint(Buffer) + `, true) AS geom` + sel.String() + `
 		FROM ` + table + ` t
-		WHERE t.geom && ST_MakeEnvelope($6, $7, $8, $9, 4326)
+		WHERE t.geom && ST_MakeEnvelope($6, $7, $8, $9, 4326)` + extra + `
+		OFFSET 0
 	) q WHERE q.geom IS NOT NULL
 	LIMIT $10 + 1
 ) q ON true`
 	}
-	d.sqlPlain = build("ST_Transform(t.geom, 3857)", 3857)
-	d.sqlSimplify = build("ST_Simplify(ST_Transform(t.geom, 3857), $11, true)", 3857)
-	d.sqlLinear = build("t.geom", 4326)
+	d.sqlPlain = build("ST_Transform(t.geom, 3857)", 3857, "")
+	d.sqlSimplify = build("ST_Simplify(ST_Transform(t.geom, 3857), $11, true)", 3857, "")
+	d.sqlLinear = build("t.geom", 4326, "")
+	if l.GeometryType == "Polygon" || l.GeometryType == "MultiPolygon" {
+		d.sqlLinearIDs = build("t.geom", 4326, " AND t.id = ANY($11)")
+		// Most features of a polygon layer lie wholly inside the tile and its buffer: for them
+		// ST_AsMVTGeom's clipping and validation (wagyu), most of the database's cost per
+		// feature, is replaced by drawing them in Go (lonlat.go), which hands the rare polygon
+		// it cannot draw exactly back to sqlLinearIDs.
+		d.sqlLinearFast = `SELECT v.version, q.id, ST_AsBinary(q.geom), q.raw` + outCols.String() + `
+FROM (SELECT l.version FROM geoportal.layers l WHERE l.slug = $1) v
+LEFT JOIN LATERAL (
+	SELECT * FROM (
+		SELECT t.id,
+			CASE WHEN NOT t.geom @ ST_MakeEnvelope($11, $12, $13, $14, 4326) THEN ST_AsMVTGeom(t.geom,
+				ST_MakeEnvelope($2, $3, $4, $5, 4326), ` + fmt.Sprint(Extent) + `, ` + fmt.Sprint(Buffer) + `, true) END AS geom,
+			CASE WHEN t.geom @ ST_MakeEnvelope($11, $12, $13, $14, 4326) THEN ST_AsBinary(t.geom) END AS raw` + sel.String() + `
+		FROM ` + table + ` t
+		WHERE t.geom && ST_MakeEnvelope($6, $7, $8, $9, 4326)
+		OFFSET 0
+	) q WHERE q.geom IS NOT NULL OR q.raw IS NOT NULL
+	LIMIT $10 + 1
+) q ON true`
+	}
 
 	if l.GeometryType == "Point" {
 		// Clusters: points are grouped by a grid of cells aligned with the tile grid (so a cell

@@ -44,6 +44,7 @@ type Options struct {
 	CatalogTTL     time.Duration // how long the catalog is reused before it is read again (default 2 s)
 	QueryTimeout   time.Duration // bound of one tile query (default 30 s)
 	GzipLevel      int           // gzip level of stored tiles (default 1, fastest: 11 % more bytes than 6, a third of the CPU)
+	DiskDir        string        // directory of the disk tier of the cache (disk.go); empty: none
 }
 
 func (o Options) withDefaults() Options {
@@ -88,12 +89,16 @@ type Tiler struct {
 	metrics *metrics
 	group   singleflight.Group
 	inv     *Invalidator
+	disk    *diskTier // nil without Options.DiskDir
 
 	catalog     atomic.Pointer[catalog]
 	refreshing  atomic.Bool
 	refreshLock sync.Mutex
 
 	gzipPool sync.Pool
+
+	brotliOnce sync.Once
+	brotliJobs chan *entry // tiles waiting for brotli (brotli.go)
 }
 
 // catalog is a snapshot of the layer catalog compiled for tiles.
@@ -108,7 +113,12 @@ type Tile struct {
 	Gzip []byte // gzip-compressed MVT; nil when the tile has no features
 	ETag string // weak entity tag (the same content has the same tag in both encodings)
 	Live bool   // a layer in the tile changes continuously: cache it briefly
-	Hit  bool   // answered from the cache
+	Hit  bool   // answered from the memory cache
+	Disk bool   // answered from the disk tier of the cache
+	// brotli-compressed MVT, when made (see RequestBrotli); nil for an empty tile
+	Brotli []byte
+
+	entry *entry // the cached tile behind a hit
 }
 
 // Empty reports whether the tile has no features.
@@ -121,6 +131,9 @@ func New(pool *pgxpool.Pool, store *layers.Store, logger *slog.Logger, reg prome
 	t.cache = NewCache(t.opts.CacheBytes)
 	t.metrics = newMetrics(reg, t.cache)
 	t.inv = newInvalidator(t)
+	if t.opts.DiskDir != "" {
+		t.disk = &diskTier{dir: t.opts.DiskDir}
+	}
 	level := t.opts.GzipLevel
 	t.gzipPool.New = func() any {
 		w, _ := gzip.NewWriterLevel(nil, level)
@@ -132,6 +145,16 @@ func New(pool *pgxpool.Pool, store *layers.Store, logger *slog.Logger, reg prome
 // SetPool makes the tiler run its queries on pool (for instance one tuned for tile queries, see
 // NewPool). Call it before serving.
 func (t *Tiler) SetPool(pool *pgxpool.Pool) { t.pool.Store(pool) }
+
+// SetDiskDir turns on the disk tier of the cache in dir (see disk.go), or off with "". Call it
+// before serving.
+func (t *Tiler) SetDiskDir(dir string) {
+	t.opts.DiskDir = dir
+	t.disk = nil
+	if dir != "" {
+		t.disk = &diskTier{dir: dir}
+	}
+}
 
 // Invalidator returns the listener that keeps the cache exact; run it for the tiler's lifetime.
 func (t *Tiler) Invalidator() *Invalidator { return t.inv }
@@ -245,6 +268,13 @@ func (t *Tiler) currentCatalog(ctx context.Context) (*catalog, error) {
 	if c == nil {
 		return t.refreshCatalog(ctx, nil)
 	}
+	t.refreshIfStale(c)
+	return c, nil
+}
+
+// refreshIfStale starts reading the catalog again in the background when snapshot c is older
+// than the catalog TTL.
+func (t *Tiler) refreshIfStale(c *catalog) {
 	if time.Since(c.at) > t.opts.CatalogTTL && t.refreshing.CompareAndSwap(false, true) {
 		go func() {
 			defer t.refreshing.Store(false)
@@ -255,7 +285,50 @@ func (t *Tiler) currentCatalog(ctx context.Context) (*catalog, error) {
 			}
 		}()
 	}
-	return c, nil
+}
+
+// Cached returns the tile z/x/y of the layers in list if the cache holds it and every layer in it
+// is public, so that who asks does not matter: the lean path of cache hits, which needs neither
+// the caller's identity nor the database. It reports false otherwise (a miss, a staff-only or
+// unknown layer, a bad list); Tile then gives the full answer. z, x and y are the numbers of the
+// request path; the cache only holds tiles whose coordinates Tile checked.
+func (t *Tiler) Cached(list string, z, x, y int) (Tile, bool) {
+	c := t.catalog.Load()
+	if c == nil || len(list) > 1024 {
+		return Tile{}, false
+	}
+	t.refreshIfStale(c)
+	live := false
+	n := 0
+	for rest := list; ; {
+		name, more, found := strings.Cut(rest, ",")
+		d := c.defs[name]
+		if d == nil || !d.Public() {
+			return Tile{}, false
+		}
+		live = live || d.Live
+		if n++; n > t.opts.MaxLayers {
+			return Tile{}, false
+		}
+		if !found {
+			break
+		}
+		rest = more
+	}
+	var buf [160]byte
+	key := append(buf[:0], list...)
+	key = append(key, '/')
+	key = strconv.AppendInt(key, int64(z), 10)
+	key = append(key, '/')
+	key = strconv.AppendInt(key, int64(x), 10)
+	key = append(key, '/')
+	key = strconv.AppendInt(key, int64(y), 10)
+	e := t.cache.getBytes(key)
+	if e == nil {
+		return Tile{}, false
+	}
+	t.metrics.hits.Inc()
+	return Tile{Raw: e.raw, Gzip: e.gz, ETag: e.etag, Live: live, Hit: true, Brotli: e.brotli(), entry: e}, true
 }
 
 // refreshCatalog reads the catalog unless another caller already replaced seen meanwhile. Tiles
@@ -310,7 +383,7 @@ func (t *Tiler) Tile(ctx context.Context, list string, z, x, y int, staff bool) 
 	}
 	if e := t.cache.get(key); e != nil {
 		t.metrics.hits.Inc()
-		return &Tile{Raw: e.raw, Gzip: e.gz, ETag: e.etag, Live: live, Hit: true}, nil
+		return &Tile{Raw: e.raw, Gzip: e.gz, ETag: e.etag, Live: live, Hit: true, Brotli: e.brotli(), entry: e}, nil
 	}
 	t.metrics.misses.Inc()
 	if len(defs) == 1 {
@@ -318,7 +391,7 @@ func (t *Tiler) Tile(ctx context.Context, list string, z, x, y int, staff bool) 
 		if err != nil {
 			return nil, err
 		}
-		return &Tile{Raw: e.raw, Gzip: e.gz, ETag: e.etag, Live: live}, nil
+		return &Tile{Raw: e.raw, Gzip: e.gz, ETag: e.etag, Live: live, Disk: e.disk}, nil
 	}
 	// A composite is the concatenation of its layers' tiles (an MVT is a list of layers), each
 	// taken from the cache or built concurrently.
@@ -363,13 +436,20 @@ func (t *Tiler) layerTile(ctx context.Context, d *layerDef, tile maptile.Tile) (
 	}
 	ch := t.group.DoChan(key, func() (any, error) {
 		// Built detached from the first caller so that its going away does not fail the others.
+		if e := t.fromDisk(d, tile, key); e != nil {
+			t.metrics.diskHits.Inc()
+			t.inv.store(e)
+			return e, nil
+		}
 		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.opts.QueryTimeout)
 		defer cancel()
 		e, err := t.build(qctx, d, tile, key)
 		if err != nil {
 			return nil, err
 		}
-		t.inv.store(e)
+		if t.inv.store(e) {
+			t.toDisk(d, e)
+		}
 		return e, nil
 	})
 	select {
@@ -401,16 +481,23 @@ func (t *Tiler) build(ctx context.Context, d *layerDef, tile maptile.Tile, key s
 		sql = d.sqlSimplify
 		args = append(args, size/1024)
 	}
+	var fast *fastDraw
 	if sql == d.sqlPlain && int(tile.Z) >= linearFromZoom {
 		lb := geo.LonLatBound(tile, 0)
 		sql = d.sqlLinear
 		args[1], args[2], args[3], args[4] = lb.Min[0], lb.Min[1], lb.Max[0], lb.Max[1]
+		if d.sqlLinearFast != "" {
+			sql = d.sqlLinearFast
+			ib := fastBound(lb)
+			args = append(args, ib.Min[0], ib.Min[1], ib.Max[0], ib.Max[1])
+			fast = &fastDraw{m: newLonLatMap(lb), exactSQL: d.sqlLinearIDs}
+		}
 	}
 	names := d.props
 	if sql == d.sqlCluster {
 		names = d.clusterProps
 	}
-	version, count, raw, err := t.query(ctx, sql, args, names, d.Slug)
+	version, count, raw, err := t.query(ctx, sql, args, names, d.Slug, fast)
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table: dropped meanwhile
@@ -438,31 +525,62 @@ func (t *Tiler) build(ctx context.Context, d *layerDef, tile maptile.Tile, key s
 	return e, nil
 }
 
+// fastDraw says that a tile query (sqlLinearFast) returns, after the geometry, a column with the
+// stored polygon of the features Go draws itself (lonlat.go), with the map onto the tile and the
+// query (sqlLinearIDs) for the features it hands back.
+type fastDraw struct {
+	m        lonLatMap
+	exactSQL string
+}
+
 // query runs a tile query and encodes its rows (version, id, WKB, properties named names) as one
 // MVT layer named layer. It returns the layer's data version, the number of features the query
-// returned (one more than kept when the cap was hit) and the encoded layer.
-func (t *Tiler) query(ctx context.Context, sql string, args []any, names []string, layer string) (int64, int, []byte, error) {
-	rows, err := t.pool.Load().Query(ctx, sql, args...)
-	if err != nil {
-		return 0, 0, nil, err
-	}
-	defer rows.Close()
-	fds := rows.FieldDescriptions()
-	if len(fds) != 3+len(names) {
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return 0, 0, nil, err
-		}
-		return 0, 0, nil, fmt.Errorf("tile query returned %d columns, want %d", len(fds), 3+len(names))
-	}
+// returned (one more than kept when the cap was hit) and the encoded layer. With fast, the rows
+// carry the stored polygon after the WKB (see fastDraw).
+func (t *Tiler) query(ctx context.Context, sql string, args []any, names []string, layer string, fast *fastDraw) (int64, int, []byte, error) {
 	enc := newLayerEncoder()
 	defer enc.release()
 	keys := make([]uint32, len(names))
 	for i, n := range names {
 		keys[i] = enc.key(n)
 	}
-	var version int64
-	count := 0
+	version, count, again, err := t.encodeRows(ctx, enc, sql, args, keys, names, layer, fast, true)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if len(again) > 0 {
+		// The polygons Go would not draw, from ST_AsMVTGeom. Their rows are read in another
+		// snapshot, which can only be newer: the tile keeps the first query's version, so a
+		// change in between still drops it from the cache once heard.
+		exactArgs := append(append([]any(nil), args[:10]...), again)
+		if _, _, _, err := t.encodeRows(ctx, enc, fast.exactSQL, exactArgs, keys, names, layer, nil, false); err != nil {
+			return 0, 0, nil, err
+		}
+	}
+	return version, count, enc.finish(layer), nil
+}
+
+// encodeRows runs one tile query and adds its features to enc; with fast it returns the ids of
+// the polygons left to ST_AsMVTGeom. Only a counting query enforces the feature cap.
+func (t *Tiler) encodeRows(ctx context.Context, enc *layerEncoder, sql string, args []any, keys []uint32, names []string,
+	layer string, fast *fastDraw, counting bool) (version int64, count int, again []int64, err error) {
+	rows, err := t.pool.Load().Query(ctx, sql, args...)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer rows.Close()
+	fds := rows.FieldDescriptions()
+	first := 3 // the first property's column
+	if fast != nil {
+		first = 4
+	}
+	if len(fds) != first+len(names) {
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, 0, nil, err
+		}
+		return 0, 0, nil, fmt.Errorf("tile query returned %d columns, want %d", len(fds), first+len(names))
+	}
 	for rows.Next() {
 		vals := rows.RawValues()
 		if version, err = rawInt(fds[0], vals[0]); err != nil {
@@ -471,16 +589,31 @@ func (t *Tiler) query(ctx context.Context, sql string, args []any, names []strin
 		if vals[1] == nil {
 			continue // no features: the version row alone
 		}
-		count++
-		if count > t.opts.MaxFeatures {
-			continue
+		if counting {
+			count++
+			if count > t.opts.MaxFeatures {
+				continue
+			}
 		}
 		id, err := rawInt(fds[1], vals[1])
 		if err != nil {
 			return 0, 0, nil, fmt.Errorf("id: %w", err)
 		}
+		drawn := fast != nil && vals[3] != nil
+		if drawn {
+			if err := enc.drawPolygon(vals[3], fast.m); err != nil {
+				if errors.Is(err, errNeedsExact) {
+					again = append(again, id)
+					continue
+				}
+				return 0, 0, nil, fmt.Errorf("feature %d: %w", id, err)
+			}
+			if len(enc.geom) == 0 {
+				continue // collapsed to nothing at this zoom
+			}
+		}
 		for i := range names {
-			v, fd := vals[3+i], fds[3+i]
+			v, fd := vals[first+i], fds[first+i]
 			if v == nil {
 				continue
 			}
@@ -505,6 +638,10 @@ func (t *Tiler) query(ctx context.Context, sql string, args []any, names []strin
 			}
 			enc.property(keys[i], idx)
 		}
+		if drawn {
+			enc.emit(uint64(id), mvtPolygon)
+			continue
+		}
 		if err := enc.feature(uint64(id), vals[2]); err != nil {
 			if errors.Is(err, errUnsupportedGeometry) {
 				t.logger.Warn("tiles: feature left out", "layer", layer, "id", id, "error", err)
@@ -516,7 +653,7 @@ func (t *Tiler) query(ctx context.Context, sql string, args []any, names []strin
 	if err := rows.Err(); err != nil {
 		return 0, 0, nil, err
 	}
-	return version, count, enc.finish(layer), nil
+	return version, count, again, nil
 }
 
 // rawInt reads an integer column in either wire format.

@@ -180,14 +180,20 @@ type writeRule struct {
 // writeRules lists the write routes that are not "any staff" (the default for every route not
 // listed, so a new route is staff-only until someone decides otherwise here).
 var writeRules = map[string]writeRule{
-	"POST /login":                    {public: true}, // the sign-in form
-	"POST /logout":                   {public: true},
-	"POST /api/auth/login":           {public: true},
-	"POST /api/auth/logout":          {public: true},
-	"POST /api/auth/password":        {public: true}, // refuses callers without a session itself (TestSessionRevocation)
-	"POST /api/analysis/siting":      {public: true}, // planner analyses run over public layers for anyone
-	"POST /api/reports/":             {public: true}, // residents report problems without an account
-	"POST /api/reports/{id}/support": {public: true},
+	"POST /login":               {public: true}, // the sign-in form
+	"POST /logout":              {public: true},
+	"POST /api/auth/login":      {public: true},
+	"POST /api/auth/logout":     {public: true},
+	"POST /api/auth/password":   {public: true}, // refuses callers without a session itself (TestSessionRevocation)
+	"POST /api/analysis/siting": {public: true}, // planner analyses run over public layers for anyone
+	"POST /api/analysis/jobs":   {public: true}, // the same analyses as jobs with progress
+	// A job's id is a random 128-bit token: whoever started it may cancel it (TestAnalysisJobCancel).
+	"DELETE /api/analysis/jobs/{id}": {public: true},
+	// A reporter confirms a contact with the code sent to it, without an account (TestReportContactConfirmation).
+	"POST /api/reports/confirm":        {public: true},
+	"POST /api/reports/confirm/resend": {public: true},
+	"POST /api/reports/":               {public: true}, // residents report problems without an account
+	"POST /api/reports/{id}/support":   {public: true},
 	// GeoReport v2 clients send an API key of scope open311 (the api_key field).
 	`POST /open311/v2/{file:requests\.(json|xml)}`: {scope: accounts.ScopeOpen311},
 	// Tracker ingest: only device keys or API keys with scope tracker, never a browser session.

@@ -14,6 +14,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aktobe/geoportal/data/dbtest"
@@ -96,13 +97,12 @@ func BenchmarkReportSubmitWithPhoto(b *testing.B) {
 	photo := phonePhoto(b)
 	b.SetBytes(int64(len(photo)))
 	b.SetParallelism(4) // 4 x GOMAXPROCS(2) = 8 clients
-	var n int64
+	var n atomic.Int64
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		client := &http.Client{}
 		for pb.Next() {
-			i := int(n)
-			n++
+			i := int(n.Add(1) - 1)
 			if err := submitReport(client, ts.URL, photo, i); err != nil {
 				b.Error(err)
 				return

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/accounts"
@@ -263,4 +264,45 @@ func (s *Server) handleCompareScenarios(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	writeJSON(w, http.StatusOK, c)
+}
+
+// Long analyses as background jobs, for the planner page's progress bar and Cancel button:
+// POST starts one (202 with its id), GET follows it (the answer comes with state "done"), DELETE
+// cancels it, the database queries it was running included.
+
+// POST /api/analysis/jobs {kind: coverage|siting|cameras|access, params: {…}}
+func (s *Server) handleStartJob(w http.ResponseWriter, r *http.Request) {
+	var req analysis.JobRequest
+	if err := decodeBody(r, &req); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	st, err := s.Analysis.StartJob(r.Context(), req, s.isPlanner(r))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/analysis/jobs/"+st.ID)
+	writeJSON(w, http.StatusAccepted, st)
+}
+
+// GET /api/analysis/jobs/{id}
+func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) {
+	st, err := s.Analysis.Job(chi.URLParam(r, "id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, st)
+}
+
+// DELETE /api/analysis/jobs/{id}: answers once the job has stopped (or after 5 s).
+func (s *Server) handleCancelJob(w http.ResponseWriter, r *http.Request) {
+	st, err := s.Analysis.CancelJob(chi.URLParam(r, "id"), 5*time.Second)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
 }

@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"io"
 	"net/http"
@@ -86,6 +87,8 @@ func (s *Server) handleLightingAuditCSV(w http.ResponseWriter, r *http.Request) 
 	lang := pageLang(r)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="street-lighting-audit.csv"`)
+	// A byte-order mark, so that spreadsheet programs read the Kazakh and Russian names as UTF-8.
+	io.WriteString(w, "\ufeff")
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"section", "key", "name", "lamps", "power_kw", "kwh_year", "cost_kzt", "led_kwh_year",
 		"saving_kwh_year", "saving_kzt", "saving_share", "tariff_kzt_per_kwh"})
@@ -101,6 +104,20 @@ func (s *Server) handleLightingAuditCSV(w http.ResponseWriter, r *http.Request) 
 		row("lamp_type", t)
 	}
 	row("total", a.Total)
+	// The LED replacements: lamps of one type and power, the LED power and the saving.
+	watt := lightingText[lang]["w"]
+	for _, x := range a.Replacements {
+		name := fmt.Sprintf("%s %d %s → LED %d %s", x.LampType, x.PowerW, watt, x.LEDPowerW, watt)
+		if _, known := modules.LEDPower(x.LampType, x.PowerW); !known {
+			name = fmt.Sprintf("%s %d %s: %s", x.LampType, x.PowerW, watt, lightingText[lang]["no_led"])
+		}
+		cw.Write([]string{"led_replacement", csvCell(fmt.Sprintf("%s %d", x.LampType, x.PowerW)), csvCell(name), strconv.Itoa(x.Lamps),
+			f(float64(x.Lamps*x.PowerW) / 1000), "", "", "", f(x.SavingKWh), f(x.SavingKZT), "", f(a.Tariff)})
+	}
+	if a.LampsWithoutData > 0 {
+		cw.Write([]string{"without_data", "", lightingText[lang]["without_data"], strconv.Itoa(a.LampsWithoutData),
+			"", "", "", "", "", "", "", f(a.Tariff)})
+	}
 	cw.Flush()
 }
 
@@ -142,19 +159,19 @@ var lightingText = map[string]map[string]string{
 		"district": "District", "type": "Lamp type", "lamps": "Lamps", "power": "Power, kW", "kwh": "kWh a year",
 		"cost": "Cost, KZT a year", "led_kwh": "With LED, kWh", "saving": "Saving, kWh", "saving_kzt": "Saving, KZT",
 		"share": "Saving", "lamp": "Lamp", "led": "LED equivalent", "total": "Total", "csv": "Download CSV",
-		"print": "Print", "without_data": "Lamps without power or burning hours (left out)", "notes": "Method", "w": "W"},
+		"no_led": "no LED equivalent", "print": "Print", "without_data": "Lamps without power or burning hours (left out)", "notes": "Method", "w": "W"},
 	"ru": {"title": "Энергоаудит уличного освещения", "tariff": "Тариф, тенге/кВт·ч", "recalc": "Пересчитать",
 		"by_district": "По районам", "by_type": "По типам ламп", "replacements": "Замена на светодиодные",
 		"district": "Район", "type": "Тип лампы", "lamps": "Светильников", "power": "Мощность, кВт", "kwh": "кВт·ч в год",
 		"cost": "Стоимость, тенге в год", "led_kwh": "После замены, кВт·ч", "saving": "Экономия, кВт·ч", "saving_kzt": "Экономия, тенге",
 		"share": "Экономия", "lamp": "Лампа", "led": "Светодиодный аналог", "total": "Итого", "csv": "Скачать CSV",
-		"print": "Печать", "without_data": "Светильники без мощности или часов горения (не учтены)", "notes": "Методика", "w": "Вт"},
+		"no_led": "нет светодиодного аналога", "print": "Печать", "without_data": "Светильники без мощности или часов горения (не учтены)", "notes": "Методика", "w": "Вт"},
 	"kk": {"title": "Көше жарығының энергоаудиті", "tariff": "Тариф, теңге/кВт·сағ", "recalc": "Қайта есептеу",
 		"by_district": "Аудандар бойынша", "by_type": "Шам түрлері бойынша", "replacements": "Жарықдиодтыға ауыстыру",
 		"district": "Аудан", "type": "Шам түрі", "lamps": "Шамдар", "power": "Қуаты, кВт", "kwh": "Жылына кВт·сағ",
 		"cost": "Құны, жылына теңге", "led_kwh": "Ауыстырғаннан кейін, кВт·сағ", "saving": "Үнемдеу, кВт·сағ", "saving_kzt": "Үнемдеу, теңге",
 		"share": "Үнемдеу", "lamp": "Шам", "led": "Жарықдиодты баламасы", "total": "Барлығы", "csv": "CSV жүктеу",
-		"print": "Басып шығару", "without_data": "Қуаты немесе жану сағаты жоқ шамдар (есептелмеді)", "notes": "Әдістеме", "w": "Вт"},
+		"no_led": "жарықдиодты баламасы жоқ", "print": "Басып шығару", "without_data": "Қуаты немесе жану сағаты жоқ шамдар (есептелмеді)", "notes": "Әдістеме", "w": "Вт"},
 }
 
 type lightingPage struct {
@@ -166,6 +183,14 @@ type lightingPage struct {
 
 // Name is a row's name in the page language.
 func (p lightingPage) Name(n modules.Names) string { return n.In(p.Lang) }
+
+// LED names a replacement's LED luminaire, or says the lamp type has none.
+func (p lightingPage) LED(x modules.LEDReplacement) string {
+	if _, known := modules.LEDPower(x.LampType, x.PowerW); !known {
+		return p.S["no_led"]
+	}
+	return fmt.Sprintf("LED %d %s", x.LEDPowerW, p.S["w"])
+}
 
 // handleLightingPage is the printable audit (public: the audit is public information).
 func (s *Server) handleLightingPage(w http.ResponseWriter, r *http.Request) {
@@ -215,6 +240,21 @@ func (s *Server) handleOutages(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleOutageAffected(w http.ResponseWriter, r *http.Request) {
+	if v := r.URL.Query().Get("building"); v != "" {
+		// A building clicked on the map (its feature id in layer buildings).
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "building %q is not a positive integer (a feature id of layer buildings)", v))
+			return
+		}
+		a, err := s.modules().AffectedBuilding(r.Context(), id)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, a)
+		return
+	}
 	lon, lat, addr, err := s.modulePoint(r)
 	if err != nil {
 		s.Error(w, r, err)
@@ -315,6 +355,26 @@ func (s *Server) handleSchoolSafety(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, err := s.modules().SchoolSafety(r.Context(), radius)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// handleSchoolCameras answers a school's popup: the cameras within radius (default 300 m).
+func (s *Server) handleSchoolCameras(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	radius, err := queryFloat(r.URL.Query(), "radius", 300)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	rep, err := s.modules().SchoolCameras(r.Context(), id, radius)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -543,7 +603,7 @@ func (s *Server) handleModulesCSS(w http.ResponseWriter, r *http.Request) {
 // --- the staff page: outages, areas and the contest, with plain forms ---
 
 var modulesStaffText = map[string]map[string]string{
-	"en": {"title": "City modules", "outages": "Utility outages", "network": "Network", "starts": "Since",
+	"en": {"hide": "Take out of the contest", "reason": "Reason", "hidden_note": "Hidden nominations lose their votes.", "closed_season": "Season %d is closed. Winners:", "no_winners": "No nominations, no winners.", "photos": "Photos", "on_map": "See on the map", "winner": "Winner", "title": "City modules", "outages": "Utility outages", "network": "Network", "starts": "Since",
 		"expected_end": "Expected end", "description": "Description", "close": "Close", "no_outages": "No outages now.",
 		"new_outage": "New outage", "geometry": "Area (GeoJSON polygon)", "create": "Draw on the map",
 		"areas": "Clinic areas and school catchments", "recompute_clinics": "Recompute clinic areas",
@@ -552,7 +612,7 @@ var modulesStaffText = map[string]map[string]string{
 		"ranking": "Ranking", "yard": "Yard", "votes": "Votes", "no_season": "No season is open.", "open_season": "Open a season",
 		"lighting": "Street-lighting energy audit", "saved": "Saved.",
 		"net_heating": "Heating", "net_water": "Water", "net_sewer": "Sewer", "net_power": "Power", "net_gas": "Gas"},
-	"ru": {"title": "Городские модули", "outages": "Отключения коммунальных услуг", "network": "Сеть", "starts": "С",
+	"ru": {"hide": "Снять с конкурса", "reason": "Причина", "hidden_note": "Голоса за снятые заявки не считаются.", "closed_season": "Сезон %d закрыт. Победители:", "no_winners": "Заявок не было, победителей нет.", "photos": "Фото", "on_map": "Посмотреть на карте", "winner": "Победитель", "title": "Городские модули", "outages": "Отключения коммунальных услуг", "network": "Сеть", "starts": "С",
 		"expected_end": "Ожидаемое включение", "description": "Описание", "close": "Закрыть", "no_outages": "Отключений нет.",
 		"new_outage": "Новое отключение", "geometry": "Зона (полигон GeoJSON)", "create": "Нанести на карту",
 		"areas": "Участки поликлиник и микроучастки школ", "recompute_clinics": "Пересчитать участки поликлиник",
@@ -561,7 +621,7 @@ var modulesStaffText = map[string]map[string]string{
 		"ranking": "Рейтинг", "yard": "Двор", "votes": "Голоса", "no_season": "Открытого сезона нет.", "open_season": "Открыть сезон",
 		"lighting": "Энергоаудит уличного освещения", "saved": "Сохранено.",
 		"net_heating": "Отопление", "net_water": "Вода", "net_sewer": "Канализация", "net_power": "Электричество", "net_gas": "Газ"},
-	"kk": {"title": "Қала модульдері", "outages": "Коммуналдық қызметтердің өшірілуі", "network": "Желі", "starts": "Басталуы",
+	"kk": {"hide": "Байқаудан алу", "reason": "Себебі", "hidden_note": "Алынған ұсыныстардың дауыстары есептелмейді.", "closed_season": "%d маусымы жабылды. Жеңімпаздар:", "no_winners": "Ұсыныстар болмады, жеңімпаздар жоқ.", "photos": "Фото", "on_map": "Картадан көру", "winner": "Жеңімпаз", "title": "Қала модульдері", "outages": "Коммуналдық қызметтердің өшірілуі", "network": "Желі", "starts": "Басталуы",
 		"expected_end": "Күтілетін қосылу", "description": "Сипаттама", "close": "Жабу", "no_outages": "Өшірілу жоқ.",
 		"new_outage": "Жаңа өшірілу", "geometry": "Аумақ (GeoJSON полигоны)", "create": "Картаға түсіру",
 		"areas": "Емхана аумақтары және мектеп учаскелері", "recompute_clinics": "Емхана аумақтарын қайта есептеу",
@@ -580,7 +640,9 @@ type modulesStaffPage struct {
 	Networks                         []string
 	Season                           *modules.Season
 	Ranking                          *modules.Ranking
-	Year                             int
+	// LastClosed is the latest closed season with its published winners.
+	LastClosed *modules.Ranking
+	Year       int
 }
 
 // Name picks the page language's text.
@@ -623,6 +685,16 @@ func (s *Server) showModulesStaffPage(w http.ResponseWriter, r *http.Request, st
 				s.Error(w, r, err)
 				return
 			}
+		case geoportal.ErrorCode(err) != geoportal.ENOTFOUND:
+			s.Error(w, r, err)
+			return
+		}
+		last, err := lastClosedRanking(r, m)
+		switch {
+		case err == nil:
+			p.LastClosed = last
+			// The year's season is over: offer the next one.
+			p.Year = max(p.Year, last.Season.Season+1)
 		case geoportal.ErrorCode(err) != geoportal.ENOTFOUND:
 			s.Error(w, r, err)
 			return

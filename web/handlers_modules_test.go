@@ -129,8 +129,8 @@ func TestLightingAuditAPIAndPage(t *testing.T) {
 	e.want(caller{}, "GET", "/api/modules/lighting/audit?tariff=-3", nil, 400, "out of range")
 
 	code, body := e.do(caller{}, "GET", "/api/modules/lighting/audit.csv?tariff=20&lang=ru", nil)
-	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
-	if code != 200 || err != nil || len(rows) != 5 || rows[0][0] != "section" || rows[1][2] != "Астанинский" ||
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
+	if code != 200 || err != nil || len(rows) != 7 || rows[0][0] != "section" || rows[1][2] != "Астанинский" ||
 		rows[1][5] != "1240" || rows[4][0] != "total" {
 		t.Fatalf("csv: %d %v\n%s", code, err, body)
 	}
@@ -169,6 +169,11 @@ func TestOutagesAPI(t *testing.T) {
 	e.want(caller{}, "GET", "/api/modules/outages/affected?lon=abc&lat=50", nil, 400, "must be numbers")
 	e.want(caller{}, "GET", "/api/modules/outages/affected", nil, 400, "lon and lat are required")
 	e.want(caller{}, "GET", "/api/modules/outages/affected?lon=57&lat=95", nil, 400, "not on the Earth")
+	var bid int64
+	e.pool.QueryRow(context.Background(), `SELECT id FROM layer.buildings WHERE address = 'Абай даңғылы 12'`).Scan(&bid)
+	e.want(caller{}, "GET", fmt.Sprintf("/api/modules/outages/affected?building=%d", bid), nil, 200, `"affected":true`)
+	e.want(caller{}, "GET", fmt.Sprintf("/api/modules/outages/affected?building=%d", bid+99), nil, 404, "does not exist")
+	e.want(caller{}, "GET", "/api/modules/outages/affected?building=-3", nil, 400, "not a positive integer")
 	// The outage is a catalog layer, so the map lists it.
 	e.want(caller{}, "GET", "/api/layers/outages", nil, 200, `"outages"`)
 
@@ -203,6 +208,16 @@ func TestClinicsSchoolsAccessAPI(t *testing.T) {
 	e.want(caller{}, "GET", "/api/modules/clinics/planning?distance=abc", nil, 400, "distance")
 	e.want(caller{}, "GET", "/api/modules/schools/safety", nil, 200, `"schools_without_installed_camera":1`)
 	e.want(caller{}, "GET", "/api/modules/schools/safety?radius=-1", nil, 400, "radius")
+	var sid int64
+	e.pool.QueryRow(context.Background(), `SELECT id FROM layer.schools WHERE name = 'School 7'`).Scan(&sid)
+	e.want(caller{}, "GET", fmt.Sprintf("/api/modules/schools/%d/cameras", sid), nil, 200, `"cameras":[]`)
+	e.want(caller{}, "GET", fmt.Sprintf("/api/modules/schools/%d/cameras?radius=x", sid), nil, 400, "radius")
+	e.want(caller{}, "GET", fmt.Sprintf("/api/modules/schools/%d/cameras", sid+50), nil, 404, "does not exist")
+	e.want(caller{}, "GET", "/api/modules/schools/abc/cameras", nil, 400, "not a positive integer")
+	mine := e.want(caller{}, "GET", "/api/modules/schools/mine?lon=57.19&lat=50.09", nil, 200, `"area":{"type":"MultiPolygon"`)
+	if !strings.Contains(mine, `"area_id":`) {
+		t.Errorf("school answer has no area id: %s", mine)
+	}
 	e.want(caller{}, "GET", "/api/modules/access", nil, 200, `"worst_gaps"`)
 	e.want(caller{}, "GET", "/api/modules/access?distance=1", nil, 400, "distance")
 	e.want(caller{}, "GET", "/api/modules/access?limit=many", nil, 400, "limit")

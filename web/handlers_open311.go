@@ -424,7 +424,7 @@ func (s *Server) handleOpen311Post(w http.ResponseWriter, r *http.Request) {
 	n := reports.NewReport{ServiceCode: f.Get("service_code"), Lat: lat, Lon: lon,
 		Address: f.Get("address_string"), Description: f.Get("description"), Email: f.Get("email"),
 		Phone: f.Get("phone"), FirstName: f.Get("first_name"), LastName: f.Get("last_name"),
-		DeviceID: f.Get("device_id"), APIKeyID: u.Key.ID, Attributes: map[string]string{}}
+		DeviceID: f.Get("device_id"), APIKeyID: u.Key.ID, Attributes: map[string]string{}, LinkBase: requestBase(r)}
 	for k, v := range f {
 		if strings.HasPrefix(k, "attribute[") && strings.HasSuffix(k, "]") {
 			n.Attributes[k[len("attribute["):len(k)-1]] = strings.Join(v, ",")

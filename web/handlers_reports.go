@@ -130,7 +130,7 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 	n = reports.NewReport{ServiceCode: form["service_code"], Lon: lon, Lat: lat, Address: form["address"],
 		Description: form["description"], Email: form["email"], Phone: form["phone"],
 		FirstName: form["first_name"], LastName: form["last_name"], DeviceID: form["device_id"],
-		Attributes: map[string]string{}}
+		Attributes: map[string]string{}, LinkBase: requestBase(r)}
 	for k, v := range form {
 		if strings.HasPrefix(k, "attribute[") && strings.HasSuffix(k, "]") {
 			n.Attributes[k[len("attribute["):len(k)-1]] = v
@@ -168,8 +168,13 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	contacts, err := s.Reports.Contacts(r.Context(), rep.ID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusCreated, map[string]any{"report": rep, "token": sec.Token, "follow": sec.Follow,
-		"follow_url": requestBase(r) + "/#report/" + sec.Follow})
+		"follow_url": requestBase(r) + "/#report/" + sec.Follow, "contacts": contacts})
 }
 
 func readPhoto(fh *multipart.FileHeader) (reports.Photo, error) {
@@ -213,14 +218,77 @@ func (s *Server) handleReportGet(w http.ResponseWriter, r *http.Request) {
 	s.reportView(w, r, rep)
 }
 
+// handleReportFollow is the reporter's private view: the public view plus their own contacts
+// (masked) and whether each is confirmed.
 func (s *Server) handleReportFollow(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.Reports.ByFollowSecret(r.Context(), chi.URLParam(r, "secret"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	h, err := s.Reports.History(r.Context(), rep.ID, false)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	contacts, err := s.Reports.Contacts(r.Context(), rep.ID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	s.reportView(w, r, rep)
+	writeJSON(w, http.StatusOK, map[string]any{"report": rep, "history": h, "contacts": contacts})
+}
+
+// handleReportConfirm confirms a reporter's (or supporter's) e-mail or phone: either with the
+// link secret {"link": …} (the page at /#confirm/<secret> posts it, so a mail scanner fetching
+// the link confirms nothing), or with the private follow secret and the code that was sent
+// {"follow": …, "channel": "email"|"sms", "code": "123456"}.
+func (s *Server) handleReportConfirm(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Link    string `json:"link"`
+		Follow  string `json:"follow"`
+		Channel string `json:"channel"`
+		Code    string `json:"code"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
+		s.Error(w, r, bodyError(err))
+		return
+	}
+	var c reports.Confirmed
+	var err error
+	switch {
+	case b.Link != "":
+		c, err = s.Reports.ConfirmLink(r.Context(), b.Link)
+	case b.Follow != "":
+		c, err = s.Reports.ConfirmCode(r.Context(), b.Follow, b.Channel, b.Code)
+	default:
+		err = geoportal.Errorf(geoportal.EINVALID, "send link, or follow with channel and code")
+	}
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"confirmed": c})
+}
+
+// handleReportConfirmResend sends the reporter a new confirmation code {"follow", "channel"}.
+func (s *Server) handleReportConfirmResend(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Follow  string `json:"follow"`
+		Channel string `json:"channel"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
+		s.Error(w, r, bodyError(err))
+		return
+	}
+	c, err := s.Reports.ResendConfirmation(r.Context(), b.Follow, b.Channel, requestBase(r))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"sent": c})
 }
 
 func (s *Server) handleReportSupport(w http.ResponseWriter, r *http.Request) {
@@ -240,7 +308,7 @@ func (s *Server) handleReportSupport(w http.ResponseWriter, r *http.Request) {
 	if !s.allowDevice(w, r, body.DeviceID) {
 		return
 	}
-	n, err := s.Reports.Support(r.Context(), id, body.DeviceID, body.Email)
+	n, err := s.Reports.Support(r.Context(), id, body.DeviceID, body.Email, requestBase(r))
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -2,11 +2,16 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/tiles"
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Cache-Control of tiles. Edits reach clients within a minute; live layers (vehicles) only stay a
@@ -14,6 +19,22 @@ import (
 const (
 	tileCacheControl     = "public, max-age=60"
 	liveTileCacheControl = "public, max-age=2"
+)
+
+// tileRoute is the route of tiles, the label of their HTTP metrics.
+const tileRoute = "/tiles/{layers}/{z}/{x}/{y}.mvt"
+
+// Header values shared by every tile answer (net/http only reads them).
+var (
+	hdrTileCache     = []string{tileCacheControl}
+	hdrLiveTileCache = []string{liveTileCacheControl}
+	hdrVary          = []string{"Accept-Encoding"}
+	hdrHit           = []string{"HIT"}
+	hdrMiss          = []string{"MISS"}
+	hdrDisk          = []string{"DISK"}
+	hdrMVT           = []string{"application/vnd.mapbox-vector-tile"}
+	hdrGzip          = []string{"gzip"}
+	hdrBrotli        = []string{"br"}
 )
 
 // handleTile serves /tiles/{layers}/{z}/{x}/{y}.mvt: one layer, or several separated by commas.
@@ -33,40 +54,177 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	writeTile(w, r, s.Tiles, t)
+}
+
+// writeTile answers with tile t: 304 when the client holds it, 204 when it is empty, else the
+// tile, gzip-compressed when the client accepts it. It returns the status.
+func writeTile(w http.ResponseWriter, r *http.Request, tiler *tiles.Tiler, t *tiles.Tile) int {
 	h := w.Header()
 	if t.Live {
-		h.Set("Cache-Control", liveTileCacheControl)
+		h["Cache-Control"] = hdrLiveTileCache
 	} else {
-		h.Set("Cache-Control", tileCacheControl)
+		h["Cache-Control"] = hdrTileCache
 	}
-	h.Set("Etag", t.ETag)
-	h.Set("Vary", "Accept-Encoding")
-	if t.Hit {
-		h.Set("X-Cache", "HIT")
-	} else {
-		h.Set("X-Cache", "MISS")
+	h["Etag"] = []string{t.ETag}
+	h["Vary"] = hdrVary
+	switch {
+	case t.Hit:
+		h["X-Cache"] = hdrHit
+	case t.Disk:
+		h["X-Cache"] = hdrDisk
+	default:
+		h["X-Cache"] = hdrMiss
 	}
 	if etagMatches(r.Header.Get("If-None-Match"), t.ETag) {
 		w.WriteHeader(http.StatusNotModified)
-		s.Tiles.ServeStats(http.StatusNotModified, 0)
-		return
+		tiler.ServeStats(http.StatusNotModified, 0)
+		return http.StatusNotModified
 	}
 	if t.Empty() {
 		w.WriteHeader(http.StatusNoContent)
-		s.Tiles.ServeStats(http.StatusNoContent, 0)
-		return
+		tiler.ServeStats(http.StatusNoContent, 0)
+		return http.StatusNoContent
 	}
 	body := t.Raw
-	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	ae := r.Header.Get("Accept-Encoding")
+	switch br := acceptsBrotli(ae); {
+	case br && t.Brotli != nil:
+		body = t.Brotli
+		h["Content-Encoding"] = hdrBrotli
+	case acceptsGzip(ae):
+		if br && t.Hit {
+			tiler.RequestBrotli(t) // made in the background for the next request
+		}
 		body = t.Gzip
-		h.Set("Content-Encoding", "gzip")
+		h["Content-Encoding"] = hdrGzip
 	}
-	h.Set("Content-Type", "application/vnd.mapbox-vector-tile")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = hdrMVT
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
-	s.Tiles.ServeStats(http.StatusOK, len(body))
+	tiler.ServeStats(http.StatusOK, len(body))
+	return http.StatusOK
 }
+
+// leanTiles answers requests for tiles the cache holds, of public layers only, ahead of the
+// router and its middleware: such a tile is the same for every caller, so neither the session
+// nor the CSRF state is needed, and the database is not touched. The answer carries the same
+// headers as through the router (the security headers included) and is counted in the same
+// metrics (geoportal_http_requests_total and geoportal_http_request_duration_seconds under the
+// tile route, and the tile metrics). Everything else goes on to next: misses, staff-only layers,
+// requests with an API key (a bad key must still be refused), TLS requests (HSTS), escaped
+// paths and anything that does not parse.
+func (s *Server) leanTiles(next http.Handler) http.Handler {
+	var (
+		once     sync.Once
+		security http.Header
+		count    map[int]prometheus.Counter
+		duration prometheus.Observer
+	)
+	setup := func() {
+		// The security headers as the middleware sets them on a plain-http request.
+		security = http.Header{}
+		s.securityHeaders(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).
+			ServeHTTP(headerWriter(security), &http.Request{Header: http.Header{}, URL: &url.URL{}})
+		count = map[int]prometheus.Counter{}
+		for _, st := range []int{http.StatusOK, http.StatusNoContent, http.StatusNotModified} {
+			count[st] = s.metrics.requests.WithLabelValues(tileRoute, strconv.Itoa(st))
+		}
+		duration = s.metrics.duration.WithLabelValues(tileRoute)
+	}
+	serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/tiles/") || s.Tiles == nil ||
+			r.URL.RawPath != "" || r.TLS != nil || r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		list, z, x, y, ok := parseTilePath(r.URL.Path)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		t, ok := s.Tiles.Cached(list, z, x, y)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		once.Do(setup)
+		h := w.Header()
+		for k, v := range security {
+			h[k] = v
+		}
+		status := writeTile(w, r, s.Tiles, &t)
+		count[status].Inc()
+		duration.Observe(time.Since(start).Seconds())
+	})
+	if routes, ok := next.(chi.Routes); ok {
+		return leanRouter{router: routes, serve: serve}
+	}
+	return serve
+}
+
+// leanRouter is the router behind the lean tile path: it serves through the lean path and still
+// shows its routes to chi.Walk (the route matrix test walks every write route).
+type leanRouter struct {
+	router chi.Routes
+	serve  http.HandlerFunc
+}
+
+func (l leanRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.serve(w, r) }
+func (l leanRouter) Routes() []chi.Route                              { return l.router.Routes() }
+func (l leanRouter) Middlewares() chi.Middlewares                     { return l.router.Middlewares() }
+func (l leanRouter) Match(rctx *chi.Context, method, path string) bool {
+	return l.router.Match(rctx, method, path)
+}
+func (l leanRouter) Find(rctx *chi.Context, method, path string) string {
+	return l.router.Find(rctx, method, path)
+}
+
+// parseTilePath splits /tiles/{layers}/{z}/{x}/{y}.mvt whose numbers are plain digits (at most
+// 8); anything else is left to the router.
+func parseTilePath(p string) (list string, z, x, y int, ok bool) {
+	rest, found := strings.CutPrefix(p, "/tiles/")
+	if !found {
+		return
+	}
+	if rest, found = strings.CutSuffix(rest, ".mvt"); !found {
+		return
+	}
+	var nums [3]int
+	for i := 2; i >= 0; i-- {
+		j := strings.LastIndexByte(rest, '/')
+		if j < 0 {
+			return
+		}
+		seg := rest[j+1:]
+		if len(seg) == 0 || len(seg) > 8 {
+			return
+		}
+		n := 0
+		for k := 0; k < len(seg); k++ {
+			c := seg[k]
+			if c < '0' || c > '9' {
+				return
+			}
+			n = n*10 + int(c-'0')
+		}
+		nums[i] = n
+		rest = rest[:j]
+	}
+	if rest == "" || strings.IndexByte(rest, '/') >= 0 {
+		return
+	}
+	return rest, nums[0], nums[1], nums[2], true
+}
+
+// headerWriter is a ResponseWriter that only collects headers.
+type headerWriter http.Header
+
+func (h headerWriter) Header() http.Header         { return http.Header(h) }
+func (h headerWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (h headerWriter) WriteHeader(int)             {}
 
 // handleTileJSON serves /tiles/{layers}.json, TileJSON 3.0 with absolute tile URLs.
 func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) {
@@ -114,13 +272,22 @@ func etagMatches(header, etag string) bool {
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip (and does not give it q=0).
-func acceptsGzip(header string) bool {
-	for _, part := range strings.Split(header, ",") {
+func acceptsGzip(header string) bool { return accepts(header, "gzip", "x-gzip", "*") }
+
+// acceptsBrotli reports whether an Accept-Encoding header names br (without q=0).
+func acceptsBrotli(header string) bool { return accepts(header, "br", "br", "br") }
+
+// accepts reports whether an Accept-Encoding header lists one of the names without q=0.
+func accepts(header, name1, name2, name3 string) bool {
+	for rest := header; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		name = strings.TrimSpace(name)
-		if !strings.EqualFold(name, "gzip") && !strings.EqualFold(name, "x-gzip") && name != "*" {
+		if !strings.EqualFold(name, name1) && !strings.EqualFold(name, name2) && name != name3 {
 			continue
 		}
+		// (ReplaceAll returns params itself when it has no space.)
 		if q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok {
 			if f, err := strconv.ParseFloat(q, 64); err == nil && f == 0 {
 				return false

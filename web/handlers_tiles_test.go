@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/web"
+	"github.com/andybalholm/brotli"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
 )
@@ -264,5 +266,81 @@ func TestTileJSONAndCatalogHTTP(t *testing.T) {
 	}
 	if !seen["w_poly"] || !seen["w_live"] || seen["w_staff"] {
 		t.Errorf("catalog lists %v; want w_poly and w_live, not the staff-only w_staff", seen)
+	}
+}
+
+// TestTileLeanPath checks that cache hits answered ahead of the middleware look like the answers
+// through it (security headers, metrics) and that what needs the middleware still gets it.
+func TestTileLeanPath(t *testing.T) {
+	ts := newTileServer(t)
+	u := ts.URL + tilePath("w_poly", tileTestTile)
+	miss, missBody := tileGet(t, u, "Accept-Encoding", "gzip")
+	hit, hitBody := tileGet(t, u, "Accept-Encoding", "gzip")
+	if miss.Header.Get("X-Cache") != "MISS" || hit.Header.Get("X-Cache") != "HIT" || !bytes.Equal(missBody, hitBody) {
+		t.Fatalf("X-Cache %q then %q, same body %v", miss.Header.Get("X-Cache"), hit.Header.Get("X-Cache"), bytes.Equal(missBody, hitBody))
+	}
+	for _, k := range []string{"Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options",
+		"Cache-Control", "Etag", "Vary", "Content-Type", "Content-Encoding", "Content-Length"} {
+		if hit.Header.Get(k) == "" || hit.Header.Get(k) != miss.Header.Get(k) {
+			t.Errorf("%s: %q on the hit, %q on the miss", k, hit.Header.Get(k), miss.Header.Get(k))
+		}
+	}
+	if resp, _ := tileGet(t, u, "If-None-Match", hit.Header.Get("Etag")); resp.StatusCode != http.StatusNotModified ||
+		resp.Header.Get("X-Cache") != "HIT" {
+		t.Errorf("cached revalidation: %s, X-Cache %q", resp.Status, resp.Header.Get("X-Cache"))
+	}
+	// A bad API key is refused even when the tile is cached.
+	if resp, _ := tileGet(t, u, "X-API-Key", "not-a-key"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("bad API key on a cached tile: %s, want 401", resp.Status)
+	}
+	if resp, _ := tileGet(t, u, "Authorization", "Bearer not-a-key"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("bad bearer key on a cached tile: %s, want 401", resp.Status)
+	}
+	// The staff-only layer stays hidden however often it is asked for.
+	for i := 0; i < 2; i++ {
+		if resp, _ := tileGet(t, ts.URL+tilePath("w_staff", tileTestTile)); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("staff-only tile for an anonymous client: %s, want 404", resp.Status)
+		}
+	}
+	// Both answers are counted under the tile route.
+	_, body := tileGet(t, ts.URL+"/metrics")
+	var n200, n304 float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, `geoportal_http_requests_total{route="/tiles/{layers}/{z}/{x}/{y}.mvt",`) {
+			continue
+		}
+		var v float64
+		fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v)
+		switch {
+		case strings.Contains(line, `status="200"`):
+			n200 = v
+		case strings.Contains(line, `status="304"`):
+			n304 = v
+		}
+	}
+	if n200 != 2 || n304 != 1 {
+		t.Errorf("tile route counted %v answers 200 and %v answers 304, want 2 and 1", n200, n304)
+	}
+
+	// Brotli: gzip until the background compression is done, then br, decoding to the tile.
+	_, plain := tileGet(t, u)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, body := tileGet(t, u, "Accept-Encoding", "gzip, deflate, br")
+		enc := resp.Header.Get("Content-Encoding")
+		if enc == "br" {
+			got, err := io.ReadAll(brotli.NewReader(bytes.NewReader(body)))
+			if err != nil || !bytes.Equal(got, plain) || resp.Header.Get("Etag") != hit.Header.Get("Etag") {
+				t.Errorf("br answer decodes to %d bytes (%v), want %d; ETag %s", len(got), err, len(plain), resp.Header.Get("Etag"))
+			}
+			break
+		}
+		if enc != "gzip" || time.Now().After(deadline) {
+			t.Fatalf("Content-Encoding %q while brotli is being made (want gzip, then br)", enc)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if resp, _ := tileGet(t, u, "Accept-Encoding", "gzip, br;q=0"); resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("br;q=0: Content-Encoding %q, want gzip", resp.Header.Get("Content-Encoding"))
 	}
 }

@@ -40,6 +40,9 @@ func (s *Server) routes() http.Handler {
 			r.Get("/cameras", s.handleCameraCoverage)
 			r.Get("/access", s.handleAccess)
 			r.Get("/population", s.handlePopulation)
+			r.Post("/jobs", s.handleStartJob)
+			r.Get("/jobs/{id}", s.handleJob)
+			r.Delete("/jobs/{id}", s.handleCancelJob)
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireRole(plannerRoles...))
 				r.Get("/scenarios", s.handleScenarios)
@@ -59,6 +62,9 @@ func (s *Server) routes() http.Handler {
 		r.Get("/stats", s.handleReportStats)
 		r.With(s.rateLimit(limitSubmit), s.maxBody(maxReportBody)).Post("/", s.handleReportCreate)
 		r.Get("/follow/{secret}", s.handleReportFollow)
+		// Contact confirmation: guessing a code is limited like a login, sending one like a report.
+		r.With(s.rateLimit(limitLogin)).Post("/confirm", s.handleReportConfirm)
+		r.With(s.rateLimit(limitSubmit)).Post("/confirm/resend", s.handleReportConfirmResend)
 		r.Get("/{id}", s.handleReportGet)
 		r.With(s.rateLimit(limitSubmit)).Post("/{id}/support", s.handleReportSupport)
 		r.Get("/{id}/photos/{file}", s.handleReportPhoto)
@@ -82,6 +88,10 @@ func (s *Server) routes() http.Handler {
 	r.With(s.requireRole(dispatchRoles...)).Get("/api/dispatch/alerts", s.handleDispatchAlerts)
 	r.Get("/gtfs-rt/vehicle-positions.pb", s.handleGTFSRT(gtfsVehiclePositions))
 	r.Get("/gtfs-rt/trip-updates.pb", s.handleGTFSRT(gtfsTripUpdates))
+	// The dispatchers' page (handlers_dispatch.go): alerts, links to the map, track playback.
+	r.Get("/staff/dispatch", s.handleDispatchPage)
+	r.Get("/staff/dispatch/track", s.handleDispatchTrackPage)
+	r.Get("/staff/dispatch/dispatch.css", s.handleDispatchCSS)
 
 	// City modules (handlers_modules.go, docs/modules.md): public answers for residents; staff
 	// draw outages, recompute areas and run the best-yard seasons; any signed-in account may
@@ -98,9 +108,12 @@ func (s *Server) routes() http.Handler {
 		r.With(s.requireRole(areaRoles...)).Post("/clinics/areas", s.handleRecomputeAreas("clinic"))
 		r.Get("/schools/mine", s.handleMine("school"))
 		r.Get("/schools/safety", s.handleSchoolSafety)
+		r.Get("/schools/{id}/cameras", s.handleSchoolCameras)
 		r.With(s.requireRole(areaRoles...)).Post("/schools/catchments", s.handleRecomputeAreas("school"))
 		r.Get("/access", s.handleAccessibility)
 		r.Get("/yards/season", s.handleYardSeason)
+		r.Get("/yards/seasons", s.handleYardSeasons) // handlers_yards.go
+		r.Get("/yards/mine", s.handleYardMine)
 		r.Get("/yards/ranking", s.handleYardRanking)
 		r.Get("/yards/nominations/{id}/photos/{file}", s.handleYardPhoto)
 		r.With(s.requireRole(voterRoles...), s.rateLimit(limitSubmit), s.maxBody(maxNominationBody)).
@@ -121,6 +134,7 @@ func (s *Server) routes() http.Handler {
 	r.With(s.requireRole(areaRoles...)).Post("/staff/modules/schools/catchments", s.modulesForm(s.formRecompute("school")))
 	r.With(s.requireRole(contestRoles...)).Post("/staff/modules/yards/seasons", s.modulesForm(s.formSeasonOpen))
 	r.With(s.requireRole(contestRoles...)).Post("/staff/modules/yards/seasons/{season}/close", s.modulesForm(s.formSeasonClose))
+	r.With(s.requireRole(contestRoles...)).Post("/staff/modules/yards/nominations/{id}/hide", s.modulesForm(s.formYardHide))
 
 	// The reports console pages (handlers_staffpages.go): sign-in redirect, then role checks.
 	r.Get("/staff/staff.css", s.handleStaffCSS)
@@ -150,6 +164,7 @@ func (s *Server) routes() http.Handler {
 
 	// The web map (embedded Vite bundle).
 	r.Get("/", s.handleIndex)
+	r.Get("/planner", s.handlePlanner) // the planners' coverage page (second bundle entry)
 	r.Method(http.MethodGet, "/assets/*", s.assetsHandler())
 	r.Method(http.MethodHead, "/assets/*", s.assetsHandler())
 
@@ -207,7 +222,8 @@ func (s *Server) routes() http.Handler {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{
 			"code": "not_found", "message": "no such path: " + r.URL.Path}})
 	})
-	return r
+	// Cached tiles of public layers are answered before the middleware (handlers_tiles.go).
+	return s.leanTiles(r)
 }
 
 // ogcRoutes lists the OGC API – Features routes under /ogc. canView decides who sees staff-only

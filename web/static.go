@@ -30,8 +30,16 @@ func distFS() fs.FS {
 
 // handleIndex serves the web map's page. It is never cached, so a new release is picked up at once;
 // the assets it names carry content hashes and are cached for a year.
-func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	b, err := fs.ReadFile(distFS(), "index.html")
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) { s.servePage(w, "index.html") }
+
+// handlePlanner serves the planners' coverage page, the bundle's second entry (planner.html).
+func (s *Server) handlePlanner(w http.ResponseWriter, r *http.Request) {
+	s.servePage(w, "planner.html")
+}
+
+// servePage serves one of the bundle's HTML entries, like handleIndex.
+func (s *Server) servePage(w http.ResponseWriter, name string) {
+	b, err := fs.ReadFile(distFS(), name)
 	if err != nil {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusServiceUnavailable)

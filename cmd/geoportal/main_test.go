@@ -2,15 +2,21 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aktobe/geoportal/data/dbtest"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // startServe runs `geoportal serve` in-process on a free port and returns its base URL and a
@@ -86,5 +92,63 @@ func TestServeWaitsForDatabase(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "retrying") {
 		t.Fatalf("no retry was logged:\n%s", logs.String())
+	}
+}
+
+// -tile-cache-dir keeps built tiles as files that a restarted server finds again.
+func TestServeTileCacheDir(t *testing.T) {
+	dbURL := dbtest.NewURL(t)
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(context.Background(), `INSERT INTO layer.biotoilets (geom, name)
+		VALUES (ST_SetSRID(ST_MakePoint(57.1675, 50.2839), 4326), 'Central park')`); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "tilecache")
+	z, x, y := 14, 10793, 5536 // the tile holding 57.1675, 50.2839
+	tilePath := fmt.Sprintf("/tiles/biotoilets/%d/%d/%d.mvt", z, x, y)
+	get := func(url string) []byte {
+		t.Helper()
+		resp, err := http.Get(url + tilePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || err != nil || len(body) == 0 {
+			t.Fatalf("GET %s: %d, %d bytes, %v", tilePath, resp.StatusCode, len(body), err)
+		}
+		return body
+	}
+	url, stop := startServe(t, map[string]string{"DATABASE_URL": dbURL}, "-tile-cache-dir", dir)
+	first := get(url)
+	var files []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		files, _ = filepath.Glob(filepath.Join(dir, "biotoilets", "*", "14", "10793", "5536.mvt.gz"))
+		if len(files) == 1 {
+			break
+		}
+	}
+	if len(files) != 1 {
+		t.Fatalf("no tile file under %s after a tile request", dir)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Mark the file: the restarted server must answer from it, not build the tile again.
+	var marked bytes.Buffer
+	zw := gzip.NewWriter(&marked)
+	zw.Write(append([]byte("from the disk tier:"), first...))
+	zw.Close()
+	if err := os.WriteFile(files[0], marked.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url, stop = startServe(t, map[string]string{"DATABASE_URL": dbURL}, "-tile-cache-dir", dir)
+	defer stop()
+	if second := get(url); !bytes.HasPrefix(second, []byte("from the disk tier:")) {
+		t.Errorf("the restarted server built the tile again instead of reading %s", files[0])
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/aktobe/geoportal/data"
@@ -29,8 +30,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	demoIfEmpty := fs.Bool("demo-if-empty", false, "load the demo city when the database has no features yet")
 	smtpAddr := fs.String("smtp-addr", getenv("GEOPORTAL_SMTP_ADDR"), "SMTP relay host:port for messages to reporters (env GEOPORTAL_SMTP_ADDR; empty: messages stay queued in reports.outbox)")
 	smtpFrom := fs.String("smtp-from", envOr(getenv, "GEOPORTAL_SMTP_FROM", "geoportal@localhost"), "sender address of messages to reporters (env GEOPORTAL_SMTP_FROM)")
+	tileCacheDir := fs.String("tile-cache-dir", getenv("GEOPORTAL_TILE_CACHE_DIR"), "keep built tiles of public, non-live layers also as files in this folder, so that a restarted server (or another one sharing the folder) does not build them again (env GEOPORTAL_TILE_CACHE_DIR; empty: memory only)")
+	smsGateway := fs.String("sms", getenv("GEOPORTAL_SMS"), "SMS gateway for messages to reporters' phones (env GEOPORTAL_SMS): empty keeps them queued in reports.outbox; \"log\" writes them to the log (development only: codes end up in the log)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *smsGateway != "" && *smsGateway != "log" {
+		return fmt.Errorf("-sms %q: the only SMS gateway built in is \"log\" (empty keeps SMS queued in reports.outbox)", *smsGateway)
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
 	db, err := openDatabase(ctx, cfg, logger)
@@ -62,6 +68,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer tilePool.Close()
 	srv.Tiles.SetPool(tilePool)
+	if *tileCacheDir != "" {
+		if err := os.MkdirAll(*tileCacheDir, 0o755); err != nil {
+			return fmt.Errorf("-tile-cache-dir: %w", err)
+		}
+		srv.Tiles.SetDiskDir(*tileCacheDir)
+	}
 	go srv.Tiles.Invalidator().Run(ctx)
 	// Live vehicles: history partitions, the live hub and the Wialon IPS listener (transit.go).
 	srv.Transit.StartMaintenance()
@@ -76,9 +88,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}()
 	// Messages to reporters wait in reports.outbox until a relay is configured and answers.
+	var senders reports.Senders
 	if *smtpAddr != "" {
-		send := reports.SMTPSender(*smtpAddr, *smtpFrom, getenv("GEOPORTAL_SMTP_USER"), getenv("GEOPORTAL_SMTP_PASSWORD"))
-		go srv.Reports.RunOutbox(ctx, 30*time.Second, send, logger)
+		senders.Email = reports.SMTPSender(*smtpAddr, *smtpFrom, getenv("GEOPORTAL_SMTP_USER"), getenv("GEOPORTAL_SMTP_PASSWORD"))
+	}
+	if *smsGateway == "log" {
+		senders.SMS = reports.SMSSender(ctx, reports.LogSMS{Logger: logger})
+	}
+	if senders.Email != nil || senders.SMS != nil {
+		go srv.Reports.RunOutboxes(ctx, 30*time.Second, senders, logger)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -50,16 +50,21 @@ type Store struct {
 	pool   *pgxpool.Pool
 	layers *layers.Store
 
-	mu     sync.Mutex
-	pop    *population
-	net    *streetNet
-	obs    *coverage.Obstacles
-	obsKey string
+	// loading guards pop, net and obs: one analysis loads them while the others wait, and a
+	// cancelled analysis stops waiting (a channel, unlike a mutex, can be left on ctx.Done).
+	loading chan struct{}
+	pop     *population
+	net     *streetNet
+	obs     *coverage.Obstacles
+	obsKey  string
+
+	jobsOnce sync.Once
+	jobs     *jobs // background analyses (jobs.go)
 }
 
 // NewStore returns an analysis store over pool; ls reads the layer catalog.
 func NewStore(pool *pgxpool.Pool, ls *layers.Store) *Store {
-	return &Store{pool: pool, layers: ls}
+	return &Store{pool: pool, layers: ls, loading: make(chan struct{}, 1)}
 }
 
 // District is one row of layer.districts.
@@ -140,6 +145,18 @@ func (sn *streetNet) sampleAt(step float64) sampled {
 	return sn.samples[step]
 }
 
+// lockLoading waits for the right to load (or read) the cached snapshots, or for ctx to end.
+func (s *Store) lockLoading(ctx context.Context) error {
+	select {
+	case s.loading <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) unlockLoading() { <-s.loading }
+
 // versions returns the data versions of the named layers ("" for a missing layer).
 func (s *Store) versions(ctx context.Context, slugs ...string) (map[string]int64, error) {
 	rows, err := s.pool.Query(ctx, `SELECT slug, version FROM geoportal.layers WHERE slug = ANY($1)`, slugs)
@@ -169,12 +186,18 @@ func (s *Store) population(ctx context.Context) (*population, error) {
 		return nil, geoportal.Errorf(geoportal.EINVALID, "layer %q does not exist: coverage needs buildings with residents", buildingsLayer)
 	}
 	key := fmt.Sprintf("b%d/d%d", vs[buildingsLayer], vs[districtsLayer])
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if err := s.lockLoading(ctx); err != nil {
+		return nil, err
+	}
+	defer s.unlockLoading()
 	if s.pop != nil && s.pop.key == key {
 		return s.pop, nil
 	}
-	p, err := s.loadPopulation(ctx, key, hasKey(vs, districtsLayer))
+	var p *population
+	err = s.onConn(ctx, func(db querier) error {
+		p, err = s.loadPopulation(ctx, db, key, hasKey(vs, districtsLayer))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +207,7 @@ func (s *Store) population(ctx context.Context) (*population, error) {
 
 func hasKey(m map[string]int64, k string) bool { _, ok := m[k]; return ok }
 
-func (s *Store) loadPopulation(ctx context.Context, key string, withDistricts bool) (*population, error) {
+func (s *Store) loadPopulation(ctx context.Context, db querier, key string, withDistricts bool) (*population, error) {
 	bl, err := s.layers.Layer(ctx, buildingsLayer, true)
 	if err != nil {
 		return nil, err
@@ -201,7 +224,7 @@ func (s *Store) loadPopulation(ctx context.Context, key string, withDistricts bo
 	}
 	var shapes []districtShape
 	if withDistricts {
-		rows, err := s.pool.Query(ctx, `SELECT id, coalesce(name, ''), coalesce(name_kk, ''), coalesce(name_ru, ''),
+		rows, err := db.Query(ctx, `SELECT id, coalesce(name, ''), coalesce(name_kk, ''), coalesce(name_ru, ''),
 			coalesce(name_en, ''), ST_AsBinary(ST_Force2D(geom)) FROM layer.districts ORDER BY id`)
 		if err != nil {
 			return nil, fmt.Errorf("load districts: %w", err)
@@ -241,9 +264,14 @@ func (s *Store) loadPopulation(ctx context.Context, key string, withDistricts bo
 		}
 		return -1
 	}
+	// The planner's estimate of the row count only drives the progress bar.
+	var estimate float64
+	if err := db.QueryRow(ctx, `SELECT reltuples FROM pg_catalog.pg_class WHERE oid = 'layer.buildings'::regclass`).Scan(&estimate); err != nil {
+		return nil, fmt.Errorf("load residents: %w", err)
+	}
 	q := `SELECT ST_X(c), ST_Y(c), residents::float8
 		FROM (SELECT ST_Centroid(geom) AS c, residents FROM layer.buildings WHERE residents > 0) b`
-	rows, err := s.pool.Query(ctx, q)
+	rows, err := db.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load residents: %w", err)
 	}
@@ -255,6 +283,9 @@ func (s *Store) loadPopulation(ctx context.Context, key string, withDistricts bo
 			return nil, fmt.Errorf("load residents: %w", err)
 		}
 		r.District = districtOf(r.Point)
+		if n := len(p.residents); n%4096 == 0 {
+			step(ctx, n, int(max(estimate, float64(n+1))))
+		}
 		if len(p.residents) == 0 {
 			bound = orb.Bound{Min: r.Point, Max: r.Point}
 		}
@@ -289,12 +320,18 @@ func (s *Store) network(ctx context.Context, p *population) (*streetNet, error) 
 		return nil, geoportal.Errorf(geoportal.EINVALID, "layer %q does not exist: the network method needs streets", streetsLayer)
 	}
 	key := fmt.Sprintf("%s/s%d", p.key, vs[streetsLayer])
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if err := s.lockLoading(ctx); err != nil {
+		return nil, err
+	}
+	defer s.unlockLoading()
 	if s.net != nil && s.net.key == key {
 		return s.net, nil
 	}
-	sn, err := s.loadStreets(ctx, p.proj)
+	var sn *streetNet
+	err = s.onConn(ctx, func(db querier) error {
+		sn, err = s.loadStreets(ctx, db, p.proj)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -303,9 +340,13 @@ func (s *Store) network(ctx context.Context, p *population) (*streetNet, error) 
 	}
 	sn.key = key
 	sn.demand = make([]coverage.Snap, len(p.xy))
+	substage(ctx, StageSnapping, 0.4, 1)
 	for i, q := range p.xy {
-		if err := ctx.Err(); i%4096 == 0 && err != nil {
-			return nil, err
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			step(ctx, i, len(p.xy))
 		}
 		sn.demand[i] = sn.net.Snap(q, SnapRadius)
 	}
@@ -314,8 +355,8 @@ func (s *Store) network(ctx context.Context, p *population) (*streetNet, error) 
 }
 
 // loadStreets reads layer.streets as lines in metres. MultiLineStrings give one line per part.
-func (s *Store) loadStreets(ctx context.Context, proj coverage.Local) (*streetNet, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, coalesce(name, ''), ST_AsBinary(ST_Force2D(geom)) FROM layer.streets ORDER BY id`)
+func (s *Store) loadStreets(ctx context.Context, db querier, proj coverage.Local) (*streetNet, error) {
+	rows, err := db.Query(ctx, `SELECT id, coalesce(name, ''), ST_AsBinary(ST_Force2D(geom)) FROM layer.streets ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("load streets: %w", err)
 	}
@@ -450,32 +491,35 @@ func (s *Store) loadFacilities(ctx context.Context, l layers.Layer, f *Filter, n
 		args = append(args, f.Value)
 	}
 	q += " ORDER BY id"
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", l.Slug, err)
-	}
-	defer rows.Close()
 	var out []facility
-	for rows.Next() {
-		var fc facility
-		vals := make([]*float64, len(nums))
-		dest := []any{&fc.ID, &fc.Point[0], &fc.Point[1], &fc.Name}
-		for i := range vals {
-			dest = append(dest, &vals[i])
+	err := s.onConn(ctx, func(db querier) error {
+		rows, err := db.Query(ctx, q, args...)
+		if err != nil {
+			return err
 		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("load %s: %w", l.Slug, err)
-		}
-		fc.Nums = make([]float64, len(nums))
-		for i, v := range vals {
-			fc.Nums[i] = math.NaN()
-			if v != nil {
-				fc.Nums[i] = *v
+		defer rows.Close()
+		for rows.Next() {
+			var fc facility
+			vals := make([]*float64, len(nums))
+			dest := []any{&fc.ID, &fc.Point[0], &fc.Point[1], &fc.Name}
+			for i := range vals {
+				dest = append(dest, &vals[i])
 			}
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			fc.Nums = make([]float64, len(nums))
+			for i, v := range vals {
+				fc.Nums[i] = math.NaN()
+				if v != nil {
+					fc.Nums[i] = *v
+				}
+			}
+			out = append(out, fc)
 		}
-		out = append(out, fc)
-	}
-	if err := rows.Err(); err != nil {
+		return rows.Err()
+	})
+	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", l.Slug, err)
 	}
 	return out, nil

@@ -125,6 +125,33 @@ func BenchmarkCity(b *testing.B) {
 			}
 		}
 	})
+	// The same analyses run as background jobs (progress reported, followed by polling every
+	// millisecond), to set the jobs' cost beside the direct calls above.
+	runJob := func(b *testing.B, kind, params string) {
+		js, err := st.StartJob(ctx, analysis.JobRequest{Kind: kind, Params: json.RawMessage(params)}, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for js.State == analysis.JobRunning {
+			time.Sleep(time.Millisecond)
+			if js, err = st.Job(js.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if js.State != analysis.JobDone {
+			b.Fatalf("job %+v", js)
+		}
+	}
+	b.Run("coverage_network_warm_as_job", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			runJob(b, "coverage", `{"layer":"bus_stops","distance":500,"method":"network","res":10}`)
+		}
+	})
+	b.Run("siting_460_cameras_of_20000_midpoints_as_job", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			runJob(b, "siting", `{"layer":"cameras","filter":"status:installed","candidates":"midpoints","n":460,"distance":100}`)
+		}
+	})
 	b.Run("siting_460_stops_of_20000_midpoints", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			res, err := st.Siting(ctx, analysis.SitingParams{Layer: "bus_stops", Candidates: "midpoints", N: 460, Distance: 500, Res: 10}, false)

@@ -117,40 +117,45 @@ func (s *Store) cameras(ctx context.Context, l layers.Layer, f *Filter, proj cov
 
 // obstacles returns the building outlines in metres for the population snapshot, cached.
 func (s *Store) obstacles(ctx context.Context, pop *population) (*coverage.Obstacles, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if err := s.lockLoading(ctx); err != nil {
+		return nil, err
+	}
+	defer s.unlockLoading()
 	if s.obs != nil && s.obsKey == pop.key {
 		return s.obs, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT ST_AsBinary(ST_Force2D(geom)) FROM layer.buildings`)
-	if err != nil {
-		return nil, fmt.Errorf("load buildings: %w", err)
-	}
-	defer rows.Close()
 	var rings [][]orb.Point
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, fmt.Errorf("load buildings: %w", err)
-		}
-		g, err := wkb.Unmarshal(b)
+	err := s.onConn(ctx, func(db querier) error {
+		rows, err := db.Query(ctx, `SELECT ST_AsBinary(ST_Force2D(geom)) FROM layer.buildings`)
 		if err != nil {
-			return nil, fmt.Errorf("load buildings: %w", err)
+			return err
 		}
-		var polys []orb.Polygon
-		switch g := g.(type) {
-		case orb.Polygon:
-			polys = []orb.Polygon{g}
-		case orb.MultiPolygon:
-			polys = g
-		}
-		for _, pg := range polys {
-			for _, r := range pg {
-				rings = append(rings, pop.proj.ForwardLine(orb.LineString(r)))
+		defer rows.Close()
+		for rows.Next() {
+			var b []byte
+			if err := rows.Scan(&b); err != nil {
+				return err
+			}
+			g, err := wkb.Unmarshal(b)
+			if err != nil {
+				return err
+			}
+			var polys []orb.Polygon
+			switch g := g.(type) {
+			case orb.Polygon:
+				polys = []orb.Polygon{g}
+			case orb.MultiPolygon:
+				polys = g
+			}
+			for _, pg := range polys {
+				for _, r := range pg {
+					rings = append(rings, pop.proj.ForwardLine(orb.LineString(r)))
+				}
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return rows.Err()
+	})
+	if err != nil {
 		return nil, fmt.Errorf("load buildings: %w", err)
 	}
 	s.obs, s.obsKey = coverage.NewObstacles(rings), pop.key

@@ -92,6 +92,7 @@ func (s *Store) Coverage(ctx context.Context, p CoverageParams, staff bool) (*Co
 		return nil, err
 	}
 	f, _ := ParseFilter(p.Filter)
+	stage(ctx, StageLayers, 0, 0.02)
 	l, err := s.layerFor(ctx, p.Layer, staff)
 	if err != nil {
 		return nil, err
@@ -100,6 +101,13 @@ func (s *Store) Coverage(ctx context.Context, p CoverageParams, staff bool) (*Co
 	if err != nil {
 		return nil, err
 	}
+	// Shares of the whole work, for the progress bar: loading residents (and the street graph)
+	// dominate a cold start; afterwards the distances do.
+	residentsTo, distancesFrom := 0.4, 0.4
+	if p.Method == MethodNetwork {
+		residentsTo, distancesFrom = 0.25, 0.8
+	}
+	stage(ctx, StageResidents, 0.02, residentsTo)
 	pop, err := s.population(ctx)
 	if err != nil {
 		return nil, err
@@ -124,12 +132,16 @@ func (s *Store) Coverage(ctx context.Context, p CoverageParams, staff bool) (*Co
 	switch p.Method {
 	case MethodLine:
 		res.Notes = append(res.Notes, lineNote)
+		stage(ctx, StageDistances, distancesFrom, 0.9)
 		if p.Curve {
 			dist = make([]float64, len(pop.xy))
 			g := coverage.NewGrid(facXY, p.Distance)
 			for i, q := range pop.xy {
-				if i%4096 == 0 && ctx.Err() != nil {
-					return nil, ctx.Err()
+				if i%4096 == 0 {
+					if err := ctx.Err(); err != nil {
+						return nil, err
+					}
+					step(ctx, i, len(pop.xy))
 				}
 				if _, d := g.Nearest(q, limit); d <= limit {
 					dist[i] = d
@@ -142,10 +154,12 @@ func (s *Store) Coverage(ctx context.Context, p CoverageParams, staff bool) (*Co
 		}
 	case MethodNetwork:
 		res.Notes = append(res.Notes, fmt.Sprintf("walking distance: straight to the nearest street (within %.0f m), along layer.streets (ends within %.1f m joined), straight to the facility", SnapRadius, SnapTolerance))
+		stage(ctx, StageStreets, residentsTo, distancesFrom)
 		sn, err := s.network(ctx, pop)
 		if err != nil {
 			return nil, err
 		}
+		stage(ctx, StageDistances, distancesFrom, 0.9)
 		snaps := make([]coverage.Snap, len(facXY))
 		for i, q := range facXY {
 			snaps[i] = sn.net.Snap(q, SnapRadius)
@@ -158,11 +172,13 @@ func (s *Store) Coverage(ctx context.Context, p CoverageParams, staff bool) (*Co
 			return nil, err
 		}
 		on := coverage.OnEdge(snaps)
+		step(ctx, 1, 2)
 		dist = make([]float64, len(pop.xy))
 		for i, d := range sn.demand {
 			dist[i] = sn.net.DistanceTo(nd, on, d)
 		}
 	}
+	stage(ctx, StageSummary, 0.9, 1)
 	if covered == nil {
 		covered = make([]bool, len(dist))
 		for i, d := range dist {
@@ -192,6 +208,7 @@ func (s *Store) Coverage(ctx context.Context, p CoverageParams, staff bool) (*Co
 		}
 	}
 	res.UnservedHexes = hexCollection(coverage.SumByCell(cells, unserved), "residents")
+	step(ctx, 1, 1)
 	return res, nil
 }
 

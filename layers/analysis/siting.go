@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/aktobe/geoportal"
@@ -121,6 +122,7 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 	if err := p.Normalize(); err != nil {
 		return nil, err
 	}
+	stage(ctx, StageLayers, 0, 0.02)
 	l, err := s.layerFor(ctx, p.Layer, staff)
 	if err != nil {
 		return nil, err
@@ -137,11 +139,13 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 	if err != nil {
 		return nil, err
 	}
+	stage(ctx, StageResidents, 0.02, 0.2)
 	pop, err := s.population(ctx)
 	if err != nil {
 		return nil, err
 	}
 	// Candidates.
+	stage(ctx, StageStreets, 0.2, 0.45)
 	var cands []orb.Point
 	var candFac []facility
 	switch {
@@ -226,13 +230,16 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 		}
 		res.Notes = append(res.Notes, "demand: metres of street, in pieces of at most the step")
 	}
-	if prob.Covers, err = coverage.CoverSets(ctx, demandXY, cands, p.Distance); err != nil {
+	stage(ctx, StageCandidates, 0.45, 0.85)
+	if prob.Covers, err = coverSets(ctx, demandXY, cands, p.Distance); err != nil {
 		return nil, err
 	}
+	stage(ctx, StageGreedy, 0.85, 0.98)
 	g, err := coverage.Greedy(ctx, prob, p.N)
 	if err != nil {
 		return nil, err
 	}
+	stage(ctx, StageSummary, 0.98, 1)
 	res.DemandTotal, res.CoveredBefore = g.Total, g.Existing
 	res.CoveredAfter = g.Existing + g.Added
 	res.ShareBefore, res.ShareAfter = share(res.CoveredBefore, res.DemandTotal), share(res.CoveredAfter, res.DemandTotal)
@@ -261,5 +268,26 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 		res.SitesGeoJSON.Features = append(res.SitesGeoJSON.Features, Feature{Type: "Feature", ID: site.Rank,
 			Geometry: pointGeometry(orb.Point{site.Lon, site.Lat}), Properties: props})
 	}
+	step(ctx, 1, 1)
 	return res, nil
+}
+
+// coverSets lists, like coverage.CoverSets, the demand points within d metres of each
+// candidate, reporting progress as it goes.
+func coverSets(ctx context.Context, demand, cands []orb.Point, d float64) ([][]int32, error) {
+	g := coverage.NewGrid(demand, max(d, 1))
+	out := make([][]int32, len(cands))
+	for j, c := range cands {
+		if j%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			step(ctx, j, len(cands))
+		}
+		var ids []int32
+		g.Within(c, d, func(id int, _ float64) bool { ids = append(ids, int32(id)); return true })
+		slices.Sort(ids)
+		out[j] = ids
+	}
+	return out, nil
 }

@@ -51,6 +51,39 @@ func BenchmarkDemoCity(b *testing.B) {
 			}
 		}
 	})
+	// The same lookup without the area's GeoJSON (the answer before it carried the area): the
+	// reference for what the highlight costs.
+	b.Run("clinic_mine_without_area", func(b *testing.B) {
+		for b.Loop() {
+			var id int64
+			if err := pool.QueryRow(ctx, `SELECT f.id FROM layer.clinic_areas a JOIN layer.clinics f ON f.id = a.clinic_id
+				WHERE ST_Covers(a.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) ORDER BY a.id LIMIT 1`, 57.17, 50.28).Scan(&id); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("outage_affected_building", func(b *testing.B) {
+		var id int64
+		if err := pool.QueryRow(ctx, `SELECT id FROM layer.buildings ORDER BY geom <-> ST_SetSRID(ST_MakePoint(57.17, 50.28), 4326) LIMIT 1`).Scan(&id); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := m.AffectedBuilding(ctx, id); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("school_cameras", func(b *testing.B) {
+		var id int64
+		if err := pool.QueryRow(ctx, `SELECT min(id) FROM layer.schools`).Scan(&id); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := m.SchoolCameras(ctx, id, 300); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("outage_affected", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := m.AffectedAt(ctx, 57.17, 50.28); err != nil {

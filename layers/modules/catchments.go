@@ -2,6 +2,7 @@ package modules
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -97,18 +98,23 @@ type Facility struct {
 	Lon       float64 `json:"lon"`
 	Lat       float64 `json:"lat"`
 	DistanceM float64 `json:"distance_m"`
+	// AreaID and Area are the attachment area holding the point (GeoJSON MultiPolygon, WGS 84),
+	// so that the map can highlight it without a second request.
+	AreaID int64           `json:"area_id"`
+	Area   json.RawMessage `json:"area"`
 }
 
-// Mine returns the facility whose attachment area (k) holds lon/lat.
+// Mine returns the facility whose attachment area (k) holds lon/lat, with that area.
 func (s *Store) Mine(ctx context.Context, k areaKind, lon, lat float64) (Facility, error) {
 	var f Facility
 	err := s.pool.QueryRow(ctx, `SELECT f.id, coalesce(f.name, ''), coalesce(f.address, ''),
 			ST_X(ST_PointOnSurface(f.geom)), ST_Y(ST_PointOnSurface(f.geom)),
-			ST_Distance(f.geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography)
+			ST_Distance(f.geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography),
+			a.id, ST_AsGeoJSON(a.geom, 6)::jsonb
 		FROM `+pgx.Identifier{"layer", k.target}.Sanitize()+` a
 		JOIN `+pgx.Identifier{"layer", k.source}.Sanitize()+` f ON f.id = a.`+pgx.Identifier{k.idCol}.Sanitize()+`
 		WHERE ST_Covers(a.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))
-		ORDER BY a.id LIMIT 1`, lon, lat).Scan(&f.ID, &f.Name, &f.Address, &f.Lon, &f.Lat, &f.DistanceM)
+		ORDER BY a.id LIMIT 1`, lon, lat).Scan(&f.ID, &f.Name, &f.Address, &f.Lon, &f.Lat, &f.DistanceM, &f.AreaID, &f.Area)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return f, geoportal.Errorf(geoportal.ENOTFOUND,
 			"no %s area holds %.6f, %.6f: the point is outside the city, or the areas (layer %s) are not computed yet",
@@ -182,6 +188,77 @@ func (s *Store) SchoolSafety(ctx context.Context, radius float64) (*SafetyReport
 		rep.Schools = append(rep.Schools, sc)
 	}
 	return rep, rows.Err()
+}
+
+// NearCamera is a camera within the radius of one school.
+type NearCamera struct {
+	ID        int64   `json:"id"`
+	Name      string  `json:"name"`
+	Status    string  `json:"status"`
+	Lon       float64 `json:"lon"`
+	Lat       float64 `json:"lat"`
+	DistanceM float64 `json:"distance_m"`
+}
+
+// SchoolCameras is one school's "safe environment" answer: the counts of SchoolSafety and the
+// cameras themselves, nearest first, for the school's popup on the map.
+type SchoolCameras struct {
+	SchoolSafety
+	Radius  float64      `json:"radius_m"`
+	Cameras []NearCamera `json:"cameras"`
+}
+
+// SchoolCameras lists the cameras (any status) within radius metres of school id.
+func (s *Store) SchoolCameras(ctx context.Context, id int64, radius float64) (*SchoolCameras, error) {
+	if math.IsNaN(radius) || radius < 10 || radius > 5000 {
+		return nil, geoportal.Errorf(geoportal.EINVALID, "radius %g m is out of range 10..5000", radius)
+	}
+	out := &SchoolCameras{Radius: radius, Cameras: []NearCamera{}}
+	sc := &out.SchoolSafety
+	sc.CameraIDs = []int64{}
+	err := s.pool.QueryRow(ctx, `SELECT id, coalesce(name, ''), coalesce(address, ''), ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))
+		FROM layer.schools WHERE id = $1`, id).Scan(&sc.ID, &sc.Name, &sc.Address, &sc.Lon, &sc.Lat)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, geoportal.Errorf(geoportal.ENOTFOUND, "school %d does not exist", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("school %d: %w", id, err)
+	}
+	// The degree pre-filter uses the index; the geography distance decides.
+	rows, err := s.pool.Query(ctx, `
+		SELECT c.id, coalesce(c.name, ''), coalesce(c.status, ''), ST_X(c.geom), ST_Y(c.geom),
+		       ST_Distance(s.geom::geography, c.geom::geography) d
+		FROM layer.schools s
+		JOIN layer.cameras c ON ST_DWithin(c.geom, s.geom, $2 / (111000 * cos(radians(ST_Y(ST_PointOnSurface(s.geom))))))
+		     AND ST_DWithin(s.geom::geography, c.geom::geography, $2)
+		WHERE s.id = $1
+		ORDER BY d, c.id`, id, radius)
+	if err != nil {
+		return nil, fmt.Errorf("cameras near school %d: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c NearCamera
+		if err := rows.Scan(&c.ID, &c.Name, &c.Status, &c.Lon, &c.Lat, &c.DistanceM); err != nil {
+			return nil, fmt.Errorf("cameras near school %d: %w", id, err)
+		}
+		c.DistanceM = math.Round(c.DistanceM*10) / 10
+		switch c.Status {
+		case "installed":
+			sc.CamerasInstalled++
+			if sc.NearestCameraM == nil {
+				d := c.DistanceM
+				sc.NearestCameraM = &d
+			}
+		case "planned":
+			sc.CamerasPlanned++
+		default:
+			sc.CamerasOther++
+		}
+		sc.CameraIDs = append(sc.CameraIDs, c.ID)
+		out.Cameras = append(out.Cameras, c)
+	}
+	return out, rows.Err()
 }
 
 // ClinicPlanning is the planners' view of clinics: who lives within reach, and capacity per

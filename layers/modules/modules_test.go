@@ -196,6 +196,27 @@ func TestOutages(t *testing.T) {
 	if !a.Affected || a.Building == nil || a.Building.Address != "Abai 1" || len(a.Outages) != 1 || a.Outages[0].ID != o.ID {
 		t.Errorf("affected = %+v", a)
 	}
+	// The same building by its id, as clicked on the map: the point is on the building.
+	byID, err := m.AffectedBuilding(ctx, a.Building.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !byID.Affected || byID.Building.Address != "Abai 1" || len(byID.Outages) != 1 || byID.Outages[0].Network != "heating" ||
+		byID.Lon < 57.100 || byID.Lon > 57.102 || byID.Lat < 50.100 || byID.Lat > 50.102 {
+		t.Errorf("affected by building id = %+v", byID)
+	}
+	if _, err := m.AffectedBuilding(ctx, a.Building.ID+1000); geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
+		t.Errorf("unknown building: %v", err)
+	}
+	// A second building west of the outage is not affected.
+	exec(t, pool, `INSERT INTO layer.buildings (geom, address, residents) VALUES ($1, 'Abai 3', 30)`, square(57.090, 50.100, 57.092, 50.102))
+	var west int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM layer.buildings WHERE address = 'Abai 3'`).Scan(&west); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := m.AffectedBuilding(ctx, west); err != nil || w.Affected || len(w.Outages) != 0 {
+		t.Errorf("west building = %+v, %v", w, err)
+	}
 	// Open ground far away: not affected, no building.
 	if a, err := m.AffectedAt(ctx, 57.2, 50.2); err != nil || a.Affected || a.Building != nil || len(a.Outages) != 0 {
 		t.Errorf("far away = %+v, %v", a, err)
@@ -296,6 +317,16 @@ func TestClinicAreasAndSchoolCatchments(t *testing.T) {
 	if f.DistanceM < 700 || f.DistanceM > 730 {
 		t.Errorf("distance = %g m, want about 715", f.DistanceM)
 	}
+	// The answer carries the area holding the point: it covers the point and not the other clinic.
+	var holds, other bool
+	if err := pool.QueryRow(ctx, `SELECT ST_Covers(g, ST_SetSRID(ST_MakePoint(57.06, 50.05), 4326)),
+		ST_Covers(g, ST_SetSRID(ST_MakePoint(57.15, 50.05), 4326))
+		FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) g) x`, string(f.Area)).Scan(&holds, &other); err != nil {
+		t.Fatalf("area %.200s: %v", f.Area, err)
+	}
+	if !holds || other || f.AreaID == 0 {
+		t.Errorf("area %d holds the point: %v, holds the other clinic: %v", f.AreaID, holds, other)
+	}
 	if _, err := m.Mine(ctx, modules.ClinicAreas, 58, 50.05); geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
 		t.Errorf("outside the city: %v", err)
 	}
@@ -348,6 +379,32 @@ func TestSchoolSafety(t *testing.T) {
 		if _, err := m.SchoolSafety(ctx, r); geoportal.ErrorCode(err) != geoportal.EINVALID {
 			t.Errorf("radius %g: %v", r, err)
 		}
+	}
+	// One school's cameras, nearest first, with the same counts as the report.
+	var s1 int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM layer.schools WHERE name = 'School 1'`).Scan(&s1); err != nil {
+		t.Fatal(err)
+	}
+	one, err := m.SchoolCameras(ctx, s1, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Name != "School 1" || one.CamerasInstalled != 1 || one.CamerasPlanned != 1 || len(one.Cameras) != 2 ||
+		one.NearestCameraM == nil || math.Abs(*one.NearestCameraM-200) > 3 {
+		t.Fatalf("school 1 cameras = %+v", one)
+	}
+	// 0.00225° of latitude ≈ 250 m: the planned camera is second.
+	if c := one.Cameras; c[0].Status != "installed" || c[1].Status != "planned" || math.Abs(c[1].DistanceM-250) > 3 || c[0].DistanceM > c[1].DistanceM {
+		t.Errorf("cameras = %+v", c)
+	}
+	if one, _ = m.SchoolCameras(ctx, s1, 500); len(one.Cameras) != 3 || one.CamerasInstalled != 2 {
+		t.Errorf("500 m: %+v", one)
+	}
+	if _, err := m.SchoolCameras(ctx, s1+100, 300); geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
+		t.Errorf("unknown school: %v", err)
+	}
+	if _, err := m.SchoolCameras(ctx, s1, 5); geoportal.ErrorCode(err) != geoportal.EINVALID {
+		t.Errorf("radius 5: %v", err)
 	}
 }
 

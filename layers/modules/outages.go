@@ -187,22 +187,51 @@ func (s *Store) AffectedAt(ctx context.Context, lon, lat float64) (*Affected, er
 	case !errors.Is(err, pgx.ErrNoRows):
 		return nil, fmt.Errorf("building at point: %w", err)
 	}
+	if err := s.touching(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// AffectedBuilding answers "is my building affected?" for building id (layer buildings), as
+// clicked on the map; Lon/Lat are a point on the building.
+func (s *Store) AffectedBuilding(ctx context.Context, id int64) (*Affected, error) {
+	var b Building
+	a := &Affected{Building: &b}
+	err := s.pool.QueryRow(ctx, `SELECT id, coalesce(address, ''), ST_X(p), ST_Y(p)
+		FROM (SELECT id, address, ST_PointOnSurface(geom) p FROM layer.buildings WHERE id = $1) x`, id).
+		Scan(&b.ID, &b.Address, &a.Lon, &a.Lat)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, geoportal.Errorf(geoportal.ENOTFOUND, "building %d does not exist", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("building %d: %w", id, err)
+	}
+	if err := s.touching(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// touching fills a.Outages and a.Affected: the outages touching a.Building, or the point when
+// there is no building.
+func (s *Store) touching(ctx context.Context, a *Affected) error {
+	var bid *int64
+	if a.Building != nil {
+		bid = &a.Building.ID
+	}
+	var err error
 	a.Outages, err = s.queryOutages(ctx, `SELECT o.id, coalesce(o.network, ''), coalesce(o.starts_at, o.created_at), o.expected_end,
 		coalesce(o.description_kk, ''), coalesce(o.description_ru, ''), coalesce(o.description_en, ''), NULL::jsonb
 		FROM layer.outages o
 		WHERE ST_Intersects(o.geom, coalesce((SELECT geom FROM layer.buildings WHERE id = $3),
 		                                     ST_SetSRID(ST_MakePoint($1, $2), 4326)))
-		ORDER BY o.starts_at DESC, o.id DESC`, lon, lat, func() *int64 {
-		if a.Building != nil {
-			return &a.Building.ID
-		}
-		return nil
-	}())
+		ORDER BY o.starts_at DESC, o.id DESC`, a.Lon, a.Lat, bid)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a.Affected = len(a.Outages) > 0
-	return a, nil
+	return nil
 }
 
 // Locate turns an address typed by a resident into a point through the portal's search,

@@ -224,8 +224,8 @@ func (s *Store) Vote(ctx context.Context, accountID, nominationID int64) error {
 }
 
 // CloseSeason closes a season (no more nominations or votes) and publishes its winners: the
-// winners nominations with the most votes (ties broken by the earlier nomination). Audited as
-// yard_season.close.
+// winners nominations with the most votes (ties broken by the earlier nomination); a yard nobody
+// voted for does not win. Audited as yard_season.close.
 func (s *Store) CloseSeason(ctx context.Context, season, winners int) (Season, error) {
 	if winners < 1 || winners > MaxWinners {
 		return Season{}, geoportal.Errorf(geoportal.EINVALID, "winners %d is out of range 1..%d", winners, MaxWinners)
@@ -239,7 +239,8 @@ func (s *Store) CloseSeason(ctx context.Context, season, winners int) (Season, e
 			winners = coalesce((SELECT array_agg(id ORDER BY votes DESC, id) FROM (
 			    SELECT n.id, count(v.account_id) votes FROM modules.yard_nominations n
 			    LEFT JOIN modules.yard_votes v ON v.nomination_id = n.id
-			    WHERE n.season = $1 AND NOT n.hidden GROUP BY n.id ORDER BY votes DESC, n.id LIMIT $2) w), '{}')
+			    WHERE n.season = $1 AND NOT n.hidden GROUP BY n.id HAVING count(v.account_id) > 0
+			    ORDER BY votes DESC, n.id LIMIT $2) w), '{}')
 			WHERE season = $1 RETURNING season, status, opened_at, closed_at, winners`, season, winners).
 			Scan(&out.Season, &out.Status, &out.OpenedAt, &out.ClosedAt, &out.Winners)
 		if err != nil {
@@ -322,4 +323,51 @@ func (s *Store) HideNomination(ctx context.Context, id int64, reason string) err
 		return accounts.Audit(ctx, tx, accounts.Entry{Action: "yard.hide", ObjectType: "yard_nomination",
 			ObjectID: fmt.Sprint(id), Detail: reason})
 	})
+}
+
+// Seasons lists every best-yard season, the latest first: the map shows the open season, or the
+// winners of the last closed one.
+func (s *Store) Seasons(ctx context.Context) ([]Season, error) {
+	rows, err := s.pool.Query(ctx, `SELECT season, status, opened_at, closed_at, winners FROM modules.yard_seasons
+		ORDER BY season DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("seasons: %w", err)
+	}
+	defer rows.Close()
+	out := []Season{}
+	for rows.Next() {
+		var x Season
+		if err := rows.Scan(&x.Season, &x.Status, &x.OpenedAt, &x.ClosedAt, &x.Winners); err != nil {
+			return nil, fmt.Errorf("seasons: %w", err)
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// Participation is what one account has done in a season: its vote and its nominations.
+type Participation struct {
+	Season int `json:"season"`
+	// VotedFor is the nomination the account voted for, nil before it votes.
+	VotedFor        *int64  `json:"voted_for"`
+	Nominations     []int64 `json:"nominations"`
+	NominationsLeft int     `json:"nominations_left"`
+}
+
+// Participation tells the map whether an account may still vote and nominate in a season.
+func (s *Store) Participation(ctx context.Context, accountID int64, season int) (Participation, error) {
+	out := Participation{Season: season, Nominations: []int64{}}
+	var exists bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM modules.yard_seasons WHERE season = $1),
+			(SELECT nomination_id FROM modules.yard_votes WHERE season = $1 AND account_id = $2),
+			coalesce((SELECT array_agg(id ORDER BY id) FROM modules.yard_nominations WHERE season = $1 AND account_id = $2), '{}')`,
+		season, accountID).Scan(&exists, &out.VotedFor, &out.Nominations)
+	if err != nil {
+		return out, fmt.Errorf("participation in season %d: %w", season, err)
+	}
+	if !exists {
+		return out, seasonError(season)
+	}
+	out.NominationsLeft = max(0, MaxNominationsPerAccount-len(out.Nominations))
+	return out, nil
 }

@@ -32,6 +32,9 @@ type NewReport struct {
 	AccountID   int64
 	APIKeyID    int64
 	Photos      []Photo // processed with ProcessPhoto
+	// LinkBase is the site's address (https://host) for the confirmation link sent to the
+	// reporter's e-mail or phone.
+	LinkBase string
 }
 
 // Secrets are handed to the reporter once: the Open311 token and the private follow link secret.
@@ -194,10 +197,15 @@ func (s *Store) Create(ctx context.Context, n NewReport) (Report, Secrets, error
 				return err
 			}
 		}
+		// The acknowledgement carries the confirmation code and link: only a confirmed contact
+		// hears of the report again (confirm.go).
 		if n.Email != "" {
-			if err := queueMail(ctx, tx, id, n.Email, fmt.Sprintf("Report %d received / Обращение %d принято", id, id),
-				fmt.Sprintf("Your report %d (%s) was received. Follow it with your private link.\n"+
-					"Ваше обращение %d (%s) принято.\n", id, sv.Name.EN, id, sv.Name.RU)); err != nil {
+			if err := s.addContact(ctx, tx, id, ChannelEmail, n.Email, "reporter", n.LinkBase); err != nil {
+				return err
+			}
+		}
+		if n.Phone != "" {
+			if err := s.addContact(ctx, tx, id, ChannelSMS, n.Phone, "reporter", n.LinkBase); err != nil {
 				return err
 			}
 		}
@@ -223,12 +231,6 @@ func firstNonEmpty(v ...string) string {
 		}
 	}
 	return ""
-}
-
-func queueMail(ctx context.Context, tx pgx.Tx, reportID int64, to, subject, body string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO reports.outbox (report_id, to_addr, subject, body) VALUES ($1, $2, $3, $4)`,
-		reportID, to, subject, body)
-	return err
 }
 
 // ByToken returns the report id an Open311 token stands for.

@@ -111,6 +111,9 @@ type Private struct {
 	Attributes map[string]string `json:"attributes"`
 	TextHidden bool              `json:"text_hidden"`
 	Original   string            `json:"original_text"`
+	// EmailConfirmed and PhoneConfirmed: the reporter confirmed the contact (confirm.go).
+	EmailConfirmed bool `json:"email_confirmed"`
+	PhoneConfirmed bool `json:"phone_confirmed"`
 }
 
 // HistoryEntry is one step of a report's workflow.
@@ -129,7 +132,8 @@ type Store struct {
 	// Difficulty of the proof of work asked of anonymous reporters (0: DefaultDifficulty).
 	Difficulty int
 
-	pow powKey
+	pow        powKey
+	confirmKey powKey
 }
 
 // NewStore returns a store over pool.
@@ -208,13 +212,20 @@ func (s *Store) Get(ctx context.Context, id int64) (Report, error) {
 	return r, nil
 }
 
+// contactConfirmedColumns say whether the reporter's e-mail and phone (of reports.private p) are confirmed.
+const contactConfirmedColumns = `EXISTS (SELECT 1 FROM reports.contacts k WHERE k.report_id = p.report_id
+		AND k.channel = 'email' AND k.address = p.email AND k.confirmed_at IS NOT NULL),
+	EXISTS (SELECT 1 FROM reports.contacts k WHERE k.report_id = p.report_id
+		AND k.channel = 'sms' AND k.address = p.phone AND k.confirmed_at IS NOT NULL)`
+
 // GetPrivate returns what only staff may see of a report.
 func (s *Store) GetPrivate(ctx context.Context, id int64) (Private, error) {
 	var p Private
 	var attrs []byte
 	err := s.pool.QueryRow(ctx, `SELECT first_name, last_name, email, phone, device_id, attributes,
-			text_hidden, original_text FROM reports.private WHERE report_id = $1`, id).
-		Scan(&p.FirstName, &p.LastName, &p.Email, &p.Phone, &p.DeviceID, &attrs, &p.TextHidden, &p.Original)
+			text_hidden, original_text, `+contactConfirmedColumns+` FROM reports.private p WHERE report_id = $1`, id).
+		Scan(&p.FirstName, &p.LastName, &p.Email, &p.Phone, &p.DeviceID, &attrs, &p.TextHidden, &p.Original,
+			&p.EmailConfirmed, &p.PhoneConfirmed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, geoportal.Errorf(geoportal.ENOTFOUND, "report %d not found", id)
 	} else if err != nil {
@@ -227,7 +238,7 @@ func (s *Store) GetPrivate(ctx context.Context, id int64) (Private, error) {
 // Privates returns what only staff may see of several reports, in one query.
 func (s *Store) Privates(ctx context.Context, ids []int64) (map[int64]Private, error) {
 	rows, err := s.pool.Query(ctx, `SELECT report_id, first_name, last_name, email, phone, device_id, attributes,
-			text_hidden, original_text FROM reports.private WHERE report_id = ANY($1)`, ids)
+			text_hidden, original_text, `+contactConfirmedColumns+` FROM reports.private p WHERE report_id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("reports' private data: %w", err)
 	}
@@ -238,7 +249,7 @@ func (s *Store) Privates(ctx context.Context, ids []int64) (map[int64]Private, e
 		var p Private
 		var attrs []byte
 		if err := rows.Scan(&id, &p.FirstName, &p.LastName, &p.Email, &p.Phone, &p.DeviceID, &attrs,
-			&p.TextHidden, &p.Original); err != nil {
+			&p.TextHidden, &p.Original, &p.EmailConfirmed, &p.PhoneConfirmed); err != nil {
 			return nil, err
 		}
 		json.Unmarshal(attrs, &p.Attributes)

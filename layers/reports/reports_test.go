@@ -99,8 +99,10 @@ func TestCreateReport(t *testing.T) {
 		AND table_name = 'citizen_reports' AND column_name IN ('email', 'phone', 'first_name')`); n != 0 {
 		t.Fatal("contact columns in the public layer")
 	}
-	if n := count(t, pool, `SELECT count(*) FROM reports.outbox WHERE report_id = $1`, r.ID); n != 1 {
-		t.Fatalf("%d acknowledgements queued, want 1", n)
+	// The acknowledgement asks to confirm the e-mail, and an SMS the phone.
+	if n := count(t, pool, `SELECT count(*) FROM reports.outbox WHERE report_id = $1 AND sensitive
+		AND ((channel = 'email' AND to_addr = 'resident@example.kz') OR (channel = 'sms' AND to_addr = '+7 701 000 00 00'))`, r.ID); n != 2 {
+		t.Fatalf("%d acknowledgements queued, want 2 (e-mail and SMS)", n)
 	}
 	if n := count(t, pool, `SELECT count(*) FROM auth.audit_log WHERE action = 'report.create'`); n != 1 {
 		t.Fatalf("%d audit entries", n)
@@ -194,9 +196,15 @@ func TestWorkflow(t *testing.T) {
 		{Status: "in_progress", Comment: "Бригада выехала"},
 		{Status: "resolved", Comment: "Лампа заменена"},
 	}
-	for _, c := range steps {
+	for i, c := range steps {
 		if r, err = s.ChangeStatus(ctx, r.ID, c, housing); err != nil {
 			t.Fatalf("%s: %v", c.Status, err)
+		}
+		if i == 0 { // the reporter confirms the e-mail after the first step
+			link, _ := confirmationSent(t, pool, r.ID, "email")
+			if _, err := s.ConfirmLink(ctx, link); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if r.Status != "resolved" || r.StatusNotes != "Лампа заменена" {
@@ -206,8 +214,8 @@ func TestWorkflow(t *testing.T) {
 	if err != nil || len(h) != 4 || h[0].Status != "new" || h[3].Status != "resolved" || h[3].Actor != "" {
 		t.Fatalf("history %+v %v", h, err)
 	}
-	if n := count(t, pool, `SELECT count(*) FROM reports.outbox WHERE to_addr = 'me@example.kz'`); n != 4 {
-		t.Fatalf("%d messages to the reporter, want 4 (receipt + 3 changes)", n)
+	if n := count(t, pool, `SELECT count(*) FROM reports.outbox WHERE to_addr = 'me@example.kz'`); n != 3 {
+		t.Fatalf("%d messages to the reporter, want 3 (receipt + the 2 changes after confirming)", n)
 	}
 	if n := count(t, pool, `SELECT count(*) FROM auth.audit_log WHERE action = 'report.status'`); n != 3 {
 		t.Fatalf("%d audit entries", n)
@@ -241,7 +249,7 @@ func TestNearbyAndSupport(t *testing.T) {
 		t.Fatalf("nearby: %+v %v", near, err)
 	}
 	for i, dev := range []string{"dev-2", "dev-2", "dev-3", "dev-1"} {
-		n, err := s.Support(ctx, r.ID, dev, "")
+		n, err := s.Support(ctx, r.ID, dev, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +258,7 @@ func TestNearbyAndSupport(t *testing.T) {
 			t.Fatalf("support by %s: %d, want %d", dev, n, want)
 		}
 	}
-	if _, err := s.Support(ctx, r.ID, "", ""); geoportal.ErrorCode(err) != geoportal.EINVALID {
+	if _, err := s.Support(ctx, r.ID, "", "", ""); geoportal.ErrorCode(err) != geoportal.EINVALID {
 		t.Fatalf("anonymous +1: %v", err)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/accounts"
@@ -88,13 +90,14 @@ func (s *Store) ChangeStatus(ctx context.Context, id int64, c Change, who Actor)
 			VALUES ($1, $2, $3, $4, $5)`, id, s.Now(), c.Status, comment, who.Label); err != nil {
 			return err
 		}
-		// Everyone who follows the report by e-mail hears of the change.
-		if _, err := tx.Exec(ctx, `INSERT INTO reports.outbox (report_id, to_addr, subject, body)
-			SELECT $1, e, $2, $3 FROM (
-				SELECT email AS e FROM reports.private WHERE report_id = $1 AND email <> ''
-				UNION SELECT email FROM reports.supporters WHERE report_id = $1 AND email <> '') AS t`,
+		// Everyone who follows the report with a confirmed e-mail or phone hears of the change.
+		if _, err := tx.Exec(ctx, `INSERT INTO reports.outbox (report_id, channel, to_addr, subject, body)
+			SELECT $1, k.channel, k.address, CASE k.channel WHEN 'email' THEN $2 ELSE '' END,
+				CASE k.channel WHEN 'email' THEN $3 ELSE $4 END
+			FROM reports.contacts k WHERE k.report_id = $1 AND k.confirmed_at IS NOT NULL`,
 			id, fmt.Sprintf("Report %d: %s", id, c.Status),
-			fmt.Sprintf("Report %d is now %s.\n%s\n", id, c.Status, comment)); err != nil {
+			fmt.Sprintf("Report %d is now %s.\n%s\n", id, c.Status, comment),
+			smsText(fmt.Sprintf("Aktobe geoportal: №%d — %s. %s", id, c.Status, comment))); err != nil {
 			return err
 		}
 		return accounts.Audit(ctx, tx, accounts.Entry{Action: "report.status", ObjectType: "report",
@@ -108,8 +111,15 @@ func (s *Store) ChangeStatus(ctx context.Context, id int64, c Change, who Actor)
 }
 
 // Support records "this is my problem too" from a resident (by device id or e-mail), once per
-// resident, and subscribes their e-mail to the report's news. It returns the new count.
-func (s *Store) Support(ctx context.Context, id int64, deviceID, email string) (int, error) {
+// resident, and subscribes their e-mail to the report's news once they confirm it (a code and
+// link are sent to linkBase). It returns the new count.
+func (s *Store) Support(ctx context.Context, id int64, deviceID, email, linkBase string) (int, error) {
+	email = strings.TrimSpace(email)
+	if email != "" {
+		if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
+			return 0, geoportal.Errorf(geoportal.EINVALID, "email %q is not an e-mail address", email)
+		}
+	}
 	key := firstNonEmpty(reporterKey("email", email), reporterKey("device", deviceID))
 	if key == "" {
 		return 0, geoportal.Errorf(geoportal.EINVALID, "device_id or email is needed to support a report")
@@ -135,6 +145,11 @@ func (s *Store) Support(ctx context.Context, id int64, deviceID, email string) (
 			if _, err := tx.Exec(ctx, `UPDATE layer.citizen_reports SET support_count = support_count + 1
 				WHERE id = $1`, id); err != nil {
 				return err
+			}
+			if email != "" {
+				if err := s.addContact(ctx, tx, id, ChannelEmail, email, "supporter", linkBase); err != nil {
+					return err
+				}
 			}
 		}
 		return tx.QueryRow(ctx, `SELECT support_count FROM layer.citizen_reports WHERE id = $1`, id).Scan(&count)

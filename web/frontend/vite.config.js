@@ -1,5 +1,6 @@
 // Builds the web map into ../dist, which the Go binary embeds (web/static.go).
 import { defineConfig } from 'vite';
+import { fileURLToPath } from 'node:url';
 
 // preloadWorker makes the page fetch MapLibre's tile worker while the main script downloads, not
 // after it has run: the worker is the last big file before the first tile can be asked for.
@@ -28,6 +29,13 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: false,
     chunkSizeWarningLimit: 1500,
+    // Two pages: the map (index.html) and the planners' page (planner.html, src/planner/), which
+    // imports no module of the map's, so the map's files stay as with one entry. The modulepreload
+    // polyfill (for browsers without <link rel=modulepreload>) would be the one shared chunk: off.
+    modulePreload: { polyfill: false },
+    rolldownOptions: {
+      input: { index: fileURLToPath(new URL('./index.html', import.meta.url)), planner: fileURLToPath(new URL('./planner.html', import.meta.url)) },
+    },
   },
   server: {
     // `npx vite` for development, talking to a `geoportal serve` on :8080.

@@ -1,43 +1,74 @@
 // Upload page for GIS staff: preview (encoding, CRS, schema, first features on a small map),
-// then import with progress. Everything shown is set through textContent (no HTML injection).
+// then import with progress. The wording (kk/ru/en) comes with the page; everything shown is
+// set through textContent (no HTML injection).
 (function () {
   'use strict';
-  var csrf = '';
   var $ = function (id) { return document.getElementById(id); };
+  var T = JSON.parse($('import-text').textContent);
+  var form = $('form'), lang = form.dataset.lang, csrf = form.dataset.csrf;
   function el(tag, text, cls) { var e = document.createElement(tag); if (text != null) e.textContent = text; if (cls) e.className = cls; return e; }
+  function tr(key) { return T[key] || key; }
+  function pick(t) { return t ? (t[lang] || t.ru || t.en || '') : ''; }
 
-  fetch('/api/auth/me', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (me) {
-    csrf = me.csrf_token || '';
-    if (!me.user) { $('who').textContent = 'Войдите в систему (/login) с ролью gis_staff или admin.'; }
-    else { $('who').textContent = me.user.email + ' (' + me.user.role + ')'; }
-  });
+  // Direction names from the catalog, in the page's language.
+  fetch('/api/layers', { credentials: 'same-origin' }).then(function (r) { return r.ok ? r.json() : null; }).then(function (c) {
+    ((c && c.directions) || []).forEach(function (d) {
+      var o = $('direction').querySelector('option[value="' + d.id + '"]');
+      if (o && pick(d.title)) o.textContent = d.id + ' — ' + pick(d.title);
+    });
+  }).catch(function () {});
 
+  // The catalog fields only matter when a layer is created.
+  function syncMode() { $('create-only').hidden = $('mode').value !== 'create'; }
+  $('mode').addEventListener('change', syncMode);
+  syncMode();
+
+  var fields = ['encoding', 'srid', 'mode', 'layer', 'key', 'map'];
+  var createFields = ['title_kk', 'title_ru', 'title_en', 'direction', 'visibility'];
   function formData(extra) {
     var fd = new FormData();
     var files = $('file').files;
     for (var i = 0; i < files.length; i++) fd.append('file', files[i], files[i].name);
-    ['encoding', 'srid', 'mode', 'layer', 'key', 'direction', 'map'].forEach(function (k) { if ($(k).value) fd.append(k, $(k).value); });
+    fields.concat($('mode').value === 'create' ? createFields : []).forEach(function (k) {
+      if ($(k).value) fd.append(k, $(k).value);
+    });
     Object.keys(extra).forEach(function (k) { fd.append(k, extra[k]); });
     return fd;
   }
   function post(extra) {
     return fetch('/api/import', { method: 'POST', body: formData(extra), credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } });
   }
-  function showError(msg) { var r = $('result'); r.textContent = ''; r.appendChild(el('p', msg, 'error')); }
+  function busy(on) { $('preview').disabled = on; $('import').disabled = on; form.setAttribute('aria-busy', on ? 'true' : 'false'); }
+
+  // showError puts a headline in the page's language over the server's message, which names
+  // the file, record and reason.
+  function showError(headline, detail) {
+    var r = $('result'); r.textContent = '';
+    var box = el('div', null, 'error'); box.setAttribute('role', 'alert');
+    box.appendChild(el('p', headline, 'error-title'));
+    if (detail) box.appendChild(el('p', detail, 'error-detail'));
+    r.appendChild(box);
+    $('minimap').hidden = true;
+  }
+  function errorText(b) { return b && b.error ? b.error.message : ''; }
 
   $('preview').addEventListener('click', function () {
-    if (!$('file').files.length) return showError('Выберите файл.');
+    if (!$('file').files.length) return showError(tr('choose_file'));
+    busy(true);
+    $('result').textContent = tr('working');
     post({ preview: '1' }).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); }).then(function (x) {
-      if (!x[0]) return showError(x[1].error ? x[1].error.message : 'ошибка');
+      if (!x[0]) return showError(tr('refused'), errorText(x[1]));
       showPreview(x[1]);
-    }).catch(function (e) { showError(String(e)); });
+    }).catch(function (e) { showError(tr('refused'), String(e)); }).then(function () { busy(false); });
   });
 
   $('import').addEventListener('click', function () {
-    if (!$('file').files.length) return showError('Выберите файл.');
-    var bar = $('progress'); bar.hidden = false; bar.value = 0;
+    if (!$('file').files.length) return showError(tr('choose_file'));
+    var bar = $('progress'); bar.hidden = false; bar.value = 0; bar.removeAttribute('value');
+    busy(true);
+    $('result').textContent = tr('importing');
     post({ stream: '1' }).then(function (r) {
-      if (!r.ok) return r.json().then(function (b) { showError(b.error ? b.error.message : 'ошибка'); });
+      if (!r.ok) return r.json().then(function (b) { bar.hidden = true; showError(tr('refused'), errorText(b)); });
       var reader = r.body.getReader(), dec = new TextDecoder(), buf = '';
       function pump() {
         return reader.read().then(function (c) {
@@ -47,60 +78,91 @@
           lines.forEach(function (l) {
             if (!l) return;
             var m = JSON.parse(l);
-            if (m.progress != null) { bar.max = Math.max(m.total, 1); bar.value = m.progress; }
-            if (m.error) showError(m.error.message);
-            else if (m.report) { bar.value = bar.max; showReport(m.report); }
+            if (m.progress != null) { bar.max = Math.max(m.total, m.progress, 1); bar.value = m.progress; }
+            if (m.error) { bar.hidden = true; showError(tr('failed'), m.error.message); }
+            else if (m.report) { bar.max = 1; bar.value = 1; showReport(m.report); }
           });
           return pump();
         });
       }
       return pump();
-    }).catch(function (e) { showError(String(e)); });
+    }).catch(function (e) { bar.hidden = true; showError(tr('failed'), String(e)); }).then(function () { busy(false); });
   });
 
-  function row(t, k, v) { var tr = el('tr'); tr.appendChild(el('th', k)); tr.appendChild(el('td', v)); t.appendChild(tr); }
+  function row(t, k, v) { var r = el('tr'); r.appendChild(el('th', k)); r.lastChild.scope = 'row'; r.appendChild(el('td', v)); t.appendChild(r); }
+  function heads(t, names) { var r = el('tr'); names.forEach(function (n) { var h = el('th', n); h.scope = 'col'; r.appendChild(h); }); t.appendChild(r); }
+  function source(s) { return s ? ' (' + tr('src_' + s) + ')' : ''; }
 
   function showPreview(p) {
     var r = $('result'); r.textContent = '';
-    var i = p.info, t = el('table');
-    row(t, 'Файл', i.file + ' (' + i.format + ')');
-    row(t, 'Записей', String(i.count));
-    row(t, 'Геометрия', i.geometry_type || '?');
-    row(t, 'Кодировка', (i.encoding || '-') + ' (' + (i.encoding_source || '') + ')');
-    row(t, 'Система координат', (i.crs.epsg ? 'EPSG:' + i.crs.epsg + ' ' : '') + (i.crs.name || '') + ' (' + (i.crs_source || '') + ')');
+    var i = p.info, t = el('table', null, 'summary');
+    t.id = 'preview-summary';
+    row(t, tr('p_file'), i.file);
+    row(t, tr('p_format'), i.format);
+    row(t, tr('p_count'), String(i.count));
+    row(t, tr('p_geometry'), i.geometry_type || '?');
+    row(t, tr('p_encoding'), (i.encoding || '—') + source(i.encoding_source));
+    row(t, tr('p_crs'), (i.crs.epsg ? 'EPSG:' + i.crs.epsg + ' ' : '') + (i.crs.name || '') + source(i.crs_source));
     r.appendChild(t);
-    (i.warnings || []).forEach(function (w) { r.appendChild(el('p', w, 'warn')); });
-    var f = el('table'), head = el('tr');
-    ['Поле', 'Тип', 'Столбец'].forEach(function (h) { head.appendChild(el('th', h)); }); f.appendChild(head);
-    (i.fields || []).forEach(function (fl, k) { var tr = el('tr'); tr.appendChild(el('td', fl.name)); tr.appendChild(el('td', fl.type)); tr.appendChild(el('td', p.attributes[k])); f.appendChild(tr); });
-    r.appendChild(el('h2', 'Поля')); r.appendChild(f);
+    if ((i.warnings || []).length) {
+      r.appendChild(el('h2', tr('p_warnings')));
+      var wl = el('ul', null, 'warn'); i.warnings.forEach(function (w) { wl.appendChild(el('li', w)); }); r.appendChild(wl);
+    }
+    r.appendChild(el('h2', tr('p_fields')));
+    var f = el('table'); f.id = 'preview-fields';
+    heads(f, [tr('p_field'), tr('p_type'), tr('p_column')]);
+    (i.fields || []).forEach(function (fl, k) { var x = el('tr'); x.appendChild(el('td', fl.name)); x.appendChild(el('td', fl.type)); x.appendChild(el('td', p.attributes[k])); f.appendChild(x); });
+    r.appendChild(f);
     var feats = (p.features && p.features.features) || [];
     if (feats.length) {
-      r.appendChild(el('h2', 'Первые объекты'));
-      var ft = el('table'), names = (i.fields || []).slice(0, 6).map(function (x) { return x.name; });
-      var hr = el('tr'); hr.appendChild(el('th', '#')); names.forEach(function (n) { hr.appendChild(el('th', n)); }); ft.appendChild(hr);
-      feats.slice(0, 10).forEach(function (ff) { var tr = el('tr'); tr.appendChild(el('td', String(ff.id))); names.forEach(function (n) { var v = ff.properties[n]; tr.appendChild(el('td', v == null ? '' : String(v))); }); ft.appendChild(tr); });
-      r.appendChild(ft);
+      r.appendChild(el('h2', tr('p_first')));
+      var wrap = el('div', null, 'scroll'); wrap.tabIndex = 0; wrap.setAttribute('role', 'region'); wrap.setAttribute('aria-label', tr('p_first'));
+      var ft = el('table'); ft.id = 'preview-features';
+      var names = (i.fields || []).slice(0, 6).map(function (x) { return x.name; });
+      heads(ft, ['#'].concat(names));
+      feats.slice(0, 10).forEach(function (ff) { var x = el('tr'); x.appendChild(el('td', String(ff.id))); names.forEach(function (n) { var v = ff.properties[n]; x.appendChild(el('td', v == null ? '' : String(v))); }); ft.appendChild(x); });
+      wrap.appendChild(ft); r.appendChild(wrap);
     }
-    (p.rejections || []).forEach(function (x) { r.appendChild(el('p', 'Запись ' + x.record + ': ' + x.reason, 'warn')); });
+    if ((p.rejections || []).length) {
+      r.appendChild(el('h2', tr('p_problems')));
+      var pl = el('ul', null, 'warn'); pl.id = 'preview-rejections';
+      p.rejections.forEach(function (x) { pl.appendChild(el('li', tr('p_record') + ' ' + x.record + ': ' + x.reason)); });
+      r.appendChild(pl);
+    }
     drawMap(feats);
   }
 
   function showReport(rep) {
     var r = $('result'); r.textContent = '';
-    var t = el('table');
-    row(t, 'Слой', rep.layer + ' (' + rep.mode + ')'); row(t, 'Статус', rep.status);
-    row(t, 'Прочитано', String(rep.read)); row(t, 'Записано', String(rep.written));
-    row(t, 'Исправлено', String(rep.repaired)); row(t, 'Отклонено', String(rep.rejected));
-    row(t, 'Время, с', String(rep.duration));
+    r.appendChild(el('h2', tr('r_done')));
+    var t = el('table'); t.id = 'report';
+    row(t, tr('r_layer'), rep.layer + ' (' + rep.mode + ')'); row(t, tr('r_status'), tr('status_' + rep.status));
+    row(t, tr('r_read'), String(rep.read)); row(t, tr('r_written'), String(rep.written));
+    row(t, tr('r_repaired'), String(rep.repaired)); row(t, tr('r_rejected'), String(rep.rejected));
+    row(t, tr('r_time'), String(rep.duration));
     r.appendChild(t);
-    (rep.rejections || []).slice(0, 50).forEach(function (x) { r.appendChild(el('p', 'Запись ' + x.record + ': ' + x.reason, 'warn')); });
-    (rep.warnings || []).forEach(function (w) { r.appendChild(el('p', w, 'warn')); });
+    var ul = el('ul', null, 'warn');
+    (rep.rejections || []).slice(0, 50).forEach(function (x) { ul.appendChild(el('li', tr('p_record') + ' ' + x.record + ': ' + x.reason)); });
+    (rep.warnings || []).forEach(function (w) { ul.appendChild(el('li', w)); });
+    if (ul.firstChild) r.appendChild(ul);
+    if (rep.status !== 'ok') return;
+    // A link to the map, centred on the new data.
+    fetch('/api/layers/' + encodeURIComponent(rep.layer), { credentials: 'same-origin' }).then(function (x) { return x.ok ? x.json() : null; }).then(function (l) {
+      var hash = 'layers=' + encodeURIComponent(rep.layer) + '&lang=' + lang;
+      var b = l && (l.bbox || (l.layer && l.layer.bbox));
+      if (b && b.length === 4) {
+        var span = Math.max(b[2] - b[0], b[3] - b[1], 1e-4);
+        var z = Math.max(1, Math.min(17, Math.floor(Math.log2(360 / span))));
+        hash = 'map=' + z + '/' + ((b[1] + b[3]) / 2).toFixed(5) + '/' + ((b[0] + b[2]) / 2).toFixed(5) + '&' + hash;
+      }
+      var a = el('a', tr('open_map')); a.id = 'open-map'; a.href = '/#' + hash;
+      var p = el('p'); p.appendChild(a); r.appendChild(p);
+    }).catch(function () {});
   }
 
   // A small map of the previewed features: equirectangular, scaled to the features' extent.
   function drawMap(feats) {
-    var svg = $('map'); while (svg.firstChild) svg.removeChild(svg.firstChild);
+    var svg = $('minimap'); while (svg.firstChild) svg.removeChild(svg.firstChild);
     var pts = [];
     function walk(c, f) { if (typeof c[0] === 'number') f(c); else c.forEach(function (x) { walk(x, f); }); }
     feats.forEach(function (f) { if (f.geometry) walk(f.geometry.coordinates, function (p) { pts.push(p); }); });
@@ -113,11 +175,15 @@
     function X(p) { return (10 + (p[0] - x0) * k * s).toFixed(1); }
     function Y(p) { return (390 - (p[1] - y0) * s).toFixed(1); }
     var NS = 'http://www.w3.org/2000/svg';
-    function ring(r) { return r.map(function (p, i) { return (i ? 'L' : 'M') + X(p) + ' ' + Y(p); }).join('') ; }
+    function ring(r) { return r.map(function (p, i) { return (i ? 'L' : 'M') + X(p) + ' ' + Y(p); }).join(''); }
     feats.forEach(function (f) {
       var g = f.geometry; if (!g) return;
       var polys = g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : [];
-      polys.forEach(function (p) { var e = document.createElementNS(NS, 'path'); e.setAttribute('d', p.map(function (r) { return ring(r) + 'Z'; }).join('')); e.setAttribute('fill-rule', 'evenodd'); svg.appendChild(e); });
+      if (polys.length) { // one path per feature, its parts and holes together
+        var e = document.createElementNS(NS, 'path');
+        e.setAttribute('d', polys.map(function (p) { return p.map(function (r) { return ring(r) + 'Z'; }).join(''); }).join(''));
+        e.setAttribute('fill-rule', 'evenodd'); svg.appendChild(e);
+      }
       var lines = g.type === 'LineString' ? [g.coordinates] : g.type === 'MultiLineString' ? g.coordinates : [];
       lines.forEach(function (l) { var e = document.createElementNS(NS, 'path'); e.setAttribute('d', ring(l)); e.setAttribute('class', 'line'); svg.appendChild(e); });
       var points = g.type === 'Point' ? [g.coordinates] : g.type === 'MultiPoint' ? g.coordinates : [];

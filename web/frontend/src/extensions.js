@@ -13,9 +13,14 @@
 //   lang(ctx, lang)           the interface language changed: re-render texts;
 //   layerVisible(ctx, slug, on)
 //                             a catalog layer was switched on or off.
+//   hash(ctx) -> {key: value}|null
+//                             extra parameters of the extension's state kept in the map's link
+//                             (read them back from location.hash in init); call
+//                             ctx.updatePermalink() when they change.
 //
 // ctx: { map, lang() -> 'kk'|'ru'|'en', catalog() -> [layer], layer(slug), visible(slug) -> bool,
-//        setLayerVisible(slug, on), notice(key, vars, opts), popupRefresh() }.
+//        setLayerVisible(slug, on), notice(key, vars, opts), popupRefresh(), closePopup(),
+//        updatePermalink() }.
 
 const registered = [];
 
@@ -69,4 +74,16 @@ export function langChanged(ctx, lang) {
 
 export function layerVisibilityChanged(ctx, slug, on) {
   for (const ext of registered) if (ext.layerVisible) safely(ext, 'layerVisible', () => ext.layerVisible(ctx, slug, on));
+}
+
+/** hashParams returns the extensions' link parameters as '&key=value…' ('' when none). */
+export function hashParams(ctx) {
+  const params = new URLSearchParams();
+  for (const ext of registered) {
+    if (!ext.hash) continue;
+    const kv = safely(ext, 'hash', () => ext.hash(ctx));
+    if (kv) for (const [k, v] of Object.entries(kv)) if (v !== undefined && v !== null) params.set(k, String(v));
+  }
+  const s = params.toString();
+  return s ? `&${s}` : '';
 }

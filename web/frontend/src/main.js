@@ -7,10 +7,12 @@ import './style.css';
 import { h, s, clear } from './dom.js';
 import { LANGS, LANG_NAMES, t, pick, formatNumber, formatDistance, LOCALES, valueName } from './i18n.js';
 import { parse as parsePermalink, format as formatPermalink } from './permalink.js';
-import { buildStyle, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS, BASE_SOURCE } from './mapstyle.js';
+import { buildStyle, compositeSlugs, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS } from './mapstyle.js';
 import { followingReport, initReports, reportMapClick } from './report.js';
 import * as extensions from './extensions.js';
-import './ext/index.js';
+// The extensions are a separate file, fetched while the map starts and initialised once it has
+// drawn its first tiles (see start), so that they do not delay the first render.
+const extensionsLoaded = import('./ext/index.js').catch((err) => console.warn('extensions:', err));
 
 maplibregl.setWorkerUrl(new URL(workerURL, window.location.href).href);
 // Start the tile workers now, while the catalog loads, not when the map is created.
@@ -310,19 +312,25 @@ function setLayerVisible(slug, on) {
 let permalinkTimer = 0;
 let lastHash = '';
 
+// The link is written only once the extensions have started (see start): until then the address
+// keeps the parameters they read from it.
 function updatePermalink() {
-  if (!state.map) return;
+  if (!state.map || !state.extensionsReady) return;
   clearTimeout(permalinkTimer);
-  permalinkTimer = setTimeout(() => {
-    if (followingReport()) return;
-    const c = state.map.getCenter();
-    const order = state.catalog.map((l) => l.slug).filter((sl) => state.visible.has(sl));
-    const hash = formatPermalink({ center: [c.lng, c.lat], zoom: state.map.getZoom(), layers: order, lang: state.lang });
-    if (hash !== window.location.hash) {
-      lastHash = hash;
-      history.replaceState(null, '', hash);
-    }
-  }, 150);
+  permalinkTimer = setTimeout(writePermalink, 150);
+}
+
+function writePermalink() {
+  clearTimeout(permalinkTimer);
+  if (followingReport()) return;
+  const c = state.map.getCenter();
+  const order = state.catalog.map((l) => l.slug).filter((sl) => state.visible.has(sl));
+  const hash = formatPermalink({ center: [c.lng, c.lat], zoom: state.map.getZoom(), layers: order, lang: state.lang }) +
+    extensions.hashParams(extCtx);
+  if (hash !== window.location.hash) {
+    lastHash = hash;
+    history.replaceState(null, '', hash);
+  }
 }
 
 function applyPermalink(hash, { initial = false } = {}) {
@@ -361,11 +369,11 @@ function createMap(p) {
   const visible = state.visible;
   const basemap = state.config.basemap_url ? { url: state.config.basemap_url, attribution: state.config.basemap_attribution } : null;
   const full = buildStyle(state.catalog, visible, ORIGIN, basemap);
-  state.composite = new Set(state.catalog.filter((l) => BASE_SLUGS.includes(l.slug)).map((l) => l.slug));
+  state.composite = compositeSlugs(state.catalog, visible);
   // Styles of the thematic layers come from the catalog, edited by GIS staff. MapLibre refuses a
   // whole style when one layer in it is invalid, so those layers are added one by one once the
   // base style has loaded: a bad one is reported and left out, and the map still works.
-  const ours = (l) => l.id === 'background' || l.source === 'basemap' || l.source === BASE_SOURCE;
+  const ours = (l) => l.id === 'background' || l.source === 'basemap' || BASE_SLUGS.includes(l['source-layer']);
   const style = { ...full, layers: full.layers.filter(ours) };
   const deferred = full.layers.filter((l) => !ours(l));
   const narrow = window.matchMedia('(max-width: 720px)').matches;
@@ -388,6 +396,7 @@ function createMap(p) {
   map.addControl(new maplibregl.AttributionControl({ compact: true }), 'bottom-right');
   state.map = map;
   window.__geoportal = { map, state, refreshLive };
+  holdPartialFrames(map);
 
   map.once('style.load', () => {
     for (const l of deferred) map.addLayer(l);
@@ -413,10 +422,57 @@ function createMap(p) {
     // On a phone the attribution starts folded (the (i) button opens it).
     if (narrow) ui.mapEl.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
     localizeMapControls();
-    document.body.dataset.mapReady = 'true';
   });
   map.on('idle', () => { document.body.dataset.mapIdle = String(Date.now()); });
   return map;
+}
+
+// holdPartialFrames: while the first view's tiles load, MapLibre draws a frame each time one of
+// them arrives. Where WebGL is drawn in software (and on slow phones) each of those frames costs
+// more than parsing the tiles, so the map skips them: it draws the frame that asks for the tiles,
+// then the next one once every tile in view is in. The wait ends at the first complete frame, on
+// the first user move, or HOLD_MS after the first tile was asked for (a tile that never answers
+// must not keep the map blank), whichever comes first.
+const HOLD_MS = 4000;
+function holdPartialFrames(map) {
+  const pending = new Set(); // tiles asked for and not in yet, as "source/tile key"
+  let held = false;
+  let on = true;
+  const key = (e) => `${e.sourceId}/${e.tile.tileID.key}`;
+  const repaint = () => Object.getPrototypeOf(map).triggerRepaint.call(map);
+  const release = () => {
+    if (!on) return;
+    on = false;
+    delete map.triggerRepaint; // back to MapLibre's own
+    if (held) repaint();
+  };
+  const done = (e) => {
+    if (!on || !e.tile) return;
+    pending.delete(key(e));
+    if (held && pending.size === 0) { held = false; repaint(); }
+  };
+  // MapLibre asks for a frame while it is still drawing the one that asks for the tiles, so the
+  // check is made when the frame is due.
+  let due = 0;
+  map.triggerRepaint = () => {
+    if (due) return;
+    due = requestAnimationFrame(() => {
+      due = 0;
+      if (!on || !pending.size) repaint();
+      else held = true;
+    });
+  };
+  let timer = 0;
+  map.on('dataloading', (e) => {
+    if (!on || !e.tile) return;
+    pending.add(key(e));
+    timer ||= setTimeout(release, HOLD_MS);
+  });
+  map.on('data', done);
+  map.on('dataabort', done);
+  map.on('error', done);
+  map.once('load', release);
+  map.once('movestart', release);
 }
 
 // initialView is the permalink's view, else the whole city.
@@ -801,10 +857,13 @@ const extCtx = {
   lang: () => state.lang,
   catalog: () => state.catalog,
   layer: (slug) => state.bySlug.get(slug),
+  source: (slug) => sourceId(slug, state.composite), // the MapLibre source holding a catalog layer
   visible: (slug) => state.visible.has(slug),
   setLayerVisible,
   notice,
   popupRefresh: () => { if (state.popup?.isOpen()) renderPopup(); },
+  closePopup: () => { if (state.popup?.isOpen()) state.popup.remove(); },
+  updatePermalink: () => updatePermalink(),
 };
 
 // ---------------------------------------------------------------- start
@@ -838,14 +897,26 @@ async function start() {
   state.bySlug = new Map(state.catalog.map((l) => [l.slug, l]));
   state.visible = new Set(DEFAULT_LAYERS.filter((sl) => state.bySlug.has(sl)));
   const p = applyPermalink(window.location.hash, { initial: true });
-  renderLayerPanel();
-  renderNearestOptions();
   performance.mark('geoportal:map-create');
   createMap(p);
-  initReports(state.map);
-  ui.extPanel.append(...extensions.initAll(extCtx));
   performance.mark('geoportal:map-created');
+  initReports(state.map);
   setLang(state.lang, { remember: Boolean(hashLang) });
+  // The extensions start once the map has drawn its first tiles; the link is not rewritten
+  // before, so that they still find their own parameters in it.
+  state.map.once('load', async () => {
+    try {
+      await extensionsLoaded;
+      if (!state.map.loaded()) await new Promise((r) => state.map.once('idle', r));
+      ui.extPanel.append(...extensions.initAll(extCtx));
+      extensions.langChanged(extCtx, state.lang);
+    } catch (err) {
+      console.warn('extensions:', err);
+    }
+    state.extensionsReady = true;
+    writePermalink();
+    document.body.dataset.mapReady = 'true';
+  });
   window.addEventListener('hashchange', () => {
     if (window.location.hash !== lastHash) applyPermalink(window.location.hash);
   });

@@ -44,7 +44,8 @@ const strings = {
   firstName: { kk: 'Аты', ru: 'Имя', en: 'First name' },
   lastName: { kk: 'Тегі', ru: 'Фамилия', en: 'Last name' },
   email: { kk: 'Электрондық пошта', ru: 'Электронная почта', en: 'E-mail' },
-  emailHint: { kk: 'Мәртебе өзгергенде хат жібереміз', ru: 'Пришлём письмо, когда статус изменится', en: 'We will write when the status changes' },
+  emailHint: { kk: 'Растау кодын жібереміз; растағаннан кейін мәртебе өзгерген сайын хат келеді', ru: 'Пришлём код подтверждения; после подтверждения — письмо при каждом изменении статуса', en: 'We will send a confirmation code; once confirmed, you hear of every change of status' },
+  phoneHint: { kk: 'Растау кодын SMS арқылы жібереміз', ru: 'Пришлём код подтверждения по SMS', en: 'We will send a confirmation code by SMS' },
   phone: { kk: 'Телефон', ru: 'Телефон', en: 'Phone' },
   submit: { kk: 'Жіберу', ru: 'Отправить', en: 'Send' },
   checking: { kk: 'Тексеріп жатырмыз… {n}', ru: 'Проверяем… {n}', en: 'Checking… {n}' },
@@ -69,6 +70,26 @@ const strings = {
   close: { kk: 'Жабу', ru: 'Закрыть', en: 'Close' },
   yes: { kk: 'Иә', ru: 'Да', en: 'Yes' },
   loading: { kk: 'Жүктелуде…', ru: 'Загрузка…', en: 'Loading…' },
+  // confirming an e-mail or phone (layers/reports/confirm.go)
+  confirmTitle: { kk: 'Байланысты растау', ru: 'Подтверждение контакта', en: 'Confirming your contact' },
+  confirming: { kk: 'Растап жатырмыз…', ru: 'Подтверждаем…', en: 'Confirming…' },
+  confirmedEmail: { kk: '{addr} мекенжайы расталды. №{id} өтініш туралы жаңалықтар осы поштаға келеді.', ru: 'Адрес {addr} подтверждён. Новости об обращении №{id} будут приходить на эту почту.', en: '{addr} is confirmed. News of report №{id} will come to this address.' },
+  confirmedSMS: { kk: '{addr} нөмірі расталды. №{id} өтініш туралы жаңалықтар SMS арқылы келеді.', ru: 'Номер {addr} подтверждён. Новости об обращении №{id} будут приходить по SMS.', en: '{addr} is confirmed. News of report №{id} will come by SMS.' },
+  linkInvalid: { kk: 'Растау сілтемесі жарамсыз. Сілтемені хаттан толық көшіріңіз.', ru: 'Ссылка для подтверждения недействительна. Скопируйте её из письма целиком.', en: 'This confirmation link is not valid. Copy the whole link from the message.' },
+  linkUsed: { kk: 'Бұл сілтеме бұрын пайдаланылған: байланыс расталған.', ru: 'Эта ссылка уже использована: контакт уже подтверждён.', en: 'This link has already been used: the contact is already confirmed.' },
+  linkDead: { kk: 'Бұл сілтеме енді жарамайды (мерзімі өтті немесе код тым көп рет қате енгізілді). Өтініштің жеке сілтемесін ашып, жаңа код сұраңыз.', ru: 'Эта ссылка больше не действует (истёк срок или код слишком много раз ввели неверно). Откройте личную ссылку на обращение и запросите новый код.', en: 'This link no longer works (it expired, or a wrong code was entered too many times). Open your report\'s private link and ask for a new code.' },
+  confirmEmailTitle: { kk: 'Электрондық поштаны растаңыз', ru: 'Подтвердите электронную почту', en: 'Confirm your e-mail' },
+  confirmSMSTitle: { kk: 'Телефонды растаңыз', ru: 'Подтвердите телефон', en: 'Confirm your phone' },
+  codeSent: { kk: '{addr} мекенжайына код жібердік. Өтініш туралы жаңалықтарды алу үшін оны енгізіңіз немесе хаттағы сілтемені ашыңыз.', ru: 'Мы отправили код на {addr}. Введите его или откройте ссылку из сообщения, чтобы получать новости об обращении.', en: 'We sent a code to {addr}. Enter it, or open the link in the message, to hear of your report\'s progress.' },
+  codeEmail: { kk: 'Хаттағы код', ru: 'Код из письма', en: 'Code from the e-mail' },
+  codeSMS: { kk: 'SMS-тағы код', ru: 'Код из SMS', en: 'Code from the SMS' },
+  confirmBtn: { kk: 'Растау', ru: 'Подтвердить', en: 'Confirm' },
+  resend: { kk: 'Кодты қайта жіберу', ru: 'Отправить код ещё раз', en: 'Send the code again' },
+  resent: { kk: 'Жаңа код {addr} мекенжайына жіберілді.', ru: 'Новый код отправлен на {addr}.', en: 'A new code was sent to {addr}.' },
+  contactConfirmed: { kk: '{addr} — расталды', ru: '{addr} — подтверждён', en: '{addr} — confirmed' },
+  codeFormat: { kk: 'Код — 6 цифр.', ru: 'Код — это 6 цифр.', en: 'The code is 6 digits.' },
+  codeWrong: { kk: 'Код қате. Қалған әрекет: {n}.', ru: 'Неверный код. Осталось попыток: {n}.', en: 'Wrong code. Tries left: {n}.' },
+  tooMany: { kk: 'Әрекет тым көп. Кейінірек қайталаңыз.', ru: 'Слишком много попыток. Попробуйте позже.', en: 'Too many attempts. Please try again later.' },
 };
 
 const statuses = {
@@ -137,6 +158,8 @@ const R = {
   locStatus: '',
   created: null,
   follow: null, // { secret, data, error }
+  confirm: {}, // channel → { code, msg, error, busy } of the "confirm your contact" blocks
+  confirmLink: null, // { secret, result, error } of a #confirm/<secret> link
 };
 
 const ui = {};
@@ -164,6 +187,8 @@ export function initReports(map, initialHash = START_HASH) {
   const fromHash = (hash) => {
     const m = /^#report\/([A-Za-z0-9_-]{8,200})$/.exec(hash || '');
     if (m) openFollow(m[1]);
+    const c = /^#confirm\/([A-Za-z0-9_-]{8,200})$/.exec(hash || '');
+    if (c) openConfirmLink(c[1]);
   };
   fromHash(initialHash);
   window.addEventListener('hashchange', () => fromHash(window.location.hash));
@@ -207,7 +232,7 @@ export function followingReport() {
 }
 
 function closePanel() {
-  if (window.location.hash.startsWith('#report/')) {
+  if (window.location.hash.startsWith('#report/') || window.location.hash.startsWith('#confirm/')) {
     history.replaceState(null, '', window.location.pathname + window.location.search);
   }
   R.view = null;
@@ -326,6 +351,7 @@ async function submit(e) {
     fd.set('pow_nonce', nonce);
     const body = await apiJSON('/api/reports/', { method: 'POST', body: fd });
     R.created = body;
+    R.confirm = {};
     R.view = 'done';
     R.values = { service: '', description: '', address: '', first_name: '', last_name: '', email: '', phone: '', attrs: {} };
     R.files = [];
@@ -364,6 +390,7 @@ function followURL(secret) {
 async function openFollow(secret) {
   R.view = 'follow';
   R.follow = { secret, data: null, error: '' };
+  R.confirm = {};
   renderButton();
   render();
   try {
@@ -379,6 +406,142 @@ async function openFollow(secret) {
   }
   render();
   focusTitle();
+}
+
+// ---------------------------------------------------------------- confirming a contact
+
+// openConfirmLink confirms the contact a #confirm/<secret> link was sent to. The page posts the
+// secret (a mail scanner that only fetches the link confirms nothing), then forgets the address
+// so that a reload does not try again.
+async function openConfirmLink(secret) {
+  R.view = 'confirm';
+  R.confirmLink = { secret, result: null, error: '' };
+  renderButton();
+  render();
+  focusTitle();
+  try {
+    const body = await apiJSON('/api/reports/confirm', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ link: secret }),
+    });
+    R.confirmLink.result = body.confirmed;
+  } catch (err) {
+    R.confirmLink.error = err.status === 404 ? 'linkInvalid' : err.status === 409 ? 'linkUsed'
+      : err.status === 429 ? 'tooMany' : err.status === 400 ? 'linkDead' : 'loadError';
+  }
+  if (window.location.hash.startsWith('#confirm/')) {
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+  }
+  render();
+  focusTitle();
+}
+
+// contactsShown is the reporter's contacts in the open view ("done" or "My report").
+function contactsShown() {
+  if (R.view === 'done') return { follow: R.created?.follow, list: R.created?.contacts || [] };
+  if (R.view === 'follow') return { follow: R.follow?.secret, list: R.follow?.data?.contacts || [] };
+  return { follow: '', list: [] };
+}
+
+function confirmState(channel) {
+  if (!R.confirm[channel]) R.confirm[channel] = { code: '', msg: '', error: '', busy: false };
+  return R.confirm[channel];
+}
+
+function confirmError(err) {
+  const m = /(\d+) tries left/.exec(err.message || '');
+  if (m) return rt(lang(), 'codeWrong', { n: m[1] });
+  if (err.status === 429) return rt(lang(), 'tooMany');
+  return rt(lang(), 'failed', { msg: err.message });
+}
+
+async function confirmCode(e, channel) {
+  e.preventDefault();
+  const st = confirmState(channel);
+  const { follow, list } = contactsShown();
+  if (st.busy) return;
+  st.msg = '';
+  st.error = /^\d{6}$/.test(st.code.trim()) ? '' : rt(lang(), 'codeFormat');
+  if (!st.error) {
+    st.busy = true;
+    render();
+    try {
+      await apiJSON('/api/reports/confirm', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ follow, channel, code: st.code.trim() }),
+      });
+      const c = list.find((x) => x.channel === channel);
+      if (c) c.confirmed = true;
+    } catch (err) {
+      st.error = confirmError(err);
+    } finally {
+      st.busy = false;
+    }
+  }
+  render();
+  const target = ui.panel.querySelector(st.error ? `#report-code-${channel}-error` : `[data-confirmed-channel="${channel}"]`);
+  target?.focus();
+}
+
+async function resendCode(channel) {
+  const st = confirmState(channel);
+  const { follow } = contactsShown();
+  if (st.busy) return;
+  st.busy = true;
+  st.error = '';
+  st.msg = '';
+  render();
+  try {
+    const body = await apiJSON('/api/reports/confirm/resend', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ follow, channel }),
+    });
+    st.msg = rt(lang(), 'resent', { addr: body.sent.address });
+  } catch (err) {
+    st.error = confirmError(err);
+  } finally {
+    st.busy = false;
+  }
+  render();
+}
+
+// confirmBlocks shows, for each of the reporter's contacts, "confirmed" or a code form.
+function confirmBlocks(L) {
+  const { list } = contactsShown();
+  return list.map((c) => {
+    if (c.confirmed) {
+      return h('p', { class: 'report-confirmed', tabindex: '-1', dataset: { confirmedChannel: c.channel } },
+        '✓ ', rt(L, 'contactConfirmed', { addr: c.address }));
+    }
+    const st = confirmState(c.channel);
+    const id = `report-code-${c.channel}`;
+    const input = h('input', { id, value: st.code, inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6,
+      pattern: '[0-9]{6}', 'aria-describedby': `${id}-hint`, oninput: (e) => { st.code = e.target.value; } });
+    if (st.error) input.setAttribute('aria-invalid', 'true');
+    return h('section', { class: 'report-confirm', 'aria-labelledby': `${id}-title`, dataset: { channel: c.channel } },
+      h('h3', { id: `${id}-title` }, rt(L, c.channel === 'sms' ? 'confirmSMSTitle' : 'confirmEmailTitle')),
+      h('p', { class: 'report-hint', id: `${id}-hint` }, rt(L, 'codeSent', { addr: c.address })),
+      h('form', { class: 'report-code-row', novalidate: true, onsubmit: (e) => confirmCode(e, c.channel) },
+        h('label', { for: id }, rt(L, c.channel === 'sms' ? 'codeSMS' : 'codeEmail')),
+        input,
+        h('button', { type: 'submit', class: 'btn', disabled: st.busy }, rt(L, 'confirmBtn'))),
+      h('p', { class: 'report-error', id: `${id}-error`, role: 'alert', tabindex: '-1', hidden: !st.error }, st.error),
+      h('p', { role: 'status', class: 'report-hint' }, st.msg),
+      h('button', { type: 'button', class: 'link-btn', disabled: st.busy, onclick: () => resendCode(c.channel) }, rt(L, 'resend')));
+  });
+}
+
+function renderConfirm() {
+  const L = lang();
+  const c = R.confirmLink;
+  const parts = [head(rt(L, 'confirmTitle'))];
+  if (c.result) {
+    parts.push(h('p', { class: 'report-confirmed', role: 'status', dataset: { confirmedChannel: c.result.channel } }, '✓ ',
+      rt(L, c.result.channel === 'sms' ? 'confirmedSMS' : 'confirmedEmail', { addr: c.result.address, id: c.result.report_id })));
+  } else if (c.error) {
+    parts.push(h('p', { class: 'report-error', role: 'alert', dataset: { error: c.error } }, rt(L, c.error)));
+  } else {
+    parts.push(h('p', { role: 'status' }, rt(L, 'confirming')));
+  }
+  ui.panel.append(...parts);
 }
 
 // ---------------------------------------------------------------- rendering
@@ -407,6 +570,7 @@ function render() {
   ui.progress = null;
   if (R.view === 'form') renderForm();
   else if (R.view === 'done') renderDone();
+  else if (R.view === 'confirm') renderConfirm();
   else renderFollow();
   if (focusID) document.getElementById(focusID)?.focus();
 }
@@ -495,7 +659,7 @@ function renderForm() {
     field('report-first', rt(L, 'firstName'), textInput('report-first', 'first_name', { maxlength: 100, autocomplete: 'given-name' })),
     field('report-last', rt(L, 'lastName'), textInput('report-last', 'last_name', { maxlength: 100, autocomplete: 'family-name' })),
     field('report-email', rt(L, 'email'), textInput('report-email', 'email', { type: 'email', maxlength: 254, autocomplete: 'email' }), rt(L, 'emailHint')),
-    field('report-phone', rt(L, 'phone'), textInput('report-phone', 'phone', { type: 'tel', maxlength: 20, autocomplete: 'tel' }))));
+    field('report-phone', rt(L, 'phone'), textInput('report-phone', 'phone', { type: 'tel', maxlength: 20, autocomplete: 'tel' }), rt(L, 'phoneHint'))));
 
   parts.push(h('p', { class: 'report-error', role: 'alert', tabindex: '-1', hidden: !R.error }, R.error));
   ui.progress = h('p', { class: 'report-progress', role: 'status', 'aria-live': 'polite' }, R.progress);
@@ -550,6 +714,7 @@ function renderDone() {
   ui.panel.append(head(rt(L, 'thanks', { id: c.report.id })),
     h('p', {}, rt(L, 'followNote')),
     h('p', { class: 'report-link' }, h('a', { href: `/#report/${c.follow}`, id: 'report-follow-link' }, url)),
+    ...confirmBlocks(L),
     h('div', { class: 'btn-row' }, copyBtn,
       h('button', { type: 'button', class: 'btn', onclick: () => openFollow(c.follow) }, rt(L, 'openMine'))),
     h('p', {}, h('button', { type: 'button', class: 'link-btn', onclick: () => { R.view = 'form'; R.error = ''; render(); focusTitle(); } }, rt(L, 'another'))));
@@ -573,6 +738,7 @@ function renderFollow() {
       rep.address ? [h('dt', {}, rt(L, 'addressPlain')), h('dd', {}, rep.address)] : null,
       rep.expected_at ? [h('dt', {}, rt(L, 'expected')), h('dd', {}, fmtDate(rep.expected_at, L, false))] : null,
       h('dt', {}, rt(L, 'supporters', { n: '' }).replace(/[:\s]+$/, '')), h('dd', {}, String(rep.support_count))),
+    ...confirmBlocks(L),
     h('h3', {}, rt(L, 'history')),
     h('ol', { class: 'report-history' }, (f.data.history || []).map((s) => h('li', { dataset: { status: s.status } },
       h('time', { datetime: s.at }, fmtDate(s.at, L)), ' ',

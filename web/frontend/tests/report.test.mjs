@@ -5,7 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { launch, open, axe, api, shot, waitIdle, PHONE, DESKTOP, BASE } from './helpers.mjs';
+import { solve } from '../src/pow.js';
 
 const T = { timeout: 600000 };
 const STAFF_EMAIL = process.env.GEOPORTAL_STAFF_EMAIL;
@@ -44,6 +46,24 @@ function png(w = 64, h = 48) {
   }
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+// The server in these tests has no mail relay or SMS gateway: messages wait in reports.outbox,
+// which stands in for the resident's mailbox and phone (scripts/browser-tests.sh exports the
+// test database's DATABASE_URL).
+function sql(q) {
+  assert.ok(process.env.DATABASE_URL, 'DATABASE_URL is exported by scripts/browser-tests.sh');
+  return execFileSync('psql', [process.env.DATABASE_URL, '-AtXq', '-v', 'ON_ERROR_STOP=1', '-c', q], { encoding: 'utf8' }).trim();
+}
+
+/** inbox returns the newest confirmation sent for a report by channel: its link secret and code. */
+function inbox(reportID, channel) {
+  const row = sql(`SELECT subject || E'\\x1f' || body FROM reports.outbox WHERE report_id = ${Number(reportID)}
+    AND channel = '${channel === 'sms' ? 'sms' : 'email'}' AND sensitive ORDER BY id DESC LIMIT 1`);
+  const link = /\/#confirm\/(c[0-9a-f]+)/.exec(row);
+  const code = channel === 'sms' ? /^Aktobe geoportal: (\d{6}) /.exec(row.split('\x1f')[1]) : /: (\d{6})\x1f/.exec(row);
+  assert.ok(link && code, `a confirmation in the outbox: ${row}`);
+  return { link: link[1], code: code[1], url: /(https?:\/\/\S+\/#confirm\/c[0-9a-f]+)/.exec(row)[1] };
 }
 
 /** pinAt moves the map so lonlat sits in the part of the phone screen above the panel and taps it. */
@@ -123,6 +143,38 @@ test('phone: file a report with a photo, +1 instead of a duplicate, staff workfl
   assert.ok(Math.abs(filed.report.lon - spot[0]) < 0.001 && Math.abs(filed.report.lat - spot[1]) < 0.001);
   await shot(page, 'phone-report-done.png');
 
+  // The e-mail is not confirmed yet: the panel asks for the code sent to it.
+  const confirmBox = page.locator('.report-confirm[data-channel="email"]');
+  await confirmBox.waitFor();
+  assert.match(await confirmBox.textContent(), /We sent a code to a\*\*\*@example\.kz/);
+  const mail = inbox(id, 'email');
+  assert.ok(mail.url.startsWith(`${BASE}/#confirm/`), `the link points at this site: ${mail.url}`);
+  await confirmBox.getByLabel('Code from the e-mail').fill(mail.code === '000000' ? '111111' : '000000');
+  await confirmBox.getByRole('button', { name: 'Confirm' }).click();
+  await page.waitForFunction(() => /Tries left: 4/.test(document.querySelector('#report-code-email-error')?.textContent || ''));
+  let v0 = await axe(page);
+  assert.deepEqual(v0, [], JSON.stringify(v0, null, 1));
+  // The resident opens the link from the e-mail instead, on a phone set to Kazakh.
+  const cp = await open(browser, PHONE, `#confirm/${mail.link}`, { locale: 'kk-KZ' });
+  const done = cp.locator('.report-confirmed[data-confirmed-channel="email"]');
+  await done.waitFor();
+  assert.match(await done.textContent(), /a\*\*\*@example\.kz мекенжайы расталды/);
+  assert.match(await done.textContent(), new RegExp(`№${id}`));
+  await cp.locator('.lang-btn[data-lang="ru"]').click();
+  assert.match(await done.textContent(), /Адрес a\*\*\*@example\.kz подтверждён/);
+  await cp.locator('.lang-btn[data-lang="en"]').click();
+  assert.match(await done.textContent(), /a\*\*\*@example\.kz is confirmed/);
+  v0 = await axe(cp);
+  assert.deepEqual(v0, [], JSON.stringify(v0, null, 1));
+  await shot(cp, 'phone-report-confirmed.png');
+  assert.ok(!(await cp.evaluate(() => location.hash)).startsWith('#confirm/'), 'a reload does not post the link again');
+  // A link is single-use.
+  await cp.goto(`${BASE}/#confirm/${mail.link}`);
+  await cp.locator('.report-error[data-error="linkUsed"]').waitFor();
+  assert.deepEqual(cp.errors, []);
+  await cp.context().close();
+  assert.equal(sql(`SELECT count(*) FROM reports.contacts WHERE report_id = ${id} AND confirmed_at IS NOT NULL`), '1');
+
   // The reports layer is switched on and refreshed, so the new point is on the map.
   await page.waitForFunction((v) => {
     const l = window.__geoportal.state.bySlug.get('citizen_reports');
@@ -161,6 +213,7 @@ test('phone: file a report with a photo, +1 instead of a duplicate, staff workfl
   await sp.fill('input[name=password]', STAFF_PASSWORD);
   await Promise.all([sp.waitForURL(new RegExp(`/staff/reports/${id}`)), sp.click('form[action="/login"] button[type=submit]')]);
   assert.match(await sp.locator('main').textContent(), /aigul@example\.kz/, 'staff see the private contact');
+  assert.equal(await sp.locator('.conf[data-confirmed="true"]').textContent(), '✓ confirmed', 'staff see the e-mail is confirmed');
   const steps = [['accepted', 'Sent to the contractor'], ['in_progress', 'Work has started'], ['resolved', 'The ramp is installed']];
   for (const [st, comment] of steps) {
     const form = sp.locator(`form[action^="/staff/reports/${id}/status"]`);
@@ -171,6 +224,8 @@ test('phone: file a report with a photo, +1 instead of a duplicate, staff workfl
   }
   await shot(sp, 'staff-report-resolved.png');
   await staff.close();
+  // The confirmed reporter heard of each of the three changes.
+  assert.equal(sql(`SELECT count(*) FROM reports.outbox WHERE report_id = ${id} AND to_addr = 'aigul@example.kz' AND NOT sensitive`), '3');
 
   // The reporter opens the private link: the status and four steps of history with comments.
   const page3 = await open(browser, PHONE, `#report/${secret}`);
@@ -182,6 +237,7 @@ test('phone: file a report with a photo, +1 instead of a duplicate, staff workfl
   const all = await history.allTextContents();
   for (const [, comment] of steps) assert.ok(all.some((t) => t.includes(comment)), `${comment} in ${all}`);
   assert.ok(!all.join(' ').includes(STAFF_EMAIL), 'staff names stay private');
+  assert.match(await page3.locator('.report-confirmed').textContent(), /a\*\*\*@example\.kz — confirmed/);
   let v = await axe(page3);
   assert.deepEqual(v, [], JSON.stringify(v, null, 1));
   await shot(page3, 'phone-report-follow.png');
@@ -248,4 +304,46 @@ test('desktop: the report panel is keyboard usable and a bad photo is refused wi
   await shot(page, 'desktop-report-error.png');
   assert.deepEqual(page.errors, []);
   await page.context().close();
+});
+
+test('phone number confirmed with the SMS code on the follow page (Russian), a new code on request', T, async () => {
+  // Filed by another client (an app) straight through the API, with a phone and no e-mail.
+  const ch = await api('/api/reports/challenge');
+  const nonce = await solve(ch.challenge, ch.difficulty);
+  const res = await fetch(`${BASE}/api/reports/`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ service_code: 'overflowing_bin', lon: 57.1702, lat: 50.2841, description: 'Контейнер переполнен',
+      phone: '+7 701 555 44 33', pow_challenge: ch.challenge, pow_nonce: nonce }) });
+  assert.equal(res.status, 201, await res.clone().text());
+  const created = await res.json();
+  assert.deepEqual(created.contacts, [{ channel: 'sms', address: '+7 *** *** ** 33', confirmed: false }]);
+
+  const page = await open(browser, PHONE, `#report/${created.follow}`, { locale: 'ru-RU' });
+  const box = page.locator('.report-confirm[data-channel="sms"]');
+  await box.waitFor();
+  assert.match(await box.locator('h3').textContent(), /Подтвердите телефон/);
+  assert.match(await box.textContent(), /Мы отправили код на \+7 \*\*\* \*\*\* \*\* 33/);
+  const first = inbox(created.report.id, 'sms');
+  // Not six digits: said in the panel, nothing is sent.
+  await box.getByLabel('Код из SMS').fill('12');
+  await box.getByRole('button', { name: 'Подтвердить' }).click();
+  assert.equal(await page.locator('#report-code-sms-error').textContent(), 'Код — это 6 цифр.');
+  // A new code on request; the newest code is the one that confirms.
+  await box.getByRole('button', { name: 'Отправить код ещё раз' }).click();
+  await page.waitForFunction(() => /Новый код отправлен на \+7/.test(document.querySelector('.report-confirm')?.textContent || ''));
+  const second = inbox(created.report.id, 'sms');
+  assert.notEqual(second.link, first.link);
+  const v = await axe(page);
+  assert.deepEqual(v, [], JSON.stringify(v, null, 1));
+  await shot(page, 'phone-report-sms-code.png');
+  await box.getByLabel('Код из SMS').fill(second.code);
+  await page.keyboard.press('Enter');
+  const ok = page.locator('.report-confirmed[data-confirmed-channel="sms"]');
+  await ok.waitFor();
+  assert.match(await ok.textContent(), /\+7 \*\*\* \*\*\* \*\* 33 — подтверждён/);
+  // The confirmation survives a reload of the private link.
+  await page.reload();
+  await page.locator('.report-confirmed[data-confirmed-channel="sms"]').waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+  assert.equal(sql(`SELECT count(*) FROM reports.contacts WHERE report_id = ${created.report.id} AND channel = 'sms' AND confirmed_at IS NOT NULL`), '1');
 });

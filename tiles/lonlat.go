@@ -1,0 +1,247 @@
+package tiles
+
+import (
+	"errors"
+	"math"
+
+	"github.com/paulmach/orb"
+)
+
+// Drawing polygons in Go. From linearFromZoom on, a polygon whose bounding box lies inside the
+// tile and its buffer needs no clipping: ST_AsMVTGeom would only map it onto the tile, snap it to
+// whole units and have wagyu check (and if need be repair) it, and that check is most of the
+// database's cost per building. drawPolygon does the mapping and snapping the same way, checks
+// the snapped ring itself and hands back (errNeedsExact) what it cannot vouch for, which the
+// tile query then asks ST_AsMVTGeom for.
+
+// fastMargin is how far into the buffer (in extent units) a polygon drawn in Go may reach: a
+// unit short of the buffer, so that rounding never takes a vertex past the clipping box.
+const fastMargin = Buffer - 1
+
+// maxFastRing is the most points a ring drawn in Go may have (its check is quadratic).
+const maxFastRing = 256
+
+// errNeedsExact: the polygon is left to ST_AsMVTGeom.
+var errNeedsExact = errors.New("tiles: polygon left to ST_AsMVTGeom")
+
+// lonLatMap is the linear map of a tile's corners in degrees onto tile coordinates, computed as
+// ST_AsMVTGeom computes it: x = lon·fx − w·fx, y = lat·fy − n·fy, fx = extent/(e−w),
+// fy = −extent/(n−s).
+type lonLatMap struct{ fx, fy, xoff, yoff float64 }
+
+func newLonLatMap(b orb.Bound) lonLatMap {
+	fx := Extent / (b.Max[0] - b.Min[0])
+	fy := -(Extent / (b.Max[1] - b.Min[1]))
+	return lonLatMap{fx: fx, fy: fy, xoff: -b.Min[0] * fx, yoff: -b.Max[1] * fy}
+}
+
+// fastBound is the box, in degrees, inside which a polygon is drawn in Go: the tile bound b and
+// fastMargin units of its buffer.
+func fastBound(b orb.Bound) orb.Bound {
+	dx := (b.Max[0] - b.Min[0]) * fastMargin / Extent
+	dy := (b.Max[1] - b.Min[1]) * fastMargin / Extent
+	return orb.Bound{Min: orb.Point{b.Min[0] - dx, b.Min[1] - dy}, Max: orb.Point{b.Max[0] + dx, b.Max[1] + dy}}
+}
+
+type pt struct{ x, y int64 }
+
+// drawPolygon writes into e.geom the MVT commands of a stored polygon (2D WKB in degrees) that
+// lies inside the tile and its buffer: mapped by m, snapped to whole units (rounding half to
+// even, as PostGIS does), repeated points dropped, oriented clockwise on screen (positive area in
+// tile coordinates). A polygon that collapses when snapped (fewer than three distinct points, or
+// no area) leaves e.geom empty, as ST_AsMVTGeom leaves no geometry. It returns errNeedsExact for
+// a polygon with holes or several parts, a ring of more than maxFastRing points, a ring that
+// touches or crosses itself once snapped, and anything not a 2D Polygon or MultiPolygon.
+func (e *layerEncoder) drawPolygon(wkb []byte, m lonLatMap) error {
+	e.geom = e.geom[:0]
+	r := &wkbReader{b: wkb}
+	t, err := r.header()
+	if err != nil {
+		if errors.Is(err, errUnsupportedGeometry) {
+			return errNeedsExact // 3D, measured or extended WKB
+		}
+		return err
+	}
+	if t == 6 { // MultiPolygon: one part only
+		parts, err := r.u32()
+		if err != nil {
+			return err
+		}
+		if parts != 1 {
+			if parts == 0 {
+				return nil
+			}
+			return errNeedsExact
+		}
+		if t, err = r.header(); err != nil {
+			if errors.Is(err, errUnsupportedGeometry) {
+				return errNeedsExact
+			}
+			return err
+		}
+	}
+	if t != 3 {
+		return errNeedsExact
+	}
+	rings, err := r.u32()
+	if err != nil {
+		return err
+	}
+	if rings != 1 {
+		if rings == 0 {
+			return nil
+		}
+		return errNeedsExact
+	}
+	n, err := r.u32()
+	if err != nil {
+		return err
+	}
+	if n > maxFastRing {
+		return errNeedsExact
+	}
+	if uint64(n)*16 > uint64(len(r.b)) {
+		return errors.New("tiles: short WKB")
+	}
+	ring := e.ring[:0]
+	for i := uint32(0); i < n; i++ {
+		lon := math.Float64frombits(r.order.Uint64(r.b))
+		lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
+		r.b = r.b[16:]
+		p := pt{int64(math.RoundToEven(lon*m.fx + m.xoff)), int64(math.RoundToEven(lat*m.fy + m.yoff))}
+		if len(ring) > 0 && ring[len(ring)-1] == p {
+			continue
+		}
+		ring = append(ring, p)
+	}
+	e.ring = ring
+	for len(ring) > 1 && ring[len(ring)-1] == ring[0] {
+		ring = ring[:len(ring)-1] // the closing point
+	}
+	// Points on straight lines go, as ST_AsMVTGeom drops them.
+	for changed := true; changed && len(ring) >= 3; {
+		changed = false
+		for i := 0; i < len(ring) && len(ring) >= 3; i++ {
+			a, b, c := ring[(i+len(ring)-1)%len(ring)], ring[i], ring[(i+1)%len(ring)]
+			if cross(a, b, c) == 0 && (b.x-a.x)*(c.x-b.x)+(b.y-a.y)*(c.y-b.y) > 0 {
+				ring = append(ring[:i], ring[i+1:]...)
+				changed = true
+			}
+		}
+	}
+	k := len(ring)
+	if k < 3 {
+		return nil // collapsed
+	}
+	// Wagyu snap-rounds: an edge passing through the unit square around a vertex other than its
+	// own ends is bent through that vertex. Such rings (and rings that touch or cross
+	// themselves) are left to it.
+	if !simpleRing(ring) || nearVertex(ring) {
+		return errNeedsExact
+	}
+	var area int64
+	for i := range k {
+		a, b := ring[i], ring[(i+1)%k]
+		area += a.x*b.y - b.x*a.y
+	}
+	if area == 0 {
+		return errNeedsExact
+	}
+	if area < 0 {
+		for i, j := 0, k-1; i < j; i, j = i+1, j-1 {
+			ring[i], ring[j] = ring[j], ring[i]
+		}
+	}
+	var cx, cy int64
+	move := func(p pt) {
+		e.geom = append(e.geom, zigzag32(int32(p.x-cx)), zigzag32(int32(p.y-cy)))
+		cx, cy = p.x, p.y
+	}
+	e.geom = append(e.geom, cmdMoveTo|1<<3)
+	move(ring[0])
+	e.geom = append(e.geom, uint32(cmdLineTo|(k-1)<<3))
+	for _, p := range ring[1:] {
+		move(p)
+	}
+	e.geom = append(e.geom, cmdClosePath|1<<3)
+	return nil
+}
+
+// simpleRing reports whether a closed ring (without its closing point, at least three distinct
+// consecutive points) neither touches nor crosses itself: no two edges share a point other than
+// the vertex between consecutive edges, and no edge folds back onto the one before it.
+func simpleRing(ring []pt) bool {
+	k := len(ring)
+	for i := range k {
+		a, b, c := ring[i], ring[(i+1)%k], ring[(i+2)%k]
+		// Consecutive edges a→b and b→c: collinear and turning back means they overlap.
+		if cross(a, b, c) == 0 && (b.x-a.x)*(c.x-b.x)+(b.y-a.y)*(c.y-b.y) < 0 {
+			return false
+		}
+	}
+	for i := range k {
+		a, b := ring[i], ring[(i+1)%k]
+		for j := i + 2; j < k; j++ {
+			if i == 0 && j == k-1 {
+				continue // the last edge meets the first at ring[0]
+			}
+			if segmentsMeet(a, b, ring[j], ring[(j+1)%k]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// cross is the z component of (b−a)×(c−a).
+func cross(a, b, c pt) int64 { return (b.x-a.x)*(c.y-a.y) - (b.y-a.y)*(c.x-a.x) }
+
+// segmentsMeet reports whether segments pq and rs share at least one point.
+func segmentsMeet(p, q, r, s pt) bool {
+	d1, d2 := cross(r, s, p), cross(r, s, q)
+	d3, d4 := cross(p, q, r), cross(p, q, s)
+	if ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0)) {
+		return true
+	}
+	return (d1 == 0 && onSegment(r, s, p)) || (d2 == 0 && onSegment(r, s, q)) ||
+		(d3 == 0 && onSegment(p, q, r)) || (d4 == 0 && onSegment(p, q, s))
+}
+
+// onSegment reports whether c, collinear with a and b, lies between them.
+func onSegment(a, b, c pt) bool {
+	return min(a.x, b.x) <= c.x && c.x <= max(a.x, b.x) && min(a.y, b.y) <= c.y && c.y <= max(a.y, b.y)
+}
+
+// nearVertex reports whether an edge of a closed ring (without its closing point) meets the
+// closed unit square centred on a vertex that is not one of the edge's ends.
+func nearVertex(ring []pt) bool {
+	k := len(ring)
+	for i := range k {
+		// In doubled coordinates the square's corners are whole numbers.
+		a, b := pt{2 * ring[i].x, 2 * ring[i].y}, pt{2 * ring[(i+1)%k].x, 2 * ring[(i+1)%k].y}
+		for j := range k {
+			if j == i || j == (i+1)%k {
+				continue
+			}
+			v := pt{2 * ring[j].x, 2 * ring[j].y}
+			if max(a.x, b.x) < v.x-1 || min(a.x, b.x) > v.x+1 || max(a.y, b.y) < v.y-1 || min(a.y, b.y) > v.y+1 {
+				continue
+			}
+			pos, neg := false, false
+			for _, c := range [4]pt{{v.x - 1, v.y - 1}, {v.x + 1, v.y - 1}, {v.x + 1, v.y + 1}, {v.x - 1, v.y + 1}} {
+				switch d := cross(a, b, c); {
+				case d > 0:
+					pos = true
+				case d < 0:
+					neg = true
+				default:
+					pos, neg = true, true
+				}
+			}
+			if pos && neg {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,250 @@
+// Barrier-free city: an "accessible places only" filter over the catalog layers (ramps in good
+// condition, crossings with a sound signal, accessible bio-toilets and overpasses, low-floor
+// buses on the live map), kept in the link as &access=1; and the accessibility score per district
+// with the worst gaps (/api/modules/access), drawn as a district choropleth and gap points.
+import { h, clear } from '../dom.js';
+import { formatNumber } from '../i18n.js';
+import { layerIds } from '../mapstyle.js';
+import { register } from '../extensions.js';
+import { tr, getJSON, section, overlay, whenReady, fitTo, bboxOf } from './modkit.js';
+
+const S = {
+  title: { kk: 'Кедергісіз қала', ru: 'Безбарьерный город', en: 'Barrier-free city' },
+  only: { kk: 'Тек қолжетімді орындар', ru: 'Только доступные места', en: 'Accessible places only' },
+  onlyHint: {
+    kk: 'Жақсы күйдегі пандустар, дыбыстық белгісі бар өткелдер, қолжетімді биодәретханалар мен өткелдер, аласа еденді автобустар. Кіші масштабта топтар жасырылады — жақындатыңыз.',
+    ru: 'Пандусы в хорошем состоянии, переходы со звуковым сигналом, доступные биотуалеты и переходы, низкопольные автобусы. На мелком масштабе группы скрыты — приблизьте карту.',
+    en: 'Ramps in good condition, crossings with a sound signal, accessible bio-toilets and overpasses, low-floor buses. Groups are hidden at small scales — zoom in.',
+  },
+  scores: { kk: 'Аудандар бойынша көрсеткіш', ru: 'Индекс по районам', en: 'Score by district' },
+  hideScores: { kk: 'Көрсеткішті жасыру', ru: 'Скрыть индекс', en: 'Hide the score' },
+  loading: { kk: 'Есептеуде…', ru: 'Считаем…', en: 'Calculating…' },
+  failed: { kk: 'Жауап алу мүмкін болмады: {msg}', ru: 'Не удалось получить ответ: {msg}', en: 'Could not get an answer: {msg}' },
+  scoreOf: { kk: 'Қолжетімділік көрсеткіші: {s} / 100', ru: 'Индекс доступности: {s} из 100', en: 'Accessibility score: {s} / 100' },
+  cityScore: { kk: 'Қала бойынша: {s} / 100 ({d} радиуста)', ru: 'По городу: {s} из 100 (в радиусе {d})', en: 'City: {s} / 100 (within {d})' },
+  metres: { kk: '{n} м', ru: '{n} м', en: '{n} m' },
+  district: { kk: 'Аудан', ru: 'Район', en: 'District' },
+  score: { kk: 'Көрсеткіш', ru: 'Индекс', en: 'Score' },
+  worstGaps: { kk: 'Ең нашар аймақтар', ru: 'Худшие пробелы', en: 'Worst gaps' },
+  gapLine: { kk: '{r} тұрғын, жоқ: {m}', ru: '{r} жит., нет: {m}', en: '{r} residents, missing: {m}' },
+  noAddress: { kk: 'мекенжайы жоқ', ru: 'без адреса', en: 'no address' },
+  need_ramp: { kk: 'пандус', ru: 'пандус', en: 'ramp' },
+  need_low_floor_stop: { kk: 'аласа еденді автобус аялдамасы', ru: 'остановка низкопольных автобусов', en: 'low-floor bus stop' },
+  need_accessible_toilet: { kk: 'қолжетімді биодәретхана', ru: 'доступный биотуалет', en: 'accessible bio-toilet' },
+  shares: { kk: 'Пандус {a} · аялдама {b} · дәретхана {c}', ru: 'Пандус {a} · остановка {b} · туалет {c}', en: 'Ramp {a} · stop {b} · toilet {c}' },
+  method: {
+    kk: 'Тұрғындардың қандай үлесінің {d} ішінде пандус, аласа еденді автобус аялдамасы және қолжетімді биодәретхана бар; көрсеткіш — үшеуінің орташасы.',
+    ru: 'Доля жителей, у которых в пределах {d} есть пандус, остановка низкопольных автобусов и доступный биотуалет; индекс — среднее трёх долей.',
+    en: 'Share of residents with a ramp, a low-floor bus stop and an accessible bio-toilet within {d}; the score is the mean of the three.',
+  },
+  socialTaxi: {
+    kk: 'Әлеуметтік такси аумағы: деректер әлі жоқ.',
+    ru: 'Зона социального такси: данных пока нет.',
+    en: 'Social-taxi service area: no data yet.',
+  },
+};
+
+// What "accessible" means per catalog layer (MapLibre filter expressions on tile properties).
+const yes = (k) => ['any', ['==', ['get', k], true], ['==', ['get', k], 'true']];
+export const RULES = {
+  ramps: ['==', ['get', 'condition'], 'good'],
+  smart_crossings: yes('sound_signal'),
+  biotoilets: yes('accessible'),
+  overpasses: yes('accessible'),
+  vehicles: yes('low_floor'),
+};
+const SHOW_WHEN_ON = ['ramps', 'smart_crossings', 'biotoilets'];
+const NOTHING = ['==', 1, 0];
+const DISTANCE = 300;
+
+let ctx = null;
+let ui = null;
+let on = false;
+const original = new Map(); // style layer id → its filter before ours
+let report = null; // the /api/modules/access answer
+let loading = null;
+let drawGaps = null;
+let showScores = false;
+
+function scoreColor(s) {
+  if (s >= 80) return '#1a9850';
+  if (s >= 60) return '#91cf60';
+  if (s >= 40) return '#fee08b';
+  if (s >= 20) return '#fc8d59';
+  return '#d73027';
+}
+
+/** applyFilter sets (or restores) the accessible-only filters on the catalog's style layers. */
+function applyFilter() {
+  const map = ctx.map;
+  for (const [slug, rule] of Object.entries(RULES)) {
+    if (!ctx.layer(slug)) continue;
+    for (const id of layerIds(slug)) {
+      if (!map.getLayer(id)) continue;
+      if (!original.has(id)) original.set(id, map.getFilter(id) ?? null);
+      const base = original.get(id);
+      let f = base;
+      if (on) {
+        if (id.startsWith('cl-')) f = NOTHING; // a group's count includes inaccessible places
+        else if (id.startsWith('case-')) continue;
+        else f = base ? ['all', base, rule] : rule;
+      }
+      map.setFilter(id, f);
+    }
+  }
+}
+
+function setOn(v, { fromLink = false } = {}) {
+  on = v;
+  if (ui) ui.check.checked = v;
+  // Switched on with none of the filtered layers shown: show the main ones.
+  if (on && !fromLink && !Object.keys(RULES).some((sl) => ctx.visible(sl))) {
+    for (const sl of SHOW_WHEN_ON) if (ctx.layer(sl)) ctx.setLayerVisible(sl, true);
+  }
+  whenReady(ctx.map, applyFilter);
+  ctx.updatePermalink?.();
+}
+
+function fromHash() {
+  return new URLSearchParams(window.location.hash.replace(/^#/, '')).get('access') === '1';
+}
+
+// ---------------------------------------------------------------- scores
+
+function loadReport() {
+  if (!loading) {
+    loading = getJSON(`/api/modules/access?distance=${DISTANCE}&limit=20`)
+      .then((r) => { report = r; return r; })
+      .catch((err) => { loading = null; throw err; });
+  }
+  return loading;
+}
+
+function drawChoropleth() {
+  const map = ctx.map;
+  whenReady(map, () => {
+    const id = 'mod-access-districts';
+    if (!report || !showScores) {
+      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'none');
+      return;
+    }
+    const match = ['match', ['id']];
+    for (const d of report.districts) if (d.id != null) match.push(d.id, scoreColor(d.score));
+    match.push('rgba(0,0,0,0)');
+    if (!map.getLayer(id)) {
+      if (!map.getSource('base')) return;
+      const before = map.getLayer('lyr-buildings') ? 'lyr-buildings' : undefined;
+      map.addLayer({ id, type: 'fill', source: 'base', 'source-layer': 'districts',
+        paint: { 'fill-color': match, 'fill-opacity': 0.45 } }, before);
+    } else {
+      map.setPaintProperty(id, 'fill-color', match);
+      map.setLayoutProperty(id, 'visibility', 'visible');
+    }
+  });
+}
+
+function renderScores() {
+  if (!ui) return;
+  const L = ctx.lang();
+  clear(ui.scores);
+  ui.scoresBtn.textContent = tr(S, L, showScores ? 'hideScores' : 'scores');
+  ui.scoresBtn.setAttribute('aria-expanded', String(showScores));
+  if (!showScores || !report) return;
+  const r = report;
+  const d = tr(S, L, 'metres', { n: formatNumber(r.distance_m, L) });
+  const pct = (v) => `${formatNumber(Math.round(v * 100), L)} %`;
+  const rows = [...r.districts].sort((a, b) => a.score - b.score).map((x) => h('tr', { dataset: { district: String(x.id ?? '') } },
+    h('th', { scope: 'row' }, h('span', { class: 'mod-swatch', dataset: { score: String(Math.min(4, Math.floor(x.score / 20))) }, 'aria-hidden': 'true' }),
+      x.names[L] || x.names.ru || x.names.en),
+    h('td', {}, formatNumber(x.score, L, { maximumFractionDigits: 1 }),
+      h('span', { class: 'mod-meta mod-block' }, tr(S, L, 'shares', { a: pct(x.shares.ramp), b: pct(x.shares.low_floor_stop), c: pct(x.shares.accessible_toilet) })))));
+  const gaps = r.worst_gaps.slice(0, 10).map((g) => h('li', {}, h('button', { type: 'button', class: 'result', dataset: { building: String(g.building_id) },
+    onclick: () => fitTo(ctx.map, bboxOf([g.lon - 0.002, g.lat - 0.001], [g.lon + 0.002, g.lat + 0.001])) },
+  h('span', { class: 'result-text' },
+    h('span', { class: 'result-name' }, g.address || tr(S, L, 'noAddress')),
+    h('span', { class: 'result-meta' }, tr(S, L, 'gapLine', { r: formatNumber(g.residents, L), m: g.missing.map((m) => tr(S, L, `need_${m}`)).join(', ') }))))));
+  ui.scores.append(
+    h('p', { class: 'mod-verdict', dataset: { score: String(r.score) } }, tr(S, L, 'cityScore', { s: formatNumber(r.score, L), d })),
+    h('table', { class: 'mod-table' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, tr(S, L, 'district')), h('th', { scope: 'col' }, tr(S, L, 'score')))),
+      h('tbody', {}, rows)),
+    h('h3', { class: 'mod-h3' }, tr(S, L, 'worstGaps')),
+    h('ul', { class: 'results mod-gaps' }, gaps),
+    h('p', { class: 'mod-meta' }, tr(S, L, 'method', { d })));
+}
+
+async function toggleScores() {
+  showScores = !showScores;
+  const L = ctx.lang();
+  if (showScores && !report) {
+    ui.status.textContent = tr(S, L, 'loading');
+    try {
+      await loadReport();
+      ui.status.textContent = '';
+    } catch (err) {
+      ui.status.textContent = tr(S, L, 'failed', { msg: err.message });
+      showScores = false;
+    }
+  }
+  renderScores();
+  drawChoropleth();
+  drawGaps(showScores && report ? { type: 'FeatureCollection', features: report.worst_gaps.map((g) => ({
+    type: 'Feature', geometry: { type: 'Point', coordinates: [g.lon, g.lat] }, properties: { missing: g.missing.length },
+  })) } : null);
+}
+
+function renderTexts() {
+  const L = ctx.lang();
+  ui.sec.title.textContent = tr(S, L, 'title');
+  ui.label.textContent = tr(S, L, 'only');
+  ui.hint.textContent = tr(S, L, 'onlyHint');
+  ui.taxi.textContent = tr(S, L, 'socialTaxi');
+  renderScores();
+}
+
+register({
+  name: 'access',
+  init(c) {
+    ctx = c;
+    drawGaps = overlay(c.map, 'mod-access-gaps', [
+      { id: 'pt', type: 'circle', paint: {
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 11, 3, 16, 7],
+        'circle-color': ['match', ['get', 'missing'], 3, '#d73027', 2, '#fc8d59', '#fee08b'],
+        'circle-stroke-color': '#3b0a0a', 'circle-stroke-width': 1,
+      } },
+    ]);
+    if (fromHash()) setOn(true, { fromLink: true });
+    window.addEventListener('hashchange', () => { if (fromHash() !== on) setOn(fromHash(), { fromLink: true }); });
+  },
+  panel(c) {
+    const check = h('input', { type: 'checkbox', id: 'access-only', checked: on, onchange: (e) => setOn(e.target.checked) });
+    const label = h('label', { for: 'access-only' });
+    const hint = h('p', { class: 'mod-meta', id: 'access-only-hint' });
+    check.setAttribute('aria-describedby', 'access-only-hint');
+    const scoresBtn = h('button', { type: 'button', class: 'btn btn-secondary', 'aria-expanded': 'false', 'aria-controls': 'access-scores', onclick: toggleScores });
+    const status = h('p', { class: 'mod-status', role: 'status', 'aria-live': 'polite' });
+    const scores = h('div', { id: 'access-scores', class: 'mod-result' });
+    const taxi = h('p', { class: 'mod-meta' });
+    const sec = section('mod-access', h('div', { class: 'mod-check' }, check, label), hint,
+      h('div', { class: 'btn-row' }, scoresBtn), status, scores, taxi);
+    ui = { sec, check, label, hint, scoresBtn, status, scores, taxi };
+    renderTexts();
+    return sec.el;
+  },
+  popup(c, f) {
+    if (f.layer !== 'districts' || f.id === undefined || f.id === null) return null;
+    const box = h('p', { class: 'mod-meta', dataset: { module: 'access' } }, tr(S, c.lang(), 'loading'));
+    loadReport().then((r) => {
+      const d = r.districts.find((x) => x.id === f.id);
+      if (!d) { box.remove(); return; }
+      const L = c.lang();
+      const pct = (v) => `${formatNumber(Math.round(v * 100), L)} %`;
+      clear(box).append(h('strong', {}, tr(S, L, 'scoreOf', { s: formatNumber(d.score, L) })), h('br', {}),
+        tr(S, L, 'shares', { a: pct(d.shares.ramp), b: pct(d.shares.low_floor_stop), c: pct(d.shares.accessible_toilet) }));
+    }).catch((err) => { box.textContent = tr(S, c.lang(), 'failed', { msg: err.message }); });
+    return box;
+  },
+  hash() { return on ? { access: '1' } : null; },
+  lang() { if (ui) renderTexts(); },
+});
+

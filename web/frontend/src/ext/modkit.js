@@ -1,0 +1,270 @@
+// Shared pieces of the city modules' map extensions (outages, access, clinic, school, leisure):
+// their own kk/ru/en string tables, JSON requests with the API's error message, the city's time
+// zone, an address box that goes through the portal's search, one "pick a point on the map" at a
+// time, and GeoJSON overlays drawn above the catalog layers.
+import { h, clear } from '../dom.js';
+import { LOCALES, formatNumber } from '../i18n.js';
+import { register } from '../extensions.js';
+import './modules.css';
+
+/** The city's time zone: outage times are shown as the city's clocks read. */
+export const CITY_TZ = 'Asia/Aqtobe';
+
+const common = {
+  check: { kk: 'Тексеру', ru: 'Проверить', en: 'Check' },
+  find: { kk: 'Табу', ru: 'Найти', en: 'Find' },
+  address: { kk: 'Мекенжай', ru: 'Адрес', en: 'Address' },
+  addressHint: { kk: 'Мысалы: Абай даңғылы 12', ru: 'Например: проспект Абая 12', en: 'For example: Abai avenue 12' },
+  pick: { kk: 'Картадан нүкте', ru: 'Точка на карте', en: 'Point on the map' },
+  pickHint: { kk: 'Картадан ғимаратты немесе нүктені басыңыз', ru: 'Нажмите на здание или точку на карте', en: 'Click a building or a point on the map' },
+  cancel: { kk: 'Болдырмау', ru: 'Отмена', en: 'Cancel' },
+  searching: { kk: 'Іздеуде…', ru: 'Ищем…', en: 'Searching…' },
+  notFound: { kk: '«{q}» мекенжайы табылмады', ru: 'Адрес «{q}» не найден', en: 'No address matches “{q}”' },
+  emptyAddress: { kk: 'Мекенжайды енгізіңіз', ru: 'Введите адрес', en: 'Enter an address' },
+  failed: { kk: 'Жауап алу мүмкін болмады: {msg}', ru: 'Не удалось получить ответ: {msg}', en: 'Could not get an answer: {msg}' },
+  found: { kk: 'Табылған мекенжай: {a}', ru: 'Найденный адрес: {a}', en: 'Address found: {a}' },
+  pointPicked: { kk: 'Картадағы нүкте', ru: 'Точка на карте', en: 'Point on the map' },
+  showOnMap: { kk: 'Картадан көрсету', ru: 'Показать на карте', en: 'Show on the map' },
+  metres: { kk: '{n} м', ru: '{n} м', en: '{n} m' },
+  km: { kk: '{n} км', ru: '{n} км', en: '{n} km' },
+};
+
+/** tr looks key up in table (then in the shared strings) and fills {name} placeholders. */
+export function tr(table, lang, key, vars) {
+  const e = table[key] || common[key];
+  if (!e) return key;
+  let s = e[lang] ?? e.ru;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
+  return s;
+}
+
+/** getJSON fetches url; a refusal throws an Error with the API's message and .status. */
+export async function getJSON(url, opts) {
+  const res = await fetch(url, opts);
+  let body = null;
+  try { body = await res.json(); } catch { /* not JSON */ }
+  if (!res.ok) {
+    const err = new Error(body?.error?.message || `${res.status} ${res.statusText}`);
+    err.status = res.status;
+    throw err;
+  }
+  return body;
+}
+
+/** formatTime shows a timestamp in the city's time zone. */
+export function formatTime(v, lang) {
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat(LOCALES[lang], { dateStyle: 'medium', timeStyle: 'short', timeZone: CITY_TZ }).format(d);
+}
+
+export function formatMetres(m, lang) {
+  if (m < 1000) return tr({}, lang, 'metres', { n: formatNumber(Math.round(m / 10) * 10, lang) });
+  return tr({}, lang, 'km', { n: formatNumber(m / 1000, lang, { maximumFractionDigits: 1 }) });
+}
+
+const narrow = () => window.matchMedia('(max-width: 720px)').matches;
+
+/** closeSheet folds the phone's panel away so the map can be clicked. */
+export function closeSheet() {
+  if (narrow() && document.body.classList.contains('sheet-open')) document.querySelector('.sheet-toggle')?.click();
+}
+
+/** reveal brings an answer into view: on a phone it opens the panel again. */
+export function reveal(el) {
+  if (narrow() && !document.body.classList.contains('sheet-open')) document.querySelector('.sheet-toggle')?.click();
+  el.scrollIntoView?.({ block: 'nearest' });
+}
+
+/**
+ * locate turns a typed address into a point through the portal's search (/api/search),
+ * preferring a building; throws with .notFound when nothing matches.
+ */
+export async function locate(q, lang) {
+  const body = await getJSON(`/api/search?${new URLSearchParams({ q, lang, limit: '10' })}`);
+  const hits = body.results || [];
+  const hit = hits.find((x) => x.layer === 'buildings') || hits[0];
+  if (!hit) {
+    const err = new Error('not found');
+    err.notFound = true;
+    throw err;
+  }
+  return { lon: hit.point[0], lat: hit.point[1], label: hit.address || hit.name || '' };
+}
+
+// ---------------------------------------------------------------- picking a point
+
+let picking = null; // { owner, onPick, button }
+let banner = null;
+let bannerText = null;
+let ctxRef = null;
+
+function renderBanner() {
+  if (!banner || !ctxRef) return;
+  const L = ctxRef.lang();
+  bannerText.textContent = tr({}, L, 'pickHint');
+  banner.querySelector('button').textContent = tr({}, L, 'cancel');
+}
+
+/** cancelPick stops a pending pick (Escape, the banner's button, or another pick starting). */
+export function cancelPick() {
+  if (!picking) return;
+  picking.button?.setAttribute('aria-pressed', 'false');
+  picking = null;
+  if (banner) banner.hidden = true;
+  ctxRef?.map?.getContainer().classList.remove('mod-picking');
+}
+
+/** startPick makes the next map click a point for owner: onPick({lon, lat}, e). */
+export function startPick(ctx, owner, button, onPick) {
+  const again = picking?.owner === owner;
+  cancelPick();
+  if (again) return; // the same button pressed twice: stop picking
+  picking = { owner, onPick, button };
+  button?.setAttribute('aria-pressed', 'true');
+  if (!banner) {
+    bannerText = h('span', {});
+    banner = h('div', { class: 'mod-pick-banner', role: 'status' }, bannerText,
+      h('button', { type: 'button', class: 'btn btn-secondary', onclick: cancelPick }));
+    document.querySelector('.mapwrap')?.append(banner);
+  }
+  renderBanner();
+  banner.hidden = false;
+  ctx.map.getContainer().classList.add('mod-picking');
+  closeSheet();
+}
+
+document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && picking) cancelPick(); });
+
+// The picking runs as an extension of its own, registered before the modules that use it.
+register({
+  name: 'modules-pick',
+  init(ctx) { ctxRef = ctx; },
+  mapClick(ctx, e) {
+    if (!picking) return false;
+    const p = picking;
+    cancelPick();
+    p.onPick({ lon: e.lngLat.lng, lat: e.lngLat.lat }, e);
+    return true;
+  },
+  lang() { renderBanner(); },
+});
+
+// ---------------------------------------------------------------- the address box
+
+/**
+ * finder builds the shared "address or point on the map" form of a panel section. onPoint gets
+ * {lon, lat, label} (label: the address found, or '' for a clicked point). Returns
+ * {form, status, result, render(lang)}; status is the live region, result holds the answer.
+ */
+export function finder(ctx, { id, table, labelKey, submitKey = 'check', onPoint }) {
+  const label = h('label', { for: `${id}-address` });
+  const input = h('input', { id: `${id}-address`, type: 'search', autocomplete: 'street-address', maxlength: 100, spellcheck: 'false' });
+  const submit = h('button', { type: 'submit', class: 'btn' });
+  const pick = h('button', { type: 'button', class: 'btn btn-secondary', 'aria-pressed': 'false', dataset: { pick: id } });
+  const status = h('p', { class: 'mod-status', role: 'status', 'aria-live': 'polite' });
+  const result = h('div', { class: 'mod-result' });
+  let busy = 0;
+  const run = async (fn) => {
+    const n = ++busy;
+    const L = ctx.lang();
+    status.textContent = tr(table, L, 'searching');
+    clear(result);
+    try {
+      const p = await fn();
+      if (n !== busy) return;
+      status.textContent = '';
+      await onPoint(p, { status, result });
+    } catch (err) {
+      if (n !== busy) return;
+      status.textContent = err.notFound ? tr(table, ctx.lang(), 'notFound', { q: input.value.trim() }) : tr(table, ctx.lang(), 'failed', { msg: err.message });
+    }
+    reveal(status);
+  };
+  const form = h('form', { class: 'mod-form', onsubmit: (e) => {
+    e.preventDefault();
+    const q = input.value.trim();
+    if (!q) { status.textContent = tr(table, ctx.lang(), 'emptyAddress'); input.focus(); return; }
+    run(async () => ({ ...(await locate(q, ctx.lang())) }));
+  } },
+  h('div', { class: 'field' }, label, h('div', { class: 'mod-inline' }, input, submit)),
+  h('div', { class: 'btn-row' }, pick));
+  pick.addEventListener('click', () => startPick(ctx, id, pick, (p) => run(async () => ({ ...p, label: '' }))));
+  const render = (L) => {
+    label.textContent = tr(table, L, labelKey || 'address');
+    input.placeholder = tr(table, L, 'addressHint');
+    submit.textContent = tr(table, L, submitKey);
+    pick.textContent = tr(table, L, 'pick');
+  };
+  return { form, status, result, input, render, run };
+}
+
+// ---------------------------------------------------------------- overlays
+
+/** whenReady runs fn once the map's style (with the catalog layers) is loaded. */
+export function whenReady(map, fn) {
+  if (map.loaded() || map.isStyleLoaded()) fn();
+  else map.once('load', fn);
+}
+
+const EMPTY = { type: 'FeatureCollection', features: [] };
+
+/**
+ * overlay adds a GeoJSON source id with the given layers (ids prefixed by the source id) above
+ * the catalog layers; returns set(geojson) to change what it draws (null clears it).
+ */
+export function overlay(map, id, layers) {
+  let pending = EMPTY;
+  let ready = false;
+  whenReady(map, () => {
+    if (!map.getSource(id)) {
+      map.addSource(id, { type: 'geojson', data: pending });
+      for (const l of layers) map.addLayer({ ...l, id: `${id}-${l.id}`, source: id });
+    }
+    ready = true;
+  });
+  return (data) => {
+    pending = data || EMPTY;
+    if (ready) map.getSource(id)?.setData(pending);
+  };
+}
+
+/** bboxOf returns [[w, s], [e, n]] of GeoJSON geometries and [lon, lat] points. */
+export function bboxOf(...things) {
+  let w = Infinity; let s = Infinity; let e = -Infinity; let n = -Infinity;
+  const add = (c) => {
+    if (typeof c[0] === 'number') {
+      w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]);
+    } else for (const x of c) add(x);
+  };
+  for (const t of things) {
+    if (!t) continue;
+    if (Array.isArray(t)) add(t);
+    else if (t.coordinates) add(t.coordinates);
+  }
+  return Number.isFinite(w) ? [[w, s], [e, n]] : null;
+}
+
+export function fitTo(map, box) {
+  if (!box) return;
+  const pad = narrow() ? { top: 140, bottom: 80, left: 30, right: 30 } : 60;
+  const reduce = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  map.fitBounds(box, { padding: pad, maxZoom: 16.5, duration: reduce ? 0 : 600 });
+}
+
+/**
+ * section builds a folding panel card: a heading whose button opens the body. Returns
+ * {el, title (the heading's text span), open(on)}.
+ */
+export function section(id, ...children) {
+  const title = h('span', {});
+  const toggle = h('button', { type: 'button', class: 'mod-toggle', 'aria-expanded': 'false', 'aria-controls': `${id}-body` }, title);
+  const body = h('div', { id: `${id}-body`, class: 'mod-body', hidden: true }, ...children);
+  const open = (on) => {
+    body.hidden = !on;
+    toggle.setAttribute('aria-expanded', String(on));
+  };
+  toggle.addEventListener('click', () => open(body.hidden));
+  const el = h('section', { class: 'card mod-card', id, 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, toggle), body);
+  return { el, title, open };
+}

@@ -1,0 +1,33 @@
+// Downloads of the analyses' answers: GeoJSON as the API gave it, CSV with a header row.
+
+/** csv turns rows (arrays) into RFC 4180 text; values with commas, quotes or breaks are quoted. */
+export function csv(header, rows) {
+  const cell = (v) => {
+    const t = v === null || v === undefined ? '' : String(v);
+    return /[",\r\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
+  };
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+}
+
+/** download offers text as a file named name. */
+export function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+export function districtsCSV(res) {
+  return csv(['district_id', 'district', 'residents_total', 'residents_covered', 'covered_share'],
+    res.districts.map((d) => [d.id ?? '', d.name, d.residents_total, d.residents_covered, d.covered_share.toFixed(5)]));
+}
+
+export function sitesCSV(res) {
+  return csv(['rank', 'lon', 'lat', 'gain', 'cumulative', 'cumulative_share', 'id', 'name'],
+    res.sites.map((p) => [p.rank, p.lon, p.lat, p.gain, p.cumulative, p.cumulative_share.toFixed(5), p.id ?? '', p.name ?? '']));
+}

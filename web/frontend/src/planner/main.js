@@ -1,0 +1,610 @@
+// The planners' coverage page (/planner): who is served by a kind of facility, the H3 map of
+// unserved residents, where the next sites should go, downloads, and saved scenarios. Long
+// analyses run as server jobs (/api/analysis/jobs) with a progress bar and a Cancel button.
+// This entry shares no module with the public map (src/main.js), so the map's bundle is unchanged.
+import * as maplibregl from 'maplibre-gl/dist/maplibre-gl.mjs?planner';
+import workerURL from 'maplibre-gl/dist/maplibre-gl-worker.mjs?planner&url';
+import './planner.css';
+
+import { h, clear } from './dom.js';
+import { LANGS, LANG_NAMES, t, pick, num, pct, metres, measureName } from './strings.js';
+import { coverageChart, gainChart } from './charts.js';
+import { download, districtsCSV, sitesCSV } from './exports.js';
+
+// The worker is the same file as the map's (the ?planner only keeps the two pages' modules apart);
+// without the query the page's preload of it is used.
+const worker = new URL(workerURL, window.location.href);
+worker.search = '';
+maplibregl.setWorkerUrl(worker.href);
+
+const LANG_KEY = 'geoportal.lang';
+const PLANNER_ROLES = ['planner', 'gis_staff', 'admin'];
+const BASE = ['districts', 'streets', 'buildings'];
+const HEX_COLORS = ['#fde9c9', '#f7b267', '#e4572e', '#8c1c13'];
+const POLL_MS = 250;
+
+const state = {
+  lang: 'ru',
+  catalog: [],
+  user: null,
+  csrf: '',
+  coverage: null, // {params, result}
+  siting: null,
+  job: null, // {id, kind, cancelled}
+  scenarios: [],
+};
+const ui = {};
+
+// ------------------------------------------------------------------ helpers
+
+const L = () => state.lang;
+const tr = (key, vars) => t(state.lang, key, vars);
+
+async function api(path, opts = {}) {
+  const headers = { Accept: 'application/json', ...(opts.headers || {}) };
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (opts.method && opts.method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
+  let res;
+  try {
+    res = await fetch(path, { method: opts.method || 'GET', headers, credentials: 'same-origin',
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+  } catch {
+    throw new Error(tr('networkError'));
+  }
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(data?.error?.message || `HTTP ${res.status}`);
+  return data;
+}
+
+function layerTitle(slug) {
+  const l = state.catalog.find((x) => x.slug === slug);
+  return l ? pick(l.title, L()) : slug;
+}
+
+function districtName(d) {
+  if (d.id === null || d.id === undefined) return tr('outside');
+  return ({ kk: d.name_kk, ru: d.name_ru, en: d.name_en })[L()] || d.name;
+}
+
+function say(el, text, kind = '') {
+  el.textContent = text;
+  el.className = `status ${kind}`;
+}
+
+// ------------------------------------------------------------------ language
+
+function initialLang() {
+  const q = new URLSearchParams(window.location.search).get('lang');
+  if (LANGS.includes(q)) return q;
+  try {
+    const saved = localStorage.getItem(LANG_KEY);
+    if (LANGS.includes(saved)) return saved;
+  } catch { /* private mode */ }
+  for (const l of navigator.languages || []) {
+    const base = String(l).slice(0, 2).toLowerCase();
+    if (LANGS.includes(base)) return base;
+  }
+  return 'ru';
+}
+
+function setLang(lang) {
+  state.lang = lang;
+  try { localStorage.setItem(LANG_KEY, lang); } catch { /* ignore */ }
+  document.documentElement.lang = lang;
+  document.title = tr('documentTitle');
+  render();
+}
+
+// ------------------------------------------------------------------ page
+
+function build() {
+  const app = document.getElementById('planner');
+  ui.langGroup = h('div', { class: 'lang', role: 'group' }, LANGS.map((l) =>
+    h('button', { type: 'button', class: 'lang-btn', lang: l, dataset: { lang: l }, onclick: () => setLang(l) }, LANG_NAMES[l])));
+  ui.title = h('h1', {});
+  ui.subtitle = h('p', { class: 'subtitle' });
+  ui.back = h('a', { href: '/', class: 'link' });
+  ui.who = h('span', { class: 'who' });
+  const header = h('header', { class: 'top' }, h('div', { class: 'brand' }, ui.title, ui.subtitle),
+    h('nav', { class: 'top-links' }, ui.back, ui.who), ui.langGroup);
+
+  // Coverage form.
+  ui.covLayer = h('select', { id: 'cov-layer', name: 'layer' });
+  ui.covMethodLine = h('input', { type: 'radio', name: 'method', id: 'method-line', value: 'line', checked: true });
+  ui.covMethodNet = h('input', { type: 'radio', name: 'method', id: 'method-network', value: 'network' });
+  ui.covDistance = h('input', { id: 'cov-distance', name: 'distance', type: 'number', min: 1, max: 10000, step: 1, value: 500, required: true, inputmode: 'numeric' });
+  ui.covRes = h('select', { id: 'cov-res', name: 'res' }, h('option', { value: '9' }), h('option', { value: '10' }));
+  ui.covRun = h('button', { type: 'submit', class: 'primary' });
+  ui.covForm = h('form', { class: 'card', id: 'coverage-form', onsubmit: onCoverageSubmit },
+    ui.covH = h('h2', {}), ui.covHint = h('p', { class: 'hint' }),
+    ui.covLayerLabel = h('label', { for: 'cov-layer' }), ui.covLayer,
+    h('fieldset', { class: 'radios' }, ui.covMethodLegend = h('legend', {}),
+      h('label', { class: 'radio' }, ui.covMethodLine, ui.covMethodLineText = h('span', {})),
+      h('label', { class: 'radio' }, ui.covMethodNet, ui.covMethodNetText = h('span', {}))),
+    h('div', { class: 'row' },
+      h('div', {}, ui.covDistanceLabel = h('label', { for: 'cov-distance' }), ui.covDistance),
+      h('div', {}, ui.covResLabel = h('label', { for: 'cov-res' }), ui.covRes)),
+    ui.covRun);
+
+  // Siting form.
+  ui.sitLayer = h('select', { id: 'sit-layer', name: 'layer' });
+  ui.sitCand = h('select', { id: 'sit-candidates', name: 'candidates' });
+  ui.sitN = h('input', { id: 'sit-n', name: 'n', type: 'number', min: 1, max: 5000, step: 1, value: 10, required: true, inputmode: 'numeric' });
+  ui.sitDistance = h('input', { id: 'sit-distance', name: 'distance', type: 'number', min: 1, max: 10000, step: 1, value: 500, required: true, inputmode: 'numeric' });
+  ui.sitRun = h('button', { type: 'submit', class: 'primary' });
+  ui.sitForm = h('form', { class: 'card', id: 'siting-form', onsubmit: onSitingSubmit },
+    ui.sitH = h('h2', {}), ui.sitHint = h('p', { class: 'hint' }),
+    ui.sitLayerLabel = h('label', { for: 'sit-layer' }), ui.sitLayer,
+    ui.sitCandLabel = h('label', { for: 'sit-candidates' }), ui.sitCand,
+    h('div', { class: 'row' },
+      h('div', {}, ui.sitNLabel = h('label', { for: 'sit-n' }), ui.sitN),
+      h('div', {}, ui.sitDistanceLabel = h('label', { for: 'sit-distance' }), ui.sitDistance)),
+    ui.sitRun);
+
+  // Progress of the running job.
+  ui.progress = h('progress', { id: 'job-progress', max: 1, value: 0 });
+  ui.progressLabel = h('label', { for: 'job-progress' });
+  ui.progressStage = h('span', { class: 'stage' });
+  ui.cancel = h('button', { type: 'button', class: 'secondary', id: 'job-cancel', onclick: cancelJob });
+  ui.jobBox = h('div', { class: 'card job', hidden: true }, ui.progressLabel, ui.progress, h('div', { class: 'job-row' }, ui.progressStage, ui.cancel));
+  ui.status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+
+  ui.covResult = h('section', { class: 'card result', id: 'coverage-result', hidden: true, 'aria-live': 'polite' });
+  ui.sitResult = h('section', { class: 'card result', id: 'siting-result', hidden: true, 'aria-live': 'polite' });
+  ui.scenarios = h('section', { class: 'card', id: 'scenarios' });
+
+  ui.mapEl = h('div', { class: 'map', id: 'map' });
+  ui.legend = h('div', { class: 'legend', hidden: true });
+  const side = h('main', { class: 'side', id: 'content' }, ui.covForm, ui.sitForm, ui.jobBox, ui.status,
+    ui.covResult, ui.sitResult, ui.scenarios);
+  clear(app).append(header, h('div', { class: 'body' }, ui.mapWrap = h('section', { class: 'map-wrap' }, ui.mapEl, ui.legend), side));
+}
+
+function fillLayerSelect(sel, keep) {
+  const cur = sel.value || keep;
+  clear(sel);
+  const usable = state.catalog.filter((l) => /Point|Polygon/.test(l.geometry_type || '') && !BASE.includes(l.slug) &&
+    !['city_boundary', 'citizen_reports', 'vehicles', 'outages', 'clinic_areas', 'school_catchments'].includes(l.slug));
+  for (const l of usable) sel.append(h('option', { value: l.slug, selected: l.slug === cur }, pick(l.title, L())));
+}
+
+function fillCandidates() {
+  const cur = ui.sitCand.value || 'intersections';
+  clear(ui.sitCand);
+  ui.sitCand.append(h('option', { value: 'intersections' }, tr('candIntersections')),
+    h('option', { value: 'midpoints' }, tr('candMidpoints')));
+  for (const l of state.catalog.filter((x) => /Point/.test(x.geometry_type || '') && !['vehicles', 'citizen_reports'].includes(x.slug))) {
+    ui.sitCand.append(h('option', { value: `layer:${l.slug}` }, tr('candLayer', { name: pick(l.title, L()) })));
+  }
+  ui.sitCand.value = cur;
+}
+
+/** render sets every text in the current language and redraws the results. */
+function render() {
+  ui.title.textContent = tr('title');
+  ui.subtitle.textContent = tr('subtitle');
+  ui.back.textContent = tr('backToMap');
+  ui.langGroup.setAttribute('aria-label', tr('language'));
+  for (const b of ui.langGroup.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.lang === L()));
+  ui.mapWrap.setAttribute('aria-label', tr('mapLabel'));
+  ui.covH.textContent = tr('coverage');
+  ui.covHint.textContent = tr('coverageHint');
+  ui.covLayerLabel.textContent = tr('layer');
+  ui.covMethodLegend.textContent = tr('method');
+  ui.covMethodLineText.textContent = tr('methodLine');
+  ui.covMethodNetText.textContent = tr('methodNetwork');
+  ui.covDistanceLabel.textContent = tr('distance');
+  ui.covResLabel.textContent = tr('resolution');
+  ui.covRes.options[0].textContent = tr('res9');
+  ui.covRes.options[1].textContent = tr('res10');
+  ui.covRun.textContent = tr('run');
+  ui.sitH.textContent = tr('siting');
+  ui.sitHint.textContent = tr('sitingHint');
+  ui.sitLayerLabel.textContent = tr('layer');
+  ui.sitCandLabel.textContent = tr('candidates');
+  ui.sitNLabel.textContent = tr('howMany');
+  ui.sitDistanceLabel.textContent = tr('distance');
+  ui.sitRun.textContent = tr('choose');
+  ui.progressLabel.textContent = tr('progress');
+  ui.cancel.textContent = tr('cancel');
+  fillLayerSelect(ui.covLayer, 'bus_stops');
+  fillLayerSelect(ui.sitLayer, 'schools');
+  fillCandidates();
+  renderWho();
+  renderCoverage();
+  renderSiting();
+  renderScenarios();
+  renderLegend();
+}
+
+function renderWho() {
+  clear(ui.who);
+  if (state.user) ui.who.append(tr('signedInAs', { name: state.user.name || state.user.email }));
+  else ui.who.append(h('a', { href: '/login?next=/planner', class: 'link' }, tr('signIn')));
+}
+
+// ------------------------------------------------------------------ map
+
+function initMap() {
+  const bbox = ['buildings', 'streets', 'districts'].map((sl) => state.catalog.find((l) => l.slug === sl)?.bbox)
+    .find((b) => Array.isArray(b) && b.length === 4);
+  const base = state.catalog.filter((l) => BASE.includes(l.slug));
+  const version = base.map((l) => l.version).join('.');
+  const map = new maplibregl.Map({
+    container: ui.mapEl,
+    style: {
+      version: 8,
+      sources: base.length ? { base: { type: 'vector', tiles: [`${window.location.origin}/tiles/${base.map((l) => l.slug).join(',')}/{z}/{x}/{y}.mvt?v=${version}`], minzoom: 0, maxzoom: 16 } } : {},
+      layers: [
+        { id: 'background', type: 'background', paint: { 'background-color': '#f2efe9' } },
+        ...(base.some((l) => l.slug === 'buildings') ? [{ id: 'buildings', type: 'fill', source: 'base', 'source-layer': 'buildings', paint: { 'fill-color': '#dcd6cb' } }] : []),
+        ...(base.some((l) => l.slug === 'streets') ? [{ id: 'streets', type: 'line', source: 'base', 'source-layer': 'streets', paint: { 'line-color': '#ffffff', 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 0.6, 16, 4] } }] : []),
+        ...(base.some((l) => l.slug === 'districts') ? [{ id: 'districts', type: 'line', source: 'base', 'source-layer': 'districts', paint: { 'line-color': '#7d6aa6', 'line-width': 1.2 } }] : []),
+      ],
+    },
+    ...(bbox ? { bounds: [[bbox[0], bbox[1]], [bbox[2], bbox[3]]], fitBoundsOptions: { padding: 16 } } : { center: [57.17, 50.28], zoom: 11 }),
+    dragRotate: false, pitchWithRotate: false, touchPitch: false, attributionControl: false, fadeDuration: 0,
+  });
+  map.touchZoomRotate.disableRotation();
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  map.on('load', () => {
+    map.addSource('unserved', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    map.addLayer({ id: 'unserved-fill', type: 'fill', source: 'unserved', paint: {
+      'fill-color': ['interpolate', ['linear'], ['get', 'residents'], 0, HEX_COLORS[0], 50, HEX_COLORS[1], 300, HEX_COLORS[2], 1500, HEX_COLORS[3]],
+      'fill-opacity': 0.7 } });
+    map.addLayer({ id: 'unserved-line', type: 'line', source: 'unserved', paint: { 'line-color': '#8c1c13', 'line-width': 0.4, 'line-opacity': 0.5 } });
+    map.addSource('sites', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    map.addLayer({ id: 'sites', type: 'circle', source: 'sites', paint: {
+      'circle-radius': 7, 'circle-color': '#0b5d73', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 } });
+    document.body.dataset.plannerReady = 'true';
+    drawCoverage();
+    drawSiting();
+  });
+  map.on('error', (e) => console.warn('map:', e.error?.message || e));
+  state.map = map;
+  window.__planner = { map, state };
+}
+
+function drawCoverage() {
+  const map = state.map;
+  const src = map?.getSource('unserved');
+  if (!src) return;
+  src.setData(state.coverage?.result.unserved_hexes || { type: 'FeatureCollection', features: [] });
+  // The analysed layer's own features, small and dark, over the hexagons.
+  const slug = state.coverage?.result.layer;
+  if (!slug || state.facilitySlug === slug) return;
+  if (map.getLayer('facilities')) map.removeLayer('facilities');
+  if (map.getSource('facilities')) map.removeSource('facilities');
+  const l = state.catalog.find((x) => x.slug === slug);
+  map.addSource('facilities', { type: 'vector', tiles: [`${window.location.origin}/tiles/${slug}/{z}/{x}/{y}.mvt?v=${l?.version ?? ''}`], minzoom: 0, maxzoom: 16 });
+  map.addLayer({ id: 'facilities', type: 'circle', source: 'facilities', 'source-layer': slug, paint: {
+    'circle-radius': ['interpolate', ['linear'], ['zoom'], 11, 2, 16, 5], 'circle-color': '#1d2327', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } }, 'sites');
+  state.facilitySlug = slug;
+}
+
+function drawSiting() {
+  const src = state.map?.getSource('sites');
+  if (!src) return;
+  src.setData(state.siting?.result.sites_geojson || { type: 'FeatureCollection', features: [] });
+  const feats = state.siting?.result.sites_geojson.features || [];
+  if (feats.length) {
+    const b = new maplibregl.LngLatBounds();
+    for (const f of feats) b.extend(f.geometry.coordinates);
+    state.map.fitBounds(b, { padding: 60, maxZoom: 14, duration: 0 });
+  }
+}
+
+function renderLegend() {
+  clear(ui.legend);
+  const items = [];
+  if (state.coverage) {
+    items.push(h('p', { class: 'legend-title' }, tr('legendTitle')),
+      h('div', { class: 'ramp' }, HEX_COLORS.map((c, i) => h('span', { class: `sw sw-${i}` }))),
+      h('div', { class: 'ramp-labels' }, h('span', {}, num(0, L())), h('span', {}, num(1500, L()) + '+')),
+      h('p', { class: 'legend-row' }, h('span', { class: 'dot-facility', 'aria-hidden': 'true' }), layerTitle(state.coverage.result.layer)));
+  }
+  if (state.siting) items.push(h('p', { class: 'legend-row' }, h('span', { class: 'dot-site', 'aria-hidden': 'true' }), tr('sitesLegend')));
+  ui.legend.append(...items);
+  ui.legend.hidden = items.length === 0;
+}
+
+// ------------------------------------------------------------------ jobs
+
+function setBusy(busy) {
+  ui.covRun.disabled = busy;
+  ui.sitRun.disabled = busy;
+  ui.jobBox.hidden = !busy;
+  document.body.dataset.busy = String(busy);
+}
+
+function showProgress(st) {
+  ui.progress.value = st.progress || 0;
+  const stage = t(L(), `stage_${st.stage}`);
+  ui.progress.setAttribute('aria-valuetext', `${pct(st.progress || 0, L(), 0)} — ${stage}`);
+  ui.progressStage.textContent = `${pct(st.progress || 0, L(), 0)} · ${stage}`;
+}
+
+/** runJob starts an analysis on the server and follows it until it ends; null when cancelled. */
+async function runJob(kind, params) {
+  setBusy(true);
+  say(ui.status, '');
+  try {
+    let st = await api('/api/analysis/jobs', { method: 'POST', body: { kind, params } });
+    state.job = { id: st.id, kind, cancelled: false };
+    document.body.dataset.jobId = st.id;
+    while (st.state === 'running') {
+      showProgress(st);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      if (state.job?.cancelled) return null;
+      st = await api(`/api/analysis/jobs/${encodeURIComponent(st.id)}`);
+    }
+    showProgress(st);
+    if (st.state === 'canceled') { say(ui.status, tr('canceled')); return null; }
+    if (st.state === 'failed') throw new Error(st.error?.message || st.state);
+    return st.result;
+  } catch (e) {
+    say(ui.status, tr('failed', { msg: e.message }), 'error');
+    ui.status.setAttribute('role', 'alert');
+    return null;
+  } finally {
+    state.job = null;
+    setBusy(false);
+  }
+}
+
+async function cancelJob() {
+  const job = state.job;
+  if (!job) return;
+  job.cancelled = true;
+  ui.cancel.disabled = true;
+  try {
+    await api(`/api/analysis/jobs/${encodeURIComponent(job.id)}`, { method: 'DELETE' });
+    say(ui.status, tr('canceled'));
+    document.body.dataset.lastCancel = job.id;
+  } catch (e) {
+    say(ui.status, tr('failed', { msg: e.message }), 'error');
+  } finally {
+    ui.cancel.disabled = false;
+  }
+}
+
+// ------------------------------------------------------------------ coverage
+
+function coverageParams() {
+  return {
+    layer: ui.covLayer.value,
+    method: ui.covMethodNet.checked ? 'network' : 'line',
+    distance: Number(ui.covDistance.value),
+    res: Number(ui.covRes.value),
+    curve: true,
+  };
+}
+
+async function onCoverageSubmit(e) {
+  e.preventDefault();
+  if (!ui.covForm.reportValidity()) return;
+  const params = coverageParams();
+  const result = await runJob('coverage', params);
+  if (!result) return;
+  state.coverage = { params, result };
+  document.body.dataset.coverageDone = String(Date.now());
+  renderCoverage();
+  renderLegend();
+  drawCoverage();
+  ui.status.setAttribute('role', 'status');
+}
+
+function renderCoverage() {
+  const c = state.coverage;
+  clear(ui.covResult);
+  ui.covResult.hidden = !c;
+  if (!c) return;
+  const r = c.result;
+  const unserved = r.residents_total - r.residents_covered;
+  const headers = [tr('district'), tr('residents'), tr('covered'), tr('share')];
+  ui.covResult.append(
+    h('h2', {}, `${layerTitle(r.layer)} · ${metres(r.distance, L())} · ${tr(r.method === 'network' ? 'methodNetwork' : 'methodLine')}`),
+    h('p', { class: 'big' }, h('span', { class: 'big-num', id: 'covered-share' }, pct(r.covered_share, L())), ' ', tr('sharecovered')),
+    h('p', {}, tr('residentsOf', { covered: num(Math.round(r.residents_covered), L()), total: num(Math.round(r.residents_total), L()) }),
+      ' · ', tr('unserved', { n: num(Math.round(unserved), L()) }), ' · ', tr('facilitiesN', { n: num(r.facilities, L()) })),
+    h('h3', {}, tr('byDistrict')),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'districts' },
+      h('thead', {}, h('tr', {}, headers.map((x, i) => h('th', { scope: 'col', class: i ? 'n' : '' }, x)))),
+      h('tbody', {}, r.districts.map((d) => h('tr', {},
+        h('th', { scope: 'row' }, districtName(d)),
+        h('td', { class: 'n' }, num(Math.round(d.residents_total), L())),
+        h('td', { class: 'n' }, num(Math.round(d.residents_covered), L())),
+        h('td', { class: 'n' }, pct(d.covered_share, L()))))))),
+  );
+  if (r.curve?.length) {
+    const first = r.curve[0];
+    const last = r.curve[r.curve.length - 1];
+    ui.covResult.append(coverageChart(r.curve, r.distance, {
+      label: tr('curveTitle'),
+      desc: tr('curveDesc', { d1: metres(first.distance, L()), d2: metres(last.distance, L()), s1: pct(first.covered_share, L()), s2: pct(last.covered_share, L()) }),
+      fmtShare: (v) => pct(v, L(), 0), fmtDist: (d) => num(Math.round(d), L()),
+      headers: { summary: tr('showData'), cols: [tr('distance'), tr('share')] },
+    }));
+  }
+  const base = `coverage-${r.layer}-${r.method}-${r.distance}m`;
+  ui.covResult.append(h('div', { class: 'exports', role: 'group', 'aria-label': tr('export') },
+    h('button', { type: 'button', class: 'secondary', id: 'export-hexes', onclick: () => download(`${base}-unserved.geojson`, JSON.stringify(r.unserved_hexes), 'application/geo+json') }, tr('exportHexes')),
+    h('button', { type: 'button', class: 'secondary', id: 'export-districts', onclick: () => download(`${base}-districts.csv`, districtsCSV(r), 'text/csv') }, tr('exportDistricts'))));
+}
+
+// ------------------------------------------------------------------ siting
+
+function sitingParams() {
+  return { layer: ui.sitLayer.value, candidates: ui.sitCand.value, n: Number(ui.sitN.value), distance: Number(ui.sitDistance.value) };
+}
+
+async function onSitingSubmit(e) {
+  e.preventDefault();
+  if (!ui.sitForm.reportValidity()) return;
+  const params = sitingParams();
+  const result = await runJob('siting', params);
+  if (!result) return;
+  state.siting = { params, result };
+  document.body.dataset.sitingDone = String(Date.now());
+  renderSiting();
+  renderLegend();
+  drawSiting();
+  ui.status.setAttribute('role', 'status');
+}
+
+function renderSiting() {
+  const c = state.siting;
+  clear(ui.sitResult);
+  ui.sitResult.hidden = !c;
+  if (!c) return;
+  const r = c.result;
+  const unit = tr(r.unit === 'metres' ? 'unitMetres' : 'unitResidents');
+  const fmtGain = (v) => num(Math.round(v), L());
+  ui.sitResult.append(
+    h('h2', {}, `${layerTitle(r.layer)} · +${num(r.sites.length, L())} · ${metres(r.distance, L())}`),
+    h('p', { class: 'big' }, h('span', { class: 'big-num' }, `+${num(Math.round(r.covered_after - r.covered_before), L())}`), ' ', unit),
+    h('p', {}, tr('shareBeforeAfter', { a: pct(r.share_before, L()), b: pct(r.share_after, L()) })),
+    h('p', { class: 'hint' }, tr('bound', { g: pct(r.bound.guarantee, L(), 0), c: pct(r.bound.certified, L()) })),
+  );
+  if (r.exhausted) ui.sitResult.append(h('p', { class: 'hint' }, tr('exhausted', { n: num(r.sites.length, L()) })));
+  if (r.sites.length) {
+    const first = r.sites[0];
+    const last = r.sites[r.sites.length - 1];
+    ui.sitResult.append(gainChart(r.sites, {
+      label: tr('gainTitle'),
+      desc: tr('gainDesc', { n: num(r.sites.length, L()), g1: fmtGain(first.gain), gn: fmtGain(last.gain), s: pct(last.cumulative_share, L()) }),
+      fmtGain, fmtShare: (v) => pct(v, L(), 0),
+      headers: { summary: tr('showData'), cols: [tr('rank'), `${tr('gain')}, ${unit}`, tr('share')] },
+    }));
+    ui.sitResult.append(h('div', { class: 'table-wrap' }, h('table', { class: 'sites', id: 'sites-table' },
+      h('thead', {}, h('tr', {}, [tr('rank'), tr('place'), tr('gain'), tr('cumulative')].map((x, i) => h('th', { scope: 'col', class: i > 1 ? 'n' : '' }, x)))),
+      h('tbody', {}, r.sites.map((p) => h('tr', {},
+        h('th', { scope: 'row' }, String(p.rank)),
+        h('td', {}, h('button', { type: 'button', class: 'link-btn', onclick: () => state.map?.flyTo({ center: [p.lon, p.lat], zoom: 15 }) },
+          p.name || `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}`)),
+        h('td', { class: 'n' }, `+${fmtGain(p.gain)}`),
+        h('td', { class: 'n' }, pct(p.cumulative_share, L()))))))));
+  }
+  const base = `siting-${r.layer}-${r.n}-${r.distance}m`;
+  ui.sitResult.append(h('div', { class: 'exports', role: 'group', 'aria-label': tr('export') },
+    h('button', { type: 'button', class: 'secondary', id: 'export-sites', onclick: () => download(`${base}.geojson`, JSON.stringify(r.sites_geojson), 'application/geo+json') }, tr('exportSites')),
+    h('button', { type: 'button', class: 'secondary', id: 'export-sites-csv', onclick: () => download(`${base}.csv`, sitesCSV(r), 'text/csv') }, tr('exportSitesCSV'))));
+}
+
+// ------------------------------------------------------------------ scenarios
+
+const isPlanner = () => !!state.user && PLANNER_ROLES.includes(state.user.role);
+
+async function loadScenarios() {
+  if (!isPlanner()) return;
+  try {
+    state.scenarios = (await api('/api/analysis/scenarios')).scenarios || [];
+  } catch (e) {
+    state.scenarios = [];
+    say(ui.status, tr('failed', { msg: e.message }), 'error');
+  }
+  renderScenarios();
+}
+
+function scenarioLabel(sc) {
+  return `${sc.name} (${tr(`kind_${sc.kind}`)})`;
+}
+
+function renderScenarios() {
+  clear(ui.scenarios);
+  ui.scenarios.append(h('h2', {}, tr('scenarios')));
+  if (!isPlanner()) {
+    ui.scenarios.append(h('p', { class: 'hint' }, tr('scenariosNeedPlanner'), ' ',
+      state.user ? null : h('a', { href: '/login?next=/planner', class: 'link' }, tr('signIn'))));
+    return;
+  }
+  ui.scName = ui.scName || h('input', { id: 'scenario-name', type: 'text', maxlength: 200, autocomplete: 'off' });
+  ui.scStatus = h('p', { class: 'status', role: 'status', id: 'scenario-status' });
+  ui.scenarios.append(
+    h('label', { for: 'scenario-name' }, tr('scenarioName')), ui.scName,
+    h('div', { class: 'exports' },
+      h('button', { type: 'button', class: 'secondary', id: 'save-coverage', onclick: () => saveScenario('coverage') }, tr('saveCoverage')),
+      h('button', { type: 'button', class: 'secondary', id: 'save-siting', onclick: () => saveScenario('siting') }, tr('saveSiting'))),
+    ui.scStatus);
+  if (!state.scenarios.length) {
+    ui.scenarios.append(h('p', { class: 'hint' }, tr('noScenarios')));
+    return;
+  }
+  const opts = (sel) => state.scenarios.map((sc) => h('option', { value: String(sc.id), selected: sc.id === sel }, scenarioLabel(sc)));
+  ui.cmpA = h('select', { id: 'compare-a' }, opts(state.scenarios[1]?.id ?? state.scenarios[0].id));
+  ui.cmpB = h('select', { id: 'compare-b' }, opts(state.scenarios[0].id));
+  ui.cmpOut = h('div', { id: 'compare-result', 'aria-live': 'polite' });
+  ui.scenarios.append(h('div', { class: 'row' },
+    h('div', {}, h('label', { for: 'compare-a' }, tr('compareA')), ui.cmpA),
+    h('div', {}, h('label', { for: 'compare-b' }, tr('compareB')), ui.cmpB)),
+  h('button', { type: 'button', class: 'primary', id: 'compare', onclick: compareScenarios }, tr('compare')), ui.cmpOut);
+  if (state.comparison) renderComparison();
+}
+
+async function saveScenario(kind) {
+  const name = ui.scName.value.trim();
+  const cur = kind === 'coverage' ? state.coverage : state.siting;
+  if (!name) { say(ui.scStatus, tr('needName'), 'error'); ui.scName.focus(); return; }
+  if (!cur) { say(ui.scStatus, tr('runFirst'), 'error'); return; }
+  try {
+    const sc = await api('/api/analysis/scenarios', { method: 'POST', body: { name, kind, params: cur.params } });
+    ui.scName.value = '';
+    await loadScenarios();
+    say(ui.scStatus, tr('saved', { name: sc.name }));
+  } catch (e) {
+    say(ui.scStatus, tr('failed', { msg: e.message }), 'error');
+  }
+}
+
+async function compareScenarios() {
+  try {
+    state.comparison = await api(`/api/analysis/compare?a=${encodeURIComponent(ui.cmpA.value)}&b=${encodeURIComponent(ui.cmpB.value)}`);
+    renderComparison();
+  } catch (e) {
+    say(ui.status, tr('failed', { msg: e.message }), 'error');
+  }
+}
+
+function fmtValue(key, v) {
+  if (typeof v !== 'number') return v === undefined || v === null ? '—' : String(v);
+  if (/share/.test(key)) return pct(v, L());
+  return num(Math.round(v * 100) / 100, L());
+}
+
+function renderComparison() {
+  const c = state.comparison;
+  if (!c || !ui.cmpOut) return;
+  const keys = [...new Set([...Object.keys(c.a.summary), ...Object.keys(c.b.summary)])];
+  clear(ui.cmpOut).append(h('div', { class: 'table-wrap' }, h('table', { class: 'compare' },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, tr('measure')), h('th', { scope: 'col', class: 'n' }, c.a.name),
+      h('th', { scope: 'col', class: 'n' }, c.b.name), h('th', { scope: 'col', class: 'n' }, tr('difference')))),
+    h('tbody', {}, keys.map((k) => {
+      const d = c.difference[k];
+      return h('tr', {}, h('th', { scope: 'row' }, measureName(k, L())),
+        h('td', { class: 'n' }, fmtValue(k, c.a.summary[k])), h('td', { class: 'n' }, fmtValue(k, c.b.summary[k])),
+        h('td', { class: 'n' }, d === undefined ? '' : (d > 0 ? '+' : '') + fmtValue(k, d)));
+    })))));
+}
+
+// ------------------------------------------------------------------ start
+
+async function start() {
+  state.lang = initialLang();
+  document.documentElement.lang = state.lang;
+  document.title = t(state.lang, 'documentTitle');
+  build();
+  try {
+    const [cat, me] = await Promise.all([api('/api/layers'), api('/api/auth/me').catch(() => ({}))]);
+    state.catalog = cat.layers || [];
+    state.user = me.user || null;
+    state.csrf = me.csrf_token || '';
+  } catch (e) {
+    say(ui.status, tr('failed', { msg: e.message }), 'error');
+  }
+  render();
+  initMap();
+  await loadScenarios();
+}
+
+start();

@@ -1,0 +1,69 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers/modules"
+)
+
+// The best-yard contest's answers for the public map (src/ext/yards.js): every season, so the
+// map shows the winners once a season is closed, and what the signed-in resident has already
+// done in a season (voted, nominated). The rest of the contest API is in handlers_modules.go.
+
+func (s *Server) handleYardSeasons(w http.ResponseWriter, r *http.Request) {
+	list, err := s.modules().Seasons(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"seasons": list})
+}
+
+// handleYardMine answers for the signed-in account: its vote and nominations in ?season=.
+func (s *Server) handleYardMine(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.currentUser(r)
+	if !ok {
+		s.Error(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in to see your vote"))
+		return
+	}
+	v := r.URL.Query().Get("season")
+	season, err := strconv.Atoi(v)
+	if err != nil {
+		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v))
+		return
+	}
+	p, err := s.modules().Participation(r.Context(), u.ID, season)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, p)
+}
+
+// formYardHide is the staff page's moderation form: take a nomination out of the contest.
+func (s *Server) formYardHide(r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	return s.modules().HideNomination(r.Context(), id, r.PostForm.Get("reason"))
+}
+
+// lastClosedRanking is the ranking of the latest closed season, for the staff page after a
+// season is closed; ENOTFOUND when no season has been closed yet.
+func lastClosedRanking(r *http.Request, m *modules.Store) (*modules.Ranking, error) {
+	seasons, err := m.Seasons(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range seasons {
+		if x.Status == "closed" {
+			return m.Ranking(r.Context(), x.Season)
+		}
+	}
+	return nil, geoportal.Errorf(geoportal.ENOTFOUND, "no best-yard season has been closed yet")
+}
