@@ -19,6 +19,7 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/geo"
 	"github.com/aktobe/geoportal/layers"
+	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
@@ -243,6 +244,13 @@ func (im *Importer) run(ctx context.Context, src Source, req Request, rep *Repor
 	rep.Duration = Duration(time.Since(rep.Started))
 	if err := im.saveReport(ctx, tx, rep, req.User); err != nil {
 		return fmt.Errorf("import history: %w", err)
+	}
+	if err := accounts.Audit(ctx, tx, accounts.Entry{Action: "layer.import", ObjectType: "layer", ObjectID: rep.Layer,
+		After: map[string]any{"import_id": rep.ID, "mode": rep.Mode, "source": rep.Source, "format": rep.Format,
+			"crs": rep.CRS, "inserted": rep.Inserted, "updated": rep.Updated, "deleted": rep.Deleted,
+			"repaired": rep.Repaired, "rejected": rep.Rejected},
+		Detail: rep.Source}); err != nil {
+		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("import %s: commit: %w", info.File, err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -13,6 +14,7 @@ import (
 	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/layers"
+	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -123,6 +125,8 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		defer bar.Finish()
 	}
 	req.User = getenv("USER")
+	// The audit log names who imported from the command line by the system account.
+	ctx = accounts.WithActor(ctx, accounts.Actor{Label: "cli:" + cmp.Or(req.User, "unknown")})
 	rep, err := importers.New(db.Pool, logger).Import(ctx, src, req)
 	if req.Progress != nil {
 		fmt.Fprintln(stderr)

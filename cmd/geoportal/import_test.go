@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aktobe/geoportal/data/dbtest"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func corpusFile(t *testing.T, rel string) string {
@@ -21,7 +22,7 @@ func corpusFile(t *testing.T, rel string) string {
 }
 
 func TestImportCommand(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": dbtest.NewURL(t)}
+	env := map[string]string{"DATABASE_URL": dbtest.NewURL(t), "USER": "gis-operator"}
 	getenv := func(k string) string { return env[k] }
 	ctx := context.Background()
 	nc := corpusFile(t, "debian-r-cran-sf/nc.shp")
@@ -54,5 +55,20 @@ func TestImportCommand(t *testing.T) {
 	}
 	if err := run(ctx, []string{"import"}, getenv, io.Discard, io.Discard); err == nil {
 		t.Error("import without a file succeeded")
+	}
+	// The audit log holds the one import that committed, by the system account, not the failed ones.
+	pool, err := pgxpool.New(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var actor, object, inserted string
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) OVER (), actor, object_id, after->>'inserted' FROM auth.audit_log
+		WHERE action = 'layer.import'`).Scan(&n, &actor, &object, &inserted); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || actor != "cli:gis-operator" || object != "counties" || inserted != "100" {
+		t.Errorf("audit: %d entries, last by %q on %q, %s inserted", n, actor, object, inserted)
 	}
 }
