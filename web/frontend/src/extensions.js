@@ -3,7 +3,8 @@
 // calls register() once and is imported from src/ext/index.js.
 //
 // An extension is an object with any of:
-//   init(ctx)                 once, right after the map is created (ctx below);
+//   init(ctx)                 once, after the map's first complete render (map.loaded() is
+//                             true; extensions are loaded lazily so they do not delay it);
 //   panel(ctx) -> Node        a section shown in the side panel above the layer list;
 //   popup(ctx, f, layer) -> Node|null
 //                             extra content under a feature's popup (f.layer is the slug,
@@ -20,7 +21,7 @@
 //
 // ctx: { map, lang() -> 'kk'|'ru'|'en', catalog() -> [layer], layer(slug), visible(slug) -> bool,
 //        setLayerVisible(slug, on), notice(key, vars, opts), popupRefresh(), closePopup(),
-//        updatePermalink() }.
+//        updatePermalink(), source(slug) -> id of the map source holding that layer's tiles }.
 
 const registered = [];
 
