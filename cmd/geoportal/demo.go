@@ -47,7 +47,8 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 // deriveDemoAreas recomputes what is made from the demo's layers: clinic attachment areas, school
-// catchments and the buses' timetable (a GTFS feed of the drawn network).
+// catchments, the social-taxi service area (unless staff drew one) and the buses' timetable (a
+// GTFS feed of the drawn network).
 func deriveDemoAreas(ctx context.Context, db *database, stdout io.Writer) error {
 	if _, err := db.Pool.Exec(ctx, `ANALYZE`); err != nil { // fresh statistics for the planner
 		return err
@@ -61,7 +62,11 @@ func deriveDemoAreas(ctx context.Context, db *database, stdout io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("school catchments: %w", err)
 	}
-	fmt.Fprintf(stdout, "derived %d clinic areas and %d school catchments\n", n, k)
+	taxi, err := m.SeedSocialTaxiArea(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "derived %d clinic areas, %d school catchments and %d social-taxi area\n", n, k, taxi)
 	sum, _, err := demoTimetable(ctx, db, gtfs.DefaultDemoTimetable, true)
 	if err != nil {
 		return fmt.Errorf("demo timetable: %w", err)

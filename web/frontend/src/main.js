@@ -152,7 +152,9 @@ function buildShell() {
 
   ui.copyLink = h('button', { type: 'button', class: 'link-btn', onclick: copyLink });
   ui.footNote = h('p', { class: 'foot-note' });
-  const foot = h('footer', { class: 'panel-foot' }, ui.copyLink, ui.footNote);
+  // The portal's other pages, each in the chosen language (?lang=).
+  ui.pageLinks = h('nav', { class: 'page-links' });
+  const foot = h('footer', { class: 'panel-foot' }, ui.copyLink, ui.pageLinks, ui.footNote);
 
   ui.extPanel = h('div', { class: 'ext-panel' });
   ui.panel = h('div', { id: 'panel', class: 'panel' }, nearest, ui.extPanel, layersSec, foot);
@@ -211,6 +213,10 @@ function renderTexts() {
   ui.nearestResults.setAttribute('aria-label', t(L, 'nearest'));
   ui.layersTitle.textContent = t(L, 'layers');
   ui.copyLink.textContent = t(L, 'copyLink');
+  ui.pageLinks.setAttribute('aria-label', t(L, 'morePages'));
+  clear(ui.pageLinks).append(...[['/planner', 'plannerPage'], ['/reports/stats', 'reportStats'],
+    ['/lighting/audit', 'lightingAudit'], ['/login', 'staffSignIn']]
+    .map(([href, key]) => h('a', { href: `${href}?lang=${L}` }, t(L, key))));
   ui.footNote.textContent = `${t(L, 'programme')} · © OpenStreetMap contributors, ODbL`;
   ui.mapEl.setAttribute('aria-label', t(L, 'mapLabel'));
   ui.main.setAttribute('aria-label', t(L, 'map'));

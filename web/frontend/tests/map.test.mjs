@@ -136,6 +136,14 @@ test('language switch changes every UI string and layer title and is remembered'
   assert.equal(await page.locator('#nearest-title').textContent(), 'Маған ең жақын');
   assert.equal((await page.locator('label[for="layer-clinics"] .layer-title').textContent()).trim(), 'Емханалар');
   assert.ok((await page.locator('.group-title').allTextContents()).includes('Қауіпсіз қала'));
+  // The links to the other pages carry the language; the planner page opens in it.
+  const planner = page.locator('.page-links a[href^="/planner"]');
+  assert.equal(await planner.textContent(), 'Жоспарлаушыларға: қамту талдауы');
+  assert.equal(await planner.getAttribute('href'), '/planner?lang=kk');
+  const plannerPage = await page.context().newPage();
+  await plannerPage.goto(`${BASE}/planner?lang=kk`);
+  await plannerPage.waitForFunction(() => document.documentElement.lang === 'kk');
+  await plannerPage.close();
   await page.waitForFunction(() => new URLSearchParams(location.hash.slice(1)).get('lang') === 'kk');
   // Russian too.
   await page.getByRole('button', { name: /Русский/ }).click();

@@ -211,6 +211,18 @@ test('barrier-free: "accessible places only" filters the drawn features and stay
   assert.equal(await page.locator('#access-scores .mod-verdict').getAttribute('data-score'), String(rep.score));
   assert.equal(await page.locator('#access-scores .mod-gaps button').count(), Math.min(10, rep.worst_gaps.length));
   assert.ok(await page.evaluate(() => window.__geoportal.map.getLayoutProperty('mod-access-districts', 'visibility') !== 'none'));
+
+  // The social taxi's service area: the shortcut switches the catalog layer on, in step with the layer list.
+  const taxi = await api('/ogc/collections/social_taxi_area/items?f=json&limit=5');
+  assert.equal(taxi.features.length, 1, 'the demo city has one social-taxi area');
+  await page.getByLabel('Social-taxi service area').check();
+  await waitIdle(page);
+  assert.ok(await page.locator('#layer-social_taxi_area').isChecked(), 'the layer list follows the shortcut');
+  const areas = await page.evaluate(() => window.__geoportal.map.queryRenderedFeatures({ layers: ['lyr-social_taxi_area'] })
+    .map((f) => f.properties.operator));
+  assert.ok(areas.length > 0 && areas.every((o) => o === taxi.features[0].properties.operator), `drawn areas: ${areas}`);
+  await page.locator('#layer-social_taxi_area').uncheck();
+  assert.equal(await page.getByLabel('Social-taxi service area').isChecked(), false, 'the shortcut follows the layer list');
   const violations = await axe(page);
   assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
   await shot(page, 'modules-access.png');

@@ -38,9 +38,9 @@ const S = {
     en: 'Share of residents with a ramp, a low-floor bus stop and an accessible bio-toilet within {d}; the score is the mean of the three.',
   },
   socialTaxi: {
-    kk: 'Әлеуметтік такси аумағы: деректер әлі жоқ.',
-    ru: 'Зона социального такси: данных пока нет.',
-    en: 'Social-taxi service area: no data yet.',
+    kk: 'Әлеуметтік такси қызмет көрсету аймағы',
+    ru: 'Зона обслуживания социального такси',
+    en: 'Social-taxi service area',
   },
 };
 
@@ -198,7 +198,7 @@ function renderTexts() {
   ui.sec.title.textContent = tr(S, L, 'title');
   ui.label.textContent = tr(S, L, 'only');
   ui.hint.textContent = tr(S, L, 'onlyHint');
-  ui.taxi.textContent = tr(S, L, 'socialTaxi');
+  ui.taxiLabel.textContent = tr(S, L, 'socialTaxi');
   renderScores();
 }
 
@@ -224,10 +224,15 @@ register({
     const scoresBtn = h('button', { type: 'button', class: 'btn btn-secondary', 'aria-expanded': 'false', 'aria-controls': 'access-scores', onclick: toggleScores });
     const status = h('p', { class: 'mod-status', role: 'status', 'aria-live': 'polite' });
     const scores = h('div', { id: 'access-scores', class: 'mod-result' });
-    const taxi = h('p', { class: 'mod-meta' });
+    // The social taxi's service area is a catalog layer: a shortcut to switch it on, shown only
+    // when the catalog has it.
+    const taxiCheck = h('input', { type: 'checkbox', id: 'access-taxi', checked: c.visible('social_taxi_area'),
+      onchange: (e) => c.setLayerVisible('social_taxi_area', e.target.checked) });
+    const taxiLabel = h('label', { for: 'access-taxi' });
+    const taxi = h('div', { class: 'mod-check', hidden: !c.layer('social_taxi_area') }, taxiCheck, taxiLabel);
     const sec = section('mod-access', h('div', { class: 'mod-check' }, check, label), hint,
       h('div', { class: 'btn-row' }, scoresBtn), status, scores, taxi);
-    ui = { sec, check, label, hint, scoresBtn, status, scores, taxi };
+    ui = { sec, check, label, hint, scoresBtn, status, scores, taxi, taxiCheck, taxiLabel };
     renderTexts();
     return sec.el;
   },
@@ -246,5 +251,6 @@ register({
   },
   hash() { return on ? { access: '1' } : null; },
   lang() { if (ui) renderTexts(); },
+  layerVisible(c, slug, visible) { if (ui && slug === 'social_taxi_area') ui.taxiCheck.checked = visible; },
 });
 
