@@ -25,6 +25,17 @@
 
 const registered = [];
 
+/**
+ * whenStyleReady runs fn once the map accepts new sources and layers. Extensions start after the
+ * map's 'load' event, which fires only once, so they must not wait for it; nor test map.loaded()
+ * or map.isStyleLoaded(), which are false whenever tiles are loading. What addSource and addLayer
+ * need is the style itself, loaded once at start (the page never replaces it).
+ */
+export function whenStyleReady(map, fn) {
+  if (map.style && map.style._loaded) fn(); // MapLibre's own check in addSource/addLayer
+  else map.once('style.load', fn);
+}
+
 export function register(ext) {
   if (!ext || typeof ext !== 'object') throw new Error('extensions.register: an object is required');
   registered.push(ext);

@@ -10,7 +10,7 @@
 // route (GET /api/stops/{code}/arrivals): a live prediction or the timetable, refreshed while open.
 import * as maplibregl from 'maplibre-gl';
 import { h, clear } from '../dom.js';
-import { register } from '../extensions.js';
+import { register, whenStyleReady } from '../extensions.js';
 import { LOCALES, formatNumber, pick } from '../i18n.js';
 import './live.css';
 
@@ -260,8 +260,8 @@ const emptyFC = () => ({ type: 'FeatureCollection', features: [] });
 
 function ensureLayers() {
   const map = live.ctx.map;
-  if (!map.isStyleLoaded()) {
-    map.once('load', () => { if (wanted()) { ensureLayers(); live.dirty = true; startFrames(); } });
+  if (!(map.style && map.style._loaded)) { // see whenStyleReady in extensions.js
+    whenStyleReady(map, () => { if (wanted()) { ensureLayers(); live.dirty = true; startFrames(); } });
     return;
   }
   if (!live.layersAdded) {

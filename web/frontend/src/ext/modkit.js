@@ -4,7 +4,7 @@
 // time, and GeoJSON overlays drawn above the catalog layers.
 import { h, clear } from '../dom.js';
 import { LOCALES, formatNumber } from '../i18n.js';
-import { register } from '../extensions.js';
+import { register, whenStyleReady } from '../extensions.js';
 import './modules.css';
 
 /** The city's time zone: outage times are shown as the city's clocks read. */
@@ -203,8 +203,7 @@ export function finder(ctx, { id, table, labelKey, submitKey = 'check', onPoint 
 
 /** whenReady runs fn once the map's style (with the catalog layers) is loaded. */
 export function whenReady(map, fn) {
-  if (map.loaded() || map.isStyleLoaded()) fn();
-  else map.once('load', fn);
+  whenStyleReady(map, fn);
 }
 
 const EMPTY = { type: 'FeatureCollection', features: [] };

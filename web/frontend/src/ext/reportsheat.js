@@ -6,7 +6,7 @@
 // period asks the server for just those reports (OGC API Features with a CQL2 filter, fetched
 // on demand) and draws the heatmap from them. The mode is kept in the map's link (reports=heat).
 import { h } from '../dom.js';
-import { register } from '../extensions.js';
+import { register, whenStyleReady } from '../extensions.js';
 import { formatNumber, pick } from '../i18n.js';
 import { statusName } from '../report.js';
 import './reportsheat.css';
@@ -273,8 +273,7 @@ register({
     if (P.mode !== 'heat' || !ctx.map) return;
     const start = () => { loadServices(); if (filtered()) loadFiltered(); else apply(); render(); };
     // The catalog's layers are added when the base style has loaded (main.js), before 'load'.
-    if (ctx.map.loaded() && tileSource()) start();
-    else ctx.map.once('load', start);
+    whenStyleReady(ctx.map, start);
   },
   panel(ctx) {
     P.ctx = ctx;
