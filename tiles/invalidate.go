@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/geo"
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
@@ -82,8 +83,7 @@ func (i *Invalidator) Run(ctx context.Context) {
 }
 
 func (i *Invalidator) listen(ctx context.Context) error {
-	cfg := i.t.pool.Load().Config().ConnConfig.Copy()
-	cfg.RuntimeParams["application_name"] = ListenerName
+	cfg := data.ListenConfig(i.t.pool.Load().Config().ConnConfig, ListenerName)
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	conn, err := pgx.ConnectConfig(cctx, cfg)
 	cancel()

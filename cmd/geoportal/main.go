@@ -18,8 +18,6 @@ import (
 
 	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/data/pgcluster"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -145,12 +143,7 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*databa
 	if pcfg.MaxConns < 16 {
 		pcfg.MaxConns = 16
 	}
-	// A cancelled request (a client gone, an analysis cancelled) stops its statement in
-	// PostgreSQL too: pgx's default only closes the socket, and a backend waiting for a lock or
-	// still scanning would go on until it next talks to the client.
-	pcfg.ConnConfig.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
-		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, CancelRequestDelay: 0, DeadlineDelay: 5 * time.Second}
-	}
+	data.CancelQueriesOnContext(pcfg.ConnConfig)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)

@@ -191,7 +191,13 @@ func NewURL(tb testing.TB) string {
 // New returns a pool on a fresh migrated database, closed and dropped when the test ends.
 func New(tb testing.TB) *pgxpool.Pool {
 	tb.Helper()
-	pool, err := pgxpool.New(context.Background(), NewURL(tb))
+	cfg, err := pgxpool.ParseConfig(NewURL(tb))
+	if err != nil {
+		tb.Fatalf("dbtest: %v", err)
+	}
+	// Connections behave as in geoportal serve.
+	data.CancelQueriesOnContext(cfg.ConnConfig)
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		tb.Fatalf("dbtest: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aktobe/geoportal/data"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -120,23 +121,25 @@ func (h *Hub) run(ctx context.Context) {
 }
 
 func (h *Hub) listen(ctx context.Context) error {
-	conn, err := h.s.Pool.Acquire(ctx)
+	// A connection of its own, whose waits end when their context does (see data.ListenConfig).
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, err := pgx.ConnectConfig(cctx, data.ListenConfig(h.s.Pool.Config().ConnConfig, "geoportal live vehicles"))
+	cancel()
 	if err != nil {
 		return err
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, `LISTEN transit_vehicles; LISTEN transit_network`); err != nil {
 		return err
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), `UNLISTEN *`)
 	// After LISTEN nothing committed is missed: read everything recent once, then what each
 	// notification names.
-	if err := h.poll(ctx, conn.Conn(), nil); err != nil {
+	if err := h.poll(ctx, conn, nil); err != nil {
 		return err
 	}
 	h.readyMu.Do(func() { close(h.ready) })
 	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
+		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
@@ -145,10 +148,11 @@ func (h *Hub) listen(ctx context.Context) error {
 			continue
 		}
 		ids := parseIDs(n.Payload)
-		// Gather the notifications already waiting into one query.
-		for len(ids) < 20000 {
+		// Gather the notifications already waiting into one query, for at most 20 ms.
+		deadline := time.Now().Add(20 * time.Millisecond)
+		for len(ids) < 20000 && time.Now().Before(deadline) {
 			wctx, cancel := context.WithTimeout(ctx, time.Millisecond)
-			m, err := conn.Conn().WaitForNotification(wctx)
+			m, err := conn.WaitForNotification(wctx)
 			cancel()
 			if err != nil {
 				if ctx.Err() != nil {
@@ -165,7 +169,7 @@ func (h *Hub) listen(ctx context.Context) error {
 		if len(ids) == 0 {
 			continue
 		}
-		if err := h.poll(ctx, conn.Conn(), ids); err != nil {
+		if err := h.poll(ctx, conn, ids); err != nil {
 			return err
 		}
 	}
