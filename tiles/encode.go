@@ -24,12 +24,14 @@ type layerEncoder struct {
 
 	geom []uint32 // scratch: geometry commands of the current feature
 	ring []pt     // scratch: a ring drawn in Go (lonlat.go)
-	tags []uint32 // scratch: tags of the current feature
-	buf  []byte   // scratch: the current feature's message
+	// scratch: a ring cut to the tile's buffer (lonlat.go)
+	fring, fa, fb [][2]float64
+	tags          []uint32 // scratch: tags of the current feature
+	buf           []byte   // scratch: the current feature's message
 }
 
 type numKey struct {
-	kind byte // 's' sint, 'd' double, 'b' bool
+	kind byte // 's' sint, 'd' double, 'b' bool, 'S' interned text (its number)
 	bits uint64
 }
 
@@ -120,6 +122,22 @@ func (e *layerEncoder) stringValue(s []byte) uint32 {
 	msg = append(msg, s...)
 	i := e.addValue(msg)
 	e.strVals[string(s)] = i
+	return i
+}
+
+// internedValue is stringValue for a text the caller numbered (the same number for the same
+// text, see memLayer.intern): the value table is looked up by the number, not by hashing the text.
+func (e *layerEncoder) internedValue(id uint32, s []byte) uint32 {
+	k := numKey{'S', uint64(id)}
+	if i, ok := e.numVals[k]; ok {
+		return i
+	}
+	var msg []byte
+	msg = appendTag(msg, 1, 2)
+	msg = appendVarint(msg, uint64(len(s)))
+	msg = append(msg, s...)
+	i := e.addValue(msg)
+	e.numVals[k] = i
 	return i
 }
 

@@ -145,6 +145,7 @@ func (i *Invalidator) disconnect() {
 		i.up = make(chan struct{})
 	}
 	i.t.cache.flush()
+	i.t.mem.flush()
 }
 
 type notification struct {
@@ -176,6 +177,7 @@ func (i *Invalidator) handle(payload string) error {
 	i.changes[n.Layer] = cs
 	dropped := i.t.cache.invalidate(n.Layer, n.Version, c.bbox)
 	i.mu.Unlock()
+	i.t.mem.heard(n.Layer, c)
 	i.t.metrics.invalidated.Add(float64(dropped))
 	i.t.logger.Debug("tiles: layer changed", "layer", n.Layer, "version", n.Version, "tiles_dropped", dropped)
 	return nil
@@ -186,6 +188,7 @@ func (i *Invalidator) dropLayer(slug string) {
 	i.mu.Lock()
 	dropped := i.t.cache.invalidate(slug, 0, nil)
 	i.mu.Unlock()
+	i.t.mem.drop(slug)
 	i.t.metrics.invalidated.Add(float64(dropped))
 }
 

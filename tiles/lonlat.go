@@ -53,6 +53,15 @@ type pt struct{ x, y int64 }
 // a polygon with holes or several parts, a ring of more than maxFastRing points, a ring that
 // touches or crosses itself once snapped, and anything not a 2D Polygon or MultiPolygon.
 func (e *layerEncoder) drawPolygon(wkb []byte, m lonLatMap) error {
+	return e.drawPolygonClipped(wkb, m, false)
+}
+
+// drawPolygonClipped is drawPolygon for a polygon that may reach past the tile's buffer when
+// clip is set: the ring is cut to the buffer's square (Sutherland–Hodgman, in unrounded tile
+// coordinates) before it is snapped. Cutting a ring that leaves the square and comes back can
+// leave edges running along the square's side in both directions; the checks after snapping
+// hand such rings back (errNeedsExact), as they do any ring Go cannot vouch for.
+func (e *layerEncoder) drawPolygonClipped(wkb []byte, m lonLatMap, clip bool) error {
 	e.geom = e.geom[:0]
 	r := &wkbReader{b: wkb}
 	t, err := r.header()
@@ -104,15 +113,34 @@ func (e *layerEncoder) drawPolygon(wkb []byte, m lonLatMap) error {
 		return errors.New("tiles: short WKB")
 	}
 	ring := e.ring[:0]
-	for i := uint32(0); i < n; i++ {
-		lon := math.Float64frombits(r.order.Uint64(r.b))
-		lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
-		r.b = r.b[16:]
-		p := pt{int64(math.RoundToEven(lon*m.fx + m.xoff)), int64(math.RoundToEven(lat*m.fy + m.yoff))}
-		if len(ring) > 0 && ring[len(ring)-1] == p {
-			continue
+	if clip {
+		fl := e.fring[:0]
+		for i := uint32(0); i < n; i++ {
+			lon := math.Float64frombits(r.order.Uint64(r.b))
+			lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
+			r.b = r.b[16:]
+			fl = append(fl, [2]float64{lon*m.fx + m.xoff, lat*m.fy + m.yoff})
 		}
-		ring = append(ring, p)
+		e.fring = fl
+		fl, e.fa, e.fb = clipRing(fl, e.fa, e.fb)
+		for _, q := range fl {
+			p := pt{int64(math.RoundToEven(q[0])), int64(math.RoundToEven(q[1]))}
+			if len(ring) > 0 && ring[len(ring)-1] == p {
+				continue
+			}
+			ring = append(ring, p)
+		}
+	} else {
+		for i := uint32(0); i < n; i++ {
+			lon := math.Float64frombits(r.order.Uint64(r.b))
+			lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
+			r.b = r.b[16:]
+			p := pt{int64(math.RoundToEven(lon*m.fx + m.xoff)), int64(math.RoundToEven(lat*m.fy + m.yoff))}
+			if len(ring) > 0 && ring[len(ring)-1] == p {
+				continue
+			}
+			ring = append(ring, p)
+		}
 	}
 	e.ring = ring
 	for len(ring) > 1 && ring[len(ring)-1] == ring[0] {
@@ -244,4 +272,69 @@ func nearVertex(ring []pt) bool {
 		}
 	}
 	return false
+}
+
+// clipRing cuts a ring (in tile coordinates; closed or not) to the square of the tile and its
+// buffer, one side at a time (Sutherland–Hodgman), and returns it unclosed. The cut ring is
+// written alternately into a and b, which are returned for reuse; ring is not written to.
+func clipRing(ring, a, b [][2]float64) (cut, aOut, bOut [][2]float64) {
+	const lo, hi = -Buffer, Extent + Buffer
+	if len(ring) > 1 && ring[0] == ring[len(ring)-1] {
+		ring = ring[:len(ring)-1]
+	}
+	in := ring
+	for side := range 4 {
+		out := a[:0]
+		if side%2 == 1 {
+			out = b[:0]
+		}
+		inside := func(p [2]float64) bool {
+			switch side {
+			case 0:
+				return p[0] >= lo
+			case 1:
+				return p[0] <= hi
+			case 2:
+				return p[1] >= lo
+			}
+			return p[1] <= hi
+		}
+		cross := func(p, q [2]float64) [2]float64 {
+			switch side {
+			case 0, 1:
+				x := float64(lo)
+				if side == 1 {
+					x = hi
+				}
+				return [2]float64{x, p[1] + (x-p[0])/(q[0]-p[0])*(q[1]-p[1])}
+			}
+			y := float64(lo)
+			if side == 3 {
+				y = hi
+			}
+			return [2]float64{p[0] + (y-p[1])/(q[1]-p[1])*(q[0]-p[0]), y}
+		}
+		for i := range in {
+			p, q := in[(i+len(in)-1)%len(in)], in[i]
+			pin, qin := inside(p), inside(q)
+			switch {
+			case pin && qin:
+				out = append(out, q)
+			case pin:
+				out = append(out, cross(p, q))
+			case qin:
+				out = append(out, cross(p, q), q)
+			}
+		}
+		if side%2 == 1 {
+			b = out
+		} else {
+			a = out
+		}
+		in = out
+		if len(in) == 0 {
+			break
+		}
+	}
+	return in, a, b
 }

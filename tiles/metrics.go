@@ -17,9 +17,11 @@ type metrics struct {
 	truncated     *prometheus.CounterVec
 	invalidated   prometheus.Counter
 	notifications prometheus.Counter
+	memTiles      prometheus.Counter
+	memLoads      prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer, cache *Cache) *metrics {
+func newMetrics(reg prometheus.Registerer, cache *Cache, mem *memStore) *metrics {
 	m := &metrics{
 		served: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "geoportal_tiles_served_total", Help: "Vector tiles answered, by HTTP status (200, 204, 304).",
@@ -49,8 +51,17 @@ func newMetrics(reg prometheus.Registerer, cache *Cache) *metrics {
 		notifications: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "geoportal_tile_change_notifications_total", Help: "layer_changed notifications received from PostgreSQL.",
 		}),
+		memTiles: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "geoportal_tile_memory_builds_total", Help: "Layer tiles drawn from the layers' copies in memory rather than read from PostgreSQL.",
+		}),
+		memLoads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "geoportal_tile_memory_loads_total", Help: "Layers read whole into memory for drawing tiles.",
+		}),
 	}
-	reg.MustRegister(m.served, m.sentBytes, m.hits, m.misses, m.diskHits, m.generation, m.truncated, m.invalidated, m.notifications,
+	reg.MustRegister(m.served, m.memTiles, m.memLoads,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "geoportal_tile_memory_bytes", Help: "Bytes (estimated) of the layers' copies held in memory for drawing tiles.",
+		}, func() float64 { return float64(mem.usedBytes()) }), m.sentBytes, m.hits, m.misses, m.diskHits, m.generation, m.truncated, m.invalidated, m.notifications,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "geoportal_tile_cache_bytes", Help: "Bytes held by the in-memory tile cache.",
 		}, func() float64 { _, b := cache.stats(); return float64(b) }),

@@ -57,6 +57,9 @@ type layerDef struct {
 	sqlLinearFast string
 	// as sqlLinear, for the features whose ids are in $11 only (those Go hands back)
 	sqlLinearIDs string
+	// point and polygon layers: every feature as stored (id, WKB, properties), for the copy held
+	// in memory (memstore.go); sqlMemBox those whose box meets $1..$4 (degrees)
+	sqlMemAll, sqlMemBox string
 }
 
 // tileProperties picks the attributes that go into tiles: those shown in popups, plus "name".
@@ -138,8 +141,13 @@ LEFT JOIN LATERAL (
 	d.sqlPlain = build("ST_Transform(t.geom, 3857)", 3857, "")
 	d.sqlSimplify = build("ST_Simplify(ST_Transform(t.geom, 3857), $11, true)", 3857, "")
 	d.sqlLinear = build("t.geom", 4326, "")
-	if l.GeometryType == "Polygon" || l.GeometryType == "MultiPolygon" {
+	switch l.GeometryType {
+	case "Point", "MultiPoint", "Polygon", "MultiPolygon":
 		d.sqlLinearIDs = build("t.geom", 4326, " AND t.id = ANY($11)")
+		d.sqlMemAll = `SELECT t.id, ST_AsBinary(t.geom)` + sel.String() + ` FROM ` + table + ` t`
+		d.sqlMemBox = d.sqlMemAll + ` WHERE t.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)`
+	}
+	if l.GeometryType == "Polygon" || l.GeometryType == "MultiPolygon" {
 		// Most features of a polygon layer lie wholly inside the tile and its buffer: for them
 		// ST_AsMVTGeom's clipping and validation (wagyu), most of the database's cost per
 		// feature, is replaced by drawing them in Go (lonlat.go), which hands the rare polygon

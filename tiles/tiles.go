@@ -8,7 +8,6 @@ package tiles
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -28,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/klauspost/compress/gzip"
 	"github.com/paulmach/orb/maptile"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -45,6 +45,9 @@ type Options struct {
 	QueryTimeout   time.Duration // bound of one tile query (default 30 s)
 	GzipLevel      int           // gzip level of stored tiles (default 1, fastest: 11 % more bytes than 6, a third of the CPU)
 	DiskDir        string        // directory of the disk tier of the cache (disk.go); empty: none
+	// bytes the copies of point and polygon layers held in memory for drawing tiles may take
+	// (memstore.go; default 512 MiB; negative: none, every tile is read from PostgreSQL)
+	MemoryBytes int64
 }
 
 func (o Options) withDefaults() Options {
@@ -69,6 +72,9 @@ func (o Options) withDefaults() Options {
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = 30 * time.Second
 	}
+	if o.MemoryBytes == 0 {
+		o.MemoryBytes = 512 << 20
+	}
 	if o.GzipLevel == 0 {
 		o.GzipLevel = gzip.BestSpeed
 	}
@@ -90,6 +96,7 @@ type Tiler struct {
 	group   singleflight.Group
 	inv     *Invalidator
 	disk    *diskTier // nil without Options.DiskDir
+	mem     *memStore
 
 	catalog     atomic.Pointer[catalog]
 	refreshing  atomic.Bool
@@ -129,7 +136,8 @@ func New(pool *pgxpool.Pool, store *layers.Store, logger *slog.Logger, reg prome
 	t := &Tiler{store: store, logger: logger, opts: opts.withDefaults()}
 	t.pool.Store(pool)
 	t.cache = NewCache(t.opts.CacheBytes)
-	t.metrics = newMetrics(reg, t.cache)
+	t.mem = newMemStore(t, t.opts.MemoryBytes)
+	t.metrics = newMetrics(reg, t.cache, t.mem)
 	t.inv = newInvalidator(t)
 	if t.opts.DiskDir != "" {
 		t.disk = &diskTier{dir: t.opts.DiskDir}
@@ -145,6 +153,16 @@ func New(pool *pgxpool.Pool, store *layers.Store, logger *slog.Logger, reg prome
 // SetPool makes the tiler run its queries on pool (for instance one tuned for tile queries, see
 // NewPool). Call it before serving.
 func (t *Tiler) SetPool(pool *pgxpool.Pool) { t.pool.Store(pool) }
+
+// SetMemoryBytes sets how many bytes the copies of layers held in memory for drawing tiles may
+// take (memstore.go); 0 or less holds none. Call it before serving.
+func (t *Tiler) SetMemoryBytes(n int64) {
+	if n <= 0 {
+		n = -1
+	}
+	t.opts.MemoryBytes = n
+	t.mem.budget = n
+}
 
 // SetDiskDir turns on the disk tier of the cache in dir (see disk.go), or off with "". Call it
 // before serving.
@@ -497,7 +515,21 @@ func (t *Tiler) build(ctx context.Context, d *layerDef, tile maptile.Tile, key s
 	if sql == d.sqlCluster {
 		names = d.clusterProps
 	}
-	version, count, raw, err := t.query(ctx, sql, args, names, d.Slug, fast)
+	var version int64
+	var count int
+	var raw []byte
+	var err error
+	done := false
+	if (sql == d.sqlLinear || sql == d.sqlLinearFast) && t.memEligible(d, int(tile.Z)) {
+		if ml := t.mem.layer(d); ml != nil {
+			lb := geo.LonLatBound(tile, 0)
+			ta := tileArgs{filter: fb, inner: fastBound(lb), m: newLonLatMap(lb)}
+			version, count, raw, done, err = t.memQuery(ctx, d, ml, ta, args[:10], names)
+		}
+	}
+	if !done && err == nil {
+		version, count, raw, err = t.query(ctx, sql, args, names, d.Slug, fast)
+	}
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table: dropped meanwhile
@@ -558,6 +590,35 @@ func (t *Tiler) query(ctx context.Context, sql string, args []any, names []strin
 		}
 	}
 	return version, count, enc.finish(layer), nil
+}
+
+// memQuery draws a layer's tile from its copy in memory (memstore.go), with ST_AsMVTGeom for the
+// features Go does not draw; done is false when the copy does not hold the current version.
+// args are the linear tile query's first ten.
+func (t *Tiler) memQuery(ctx context.Context, d *layerDef, ml *memLayer, ta tileArgs, args []any, names []string) (
+	version int64, count int, raw []byte, done bool, err error) {
+	enc := newLayerEncoder()
+	defer enc.release()
+	keys := make([]uint32, len(names))
+	for i, n := range names {
+		keys[i] = enc.key(n)
+	}
+	done, version, count, again, err := t.memTile(ctx, d, ml, ta, enc, keys)
+	if err != nil || !done {
+		return 0, 0, nil, false, err
+	}
+	if len(again) > 0 {
+		exactArgs := append(append([]any(nil), args...), again)
+		if _, _, _, err := t.encodeRows(ctx, enc, d.sqlLinearIDs, exactArgs, keys, names, d.Slug, nil, false); err != nil {
+			return 0, 0, nil, false, err
+		}
+	}
+	return version, count, enc.finish(d.Slug), true, nil
+}
+
+// background runs fn in its own goroutine, detached from any request.
+func (t *Tiler) background(fn func(ctx context.Context)) {
+	go fn(context.Background())
 }
 
 // encodeRows runs one tile query and adds its features to enc; with fast it returns the ids of

@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aktobe/geoportal/data"
@@ -31,6 +34,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	smtpAddr := fs.String("smtp-addr", getenv("GEOPORTAL_SMTP_ADDR"), "SMTP relay host:port for messages to reporters (env GEOPORTAL_SMTP_ADDR; empty: messages stay queued in reports.outbox)")
 	smtpFrom := fs.String("smtp-from", envOr(getenv, "GEOPORTAL_SMTP_FROM", "geoportal@localhost"), "sender address of messages to reporters (env GEOPORTAL_SMTP_FROM)")
 	tileCacheDir := fs.String("tile-cache-dir", getenv("GEOPORTAL_TILE_CACHE_DIR"), "keep built tiles of public, non-live layers also as files in this folder, so that a restarted server (or another one sharing the folder) does not build them again (env GEOPORTAL_TILE_CACHE_DIR; empty: memory only)")
+	tileMemory := fs.String("tile-memory-mb", envOr(getenv, "GEOPORTAL_TILE_MEMORY_MB", "512"), "MiB of memory for copies of point and polygon layers from which tiles are drawn without reading PostgreSQL (env GEOPORTAL_TILE_MEMORY_MB; 0: none, every tile is read from the database)")
+	debugAddr := fs.String("debug-addr", getenv("GEOPORTAL_DEBUG_ADDR"), "loopback address for Go's profiler (/debug/pprof/) while measuring (env GEOPORTAL_DEBUG_ADDR; empty: none)")
 	smsGateway := fs.String("sms", getenv("GEOPORTAL_SMS"), "SMS gateway for messages to reporters' phones (env GEOPORTAL_SMS): empty keeps them queued in reports.outbox; \"log\" writes them to the log (development only: codes end up in the log)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -68,6 +73,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer tilePool.Close()
 	srv.Tiles.SetPool(tilePool)
+	memMB, err := strconv.Atoi(*tileMemory)
+	if err != nil || memMB < 0 || memMB > 1<<20 {
+		return fmt.Errorf("-tile-memory-mb (or GEOPORTAL_TILE_MEMORY_MB) %q: want a whole number of MiB, 0 for none", *tileMemory)
+	}
+	srv.Tiles.SetMemoryBytes(int64(memMB) << 20)
 	if *tileCacheDir != "" {
 		if err := os.MkdirAll(*tileCacheDir, 0o755); err != nil {
 			return fmt.Errorf("-tile-cache-dir: %w", err)
@@ -98,6 +108,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if senders.Email != nil || senders.SMS != nil {
 		go srv.Reports.RunOutboxes(ctx, 30*time.Second, senders, logger)
 	}
+	if *debugAddr != "" {
+		if err := serveDebug(ctx, *debugAddr, logger); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *addr, err)
@@ -125,5 +140,32 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := httpSrv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	return nil
+}
+
+// serveDebug serves Go's profiler on a loopback address (never a public one: profiles reveal
+// the program's internals and cost CPU while taken).
+func serveDebug(ctx context.Context, addr string, logger *slog.Logger) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-debug-addr %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("-debug-addr %q: the profiler is served on a loopback address only", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("-debug-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	context.AfterFunc(ctx, func() { srv.Close() })
+	logger.Info("profiler", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
 	return nil
 }
