@@ -56,7 +56,7 @@ type memLayer struct {
 	slug        string
 	fingerprint string
 	tooBig      atomic.Bool // the layer did not fit the budget (tiles come from the database)
-	dropped     bool // taken out of the store (under mu)
+	dropped     bool        // taken out of the store (under mu)
 
 	mu      sync.RWMutex
 	ready   bool // loaded (the fields below hold a whole version)
