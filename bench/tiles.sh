@@ -18,6 +18,8 @@
 #        ROUNDS=3                  rounds of back-to-back nginx / geoportal passes
 #        PORT=18431 NGINX_PORT=18432
 #        BIN=path                  a geoportal binary to use instead of building one
+#        SERVE_ARGS="…"            extra flags for geoportal serve (e.g. -tile-memory-mb 0: every
+#                                  tile read from PostgreSQL, as before the copies held in memory)
 #        KEEP_DB=1                 keep the database afterwards (for SKIP_IMPORT=1 runs); by
 #                                  default it is dropped when the script ends
 # Besides tiles/s and latencies it prints the CPU time per tile of the geoportal process and of
@@ -114,7 +116,8 @@ start_server() {
   if curl -s -o /dev/null -m 2 "http://127.0.0.1:$PORT/"; then
     echo "bench/tiles.sh: something already listens on 127.0.0.1:$PORT (set PORT=…)" >&2; exit 1
   fi
-  GEOPORTAL_WIALON_ADDR=off DATABASE_URL=$DB_URL "$BIN" serve -addr "127.0.0.1:$PORT" -log-level warn \
+  # shellcheck disable=SC2086 # SERVE_ARGS is a list of flags
+  GEOPORTAL_WIALON_ADDR=off DATABASE_URL=$DB_URL "$BIN" serve -addr "127.0.0.1:$PORT" -log-level warn ${SERVE_ARGS:-} \
     >>"$OUT/server.out" 2>>"$OUT/server.err" &
   SERVER_PID=$!
   for _ in $(seq 1 120); do

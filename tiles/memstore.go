@@ -541,6 +541,11 @@ func (ml *memLayer) run(ctx context.Context) {
 func (t *Tiler) memTile(ctx context.Context, d *layerDef, ml *memLayer, tile tileArgs, enc *layerEncoder, keys []uint32) (
 	drawn bool, version int64, count int, again []int64, err error) {
 	if err := t.pool.Load().QueryRow(ctx, `SELECT version FROM geoportal.layers WHERE slug = $1`, d.Slug).Scan(&version); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			// The layer was dropped meanwhile: so is its copy; the database's answer follows.
+			t.mem.drop(d.Slug)
+			return false, 0, 0, nil, nil
+		}
 		return false, 0, 0, nil, err
 	}
 	ml.mu.RLock()

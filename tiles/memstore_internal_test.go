@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/geo"
 	"github.com/aktobe/geoportal/layers"
@@ -390,6 +391,11 @@ func TestMemoryFollowsChanges(t *testing.T) {
 		want(s.name+", at once", names(build()), s.want)
 		caughtUp()
 		want(s.name+", caught up", names(fromMemory(s.name, build)), s.want)
+	}
+	// A dropped layer is not found, not an error, even while its copy is held.
+	exec(`SELECT geoportal.drop_layer('mp')`)
+	if _, err := tl.build(ctx, d, tile, "mp/test"); geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
+		t.Errorf("tile of a dropped layer: %v, want not found", err)
 	}
 }
 
