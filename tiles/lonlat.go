@@ -27,12 +27,38 @@ var errNeedsExact = errors.New("tiles: polygon left to ST_AsMVTGeom")
 // lonLatMap is the linear map of a tile's corners in degrees onto tile coordinates, computed as
 // ST_AsMVTGeom computes it: x = lon·fx − w·fx, y = lat·fy − n·fy, fx = extent/(e−w),
 // fy = −extent/(n−s).
-type lonLatMap struct{ fx, fy, xoff, yoff float64 }
+// Below linearFromZoom the map projects each latitude to Web Mercator (merc): the tile's
+// corners' linear map would be off by more than the rounding there.
+type lonLatMap struct {
+	fx, fy, xoff, yoff float64
+	merc               bool
+	// merc: x = lon·fx + xoff as above, y = (top − mercY(lat))·scale with mercY in metres
+	top, scale float64
+}
 
 func newLonLatMap(b orb.Bound) lonLatMap {
 	fx := Extent / (b.Max[0] - b.Min[0])
 	fy := -(Extent / (b.Max[1] - b.Min[1]))
 	return lonLatMap{fx: fx, fy: fy, xoff: -b.Min[0] * fx, yoff: -b.Max[1] * fy}
+}
+
+// newMercatorMap maps onto the tile whose bounds in Web Mercator metres are b.
+func newMercatorMap(b orb.Bound) lonLatMap {
+	scale := Extent / (b.Max[0] - b.Min[0])
+	fx := earthRadius * math.Pi / 180 * scale
+	return lonLatMap{fx: fx, xoff: -b.Min[0] * scale, merc: true, top: b.Max[1], scale: scale}
+}
+
+// earthRadius is Web Mercator's sphere (EPSG:3857), in metres.
+const earthRadius = 6378137.0
+
+// apply maps a longitude and latitude onto the tile, unrounded.
+func (m *lonLatMap) apply(lon, lat float64) (float64, float64) {
+	if !m.merc {
+		return lon*m.fx + m.xoff, lat*m.fy + m.yoff
+	}
+	y := earthRadius * math.Log(math.Tan(math.Pi/4+lat*math.Pi/360))
+	return lon*m.fx + m.xoff, (m.top - y) * m.scale
 }
 
 // fastBound is the box, in degrees, inside which a polygon is drawn in Go: the tile bound b and
@@ -53,15 +79,17 @@ type pt struct{ x, y int64 }
 // a polygon with holes or several parts, a ring of more than maxFastRing points, a ring that
 // touches or crosses itself once snapped, and anything not a 2D Polygon or MultiPolygon.
 func (e *layerEncoder) drawPolygon(wkb []byte, m lonLatMap) error {
-	return e.drawPolygonClipped(wkb, m, false)
+	return e.drawPolygonClipped(wkb, m, false, 0)
 }
 
 // drawPolygonClipped is drawPolygon for a polygon that may reach past the tile's buffer when
 // clip is set: the ring is cut to the buffer's square (Sutherland–Hodgman, in unrounded tile
 // coordinates) before it is snapped. Cutting a ring that leaves the square and comes back can
 // leave edges running along the square's side in both directions; the checks after snapping
-// hand such rings back (errNeedsExact), as they do any ring Go cannot vouch for.
-func (e *layerEncoder) drawPolygonClipped(wkb []byte, m lonLatMap, clip bool) error {
+// hand such rings back (errNeedsExact), as they do any ring Go cannot vouch for. With tol > 0
+// the ring is first simplified (Douglas–Peucker, tol in tile units, never below a triangle), as
+// ST_Simplify(…, true) does below z14.
+func (e *layerEncoder) drawPolygonClipped(wkb []byte, m lonLatMap, clip bool, tol float64) error {
 	e.geom = e.geom[:0]
 	r := &wkbReader{b: wkb}
 	t, err := r.header()
@@ -113,16 +141,22 @@ func (e *layerEncoder) drawPolygonClipped(wkb []byte, m lonLatMap, clip bool) er
 		return errors.New("tiles: short WKB")
 	}
 	ring := e.ring[:0]
-	if clip {
+	if clip || tol > 0 || m.merc {
 		fl := e.fring[:0]
 		for i := uint32(0); i < n; i++ {
 			lon := math.Float64frombits(r.order.Uint64(r.b))
 			lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
 			r.b = r.b[16:]
-			fl = append(fl, [2]float64{lon*m.fx + m.xoff, lat*m.fy + m.yoff})
+			x, y := m.apply(lon, lat)
+			fl = append(fl, [2]float64{x, y})
 		}
 		e.fring = fl
-		fl, e.fa, e.fb = clipRing(fl, e.fa, e.fb)
+		if tol > 0 {
+			fl = simplifyRing(fl, tol, &e.keep)
+		}
+		if clip {
+			fl, e.fa, e.fb = clipRing(fl, e.fa, e.fb)
+		}
 		for _, q := range fl {
 			p := pt{int64(math.RoundToEven(q[0])), int64(math.RoundToEven(q[1]))}
 			if len(ring) > 0 && ring[len(ring)-1] == p {
@@ -337,4 +371,60 @@ func clipRing(ring, a, b [][2]float64) (cut, aOut, bOut [][2]float64) {
 		}
 	}
 	return in, a, b
+}
+
+// simplifyRing simplifies a closed ring (first point repeated last) by Douglas–Peucker with
+// tolerance tol, as PostGIS's ST_Simplify(…, true) does: the ring is taken as a line from its
+// first point round to its last, spans are split left first, and splitting goes on below the
+// tolerance until four points (a closed triangle) are kept, which snapping may then collapse.
+// It reuses ring's storage.
+func simplifyRing(ring [][2]float64, tol float64, keep *[]bool) [][2]float64 {
+	const minPoints = 4
+	n := len(ring)
+	if n <= minPoints || tol <= 0 {
+		return ring
+	}
+	k := (*keep)[:0]
+	for range n {
+		k = append(k, false)
+	}
+	*keep = k
+	k[0], k[n-1] = true, true
+	kept := 2
+	type span struct{ a, b int }
+	stack := []span{{0, n - 1}}
+	tol2 := tol * tol
+	for len(stack) > 0 {
+		sp := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		far, at := -1.0, -1
+		for i := sp.a + 1; i < sp.b; i++ {
+			if d := segmentDist2(ring[i], ring[sp.a], ring[sp.b]); d > far {
+				far, at = d, i
+			}
+		}
+		if at >= 0 && (far > tol2 || kept < minPoints) {
+			k[at] = true
+			kept++
+			stack = append(stack, span{at, sp.b}, span{sp.a, at}) // the left span next
+		}
+	}
+	out := ring[:0]
+	for i := range n {
+		if k[i] {
+			out = append(out, ring[i])
+		}
+	}
+	return out
+}
+
+// segmentDist2 is the squared distance from p to the segment ab (to a when a = b).
+func segmentDist2(p, a, b [2]float64) float64 {
+	dx, dy := b[0]-a[0], b[1]-a[1]
+	t := 0.0
+	if l := dx*dx + dy*dy; l > 0 {
+		t = max(0, min(1, ((p[0]-a[0])*dx+(p[1]-a[1])*dy)/l))
+	}
+	ex, ey := p[0]-a[0]-t*dx, p[1]-a[1]-t*dy
+	return ex*ex + ey*ey
 }

@@ -18,9 +18,8 @@ import (
 
 // The feature memory. A city's point and polygon layers are small next to a machine's memory
 // (150,000 buildings with their attributes take about 100 MB), yet reading a tile's rows from
-// PostgreSQL was half the cost of a tile that is not cached. So, from linearFromZoom on, where
-// features are drawn unsimplified, a tile of such a layer is drawn from a copy of the layer held
-// in memory: loaded once in the background (tiles come from the database meanwhile), then kept
+// PostgreSQL was half the cost of a tile that is not cached. So, from memMinZoom on, a tile of
+// such a layer is drawn from a copy of the layer held in memory: loaded once in the background (tiles come from the database meanwhile), then kept
 // exact from the layer_changed notifications the invalidator hears, each of which names the
 // changed extent: the features there are read again.
 //
@@ -35,6 +34,11 @@ import (
 
 // memCell is the side of the grid cells features are indexed by, in degrees (a zoom 16 tile).
 const memCell = 360.0 / (1 << 16)
+
+// memMinZoom is the lowest zoom drawn from memory (from linearFromZoom down to it, each latitude
+// is projected to Web Mercator and polygons are simplified as the database does); lower tiles,
+// few and each covering much of a city, stay with the database.
+const memMinZoom = 12
 
 // memMaxCells is how many cells a feature is indexed in at most; larger ones are kept in a list
 // every query looks through.
@@ -99,7 +103,7 @@ func newMemStore(t *Tiler, budget int64) *memStore {
 
 // memEligible reports whether tiles of d at zoom z may be drawn from memory.
 func (t *Tiler) memEligible(d *layerDef, z int) bool {
-	if t.mem.budget < 0 || d.Live || z < linearFromZoom || d.sqlMemAll == "" {
+	if t.mem.budget < 0 || d.Live || z < memMinZoom || d.sqlMemAll == "" {
 		return false
 	}
 	return d.sqlCluster == "" || z > t.opts.ClusterMaxZoom
@@ -555,11 +559,10 @@ func (t *Tiler) memTile(ctx context.Context, d *layerDef, ml *memLayer, tile til
 	}
 	idx := ml.query(tile.filter, nil)
 	for _, i := range idx {
-		f := &ml.feats[i]
-		count++
 		if count > t.opts.MaxFeatures {
-			continue
+			break // one past the cap: the tile is truncated, as the database's LIMIT cap + 1 tells
 		}
+		f := &ml.feats[i]
 		typ := mvtPolygon
 		if d.GeometryType == "Point" || d.GeometryType == "MultiPoint" {
 			typ = mvtPoint
@@ -567,6 +570,7 @@ func (t *Tiler) memTile(ctx context.Context, d *layerDef, ml *memLayer, tile til
 			if err != nil {
 				if errors.Is(err, errNeedsExact) {
 					again = append(again, f.id)
+					count++
 					continue
 				}
 				return false, 0, 0, nil, fmt.Errorf("feature %d: %w", f.id, err)
@@ -575,11 +579,13 @@ func (t *Tiler) memTile(ctx context.Context, d *layerDef, ml *memLayer, tile til
 				continue
 			}
 		} else {
-			// A polygon reaching past the tile's buffer is cut to it first.
-			clip := !tile.inner.Contains(f.b.Min) || !tile.inner.Contains(f.b.Max)
-			if err := enc.drawPolygonClipped(f.wkb, tile.m, clip); err != nil {
+			// A polygon reaching past the tile's buffer is cut to it first (below z14 always:
+			// the inner box is drawn in degrees, the tile in Mercator).
+			clip := tile.m.merc || !tile.inner.Contains(f.b.Min) || !tile.inner.Contains(f.b.Max)
+			if err := enc.drawPolygonClipped(f.wkb, tile.m, clip, tile.tol); err != nil {
 				if errors.Is(err, errNeedsExact) {
 					again = append(again, f.id)
+					count++
 					continue
 				}
 				return false, 0, 0, nil, fmt.Errorf("feature %d: %w", f.id, err)
@@ -587,6 +593,10 @@ func (t *Tiler) memTile(ctx context.Context, d *layerDef, ml *memLayer, tile til
 			if len(enc.geom) == 0 {
 				continue
 			}
+		}
+		if count++; count > t.opts.MaxFeatures {
+			enc.tags = enc.tags[:0]
+			continue
 		}
 		for k, v := range f.vals {
 			var vi uint32
@@ -615,6 +625,10 @@ type tileArgs struct {
 	filter orb.Bound // the tile and its buffer: the features to consider
 	inner  orb.Bound // where a polygon is drawn in Go without clipping (fastBound)
 	m      lonLatMap
+	tol    float64 // simplification tolerance in tile units (0: none)
+	// the query drawing, by ST_AsMVTGeom, the features whose ids follow its arguments
+	exactSQL  string
+	exactArgs []any
 }
 
 // wkbBound is the bounding box of a 2D WKB geometry.
@@ -713,7 +727,7 @@ func (e *layerEncoder) drawPoint(wkb []byte, m lonLatMap) (bool, error) {
 	if math.IsNaN(lon) || math.IsNaN(lat) {
 		return false, nil
 	}
-	x, y := lon*m.fx+m.xoff, lat*m.fy+m.yoff
+	x, y := m.apply(lon, lat)
 	const lo, hi = -Buffer, Extent + Buffer
 	if x < lo-1 || x > hi+1 || y < lo-1 || y > hi+1 {
 		return false, nil

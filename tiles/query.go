@@ -57,6 +57,8 @@ type layerDef struct {
 	sqlLinearFast string
 	// as sqlLinear, for the features whose ids are in $11 only (those Go hands back)
 	sqlLinearIDs string
+	// as sqlPlain (ids in $11) and sqlSimplify (ids in $12), for the features Go hands back below z14
+	sqlPlainIDs, sqlSimplifyIDs string
 	// point and polygon layers: every feature as stored (id, WKB, properties), for the copy held
 	// in memory (memstore.go); sqlMemBox those whose box meets $1..$4 (degrees)
 	sqlMemAll, sqlMemBox string
@@ -144,6 +146,10 @@ LEFT JOIN LATERAL (
 	switch l.GeometryType {
 	case "Point", "MultiPoint", "Polygon", "MultiPolygon":
 		d.sqlLinearIDs = build("t.geom", 4326, " AND t.id = ANY($11)")
+		d.sqlPlainIDs = build("ST_Transform(t.geom, 3857)", 3857, " AND t.id = ANY($11)")
+		if l.GeometryType == "Polygon" || l.GeometryType == "MultiPolygon" {
+			d.sqlSimplifyIDs = build("ST_Simplify(ST_Transform(t.geom, 3857), $11, true)", 3857, " AND t.id = ANY($12)")
+		}
 		d.sqlMemAll = `SELECT t.id, ST_AsBinary(t.geom)` + sel.String() + ` FROM ` + table + ` t`
 		d.sqlMemBox = d.sqlMemAll + ` WHERE t.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)`
 	}

@@ -520,11 +520,22 @@ func (t *Tiler) build(ctx context.Context, d *layerDef, tile maptile.Tile, key s
 	var raw []byte
 	var err error
 	done := false
-	if (sql == d.sqlLinear || sql == d.sqlLinearFast) && t.memEligible(d, int(tile.Z)) {
-		if ml := t.mem.layer(d); ml != nil {
+	if t.memEligible(d, int(tile.Z)) {
+		var ta *tileArgs
+		switch {
+		case sql == d.sqlLinear || sql == d.sqlLinearFast:
 			lb := geo.LonLatBound(tile, 0)
-			ta := tileArgs{filter: fb, inner: fastBound(lb), m: newLonLatMap(lb)}
-			version, count, raw, done, err = t.memQuery(ctx, d, ml, ta, args[:10], names)
+			ta = &tileArgs{filter: fb, inner: fastBound(lb), m: newLonLatMap(lb), exactSQL: d.sqlLinearIDs, exactArgs: args[:10]}
+		case sql == d.sqlSimplify && d.sqlSimplifyIDs != "":
+			// The tolerance, half a pixel of a 512-pixel tile, is four tile units.
+			ta = &tileArgs{filter: fb, m: newMercatorMap(mb), tol: Extent / 1024, exactSQL: d.sqlSimplifyIDs, exactArgs: args[:11]}
+		case sql == d.sqlPlain && d.sqlPlainIDs != "":
+			ta = &tileArgs{filter: fb, m: newMercatorMap(mb), exactSQL: d.sqlPlainIDs, exactArgs: args[:10]}
+		}
+		if ta != nil {
+			if ml := t.mem.layer(d); ml != nil {
+				version, count, raw, done, err = t.memQuery(ctx, d, ml, *ta, names)
+			}
 		}
 	}
 	if !done && err == nil {
@@ -594,8 +605,7 @@ func (t *Tiler) query(ctx context.Context, sql string, args []any, names []strin
 
 // memQuery draws a layer's tile from its copy in memory (memstore.go), with ST_AsMVTGeom for the
 // features Go does not draw; done is false when the copy does not hold the current version.
-// args are the linear tile query's first ten.
-func (t *Tiler) memQuery(ctx context.Context, d *layerDef, ml *memLayer, ta tileArgs, args []any, names []string) (
+func (t *Tiler) memQuery(ctx context.Context, d *layerDef, ml *memLayer, ta tileArgs, names []string) (
 	version int64, count int, raw []byte, done bool, err error) {
 	enc := newLayerEncoder()
 	defer enc.release()
@@ -608,8 +618,8 @@ func (t *Tiler) memQuery(ctx context.Context, d *layerDef, ml *memLayer, ta tile
 		return 0, 0, nil, false, err
 	}
 	if len(again) > 0 {
-		exactArgs := append(append([]any(nil), args...), again)
-		if _, _, _, err := t.encodeRows(ctx, enc, d.sqlLinearIDs, exactArgs, keys, names, d.Slug, nil, false); err != nil {
+		exactArgs := append(append([]any(nil), ta.exactArgs...), again)
+		if _, _, _, err := t.encodeRows(ctx, enc, ta.exactSQL, exactArgs, keys, names, d.Slug, nil, false); err != nil {
 			return 0, 0, nil, false, err
 		}
 	}
