@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/geo"
@@ -185,6 +186,26 @@ func TestFeatureCapTruncatesWithMetric(t *testing.T) {
 	}
 	if got := counter(t, f, "geoportal_tile_features_truncated_total"); got < 1 {
 		t.Errorf("truncated features counter = %v, want at least 1", got)
+	}
+	// The same from the layer's copy in memory (loaded in the background after the first tile;
+	// nothing is cached without the listener, so each get builds the tile).
+	deadline := time.Now().Add(20 * time.Second)
+	for counter(t, f, "geoportal_tile_memory_loads_total") < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the layer was not loaded into memory")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	before := counter(t, f, "geoportal_tile_features_truncated_total")
+	_, ls = f.get(t, "t_point", centreTile(16))
+	if l := layerNamed(ls, "t_point"); l == nil || len(l.Features) != 10 {
+		t.Fatalf("from memory: want 10 features (the cap), got %v", ls)
+	}
+	if got := counter(t, f, "geoportal_tile_memory_builds_total"); got != 1 {
+		t.Errorf("%v tiles drawn from memory, want 1", got)
+	}
+	if got := counter(t, f, "geoportal_tile_features_truncated_total"); got <= before {
+		t.Errorf("from memory: truncated features counter = %v, want more than %v", got, before)
 	}
 }
 
