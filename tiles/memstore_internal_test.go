@@ -330,7 +330,11 @@ func TestMemoryFollowsChanges(t *testing.T) {
 		t.Fatal("invalidator did not connect")
 	}
 	tile := maptile.At(orb.Point{57.1705, 50.2803}, 16)
-	d := memTestDef(t, pool, "mp")
+	// Through the front door once, so that the tiler holds the catalog, as when serving.
+	if _, err := tl.Tile(ctx, "mp", int(tile.Z), int(tile.X), int(tile.Y), false); err != nil {
+		t.Fatal(err)
+	}
+	d := tl.catalog.Load().defs["mp"]
 	build := func() map[uint64]*geojsonFeature {
 		t.Helper()
 		e, err := tl.build(ctx, d, tile, "mp/test")
@@ -417,11 +421,18 @@ func TestMemoryFollowsChanges(t *testing.T) {
 			map[uint64]string{5: "five"}},
 	}
 	for _, s := range steps {
+		loads := counterValue(tl.metrics.memLoads)
 		exec(s.sql)
 		// At once: whichever way the tile is drawn, it holds the change.
 		want(s.name+", at once", names(build()), s.want)
 		caughtUp()
 		want(s.name+", caught up", names(fromMemory(s.name, build)), s.want)
+		// The copy followed the change by reading the changed extent, not the whole layer
+		// (TRUNCATE names no extent: the copy is read again).
+		reloaded := counterValue(tl.metrics.memLoads) > loads
+		if reloaded != (s.name == "truncate") {
+			t.Errorf("%s: the whole layer read again: %v", s.name, reloaded)
+		}
 	}
 	// A dropped layer is not found, not an error, even while its copy is held.
 	exec(`SELECT geoportal.drop_layer('mp')`)
