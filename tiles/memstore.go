@@ -46,8 +46,9 @@ const memMaxCells = 256
 
 // memStore holds the layers' copies.
 type memStore struct {
-	t      *Tiler
-	budget int64 // bytes all copies may take; < 0: off
+	t        *Tiler
+	budget   int64 // bytes all copies may take; < 0: off
+	versions versionGate
 
 	mu     sync.Mutex
 	layers map[string]*memLayer // by slug
@@ -98,7 +99,75 @@ type memValue struct {
 }
 
 func newMemStore(t *Tiler, budget int64) *memStore {
-	return &memStore{t: t, budget: budget, layers: map[string]*memLayer{}}
+	s := &memStore{t: t, budget: budget, layers: map[string]*memLayer{}}
+	s.versions.read = func(ctx context.Context) (map[string]int64, error) {
+		rows, err := t.pool.Load().Query(ctx, `SELECT slug, version FROM geoportal.layers`)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]int64{}
+		var slug string
+		var v int64
+		_, err = pgx.ForEachRow(rows, []any{&slug, &v}, func() error { out[slug] = v; return nil })
+		return out, err
+	}
+	return s
+}
+
+// versionGate reads the layers' data versions for the tiles drawn from memory. A tile needs
+// versions read after it was asked for, so that every change committed before is seen; builds
+// asking at the same time share one read: each joins the read that has not started yet, which
+// starts as soon as the one running (if any) is done.
+type versionGate struct {
+	read    func(ctx context.Context) (map[string]int64, error)
+	mu      sync.Mutex
+	next    *versionRead
+	running bool
+}
+
+type versionRead struct {
+	done     chan struct{}
+	joined   int // callers sharing it (under versionGate.mu)
+	versions map[string]int64
+	err      error
+}
+
+func (g *versionGate) get(ctx context.Context) (map[string]int64, error) {
+	g.mu.Lock()
+	r := g.next
+	if r == nil {
+		r = &versionRead{done: make(chan struct{})}
+		g.next = r
+		if !g.running {
+			g.startLocked()
+		}
+	}
+	r.joined++
+	g.mu.Unlock()
+	select {
+	case <-r.done:
+		return r.versions, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// startLocked starts the next read (g.mu held).
+func (g *versionGate) startLocked() {
+	r := g.next
+	g.next, g.running = nil, true
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		r.versions, r.err = g.read(ctx)
+		cancel()
+		close(r.done)
+		g.mu.Lock()
+		g.running = false
+		if g.next != nil {
+			g.startLocked()
+		}
+		g.mu.Unlock()
+	}()
 }
 
 // memEligible reports whether tiles of d at zoom z may be drawn from memory.
@@ -545,13 +614,15 @@ func (ml *memLayer) run(ctx context.Context) {
 // reports false (nothing drawn) otherwise.
 func (t *Tiler) memTile(ctx context.Context, d *layerDef, ml *memLayer, tile tileArgs, enc *layerEncoder, keys []uint32) (
 	drawn bool, version int64, count int, again []int64, err error) {
-	if err := t.pool.Load().QueryRow(ctx, `SELECT version FROM geoportal.layers WHERE slug = $1`, d.Slug).Scan(&version); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			// The layer was dropped meanwhile: so is its copy; the database's answer follows.
-			t.mem.drop(d.Slug)
-			return false, 0, 0, nil, nil
-		}
+	versions, err := t.mem.versions.get(ctx)
+	if err != nil {
 		return false, 0, 0, nil, err
+	}
+	version, ok := versions[d.Slug]
+	if !ok {
+		// The layer was dropped meanwhile: so is its copy; the database's answer follows.
+		t.mem.drop(d.Slug)
+		return false, 0, 0, nil, nil
 	}
 	ml.mu.RLock()
 	defer ml.mu.RUnlock()

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -536,4 +537,76 @@ func visibleDistance(a, b []orb.Ring) float64 {
 		}
 	}
 	return far
+}
+
+// TestVersionGate: a caller always gets versions read after it asked, and callers asking while a
+// read runs share the next one.
+func TestVersionGate(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	reads := 0
+	release := make(chan struct{})
+	g := versionGate{read: func(context.Context) (map[string]int64, error) {
+		mu.Lock()
+		reads++
+		n := reads
+		mu.Unlock()
+		if n == 1 {
+			<-release // the first read is slow
+		}
+		return map[string]int64{"a": int64(n)}, nil
+	}}
+	first := make(chan map[string]int64)
+	go func() { v, _ := g.get(ctx); first <- v }()
+	// Wait until the first read runs, then ask ten times while it does.
+	for start := time.Now(); time.Since(start) < 10*time.Second; {
+		mu.Lock()
+		n := reads
+		mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	got := make([]int64, 10)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := g.get(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = v["a"]
+		}()
+	}
+	// Release the slow read once all ten have joined the next one.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		g.mu.Lock()
+		n := 0
+		if g.next != nil {
+			n = g.next.joined
+		}
+		g.mu.Unlock()
+		if n == 10 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release) // (if they did not all join, the checks below say so)
+	wg.Wait()
+	if v := <-first; v["a"] != 1 {
+		t.Errorf("first caller got read %d", v["a"])
+	}
+	for i, v := range got {
+		// Asked while read 1 ran: they must not get it (it may predate a commit they follow).
+		if v != 2 {
+			t.Errorf("caller %d got read %d, want the shared read 2", i, v)
+		}
+	}
+	if v, _ := g.get(ctx); v["a"] != 3 {
+		t.Errorf("a later caller got read %d, want a new read (3)", v["a"])
+	}
 }
