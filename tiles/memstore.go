@@ -24,8 +24,9 @@ import (
 // changed extent: the features there are read again.
 //
 // Freshness does not rest on the notifications' speed: every tile built from memory first reads
-// the layer's data version (a one-row query), and unless the copy holds exactly that version the
-// tile is drawn by the database as before. A change is therefore in the next tile built after its
+// the layers' data versions (versionGate: one small query, started after the tile was asked for,
+// shared by the tiles built at the same moment), and unless the copy holds exactly that version
+// the tile is drawn by the database as before. A change is therefore in the next tile built after its
 // commit, by this process or any other on the database.
 //
 // The copy only replaces reading rows: what Go cannot draw exactly (polygons with holes or several
