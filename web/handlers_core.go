@@ -1,6 +1,11 @@
 package web
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/aktobe/geoportal/layers"
@@ -27,7 +32,33 @@ func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"layers": ls, "directions": layersDirections()})
+	s.writeJSONRevalidated(w, r, map[string]any{"layers": ls, "directions": layersDirections()})
+}
+
+// writeJSONRevalidated writes v as JSON with an entity tag of its bytes: a client that sends the
+// tag back (If-None-Match) gets 304 Not Modified instead of the body. The answer may depend on
+// who asks (staff see more), so only the client's own cache keeps it, and asks each time.
+func (s *Server) writeJSONRevalidated(w http.ResponseWriter, r *http.Request, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		s.Error(w, r, fmt.Errorf("encode %s: %w", r.URL.Path, err))
+		return
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	etag := `W/"` + hex.EncodeToString(sum[:12]) + `"`
+	h := w.Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "private, no-cache")
+	h.Add("Vary", "Cookie")
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
 }
 
 func (s *Server) handleLayer(w http.ResponseWriter, r *http.Request) {

@@ -163,3 +163,42 @@ func TestReadinessFollowsDatabaseRestart(t *testing.T) {
 		t.Errorf("catalog after the restart: %d", code)
 	}
 }
+
+// The catalog carries an entity tag: asked again with it, an unchanged catalog is 304 without a
+// body; a changed one comes whole with a new tag.
+func TestLayersAPIRevalidation(t *testing.T) {
+	pool := dbtest.New(t)
+	ts := httptest.NewServer(web.NewServer(slog.New(slog.DiscardHandler), pool).Handler())
+	t.Cleanup(ts.Close)
+	fetch := func(etag string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/api/layers", nil)
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	resp, body := fetch("")
+	etag := resp.Header.Get("ETag")
+	if resp.StatusCode != 200 || etag == "" || len(body) == 0 || !strings.Contains(resp.Header.Get("Cache-Control"), "no-cache") {
+		t.Fatalf("first answer: %d, ETag %q, Cache-Control %q, %d bytes", resp.StatusCode, etag, resp.Header.Get("Cache-Control"), len(body))
+	}
+	if resp, body := fetch(etag); resp.StatusCode != http.StatusNotModified || len(body) != 0 {
+		t.Errorf("same catalog: %d with %d bytes, want 304 without a body", resp.StatusCode, len(body))
+	}
+	if _, err := pool.Exec(context.Background(), `SELECT geoportal.create_layer('{"slug": "new_wells", "direction": 4,
+		"geometry_type": "Point", "title_en": "Wells", "title_ru": "Колодцы", "title_kk": "Құдықтар", "attributes": []}'::jsonb)`); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = fetch(etag)
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") == etag || !strings.Contains(string(body), "new_wells") {
+		t.Errorf("changed catalog: %d, ETag %q (was %q), new layer listed: %v", resp.StatusCode, resp.Header.Get("ETag"), etag,
+			strings.Contains(string(body), "new_wells"))
+	}
+}
