@@ -142,8 +142,11 @@ test('a simulated bus glides along its line; its popup; a stop shows the next ar
   assert.match(await popup.locator('tr[data-key="heading"] td').textContent(), /°/);
   assert.match(await popup.locator('tr[data-key="seen"] td').textContent(), /^\d+ s ago$/);
   assert.deepEqual(await axe(page), []);
+  // The link names the vehicle while its popup is open, and no longer once it is shut.
+  await page.waitForFunction((id) => new URLSearchParams(location.hash.slice(1)).get('vehicle') === String(id), BUS.id, { timeout: 5000 });
   await page.keyboard.press('Escape');
   await popup.waitFor({ state: 'detached' });
+  await page.waitForFunction(() => !new URLSearchParams(location.hash.slice(1)).has('vehicle'), null, { timeout: 5000 });
 
   // A stop ahead of the bus on its line, whose arrivals include this bus as a live prediction.
   let stop = null;

@@ -465,9 +465,10 @@ function openVehiclePopup(id) {
   live.ctx.closePopup?.();
   if (!live.popup) {
     live.popup = new maplibregl.Popup({ maxWidth: '320px', focusAfterOpen: true, className: 'feature-popup live-popup' });
-    live.popup.on('close', () => { live.popupID = null; clearInterval(live.popupTimer); });
+    live.popup.on('close', () => { live.popupID = null; clearInterval(live.popupTimer); live.ctx.updatePermalink?.(); });
   }
   live.popupID = id;
+  live.ctx.updatePermalink?.(); // the link names the vehicle while its popup is open
   live.popup.setLngLat(glide(e, performance.now()));
   renderVehiclePopup();
   if (!live.popup.isOpen()) live.popup.addTo(live.ctx.map);
@@ -611,6 +612,12 @@ register({
     live.ctx = ctx;
     renderPanel();
     return live.panel;
+  },
+  // The vehicle whose popup is open (or that the link asked for and has not appeared yet) stays
+  // in the link, so that it can be shared.
+  hash() {
+    const id = live.popupID ?? live.focusID ?? live.focusMissing;
+    return id ? { vehicle: id } : null;
   },
   layerVisible(ctx, slug) {
     if (slug !== SLUG) return;
