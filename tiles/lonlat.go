@@ -428,3 +428,217 @@ func segmentDist2(p, a, b [2]float64) float64 {
 	ex, ey := p[0]-a[0]-t*dx, p[1]-a[1]-t*dy
 	return ex*ex + ey*ey
 }
+
+// drawLine writes into e.geom the MVT commands of a stored line or multiline (2D WKB in degrees)
+// mapped by m, as ST_AsMVTGeom draws it: each part simplified first when tol > 0 (as
+// ST_Simplify(…, true) does below z14), snapped to whole units, repeated points and points lying
+// on the segment between their neighbours dropped, then cut to the square of the tile and its
+// buffer (Liang–Barsky; a part that leaves and comes back becomes several; cut ends rounded),
+// parts of fewer than two points left out. Anything but a 2D LineString or MultiLineString is errNeedsExact.
+func (e *layerEncoder) drawLine(wkb []byte, m lonLatMap, tol float64) error {
+	e.geom = e.geom[:0]
+	r := &wkbReader{b: wkb}
+	t, err := r.header()
+	if err != nil {
+		if errors.Is(err, errUnsupportedGeometry) {
+			return errNeedsExact
+		}
+		return err
+	}
+	parts := uint32(1)
+	if t == 5 {
+		if parts, err = r.u32(); err != nil {
+			return err
+		}
+	} else if t != 2 {
+		return errNeedsExact
+	}
+	var cx, cy int64
+	for p := uint32(0); p < parts; p++ {
+		if t == 5 {
+			pt, err := r.header()
+			if err != nil {
+				if errors.Is(err, errUnsupportedGeometry) {
+					return errNeedsExact
+				}
+				return err
+			}
+			if pt != 2 {
+				return errNeedsExact
+			}
+		}
+		n, err := r.u32()
+		if err != nil {
+			return err
+		}
+		if uint64(n)*16 > uint64(len(r.b)) {
+			return errors.New("tiles: short WKB")
+		}
+		fl := e.fring[:0]
+		for i := uint32(0); i < n; i++ {
+			lon := math.Float64frombits(r.order.Uint64(r.b))
+			lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
+			r.b = r.b[16:]
+			x, y := m.apply(lon, lat)
+			fl = append(fl, [2]float64{x, y})
+		}
+		e.fring = fl
+		if tol > 0 {
+			fl = simplifyLine(fl, tol, &e.keep)
+		}
+		// As ST_AsMVTGeom: snapped, repeated points dropped, points on the segment between
+		// their neighbours dropped, then cut.
+		line := e.ring[:0]
+		for _, q := range fl {
+			p := pt{int64(math.RoundToEven(q[0])), int64(math.RoundToEven(q[1]))}
+			if len(line) == 0 || line[len(line)-1] != p {
+				line = append(line, p)
+			}
+		}
+		if len(line) > 2 {
+			// One pass: a point lying on the segment from the last point kept to the next
+			// point goes (so does the tip of a spike that comes straight back).
+			k := 1
+			for i := 1; i < len(line)-1; i++ {
+				a, b, c := line[k-1], line[i], line[i+1]
+				along := (b.x-a.x)*(c.x-a.x) + (b.y-a.y)*(c.y-a.y)
+				span := (c.x-a.x)*(c.x-a.x) + (c.y-a.y)*(c.y-a.y)
+				if cross(a, b, c) != 0 || along < 0 || along > span {
+					line[k] = b
+					k++
+				}
+			}
+			line[k] = line[len(line)-1]
+			line = line[:k+1]
+			if line[k] == line[k-1] {
+				line = line[:k]
+			}
+		}
+		e.ring = line
+		if len(line) < 2 {
+			continue
+		}
+		// Cut into the pieces that lie in the square; each is written with its cut ends rounded.
+		const lo, hi = -Buffer, Extent + Buffer
+		piece := e.fb[:0]
+		flush := func() {
+			out := e.fa[:0]
+			for _, q := range piece {
+				p := [2]float64{math.RoundToEven(q[0]), math.RoundToEven(q[1])}
+				if len(out) == 0 || out[len(out)-1] != p {
+					out = append(out, p)
+				}
+			}
+			e.fa = out
+			piece = piece[:0]
+			if len(out) < 2 {
+				return
+			}
+			x0, y0 := int64(out[0][0]), int64(out[0][1])
+			e.geom = append(e.geom, cmdMoveTo|1<<3, zigzag32(int32(x0-cx)), zigzag32(int32(y0-cy)))
+			cx, cy = x0, y0
+			e.geom = append(e.geom, uint32(cmdLineTo|(len(out)-1)<<3))
+			for _, p := range out[1:] {
+				x, y := int64(p[0]), int64(p[1])
+				e.geom = append(e.geom, zigzag32(int32(x-cx)), zigzag32(int32(y-cy)))
+				cx, cy = x, y
+			}
+		}
+		for i := 0; i+1 < len(line); i++ {
+			from := [2]float64{float64(line[i].x), float64(line[i].y)}
+			to := [2]float64{float64(line[i+1].x), float64(line[i+1].y)}
+			a, b, ok := clipSegment(from, to, lo, hi)
+			if !ok {
+				flush()
+				continue
+			}
+			if len(piece) == 0 || piece[len(piece)-1] != a {
+				if len(piece) > 0 {
+					flush() // the line left the square and came back
+				}
+				piece = append(piece, a)
+			}
+			piece = append(piece, b)
+			if b != to {
+				flush() // leaves the square here
+			}
+		}
+		flush()
+		e.fb = piece
+	}
+	return nil
+}
+
+// clipSegment cuts the segment ab to the square [lo, hi]² (Liang–Barsky) and reports whether
+// any of it is left.
+func clipSegment(a, b [2]float64, lo, hi float64) ([2]float64, [2]float64, bool) {
+	t0, t1 := 0.0, 1.0
+	dx, dy := b[0]-a[0], b[1]-a[1]
+	for _, c := range [4][2]float64{{-dx, a[0] - lo}, {dx, hi - a[0]}, {-dy, a[1] - lo}, {dy, hi - a[1]}} {
+		p, q := c[0], c[1]
+		if p == 0 {
+			if q < 0 {
+				return a, b, false
+			}
+			continue
+		}
+		r := q / p
+		if p < 0 {
+			if r > t1 {
+				return a, b, false
+			}
+			t0 = max(t0, r)
+		} else {
+			if r < t0 {
+				return a, b, false
+			}
+			t1 = min(t1, r)
+		}
+	}
+	na, nb := a, b
+	if t0 > 0 {
+		na = [2]float64{a[0] + t0*dx, a[1] + t0*dy}
+	}
+	if t1 < 1 {
+		nb = [2]float64{a[0] + t1*dx, a[1] + t1*dy}
+	}
+	return na, nb, true
+}
+
+// simplifyLine is simplifyRing for an open line: at least its two ends stay.
+func simplifyLine(line [][2]float64, tol float64, keep *[]bool) [][2]float64 {
+	n := len(line)
+	if n <= 2 || tol <= 0 {
+		return line
+	}
+	k := (*keep)[:0]
+	for range n {
+		k = append(k, false)
+	}
+	*keep = k
+	k[0], k[n-1] = true, true
+	type span struct{ a, b int }
+	stack := []span{{0, n - 1}}
+	tol2 := tol * tol
+	for len(stack) > 0 {
+		sp := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		far, at := -1.0, -1
+		for i := sp.a + 1; i < sp.b; i++ {
+			if d := segmentDist2(line[i], line[sp.a], line[sp.b]); d > far {
+				far, at = d, i
+			}
+		}
+		if at >= 0 && far > tol2 {
+			k[at] = true
+			stack = append(stack, span{at, sp.b}, span{sp.a, at})
+		}
+	}
+	out := line[:0]
+	for i := range n {
+		if k[i] {
+			out = append(out, line[i])
+		}
+	}
+	return out
+}

@@ -16,7 +16,7 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// The feature memory. A city's point and polygon layers are small next to a machine's memory
+// The feature memory. A city's point, line and polygon layers are small next to a machine's memory
 // (150,000 buildings with their attributes take about 100 MB), yet reading a tile's rows from
 // PostgreSQL was half the cost of a tile that is not cached. So, from memMinZoom on, a tile of
 // such a layer is drawn from a copy of the layer held in memory: loaded once in the background (tiles come from the database meanwhile), then kept
@@ -637,7 +637,21 @@ func (t *Tiler) memTile(ctx context.Context, d *layerDef, ml *memLayer, tile til
 		}
 		f := &ml.feats[i]
 		typ := mvtPolygon
-		if d.GeometryType == "Point" || d.GeometryType == "MultiPoint" {
+		switch d.GeometryType {
+		case "LineString", "MultiLineString":
+			typ = mvtLineString
+			if err := enc.drawLine(f.wkb, tile.m, tile.tol); err != nil {
+				if errors.Is(err, errNeedsExact) {
+					again = append(again, f.id)
+					count++
+					continue
+				}
+				return false, 0, 0, nil, fmt.Errorf("feature %d: %w", f.id, err)
+			}
+			if len(enc.geom) == 0 {
+				continue
+			}
+		case "Point", "MultiPoint":
 			typ = mvtPoint
 			ok, err := enc.drawPoint(f.wkb, tile.m)
 			if err != nil {
@@ -651,7 +665,7 @@ func (t *Tiler) memTile(ctx context.Context, d *layerDef, ml *memLayer, tile til
 			if !ok {
 				continue
 			}
-		} else {
+		default:
 			// A polygon reaching past the tile's buffer is cut to it first (below z14 always:
 			// the inner box is drawn in degrees, the tile in Mercator).
 			clip := tile.m.merc || !tile.inner.Contains(f.b.Min) || !tile.inner.Contains(f.b.Max)

@@ -31,6 +31,10 @@ SELECT geoportal.create_layer('{"slug": "mp", "direction": 0, "geometry_type": "
     {"name": "flag", "type": "boolean", "title": {"en": "F", "ru": "F", "kk": "F"}, "popup": true},
     {"name": "opened", "type": "date", "title": {"en": "O", "ru": "O", "kk": "O"}, "popup": true},
     {"name": "secret", "type": "text", "title": {"en": "S", "ru": "S", "kk": "S"}, "popup": false}]}'::jsonb);
+SELECT geoportal.create_layer('{"slug": "ml", "direction": 0, "geometry_type": "LineString",
+  "title_en": "L", "title_ru": "L", "title_kk": "L", "attributes": [
+    {"name": "name", "type": "text", "title": {"en": "N", "ru": "N", "kk": "N"}, "popup": true},
+    {"name": "lanes", "type": "integer", "title": {"en": "L", "ru": "L", "kk": "L"}, "popup": true}]}'::jsonb);
 SELECT geoportal.create_layer('{"slug": "mpt", "direction": 1, "geometry_type": "Point",
   "title_en": "P", "title_ru": "P", "title_kk": "P", "attributes": [
     {"name": "name", "type": "text", "title": {"en": "N", "ru": "N", "kk": "N"}, "popup": true},
@@ -107,6 +111,14 @@ func TestMemoryTilesMatchSTAsMVTGeom(t *testing.T) {
 			(ST_SetSRID(ST_MakePolygon(ST_ExteriorRing(ST_MakeEnvelope(57.172, 50.282, 57.174, 50.2835)),
 				ARRAY[ST_ExteriorRing(ST_MakeEnvelope(57.1725, 50.2825, 57.1735, 50.283))]), 4326), 'hole'),
 			(ST_MakeEnvelope(57.10, 50.20, 57.30, 50.35, 4326), 'huge');
+		INSERT INTO layer.ml (geom, name, lanes)
+		SELECT ST_SetSRID(ST_MakeLine(ARRAY(
+				SELECT ST_MakePoint(x + sum(dx) OVER (ORDER BY k), y + sum(dy) OVER (ORDER BY k))
+				FROM (SELECT k, (random() - 0.5) * len AS dx, (random() - 0.5) * len AS dy
+					FROM generate_series(1, 2 + i % 7) AS k) AS steps)), 4326),
+			CASE WHEN i % 5 = 0 THEN NULL ELSE 'улица ' || (i % 40) END, i % 4
+		FROM (SELECT i, 57.163 + random() * 0.014 AS x, 50.276 + random() * 0.008 AS y,
+			power(10, -5 + random() * 3) AS len FROM generate_series(1, 1500) AS i) AS r;
 		INSERT INTO layer.mpt (geom, name, kind)
 		SELECT ST_SetSRID(ST_MakePoint(57.163 + random() * 0.014, 50.276 + random() * 0.008), 4326),
 			CASE WHEN i % 9 = 0 THEN NULL ELSE 'stop ' || i END, CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END
@@ -115,7 +127,7 @@ func TestMemoryTilesMatchSTAsMVTGeom(t *testing.T) {
 	}
 	tl := New(pool, layers.NewStore(pool), slog.New(slog.DiscardHandler), prometheus.NewRegistry(), Options{})
 	compared, clipped, tiles := 0, 0, 0
-	for _, slug := range []string{"mp", "mpt"} {
+	for _, slug := range []string{"mp", "ml", "mpt"} {
 		d := memTestDef(t, pool, slug)
 		if d.sqlMemAll == "" {
 			t.Fatalf("%s: no query for the copy in memory", slug)
@@ -175,8 +187,8 @@ func compareTiles(t *testing.T, name string, exactRaw, memRaw []byte, tol float6
 	for id, fe := range exact {
 		fo, ok := ours[id]
 		if !ok {
-			if a := geomArea(fe.Geometry); a > tiny {
-				t.Errorf("%s feature %d: drawn by ST_AsMVTGeom (area %v), missing from memory", name, id, a)
+			if a := geomArea(fe.Geometry) + lineLength(fe.Geometry); a > tiny {
+				t.Errorf("%s feature %d: drawn by ST_AsMVTGeom (area %v), missing from memory: %v", name, id, a, fe.Geometry)
 			}
 			continue
 		}
@@ -234,6 +246,20 @@ func compareTiles(t *testing.T, name string, exactRaw, memRaw []byte, tol float6
 			if ae, ao := geomArea(fe.Geometry), geomArea(fo.Geometry); math.Abs(ae-ao) > 1+outline {
 				t.Errorf("%s feature %d: area %v by the database, %v from memory: %v, %v", name, id, ae, ao, fe.Geometry, fo.Geometry)
 			}
+		case orb.LineString, orb.MultiLineString:
+			le, lo := lines(fe.Geometry), lines(fo.Geometry)
+			if tol == 0 && !linesReachEdge(le) && !linesReachEdge(lo) {
+				// Inside the buffer: the same points.
+				if !reflect.DeepEqual(le, lo) {
+					t.Errorf("%s line %d: %v by the database, %v from memory", name, id, le, lo)
+				}
+				continue
+			}
+			// Cut or simplified: the same on the tile, within the tolerance.
+			clipped++
+			if d := visibleLineDistance(le, lo); d > tol+1 {
+				t.Errorf("%s line %d: %v by the database, %v from memory: %v apart", name, id, le, lo, d)
+			}
 		default:
 			if !reflect.DeepEqual(fe.Geometry, fo.Geometry) {
 				t.Errorf("%s feature %d: %v by the database, %v from memory", name, id, fe.Geometry, fo.Geometry)
@@ -242,7 +268,7 @@ func compareTiles(t *testing.T, name string, exactRaw, memRaw []byte, tol float6
 	}
 	for id, fo := range ours {
 		if _, ok := exact[id]; !ok {
-			if a := geomArea(fo.Geometry); a > tiny || fo.Geometry.GeoJSONType() == "Point" {
+			if a := geomArea(fo.Geometry) + lineLength(fo.Geometry); a > tiny || fo.Geometry.GeoJSONType() == "Point" {
 				t.Errorf("%s feature %d: drawn from memory %v, left out by ST_AsMVTGeom", name, id, fo.Geometry)
 			}
 		}
@@ -609,4 +635,61 @@ func TestVersionGate(t *testing.T) {
 	if v, _ := g.get(ctx); v["a"] != 3 {
 		t.Errorf("a later caller got read %d, want a new read (3)", v["a"])
 	}
+}
+
+func lines(g orb.Geometry) []orb.LineString {
+	switch g := g.(type) {
+	case orb.LineString:
+		return []orb.LineString{g}
+	case orb.MultiLineString:
+		return g
+	}
+	return nil
+}
+
+func lineLength(g orb.Geometry) float64 {
+	var n float64
+	for _, l := range lines(g) {
+		for i := 1; i < len(l); i++ {
+			n += math.Hypot(l[i][0]-l[i-1][0], l[i][1]-l[i-1][1])
+		}
+	}
+	return n
+}
+
+func linesReachEdge(ls []orb.LineString) bool {
+	for _, l := range ls {
+		for _, q := range l {
+			if q[0] <= -Buffer+1 || q[0] >= Extent+Buffer-1 || q[1] <= -Buffer+1 || q[1] >= Extent+Buffer-1 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// visibleLineDistance is how far the farthest point on the tile itself of either drawing lies
+// from the other drawing.
+func visibleLineDistance(a, b []orb.LineString) float64 {
+	far := 0.0
+	for _, pair := range [2][2][]orb.LineString{{a, b}, {b, a}} {
+		for _, l := range pair[0] {
+			for _, p := range l {
+				if p[0] < 0 || p[0] > Extent || p[1] < 0 || p[1] > Extent {
+					continue
+				}
+				best := math.Inf(1)
+				for _, o := range pair[1] {
+					for i := 1; i < len(o); i++ {
+						best = min(best, segmentDistance(p, o[i-1], o[i]))
+					}
+					if len(o) == 1 {
+						best = min(best, math.Hypot(p[0]-o[0][0], p[1]-o[0][1]))
+					}
+				}
+				far = max(far, best)
+			}
+		}
+	}
+	return far
 }

@@ -59,7 +59,7 @@ type layerDef struct {
 	sqlLinearIDs string
 	// as sqlPlain (ids in $11) and sqlSimplify (ids in $12), for the features Go hands back below z14
 	sqlPlainIDs, sqlSimplifyIDs string
-	// point and polygon layers: every feature as stored (id, WKB, properties), for the copy held
+	// point, line and polygon layers: every feature as stored (id, WKB, properties), for the copy held
 	// in memory (memstore.go); sqlMemBox those whose box meets $1..$4 (degrees)
 	sqlMemAll, sqlMemBox string
 }
@@ -144,10 +144,10 @@ LEFT JOIN LATERAL (
 	d.sqlSimplify = build("ST_Simplify(ST_Transform(t.geom, 3857), $11, true)", 3857, "")
 	d.sqlLinear = build("t.geom", 4326, "")
 	switch l.GeometryType {
-	case "Point", "MultiPoint", "Polygon", "MultiPolygon":
+	case "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon":
 		d.sqlLinearIDs = build("t.geom", 4326, " AND t.id = ANY($11)")
 		d.sqlPlainIDs = build("ST_Transform(t.geom, 3857)", 3857, " AND t.id = ANY($11)")
-		if l.GeometryType == "Polygon" || l.GeometryType == "MultiPolygon" {
+		if l.GeometryType != "Point" && l.GeometryType != "MultiPoint" {
 			d.sqlSimplifyIDs = build("ST_Simplify(ST_Transform(t.geom, 3857), $11, true)", 3857, " AND t.id = ANY($12)")
 		}
 		d.sqlMemAll = `SELECT t.id, ST_AsBinary(t.geom)` + sel.String() + ` FROM ` + table + ` t`

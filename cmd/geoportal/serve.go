@@ -34,7 +34,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	smtpAddr := fs.String("smtp-addr", getenv("GEOPORTAL_SMTP_ADDR"), "SMTP relay host:port for messages to reporters (env GEOPORTAL_SMTP_ADDR; empty: messages stay queued in reports.outbox)")
 	smtpFrom := fs.String("smtp-from", envOr(getenv, "GEOPORTAL_SMTP_FROM", "geoportal@localhost"), "sender address of messages to reporters (env GEOPORTAL_SMTP_FROM)")
 	tileCacheDir := fs.String("tile-cache-dir", getenv("GEOPORTAL_TILE_CACHE_DIR"), "keep built tiles of public, non-live layers also as files in this folder, so that a restarted server (or another one sharing the folder) does not build them again (env GEOPORTAL_TILE_CACHE_DIR; empty: memory only)")
-	tileMemory := fs.String("tile-memory-mb", envOr(getenv, "GEOPORTAL_TILE_MEMORY_MB", "512"), "MiB of memory for copies of point and polygon layers from which tiles are drawn without reading PostgreSQL (env GEOPORTAL_TILE_MEMORY_MB; 0: none, every tile is read from the database)")
+	tileMemory := fs.String("tile-memory-mb", envOr(getenv, "GEOPORTAL_TILE_MEMORY_MB", "512"), "MiB of memory for copies of point, line and polygon layers from which tiles are drawn without reading PostgreSQL (env GEOPORTAL_TILE_MEMORY_MB; 0: none, every tile is read from the database)")
 	debugAddr := fs.String("debug-addr", getenv("GEOPORTAL_DEBUG_ADDR"), "loopback address for Go's profiler (/debug/pprof/) while measuring (env GEOPORTAL_DEBUG_ADDR; empty: none)")
 	smsGateway := fs.String("sms", getenv("GEOPORTAL_SMS"), "SMS gateway for messages to reporters' phones (env GEOPORTAL_SMS): empty keeps them queued in reports.outbox; \"log\" writes them to the log (development only: codes end up in the log)")
 	if err := fs.Parse(args); err != nil {
