@@ -148,6 +148,9 @@ func (e *layerEncoder) drawPolygonClipped(wkb []byte, m lonLatMap, clip bool, to
 			lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
 			r.b = r.b[16:]
 			x, y := m.apply(lon, lat)
+			if !usable(x, y) {
+				return errNeedsExact
+			}
 			fl = append(fl, [2]float64{x, y})
 		}
 		e.fring = fl
@@ -169,7 +172,11 @@ func (e *layerEncoder) drawPolygonClipped(wkb []byte, m lonLatMap, clip bool, to
 			lon := math.Float64frombits(r.order.Uint64(r.b))
 			lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
 			r.b = r.b[16:]
-			p := pt{int64(math.RoundToEven(lon*m.fx + m.xoff)), int64(math.RoundToEven(lat*m.fy + m.yoff))}
+			x, y := lon*m.fx+m.xoff, lat*m.fy+m.yoff
+			if !usable(x, y) {
+				return errNeedsExact
+			}
+			p := pt{int64(math.RoundToEven(x)), int64(math.RoundToEven(y))}
 			if len(ring) > 0 && ring[len(ring)-1] == p {
 				continue
 			}
@@ -480,6 +487,9 @@ func (e *layerEncoder) drawLine(wkb []byte, m lonLatMap, tol float64) error {
 			lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
 			r.b = r.b[16:]
 			x, y := m.apply(lon, lat)
+			if !usable(x, y) {
+				return errNeedsExact
+			}
 			fl = append(fl, [2]float64{x, y})
 		}
 		e.fring = fl
@@ -642,3 +652,7 @@ func simplifyLine(line [][2]float64, tol float64, keep *[]bool) [][2]float64 {
 	}
 	return out
 }
+
+// usable reports whether a point mapped onto the tile can be drawn in Go: finite and within a
+// billion units (a stored coordinate that is not, such as infinity, is left to PostGIS).
+func usable(x, y float64) bool { return math.Abs(x) < 1e9 && math.Abs(y) < 1e9 }
