@@ -85,6 +85,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		srv.Tiles.SetDiskDir(*tileCacheDir)
 	}
 	go srv.Tiles.Invalidator().Run(ctx)
+	// Serve once the tile change listener is connected (it takes a moment): until then nothing is
+	// cached and the disk tier cannot tell which of its files are current.
+	select {
+	case <-srv.Tiles.Invalidator().Connected():
+	case <-time.After(10 * time.Second):
+		logger.Warn("tiles: change listener not connected yet; tiles are built afresh until it is")
+	case <-ctx.Done():
+		return nil
+	}
 	// Live vehicles: history partitions, the live hub and the Wialon IPS listener (transit.go).
 	srv.Transit.StartMaintenance()
 	defer srv.Transit.Close()
