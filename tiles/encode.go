@@ -26,7 +26,7 @@ type layerEncoder struct {
 	ring []pt     // scratch: a ring drawn in Go (lonlat.go)
 	// scratch: a ring cut to the tile's buffer (lonlat.go)
 	fring, fa, fb [][2]float64
-	keep          []bool   // scratch: points kept by simplifyRing
+	keep          []bool   // scratch: points kept by simplifyPoints
 	tags          []uint32 // scratch: tags of the current feature
 	buf           []byte   // scratch: the current feature's message
 }

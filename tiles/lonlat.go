@@ -142,20 +142,12 @@ func (e *layerEncoder) drawPolygonClipped(wkb []byte, m lonLatMap, clip bool, to
 	}
 	ring := e.ring[:0]
 	if clip || tol > 0 || m.merc {
-		fl := e.fring[:0]
-		for i := uint32(0); i < n; i++ {
-			lon := math.Float64frombits(r.order.Uint64(r.b))
-			lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
-			r.b = r.b[16:]
-			x, y := m.apply(lon, lat)
-			if !usable(x, y) {
-				return errNeedsExact
-			}
-			fl = append(fl, [2]float64{x, y})
+		fl, ok := e.project(r, n, m)
+		if !ok {
+			return errNeedsExact
 		}
-		e.fring = fl
 		if tol > 0 {
-			fl = simplifyRing(fl, tol, &e.keep)
+			fl = simplifyPoints(fl, tol, 4, &e.keep)
 		}
 		if clip {
 			fl, e.fa, e.fb = clipRing(fl, e.fa, e.fb)
@@ -380,16 +372,15 @@ func clipRing(ring, a, b [][2]float64) (cut, aOut, bOut [][2]float64) {
 	return in, a, b
 }
 
-// simplifyRing simplifies a closed ring (first point repeated last) by Douglas–Peucker with
-// tolerance tol, as PostGIS's ST_Simplify(…, true) does: the ring is taken as a line from its
-// first point round to its last, spans are split left first, and splitting goes on below the
-// tolerance until four points (a closed triangle) are kept, which snapping may then collapse.
-// It reuses ring's storage.
-func simplifyRing(ring [][2]float64, tol float64, keep *[]bool) [][2]float64 {
-	const minPoints = 4
-	n := len(ring)
-	if n <= minPoints || tol <= 0 {
-		return ring
+// simplifyPoints simplifies a line, or a closed ring (first point repeated last, taken as a line
+// from its first point round to its last), by Douglas–Peucker with tolerance tol as PostGIS's
+// ST_Simplify(…, true) does: spans are split left first, and splitting goes on below the
+// tolerance until minPoints points are kept (4 for a ring: a closed triangle, which snapping may
+// then collapse; 2 for a line: its ends). It reuses pts' storage.
+func simplifyPoints(pts [][2]float64, tol float64, minPoints int, keep *[]bool) [][2]float64 {
+	n := len(pts)
+	if n <= minPoints || n <= 2 || tol <= 0 {
+		return pts
 	}
 	k := (*keep)[:0]
 	for range n {
@@ -406,7 +397,7 @@ func simplifyRing(ring [][2]float64, tol float64, keep *[]bool) [][2]float64 {
 		stack = stack[:len(stack)-1]
 		far, at := -1.0, -1
 		for i := sp.a + 1; i < sp.b; i++ {
-			if d := segmentDist2(ring[i], ring[sp.a], ring[sp.b]); d > far {
+			if d := segmentDist2(pts[i], pts[sp.a], pts[sp.b]); d > far {
 				far, at = d, i
 			}
 		}
@@ -416,13 +407,31 @@ func simplifyRing(ring [][2]float64, tol float64, keep *[]bool) [][2]float64 {
 			stack = append(stack, span{at, sp.b}, span{sp.a, at}) // the left span next
 		}
 	}
-	out := ring[:0]
+	out := pts[:0]
 	for i := range n {
 		if k[i] {
-			out = append(out, ring[i])
+			out = append(out, pts[i])
 		}
 	}
 	return out
+}
+
+// project reads n points (2D, degrees) and maps them by m onto the tile, unrounded, into e's
+// scratch; ok is false when a point cannot be drawn in Go (see usable).
+func (e *layerEncoder) project(r *wkbReader, n uint32, m lonLatMap) (pts [][2]float64, ok bool) {
+	pts = e.fring[:0]
+	for i := uint32(0); i < n; i++ {
+		lon := math.Float64frombits(r.order.Uint64(r.b))
+		lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
+		r.b = r.b[16:]
+		x, y := m.apply(lon, lat)
+		if !usable(x, y) {
+			return nil, false
+		}
+		pts = append(pts, [2]float64{x, y})
+	}
+	e.fring = pts
+	return pts, true
 }
 
 // segmentDist2 is the squared distance from p to the segment ab (to a when a = b).
@@ -481,20 +490,12 @@ func (e *layerEncoder) drawLine(wkb []byte, m lonLatMap, tol float64) error {
 		if uint64(n)*16 > uint64(len(r.b)) {
 			return errors.New("tiles: short WKB")
 		}
-		fl := e.fring[:0]
-		for i := uint32(0); i < n; i++ {
-			lon := math.Float64frombits(r.order.Uint64(r.b))
-			lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
-			r.b = r.b[16:]
-			x, y := m.apply(lon, lat)
-			if !usable(x, y) {
-				return errNeedsExact
-			}
-			fl = append(fl, [2]float64{x, y})
+		fl, ok := e.project(r, n, m)
+		if !ok {
+			return errNeedsExact
 		}
-		e.fring = fl
 		if tol > 0 {
-			fl = simplifyLine(fl, tol, &e.keep)
+			fl = simplifyPoints(fl, tol, 2, &e.keep)
 		}
 		// As ST_AsMVTGeom: snapped, repeated points dropped, points on the segment between
 		// their neighbours dropped, then cut.
@@ -613,44 +614,6 @@ func clipSegment(a, b [2]float64, lo, hi float64) ([2]float64, [2]float64, bool)
 		nb = [2]float64{a[0] + t1*dx, a[1] + t1*dy}
 	}
 	return na, nb, true
-}
-
-// simplifyLine is simplifyRing for an open line: at least its two ends stay.
-func simplifyLine(line [][2]float64, tol float64, keep *[]bool) [][2]float64 {
-	n := len(line)
-	if n <= 2 || tol <= 0 {
-		return line
-	}
-	k := (*keep)[:0]
-	for range n {
-		k = append(k, false)
-	}
-	*keep = k
-	k[0], k[n-1] = true, true
-	type span struct{ a, b int }
-	stack := []span{{0, n - 1}}
-	tol2 := tol * tol
-	for len(stack) > 0 {
-		sp := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		far, at := -1.0, -1
-		for i := sp.a + 1; i < sp.b; i++ {
-			if d := segmentDist2(line[i], line[sp.a], line[sp.b]); d > far {
-				far, at = d, i
-			}
-		}
-		if at >= 0 && far > tol2 {
-			k[at] = true
-			stack = append(stack, span{at, sp.b}, span{sp.a, at})
-		}
-	}
-	out := line[:0]
-	for i := range n {
-		if k[i] {
-			out = append(out, line[i])
-		}
-	}
-	return out
 }
 
 // usable reports whether a point mapped onto the tile can be drawn in Go: finite and within a
