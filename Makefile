@@ -8,7 +8,7 @@ export CGO_ENABLED := 1
 # our code (net/http, html/template, crypto/tls, crypto/x509), all fixed in 1.27.3.
 export GOTOOLCHAIN ?= go1.27.3
 
-.PHONY: run test deps build frontend test-go test-browser fuzz vulncheck bench stop-db clean
+.PHONY: run test deps build frontend test-go test-browser fuzz vulncheck bench stop-db clean check-tree
 
 run: build
 	$(BIN) serve -demo-if-empty
@@ -31,6 +31,11 @@ test: build
 
 vulncheck:
 	@scripts/vulncheck.sh
+
+# Refuses what would break a fresh clone: a tracked file naming a place outside the checkout,
+# go.mod/go.sum that go mod tidy would change, unformatted Go. .ci/run runs it before the tests.
+check-tree:
+	$(GO) run ./scripts/treecheck
 
 fuzz: build
 	@FUZZTIME=30s scripts/fuzz.sh

@@ -7,18 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aktobe/geoportal/internal/testfiles"
 	"github.com/paulmach/orb"
 )
 
 func corpusPrj(t *testing.T, rel string) string {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for ; dir != "/"; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "..", "shared", "testdata", "shapefiles", rel))
+	b, err := os.ReadFile(testfiles.Path(t, "shapefiles", filepath.FromSlash(rel)))
 	if err != nil {
 		t.Fatal(err)
 	}

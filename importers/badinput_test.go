@@ -101,7 +101,7 @@ func TestBadInput(t *testing.T) {
 		}, Options{}, geoportal.EINVALID, []string{"utf.prj", "HTML"}},
 		{"zip slip", func(t *testing.T, dir string) []string {
 			p := filepath.Join(dir, "evil.zip")
-			writeZip(t, p, map[string][]byte{"../../evil.shp": []byte("x"), "ok.txt": []byte("y")})
+			writeZip(t, p, map[string][]byte{"../../evil.shp": []byte("x"), "ok.txt": []byte("y")}) // a hostile entry name (treecheck:allow)
 			return []string{p}
 		}, Options{}, geoportal.EINVALID, []string{"evil.zip", "zip-slip"}},
 		{"zip slip absolute", func(t *testing.T, dir string) []string {

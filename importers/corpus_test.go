@@ -18,22 +18,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/aktobe/geoportal/data/dbtest"
+	"github.com/aktobe/geoportal/internal/testfiles"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// corpusDir is the shared real-world shapefile corpus, beside the repository.
+// corpusDir is the real-world shapefile corpus in the repository's testdata/shapefiles
+// (testdata/README.md names each file's source and license).
 func corpusDir(t testing.TB) string {
 	t.Helper()
-	root, err := dbtest.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(root, "..", "shared", "testdata", "shapefiles")
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("shapefile corpus not found: %v", err)
-	}
-	return dir
+	return testfiles.Path(t, "shapefiles")
 }
 
 // gdalFeature is one feature as ogrinfo prints it.

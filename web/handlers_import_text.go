@@ -1,6 +1,6 @@
 package web
 
-// importText is the upload page's wording in kk/ru/en (terms as in ../shared/GLOSSARY.md). The
+// importText is the upload page's wording in kk/ru/en (the project glossary's preferred terms). The
 // whole table of the page's language is also handed to its script, for what the script shows.
 var importText = map[string]map[string]string{
 	"en": {

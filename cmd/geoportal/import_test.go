@@ -9,16 +9,13 @@ import (
 	"testing"
 
 	"github.com/aktobe/geoportal/data/dbtest"
+	"github.com/aktobe/geoportal/internal/testfiles"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func corpusFile(t *testing.T, rel string) string {
 	t.Helper()
-	root, err := dbtest.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(root, "..", "shared", "testdata", "shapefiles", rel)
+	return testfiles.Path(t, "shapefiles", filepath.FromSlash(rel))
 }
 
 func TestImportCommand(t *testing.T) {

@@ -16,7 +16,7 @@ import { launch, axe, api, shot, waitForMap, waitIdle, DESKTOP, PHONE, BASE } fr
 const T = { timeout: 300000 };
 const GIS_EMAIL = process.env.GEOPORTAL_GIS_EMAIL;
 const GIS_PASSWORD = process.env.GEOPORTAL_GIS_PASSWORD;
-const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/testdata/shapefiles');
+const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../testdata/shapefiles');
 const NYBB = path.join(CORPUS, 'debian-geopandas/nybb_16a.zip'); // NAD83 / New York Long Island (ftUS)
 const CODEPAGE = path.join(CORPUS, 'shapefile-js/codepage.zip'); // .cpg "ANSI 1250", Czech text
 const BADZIP = path.join(CORPUS, 'shapefile-js/badzip.zip'); // not a zip archive
