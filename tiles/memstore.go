@@ -246,7 +246,6 @@ func (s *memStore) load(ctx context.Context, d *layerDef, ml *memLayer) {
 		s.t.logger.Info("tiles: layer not held in memory; its tiles come from the database", "layer", d.Slug, "error", err)
 		return
 	}
-	s.t.metrics.memLoads.Inc()
 	ml.mu.RLock()
 	n, mib, v := len(ml.byID), ml.bytes>>20, ml.version
 	ml.mu.RUnlock()
@@ -380,6 +379,10 @@ func (s *memStore) read(ctx context.Context, d *layerDef, ml *memLayer, box *orb
 	}
 	ml.version = version
 	ml.ready = true
+	if box == nil {
+		// Counted as it is published, not after: whoever sees the copy ready sees it counted.
+		s.t.metrics.memLoads.Inc()
+	}
 	delta := ml.bytes - ml.counted
 	ml.counted = ml.bytes
 	ml.mu.Unlock()
