@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # bench/tiles.sh — the vector tile benchmark of BENCHMARKS.md ("Vector tiles").
 #
-# Generates the benchmark city (150k buildings, 20k streets, 1.5k stops…), imports it into a fresh
-# database of the project-local PostgreSQL cluster (ogr2ogr into schema bench, then INSERT…SELECT
-# into a layer made with geoportal.create_layer), starts `geoportal serve` on it, and runs the
-# shared load test (/work/shared/bench/tiles.sh: a cold pass over every tile of the city, then a
-# warm pass at 32 clients) against nginx serving the very same tiles as static files and against
-# our server, back to back, in ROUNDS rounds (our server restarted, cache empty, each round).
-# Traffic goes to 127.0.0.1 only; every pass is bounded in time.
+# Generates the benchmark city (bench/gencity: 150k buildings, 20k streets, 1.5k stops…), imports
+# it into a fresh database of the project-local PostgreSQL cluster (bench/load_gdal.sh: ogr2ogr
+# into schema bench, then INSERT…SELECT into a layer made with geoportal.create_layer), starts
+# `geoportal serve` on it, and runs the load test (bench/load.sh: a cold pass over every tile of
+# the city, then a warm pass at 32 clients) against nginx serving the very same tiles as static
+# files and against our server, back to back, in ROUNDS rounds (our server restarted, cache
+# empty, each round). Traffic goes to 127.0.0.1 only; every pass is bounded in time.
 #
-# Usage: bench/tiles.sh            (from the repository root; needs wrk, nginx-light, gdal-bin)
-# Env:   CITY=/tmp/city            generated data (made when missing)
+# Usage: bench/tiles.sh            (from a clone; needs go, wrk, nginx-light, gdal-bin: scripts/deps.sh)
+# Env:   CITY=/tmp/city            generated data (made when missing, at SCALE=1)
 #        OUT=/tmp/bench-out-tiles  results (results.tsv, logs, the tile files for nginx)
 #        ZOOMS=14-16               zooms of the passes (the anchor figures use 14-16)
 #        LAYER=bench_buildings     layer slug the buildings are loaded into
@@ -22,13 +22,14 @@
 #                                  tile read from PostgreSQL, as before the copies held in memory)
 #        KEEP_DB=1                 keep the database afterwards (for SKIP_IMPORT=1 runs); by
 #                                  default it is dropped when the script ends
+#        WARM_S=15 COLD_MAX_S=300  …and the other settings of bench/load.sh, passed on to it
 # Besides tiles/s and latencies it prints the CPU time per tile of the geoportal process and of
 # the PostgreSQL backends of the benchmark database (from /proc), which the machine's load
 # disturbs much less, and the load average around each round.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SHARED=${SHARED:-/work/shared/bench}
 CITY=${CITY:-/tmp/city}
+SCALE=${SCALE:-1}
 OUT=${OUT:-/tmp/bench-out-tiles}
 ZOOMS=${ZOOMS:-14-16}
 LAYER=${LAYER:-bench_buildings}
@@ -41,7 +42,7 @@ cd "$ROOT"
 mkdir -p "$OUT"
 log() { printf '[%s] %s\n' "$(date -u +%T)" "$*" >&2; }
 
-for c in wrk nginx ogr2ogr psql python3 go; do
+for c in wrk nginx ogr2ogr psql python3 go curl; do
   command -v "$c" >/dev/null || { echo "bench/tiles.sh: $c not found (scripts/deps.sh installs it)" >&2; exit 2; }
 done
 
@@ -50,10 +51,13 @@ if [[ -z ${BIN:-} ]]; then
   log "building geoportal"
   go build -o "$BIN" ./cmd/geoportal
 fi
+go build -o "$OUT/bin/gencity" ./bench/gencity
+go build -o "$OUT/bin/tileurls" ./bench/tileurls
+export TILEURLS=$OUT/bin/tileurls # bench/load.sh lists the tiles with it
 
 if [[ ! -f $CITY/buildings.geojson ]]; then
-  log "generating the city into $CITY"
-  python3 "$SHARED/gen_city.py" --out "$CITY"
+  log "generating the city into $CITY (scale $SCALE)"
+  "$OUT/bin/gencity" -out "$CITY" -scale "$SCALE"
 fi
 
 # The project-local cluster; libpq's variables point psql and ogr2ogr at it.
@@ -73,7 +77,7 @@ if [[ -z ${SKIP_IMPORT:-} ]]; then
   psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" -c "CREATE DATABASE $DBNAME"
   DATABASE_URL=$DB_URL "$BIN" migrate
   log "importing $CITY with ogr2ogr (schema bench)"
-  PGDATABASE=$DBNAME "$SHARED/load_anchor_db.sh" "$CITY"
+  PGDATABASE=$DBNAME bench/load_gdal.sh "$CITY"
   log "copying the buildings into layer $LAYER"
   t0=$(date +%s.%N)
   "${PSQL[@]}" <<SQL
@@ -137,7 +141,7 @@ log "starting geoportal on 127.0.0.1:$PORT; writing its tiles as files for nginx
 start_server
 STATIC=$OUT/static
 rm -rf "$STATIC"
-python3 "$SHARED/tile_urls.py" --zooms "$ZOOMS" >"$OUT/tiles.list" 2>/dev/null
+"$TILEURLS" -zooms "$ZOOMS" >"$OUT/tiles.list"
 python3 - "$PORT" "$LAYER" "$STATIC" "$OUT/tiles.list" <<'PY'
 import sys, os, http.client
 port, layer, root, listing = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
@@ -208,10 +212,10 @@ for r in $(seq 1 "$ROUNDS"); do
   log "round $r: load average $(cut -d' ' -f1-3 /proc/loadavg)"
   for pass in cold warm; do
     log "round $r: $pass passes"
-    PASSES=$pass "$SHARED/tiles.sh" nginx "http://127.0.0.1:$NGINX_PORT/$LAYER/{z}/{x}/{y}.mvt" | sed "s/^/$r /" | tee -a "$OUT/rounds.txt"
+    PASSES=$pass bench/load.sh nginx "http://127.0.0.1:$NGINX_PORT/$LAYER/{z}/{x}/{y}.mvt" | sed "s/^/$r /" | tee -a "$OUT/rounds.txt"
     b0=$(backends); s0=$(ticks "$SERVER_PID"); p0=$(ticks $b0); n0=$(awk '/geoportal_tiles_served_total/ {s+=$2} END {print s+0}' \
       < <(curl -s "http://127.0.0.1:$PORT/metrics"))
-    PASSES=$pass "$SHARED/tiles.sh" geoportal "http://127.0.0.1:$PORT/tiles/$LAYER/{z}/{x}/{y}.mvt" | sed "s/^/$r /" | tee -a "$OUT/rounds.txt"
+    PASSES=$pass bench/load.sh geoportal "http://127.0.0.1:$PORT/tiles/$LAYER/{z}/{x}/{y}.mvt" | sed "s/^/$r /" | tee -a "$OUT/rounds.txt"
     # Backends that started during the pass count in full; those of before, from their start value.
     b1=$(backends); s1=$(ticks "$SERVER_PID"); p1=$(ticks $b1); n1=$(awk '/geoportal_tiles_served_total/ {s+=$2} END {print s+0}' \
       < <(curl -s "http://127.0.0.1:$PORT/metrics"))

@@ -4,15 +4,16 @@
 #
 # Usage: DATABASE_URL=postgres://… scripts/bench_import.sh FILE.shp…
 #   (the database is migrated by the first import; use a scratch database, not production)
-#        scripts/bench_import.sh --make-data DIR   writes DIR/buildings.shp (150,000 polygons of
-#   ../shared/bench/gen_city.py) and DIR/points.shp (1,000,000 points with 4 attributes)
+#        scripts/bench_import.sh --make-data DIR   writes DIR/buildings.shp (the 150,000 polygons
+#   of `go run ./bench/gencity -layers buildings`) and DIR/points.shp (1,000,000 points with 4 attributes)
 # Env: RUNS (default 3), GEOPORTAL (default bin/geoportal)
 # The machine may be shared: compare the two tools within one run (the ratio column), not across runs.
 set -euo pipefail
 if [[ ${1:-} == --make-data ]]; then
   dir=${2:?--make-data DIR}
   mkdir -p "$dir"
-  python3 "$(dirname "$0")/../../shared/bench/gen_city.py" --out "$dir/city" --layers buildings
+  dir=$(cd "$dir" && pwd) # go -C runs in the repository root
+  go -C "$(dirname "$0")/.." run ./bench/gencity -out "$dir/city" -layers buildings
   ogr2ogr -f "ESRI Shapefile" -lco ENCODING=UTF-8 "$dir/buildings.shp" "$dir/city/buildings.geojson"
   python3 - "$dir/points.csv" <<'PY'
 import csv, random, sys

@@ -18,11 +18,11 @@ import (
 	"github.com/paulmach/orb/geojson"
 )
 
-// BenchmarkCity runs the analyses on the synthetic city of /work/shared/bench/gen_city.py
-// (150k buildings, 20k street lines, 1,500 stops, 240 + 460 cameras), each beside the plain
-// PostGIS query for the same question. Generate it first:
+// BenchmarkCity runs the analyses on the synthetic city of bench/gencity (150k buildings, 20k
+// street lines, 1,500 stops, 240 + 460 cameras), each beside the plain PostGIS query for the same
+// question. Generate it first:
 //
-//	python3 /work/shared/bench/gen_city.py --out /tmp/city
+//	go run ./bench/gencity -out /tmp/city
 //	GEOPORTAL_BENCH_CITY=/tmp/city go test -run '^$' -bench BenchmarkCity -benchtime 5x ./layers/analysis/
 //
 // The generator gives buildings no residents; the loader estimates them (4 per house, about
@@ -34,7 +34,7 @@ func BenchmarkCity(b *testing.B) {
 		dir = "/tmp/city"
 	}
 	if _, err := os.Stat(filepath.Join(dir, "buildings.geojson")); err != nil {
-		b.Fatalf("no city data in %s (run python3 /work/shared/bench/gen_city.py --out %s): %v", dir, dir, err)
+		b.Fatalf("no city data in %s (run go run ./bench/gencity -out %s): %v", dir, dir, err)
 	}
 	pool := dbtest.New(b)
 	ctx := context.Background()
@@ -312,7 +312,7 @@ func loadCity(b *testing.B, pool *pgxpool.Pool, dir string) {
 	}
 	stage("cameras", cols, rows, `INSERT INTO layer.cameras (geom, status, heading, fov, range_m)
 		SELECT ST_SetSRID(ST_GeomFromGeoJSON(g), 4326), a, n1, n2, n3 FROM stage`)
-	// A 4x4 grid of districts over the generator's extent (56.95..57.35 E, 50.20..50.36 N).
+	// A 4x4 grid of districts over the city, bench/city.Bound (56.95..57.35 E, 50.20..50.36 N).
 	for i := 0; i < 4; i++ {
 		for j := 0; j < 4; j++ {
 			x0, y0 := 56.95+0.1*float64(i), 50.20+0.04*float64(j)
