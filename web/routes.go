@@ -14,6 +14,8 @@ func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	r.Use(s.metrics.instrument)
+	// Text answers travel compressed when the client accepts it (compress.go).
+	r.Use(newCompressor())
 	// Security headers, the 1 MiB body limit (routes raise it with s.maxBody) and who is calling
 	// (session cookie + CSRF check on writes, or API key): see auth.go.
 	r.Use(s.securityHeaders, s.limitBody, s.authenticate)
