@@ -292,7 +292,7 @@ func (im *Importer) plan(ctx context.Context, info *Info, req Request) (*plan, e
 			return nil, invalid("layer name %q is not a lower-case word of at most 48 letters, digits and _ (give one with --layer)", slug)
 		}
 		if _, err := im.Layers.Layer(ctx, slug, true); err == nil {
-			return nil, geoportal.Errorf(geoportal.ECONFLICT, "layer %s already exists: import with mode replace, append or upsert, or choose another name", slug)
+			return nil, layers.LayerExistsError(slug)
 		} else if geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
 			return nil, err
 		}

@@ -206,10 +206,21 @@ func (s *Store) CreateLayer(ctx context.Context, tx pgx.Tx, l Layer) error {
 	} else {
 		_, err = s.pool.Exec(ctx, `SELECT geoportal.create_layer($1::jsonb)`, b)
 	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "42P07") {
+		// Another transaction created the layer since it was looked for: its catalog row (or its
+		// table's name) is taken. The same answer as when the two come one after the other.
+		return LayerExistsError(l.Slug)
+	}
 	if err != nil {
 		return mapPgError(fmt.Errorf("create layer %s: %w", l.Slug, err))
 	}
 	return nil
+}
+
+// LayerExistsError is the error for creating a layer whose name is taken (ECONFLICT).
+func LayerExistsError(slug string) error {
+	return geoportal.Errorf(geoportal.ECONFLICT, "layer %s already exists: import with mode replace, append or upsert, or choose another name", slug)
 }
 
 // mapPgError turns the database's answers to bad requests into domain errors.
