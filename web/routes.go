@@ -16,9 +16,11 @@ func (s *Server) routes() http.Handler {
 	r.Use(s.metrics.instrument)
 	// Text answers travel compressed when the client accepts it (compress.go).
 	r.Use(newCompressor())
-	// Security headers, the 1 MiB body limit (routes raise it with s.maxBody) and who is calling
-	// (session cookie + CSRF check on writes, or API key): see auth.go.
-	r.Use(s.securityHeaders, s.limitBody, s.authenticate)
+	// Security headers, the 1 MiB body limit (routes raise it with s.maxBody), path and query
+	// values that are not text refused (bytes that are not UTF-8, or a NUL: textcheck.go) before
+	// anything hands them to PostgreSQL, and who is calling (session cookie + CSRF check on
+	// writes, or API key): see auth.go.
+	r.Use(s.securityHeaders, s.limitBody, s.checkText, s.authenticate)
 
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
