@@ -5,6 +5,7 @@ package geoportal
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Error codes.
@@ -28,9 +29,42 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
 
-// Errorf returns an *Error with the given code and formatted message.
+// Errorf returns an *Error with the given code and formatted message. A text argument longer
+// than MaxEcho bytes is cut there (and its length said): a message names what is wrong, it does
+// not echo a 20 KB bad value back to the client and into the log.
 func Errorf(code, format string, args ...any) *Error {
+	copied := false
+	for i, a := range args {
+		var s string
+		switch v := a.(type) {
+		case string:
+			s = v
+		case []byte:
+			s = string(v)
+		default:
+			continue
+		}
+		if len(s) <= MaxEcho {
+			continue
+		}
+		if !copied {
+			args, copied = append([]any(nil), args...), true
+		}
+		args[i] = cutText(s)
+	}
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// MaxEcho is how many bytes of one value an error message repeats.
+const MaxEcho = 200
+
+// cutText is the first MaxEcho bytes of s (not splitting a character) and its length.
+func cutText(s string) string {
+	n := MaxEcho
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", s[:n], len(s))
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for other errors,
@@ -51,7 +85,18 @@ func ErrorMessage(err error) string {
 	if err == nil {
 		return ""
 	} else if errors.As(err, &e) {
+		if len(e.Message) > maxMessage {
+			// Made outside Errorf (a database's text, say): bounded as a whole.
+			n := maxMessage
+			for n > 0 && !utf8.RuneStart(e.Message[n]) {
+				n--
+			}
+			return fmt.Sprintf("%s… (%d bytes)", e.Message[:n], len(e.Message))
+		}
 		return e.Message
 	}
 	return "internal error"
 }
+
+// maxMessage bounds the whole message ErrorMessage returns.
+const maxMessage = 1024

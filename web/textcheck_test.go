@@ -118,3 +118,30 @@ func TestBadBytesRefused(t *testing.T) {
 		t.Errorf("a Cyrillic search: %v %v", resp.StatusCode, err)
 	}
 }
+
+// TestLongBadValueNotEchoed: a 20 KB bad value is named, not repeated whole, in the answer.
+func TestLongBadValueNotEchoed(t *testing.T) {
+	ts := newTestServer(t)
+	junk := strings.Repeat("x", 20000)
+	for _, path := range []string{
+		"/ogc/collections/bus_stops/items?filter=name%20%3D%20" + junk,
+		"/ogc/collections/bus_stops/items?bbox=" + junk,
+		"/ogc/collections/bus_stops/items?datetime=" + junk,
+		"/ogc/collections/bus_stops/items?limit=" + junk,
+		"/api/nearest?layer=" + junk + "&lat=50.28&lon=57.17",
+		"/tiles/bus_stops/" + junk + "/1/1.mvt",
+	} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+			t.Errorf("%.60s…: status %d", path, resp.StatusCode)
+		}
+		if len(body) > 2048 {
+			t.Errorf("%.60s…: %d bytes of answer echo the value: %.200s", path, len(body), body)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/data/pgcluster"
+	"github.com/aktobe/geoportal/internal/logthrottle"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -76,7 +77,9 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	// A failure repeated by every request (a database outage) is logged a few times per window,
+	// then counted: see logthrottle.
+	return slog.New(logthrottle.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}), 10*time.Second, 5))
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
