@@ -98,7 +98,7 @@ func (o *ogcAPI) handleCreateItem(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", base(r)+"/collections/"+l.Slug+"/items/"+strconv.FormatInt(id, 10))
+	w.Header().Set("Location", o.base(r)+"/collections/"+l.Slug+"/items/"+strconv.FormatInt(id, 10))
 	w.Header().Set("Content-Type", mtGeoJSON)
 	w.Header().Set("Content-Crs", "<"+layers.CRS84.URI+">")
 	w.WriteHeader(http.StatusCreated)

@@ -40,7 +40,10 @@ func newReportsEnv(t *testing.T) reportsEnv {
 	}
 	srv := web.NewServer(slog.New(slog.DiscardHandler), pool)
 	srv.Reports.Difficulty = 6
-	ts := httptest.NewServer(srv.Handler())
+	// Links in messages go to the server's own address, as `geoportal serve` sets it.
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	srv.Security.ListenURL = "http://" + ts.Listener.Addr().String()
+	ts.Start()
 	t.Cleanup(ts.Close)
 	u, err := srv.Accounts.CreateUser(ctx, accounts.NewUser{Email: "app@example.kz", Name: "City app",
 		Role: accounts.Citizen, Password: "a long enough password 1"})

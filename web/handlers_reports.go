@@ -130,7 +130,7 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 	n = reports.NewReport{ServiceCode: form["service_code"], Lon: lon, Lat: lat, Address: form["address"],
 		Description: form["description"], Email: form["email"], Phone: form["phone"],
 		FirstName: form["first_name"], LastName: form["last_name"], DeviceID: form["device_id"],
-		Attributes: map[string]string{}, LinkBase: requestBase(r)}
+		Attributes: map[string]string{}, LinkBase: s.messageBase()}
 	for k, v := range form {
 		if strings.HasPrefix(k, "attribute[") && strings.HasSuffix(k, "]") {
 			n.Attributes[k[len("attribute["):len(k)-1]] = v
@@ -174,7 +174,7 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"report": rep, "token": sec.Token, "follow": sec.Follow,
-		"follow_url": requestBase(r) + "/#report/" + sec.Follow, "contacts": contacts})
+		"follow_url": s.requestBase(r) + "/#report/" + sec.Follow, "contacts": contacts})
 }
 
 func readPhoto(fh *multipart.FileHeader) (reports.Photo, error) {
@@ -283,7 +283,7 @@ func (s *Server) handleReportConfirmResend(w http.ResponseWriter, r *http.Reques
 		s.Error(w, r, bodyError(err))
 		return
 	}
-	c, err := s.Reports.ResendConfirmation(r.Context(), b.Follow, b.Channel, requestBase(r))
+	c, err := s.Reports.ResendConfirmation(r.Context(), b.Follow, b.Channel, s.messageBase())
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -308,7 +308,7 @@ func (s *Server) handleReportSupport(w http.ResponseWriter, r *http.Request) {
 	if !s.allowDevice(w, r, body.DeviceID) {
 		return
 	}
-	n, err := s.Reports.Support(r.Context(), id, body.DeviceID, body.Email, requestBase(r))
+	n, err := s.Reports.Support(r.Context(), id, body.DeviceID, body.Email, s.messageBase())
 	if err != nil {
 		s.Error(w, r, err)
 		return
