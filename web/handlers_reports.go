@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -145,23 +146,31 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 	if u != nil {
 		n.AccountID = u.ID
 	}
+	// The cheap checks first: count and size of the photos, then the proof of work. Only then
+	// are the photos decoded (each bounded by its header: reports.CheckPhoto).
 	if len(files) > reports.MaxPhotos {
 		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "at most %d photos per report", reports.MaxPhotos))
 		return
 	}
 	for _, fh := range files {
-		p, err := readPhoto(fh)
-		if err != nil {
-			s.Error(w, r, err)
+		if fh.Size > reports.MaxPhotoBytes {
+			s.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "photo %s is larger than %d MiB", fh.Filename, reports.MaxPhotoBytes>>20))
 			return
 		}
-		n.Photos = append(n.Photos, p)
 	}
 	if u == nil || !u.IsStaff() {
 		if err := s.Reports.SpendChallenge(r.Context(), challenge, nonce); err != nil {
 			s.Error(w, r, err)
 			return
 		}
+	}
+	for _, fh := range files {
+		p, err := s.readPhoto(r.Context(), fh)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		n.Photos = append(n.Photos, p)
 	}
 	rep, sec, err := s.Reports.Create(r.Context(), n)
 	if err != nil {
@@ -177,7 +186,7 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 		"follow_url": s.requestBase(r) + "/#report/" + sec.Follow, "contacts": contacts})
 }
 
-func readPhoto(fh *multipart.FileHeader) (reports.Photo, error) {
+func (s *Server) readPhoto(ctx context.Context, fh *multipart.FileHeader) (reports.Photo, error) {
 	if fh.Size > reports.MaxPhotoBytes {
 		return reports.Photo{}, geoportal.Errorf(geoportal.ETOOLARGE, "photo %s is larger than %d MiB", fh.Filename, reports.MaxPhotoBytes>>20)
 	}
@@ -190,7 +199,7 @@ func readPhoto(fh *multipart.FileHeader) (reports.Photo, error) {
 	if err != nil {
 		return reports.Photo{}, err
 	}
-	return reports.ProcessPhoto(fh.Filename, b)
+	return s.Reports.ProcessPhoto(ctx, fh.Filename, b)
 }
 
 // reportView is a report as the public (and its reporter) see it: with its history, never
