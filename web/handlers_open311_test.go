@@ -324,7 +324,11 @@ func TestReportFlowOverHTTP(t *testing.T) {
 	if code != 200 || !bytes.Contains(b, []byte(`"id":`+id)) {
 		t.Fatalf("nearby: %d %s", code, b)
 	}
-	code, _, b = fetch(t, "POST", api+"/"+id+"/support", "application/json", strings.NewReader(`{"device_id":"dev-b"}`))
+	// (support asks for the same proof of work as a report)
+	_, _, b = fetch(t, "GET", api+"/challenge", "", nil)
+	json.Unmarshal(b, &ch)
+	code, _, b = fetch(t, "POST", api+"/"+id+"/support", "application/json", strings.NewReader(`{"device_id":"dev-b","pow_challenge":"`+
+		ch.Challenge+`","pow_nonce":"`+reports.Solve(ch.Challenge, ch.Difficulty)+`"}`))
 	if code != 200 || !bytes.Contains(b, []byte(`"support_count":2`)) {
 		t.Fatalf("support: %d %s", code, b)
 	}

@@ -300,6 +300,9 @@ func (s *Server) handleReportConfirmResend(w http.ResponseWriter, r *http.Reques
 	writeJSON(w, http.StatusAccepted, map[string]any{"sent": c})
 }
 
+// handleReportSupport records "this is my problem too" {"device_id", "email", "pow_challenge",
+// "pow_nonce"}: limited per address and account (the route), per device, and paid for with the
+// same proof of work as a report (staff excepted), so that rotating device ids costs work.
 func (s *Server) handleReportSupport(w http.ResponseWriter, r *http.Request) {
 	id, err := reportID(r)
 	if err != nil {
@@ -307,8 +310,10 @@ func (s *Server) handleReportSupport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body struct {
-		DeviceID string `json:"device_id"`
-		Email    string `json:"email"`
+		DeviceID  string `json:"device_id"`
+		Email     string `json:"email"`
+		Challenge string `json:"pow_challenge"`
+		Nonce     string `json:"pow_nonce"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		s.Error(w, r, bodyError(err))
@@ -316,6 +321,12 @@ func (s *Server) handleReportSupport(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.allowDevice(w, r, body.DeviceID) {
 		return
+	}
+	if u, _ := s.currentUser(r); u == nil || !u.IsStaff() {
+		if err := s.Reports.SpendChallenge(r.Context(), body.Challenge, body.Nonce); err != nil {
+			s.Error(w, r, err)
+			return
+		}
 	}
 	n, err := s.Reports.Support(r.Context(), id, body.DeviceID, body.Email, s.messageBase())
 	if err != nil {
