@@ -346,6 +346,9 @@ func (im *Importer) plan(ctx context.Context, info *Info, req Request) (*plan, e
 	if err != nil {
 		return nil, err
 	}
+	if err := l.GenericWrites(); err != nil {
+		return nil, err
+	}
 	p := &plan{layer: l}
 	byName := map[string]int{}
 	for i, f := range info.Fields {

@@ -58,15 +58,29 @@ type Layer struct {
 	TimeColumn   string          `json:"time_column,omitempty"`
 	Live         bool            `json:"live"`
 	SortOrder    int             `json:"sort_order"`
-	BBox         []float64       `json:"bbox,omitempty"` // west, south, east, north (EPSG:4326)
-	FeatureCount int64           `json:"feature_count"`
-	Version      int64           `json:"version"`
-	UpdatedAt    time.Time       `json:"updated_at"`
-	CreatedAt    time.Time       `json:"created_at"`
+	// Workflow names the module workflow that alone changes this layer's features (reports,
+	// live vehicles, outages, computed areas); empty for layers that take generic writes.
+	Workflow     string    `json:"workflow,omitempty"`
+	BBox         []float64 `json:"bbox,omitempty"` // west, south, east, north (EPSG:4326)
+	FeatureCount int64     `json:"feature_count"`
+	Version      int64     `json:"version"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 // Public reports whether anonymous users may see the layer.
 func (l *Layer) Public() bool { return l.Visibility == "public" }
+
+// GenericWrites returns nil when the layer's features may be written by generic means (OGC API
+// writes, imports), and a conflict naming the workflow to use when a module owns the layer: a
+// generic write would skip its transitions, scope checks, history and notices.
+func (l *Layer) GenericWrites() error {
+	if l.Workflow == "" {
+		return nil
+	}
+	return geoportal.Errorf(geoportal.ECONFLICT, "layer %s is read-only through generic writes (OGC API, imports): its features change through %s",
+		l.Slug, l.Workflow)
+}
 
 // Attribute returns the named attribute.
 func (l *Layer) Attribute(name string) (Attribute, bool) {
@@ -99,7 +113,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 const layerColumns = `slug, title_kk, title_ru, title_en, description_kk, description_ru, description_en,
 	direction, geometry_type, attributes, style, min_zoom, max_zoom, visibility, attribution,
-	coalesce(time_column, ''), live, sort_order,
+	coalesce(time_column, ''), live, sort_order, coalesce(workflow, ''),
 	CASE WHEN bbox IS NULL THEN NULL ELSE ARRAY[ST_XMin(bbox), ST_YMin(bbox), ST_XMax(bbox), ST_YMax(bbox)] END,
 	feature_count, version, updated_at, created_at`
 
@@ -108,7 +122,7 @@ func scanLayer(row pgx.Row) (Layer, error) {
 	var attrs []byte
 	err := row.Scan(&l.Slug, &l.Title.KK, &l.Title.RU, &l.Title.EN, &l.Description.KK, &l.Description.RU,
 		&l.Description.EN, &l.Direction, &l.GeometryType, &attrs, &l.Style, &l.MinZoom, &l.MaxZoom,
-		&l.Visibility, &l.Attribution, &l.TimeColumn, &l.Live, &l.SortOrder, &l.BBox, &l.FeatureCount,
+		&l.Visibility, &l.Attribution, &l.TimeColumn, &l.Live, &l.SortOrder, &l.Workflow, &l.BBox, &l.FeatureCount,
 		&l.Version, &l.UpdatedAt, &l.CreatedAt)
 	if err != nil {
 		return l, err

@@ -30,6 +30,13 @@ type SecurityConfig struct {
 	TrustForwardedFor bool
 	// MaxBodyBytes bounds every request body; routes raise it with s.maxBody.
 	MaxBodyBytes int64
+	// PublicURL is the site's address as residents reach it (https://geo.aktobe.kz). Links in
+	// messages sent out (confirmation e-mails and SMS) are built from it, never from the request;
+	// when set, absolute URLs in answers (OGC, TileJSON, Open311 self links) use it too.
+	PublicURL string
+	// ListenURL is the server's own address (http://LISTEN-ADDR), used for links in messages when
+	// PublicURL is empty (development); `geoportal serve` sets it and warns.
+	ListenURL string
 	// LoginPerIP and LoginPerAccount limit login attempts; Submit (reports) and Upload (imports,
 	// photos) are applied with s.rateLimit by the routes that need them.
 	LoginPerIP, LoginPerAccount, Submit, Upload RateLimit

@@ -184,14 +184,20 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// login applies the per-account rate limit, checks the password and starts a session, ending
-// the session the request came with (no session fixation).
-func (s *Server) login(r *http.Request, email, password string) (*accounts.User, string, *accounts.Session, error) {
+// loginAccountKey is an account's key in the per-account login limiter.
+func loginAccountKey(email string) string {
 	key := strings.ToLower(strings.TrimSpace(email))
 	if len(key) > 254 {
 		key = key[:254]
 	}
-	if ok, wait := s.limiter(limitLoginAccount).allow("account:" + key); !ok {
+	return "account:" + key
+}
+
+// login applies the per-account rate limit, checks the password and starts a session, ending
+// the session the request came with (no session fixation).
+func (s *Server) login(r *http.Request, email, password string) (*accounts.User, string, *accounts.Session, error) {
+	key := loginAccountKey(email)
+	if ok, wait := s.limiter(limitLoginAccount).allow(key); !ok {
 		s.Logger.Warn("login rate limited", "account", key, "ip", s.clientIP(r))
 		return nil, "", nil, geoportal.Errorf(geoportal.ERATELIMIT, "too many login attempts for this account; try again in %d s",
 			int(wait.Seconds())+1)
@@ -324,11 +330,18 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleChangePassword lets a signed-in user change their own password: every session ends and
-// this browser gets a new one.
+// this browser gets a new one. Checking the current password is a guess like a login: the route
+// has the per-address login limit, and the account shares its login budget (limitLoginAccount),
+// so a stolen session cannot try passwords faster than the sign-in form.
 func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.currentUser(r)
 	if !ok || u.Session == nil {
 		s.refuse(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in (with a session, not an API key) to change your password"))
+		return
+	}
+	key := loginAccountKey(u.Email)
+	if ok, wait := s.limiter(limitLoginAccount).allow(key); !ok {
+		s.refuseRateLimited(w, r, limitLoginAccount, key, wait)
 		return
 	}
 	var req struct {

@@ -194,14 +194,9 @@ var serviceDescription = layers.Titles{
 	KK: "Ақтөбе қаласының кеңістіктік қабаттары OGC API – Features стандарты бойынша.",
 }
 
-// base is the absolute URL of /ogc as the client sees it.
-func base(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + "/ogc"
-}
+// base is the absolute URL of /ogc for self links (Server.requestBase: the public URL when one
+// is configured).
+func (o *ogcAPI) base(r *http.Request) string { return o.s.requestBase(r) + "/ogc" }
 
 // withQuery returns href with the given query parameters set on top of r's.
 func withQuery(r *http.Request, path string, set map[string]string) string {
@@ -256,7 +251,7 @@ func (o *ogcAPI) handleLanding(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	b := base(r)
+	b := o.base(r)
 	links := append(selfLinks(r, b+"/", f, mtJSON),
 		ogcLink{Href: b + "/api", Rel: "service-desc", Type: mtOpenAPI, Title: "The API definition (OpenAPI 3.0)"},
 		ogcLink{Href: b + "/api?f=html", Rel: "service-doc", Type: mtHTML, Title: "The API documentation"},
@@ -293,8 +288,7 @@ func crsURIs() []string {
 }
 
 // collection describes one layer as an OGC collection.
-func collection(r *http.Request, l layers.Layer, lg string) map[string]any {
-	b := base(r)
+func collection(r *http.Request, b string, l layers.Layer, lg string) map[string]any {
 	p := b + "/collections/" + l.Slug
 	c := map[string]any{
 		"id":          l.Slug,
@@ -332,9 +326,9 @@ func (o *ogcAPI) handleCollections(w http.ResponseWriter, r *http.Request) {
 	}
 	cs := []map[string]any{}
 	for _, l := range ls {
-		cs = append(cs, collection(r, l, lg))
+		cs = append(cs, collection(r, o.base(r), l, lg))
 	}
-	doc := map[string]any{"links": selfLinks(r, base(r)+"/collections", f, mtJSON), "collections": cs, "crs": crsURIs()}
+	doc := map[string]any{"links": selfLinks(r, o.base(r)+"/collections", f, mtJSON), "collections": cs, "crs": crsURIs()}
 	if f == "html" {
 		o.html(w, r, "collections", lg, doc)
 		return
@@ -357,7 +351,7 @@ func (o *ogcAPI) handleCollection(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
-	doc := collection(r, l, lg)
+	doc := collection(r, o.base(r), l, lg)
 	if f == "html" {
 		o.html(w, r, "collection", lg, doc)
 		return
@@ -412,7 +406,7 @@ func (o *ogcAPI) handleQueryables(w http.ResponseWriter, r *http.Request) {
 	}
 	doc := map[string]any{
 		"$schema":              "https://json-schema.org/draft/2020-12/schema",
-		"$id":                  base(r) + "/collections/" + l.Slug + "/queryables",
+		"$id":                  o.base(r) + "/collections/" + l.Slug + "/queryables",
 		"type":                 "object",
 		"title":                pick(l.Title, lg),
 		"properties":           props,

@@ -69,7 +69,7 @@ func (o *ogcAPI) html(w http.ResponseWriter, r *http.Request, page, lg string, d
 		title = d.Title
 	}
 	var buf bytes.Buffer
-	err := ogcTemplates.ExecuteTemplate(&buf, page, ogcPage{Lang: lg, Title: title, Home: pick(serviceTitle, lg), Base: base(r),
+	err := ogcTemplates.ExecuteTemplate(&buf, page, ogcPage{Lang: lg, Title: title, Home: pick(serviceTitle, lg), Base: o.base(r),
 		JSON: withQuery(r, r.URL.Path, map[string]string{"f": "json"}), Doc: doc})
 	if err != nil {
 		o.fail(w, r, fmt.Errorf("render %s: %w", page, err))
@@ -188,7 +188,7 @@ type itemPage struct {
 func (o *ogcAPI) itemHTML(w http.ResponseWriter, r *http.Request, l layers.Layer, ft layers.Feature, lg, path string) {
 	props := decodeProps(ft.Properties)
 	p := itemPage{Title: pick(l.Title, lg) + " " + strconv.FormatInt(ft.ID, 10), Geometry: string(ft.Geometry),
-		Collection: base(r) + "/collections/" + l.Slug, CollectionTitle: pick(l.Title, lg)}
+		Collection: o.base(r) + "/collections/" + l.Slug, CollectionTitle: pick(l.Title, lg)}
 	for _, a := range l.Attributes {
 		p.Rows = append(p.Rows, struct{ Name, Value string }{pick(a.Title, lg), cell(props[a.Name])})
 	}

@@ -164,7 +164,7 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
-	path := base(r) + "/collections/" + l.Slug + "/items"
+	path := o.base(r) + "/collections/" + l.Slug + "/items"
 	if f == "html" {
 		o.itemsHTML(w, r, l, q, lg, path)
 		return
@@ -214,7 +214,7 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 	if q.Offset > 0 {
 		links = append(links, ogcLink{Href: withQuery(r, path, prevPage(q)), Rel: "prev", Type: mtGeoJSON, Title: "Previous page"})
 	}
-	links = append(links, ogcLink{Href: base(r) + "/collections/" + l.Slug, Rel: "collection", Type: mtJSON, Title: pick(l.Title, lg)})
+	links = append(links, ogcLink{Href: o.base(r) + "/collections/" + l.Slug, Rel: "collection", Type: mtJSON, Title: pick(l.Title, lg)})
 	tail := map[string]any{"numberMatched": page.NumberMatched, "numberReturned": page.NumberReturned,
 		"timeStamp": time.Now().UTC().Format(time.RFC3339), "links": links}
 	if page.Estimated {
@@ -294,13 +294,13 @@ func (o *ogcAPI) handleItem(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
-	path := base(r) + "/collections/" + l.Slug + "/items/" + strconv.FormatInt(id, 10)
+	path := o.base(r) + "/collections/" + l.Slug + "/items/" + strconv.FormatInt(id, 10)
 	if f == "html" {
 		o.itemHTML(w, r, l, ft, lg, path)
 		return
 	}
 	links := append(selfLinks(r, path, "json", mtGeoJSON),
-		ogcLink{Href: base(r) + "/collections/" + l.Slug, Rel: "collection", Type: mtJSON, Title: pick(l.Title, lg)})
+		ogcLink{Href: o.base(r) + "/collections/" + l.Slug, Rel: "collection", Type: mtJSON, Title: pick(l.Title, lg)})
 	raw := bytes.TrimSpace(marshalJSON(links))
 	w.Header().Set("Content-Type", mtGeoJSON)
 	w.Header().Set("Content-Crs", "<"+crs.URI+">")

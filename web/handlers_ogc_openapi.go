@@ -57,7 +57,7 @@ func (o *ogcAPI) openAPI(r *http.Request, ids []string) map[string]any {
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": serviceTitle.EN + " – OGC API Features", "version": "1.0.0",
 			"description": serviceDescription.EN, "license": map[string]any{"name": "Layer licences as attributed per collection"}},
-		"servers": []any{map[string]any{"url": base(r)}},
+		"servers": []any{map[string]any{"url": o.base(r)}},
 		"paths": map[string]any{
 			"/":                                      map[string]any{"get": op("getLandingPage", "Landing page", []any{f, lg}, mtJSON)},
 			"/conformance":                           map[string]any{"get": op("getConformance", "Conformance classes", []any{f, lg}, mtJSON)},
@@ -101,10 +101,10 @@ func (o *ogcAPI) handleAPI(w http.ResponseWriter, r *http.Request) {
 		for _, p := range []string{"/", "/conformance", "/collections", "/collections/{collectionId}",
 			"/collections/{collectionId}/queryables", "/collections/{collectionId}/items",
 			"/collections/{collectionId}/items/{featureId}"} {
-			links = append(links, ogcLink{Href: base(r) + p, Rel: "item", Title: "GET " + p})
+			links = append(links, ogcLink{Href: o.base(r) + p, Rel: "item", Title: "GET " + p})
 		}
 		o.html(w, r, "landing", lg, map[string]any{"title": "API", "description": serviceDescription.EN +
-			" The machine-readable definition is OpenAPI 3.0 JSON at " + base(r) + "/api.", "links": links})
+			" The machine-readable definition is OpenAPI 3.0 JSON at " + o.base(r) + "/api.", "links": links})
 		return
 	}
 	writeTyped(w, http.StatusOK, mtOpenAPI, doc)

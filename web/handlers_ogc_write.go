@@ -16,7 +16,8 @@ import (
 // maxFeatureBody limits a written feature's size.
 const maxFeatureBody = 16 << 20
 
-// writable looks up the layer and checks that the request may edit it.
+// writable looks up the layer and checks that the request may edit it and that the layer takes
+// generic writes (layers.Layer.GenericWrites).
 func (o *ogcAPI) writable(w http.ResponseWriter, r *http.Request) (layers.Layer, bool) {
 	l, err := o.layer(r)
 	if err == nil {
@@ -24,6 +25,9 @@ func (o *ogcAPI) writable(w http.ResponseWriter, r *http.Request) (layers.Layer,
 	}
 	if err == nil {
 		err = checkParams(r)
+	}
+	if err == nil {
+		err = l.GenericWrites() // a module's layer changes only through its workflow
 	}
 	if err != nil {
 		o.fail(w, r, err)
@@ -94,7 +98,7 @@ func (o *ogcAPI) handleCreateItem(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", base(r)+"/collections/"+l.Slug+"/items/"+strconv.FormatInt(id, 10))
+	w.Header().Set("Location", o.base(r)+"/collections/"+l.Slug+"/items/"+strconv.FormatInt(id, 10))
 	w.Header().Set("Content-Type", mtGeoJSON)
 	w.Header().Set("Content-Crs", "<"+layers.CRS84.URI+">")
 	w.WriteHeader(http.StatusCreated)

@@ -123,7 +123,7 @@ func (s *Server) handleOpen311Discovery(w http.ResponseWriter, r *http.Request) 
 		Contact:    "Akimat of Aktobe, People's chancellery",
 		KeyService: "API keys are issued by the geoportal administrators (scope open311)",
 		Endpoints: []open311Endpoint{{Specification: "http://wiki.open311.org/GeoReport_v2",
-			URL: requestBase(r) + "/open311/v2", Changeset: open311Changeset, Type: "production",
+			URL: s.requestBase(r) + "/open311/v2", Changeset: open311Changeset, Type: "production",
 			Formats: []string{"text/xml", "application/json"}}},
 	})
 }
@@ -252,7 +252,7 @@ func (s *Server) open311Requests(r *http.Request, rs []reports.Report) ([]open31
 			o.ExpectedDatetime = rep.ExpectedAt.Format(time.RFC3339)
 		}
 		if rep.Photos > 0 {
-			o.MediaURL = requestBase(r) + "/api/reports/" + o.ServiceRequestID + "/photos/1.jpg"
+			o.MediaURL = s.requestBase(r) + "/api/reports/" + o.ServiceRequestID + "/photos/1.jpg"
 		}
 		out = append(out, o)
 	}
@@ -424,7 +424,7 @@ func (s *Server) handleOpen311Post(w http.ResponseWriter, r *http.Request) {
 	n := reports.NewReport{ServiceCode: f.Get("service_code"), Lat: lat, Lon: lon,
 		Address: f.Get("address_string"), Description: f.Get("description"), Email: f.Get("email"),
 		Phone: f.Get("phone"), FirstName: f.Get("first_name"), LastName: f.Get("last_name"),
-		DeviceID: f.Get("device_id"), APIKeyID: u.Key.ID, Attributes: map[string]string{}, LinkBase: requestBase(r)}
+		DeviceID: f.Get("device_id"), APIKeyID: u.Key.ID, Attributes: map[string]string{}, LinkBase: s.messageBase()}
 	for k, v := range f {
 		if strings.HasPrefix(k, "attribute[") && strings.HasSuffix(k, "]") {
 			n.Attributes[k[len("attribute["):len(k)-1]] = strings.Join(v, ",")
@@ -443,5 +443,5 @@ func (s *Server) handleOpen311Post(w http.ResponseWriter, r *http.Request) {
 		ServiceNotice    string   `json:"service_notice" xml:"service_notice"`
 		AccountID        string   `json:"account_id" xml:"account_id"`
 	}{{ServiceRequestID: strconv.FormatInt(rep.ID, 10), Token: sec.Token,
-		ServiceNotice: "Follow this request at " + requestBase(r) + "/#report/" + sec.Follow}})
+		ServiceNotice: "Follow this request at " + s.requestBase(r) + "/#report/" + sec.Follow}})
 }

@@ -40,7 +40,10 @@ func newReportsEnv(t *testing.T) reportsEnv {
 	}
 	srv := web.NewServer(slog.New(slog.DiscardHandler), pool)
 	srv.Reports.Difficulty = 6
-	ts := httptest.NewServer(srv.Handler())
+	// Links in messages go to the server's own address, as `geoportal serve` sets it.
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	srv.Security.ListenURL = "http://" + ts.Listener.Addr().String()
+	ts.Start()
 	t.Cleanup(ts.Close)
 	u, err := srv.Accounts.CreateUser(ctx, accounts.NewUser{Email: "app@example.kz", Name: "City app",
 		Role: accounts.Citizen, Password: "a long enough password 1"})
@@ -321,7 +324,11 @@ func TestReportFlowOverHTTP(t *testing.T) {
 	if code != 200 || !bytes.Contains(b, []byte(`"id":`+id)) {
 		t.Fatalf("nearby: %d %s", code, b)
 	}
-	code, _, b = fetch(t, "POST", api+"/"+id+"/support", "application/json", strings.NewReader(`{"device_id":"dev-b"}`))
+	// (support asks for the same proof of work as a report)
+	_, _, b = fetch(t, "GET", api+"/challenge", "", nil)
+	json.Unmarshal(b, &ch)
+	code, _, b = fetch(t, "POST", api+"/"+id+"/support", "application/json", strings.NewReader(`{"device_id":"dev-b","pow_challenge":"`+
+		ch.Challenge+`","pow_nonce":"`+reports.Solve(ch.Challenge, ch.Difficulty)+`"}`))
 	if code != 200 || !bytes.Contains(b, []byte(`"support_count":2`)) {
 		t.Fatalf("support: %d %s", code, b)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -130,7 +131,7 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 	n = reports.NewReport{ServiceCode: form["service_code"], Lon: lon, Lat: lat, Address: form["address"],
 		Description: form["description"], Email: form["email"], Phone: form["phone"],
 		FirstName: form["first_name"], LastName: form["last_name"], DeviceID: form["device_id"],
-		Attributes: map[string]string{}, LinkBase: requestBase(r)}
+		Attributes: map[string]string{}, LinkBase: s.messageBase()}
 	for k, v := range form {
 		if strings.HasPrefix(k, "attribute[") && strings.HasSuffix(k, "]") {
 			n.Attributes[k[len("attribute["):len(k)-1]] = v
@@ -145,23 +146,31 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 	if u != nil {
 		n.AccountID = u.ID
 	}
+	// The cheap checks first: count and size of the photos, then the proof of work. Only then
+	// are the photos decoded (each bounded by its header: reports.CheckPhoto).
 	if len(files) > reports.MaxPhotos {
 		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "at most %d photos per report", reports.MaxPhotos))
 		return
 	}
 	for _, fh := range files {
-		p, err := readPhoto(fh)
-		if err != nil {
-			s.Error(w, r, err)
+		if fh.Size > reports.MaxPhotoBytes {
+			s.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "photo %s is larger than %d MiB", fh.Filename, reports.MaxPhotoBytes>>20))
 			return
 		}
-		n.Photos = append(n.Photos, p)
 	}
 	if u == nil || !u.IsStaff() {
 		if err := s.Reports.SpendChallenge(r.Context(), challenge, nonce); err != nil {
 			s.Error(w, r, err)
 			return
 		}
+	}
+	for _, fh := range files {
+		p, err := s.readPhoto(r.Context(), fh)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		n.Photos = append(n.Photos, p)
 	}
 	rep, sec, err := s.Reports.Create(r.Context(), n)
 	if err != nil {
@@ -174,10 +183,10 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"report": rep, "token": sec.Token, "follow": sec.Follow,
-		"follow_url": requestBase(r) + "/#report/" + sec.Follow, "contacts": contacts})
+		"follow_url": s.requestBase(r) + "/#report/" + sec.Follow, "contacts": contacts})
 }
 
-func readPhoto(fh *multipart.FileHeader) (reports.Photo, error) {
+func (s *Server) readPhoto(ctx context.Context, fh *multipart.FileHeader) (reports.Photo, error) {
 	if fh.Size > reports.MaxPhotoBytes {
 		return reports.Photo{}, geoportal.Errorf(geoportal.ETOOLARGE, "photo %s is larger than %d MiB", fh.Filename, reports.MaxPhotoBytes>>20)
 	}
@@ -190,7 +199,7 @@ func readPhoto(fh *multipart.FileHeader) (reports.Photo, error) {
 	if err != nil {
 		return reports.Photo{}, err
 	}
-	return reports.ProcessPhoto(fh.Filename, b)
+	return s.Reports.ProcessPhoto(ctx, fh.Filename, b)
 }
 
 // reportView is a report as the public (and its reporter) see it: with its history, never
@@ -283,7 +292,7 @@ func (s *Server) handleReportConfirmResend(w http.ResponseWriter, r *http.Reques
 		s.Error(w, r, bodyError(err))
 		return
 	}
-	c, err := s.Reports.ResendConfirmation(r.Context(), b.Follow, b.Channel, requestBase(r))
+	c, err := s.Reports.ResendConfirmation(r.Context(), b.Follow, b.Channel, s.messageBase())
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -291,6 +300,9 @@ func (s *Server) handleReportConfirmResend(w http.ResponseWriter, r *http.Reques
 	writeJSON(w, http.StatusAccepted, map[string]any{"sent": c})
 }
 
+// handleReportSupport records "this is my problem too" {"device_id", "email", "pow_challenge",
+// "pow_nonce"}: limited per address and account (the route), per device, and paid for with the
+// same proof of work as a report (staff excepted), so that rotating device ids costs work.
 func (s *Server) handleReportSupport(w http.ResponseWriter, r *http.Request) {
 	id, err := reportID(r)
 	if err != nil {
@@ -298,8 +310,10 @@ func (s *Server) handleReportSupport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body struct {
-		DeviceID string `json:"device_id"`
-		Email    string `json:"email"`
+		DeviceID  string `json:"device_id"`
+		Email     string `json:"email"`
+		Challenge string `json:"pow_challenge"`
+		Nonce     string `json:"pow_nonce"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		s.Error(w, r, bodyError(err))
@@ -308,7 +322,13 @@ func (s *Server) handleReportSupport(w http.ResponseWriter, r *http.Request) {
 	if !s.allowDevice(w, r, body.DeviceID) {
 		return
 	}
-	n, err := s.Reports.Support(r.Context(), id, body.DeviceID, body.Email, requestBase(r))
+	if u, _ := s.currentUser(r); u == nil || !u.IsStaff() {
+		if err := s.Reports.SpendChallenge(r.Context(), body.Challenge, body.Nonce); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+	}
+	n, err := s.Reports.Support(r.Context(), id, body.DeviceID, body.Email, s.messageBase())
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -82,6 +82,9 @@ var staffText = map[string]map[string]string{
 		"st_rejected": "Қабылданбады", "st_duplicate": "Қайталама"},
 }
 
+// maxBulk is how many reports one bulk change may name.
+const maxBulk = 500
+
 var workflowStatuses = []string{reports.StatusNew, reports.StatusAccepted, reports.StatusInProgress,
 	reports.StatusResolved, reports.StatusRejected, reports.StatusDuplicate}
 
@@ -150,12 +153,26 @@ func (s *Server) newStaffPage(w http.ResponseWriter, r *http.Request) (staffPage
 		s.Error(w, r, geoportalFirst(err, err2))
 		return p, a, false
 	}
-	if r.URL.Query().Get("msg") == "saved" {
-		p.Flash = p.S["saved"]
-	} else if m := r.URL.Query().Get("msg"); m != "" {
-		p.Flash = m
-	}
+	p.Flash = staffFlash(p.S, r.URL.Query())
 	return p, a, true
+}
+
+// staffFlash is the console's message for ?msg=CODE after a form: only known codes, in the page
+// language, so that a link cannot make the city's page say what it likes. An unknown code shows
+// nothing. Codes: saved; bulk_done with done and of (numbers of reports).
+func staffFlash(text map[string]string, q url.Values) string {
+	switch q.Get("msg") {
+	case "saved":
+		return text["saved"]
+	case "bulk_done":
+		done, err1 := strconv.Atoi(q.Get("done"))
+		of, err2 := strconv.Atoi(q.Get("of"))
+		if err1 != nil || err2 != nil || done < 0 || of < 1 || done > of || of > maxBulk {
+			return ""
+		}
+		return fmt.Sprintf(text["bulk_done"], done, of)
+	}
+	return ""
 }
 
 func geoportalFirst(errs ...error) error {
@@ -181,13 +198,20 @@ func (s *Server) handleStaffConsole(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.showStaffConsole(w, r, p, a, http.StatusOK)
+}
+
+// showStaffConsole renders the console list with status (a refused bulk change shows its error
+// here, with its 4xx status).
+func (s *Server) showStaffConsole(w http.ResponseWriter, r *http.Request, p staffPage, a reports.Actor, status int) {
 	q := r.URL.Query()
 	p.Filter.Status, p.Filter.Service, p.Filter.Department, p.Filter.OlderThan =
 		q.Get("status"), q.Get("service_code"), q.Get("department"), q.Get("older_than_days")
-	q.Del("lang")
+	for _, k := range []string{"lang", "msg", "done", "of"} {
+		q.Del(k)
+	}
 	p.Query = q.Encode()
 	f, err := s.staffFilter(r, a)
-	status := http.StatusOK
 	if err == nil {
 		p.Reports, err = s.staffReports(r, f)
 	}
@@ -254,9 +278,9 @@ func (s *Server) staffForm(w http.ResponseWriter, r *http.Request, onReport bool
 		p.Error = geoportal.ErrorMessage(err)
 		if onReport {
 			s.showStaffReport(w, r, p, a, StatusOf(err))
-			return
+		} else {
+			s.showStaffConsole(w, r, p, a, StatusOf(err))
 		}
-		http.Redirect(w, r, "/staff/reports?lang="+p.Lang+"&msg="+url.QueryEscape(p.Error), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
@@ -302,8 +326,8 @@ func (s *Server) handleStaffModerateForm(w http.ResponseWriter, r *http.Request)
 func (s *Server) handleStaffBulkForm(w http.ResponseWriter, r *http.Request) {
 	s.staffForm(w, r, false, func(a reports.Actor) (string, error) {
 		ids := r.PostForm["id"]
-		if len(ids) == 0 || len(ids) > 500 {
-			return "", geoportal.Errorf(geoportal.EINVALID, "select 1 to 500 reports")
+		if len(ids) == 0 || len(ids) > maxBulk {
+			return "", geoportal.Errorf(geoportal.EINVALID, "select 1 to %d reports", maxBulk)
 		}
 		status := r.PostForm.Get("status")
 		if !slices.Contains(workflowStatuses, status) {
@@ -322,8 +346,7 @@ func (s *Server) handleStaffBulkForm(w http.ResponseWriter, r *http.Request) {
 				return "", err
 			}
 		}
-		msg := staffText[pageLang(r)]["bulk_done"]
-		return "/staff/reports?lang=" + pageLang(r) + "&msg=" + url.QueryEscape(fmt.Sprintf(msg, done, len(ids))), nil
+		return "/staff/reports?lang=" + pageLang(r) + "&msg=bulk_done&done=" + strconv.Itoa(done) + "&of=" + strconv.Itoa(len(ids)), nil
 	})
 }
 

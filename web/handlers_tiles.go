@@ -228,7 +228,7 @@ func (h headerWriter) WriteHeader(int)             {}
 
 // handleTileJSON serves /tiles/{layers}.json, TileJSON 3.0 with absolute tile URLs.
 func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) {
-	tj, err := s.Tiles.TileJSON(r.Context(), chi.URLParam(r, "layers"), s.isStaff(r), requestBase(r))
+	tj, err := s.Tiles.TileJSON(r.Context(), chi.URLParam(r, "layers"), s.isStaff(r), s.requestBase(r))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -239,21 +239,12 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) {
 
 // handleTileCatalog serves /tiles: the layers one may fetch tiles of, with their URLs.
 func (s *Server) handleTileCatalog(w http.ResponseWriter, r *http.Request) {
-	ls, err := s.Tiles.Catalog(r.Context(), s.isStaff(r), requestBase(r))
+	ls, err := s.Tiles.Catalog(r.Context(), s.isStaff(r), s.requestBase(r))
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"layers": ls})
-}
-
-// requestBase is the scheme and host the client used, for absolute URLs.
-func requestBase(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 // etagMatches implements If-None-Match's weak comparison against etag.

@@ -203,7 +203,7 @@ func (s *Server) routes() http.Handler {
 		r.With(s.rateLimit(limitLogin)).Post("/login", s.handleAPILogin)
 		r.Post("/logout", s.handleAPILogout)
 		r.Get("/me", s.handleMe)
-		r.Post("/password", s.handleChangePassword)
+		r.With(s.rateLimit(limitLogin)).Post("/password", s.handleChangePassword)
 	})
 	r.Route("/api/admin", func(r chi.Router) {
 		r.Use(s.requireRole(accounts.Admin))

@@ -28,7 +28,7 @@ func registerSecurityFlags(fs *flag.FlagSet, getenv func(string) string) *securi
 	maxBody, _ := strconv.ParseInt(envOr(getenv, "GEOPORTAL_MAX_BODY", strconv.FormatInt(def.MaxBodyBytes, 10)), 10, 64)
 	fs.Int64Var(&f.maxBody, "max-body", maxBody, "default request body limit in bytes (env GEOPORTAL_MAX_BODY)")
 	fs.StringVar(&f.loginRate, "login-rate", envOr(getenv, "GEOPORTAL_LOGIN_RATE", rateString(def.LoginPerIP)),
-		"login attempts per client address: PER_MINUTE/BURST, 0 = off (env GEOPORTAL_LOGIN_RATE)")
+		"login attempts and password changes per client address: PER_MINUTE/BURST, 0 = off (env GEOPORTAL_LOGIN_RATE)")
 	fs.StringVar(&f.submitRate, "submit-rate", envOr(getenv, "GEOPORTAL_SUBMIT_RATE", rateString(def.Submit)),
 		"report submissions per client address and account: PER_MINUTE/BURST (env GEOPORTAL_SUBMIT_RATE)")
 	fs.StringVar(&f.uploadRate, "upload-rate", envOr(getenv, "GEOPORTAL_UPLOAD_RATE", rateString(def.Upload)),

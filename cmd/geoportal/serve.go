@@ -37,8 +37,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	tileMemory := fs.String("tile-memory-mb", envOr(getenv, "GEOPORTAL_TILE_MEMORY_MB", "512"), "MiB of memory for copies of point, line and polygon layers from which tiles are drawn without reading PostgreSQL (env GEOPORTAL_TILE_MEMORY_MB; 0: none, every tile is read from the database)")
 	debugAddr := fs.String("debug-addr", getenv("GEOPORTAL_DEBUG_ADDR"), "loopback address for Go's profiler (/debug/pprof/) while measuring (env GEOPORTAL_DEBUG_ADDR; empty: none)")
 	smsGateway := fs.String("sms", getenv("GEOPORTAL_SMS"), "SMS gateway for messages to reporters' phones (env GEOPORTAL_SMS): empty keeps them queued in reports.outbox; \"log\" writes them to the log (development only: codes end up in the log)")
+	publicURL := fs.String("public-url", getenv("GEOPORTAL_PUBLIC_URL"), "the site's address as residents reach it, e.g. https://geo.aktobe.kz: links in confirmation e-mails and SMS (and self links in answers) are built from it, never from the request's Host header (env GEOPORTAL_PUBLIC_URL; empty: messages link to the listen address and a warning is logged)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	public, err := web.ParsePublicURL(*publicURL)
+	if err != nil {
+		return fmt.Errorf("-public-url (or GEOPORTAL_PUBLIC_URL): %w", err)
 	}
 	if *smsGateway != "" && *smsGateway != "log" {
 		return fmt.Errorf("-sms %q: the only SMS gateway built in is \"log\" (empty keeps SMS queued in reports.outbox)", *smsGateway)
@@ -64,6 +69,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := security.apply(srv); err != nil {
 		return err
 	}
+	srv.Security.PublicURL = public
 	srv.Map = web.MapConfig{BasemapURL: *basemapURL, BasemapAttribution: *basemapAttribution}
 	// Tile queries get their own pool (parallel query and JIT off) and a listener that keeps the
 	// tile cache exact when layers change, in this process or any other.
@@ -125,6 +131,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *addr, err)
+	}
+	srv.Security.ListenURL = web.ListenURL(ln.Addr())
+	if public == "" {
+		logger.Warn("no -public-url (GEOPORTAL_PUBLIC_URL): links in confirmation e-mails and SMS point at the listen address; set it to the address residents use",
+			"link_base", srv.Security.ListenURL)
 	}
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),

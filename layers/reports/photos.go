@@ -2,11 +2,15 @@ package reports
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"image"
+	"image/color"
 	"image/jpeg"
 	_ "image/png" // residents' phones send PNG screenshots too
 	"math"
+	"sync"
+	"sync/atomic"
 
 	"github.com/aktobe/geoportal"
 	"golang.org/x/image/draw"
@@ -19,8 +23,15 @@ const (
 	MaxPhotoBytes = 8 << 20
 	// MaxPhotoPixels refuses decompression bombs: a small file that would decode to a huge image.
 	MaxPhotoPixels = 40_000_000
-	maxStoredSide  = 2048
-	thumbSide      = 320
+	// MaxPhotoDecodedBytes bounds the memory one decoded photo may take (pixels × bytes per
+	// pixel of its colour model): 40 megapixels of 8-bit RGBA, or 20 of 16-bit.
+	MaxPhotoDecodedBytes = 160_000_000
+	// photoDecodeSlots is how many photos a store decodes at once; the others wait their turn,
+	// so that concurrent uploads take at most this many times MaxPhotoDecodedBytes (plus the
+	// scaled copies).
+	photoDecodeSlots = 2
+	maxStoredSide    = 2048
+	thumbSide        = 320
 )
 
 // Photo is a processed photo: re-encoded (which drops EXIF and every other metadata block),
@@ -31,19 +42,57 @@ type Photo struct {
 	ExifLon, ExifLat *float64
 }
 
-// ProcessPhoto checks that b is a JPEG, PNG or WebP image of sane size and returns it cleaned.
-func ProcessPhoto(name string, b []byte) (Photo, error) {
+// CheckPhoto reads only the header of b (image.DecodeConfig) and refuses what is not a JPEG, PNG
+// or WebP image, or would take more than MaxPhotoPixels or MaxPhotoDecodedBytes once decoded.
+func CheckPhoto(name string, b []byte) (format string, err error) {
 	if len(b) > MaxPhotoBytes {
-		return Photo{}, geoportal.Errorf(geoportal.ETOOLARGE, "photo %s is larger than %d MiB", name, MaxPhotoBytes>>20)
+		return "", geoportal.Errorf(geoportal.ETOOLARGE, "photo %s is larger than %d MiB", name, MaxPhotoBytes>>20)
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
 	if err != nil {
-		return Photo{}, geoportal.Errorf(geoportal.EINVALID, "photo %s is not a JPEG, PNG or WebP image", name)
+		return "", geoportal.Errorf(geoportal.EINVALID, "photo %s is not a JPEG, PNG or WebP image", name)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
-		return Photo{}, geoportal.Errorf(geoportal.EINVALID, "photo %s is %dx%d pixels; at most %d megapixels are accepted",
+	pixels := int64(cfg.Width) * int64(cfg.Height)
+	if cfg.Width <= 0 || cfg.Height <= 0 || pixels > MaxPhotoPixels {
+		return "", geoportal.Errorf(geoportal.EINVALID, "photo %s is %dx%d pixels; at most %d megapixels are accepted",
 			name, cfg.Width, cfg.Height, MaxPhotoPixels/1_000_000)
 	}
+	if pixels*bytesPerPixel(cfg.ColorModel) > MaxPhotoDecodedBytes {
+		return "", geoportal.Errorf(geoportal.EINVALID, "photo %s is %dx%d pixels of %d bytes each; at most %d MB decoded are accepted (save it as an 8-bit JPEG)",
+			name, cfg.Width, cfg.Height, bytesPerPixel(cfg.ColorModel), MaxPhotoDecodedBytes/1_000_000)
+	}
+	return format, nil
+}
+
+// bytesPerPixel is what a decoded image of model takes per pixel (YCbCr at its 4:4:4 worst).
+func bytesPerPixel(m color.Model) int64 {
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 4 // RGBA, NRGBA, CMYK, NYCbCrA and anything else
+}
+
+// ProcessPhoto checks that b is a JPEG, PNG or WebP image of sane size (CheckPhoto, before any
+// decoding) and returns it cleaned.
+func ProcessPhoto(name string, b []byte) (Photo, error) {
+	format, err := CheckPhoto(name, b)
+	if err != nil {
+		return Photo{}, err
+	}
+	return decodePhoto(name, format, b)
+}
+
+func decodePhoto(name, format string, b []byte) (Photo, error) {
 	img, _, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
 		return Photo{}, geoportal.Errorf(geoportal.EINVALID, "photo %s: broken %s image", name, format)
@@ -190,3 +239,32 @@ func eachEntry(t []byte, bo binary.ByteOrder, off int, f func(tag, typ uint16, c
 		f(bo.Uint16(t[e:]), bo.Uint16(t[e+2:]), bo.Uint32(t[e+4:]), e+8)
 	}
 }
+
+// photoDecoder bounds how many photos a store decodes at once and counts them (the proof that
+// refused requests decode nothing). Its zero value is ready.
+type photoDecoder struct {
+	once    sync.Once
+	slots   chan struct{}
+	decoded atomic.Int64
+}
+
+// ProcessPhoto is ProcessPhoto with at most photoDecodeSlots photos decoded at once by this
+// store; a request that goes away while waiting for its turn decodes nothing.
+func (s *Store) ProcessPhoto(ctx context.Context, name string, b []byte) (Photo, error) {
+	format, err := CheckPhoto(name, b)
+	if err != nil {
+		return Photo{}, err
+	}
+	s.photos.once.Do(func() { s.photos.slots = make(chan struct{}, photoDecodeSlots) })
+	select {
+	case s.photos.slots <- struct{}{}:
+	case <-ctx.Done():
+		return Photo{}, ctx.Err()
+	}
+	defer func() { <-s.photos.slots }()
+	s.photos.decoded.Add(1)
+	return decodePhoto(name, format, b)
+}
+
+// PhotosDecoded is how many photos the store has decoded since it was made.
+func (s *Store) PhotosDecoded() int64 { return s.photos.decoded.Load() }

@@ -134,6 +134,7 @@ type Store struct {
 
 	pow        powKey
 	confirmKey powKey
+	photos     photoDecoder
 }
 
 // NewStore returns a store over pool.

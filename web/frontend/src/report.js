@@ -152,6 +152,7 @@ const R = {
   marker: null,
   nearby: [],
   supported: new Map(), // report id → support count after our +1
+  supporting: new Set(), // report ids whose support is being sent (proof of work first)
   busy: false,
   progress: '',
   error: '',
@@ -289,15 +290,26 @@ async function loadNearby() {
   render();
 }
 
+// support adds "this is my problem too": like a report, it pays with a proof of work (the
+// server refuses support without one, so rotating device ids costs work).
 async function support(rep) {
+  if (R.supporting.has(rep.id)) return;
+  R.supporting.add(rep.id);
+  render();
   try {
+    const ch = await apiJSON('/api/reports/challenge', { cache: 'no-store' });
+    const nonce = await solve(ch.challenge, ch.difficulty);
     const body = await apiJSON(`/api/reports/${rep.id}/support`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ device_id: deviceID() }),
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ device_id: deviceID(), pow_challenge: ch.challenge, pow_nonce: nonce }),
     });
     R.supported.set(rep.id, body.support_count);
     R.error = '';
   } catch (err) {
     R.error = rt(lang(), 'failed', { msg: err.message });
+  } finally {
+    R.supporting.delete(rep.id);
   }
   render();
   ui.panel.querySelector(`[data-nearby="${rep.id}"] .report-metoo-done`)?.focus();
@@ -622,7 +634,8 @@ function renderForm() {
             rt(L, 'supporters', { n: done ?? r.support_count })].join(' · ')),
           done !== undefined
             ? h('p', { class: 'report-metoo-done', tabindex: '-1', role: 'status' }, rt(L, 'metooDone', { n: done }))
-            : h('button', { type: 'button', id: `report-metoo-${r.id}`, class: 'btn report-metoo', onclick: () => support(r) }, rt(L, 'metoo')));
+            : h('button', { type: 'button', id: `report-metoo-${r.id}`, class: 'btn report-metoo', onclick: () => support(r),
+              disabled: R.supporting.has(r.id), 'aria-busy': R.supporting.has(r.id) ? 'true' : 'false' }, rt(L, 'metoo')));
       }))));
   }
 
