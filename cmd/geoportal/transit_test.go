@@ -95,7 +95,7 @@ func TestCrashLosesNoAcknowledgedPosition(t *testing.T) {
 	}
 	var devs []dev
 	for i := range 16 {
-		v, key, err := svc.AddVehicle(ctx, transit.NewVehicle{DeviceID: fmt.Sprintf("crash-%02d", i)})
+		v, key, err := svc.AddVehicle(ctx, transit.NewVehicle{DeviceID: fmt.Sprintf("crash-%02d", i), WialonPassword: "crash-test-pw"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestCrashLosesNoAcknowledgedPosition(t *testing.T) {
 				}
 				defer c.Close()
 				r := bufio.NewReader(c)
-				c.Write(wialon.EncodeLogin(d.deviceID, ""))
+				c.Write(wialon.EncodeLogin(d.deviceID, "crash-test-pw"))
 				if l, err := r.ReadString('\n'); err != nil || l != "#AL#1\r\n" {
 					return
 				}
