@@ -23,8 +23,9 @@ type WialonLimits struct {
 	MaxConnsPerAddr int           // open connections per client address (IPv6: per /64)
 	LoginTimeout    time.Duration // from connect to an accepted login; pings do not extend it
 	// Failed logins (unknown unit, wrong password, unit without a password) per client address and
-	// per unit id. Once a bucket is empty, logins from that address or for that unit are refused
-	// without checking the password until it refills; successful logins cost nothing.
+	// per unit id. Each check holds a token while the password is hashed and a successful login
+	// gives it back; once a bucket is empty, logins from that address or for that unit are refused
+	// without checking the password until it refills.
 	FailuresPerAddr Rate
 	FailuresPerUnit Rate
 }
@@ -63,7 +64,9 @@ func AddrKey(addr string) string {
 	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
-// failures keeps a token bucket per key (an address or a unit id) that only failures drain.
+// failures keeps a token bucket per key (an address or a unit id) for login checks: a check takes
+// a token before the password is hashed, and a successful login gives it back, so only failures
+// drain the bucket and no more than Burst checks run at once for one key.
 type failures struct {
 	rate  Rate
 	mu    sync.Mutex
@@ -77,45 +80,42 @@ type bucket struct {
 
 func newFailures(r Rate) *failures { return &failures{rate: r, items: map[string]*bucket{}} }
 
-// refill returns key's bucket brought up to now (nil when key has none: a full bucket).
-func (f *failures) refill(key string, now time.Time) *bucket {
-	b := f.items[key]
-	if b == nil {
-		return nil
-	}
-	b.tokens = math.Min(float64(max(f.rate.Burst, 1)), b.tokens+now.Sub(b.last).Seconds()*f.rate.PerMinute/60)
-	b.last = now
-	return b
-}
-
-// blocked reports whether key has no failure left to spend.
-func (f *failures) blocked(key string) bool {
+// take spends one of key's tokens, or reports false when none is left.
+func (f *failures) take(key string) bool {
 	if f == nil || f.rate.PerMinute <= 0 {
-		return false
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	b := f.refill(key, time.Now())
-	return b != nil && b.tokens < 1
-}
-
-// fail spends one of key's failures.
-func (f *failures) fail(key string) {
-	if f == nil || f.rate.PerMinute <= 0 {
-		return
+		return true
 	}
 	now := time.Now()
+	burst := float64(max(f.rate.Burst, 1))
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	b := f.refill(key, now)
+	b := f.items[key]
 	if b == nil {
 		if len(f.items) >= 100_000 {
 			f.sweep(now)
 		}
-		b = &bucket{tokens: float64(max(f.rate.Burst, 1)), last: now}
+		b = &bucket{tokens: burst, last: now}
 		f.items[key] = b
 	}
+	b.tokens = math.Min(burst, b.tokens+now.Sub(b.last).Seconds()*f.rate.PerMinute/60)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
 	b.tokens--
+	return true
+}
+
+// refund gives back the token of a check that succeeded.
+func (f *failures) refund(key string) {
+	if f == nil || f.rate.PerMinute <= 0 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if b := f.items[key]; b != nil {
+		b.tokens = math.Min(float64(max(f.rate.Burst, 1)), b.tokens+1)
+	}
 }
 
 // sweep forgets buckets that have refilled (they behave like new ones), bounding the memory a

@@ -236,7 +236,17 @@ func TestAttackWialonConnectionFlood(t *testing.T) {
 		if got := refusals(t, s)[transit.RefusedTooManyFromAddr]; got != 5 {
 			t.Errorf("too_many_from_address = %v, want 5", got)
 		}
-		_ = open
+		// Closing one frees its place.
+		open[0].c.Close()
+		for i := 0; ; i++ {
+			if got, _ := dialFrom(t, addr, "127.0.0.1").say("#P#\r\n"); got == "#AP#\r\n" {
+				break
+			}
+			if i == 100 {
+				t.Fatal("a closed connection's place is not freed")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 	t.Run("total", func(t *testing.T) {
 		s, _ := newService(t)
@@ -305,7 +315,43 @@ func TestAttackWialonPasswordGuessing(t *testing.T) {
 		if got[transit.RefusedBadCredentials] != 3 || got[transit.RefusedThrottledAddr] != 1 {
 			t.Errorf("refusals = %v, want 3 bad_credentials and 1 throttled_address", got)
 		}
-		_ = pool
+		if n := storedWialon(t, pool, "860000000000123"); n != 0 {
+			t.Errorf("%d positions stored", n)
+		}
+	})
+	t.Run("in parallel", func(t *testing.T) {
+		// Guesses sent at once still get no more password checks than the burst.
+		s, _ := newService(t)
+		s.Wialon.FailuresPerAddr = transit.Rate{PerMinute: 0.001, Burst: 3}
+		addVehicle(t, s, transit.NewVehicle{DeviceID: "860000000000125", WialonPassword: "right-password"})
+		addr := wialonServer(t, s)
+		var trs []*tracker
+		for range 12 {
+			trs = append(trs, dialFrom(t, addr, "127.0.0.5"))
+		}
+		errs := make(chan error, len(trs))
+		for i, tr := range trs {
+			go func() {
+				if _, err := tr.c.Write(wialon.EncodeLogin("860000000000125", fmt.Sprintf("guess-%d", i))); err != nil {
+					errs <- err
+					return
+				}
+				line, err := tr.r.ReadString('\n')
+				if err == nil && line != "#AL#01\r\n" {
+					err = fmt.Errorf("answer %q", line)
+				}
+				errs <- err
+			}()
+		}
+		for range trs {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		got := refusals(t, s)
+		if got[transit.RefusedBadCredentials] != 3 || got[transit.RefusedThrottledAddr] != 9 {
+			t.Errorf("refusals = %v, want 3 bad_credentials (checked) and 9 throttled_address", got)
+		}
 	})
 	t.Run("per unit", func(t *testing.T) {
 		s, _ := newService(t)
@@ -430,5 +476,20 @@ func TestMigrationMovesTrackerPasswords(t *testing.T) {
 	pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns WHERE table_schema = 'transit' AND column_name = 'wialon_password_hash'`).Scan(&cols)
 	if cols != 0 {
 		t.Error("transit.vehicles still has its own password column")
+	}
+}
+
+func TestAddrKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:4242":         "127.0.0.1",
+		"10.1.2.3":               "10.1.2.3",
+		"[2001:db8:1:2::1]:4242": "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::9":   "2001:db8:1:2::/64",
+		"::ffff:10.0.0.1":        "10.0.0.1",
+		"not an address":         "not an address",
+	} {
+		if got := transit.AddrKey(in); got != want {
+			t.Errorf("AddrKey(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

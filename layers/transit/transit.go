@@ -161,7 +161,7 @@ func (s *Service) AddVehicle(ctx context.Context, nv NewVehicle) (*Vehicle, stri
 			return err
 		}
 		if nv.WialonPassword != "" {
-			return accounts.SetTrackerPasswordTx(ctx, tx, nv.DeviceID, nv.WialonPassword, "vehicle "+nv.Plate)
+			return accounts.SetTrackerPasswordTx(ctx, tx, nv.DeviceID, nv.WialonPassword, nv.Plate)
 		}
 		return nil
 	})

@@ -176,13 +176,14 @@ func (s *Service) serveWialonConn(ctx context.Context, c net.Conn, g *wialonGuar
 			// Every refusal gets the same answer, whether the unit is unknown, has another password
 			// or is throttled: the answer must not tell which unit ids exist.
 			denied := wialon.Reply("AL", wialon.LoginBadPassword)
-			if g.addrFail.blocked(addr) {
+			if !g.addrFail.take(addr) {
 				log.Info("wialon: login refused, too many failed logins from this address", "unit", unit)
 				refuse(RefusedThrottledAddr)
 				write(denied)
 				return
 			}
-			if g.unitFail.blocked(unit) {
+			if !g.unitFail.take(unit) {
+				g.addrFail.refund(addr)
 				log.Info("wialon: login refused, too many failed logins for this unit", "unit", unit)
 				refuse(RefusedThrottledUnit)
 				write(denied)
@@ -191,6 +192,8 @@ func (s *Service) serveWialonConn(ctx context.Context, c net.Conn, g *wialonGuar
 			nv, err := s.CheckWialonLogin(ctx, unit, p.Login.Password)
 			switch geoportal.ErrorCode(err) {
 			case "":
+				g.addrFail.refund(addr)
+				g.unitFail.refund(unit)
 				v = nv
 				if !write(p.Ack(0)) {
 					return
@@ -198,11 +201,12 @@ func (s *Service) serveWialonConn(ctx context.Context, c net.Conn, g *wialonGuar
 				continue
 			case geoportal.EUNAUTHORIZED:
 				log.Info("wialon: login refused", "unit", unit, "error", geoportal.ErrorMessage(err))
-				g.addrFail.fail(addr)
-				g.unitFail.fail(unit)
 				refuse(RefusedBadCredentials)
 				write(denied)
 			default:
+				// Not the caller's fault (the database is down): the tokens go back.
+				g.addrFail.refund(addr)
+				g.unitFail.refund(unit)
 				if ctx.Err() == nil {
 					log.Error("wialon: login failed", "unit", unit, "error", err)
 				}
