@@ -228,3 +228,34 @@ func TestCrashLosesNoAcknowledgedPosition(t *testing.T) {
 		t.Errorf("%d of %d acknowledged positions lost", lost, n)
 	}
 }
+
+// geoportal simulate gives its Wialon units passwords: against a served geoportal with the
+// default limits they all log in and their fixes are stored.
+func TestSimulateWialonUnitsLogIn(t *testing.T) {
+	dbURL := dbtest.NewURL(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wialonAddr := ln.Addr().String()
+	ln.Close()
+	env := map[string]string{"DATABASE_URL": dbURL}
+	url, stop := startServe(t, env, "-wialon-addr", wialonAddr)
+	defer stop()
+	var out bytes.Buffer
+	err = run(context.Background(), []string{"simulate", "-vehicles", "4", "-wialon-share", "0.5", "-rate", "2", "-duration", "3s",
+		"-watch=false", "-url", url, "-wialon", wialonAddr}, func(k string) string { return env[k] }, &out, io.Discard)
+	if err != nil || !strings.Contains(out.String(), "; 0 errors;") {
+		t.Fatalf("simulate: %v\n%s", err, out.String())
+	}
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var units int
+	pool.QueryRow(context.Background(), `SELECT count(DISTINCT vehicle_id) FROM transit.positions WHERE source = 'w'`).Scan(&units)
+	if units != 2 {
+		t.Errorf("%d simulated units stored fixes over Wialon IPS, want 2", units)
+	}
+}
