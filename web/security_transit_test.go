@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -169,7 +170,17 @@ func TestAdminPageWarnsOfOpenTrackers(t *testing.T) {
 			t.Errorf("POST /api/admin/trackers %s: %d %s, want %d", body, w.Code, trim(w.Body.String()), want)
 		}
 	}
-	if w := f.do(admin, "GET", "/api/admin/trackers", ""); !strings.Contains(w.Body.String(), `"open":true`) {
+	// The page's form does the same.
+	form := url.Values{"csrf_token": {admin.csrf}, "login": {"862462030000011"}, "open": {"true"}, "note": {"form"}}
+	r := httptest.NewRequest("POST", "/admin/trackers?lang=en", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.AddCookie(admin.cookie)
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, r)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("open a tracker on the page: %d %s", w.Code, trim(w.Body.String()))
+	}
+	if w := f.do(admin, "GET", "/api/admin/trackers", ""); strings.Count(w.Body.String(), `"open":true`) != 2 {
 		t.Errorf("trackers API does not say the unit is open: %s", w.Body)
 	}
 	for lang, word := range map[string]string{"en": "open: any password", "ru": "открыт: любой пароль", "kk": "ашық: кез келген құпиясөз"} {
@@ -180,7 +191,7 @@ func TestAdminPageWarnsOfOpenTrackers(t *testing.T) {
 	}
 	// The audit log names the choice.
 	recs, _ := f.srv.Accounts.AuditLog(context.Background(), accounts.AuditFilter{Action: "tracker.open"})
-	if len(recs) != 1 || recs[0].ObjectID != "862462030000010" {
+	if len(recs) != 2 || recs[1].ObjectID != "862462030000010" || recs[0].ObjectID != "862462030000011" {
 		t.Errorf("audit of tracker.open: %+v", recs)
 	}
 }
