@@ -836,7 +836,7 @@ func TestAdminPage(t *testing.T) {
 	hostile := `"><script>alert(1)</script>`
 	f.srv.Accounts.CreateUser(ctx, accounts.NewUser{Email: "hostile@test.kz", Name: hostile, Role: accounts.Citizen, Password: testPassword})
 	f.srv.Accounts.CreateKey(ctx, f.ids["citizen"].user.ID, hostile, []accounts.Scope{accounts.ScopeRead}, nil)
-	f.srv.Accounts.SetTrackerPassword(ctx, `../../etc/passwd`, "NA", hostile) // hostile input (treecheck:allow)
+	f.srv.Accounts.SetTrackerPassword(ctx, `../../etc/passwd`, "tracker-pw-1", hostile) // hostile input (treecheck:allow)
 	// Audit rows hold what attackers typed (failed logins), shown on the page too.
 	f.do(nil, "POST", "/api/auth/login", `{"email":"\u003cscript\u003ealert(1)\u003c/script\u003e@x.kz","password":"x"}`)
 	if w := f.do(nil, "GET", "/admin", ""); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login?") {
@@ -899,14 +899,14 @@ func TestAdminPage(t *testing.T) {
 func TestTrackerAdminAPI(t *testing.T) {
 	f := newAuthFixture(t, nil)
 	admin := f.ids["admin"]
-	if w := f.do(admin, "POST", "/api/admin/trackers", `{"login":"862462030000001","password":"NA","note":"bus 12"}`); w.Code != http.StatusOK {
+	if w := f.do(admin, "POST", "/api/admin/trackers", `{"login":"862462030000001","password":"bus12-secret","note":"bus 12"}`); w.Code != http.StatusOK {
 		t.Fatalf("set tracker: %d %s", w.Code, w.Body)
 	}
 	w := f.do(admin, "GET", "/api/admin/trackers", "")
 	if !strings.Contains(w.Body.String(), "862462030000001") || strings.Contains(w.Body.String(), "argon2") {
 		t.Fatalf("trackers: %s", w.Body)
 	}
-	if ok, _ := f.srv.Accounts.VerifyTracker(context.Background(), "862462030000001", "NA"); !ok {
+	if ok, _ := f.srv.Accounts.VerifyTracker(context.Background(), "862462030000001", "bus12-secret"); !ok {
 		t.Fatal("tracker password does not verify")
 	}
 	if w := f.do(admin, "DELETE", "/api/admin/trackers/862462030000001", ""); w.Code != http.StatusOK {

@@ -3,6 +3,9 @@ package web
 // pageText holds the wording of the login and admin pages in kk, ru and en (see GLOSSARY.md).
 var pageText = map[string]map[string]string{
 	"en": {
+		"tracker_rule":         "A unit logs in over Wialon IPS only with the password set here (at least 8 characters); a unit without a row here is refused.",
+		"tracker_open_warning": "Some units are marked open: they log in with any password, so anyone who knows their unit ID can send false positions to the public map, predictions and dispatchers.",
+		"tracker_open":         "open: any password", "tracker_login_by": "Logs in with", "tracker_mark_open": "Open: accept any password (only for trackers that cannot store one)",
 		"title_login": "Sign in", "email": "Email", "password": "Password", "sign_in": "Sign in", "sign_out": "Sign out",
 		"bad_login": "Wrong email or password.", "rate_limited": "Too many attempts. Try again in a minute.",
 		"csrf": "The form has expired. Please try again.", "admin": "Administration", "users": "Users", "name": "Name",
@@ -21,6 +24,9 @@ var pageText = map[string]map[string]string{
 		"role_department_staff": "Department staff", "role_dispatcher": "Dispatcher", "role_admin": "Administrator",
 	},
 	"ru": {
+		"tracker_rule":         "Блок входит по Wialon IPS только с паролем, заданным здесь (не короче 8 символов); блок без строки здесь не принимается.",
+		"tracker_open_warning": "Некоторые блоки отмечены как открытые: они входят с любым паролем, и любой, кто знает их ID, может передавать ложные координаты на публичную карту, в прогнозы и диспетчерам.",
+		"tracker_open":         "открыт: любой пароль", "tracker_login_by": "Вход", "tracker_mark_open": "Открытый: принимать любой пароль (только для трекеров, которые не хранят пароль)",
 		"title_login": "Вход", "email": "Эл. почта", "password": "Пароль", "sign_in": "Войти", "sign_out": "Выйти",
 		"bad_login": "Неверный адрес эл. почты или пароль.", "rate_limited": "Слишком много попыток. Повторите через минуту.",
 		"csrf": "Форма устарела. Попробуйте ещё раз.", "admin": "Администрирование", "users": "Пользователи", "name": "Имя",
@@ -40,6 +46,9 @@ var pageText = map[string]map[string]string{
 		"role_department_staff": "Сотрудник отдела", "role_dispatcher": "Диспетчер", "role_admin": "Администратор",
 	},
 	"kk": {
+		"tracker_rule":         "Блок Wialon IPS арқылы тек осында орнатылған құпиясөзбен кіреді (кемінде 8 таңба); мұнда жолы жоқ блок қабылданбайды.",
+		"tracker_open_warning": "Кейбір блоктар ашық деп белгіленген: олар кез келген құпиясөзбен кіреді, сондықтан олардың ID-ін білетін кез келген адам қоғамдық картаға, болжамдарға және диспетчерлерге жалған координаттар жібере алады.",
+		"tracker_open":         "ашық: кез келген құпиясөз", "tracker_login_by": "Кіру", "tracker_mark_open": "Ашық: кез келген құпиясөзді қабылдау (тек құпиясөз сақтай алмайтын трекерлер үшін)",
 		"title_login": "Кіру", "email": "Эл. пошта", "password": "Құпиясөз", "sign_in": "Кіру", "sign_out": "Шығу",
 		"bad_login": "Эл. пошта немесе құпиясөз қате.", "rate_limited": "Әрекет тым көп. Бір минуттан кейін қайталаңыз.",
 		"csrf": "Форманың мерзімі өтті. Қайталап көріңіз.", "admin": "Әкімшілік", "users": "Пайдаланушылар", "name": "Аты",

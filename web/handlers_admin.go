@@ -338,21 +338,34 @@ func (s *Server) handleAdminTrackers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"trackers": ts})
 }
 
+// handleAdminSetTracker sets a tracker login's password, or with "open": true (and no password)
+// marks the unit open: it then logs in with any password.
 func (s *Server) handleAdminSetTracker(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Login    string `json:"login"`
 		Password string `json:"password"`
 		Note     string `json:"note"`
+		Open     bool   `json:"open"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	if err := s.Accounts.SetTrackerPassword(r.Context(), req.Login, req.Password, req.Note); err != nil {
+	if err := s.setTracker(r, req.Login, req.Password, req.Note, req.Open); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "saved", "login": req.Login})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "saved", "login": req.Login, "open": req.Open})
+}
+
+func (s *Server) setTracker(r *http.Request, login, password, note string, open bool) error {
+	if !open {
+		return s.Accounts.SetTrackerPassword(r.Context(), login, password, note)
+	}
+	if password != "" {
+		return geoportal.Errorf(geoportal.EINVALID, "an open tracker has no password: send either a password or open")
+	}
+	return s.Accounts.SetTrackerOpen(r.Context(), login, note)
 }
 
 func (s *Server) handleAdminDeleteTracker(w http.ResponseWriter, r *http.Request) {
@@ -372,6 +385,7 @@ type adminPage struct {
 	Users    []accounts.User
 	Keys     []accounts.APIKey
 	Trackers []accounts.Tracker
+	Open     int // trackers marked open (warned about)
 	Audit    []accounts.AuditRecord
 	Roles    []accounts.Role
 	Scopes   []accounts.Scope
@@ -412,6 +426,11 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int,
 	if p.Users, err = s.Accounts.Users(ctx); err == nil {
 		if p.Keys, err = s.Accounts.Keys(ctx); err == nil {
 			if p.Trackers, err = s.Accounts.Trackers(ctx); err == nil {
+				for _, t := range p.Trackers {
+					if t.Open {
+						p.Open++
+					}
+				}
 				f, ferr := parseAuditQuery(r.URL.Query())
 				if ferr != nil {
 					p.Error = geoportal.ErrorMessage(ferr)
@@ -569,7 +588,7 @@ func (s *Server) formRevokeKey(w http.ResponseWriter, r *http.Request) (*adminSe
 
 func (s *Server) formSetTracker(w http.ResponseWriter, r *http.Request) (*adminSecret, error) {
 	f := r.PostForm
-	return nil, s.Accounts.SetTrackerPassword(r.Context(), f.Get("login"), f.Get("password"), f.Get("note"))
+	return nil, s.setTracker(r, f.Get("login"), f.Get("password"), f.Get("note"), f.Get("open") == "true")
 }
 
 func (s *Server) formDeleteTracker(w http.ResponseWriter, r *http.Request) (*adminSecret, error) {

@@ -331,13 +331,18 @@ func (s *Server) handleDispatchTrackPage(w http.ResponseWriter, r *http.Request)
 		}
 		p.To = v
 	}
-	veh, err := s.Transit.Vehicle(ctx, id)
+	who, err := s.transitViewer(r)
+	if err != nil {
+		fail(err)
+		return
+	}
+	veh, err := s.Transit.VehicleFor(ctx, who, id)
 	if err != nil {
 		fail(err)
 		return
 	}
 	p.Vehicle = veh
-	pts, err := s.Transit.Track(ctx, id, from, to, 50000)
+	pts, err := s.Transit.Track(ctx, who, id, from, to, 50000)
 	if err != nil {
 		fail(err)
 		return

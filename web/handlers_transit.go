@@ -20,8 +20,25 @@ import (
 // Live vehicles and transit (layers/transit): tracker ingest, the live push, arrivals, GTFS-rt
 // feeds, track playback and the dispatchers' alerts.
 
-// dispatchRoles may see the on-line control and any vehicle's track.
+// dispatchRoles may see the on-line control and vehicles' tracks: dispatchers and administrators
+// every vehicle's, department staff those of their department's vehicles (transitViewer).
 var dispatchRoles = []accounts.Role{accounts.Dispatcher, accounts.DepartmentStaff, accounts.Admin}
+
+// transitViewer is the signed-in caller as the transit module sees them when they ask for a
+// vehicle's history.
+func (s *Server) transitViewer(r *http.Request) (transit.Viewer, error) {
+	u, ok := s.currentUser(r)
+	if !ok {
+		return transit.Viewer{}, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in required")
+	}
+	switch u.Role {
+	case accounts.Admin, accounts.Dispatcher:
+		return transit.Viewer{AllDepartments: true}, nil
+	case accounts.DepartmentStaff:
+		return transit.Viewer{Department: u.Department}, nil
+	}
+	return transit.Viewer{}, geoportal.Errorf(geoportal.EFORBIDDEN, "role %s does not see vehicle tracks", u.Role)
+}
 
 // maxPositionsBody bounds a tracker's batch upload.
 const maxPositionsBody = 4 << 20
@@ -146,15 +163,20 @@ func (s *Server) handleVehicles(w http.ResponseWriter, r *http.Request) {
 
 // handleVehiclesLive streams vehicle moves as Server-Sent Events: first an event "snapshot" with
 // every live vehicle, then an event "vehicles" per committed batch with the vehicles that moved,
-// and a comment every 15 s to keep proxies from closing the stream.
+// and a comment every 15 s to keep proxies from closing the stream. Streams are limited in total
+// (503) and per client address (429), both with Retry-After (transit.LiveLimits).
 func (s *Server) handleVehiclesLive(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		s.Error(w, r, geoportal.Errorf(geoportal.EUNAVAILABLE, "streaming not supported"))
 		return
 	}
-	snap, ch, cancel, err := s.Transit.Hub().Subscribe(r.Context())
+	snap, ch, cancel, err := s.Transit.Hub().Stream(r.Context(), s.clientIP(r))
 	if err != nil {
+		switch geoportal.ErrorCode(err) {
+		case geoportal.EUNAVAILABLE, geoportal.ERATELIMIT:
+			w.Header().Set("Retry-After", "30")
+		}
 		s.Error(w, r, err)
 		return
 	}
@@ -208,8 +230,13 @@ func writeEvent(w io.Writer, event string, v any) error {
 
 // handleTrack returns a vehicle's stored fixes for ?from=&to= (RFC 3339; default the last hour)
 // as a GeoJSON FeatureCollection of points, oldest first. Staff only: tracks are personal data
-// of drivers.
+// of drivers, and department staff see only their department's vehicles.
 func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
+	who, err := s.transitViewer(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
 		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "vehicle id %q is not a number", chi.URLParam(r, "id")))
@@ -230,7 +257,7 @@ func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	pts, err := s.Transit.Track(r.Context(), id, from, to, 50000)
+	pts, err := s.Transit.Track(r.Context(), who, id, from, to, 50000)
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -6,6 +6,7 @@ import (
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -24,7 +25,7 @@ func (s *Server) routes() http.Handler {
 
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
-	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(prometheus.Gatherers{s.Registry, s.Transit.Metrics()}, promhttp.HandlerOpts{}))
 
 	r.Route("/api", func(r chi.Router) {
 		r.Get("/layers", s.handleLayers)

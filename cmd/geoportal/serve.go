@@ -29,6 +29,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	basemapURL := fs.String("basemap-url", getenv("GEOPORTAL_BASEMAP_URL"), "optional external basemap for the web map: raster tile URL with {z}/{x}/{y} or a raster TileJSON URL (env GEOPORTAL_BASEMAP_URL; empty: own tiles only)")
 	basemapAttribution := fs.String("basemap-attribution", getenv("GEOPORTAL_BASEMAP_ATTRIBUTION"), "attribution shown for the external basemap (env GEOPORTAL_BASEMAP_ATTRIBUTION)")
 	security := registerSecurityFlags(fs, getenv)
+	transitLimits := registerTransitFlags(fs, getenv)
 	wialonAddr := fs.String("wialon-addr", envOr(getenv, "GEOPORTAL_WIALON_ADDR", "127.0.0.1:20332"), "Wialon IPS 2.0 tracker listener (env GEOPORTAL_WIALON_ADDR; \"off\": none)")
 	demoIfEmpty := fs.Bool("demo-if-empty", false, "load the demo city when the database has no features yet")
 	smtpAddr := fs.String("smtp-addr", getenv("GEOPORTAL_SMTP_ADDR"), "SMTP relay host:port for messages to reporters (env GEOPORTAL_SMTP_ADDR; empty: messages stay queued in reports.outbox)")
@@ -44,6 +45,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	public, err := web.ParsePublicURL(*publicURL)
 	if err != nil {
 		return fmt.Errorf("-public-url (or GEOPORTAL_PUBLIC_URL): %w", err)
+	}
+	if err := transitLimits.check(); err != nil {
+		return err
 	}
 	if *smsGateway != "" && *smsGateway != "log" {
 		return fmt.Errorf("-sms %q: the only SMS gateway built in is \"log\" (empty keeps SMS queued in reports.outbox)", *smsGateway)
@@ -70,6 +74,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	srv.Security.PublicURL = public
+	srv.Transit.Wialon, srv.Transit.Live = transitLimits.wialon, transitLimits.live
 	srv.Map = web.MapConfig{BasemapURL: *basemapURL, BasemapAttribution: *basemapAttribution}
 	// Tile queries get their own pool (parallel query and JIT off) and a listener that keeps the
 	// tile cache exact when layers change, in this process or any other.

@@ -4,14 +4,17 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	neturl "net/url"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aktobe/geoportal/data"
@@ -20,6 +23,72 @@ import (
 	"github.com/aktobe/geoportal/layers/transit/sim"
 	"github.com/aktobe/geoportal/web"
 )
+
+// transitFlags are the serve flags that bound the Wialon IPS listener and the live stream.
+type transitFlags struct {
+	wialon                     transit.WialonLimits
+	live                       transit.LiveLimits
+	addrFailures, unitFailures string
+	err                        error
+}
+
+func registerTransitFlags(fs *flag.FlagSet, getenv func(string) string) *transitFlags {
+	f := &transitFlags{}
+	dw, dl := transit.DefaultWialonLimits(), transit.DefaultLiveLimits()
+	intFlag := func(dst *int, name, env string, def int, usage string) {
+		v := envOr(getenv, env, strconv.Itoa(def))
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			f.err = errors.Join(f.err, fmt.Errorf("%s %q: want a whole number, 0 for no limit", env, v))
+		}
+		fs.IntVar(dst, name, n, usage+" (env "+env+"; 0: no limit)")
+	}
+	intFlag(&f.wialon.MaxConns, "wialon-max-conns", "GEOPORTAL_WIALON_MAX_CONNS", dw.MaxConns, "open Wialon IPS connections in total")
+	intFlag(&f.wialon.MaxConnsPerAddr, "wialon-max-conns-per-addr", "GEOPORTAL_WIALON_MAX_CONNS_PER_ADDR", dw.MaxConnsPerAddr,
+		"open Wialon IPS connections per client address (IPv6: per /64); trackers behind one mobile NAT share an address")
+	timeout, err := time.ParseDuration(envOr(getenv, "GEOPORTAL_WIALON_LOGIN_TIMEOUT", dw.LoginTimeout.String()))
+	if err != nil {
+		f.err = errors.Join(f.err, fmt.Errorf("GEOPORTAL_WIALON_LOGIN_TIMEOUT: %w", err))
+	}
+	fs.DurationVar(&f.wialon.LoginTimeout, "wialon-login-timeout", timeout,
+		"time from connect to an accepted Wialon IPS login; pings do not extend it (env GEOPORTAL_WIALON_LOGIN_TIMEOUT)")
+	fs.StringVar(&f.addrFailures, "wialon-login-failures-per-addr", envOr(getenv, "GEOPORTAL_WIALON_LOGIN_FAILURES_PER_ADDR", rateText(dw.FailuresPerAddr)),
+		"failed Wialon IPS logins per client address: PER_MINUTE/BURST, 0 = off (env GEOPORTAL_WIALON_LOGIN_FAILURES_PER_ADDR)")
+	fs.StringVar(&f.unitFailures, "wialon-login-failures-per-unit", envOr(getenv, "GEOPORTAL_WIALON_LOGIN_FAILURES_PER_UNIT", rateText(dw.FailuresPerUnit)),
+		"failed Wialon IPS logins per unit id: PER_MINUTE/BURST, 0 = off (env GEOPORTAL_WIALON_LOGIN_FAILURES_PER_UNIT)")
+	intFlag(&f.live.MaxSubscribers, "live-max-subscribers", "GEOPORTAL_LIVE_MAX_SUBSCRIBERS", dl.MaxSubscribers,
+		"open live-vehicle streams (/api/vehicles/live) in this process; more get 503 with Retry-After")
+	intFlag(&f.live.MaxPerClientAddr, "live-max-per-client", "GEOPORTAL_LIVE_MAX_PER_CLIENT", dl.MaxPerClientAddr,
+		"open live-vehicle streams per client address (IPv6: per /64); more get 429 with Retry-After")
+	return f
+}
+
+func rateText(r transit.Rate) string { return fmt.Sprintf("%g/%d", r.PerMinute, r.Burst) }
+
+// check reads the flags into f.wialon and f.live, or says which one is wrong.
+func (f *transitFlags) check() error {
+	if f.err != nil {
+		return f.err
+	}
+	w := &f.wialon
+	if w.LoginTimeout < time.Second {
+		return fmt.Errorf("-wialon-login-timeout %s: want at least 1s", w.LoginTimeout)
+	}
+	for _, r := range []struct {
+		name, v string
+		dst     *transit.Rate
+	}{{"-wialon-login-failures-per-addr", f.addrFailures, &w.FailuresPerAddr}, {"-wialon-login-failures-per-unit", f.unitFailures, &w.FailuresPerUnit}} {
+		rl, err := parseRate(r.name, r.v)
+		if err != nil {
+			return err
+		}
+		*r.dst = transit.Rate{PerMinute: rl.PerMinute, Burst: rl.Burst}
+	}
+	if w.MaxConns < 0 || w.MaxConnsPerAddr < 0 || f.live.MaxSubscribers < 0 || f.live.MaxPerClientAddr < 0 {
+		return fmt.Errorf("connection and subscriber limits must be 0 (none) or more")
+	}
+	return nil
+}
 
 // serveWialon starts the Wialon IPS listener of `geoportal serve` ("off" disables it).
 func serveWialon(ctx context.Context, srv *web.Server, addr string, stdout io.Writer, logger *slog.Logger) error {
@@ -95,7 +164,8 @@ func runGTFS(ctx context.Context, args []string, getenv func(string) string, std
 
 const vehicleUsage = `Usage:
   geoportal vehicle add -device ID [-plate P] [-kind bus] [-route 5] [-low-floor] [-department D] [-wialon-password PW]
-      registers a vehicle and prints its HTTP device key (shown once)
+      registers a vehicle and prints its HTTP device key (shown once); a Wialon IPS unit logs in
+      only with -wialon-password (8 to 100 characters; or geoportal user tracker set/open later)
   geoportal vehicle key -device ID     gives the vehicle a new HTTP device key
   geoportal vehicle list
 `
@@ -116,7 +186,7 @@ func runVehicle(ctx context.Context, args []string, getenv func(string) string, 
 	fs.StringVar(&nv.Route, "route", "", "GTFS route short name or route_id it serves")
 	fs.BoolVar(&nv.LowFloor, "low-floor", false, "low floor or wheelchair lift")
 	fs.StringVar(&nv.Department, "department", "", "owner department")
-	fs.StringVar(&nv.WialonPassword, "wialon-password", "", "Wialon IPS password (empty: unit id alone)")
+	fs.StringVar(&nv.WialonPassword, "wialon-password", "", "Wialon IPS password, 8 to 100 characters (empty: the unit cannot log in over Wialon IPS until one is set with geoportal user tracker set)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -215,6 +285,9 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		}
 	}
 	vehicles := make([]sim.Vehicle, *n)
+	// The first share of the vehicles speak Wialon IPS (sim.Run): each gets a fresh password this
+	// run, as its HTTP key is renewed (a unit logs in only with its password).
+	nWialon := int(math.Round(sc.WialonShare * float64(*n)))
 	for i := range vehicles {
 		dev := fmt.Sprintf("%s-%05d", *prefix, i+1)
 		route := ""
@@ -233,6 +306,13 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 			}
 		}
 		vehicles[i] = sim.Vehicle{ID: v.ID, DeviceID: dev, Key: key, Route: w}
+		if i < nWialon {
+			pw := "sim-" + rand.Text()
+			if err := svc.SetWialonPassword(ctx, dev, pw); err != nil {
+				return err
+			}
+			vehicles[i].WialonPassword = pw
+		}
 	}
 	fmt.Fprintf(stdout, "simulating %d vehicles (%.0f%% Wialon IPS) at %g Hz, %d fixes per packet, for %s\n",
 		*n, sc.WialonShare*100, sc.Rate, sc.Batch, sc.Duration)

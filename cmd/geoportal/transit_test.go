@@ -95,7 +95,7 @@ func TestCrashLosesNoAcknowledgedPosition(t *testing.T) {
 	}
 	var devs []dev
 	for i := range 16 {
-		v, key, err := svc.AddVehicle(ctx, transit.NewVehicle{DeviceID: fmt.Sprintf("crash-%02d", i)})
+		v, key, err := svc.AddVehicle(ctx, transit.NewVehicle{DeviceID: fmt.Sprintf("crash-%02d", i), WialonPassword: "crash-test-pw"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestCrashLosesNoAcknowledgedPosition(t *testing.T) {
 				}
 				defer c.Close()
 				r := bufio.NewReader(c)
-				c.Write(wialon.EncodeLogin(d.deviceID, ""))
+				c.Write(wialon.EncodeLogin(d.deviceID, "crash-test-pw"))
 				if l, err := r.ReadString('\n'); err != nil || l != "#AL#1\r\n" {
 					return
 				}
@@ -226,5 +226,36 @@ func TestCrashLosesNoAcknowledgedPosition(t *testing.T) {
 	t.Logf("%d positions acknowledged before SIGKILL, %d stored", n, len(stored))
 	if lost > 0 {
 		t.Errorf("%d of %d acknowledged positions lost", lost, n)
+	}
+}
+
+// geoportal simulate gives its Wialon units passwords: against a served geoportal with the
+// default limits they all log in and their fixes are stored.
+func TestSimulateWialonUnitsLogIn(t *testing.T) {
+	dbURL := dbtest.NewURL(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wialonAddr := ln.Addr().String()
+	ln.Close()
+	env := map[string]string{"DATABASE_URL": dbURL}
+	url, stop := startServe(t, env, "-wialon-addr", wialonAddr)
+	defer stop()
+	var out bytes.Buffer
+	err = run(context.Background(), []string{"simulate", "-vehicles", "4", "-wialon-share", "0.5", "-rate", "2", "-duration", "3s",
+		"-watch=false", "-url", url, "-wialon", wialonAddr}, func(k string) string { return env[k] }, &out, io.Discard)
+	if err != nil || !strings.Contains(out.String(), "; 0 errors;") {
+		t.Fatalf("simulate: %v\n%s", err, out.String())
+	}
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var units int
+	pool.QueryRow(context.Background(), `SELECT count(DISTINCT vehicle_id) FROM transit.positions WHERE source = 'w'`).Scan(&units)
+	if units != 2 {
+		t.Errorf("%d simulated units stored fixes over Wialon IPS, want 2", units)
 	}
 }

@@ -36,7 +36,12 @@ Commands:
   key list
   key revoke --id N
   tracker set --login L [--note T] [--password-stdin]
-                      set a Wialon tracker login's password (generated and printed unless read from stdin)
+                      set a Wialon tracker login's password (generated and printed unless read from
+                      stdin; 8 to 100 characters, not NA); a unit without one cannot log in
+  tracker open --login L [--note T]
+                      let the unit log in with any password (only for trackers that cannot store one:
+                      anyone who knows its unit id can then send positions; the admin page warns)
+  tracker list | tracker delete --login L
 `
 
 // runUser manages accounts from the command line; every change is written to the audit log
@@ -103,11 +108,11 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		if *id <= 0 {
 			return fmt.Errorf("user key revoke: --id is required")
 		}
-	case "tracker set":
+	case "tracker set", "tracker open", "tracker delete":
 		if err := need("login", *login); err != nil {
 			return err
 		}
-	case "list", "key list":
+	case "list", "key list", "tracker list":
 	default:
 		return fmt.Errorf("user: unknown command %q\n\n%s", cmd, userUsage)
 	}
@@ -259,6 +264,31 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		if generated {
 			fmt.Fprintf(stdout, "password: %s\n", pw)
 		}
+	case "tracker open":
+		if err := store.SetTrackerOpen(ctx, *login, *note); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "tracker %s is open: it logs in with any password (anyone who knows the unit id can send positions)\n", *login)
+	case "tracker delete":
+		if err := store.DeleteTracker(ctx, *login); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "tracker %s deleted: the unit cannot log in\n", *login)
+	case "tracker list":
+		ts, err := store.Trackers(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "LOGIN\tLOGS IN WITH\tNOTE\tUPDATED")
+		for _, t := range ts {
+			with := "password"
+			if t.Open {
+				with = "ANY PASSWORD (open)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Login, with, t.Note, t.UpdatedAt.UTC().Format("2006-01-02 15:04"))
+		}
+		return tw.Flush()
 	}
 	return nil
 }

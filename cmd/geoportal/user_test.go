@@ -65,6 +65,16 @@ func TestUserCommands(t *testing.T) {
 	if out, err = user("", "tracker", "set", "--login", "862462030000001", "--note", "bus 12"); err != nil || !strings.Contains(out, "password: ") {
 		t.Fatalf("tracker set: %q %v", out, err)
 	}
+	if out, err = user("NA\n", "tracker", "set", "--login", "862462030000002", "--password-stdin"); err == nil || !strings.Contains(err.Error(), "NA") {
+		t.Fatalf("tracker set NA: %q %v, want refused", out, err)
+	}
+	if out, err = user("", "tracker", "open", "--login", "862462030000003", "--note", "old tracker"); err != nil {
+		t.Fatalf("tracker open: %q %v", out, err)
+	}
+	if out, err = user("", "tracker", "list"); err != nil || !strings.Contains(out, "862462030000001  password") ||
+		!strings.Contains(out, "862462030000003  ANY PASSWORD (open)") || strings.Contains(out, "862462030000002") {
+		t.Fatalf("tracker list: %q %v", out, err)
+	}
 
 	// The key works against the served API until it is revoked.
 	base, stop := startServe(t, env)

@@ -353,7 +353,12 @@ func TestTrackerPasswords(t *testing.T) {
 	if err := s.SetTrackerPassword(ctx, "862462030000001", "", ""); geoportal.ErrorCode(err) != geoportal.EINVALID {
 		t.Fatalf("empty password: err = %v", err)
 	}
-	if err := s.SetTrackerPassword(ctx, "862462030000001", "NA", "bus 12"); err != nil {
+	for _, bad := range []string{"NA", "na", "short", "semi;colon", strings.Repeat("x", 101)} {
+		if err := s.SetTrackerPassword(ctx, "862462030000001", bad, ""); geoportal.ErrorCode(err) != geoportal.EINVALID {
+			t.Errorf("tracker password %q: err = %v, want EINVALID", bad, err)
+		}
+	}
+	if err := s.SetTrackerPassword(ctx, "862462030000001", "bus12-secret", "bus 12"); err != nil {
 		t.Fatal(err)
 	}
 	var hash string
@@ -364,16 +369,29 @@ func TestTrackerPasswords(t *testing.T) {
 	for _, tc := range []struct {
 		login, pw string
 		want      bool
-	}{{"862462030000001", "NA", true}, {"862462030000001", "na", false}, {"862462030000002", "NA", false}} {
+	}{{"862462030000001", "bus12-secret", true}, {"862462030000001", "BUS12-SECRET", false}, {"862462030000002", "bus12-secret", false}} {
 		if ok, err := s.VerifyTracker(ctx, tc.login, tc.pw); err != nil || ok != tc.want {
 			t.Errorf("VerifyTracker(%s, %s) = %v, %v", tc.login, tc.pw, ok, err)
 		}
 	}
-	if err := s.SetTrackerPassword(ctx, "862462030000001", "new-pass", "bus 12"); err != nil {
+	if err := s.SetTrackerPassword(ctx, "862462030000001", "new-pass-1", "bus 12"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.VerifyTracker(ctx, "862462030000001", "bus12-secret"); ok {
+		t.Fatal("old tracker password still works")
+	}
+	// Open: any password, until a password is set again.
+	if err := s.SetTrackerOpen(ctx, "862462030000001", "old tracker"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.VerifyTracker(ctx, "862462030000001", "NA"); !ok {
+		t.Fatal("open tracker refused")
+	}
+	if err := s.SetTrackerPassword(ctx, "862462030000001", "new-pass-2", "bus 12"); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := s.VerifyTracker(ctx, "862462030000001", "NA"); ok {
-		t.Fatal("old tracker password still works")
+		t.Fatal("a tracker given a password stays open")
 	}
 	if err := s.DeleteTracker(ctx, "862462030000001"); err != nil {
 		t.Fatal(err)
@@ -382,7 +400,11 @@ func TestTrackerPasswords(t *testing.T) {
 		t.Fatalf("delete twice: err = %v", err)
 	}
 	recs, _ := s.AuditLog(ctx, AuditFilter{ObjectType: "tracker"})
-	if len(recs) != 3 || recs[0].Action != "tracker.delete" || recs[1].Action != "tracker.password" || recs[2].Action != "tracker.create" {
+	var actions []string
+	for _, r := range recs {
+		actions = append(actions, r.Action)
+	}
+	if strings.Join(actions, " ") != "tracker.delete tracker.password tracker.open tracker.password tracker.create" {
 		t.Fatalf("tracker audit = %+v", recs)
 	}
 }

@@ -179,16 +179,42 @@ type TrackPoint struct {
 // MaxTrackSpan is the longest time range Track returns.
 const MaxTrackSpan = 7 * 24 * time.Hour
 
-// Track returns a vehicle's fixes in [from, to), oldest first, at most limit; flagged fixes are
-// included with their flags so a player can show or skip them.
-func (s *Service) Track(ctx context.Context, vehicleID int64, from, to time.Time, limit int) ([]TrackPoint, error) {
+// Viewer is who asks for a vehicle's history: AllDepartments (dispatchers and administrators)
+// see every vehicle's, department staff only those of the vehicles of their Department.
+type Viewer struct {
+	Department     string
+	AllDepartments bool
+}
+
+// May reports whether the viewer may see the history of vehicle v.
+func (w Viewer) May(v *Vehicle) bool {
+	return w.AllDepartments || (w.Department != "" && v.Department == w.Department)
+}
+
+// VehicleFor returns the vehicle with id when who may see its history: ENOTFOUND when there is
+// none, EFORBIDDEN when it belongs to another department (or to none) than the viewer's.
+func (s *Service) VehicleFor(ctx context.Context, who Viewer, id int64) (*Vehicle, error) {
+	v, err := s.Vehicle(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !who.May(v) {
+		return nil, geoportal.Errorf(geoportal.EFORBIDDEN, "vehicle %d is not one of your department's vehicles", id)
+	}
+	return v, nil
+}
+
+// Track returns a vehicle's fixes in [from, to), oldest first, at most limit, when who may see
+// them (see VehicleFor); flagged fixes are included with their flags so a player can show or skip
+// them.
+func (s *Service) Track(ctx context.Context, who Viewer, vehicleID int64, from, to time.Time, limit int) ([]TrackPoint, error) {
 	if !to.After(from) {
 		return nil, geoportal.Errorf(geoportal.EINVALID, "track: to (%s) must be after from (%s)", to.Format(time.RFC3339), from.Format(time.RFC3339))
 	}
 	if to.Sub(from) > MaxTrackSpan {
 		return nil, geoportal.Errorf(geoportal.EINVALID, "track: at most %s at a time", MaxTrackSpan)
 	}
-	if _, err := s.Vehicle(ctx, vehicleID); err != nil {
+	if _, err := s.VehicleFor(ctx, who, vehicleID); err != nil {
 		return nil, err
 	}
 	rows, _ := s.Pool.Query(ctx, `SELECT at, lon, lat, speed_kmh::float8, heading::float8, flags FROM transit.positions

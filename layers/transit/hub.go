@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/data"
 	"github.com/jackc/pgx/v5"
 )
@@ -44,10 +45,15 @@ type Hub struct {
 	started bool
 	ready   chan struct{}
 	readyMu sync.Once
+
+	// Streams open now, in total and per client address (Stream).
+	streams int
+	perAddr map[string]int
 }
 
 func newHub(s *Service) *Hub {
-	return &Hub{s: s, subs: map[chan []LiveVehicle]struct{}{}, state: map[int64]LiveVehicle{}, ready: make(chan struct{})}
+	return &Hub{s: s, subs: map[chan []LiveVehicle]struct{}{}, state: map[int64]LiveVehicle{}, ready: make(chan struct{}),
+		perAddr: map[string]int{}}
 }
 
 // Hub returns the service's live hub.
@@ -96,6 +102,47 @@ func (h *Hub) Subscribe(ctx context.Context) ([]LiveVehicle, <-chan []LiveVehicl
 		h.mu.Unlock()
 	}
 	return snap, ch, cancel, nil
+}
+
+// Stream is Subscribe for a long-lived stream of the client at addr, within the service's
+// LiveLimits: beyond the client address's share it returns ERATELIMIT, beyond the total
+// EUNAVAILABLE (retry later). cancel frees the stream's place.
+func (h *Hub) Stream(ctx context.Context, addr string) ([]LiveVehicle, <-chan []LiveVehicle, func(), error) {
+	lim := h.s.Live
+	key := AddrKey(addr)
+	h.mu.Lock()
+	switch {
+	case lim.MaxPerClientAddr > 0 && h.perAddr[key] >= lim.MaxPerClientAddr:
+		h.mu.Unlock()
+		h.s.metrics.liveRefused.WithLabelValues("per_client").Inc()
+		return nil, nil, nil, geoportal.Errorf(geoportal.ERATELIMIT, "%d live streams are open from your address already; close one", lim.MaxPerClientAddr)
+	case lim.MaxSubscribers > 0 && h.streams >= lim.MaxSubscribers:
+		h.mu.Unlock()
+		h.s.metrics.liveRefused.WithLabelValues("total").Inc()
+		return nil, nil, nil, geoportal.Errorf(geoportal.EUNAVAILABLE, "the live stream has its %d subscribers; retry later", lim.MaxSubscribers)
+	}
+	h.streams++
+	h.perAddr[key]++
+	h.mu.Unlock()
+	h.s.metrics.liveSubs.Inc()
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			h.mu.Lock()
+			h.streams--
+			if h.perAddr[key]--; h.perAddr[key] <= 0 {
+				delete(h.perAddr, key)
+			}
+			h.mu.Unlock()
+			h.s.metrics.liveSubs.Dec()
+		})
+	}
+	snap, ch, cancel, err := h.Subscribe(ctx)
+	if err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	return snap, ch, func() { cancel(); release() }, nil
 }
 
 func (h *Hub) run(ctx context.Context) {

@@ -34,9 +34,8 @@ type Vehicle struct {
 	Department string    `json:"department"`
 	CreatedAt  time.Time `json:"created_at"`
 
-	featureID   *int64
-	hasPassword bool
-	loadedAt    time.Time
+	featureID *int64
+	loadedAt  time.Time
 }
 
 // Kinds lists the vehicle kinds.
@@ -56,10 +55,16 @@ type Service struct {
 	MaxFuture     time.Duration // fixes further ahead of the server clock are flagged (default 2 min)
 	Retention     time.Duration // position history kept (default 90 days)
 	PartitionDays int           // daily partitions created ahead (default 3)
+	// Wialon bounds the Wialon IPS listener (connections, login deadline, failed logins) and Live
+	// the live stream's subscribers; set them before serving (defaults: DefaultWialonLimits,
+	// DefaultLiveLimits).
+	Wialon WialonLimits
+	Live   LiveLimits
 
-	ingest *ingester
-	hub    *Hub
-	layer  *layerSync
+	metrics *metrics
+	ingest  *ingester
+	hub     *Hub
+	layer   *layerSync
 
 	mu         sync.Mutex
 	byDevice   map[string]*Vehicle
@@ -85,6 +90,7 @@ func New(pool *pgxpool.Pool, logger *slog.Logger) *Service {
 	bg, stop := context.WithCancel(context.Background())
 	s := &Service{Pool: pool, Logger: logger, OffRouteM: 150, BunchingM: 250, MaxSpeedKmh: 200,
 		MaxFuture: 2 * time.Minute, Retention: 90 * 24 * time.Hour, PartitionDays: 3,
+		Wialon: DefaultWialonLimits(), Live: DefaultLiveLimits(), metrics: newMetrics(),
 		byDevice: map[string]*Vehicle{}, byKey: map[[32]byte]*Vehicle{}, byID: map[int64]*Vehicle{},
 		bg: bg, stop: stop}
 	s.ingest = newIngester(s)
@@ -119,11 +125,13 @@ type NewVehicle struct {
 	Route          string
 	LowFloor       bool
 	Department     string
-	WialonPassword string // "" or "NA": none
+	WialonPassword string // "": none yet (the unit cannot log in over Wialon IPS until one is set)
 }
 
 // AddVehicle registers a vehicle and returns it with a fresh device key for HTTP ingest (shown
-// once; only its SHA-256 is stored).
+// once; only its SHA-256 is stored). A Wialon password is stored with the tracker logins of
+// accounts (auth.tracker_passwords), the one place tracker credentials live, in the same
+// transaction.
 func (s *Service) AddVehicle(ctx context.Context, nv NewVehicle) (*Vehicle, string, error) {
 	if !deviceIDRe.MatchString(nv.DeviceID) {
 		return nil, "", geoportal.Errorf(geoportal.EINVALID, "device id %q must be 1 to 64 letters, digits or _.:-", nv.DeviceID)
@@ -137,18 +145,26 @@ func (s *Service) AddVehicle(ctx context.Context, nv NewVehicle) (*Vehicle, stri
 	if len(nv.Plate) > 20 || len(nv.Route) > 40 || len(nv.Department) > 100 {
 		return nil, "", geoportal.Errorf(geoportal.EINVALID, "plate (20), route (40) or department (100) too long")
 	}
+	if nv.WialonPassword != "" {
+		if err := accounts.CheckTrackerPassword(nv.WialonPassword); err != nil {
+			return nil, "", err
+		}
+	}
 	key := "dk_" + rand.Text()
 	sum := sha256.Sum256([]byte(key))
-	var pw *string
-	if nv.WialonPassword != "" && nv.WialonPassword != "NA" {
-		// Tracker passwords are device secrets checked at every reconnect: lighter than user passwords.
-		h := accounts.HashPassword(nv.WialonPassword, accounts.HashParams{Memory: 4 * 1024, Time: 1, Threads: 1})
-		pw = &h
-	}
 	v := &Vehicle{DeviceID: nv.DeviceID, Plate: nv.Plate, Kind: nv.Kind, Route: nv.Route, LowFloor: nv.LowFloor, Department: nv.Department}
-	err := s.Pool.QueryRow(ctx, `INSERT INTO transit.vehicles (device_id, plate, kind, route, low_floor, department, device_key_hash, wialon_password_hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at`,
-		nv.DeviceID, nv.Plate, nv.Kind, nv.Route, nv.LowFloor, nv.Department, sum[:], pw).Scan(&v.ID, &v.CreatedAt)
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO transit.vehicles (device_id, plate, kind, route, low_floor, department, device_key_hash)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`,
+			nv.DeviceID, nv.Plate, nv.Kind, nv.Route, nv.LowFloor, nv.Department, sum[:]).Scan(&v.ID, &v.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if nv.WialonPassword != "" {
+			return accounts.SetTrackerPasswordTx(ctx, tx, nv.DeviceID, nv.WialonPassword, nv.Plate)
+		}
+		return nil
+	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return nil, "", geoportal.Errorf(geoportal.ECONFLICT, "device %s is already registered", nv.DeviceID)
@@ -171,13 +187,13 @@ func (s *Service) Vehicles(ctx context.Context) ([]Vehicle, error) {
 
 const vehicleCacheTTL = time.Minute
 
-const vehicleColumns = `id, device_id, plate, kind, route, low_floor, department, created_at, feature_id, wialon_password_hash IS NOT NULL`
+const vehicleColumns = `id, device_id, plate, kind, route, low_floor, department, created_at, feature_id`
 
-const vehicleColumnsV = `v.id, v.device_id, v.plate, v.kind, v.route, v.low_floor, v.department, v.created_at, v.feature_id, v.wialon_password_hash IS NOT NULL`
+const vehicleColumnsV = `v.id, v.device_id, v.plate, v.kind, v.route, v.low_floor, v.department, v.created_at, v.feature_id`
 
 func scanVehicle(row pgx.Row) (*Vehicle, error) {
 	v := &Vehicle{}
-	err := row.Scan(&v.ID, &v.DeviceID, &v.Plate, &v.Kind, &v.Route, &v.LowFloor, &v.Department, &v.CreatedAt, &v.featureID, &v.hasPassword)
+	err := row.Scan(&v.ID, &v.DeviceID, &v.Plate, &v.Kind, &v.Route, &v.LowFloor, &v.Department, &v.CreatedAt, &v.featureID)
 	v.loadedAt = time.Now()
 	return v, err
 }
@@ -290,34 +306,46 @@ func (s *Service) VehicleByKey(ctx context.Context, key string) (*Vehicle, error
 	return v, nil
 }
 
-// CheckWialonLogin returns the vehicle of a Wialon login: ENOTFOUND for an unknown unit id,
-// EUNAUTHORIZED for a wrong password. The password is the vehicle's own (vehicle add
-// -wialon-password) or the tracker password set for its unit id in accounts; a vehicle with
-// neither is identified by its unit id alone, as Wialon does.
+// SetWialonPassword sets the Wialon IPS password of a registered vehicle's unit (stored with the
+// tracker logins of accounts).
+func (s *Service) SetWialonPassword(ctx context.Context, deviceID, password string) error {
+	if _, err := s.VehicleByDevice(ctx, deviceID); err != nil {
+		return err
+	}
+	return accounts.NewStore(s.Pool).SetTrackerPassword(ctx, deviceID, password, "")
+}
+
+// CheckWialonLogin returns the vehicle of a Wialon login. The unit must be a registered vehicle
+// whose tracker login (auth.tracker_passwords, set with vehicle add -wialon-password, the admin
+// page or geoportal user tracker set) has this password, or was marked open by an administrator.
+// Every refusal is the same EUNAUTHORIZED error code and costs one tracker hash, so that a caller
+// cannot tell an unknown unit from a wrong password; the message (for the server's log) says which.
 func (s *Service) CheckWialonLogin(ctx context.Context, unitID, password string) (*Vehicle, error) {
-	var v *Vehicle
 	var hash *string
-	// The password is the vehicle's own, or else the one set for the unit id under accounts
-	// (auth.tracker_passwords, the admin page's tracker list).
-	row := s.Pool.QueryRow(ctx, `SELECT `+vehicleColumnsV+`, coalesce(v.wialon_password_hash, tp.password_hash)
+	var open bool
+	row := s.Pool.QueryRow(ctx, `SELECT `+vehicleColumnsV+`, tp.password_hash, coalesce(tp.open, false)
 		FROM transit.vehicles v LEFT JOIN auth.tracker_passwords tp ON tp.login = v.device_id WHERE v.device_id = $1`, unitID)
-	v = &Vehicle{}
-	err := row.Scan(&v.ID, &v.DeviceID, &v.Plate, &v.Kind, &v.Route, &v.LowFloor, &v.Department, &v.CreatedAt, &v.featureID, &v.hasPassword, &hash)
+	v := &Vehicle{}
+	err := row.Scan(&v.ID, &v.DeviceID, &v.Plate, &v.Kind, &v.Route, &v.LowFloor, &v.Department, &v.CreatedAt, &v.featureID, &hash, &open)
+	known := true
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, geoportal.Errorf(geoportal.ENOTFOUND, "unit %q is not registered", unitID)
+		known, hash, open = false, nil, false
 	} else if err != nil {
 		return nil, fmt.Errorf("wialon login %s: %w", unitID, err)
 	}
-	v.loadedAt = time.Now()
-	if hash != nil {
-		ok, err := accounts.VerifyPassword(password, *hash)
-		if err != nil {
-			return nil, fmt.Errorf("wialon login %s: %w", unitID, err)
-		}
-		if !ok {
-			return nil, geoportal.Errorf(geoportal.EUNAUTHORIZED, "wrong password for unit %q", unitID)
-		}
+	ok, err := accounts.CheckTrackerLogin(password, hash, open)
+	if err != nil {
+		return nil, fmt.Errorf("wialon login %s: %w", unitID, err)
 	}
+	switch {
+	case !known:
+		return nil, geoportal.Errorf(geoportal.EUNAUTHORIZED, "unit %q is not registered", unitID)
+	case !ok && hash == nil:
+		return nil, geoportal.Errorf(geoportal.EUNAUTHORIZED, "unit %q has no tracker password (set one, or mark the unit open)", unitID)
+	case !ok:
+		return nil, geoportal.Errorf(geoportal.EUNAUTHORIZED, "wrong password for unit %q", unitID)
+	}
+	v.loadedAt = time.Now()
 	s.cache(v, nil)
 	return v, nil
 }

@@ -166,22 +166,22 @@ func TestIngestFlagsAndIdempotentResend(t *testing.T) {
 func TestRegistry(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newService(t)
-	v, key := addVehicle(t, s, transit.NewVehicle{DeviceID: "dev-1", Kind: "bus", WialonPassword: "s3cret"})
+	v, key := addVehicle(t, s, transit.NewVehicle{DeviceID: "dev-1", Kind: "bus", WialonPassword: "s3cret-pw"})
 	if got, err := s.VehicleByKey(ctx, key); err != nil || got.ID != v.ID {
 		t.Errorf("by key: %v %v", got, err)
 	}
 	if _, err := s.VehicleByKey(ctx, "dk_wrong"); geoportal.ErrorCode(err) != geoportal.EUNAUTHORIZED {
 		t.Errorf("wrong key: %v", err)
 	}
-	if _, err := s.CheckWialonLogin(ctx, "dev-1", "s3cret"); err != nil {
+	if _, err := s.CheckWialonLogin(ctx, "dev-1", "s3cret-pw"); err != nil {
 		t.Errorf("wialon login: %v", err)
 	}
 	if _, err := s.CheckWialonLogin(ctx, "dev-1", "NA"); geoportal.ErrorCode(err) != geoportal.EUNAUTHORIZED {
 		t.Errorf("wialon wrong password: %v", err)
 	}
-	// A tracker password set under accounts (admin page) applies to a vehicle without its own.
+	// A tracker password set under accounts (admin page) is the vehicle's; without one it is refused.
 	addVehicle(t, s, transit.NewVehicle{DeviceID: "dev-2"})
-	if _, err := s.CheckWialonLogin(ctx, "dev-2", "anything"); err != nil {
+	if _, err := s.CheckWialonLogin(ctx, "dev-2", "anything"); geoportal.ErrorCode(err) != geoportal.EUNAUTHORIZED {
 		t.Errorf("no password: %v", err)
 	}
 	if err := accounts.NewStore(s.Pool).SetTrackerPassword(ctx, "dev-2", "from-admin", ""); err != nil {
@@ -193,7 +193,7 @@ func TestRegistry(t *testing.T) {
 	if _, err := s.CheckWialonLogin(ctx, "dev-2", "from-admin"); err != nil {
 		t.Errorf("accounts password: %v", err)
 	}
-	if _, err := s.CheckWialonLogin(ctx, "nobody", "NA"); geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
+	if _, err := s.CheckWialonLogin(ctx, "nobody", "NA"); geoportal.ErrorCode(err) != geoportal.EUNAUTHORIZED {
 		t.Errorf("wialon unknown: %v", err)
 	}
 	for _, bad := range []transit.NewVehicle{{DeviceID: ""}, {DeviceID: "a b"}, {DeviceID: "x", Kind: "spaceship"}} {
@@ -483,7 +483,11 @@ func TestWialonListener(t *testing.T) {
 	defer cancel()
 	s, pool := newService(t)
 	addVehicle(t, s, transit.NewVehicle{DeviceID: "860000000000000", Route: "5"})
-	addVehicle(t, s, transit.NewVehicle{DeviceID: "355217044956192", WialonPassword: "pw1"})
+	addVehicle(t, s, transit.NewVehicle{DeviceID: "355217044956192", WialonPassword: "pw1-secret"})
+	// A unit without a password (old trackers send NA) logs in only when an administrator opened it.
+	if err := accounts.NewStore(pool).SetTrackerOpen(context.Background(), "860000000000000", "sends NA"); err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -509,9 +513,9 @@ func TestWialonListener(t *testing.T) {
 			t.Fatalf("sent %q: got %q %v, want %q", pkt, got, err, want)
 		}
 	}
-	// Unknown unit and wrong password are refused and hung up on.
+	// Unknown unit and wrong password are refused alike and hung up on.
 	c, r := dial()
-	say(c, r, string(wialon.EncodeLogin("999", "")), "#AL#0\r\n")
+	say(c, r, string(wialon.EncodeLogin("999", "")), "#AL#01\r\n")
 	if _, err := r.ReadString('\n'); err == nil {
 		t.Error("connection of an unknown unit stays open")
 	}
@@ -520,7 +524,7 @@ func TestWialonListener(t *testing.T) {
 	say(c, r, "#L#2.0;355217044956192;NA;E335\r\n", "#AL#01\r\n")
 	c.Close()
 	c, r = dial()
-	say(c, r, string(wialon.EncodeLogin("355217044956192", "pw1")), "#AL#1\r\n")
+	say(c, r, string(wialon.EncodeLogin("355217044956192", "pw1-secret")), "#AL#1\r\n")
 	c.Close()
 
 	c, r = dial()

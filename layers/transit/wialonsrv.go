@@ -13,25 +13,65 @@ import (
 	"github.com/aktobe/geoportal/layers/transit/wialon"
 )
 
-// WialonIdleTimeout closes a tracker connection that sent nothing (not even a ping) for this long.
+// WialonIdleTimeout closes a logged-in tracker's connection that sent nothing (not even a ping)
+// for this long. Before login the deadline is WialonLimits.LoginTimeout from connect.
 const WialonIdleTimeout = 5 * time.Minute
 
-// ServeWialon accepts Wialon IPS 2.0 trackers on ln until ctx ends. Each data packet is
-// acknowledged only after its positions are committed; a packet that fails to store gets no
-// answer and the connection is closed, so the tracker keeps it in its black box and resends.
+// wialonGuard is the listener's bookkeeping for its limits.
+type wialonGuard struct {
+	lim      WialonLimits
+	mu       sync.Mutex
+	conns    map[net.Conn]struct{}
+	perAddr  map[string]int
+	addrFail *failures
+	unitFail *failures
+}
+
+// admit records a new connection, or reports why it must be refused ("" when admitted).
+func (g *wialonGuard) admit(c net.Conn, addr string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.lim.MaxConns > 0 && len(g.conns) >= g.lim.MaxConns {
+		return RefusedTooManyConns
+	}
+	if g.lim.MaxConnsPerAddr > 0 && g.perAddr[addr] >= g.lim.MaxConnsPerAddr {
+		return RefusedTooManyFromAddr
+	}
+	g.conns[c] = struct{}{}
+	g.perAddr[addr]++
+	return ""
+}
+
+func (g *wialonGuard) leave(c net.Conn, addr string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.conns, c)
+	if g.perAddr[addr]--; g.perAddr[addr] <= 0 {
+		delete(g.perAddr, addr)
+	}
+}
+
+// ServeWialon accepts Wialon IPS 2.0 trackers on ln until ctx ends, within s.Wialon's limits.
+// Each data packet is acknowledged only after its positions are committed; a packet that fails
+// to store gets no answer and the connection is closed, so the tracker keeps it in its black box
+// and resends.
 func (s *Service) ServeWialon(ctx context.Context, ln net.Listener) error {
+	lim := s.Wialon
+	if lim.LoginTimeout <= 0 {
+		lim.LoginTimeout = DefaultWialonLimits().LoginTimeout
+	}
+	g := &wialonGuard{lim: lim, conns: map[net.Conn]struct{}{}, perAddr: map[string]int{},
+		addrFail: newFailures(lim.FailuresPerAddr), unitFail: newFailures(lim.FailuresPerUnit)}
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]struct{}{}
 	go func() {
 		<-ctx.Done()
 		ln.Close()
-		mu.Lock()
-		for c := range conns {
+		g.mu.Lock()
+		for c := range g.conns {
 			// Let in-flight writes finish; a blocked read ends now.
 			c.SetReadDeadline(time.Now())
 		}
-		mu.Unlock()
+		g.mu.Unlock()
 	}()
 	delay := 5 * time.Millisecond
 	for {
@@ -51,16 +91,20 @@ func (s *Service) ServeWialon(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("wialon listener: %w", err)
 		}
 		delay = 5 * time.Millisecond
-		mu.Lock()
-		conns[c] = struct{}{}
-		mu.Unlock()
+		addr := AddrKey(c.RemoteAddr().String())
+		if reason := g.admit(c, addr); reason != "" {
+			s.metrics.wialonRefused.WithLabelValues(reason).Inc()
+			s.Logger.Debug("wialon: connection refused", "remote", c.RemoteAddr().String(), "reason", reason)
+			c.Close()
+			continue
+		}
+		s.metrics.wialonConns.Inc()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() {
-				mu.Lock()
-				delete(conns, c)
-				mu.Unlock()
+				g.leave(c, addr)
+				s.metrics.wialonConns.Dec()
 				c.Close()
 			}()
 			defer func() {
@@ -68,15 +112,16 @@ func (s *Service) ServeWialon(ctx context.Context, ln net.Listener) error {
 					s.Logger.Error("wialon connection panicked", "remote", c.RemoteAddr().String(), "panic", fmt.Sprint(r))
 				}
 			}()
-			s.serveWialonConn(ctx, c)
+			s.serveWialonConn(ctx, c, g, addr)
 		}()
 	}
 }
 
-func (s *Service) serveWialonConn(ctx context.Context, c net.Conn) {
+func (s *Service) serveWialonConn(ctx context.Context, c net.Conn, g *wialonGuard, addr string) {
 	log := s.Logger.With("remote", c.RemoteAddr().String())
 	r := wialon.NewReader(c)
 	var v *Vehicle
+	loginBy := time.Now().Add(g.lim.LoginTimeout)
 	write := func(b []byte) bool {
 		if b == nil {
 			return true
@@ -85,12 +130,23 @@ func (s *Service) serveWialonConn(ctx context.Context, c net.Conn) {
 		_, err := c.Write(b)
 		return err == nil
 	}
+	refuse := func(reason string) { s.metrics.wialonRefused.WithLabelValues(reason).Inc() }
 	for {
-		c.SetReadDeadline(time.Now().Add(WialonIdleTimeout))
+		if v == nil {
+			// Nothing (pings, bad packets) keeps a connection open past the login deadline.
+			c.SetReadDeadline(loginBy)
+		} else {
+			c.SetReadDeadline(time.Now().Add(WialonIdleTimeout))
+		}
 		line, err := r.Next()
 		if err != nil {
 			if errors.Is(err, wialon.ErrTooLong) {
 				log.Warn("wialon: packet too long, closing")
+			}
+			var ne net.Error
+			if v == nil && ctx.Err() == nil && errors.As(err, &ne) && ne.Timeout() {
+				log.Debug("wialon: no login in time, closing")
+				refuse(RefusedLoginTimeout)
 			}
 			return
 		}
@@ -116,28 +172,51 @@ func (s *Service) serveWialonConn(ctx context.Context, c net.Conn) {
 			}
 			continue
 		case wialon.TypeLogin:
-			nv, err := s.CheckWialonLogin(ctx, p.Login.IMEI, p.Login.Password)
+			unit := p.Login.IMEI
+			// Every refusal gets the same answer, whether the unit is unknown, has another password
+			// or is throttled: the answer must not tell which unit ids exist.
+			denied := wialon.Reply("AL", wialon.LoginBadPassword)
+			if !g.addrFail.take(addr) {
+				log.Info("wialon: login refused, too many failed logins from this address", "unit", unit)
+				refuse(RefusedThrottledAddr)
+				write(denied)
+				return
+			}
+			if !g.unitFail.take(unit) {
+				g.addrFail.refund(addr)
+				log.Info("wialon: login refused, too many failed logins for this unit", "unit", unit)
+				refuse(RefusedThrottledUnit)
+				write(denied)
+				return
+			}
+			nv, err := s.CheckWialonLogin(ctx, unit, p.Login.Password)
 			switch geoportal.ErrorCode(err) {
 			case "":
+				g.addrFail.refund(addr)
+				g.unitFail.refund(unit)
 				v = nv
 				if !write(p.Ack(0)) {
 					return
 				}
 				continue
 			case geoportal.EUNAUTHORIZED:
-				log.Info("wialon: wrong password", "unit", p.Login.IMEI)
-				write(wialon.Reply("AL", wialon.LoginBadPassword))
-			case geoportal.ENOTFOUND:
-				log.Info("wialon: unknown unit refused", "unit", p.Login.IMEI)
-				write(wialon.Reply("AL", wialon.LoginRefused))
+				log.Info("wialon: login refused", "unit", unit, "error", geoportal.ErrorMessage(err))
+				refuse(RefusedBadCredentials)
+				write(denied)
 			default:
-				log.Error("wialon: login failed", "unit", p.Login.IMEI, "error", err)
+				// Not the caller's fault (the database is down): the tokens go back.
+				g.addrFail.refund(addr)
+				g.unitFail.refund(unit)
+				if ctx.Err() == nil {
+					log.Error("wialon: login failed", "unit", unit, "error", err)
+				}
 			}
 			return
 		}
 		if v == nil {
 			// Data before a login: refuse and hang up.
 			log.Debug("wialon: data before login")
+			refuse(RefusedDataBeforeLogin)
 			write((&wialon.Error{Type: p.Type, Code: wialon.DataStructureError}).Reply())
 			return
 		}

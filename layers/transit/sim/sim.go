@@ -27,12 +27,14 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// Vehicle is a simulated vehicle: its registry id, tracker id and HTTP device key.
+// Vehicle is a simulated vehicle: its registry id, tracker id, HTTP device key and Wialon IPS
+// password (the vehicles that speak Wialon IPS need one: units without a password are refused).
 type Vehicle struct {
-	ID       int64
-	DeviceID string
-	Key      string
-	Route    *transit.Walker
+	ID             int64
+	DeviceID       string
+	Key            string
+	WialonPassword string
+	Route          *transit.Walker
 }
 
 // Config is one simulation run.
@@ -262,7 +264,7 @@ func (r *runner) wialonSession(ctx context.Context, m *mover, interval time.Dura
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
 	defer stop()
 	br := bufio.NewReader(c)
-	if _, err := c.Write(wialon.EncodeLogin(m.v.DeviceID, "")); err != nil {
+	if _, err := c.Write(wialon.EncodeLogin(m.v.DeviceID, m.v.WialonPassword)); err != nil {
 		return err
 	}
 	if line, err := br.ReadString('\n'); err != nil || line != "#AL#1\r\n" {

@@ -44,11 +44,12 @@ func TestRunDrivesVehiclesOverBothProtocols(t *testing.T) {
 	}
 	var vs []sim.Vehicle
 	for i := range 6 {
-		v, key, err := srv.Transit.AddVehicle(ctx, transit.NewVehicle{DeviceID: fmt.Sprintf("simtest-%d", i), Route: "5"})
+		pw := fmt.Sprintf("simtest-password-%d", i) // the Wialon half logs in with it
+		v, key, err := srv.Transit.AddVehicle(ctx, transit.NewVehicle{DeviceID: fmt.Sprintf("simtest-%d", i), Route: "5", WialonPassword: pw})
 		if err != nil {
 			t.Fatal(err)
 		}
-		vs = append(vs, sim.Vehicle{ID: v.ID, DeviceID: v.DeviceID, Key: key, Route: netw.Shape("R5-E-00")})
+		vs = append(vs, sim.Vehicle{ID: v.ID, DeviceID: v.DeviceID, Key: key, WialonPassword: pw, Route: netw.Shape("R5-E-00")})
 	}
 	rep, err := sim.Run(ctx, sim.Config{HTTPURL: ts.URL, WialonAddr: ln.Addr().String(), WialonShare: 0.5, Rate: 2, Batch: 2,
 		Duration: 4 * time.Second, Watch: true}, vs, io.Discard)
