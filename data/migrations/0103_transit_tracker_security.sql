@@ -14,7 +14,7 @@ ALTER TABLE auth.tracker_passwords ADD CONSTRAINT tracker_passwords_password_or_
 -- own won over the accounts row before (coalesce), so it wins here too: the replaced accounts
 -- hash never opened anything (the audit log records the replacement, not the hash).
 INSERT INTO auth.audit_log (actor, action, object_type, object_id, before, detail)
-SELECT 'migration 0062', 'tracker.password', 'tracker', v.device_id,
+SELECT 'migration 0103', 'tracker.password', 'tracker', v.device_id,
        CASE WHEN tp.login IS NULL THEN NULL
             ELSE jsonb_build_object('login', tp.login, 'note', tp.note) END,
        'password moved from transit.vehicles.wialon_password_hash'
@@ -31,7 +31,7 @@ ALTER TABLE transit.vehicles DROP COLUMN wialon_password_hash;
 -- Vehicles that had no password at all are now refused until one is set (or the unit is marked
 -- open on the admin page). Say so in the audit log, once per vehicle, for the administrator.
 INSERT INTO auth.audit_log (actor, action, object_type, object_id, detail)
-SELECT 'migration 0062', 'tracker.locked', 'tracker', v.device_id,
+SELECT 'migration 0103', 'tracker.locked', 'tracker', v.device_id,
        'the unit had no tracker password and logged in with any; it is refused until one is set or it is marked open'
 FROM transit.vehicles v
 WHERE NOT EXISTS (SELECT 1 FROM auth.tracker_passwords tp WHERE tp.login = v.device_id);
