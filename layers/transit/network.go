@@ -314,6 +314,26 @@ func (n *Network) Match(route string, pt orb.Point, heading float64, t time.Time
 // HasRoute reports whether route (route_id or short name) has trips.
 func (n *Network) HasRoute(route string) bool { return len(n.tripsByRoute[route]) > 0 }
 
+// RouteID returns the route_id of route, given as a route_id or as a route_short_name; ok is false
+// when no route has it or when the short name is shared by several routes.
+func (n *Network) RouteID(route string) (id string, ok bool) {
+	if route == "" {
+		return "", false
+	}
+	if r := n.Routes[route]; r != nil {
+		return r.ID, true
+	}
+	for _, r := range n.Routes {
+		if r.ShortName == route {
+			if ok {
+				return "", false
+			}
+			id, ok = r.ID, true
+		}
+	}
+	return id, ok
+}
+
 // RouteOf returns the route of a trip, or nil.
 func (n *Network) RouteOf(tripID string) *Route {
 	if t := n.Trips[tripID]; t != nil {
