@@ -67,25 +67,30 @@ func TestTransitStandardsDemoCity(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Vehicles: one at a stop of a trip running now (it matches the trip), one of a line but
-	// 11 km off it (it matches none), one of the municipal fleet (no line).
+	// Vehicles: one at a stop of a trip running now (it matches a trip of that line), one of a
+	// line but 50 km off it (it matches none), one of the municipal fleet (no line).
 	now := time.Now()
 	local := now.In(net.Loc)
-	secs := local.Hour()*3600 + local.Minute()*60 + local.Second()
+	today := local.Hour()*3600 + local.Minute()*60 + local.Second()
 	var trip *transit.Trip
 	var at transit.StopTime
-	for _, tr := range net.Trips {
-		if tr.Start+120 > secs || tr.End < secs || len(tr.Stops) < 3 {
-			continue
-		}
-		best := tr.Stops[0]
-		for _, st := range tr.Stops {
-			if math.Abs(float64(st.Arr-secs)) < math.Abs(float64(best.Arr-secs)) {
-				best = st
+	for _, secs := range []int{today, today + 86400} { // today's trips, then yesterday's past midnight
+		for _, tr := range net.Trips {
+			if tr.Start+120 > secs || tr.End < secs || len(tr.Stops) < 3 {
+				continue
+			}
+			best := tr.Stops[0]
+			for _, st := range tr.Stops {
+				if math.Abs(float64(st.Arr-secs)) < math.Abs(float64(best.Arr-secs)) {
+					best = st
+				}
+			}
+			if best.StopID != tr.Stops[len(tr.Stops)-1].StopID && (trip == nil || tr.ID < trip.ID) {
+				trip, at = tr, best
 			}
 		}
-		if best.StopID != tr.Stops[len(tr.Stops)-1].StopID && (trip == nil || tr.ID < trip.ID) {
-			trip, at = tr, best
+		if trip != nil {
+			break
 		}
 	}
 	if trip == nil {
@@ -107,7 +112,7 @@ func TestTransitStandardsDemoCity(t *testing.T) {
 		return v.ID
 	}
 	matched := post("std-matched", route.ShortName, stop.Point[0], stop.Point[1])
-	unmatched := post("std-unmatched", route.ShortName, stop.Point[0], stop.Point[1]+0.1)
+	unmatched := post("std-unmatched", route.ShortName, stop.Point[0], stop.Point[1]+0.45)
 	municipal := post("std-municipal", "", stop.Point[0]+0.001, stop.Point[1])
 
 	fetch := func(path string) *gtfs.FeedMessage {
@@ -128,6 +133,7 @@ func TestTransitStandardsDemoCity(t *testing.T) {
 		return &m
 	}
 
+	var matchedTrip string
 	t.Run("VehiclePositions", func(t *testing.T) {
 		m := fetch("/gtfs-rt/vehicle-positions.pb")
 		for _, p := range validateRealtime(m, static, time.Now()) {
@@ -137,9 +143,14 @@ func TestTransitStandardsDemoCity(t *testing.T) {
 		for _, e := range m.Entity {
 			byID[e.GetVehicle().GetVehicle().GetId()] = e.GetVehicle()
 		}
-		if tr := byID[fmt.Sprint(matched)].GetTrip(); tr.GetTripId() != trip.ID || tr.GetRouteId() != trip.RouteID {
+		// It may fit another trip of its line as well as the one it was put on (the other
+		// direction through the same stop): any trip of the line will do.
+		tr := byID[fmt.Sprint(matched)].GetTrip()
+		if got := net.Trips[tr.GetTripId()]; got == nil || got.RouteID != trip.RouteID || tr.GetRouteId() != trip.RouteID ||
+			tr.GetScheduleRelationship() != gtfs.TripDescriptor_SCHEDULED {
 			t.Errorf("the vehicle at stop %s of trip %s has trip %v", at.StopID, trip.ID, tr)
 		}
+		matchedTrip = tr.GetTripId()
 		// The fault of the issue: a vehicle of a line that matches no trip had no trip descriptor.
 		if tr := byID[fmt.Sprint(unmatched)].GetTrip(); tr == nil || tr.TripId != nil || tr.GetRouteId() != trip.RouteID ||
 			tr.GetScheduleRelationship() != gtfs.TripDescriptor_ADDED {
@@ -154,12 +165,14 @@ func TestTransitStandardsDemoCity(t *testing.T) {
 		for _, p := range validateRealtime(m, static, time.Now()) {
 			t.Error(p)
 		}
-		if len(m.Entity) != 1 || m.Entity[0].GetTripUpdate().GetTrip().GetTripId() != trip.ID ||
+		if len(m.Entity) != 1 || matchedTrip == "" || m.Entity[0].GetTripUpdate().GetTrip().GetTripId() != matchedTrip ||
 			m.Entity[0].GetTripUpdate().GetVehicle().GetId() != fmt.Sprint(matched) {
-			t.Fatalf("trip updates: %v, want one for trip %s by vehicle %d", m.Entity, trip.ID, matched)
+			t.Fatalf("trip updates: %v, want one for trip %q by vehicle %d", m.Entity, matchedTrip, matched)
 		}
-		if u := m.Entity[0].GetTripUpdate().StopTimeUpdate; len(u) == 0 || u[0].GetStopId() != at.StopID {
-			t.Errorf("the first stop time update is %v, want the stop the vehicle is at (%s)", u, at.StopID)
+		if matchedTrip == trip.ID {
+			if u := m.Entity[0].GetTripUpdate().StopTimeUpdate; len(u) == 0 || u[0].GetStopId() != at.StopID {
+				t.Errorf("the first stop time update is %v, want the stop the vehicle is at (%s)", u, at.StopID)
+			}
 		}
 	})
 }
@@ -389,6 +402,9 @@ func validateRealtime(m *gtfs.FeedMessage, st *staticFeed, now time.Time) []stri
 		if td == nil {
 			return
 		}
+		if td.ScheduleRelationship == nil {
+			bad("%s: trip schedule_relationship not populated (W009)", what)
+		}
 		if td.TripId != nil {
 			route, ok := st.trips[td.GetTripId()]
 			if !ok && td.GetScheduleRelationship() != gtfs.TripDescriptor_ADDED {
@@ -471,6 +487,9 @@ func validateRealtime(m *gtfs.FeedMessage, st *staticFeed, now time.Time) []stri
 			lastSeq, lastTime := int64(-1), int64(0)
 			for k, u := range tu.StopTimeUpdate {
 				w := fmt.Sprintf("%s stop_time_update %d", what, k)
+				if u.ScheduleRelationship == nil {
+					bad("%s: schedule_relationship not populated (W009)", w)
+				}
 				if u.StopSequence == nil && u.StopId == nil {
 					bad("%s: neither stop_sequence nor stop_id (E040)", w)
 				}

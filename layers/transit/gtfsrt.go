@@ -142,8 +142,9 @@ func (s *Service) TripUpdatesFeed(ctx context.Context, now time.Time) ([]byte, t
 			dep := day.Add(time.Duration(st.Dep+*v.delay) * time.Second)
 			tu.StopTimeUpdate = append(tu.StopTimeUpdate, &gtfs.TripUpdate_StopTimeUpdate{
 				StopSequence: proto.Uint32(uint32(st.Seq)), StopId: proto.String(st.StopID),
-				Arrival:   &gtfs.TripUpdate_StopTimeEvent{Delay: proto.Int32(int32(*v.delay)), Time: proto.Int64(arr.Unix())},
-				Departure: &gtfs.TripUpdate_StopTimeEvent{Delay: proto.Int32(int32(*v.delay)), Time: proto.Int64(dep.Unix())},
+				ScheduleRelationship: gtfs.TripUpdate_StopTimeUpdate_SCHEDULED.Enum(),
+				Arrival:              &gtfs.TripUpdate_StopTimeEvent{Delay: proto.Int32(int32(*v.delay)), Time: proto.Int64(arr.Unix())},
+				Departure:            &gtfs.TripUpdate_StopTimeEvent{Delay: proto.Int32(int32(*v.delay)), Time: proto.Int64(dep.Unix())},
 			})
 		}
 		if len(tu.StopTimeUpdate) == 0 {
