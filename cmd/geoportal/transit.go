@@ -159,6 +159,9 @@ func runGTFS(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	fmt.Fprintf(stdout, "imported %s in %s: %d agencies, %d routes, %d stops, %d trips, %d stop times, %d shapes, %d services\n",
 		fs.Arg(0), time.Since(start).Round(time.Millisecond), sum.Agencies, sum.Routes, sum.Stops, sum.Trips, sum.StopTimes, sum.Shapes, sum.Services)
+	for _, w := range sum.Warnings {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
 	return nil
 }
 

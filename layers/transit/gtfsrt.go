@@ -13,7 +13,7 @@ import (
 
 type feedVehicle struct {
 	id             int64
-	plate          string
+	plate, route   string
 	at             time.Time
 	lon, lat       float64
 	speed, heading *float64
@@ -23,12 +23,12 @@ type feedVehicle struct {
 }
 
 func (s *Service) feedVehicles(ctx context.Context, now time.Time) ([]feedVehicle, time.Time, error) {
-	rows, _ := s.Pool.Query(ctx, `SELECT v.id, v.plate, s.at, s.lon, s.lat, s.speed_kmh::float8, s.heading::float8, s.trip_id, s.shape_dist_m, s.delay_s
+	rows, _ := s.Pool.Query(ctx, `SELECT v.id, v.plate, v.route, s.at, s.lon, s.lat, s.speed_kmh::float8, s.heading::float8, s.trip_id, s.shape_dist_m, s.delay_s
 		FROM transit.vehicle_state s JOIN transit.vehicles v ON v.id = s.vehicle_id WHERE s.at > $1 ORDER BY v.id`, now.Add(-LiveWindow))
 	var out []feedVehicle
 	var last time.Time
 	var f feedVehicle
-	_, err := pgx.ForEachRow(rows, []any{&f.id, &f.plate, &f.at, &f.lon, &f.lat, &f.speed, &f.heading, &f.trip, &f.dist, &f.delay}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&f.id, &f.plate, &f.route, &f.at, &f.lon, &f.lat, &f.speed, &f.heading, &f.trip, &f.dist, &f.delay}, func() error {
 		out = append(out, f)
 		if f.at.After(last) {
 			last = f.at
@@ -74,19 +74,37 @@ func (s *Service) VehiclePositionsFeed(ctx context.Context, now time.Time) ([]by
 		if v.speed != nil {
 			vp.Position.Speed = proto.Float32(float32(*v.speed / 3.6))
 		}
-		if v.trip != nil {
-			if t := net.Trips[*v.trip]; t != nil {
-				vp.Trip = &gtfs.TripDescriptor{TripId: proto.String(t.ID), RouteId: proto.String(t.RouteID)}
-			}
-		}
+		vp.Trip = vehicleTrip(net, v)
 		msg.Entity = append(msg.Entity, &gtfs.FeedEntity{Id: proto.String("v" + id), Vehicle: vp})
 	}
 	b, err := proto.Marshal(msg)
 	return b, last, err
 }
 
-// TripUpdatesFeed returns the GTFS-realtime TripUpdates feed: for each trip with a matched
-// vehicle, its remaining stops with the vehicle's current deviation carried forward.
+// vehicleTrip is the trip descriptor of a vehicle position: the matched trip with its route, or,
+// for a vehicle of a line that no scheduled trip fits now (between trips, early, off its shapes),
+// the route alone with schedule_relationship ADDED. The specification lets a TripDescriptor name
+// "all the trips along a given route" by route_id alone, and says a trip run in accordance with a
+// schedule not reflected in GTFS "shouldn't be marked as SCHEDULED, but likely as ADDED".
+// Consumers (OneBusAway, Transit) drop vehicles without a trip descriptor. Vehicles serving no
+// line (municipal fleet) or a line the timetable does not have get none.
+func vehicleTrip(net *Network, v feedVehicle) *gtfs.TripDescriptor {
+	if v.trip != nil {
+		if t := net.Trips[*v.trip]; t != nil {
+			return &gtfs.TripDescriptor{TripId: proto.String(t.ID), RouteId: proto.String(t.RouteID),
+				ScheduleRelationship: gtfs.TripDescriptor_SCHEDULED.Enum()}
+		}
+	}
+	if id, ok := net.RouteID(v.route); ok {
+		return &gtfs.TripDescriptor{RouteId: proto.String(id), ScheduleRelationship: gtfs.TripDescriptor_ADDED.Enum()}
+	}
+	return nil
+}
+
+// TripUpdatesFeed returns the GTFS-realtime TripUpdates feed: for each trip with a vehicle
+// matched to it and a fix younger than FreshFix, its remaining stops with the vehicle's current
+// deviation carried forward. Vehicles that match no trip are in VehiclePositions only: without a
+// trip there are no stop times to predict.
 func (s *Service) TripUpdatesFeed(ctx context.Context, now time.Time) ([]byte, time.Time, error) {
 	net, err := s.Network(ctx)
 	if err != nil {
@@ -111,7 +129,7 @@ func (s *Service) TripUpdatesFeed(ctx context.Context, now time.Time) ([]byte, t
 		id := strconv.FormatInt(v.id, 10)
 		tu := &gtfs.TripUpdate{
 			Trip: &gtfs.TripDescriptor{TripId: proto.String(t.ID), RouteId: proto.String(t.RouteID),
-				StartDate: proto.String(day.Format("20060102"))},
+				StartDate: proto.String(day.Format("20060102")), ScheduleRelationship: gtfs.TripDescriptor_SCHEDULED.Enum()},
 			Vehicle:   &gtfs.VehicleDescriptor{Id: proto.String(id), Label: proto.String(label(v.plate, v.id))},
 			Timestamp: proto.Uint64(uint64(v.at.Unix())),
 			Delay:     proto.Int32(int32(*v.delay)),
@@ -124,8 +142,9 @@ func (s *Service) TripUpdatesFeed(ctx context.Context, now time.Time) ([]byte, t
 			dep := day.Add(time.Duration(st.Dep+*v.delay) * time.Second)
 			tu.StopTimeUpdate = append(tu.StopTimeUpdate, &gtfs.TripUpdate_StopTimeUpdate{
 				StopSequence: proto.Uint32(uint32(st.Seq)), StopId: proto.String(st.StopID),
-				Arrival:   &gtfs.TripUpdate_StopTimeEvent{Delay: proto.Int32(int32(*v.delay)), Time: proto.Int64(arr.Unix())},
-				Departure: &gtfs.TripUpdate_StopTimeEvent{Delay: proto.Int32(int32(*v.delay)), Time: proto.Int64(dep.Unix())},
+				ScheduleRelationship: gtfs.TripUpdate_StopTimeUpdate_SCHEDULED.Enum(),
+				Arrival:              &gtfs.TripUpdate_StopTimeEvent{Delay: proto.Int32(int32(*v.delay)), Time: proto.Int64(arr.Unix())},
+				Departure:            &gtfs.TripUpdate_StopTimeEvent{Delay: proto.Int32(int32(*v.delay)), Time: proto.Int64(dep.Unix())},
 			})
 		}
 		if len(tu.StopTimeUpdate) == 0 {

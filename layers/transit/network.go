@@ -23,6 +23,7 @@ type Network struct {
 	tripsByRoute map[string][]*Trip // by route_id and by short name
 	stopVisits   map[string][]stopVisit
 	services     map[string]service
+	exceptions   map[serviceDate]bool // calendar_dates: true added, false removed
 	shapes       map[string]*path
 }
 
@@ -60,6 +61,11 @@ type stopVisit struct {
 	idx  int
 }
 
+type serviceDate struct {
+	service string
+	date    time.Time // UTC midnight of the date
+}
+
 type service struct {
 	days       [7]bool // Monday first
 	start, end time.Time
@@ -69,7 +75,7 @@ type service struct {
 func LoadNetwork(ctx context.Context, q Querier) (*Network, error) {
 	n := &Network{Routes: map[string]*Route{}, Trips: map[string]*Trip{}, Stops: map[string]*Stop{},
 		tripsByRoute: map[string][]*Trip{}, stopVisits: map[string][]stopVisit{}, services: map[string]service{},
-		shapes: map[string]*path{}}
+		exceptions: map[serviceDate]bool{}, shapes: map[string]*path{}}
 	tz := "Asia/Aqtobe"
 	if err := q.QueryRow(ctx, `SELECT coalesce((SELECT timezone FROM transit.agencies ORDER BY agency_id LIMIT 1), 'Asia/Aqtobe')`).Scan(&tz); err != nil {
 		return nil, fmt.Errorf("transit network: agency: %w", err)
@@ -126,6 +132,14 @@ func LoadNetwork(ctx context.Context, q Querier) (*Network, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("transit network: calendar: %w", err)
 	}
+	rows, _ = q.Query(ctx, `SELECT service_id, date, exception_type FROM transit.calendar_dates`)
+	var exc int16
+	if _, err := pgx.ForEachRow(rows, []any{&id, &sd, &exc}, func() error {
+		n.exceptions[serviceDate{id, time.Date(sd.Year(), sd.Month(), sd.Day(), 0, 0, 0, 0, time.UTC)}] = exc == 1
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("transit network: calendar dates: %w", err)
+	}
 	rows, _ = q.Query(ctx, `SELECT trip_id, route_id, service_id, headsign, coalesce(direction_id, 0), coalesce(shape_id, ''),
 		start_s, end_s FROM transit.trips`)
 	var t Trip
@@ -172,13 +186,17 @@ func (n *Network) serviceDay(t time.Time) (time.Time, int) {
 	return day, int(lt.Sub(day) / time.Second)
 }
 
-// runs reports whether the trip's service runs on the service day starting at day.
+// runs reports whether the trip's service runs on the service day starting at day: an exception
+// of calendar_dates.txt for that date decides, else the weekly pattern of calendar.txt.
 func (n *Network) runs(t *Trip, day time.Time) bool {
+	d := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	if added, ok := n.exceptions[serviceDate{t.ServiceID, d}]; ok {
+		return added
+	}
 	sv, ok := n.services[t.ServiceID]
 	if !ok {
 		return false
 	}
-	d := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 	if d.Before(sv.start) || d.After(sv.end) {
 		return false
 	}
@@ -313,6 +331,26 @@ func (n *Network) Match(route string, pt orb.Point, heading float64, t time.Time
 
 // HasRoute reports whether route (route_id or short name) has trips.
 func (n *Network) HasRoute(route string) bool { return len(n.tripsByRoute[route]) > 0 }
+
+// RouteID returns the route_id of route, given as a route_id or as a route_short_name; ok is false
+// when no route has it or when the short name is shared by several routes.
+func (n *Network) RouteID(route string) (id string, ok bool) {
+	if route == "" {
+		return "", false
+	}
+	if r := n.Routes[route]; r != nil {
+		return r.ID, true
+	}
+	for _, r := range n.Routes {
+		if r.ShortName == route {
+			if ok {
+				return "", false
+			}
+			id, ok = r.ID, true
+		}
+	}
+	return id, ok
+}
 
 // RouteOf returns the route of a trip, or nil.
 func (n *Network) RouteOf(tripID string) *Route {

@@ -1,5 +1,5 @@
 // Package gtfs imports a GTFS static feed (agency, routes, stops, trips, stop_times, shapes,
-// calendar) into the transit tables and the bus_stops and bus_routes map layers, replacing what
+// calendar, calendar_dates) into the transit tables and the bus_stops and bus_routes map layers, replacing what
 // was there in one transaction: a feed that fails leaves everything as it was.
 package gtfs
 
@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/transit"
@@ -26,9 +27,12 @@ import (
 	"github.com/paulmach/orb/encoding/wkt"
 )
 
-// Summary counts what an import wrote.
+// Summary counts what an import wrote, with what it skipped.
 type Summary struct {
 	Agencies, Routes, Stops, Trips, StopTimes, Shapes, Services int
+	// Warnings name, by file and line, what was skipped as a validator would only warn about it
+	// (a trip with fewer than two stop times cannot be ridden).
+	Warnings []string
 }
 
 // Options tune an import.
@@ -97,6 +101,10 @@ func readTable(fsys fs.FS, name string, required bool, need ...string) (*table, 
 	if len(data) > MaxFileSize {
 		return nil, geoportal.Errorf(geoportal.ETOOLARGE, "gtfs: %s is larger than %d MiB", name, MaxFileSize>>20)
 	}
+	if bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")) ||
+		len(data) >= 2 && (data[0] == 0 || data[1] == 0) {
+		return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: %s is UTF-16; the GTFS reference requires UTF-8 (save the file as UTF-8)", name)
+	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
@@ -104,6 +112,9 @@ func readTable(fsys fs.FS, name string, required bool, need ...string) (*table, 
 	head, err := r.Read()
 	if err != nil {
 		return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: %s: no header line: %v", name, err)
+	}
+	if err := checkText(r, name, head, nil); err != nil {
+		return nil, err
 	}
 	t := &table{name: name, cols: map[string]int{}}
 	for i, h := range head {
@@ -125,9 +136,44 @@ func readTable(fsys fs.FS, name string, required bool, need ...string) (*table, 
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
+		if err := checkText(r, name, rec, head); err != nil {
+			return nil, err
+		}
 		t.rows = append(t.rows, rec)
 	}
 	return t, nil
+}
+
+// checkText refuses a field that is not UTF-8 or holds a NUL byte (PostgreSQL stores neither),
+// naming the file, the line and the column.
+func checkText(r *csv.Reader, name string, rec, head []string) error {
+	for i, f := range rec {
+		what := ""
+		if !utf8.ValidString(f) {
+			what = "is not valid UTF-8 (the GTFS reference requires UTF-8)"
+		} else if strings.IndexByte(f, 0) >= 0 {
+			what = "contains a NUL byte"
+		} else {
+			continue
+		}
+		ln, _ := r.FieldPos(i)
+		col := fmt.Sprintf("column %d", i+1)
+		if head == nil {
+			col = "the header"
+		} else if i < len(head) && utf8.ValidString(head[i]) {
+			col = strings.TrimSpace(head[i])
+		}
+		return geoportal.Errorf(geoportal.EINVALID, "gtfs: %s line %d: %s %s", name, ln, col, what)
+	}
+	return nil
+}
+
+// calendarRows returns the rows of an optional table (none when the file is absent).
+func calendarRows(t *table) [][]string {
+	if t == nil {
+		return nil
+	}
+	return t.rows
 }
 
 // line is the 1-based line number of data row i (after the header).
@@ -189,10 +235,17 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 	if err != nil {
 		return nil, err
 	}
-	calendar, err := readTable(fsys, "calendar.txt", true, "service_id", "monday", "tuesday", "wednesday", "thursday",
+	calendar, err := readTable(fsys, "calendar.txt", false, "service_id", "monday", "tuesday", "wednesday", "thursday",
 		"friday", "saturday", "sunday", "start_date", "end_date")
 	if err != nil {
 		return nil, err
+	}
+	calendarDates, err := readTable(fsys, "calendar_dates.txt", false, "service_id", "date", "exception_type")
+	if err != nil {
+		return nil, err
+	}
+	if calendar == nil && calendarDates == nil {
+		return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: neither calendar.txt nor calendar_dates.txt is present (one of them must define the services)")
 	}
 	shapes, err := readTable(fsys, "shapes.txt", false, "shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence")
 	if err != nil {
@@ -250,6 +303,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		wheelchair     int
 	}
 	stopByID := map[string]*stop{}
+	notStop := map[string]string{} // stations, entrances, nodes, boarding areas: their location_type
 	var stopList []*stop
 	for i, r := range stops.rows {
 		id := stops.get(r, "stop_id")
@@ -257,6 +311,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: stops.txt line %d: stop_id is empty", line(i))
 		}
 		if lt := stops.get(r, "location_type"); lt != "" && lt != "0" {
+			notStop[id] = lt
 			continue // stations, entrances and nodes are not where buses stop
 		}
 		lat, err := parseFloat(stops, i, r, "stop_lat", -90, 90)
@@ -281,7 +336,18 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 	var svDays [][]bool
 	var svStart, svEnd []time.Time
 	days := []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-	for i, r := range calendar.rows {
+	services := map[string]bool{}
+	seenService := map[string]int{}
+	for i, r := range calendarRows(calendar) {
+		sid := calendar.get(r, "service_id")
+		if sid == "" {
+			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: service_id is empty", line(i))
+		}
+		if prev, ok := seenService[sid]; ok {
+			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: service_id %s repeats (first on line %d)", line(i), sid, line(prev))
+		}
+		seenService[sid] = i
+		services[sid] = true
 		var d []bool
 		for _, c := range days {
 			v := calendar.get(r, c)
@@ -295,7 +361,31 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		if err1 != nil || err2 != nil {
 			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: start_date or end_date is not YYYYMMDD", line(i))
 		}
-		svID, svDays, svStart, svEnd = append(svID, calendar.get(r, "service_id")), append(svDays, d), append(svStart, sd), append(svEnd, ed)
+		if ed.Before(sd) {
+			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: end_date is before start_date", line(i))
+		}
+		svID, svDays, svStart, svEnd = append(svID, sid), append(svDays, d), append(svStart, sd), append(svEnd, ed)
+	}
+	var cdID []string
+	var cdDate []time.Time
+	var cdType []int16
+	seenDate := map[[2]string]int{}
+	for i, r := range calendarRows(calendarDates) {
+		sid, ds, et := calendarDates.get(r, "service_id"), calendarDates.get(r, "date"), calendarDates.get(r, "exception_type")
+		d, err := time.Parse("20060102", ds)
+		if sid == "" || err != nil {
+			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar_dates.txt line %d: service_id is empty or date %q is not YYYYMMDD", line(i), ds)
+		}
+		if et != "1" && et != "2" {
+			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar_dates.txt line %d: exception_type %q is not 1 or 2", line(i), et)
+		}
+		k := [2]string{sid, ds}
+		if prev, ok := seenDate[k]; ok {
+			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar_dates.txt line %d: service_id %s date %s repeats (first on line %d)", line(i), sid, ds, line(prev))
+		}
+		seenDate[k] = i
+		services[sid] = true
+		cdID, cdDate, cdType = append(cdID, sid), append(cdDate, d), append(cdType, int16(et[0]-'0'))
 	}
 
 	// Shapes.
@@ -339,9 +429,13 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 
 	// Stop times, grouped by trip.
 	byTrip := map[string][]stopTime{}
+	seqLine := map[string]map[int]int{}
 	for i, r := range stopTimes.rows {
 		tid := stopTimes.get(r, "trip_id")
 		sid := stopTimes.get(r, "stop_id")
+		if lt, ok := notStop[sid]; ok {
+			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: stop_id %q has location_type %s in stops.txt; stop times must name a stop or platform (location_type 0 or empty)", line(i), sid, lt)
+		}
 		if stopByID[sid] == nil {
 			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: stop_id %q is not in stops.txt", line(i), sid)
 		}
@@ -349,6 +443,13 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		if err != nil || seq < 0 {
 			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: stop_sequence %q is not a number", line(i), stopTimes.get(r, "stop_sequence"))
 		}
+		if seqLine[tid] == nil {
+			seqLine[tid] = map[int]int{}
+		}
+		if prev, ok := seqLine[tid][seq]; ok {
+			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: trip %s repeats stop_sequence %d (first on line %d)", line(i), tid, seq, line(prev))
+		}
+		seqLine[tid][seq] = i
 		st := stopTime{seq: seq, stop: sid}
 		a, d := stopTimes.get(r, "arrival_time"), stopTimes.get(r, "departure_time")
 		if a != "" || d != "" {
@@ -388,13 +489,18 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: trips.txt line %d: trip_id %q is empty or repeats", line(i), t.id)
 		}
 		seenTrip[t.id] = true
+		if !services[t.service] {
+			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: trips.txt line %d: service_id %q is in neither calendar.txt nor calendar_dates.txt", line(i), t.service)
+		}
 		if d := trips.get(r, "direction_id"); d == "0" || d == "1" {
 			v := int16(d[0] - '0')
 			t.dir = &v
 		}
 		t.stops = byTrip[t.id]
 		if len(t.stops) < 2 {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: trip %s has fewer than two stop times", t.id)
+			// The MobilityData validator's unusable_trip is a warning: skip the trip, keep the feed.
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("trips.txt line %d: trip %s has %d stop time(s), fewer than two: skipped", line(i), t.id, len(t.stops)))
+			continue
 		}
 		sort.Slice(t.stops, func(a, b int) bool { return t.stops[a].seq < t.stops[b].seq })
 		if !t.stops[0].hasTime || !t.stops[len(t.stops)-1].hasTime {
@@ -439,7 +545,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `TRUNCATE transit.stop_times, transit.trips, transit.shapes, transit.calendar,
-			transit.stops, transit.routes, transit.agencies`); err != nil {
+			transit.calendar_dates, transit.stops, transit.routes, transit.agencies`); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO transit.agencies (agency_id, name, url, timezone)
@@ -472,6 +578,10 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 				svID[k], svDays[k], svStart[k], svEnd[k]); err != nil {
 				return fmt.Errorf("calendar: service %s: %w", svID[k], err)
 			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO transit.calendar_dates (service_id, date, exception_type)
+			SELECT * FROM unnest($1::text[], $2::date[], $3::smallint[])`, cdID, cdDate, cdType); err != nil {
+			return fmt.Errorf("calendar dates: %w", err)
 		}
 		used := map[string]bool{}
 		for _, t := range tripList {
@@ -553,7 +663,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		}
 		return nil, fmt.Errorf("gtfs import: %w", err)
 	}
-	sum.Agencies, sum.Routes, sum.Stops, sum.Trips, sum.Services = len(agID), len(routeList), len(stopList), len(tripList), len(svID)
+	sum.Agencies, sum.Routes, sum.Stops, sum.Trips, sum.Services = len(agID), len(routeList), len(stopList), len(tripList), len(services)
 	for _, t := range tripList {
 		sum.StopTimes += len(t.stops)
 	}

@@ -237,17 +237,32 @@ func Decode(b []byte) (*Packet, error) {
 }
 
 // splitCRC checks that msg ends in ";XXXX" or "|XXXX" (hex CRC16 over everything before XXXX,
-// separator included) and returns the body before the separator.
+// separator included) and returns the body before the separator. The checksum is 1 to 4 hex
+// digits in either case, optionally after "0x": the protocol document writes 4 upper-case
+// digits, but real trackers also send "0x9b0" (Traccar's WialonProtocolDecoderTest has one).
 func splitCRC(msg []byte, sep byte) ([]byte, bool, error) {
 	i := bytes.LastIndexByte(msg, sep)
 	if i < 0 {
 		return nil, false, errors.New("no checksum field")
 	}
-	sum, err := strconv.ParseUint(string(msg[i+1:]), 16, 16)
-	if err != nil || len(msg)-i-1 > 4 || len(msg)-i-1 == 0 {
+	digits := msg[i+1:]
+	if len(digits) > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X') {
+		digits = digits[2:]
+	}
+	if len(digits) == 0 || len(digits) > 4 || !isHex(digits) {
 		return nil, false, fmt.Errorf("checksum %q is not 1 to 4 hex digits", clip(msg[i+1:]))
 	}
+	sum, _ := strconv.ParseUint(string(digits), 16, 16)
 	return msg[:i], CRC16(msg[:i+1]) == uint16(sum), nil
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 func clip(b []byte) string {
@@ -472,17 +487,19 @@ func parseTime(d, t string) (time.Time, error) {
 	return tm, nil
 }
 
-// parseCoord parses DDMM.MMMM (latitude, degDigits 2) or DDDMM.MMMM (longitude, 3).
+// parseCoord parses DDMM.MMMM (latitude, degDigits 2) or DDDMM.MMMM (longitude, 3). The minutes
+// are always the two digits before the dot; the degrees may come without their leading zeros
+// ("3644.670410" for 36°44.67', as a real tracker in Traccar's WialonProtocolDecoderTest sends).
 func parseCoord(v, hemi string, degDigits int, pos, neg string, limit float64) (float64, error) {
 	dot := strings.IndexByte(v, '.')
 	if dot < 0 {
 		dot = len(v)
 	}
-	if dot < degDigits+2 || dot > degDigits+2 || strings.ContainsAny(v, "+-eE") {
+	if dot < 3 || dot > degDigits+2 || strings.ContainsAny(v, "+-eE") {
 		return 0, fmt.Errorf("%q is not in degrees and minutes", clip([]byte(v)))
 	}
-	deg, err1 := strconv.Atoi(v[:degDigits])
-	min, err2 := strconv.ParseFloat(v[degDigits:], 64)
+	deg, err1 := strconv.Atoi(v[:dot-2])
+	min, err2 := strconv.ParseFloat(v[dot-2:], 64)
 	if err1 != nil || err2 != nil || min >= 60 {
 		return 0, fmt.Errorf("%q is not in degrees and minutes", clip([]byte(v)))
 	}

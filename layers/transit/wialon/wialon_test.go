@@ -232,7 +232,9 @@ func TestReader(t *testing.T) {
 }
 
 func FuzzWialonPacket(f *testing.F) {
-	for _, s := range []string{sampleLogin, sampleLogin2, sampleData, sampleBlackBox1, "#P#\r\n", "#SD#NA;NA;NA;NA;NA;NA;NA;NA;NA;NA;0000"} {
+	for _, s := range []string{sampleLogin, sampleLogin2, sampleData, sampleBlackBox1, "#P#\r\n", "#SD#NA;NA;NA;NA;NA;NA;NA;NA;NA;NA;0000",
+		// A real device's packet with its checksum written 0x9b0 (Traccar's WialonProtocolDecoderTest).
+		"#D#NA;NA;5429.681944502211763;N;02654.60403650999069;E;NA;NA;NA;NA;NA;NA;NA;1.0;NA;m1:1:9196679,d1:1:15397,t1:1:20,b1:1:162,fuel1:2:21588.0,pv1:2:35.98,finish:1:1;0x9b0"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
