@@ -77,6 +77,9 @@ test('answers of /ogc match the responses the document describes', async () => {
   const doc = await fetchDoc();
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
+  // The document's own $refs (#/components/schemas/...) resolve inside it.
+  ajv.addSchema(doc, 'oas');
+  const bodySchema = (schema) => (schema.$ref?.startsWith('#/') ? { $ref: `oas${schema.$ref}` } : schema);
   for (const s of samples) {
     const where = `GET ${s.path}${s.query ? '?' + s.query : ''}`;
     const found = operation(doc, s.path);
@@ -109,8 +112,7 @@ test('answers of /ogc match the responses the document describes', async () => {
     assert.ok(media, `${where}: content type ${type} is not documented for ${res.status} of ${op.operationId} (documented: ${Object.keys(response.content || {}).join(', ')})`);
     const text = await res.text();
     const body = /json$/.test(type) ? JSON.parse(text) : text;
-    const schema = resolve(doc, media.schema);
-    const ok = ajv.validate(schema, body);
+    const ok = ajv.validate(bodySchema(media.schema), body);
     assert.ok(ok, `${where}: body does not match the documented schema of ${res.status} ${type}: ${ajv.errorsText()}`);
   }
 });
