@@ -8,7 +8,7 @@
 set -euo pipefail
 want=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib libgeos-dev libproj-dev pkg-config
       gcc chromium gdal-bin nodejs npm nginx-light wrk postgresql-15-pgrouting
-      python3-owslib prometheus sqlmap)
+      python3-owslib prometheus sqlmap curl)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -60,6 +60,18 @@ for _ in $(seq 1 120); do
 done
 ready || { echo "standards-tests: server not ready on port $port" >&2; exit 1; }
 
+# Open311 requests for sqlmap to look at (standards/sqlmap.sh): posted through the API with a key of
+# an integrator's account, as a partner system would.
+printf 'standards integrator %s %s\n' $$ "$(date +%s)" | "$bin" user add --email integrator@example.kz \
+  --name "Standards integrator" --role citizen --password-stdin >>"$log" 2>&1
+key=$("$bin" user key add --email integrator@example.kz --scope open311 --name standards 2>>"$log" | grep -oE 'gpk_[A-Za-z0-9_-]+')
+for at in "50.283 57.167" "50.29 57.18"; do
+  read -r lat lon <<<"$at"
+  curl -fsS --max-time 30 -o /dev/null -X POST "http://127.0.0.1:$port/open311/v2/requests.json" \
+    --data-urlencode "api_key=$key" -d service_code=missing_ramp -d lat="$lat" -d long="$lon" \
+    --data-urlencode "description=No ramp at the entrance (standards check fixture)"
+done
+
 export GEOPORTAL_BASE="http://127.0.0.1:$port" CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 export STANDARDS_TMP=$work
 passed=0

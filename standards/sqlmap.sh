@@ -41,7 +41,8 @@ run() { # name url params
 run ogc-filter "$B/ogc/collections/cameras/items?filter=status%20%3D%20%27installed%27&limit=5" filter
 # (sqlmap stops at the first parameter it calls injectable: the others get their own run.)
 run ogc-params "$B/ogc/collections/cameras/items?status=installed&sortby=name&properties=name,status&limit=5" "status,sortby,properties"
-run search "$B/api/search?q=school&limit=5" "q,lang"
-run open311 "$B/open311/v2/requests.json?service_code=pothole&status=open&start_date=2024-01-01T00:00:00Z" "service_code,status,start_date"
+run search "$B/api/search?q=%D0%A8%D0%BA%D0%BE%D0%BB%D0%B0&limit=5" "q,lang" # q=Школа, which finds schools
+# scripts/standards-tests.sh posts two missing_ramp requests first, so these queries find rows.
+run open311 "$B/open311/v2/requests.json?service_code=missing_ramp&status=open&start_date=2024-01-01T00:00:00Z" "service_code,status,start_date"
 run open311-id "$B/open311/v2/requests.json?service_request_id=1" "service_request_id"
 exit $fail
