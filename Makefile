@@ -8,7 +8,7 @@ export CGO_ENABLED := 1
 # our code (net/http, html/template, crypto/tls, crypto/x509), all fixed in 1.27.3.
 export GOTOOLCHAIN ?= go1.27.3
 
-.PHONY: run test deps build frontend test-go test-browser fuzz vulncheck bench stop-db clean check-tree
+.PHONY: run test deps build frontend test-go test-browser test-standards fuzz vulncheck bench stop-db clean check-tree
 
 run: build
 	$(BIN) serve -demo-if-empty
@@ -28,6 +28,7 @@ test: build
 	$(GO) test -race -count=1 -timeout 40m ./...
 	@scripts/fuzz.sh
 	@scripts/browser-tests.sh
+	@scripts/standards-tests.sh
 
 vulncheck:
 	@scripts/vulncheck.sh
@@ -44,4 +45,8 @@ stop-db: build
 	$(BIN) db stop
 
 clean:
-	rm -rf bin web/frontend/node_modules
+	rm -rf bin web/frontend/node_modules standards/node_modules
+
+# Other people's clients and validators against a served demo city (also part of `make test`).
+test-standards: build
+	@scripts/standards-tests.sh

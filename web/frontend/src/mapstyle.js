@@ -6,6 +6,9 @@ import { s } from './dom.js';
 
 export const BASE_SLUGS = ['city_boundary', 'districts', 'streets', 'buildings'];
 export const BASE_SOURCE = 'base';
+// The server refuses a composite tile of more layers (tiles.Options.MaxLayers, 12): a map opened
+// with every layer on would otherwise get 400 for every tile of its composite source.
+export const MAX_TILE_LAYERS = 12;
 const HIGHLIGHT = '#0b2a33';
 
 const esc = (v) => String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -17,7 +20,12 @@ const esc = (v) => String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&
  * render cheaper: fewer requests, fewer tiles to parse, draw and clip.
  */
 export function compositeSlugs(catalog, visible) {
-  return new Set(catalog.filter((l) => BASE_SLUGS.includes(l.slug) || (visible.has(l.slug) && !l.live)).map((l) => l.slug));
+  const chosen = new Set(catalog.filter((l) => BASE_SLUGS.includes(l.slug)).map((l) => l.slug));
+  for (const l of catalog) {
+    if (chosen.size >= MAX_TILE_LAYERS) break; // the rest get a source each (see buildStyle)
+    if (visible.has(l.slug) && !l.live) chosen.add(l.slug);
+  }
+  return new Set(catalog.filter((l) => chosen.has(l.slug)).map((l) => l.slug));
 }
 
 /** sourceId names the MapLibre source holding a layer. */

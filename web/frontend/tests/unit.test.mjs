@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse, format } from '../src/permalink.js';
 import { t, LANGS, STRING_KEYS, STRINGS, formatDistance, valueName } from '../src/i18n.js';
+import { buildStyle, compositeSlugs, BASE_SLUGS, MAX_TILE_LAYERS } from '../src/mapstyle.js';
 
 const known = new Set(['streets', 'clinics', 'schools']);
 
@@ -53,4 +54,26 @@ test('known data values are named in the chosen language, others shown as they a
   assert.equal(valueName('planned', 'ru'), 'планируется');
   assert.equal(valueName(null, 'en'), 'other');
   assert.equal(valueName('<b>x</b>', 'en'), '<b>x</b>');
+});
+
+test('a map opened with every layer on never asks for a tile of more layers than the server allows', () => {
+  // Found by scripts/standards-tests.sh (standards/style.test.mjs): with all 27 demo layers on,
+  // every composite tile was refused ("27 layers requested in one tile; at most 12 are allowed").
+  const catalog = [...BASE_SLUGS, ...Array.from({ length: 26 }, (_, i) => `layer_${i}`)].map((slug, i) => ({
+    slug, version: 1, direction: 1, sort_order: i, geometry_type: 'Point', live: slug === 'layer_3',
+    style: { type: 'circle', paint: { 'circle-color': '#123456' } },
+  }));
+  const visible = new Set(catalog.map((l) => l.slug));
+  const composite = compositeSlugs(catalog, visible);
+  assert.equal(composite.size, MAX_TILE_LAYERS);
+  for (const b of BASE_SLUGS) assert.ok(composite.has(b), `${b} is in the composite source`);
+  assert.ok(!composite.has('layer_3'), 'a live layer keeps its own source');
+  const style = buildStyle(catalog, visible, 'http://x', null);
+  for (const l of catalog) {
+    const layer = style.layers.find((s) => s.id === `lyr-${l.slug}`);
+    assert.ok(layer, `a style layer for ${l.slug}`);
+    const url = style.sources[layer.source].tiles[0];
+    const slugs = url.match(/\/tiles\/([^/]+)\//)[1].split(',');
+    assert.ok(slugs.includes(l.slug) && slugs.length <= MAX_TILE_LAYERS, `${l.slug}: ${url}`);
+  }
 });
