@@ -155,6 +155,7 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
+	privateIfStaffOnly(w, l)
 	f, lg, ok := o.begin(w, r, append(itemsParams, equalityParams(l)...)...)
 	if !ok {
 		return
@@ -273,6 +274,7 @@ func (o *ogcAPI) handleItem(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
+	privateIfStaffOnly(w, l)
 	f, lg, ok := o.begin(w, r, "crs")
 	if !ok {
 		return

@@ -1,0 +1,128 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The security tests of serving, exports and resource limits: each performs the attack over
+// HTTP against a real server and database.
+
+// secServer is an auth fixture served over a real HTTP listener.
+type secServer struct {
+	*authFixture
+	ts *httptest.Server
+}
+
+func newSecServer(t *testing.T, tune func(*Server)) *secServer {
+	t.Helper()
+	f := newAuthFixture(t, tune)
+	ts := httptest.NewServer(f.h)
+	t.Cleanup(ts.Close)
+	return &secServer{authFixture: f, ts: ts}
+}
+
+// get sends a request over HTTP as id (session cookie and CSRF header, API key, or nobody) with
+// header pairs; it returns the response with its body read.
+func (s *secServer) send(id *identity, method, path, body string, hdr ...string) (*http.Response, string) {
+	s.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, s.ts.URL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if id != nil && id.cookie != nil {
+		req.AddCookie(&http.Cookie{Name: id.cookie.Name, Value: id.cookie.Value})
+		if id.csrf != "" {
+			req.Header.Set(csrfHeader, id.csrf)
+		}
+	}
+	if id != nil && id.key != "" {
+		req.Header.Set("Authorization", "Bearer "+id.key)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func (s *secServer) exec(sql string, args ...any) {
+	s.t.Helper()
+	if _, err := s.srv.Pool.Exec(context.Background(), sql, args...); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+const secTileLayers = `
+SELECT geoportal.create_layer('{"slug": "sec_pub", "direction": 0, "geometry_type": "Point",
+  "title_en": "Public points", "title_ru": "Тест", "title_kk": "Тест", "attributes": []}'::jsonb);
+SELECT geoportal.create_layer('{"slug": "sec_staff", "direction": 1, "geometry_type": "Point", "visibility": "staff",
+  "title_en": "Staff points", "title_ru": "Тест", "title_kk": "Тест", "attributes": []}'::jsonb);
+INSERT INTO layer.sec_pub (id, geom) VALUES (1, ST_SetSRID(ST_MakePoint(57.1702, 50.2801), 4326));
+INSERT INTO layer.sec_staff (id, geom) VALUES (2, ST_SetSRID(ST_MakePoint(57.1702, 50.2801), 4326));
+`
+
+// TestSecurityStaffTilesNotPublic: tiles, TileJSON and OGC answers of staff-only layers must not
+// be marked for shared caches (a CDN would hand them to anonymous users); public ones still are.
+func TestSecurityStaffTilesNotPublic(t *testing.T) {
+	s := newSecServer(t, nil)
+	s.exec(secTileLayers)
+	staff := s.ids["gis_staff"]
+	anon := s.ids["anonymous"]
+	const tile = "/16/43175/22146.mvt" // holds 57.1702, 50.2801
+	private := []string{
+		"/tiles/sec_staff" + tile,
+		"/tiles/sec_pub,sec_staff" + tile, // a composite mixing a staff-only layer
+		"/tiles/sec_staff.json",
+		"/tiles/sec_pub,sec_staff.json",
+		"/ogc/collections/sec_staff",
+		"/ogc/collections/sec_staff/items",
+		"/ogc/collections/sec_staff/items/2",
+		"/ogc/collections/sec_staff/queryables",
+	}
+	for _, p := range private {
+		for round := 0; round < 2; round++ { // the second from the tile cache
+			resp, body := s.send(staff, "GET", p, "")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("staff GET %s: %s %s", p, resp.Status, body)
+			}
+			cc := resp.Header.Get("Cache-Control")
+			if !strings.Contains(cc, "private") || strings.Contains(cc, "public") {
+				t.Errorf("staff GET %s (round %d): Cache-Control %q, want private", p, round, cc)
+			}
+			if !strings.Contains(strings.Join(resp.Header.Values("Vary"), ","), "Cookie") {
+				t.Errorf("staff GET %s: Vary %q, want Cookie in it", p, resp.Header.Values("Vary"))
+			}
+		}
+		if resp, body := s.send(anon, "GET", p, ""); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("anonymous GET %s: %s %s, want 404", p, resp.Status, body)
+		}
+	}
+	// Public layers stay cacheable by anyone, also when staff fetch them.
+	for _, id := range []*identity{anon, staff} {
+		resp, _ := s.send(id, "GET", "/tiles/sec_pub"+tile, "")
+		if cc := resp.Header.Get("Cache-Control"); resp.StatusCode != http.StatusOK || cc != tileCacheControl {
+			t.Errorf("%s GET public tile: %s Cache-Control %q, want %q", id.name, resp.Status, cc, tileCacheControl)
+		}
+	}
+}
