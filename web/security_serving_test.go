@@ -2,12 +2,15 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aktobe/geoportal/layers/reports"
 )
 
 // The security tests of serving, exports and resource limits: each performs the attack over
@@ -124,5 +127,73 @@ func TestSecurityStaffTilesNotPublic(t *testing.T) {
 		if cc := resp.Header.Get("Cache-Control"); resp.StatusCode != http.StatusOK || cc != tileCacheControl {
 			t.Errorf("%s GET public tile: %s Cache-Control %q, want %q", id.name, resp.Status, cc, tileCacheControl)
 		}
+	}
+}
+
+// TestSecurityCSVFormulaInjection: a citizen report whose description is a spreadsheet formula
+// comes out of every CSV export neutralised (a leading apostrophe), while a negative number in a
+// numeric column stays a plain number.
+func TestSecurityCSVFormulaInjection(t *testing.T) {
+	s := newSecServer(t, nil)
+	const evil = `=HYPERLINK("http://evil.example")`
+	if _, _, err := s.srv.Reports.Create(context.Background(), reports.NewReport{ServiceCode: "street_light",
+		Lon: 57.1702, Lat: 50.2801, Address: "@evil", Description: evil,
+		Attributes: map[string]string{"state": "off"}}); err != nil {
+		t.Fatal(err)
+	}
+	s.exec(`SELECT geoportal.create_layer('{"slug": "sec_nums", "direction": 0, "geometry_type": "Point",
+  "title_en": "Numbers", "title_ru": "Тест", "title_kk": "Тест",
+  "attributes": [{"name": "value", "type": "double", "title": {"en": "v", "ru": "v", "kk": "v"}},
+                 {"name": "note", "type": "text", "title": {"en": "n", "ru": "n", "kk": "n"}}]}'::jsonb);
+INSERT INTO layer.sec_nums (id, geom, value, note) VALUES (1, ST_SetSRID(ST_MakePoint(57.17, 50.28), 4326), -12.5, '+SUM(A1:A2)')`)
+
+	read := func(id *identity, path string) [][]string {
+		t.Helper()
+		resp, body := s.send(id, "GET", path, "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s %s", path, resp.Status, body)
+		}
+		rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
+		if err != nil {
+			t.Fatalf("GET %s: not CSV: %v\n%s", path, err, body)
+		}
+		return rows
+	}
+	cell := func(rows [][]string, row int, col string) string {
+		t.Helper()
+		for i, h := range rows[0] {
+			if h == col && row < len(rows) {
+				return rows[row][i]
+			}
+		}
+		t.Fatalf("no column %q row %d in %q", col, row, rows)
+		return ""
+	}
+	for _, tc := range []struct {
+		name, path string
+		id         *identity
+	}{
+		{"layer export (anonymous)", "/api/layers/citizen_reports/export.csv", s.ids["anonymous"]},
+		{"staff report export", "/api/staff/reports/export.csv", s.ids["admin"]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows := read(tc.id, tc.path)
+			if len(rows) != 2 {
+				t.Fatalf("%d rows, want a header and one report: %q", len(rows), rows)
+			}
+			if got := cell(rows, 1, "description"); got != "'"+evil {
+				t.Errorf("description cell %q, want %q", got, "'"+evil)
+			}
+			if got := cell(rows, 1, "address"); got != "'@evil" {
+				t.Errorf("address cell %q, want '@evil", got)
+			}
+		})
+	}
+	rows := read(s.ids["anonymous"], "/api/layers/sec_nums/export.csv")
+	if got := cell(rows, 1, "value"); got != "-12.5" {
+		t.Errorf("numeric cell %q, want -12.5 (a number, not text)", got)
+	}
+	if got := cell(rows, 1, "note"); got != "'+SUM(A1:A2)" {
+		t.Errorf("text cell %q, want '+SUM(A1:A2)", got)
 	}
 }

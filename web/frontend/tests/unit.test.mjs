@@ -54,3 +54,9 @@ test('known data values are named in the chosen language, others shown as they a
   assert.equal(valueName(null, 'en'), 'other');
   assert.equal(valueName('<b>x</b>', 'en'), '<b>x</b>');
 });
+
+test('planner CSV: formulas in names are defused, numbers stay numbers', async () => {
+  const { csv } = await import('../src/planner/exports.js');
+  const text = csv(['name', 'gain'], [['=HYPERLINK("http://evil.example")', -12.5], ['@SUM(A1)', '-3'], ['Школа', 4]]);
+  assert.equal(text, `name,gain\r\n"'=HYPERLINK(""http://evil.example"")",-12.5\r\n'@SUM(A1),-3\r\nШкола,4\r\n`);
+});
