@@ -556,11 +556,11 @@ func (t *Tiler) build(ctx context.Context, d *layerDef, tile maptile.Tile, key s
 		}
 		return nil, fmt.Errorf("tiles: build %s: %w", key, err)
 	}
-	t.metrics.generation.WithLabelValues(d.Slug).Observe(time.Since(start).Seconds())
+	t.metrics.generation.WithLabelValues(metricLabel(d)).Observe(time.Since(start).Seconds())
 	if count > t.opts.MaxFeatures {
 		// The query stops at one feature past the cap, so the exact number left out is unknown;
 		// the counter records at least one per capped tile.
-		t.metrics.truncated.WithLabelValues(d.Slug).Add(float64(count - t.opts.MaxFeatures))
+		t.metrics.truncated.WithLabelValues(metricLabel(d)).Add(float64(count - t.opts.MaxFeatures))
 		t.logger.Warn("tiles: feature cap reached, tile truncated", "layer", d.Slug, "tile", key,
 			"max_features", t.opts.MaxFeatures)
 	}

@@ -95,7 +95,7 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Permissions-Policy", "geolocation=(self), camera=(), microphone=(), payment=()")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if r.TLS != nil {
+		if s.overHTTPS(r) {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		next.ServeHTTP(w, r)
@@ -473,7 +473,29 @@ func (s *Server) cookieSecure(r *http.Request) bool {
 	case "off", "false", "0", "no":
 		return false
 	}
-	return r.TLS != nil || (s.Security.TrustForwardedFor && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
+	return s.overHTTPS(r)
+}
+
+// overHTTPS reports whether the client reached us over HTTPS: TLS on this connection, or, behind
+// a trusted proxy (TrustForwardedFor), X-Forwarded-Proto says https. As with X-Forwarded-For, the
+// last value counts: the one the nearest proxy (ours) set. The header is ignored otherwise, since
+// anyone can send it.
+func (s *Server) overHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if !s.Security.TrustForwardedFor {
+		return false
+	}
+	v := r.Header.Values("X-Forwarded-Proto")
+	if len(v) == 0 {
+		return false
+	}
+	last := v[len(v)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return strings.EqualFold(strings.TrimSpace(last), "https")
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {

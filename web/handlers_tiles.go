@@ -132,8 +132,8 @@ func writeTile(w http.ResponseWriter, r *http.Request, tiler *tiles.Tiler, t *ti
 // headers as through the router (the security headers included) and is counted in the same
 // metrics (geoportal_http_requests_total and geoportal_http_request_duration_seconds under the
 // tile route, and the tile metrics). Everything else goes on to next: misses, staff-only layers,
-// requests with an API key (a bad key must still be refused), TLS requests (HSTS), escaped
-// paths and anything that does not parse.
+// requests with an API key (a bad key must still be refused), HTTPS requests, direct or through a
+// trusted proxy (they need HSTS), escaped paths and anything that does not parse.
 func (s *Server) leanTiles(next http.Handler) http.Handler {
 	var (
 		once     sync.Once
@@ -154,7 +154,7 @@ func (s *Server) leanTiles(next http.Handler) http.Handler {
 	}
 	serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/tiles/") || s.Tiles == nil ||
-			r.URL.RawPath != "" || r.TLS != nil || r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" {
+			r.URL.RawPath != "" || s.overHTTPS(r) || r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/csv"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // The security tests of serving, exports and resource limits: each performs the attack over
@@ -195,5 +198,126 @@ INSERT INTO layer.sec_nums (id, geom, value, note) VALUES (1, ST_SetSRID(ST_Make
 	}
 	if got := cell(rows, 1, "note"); got != "'+SUM(A1:A2)" {
 		t.Errorf("text cell %q, want '+SUM(A1:A2)", got)
+	}
+}
+
+// TestSecurityMetricsHideStaffLayers: /metrics is open to anyone, so its series must not name
+// staff-only layers (a staff user's tile request labelled a histogram with the layer's slug).
+func TestSecurityMetricsHideStaffLayers(t *testing.T) {
+	s := newSecServer(t, nil)
+	s.exec(secTileLayers)
+	for _, p := range []string{"/tiles/sec_staff/16/43175/22146.mvt", "/tiles/sec_pub/16/43175/22146.mvt"} {
+		if resp, body := s.send(s.ids["gis_staff"], "GET", p, ""); resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s %s", p, resp.Status, body)
+		}
+	}
+	resp, body := s.send(s.ids["anonymous"], "GET", "/metrics", "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("metrics: %s", resp.Status)
+	}
+	if strings.Contains(body, "sec_staff") {
+		t.Errorf("/metrics names the staff-only layer:\n%s", grepLines(body, "sec_staff"))
+	}
+	for _, want := range []string{`geoportal_tile_generation_seconds_count{layer="staff_only"} 1`,
+		`geoportal_tile_generation_seconds_count{layer="sec_pub"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(body, "geoportal_tile_generation_seconds_count"))
+		}
+	}
+}
+
+func grepLines(body, word string) string {
+	var out []string
+	for _, l := range strings.Split(body, "\n") {
+		if strings.Contains(l, word) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestSecurityReadyzHidesDatabaseErrors: /readyz is public; a database failure is "database
+// unavailable" there and its detail goes to the log only.
+func TestSecurityReadyzHidesDatabaseErrors(t *testing.T) {
+	good := dbtest.New(t)
+	cfg := good.Config().Copy()
+	cfg.ConnConfig.User = "sec_no_such_role"
+	bad, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bad.Close)
+	logs := &syncBuffer{}
+	srv := NewServer(slog.New(slog.NewTextHandler(logs, nil)), bad)
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	resp, err := http.Get(ts.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(b)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("readyz %s %s, want 503", resp.Status, body)
+	}
+	for _, leak := range []string{"sec_no_such_role", "SQLSTATE", "127.0.0.1", "failed to connect"} {
+		if strings.Contains(body, leak) {
+			t.Errorf("readyz shows the database error (%q): %s", leak, body)
+		}
+	}
+	if !strings.Contains(body, `"database unavailable"`) {
+		t.Errorf("readyz body %s, want reason \"database unavailable\"", body)
+	}
+	if !strings.Contains(logs.String(), "sec_no_such_role") {
+		t.Errorf("the detail is not logged: %s", logs.String())
+	}
+}
+
+// TestSecurityHSTSBehindProxy: behind a TLS-terminating proxy (-trust-proxy with
+// X-Forwarded-Proto: https) answers carry Strict-Transport-Security and cookies in auto mode are
+// Secure; without -trust-proxy the header is not believed.
+func TestSecurityHSTSBehindProxy(t *testing.T) {
+	for _, trust := range []bool{true, false} {
+		s := newSecServer(t, func(srv *Server) { srv.Security.TrustForwardedFor = trust })
+		s.exec(secTileLayers)
+		u := s.createUser("hsts@test.kz", "gis_staff")
+		paths := []string{"/healthz", "/api/layers", "/tiles/sec_pub/16/43175/22146.mvt", "/login"}
+		// The tile twice: the second is a cache hit answered ahead of the router.
+		paths = append(paths, paths[2])
+		for _, p := range paths {
+			resp, _ := s.send(s.ids["anonymous"], "GET", p, "", "X-Forwarded-Proto", "https")
+			hsts := resp.Header.Get("Strict-Transport-Security")
+			if trust && !strings.HasPrefix(hsts, "max-age=") {
+				t.Errorf("trust-proxy GET %s (%s): no HSTS header", p, resp.Status)
+			}
+			if !trust && hsts != "" {
+				t.Errorf("GET %s without trust-proxy: HSTS %q from a header anyone can send", p, hsts)
+			}
+			if p == "/login" {
+				for _, c := range resp.Cookies() {
+					if c.Secure != trust {
+						t.Errorf("trust=%v: login page cookie %s Secure=%v", trust, c.Name, c.Secure)
+					}
+				}
+			}
+		}
+		resp, body := s.send(s.ids["anonymous"], "POST", "/api/auth/login",
+			`{"email":"`+u.Email+`","password":"`+testPassword+`"}`, "X-Forwarded-Proto", "https")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("login: %s %s", resp.Status, body)
+		}
+		found := false
+		for _, c := range resp.Cookies() {
+			if c.Name == sessionCookie {
+				found = true
+				if c.Secure != trust {
+					t.Errorf("trust=%v: session cookie Secure=%v", trust, c.Secure)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no session cookie")
+		}
 	}
 }
