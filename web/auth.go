@@ -30,9 +30,10 @@ type SecurityConfig struct {
 	TrustForwardedFor bool
 	// MaxBodyBytes bounds every request body; routes raise it with s.maxBody.
 	MaxBodyBytes int64
-	// LoginPerIP and LoginPerAccount limit login attempts; Submit (reports) and Upload (imports,
-	// photos) are applied with s.rateLimit by the routes that need them.
-	LoginPerIP, LoginPerAccount, Submit, Upload RateLimit
+	// LoginPerIP and LoginPerAccount limit login attempts; Submit (reports), Upload (imports,
+	// photos) and Analysis (background analysis jobs) are applied with s.rateLimit by the routes
+	// that need them.
+	LoginPerIP, LoginPerAccount, Submit, Upload, Analysis RateLimit
 }
 
 // DefaultSecurity returns the production defaults.
@@ -45,6 +46,9 @@ func DefaultSecurity() SecurityConfig {
 		LoginPerAccount: RateLimit{PerMinute: 5, Burst: 5},
 		Submit:          RateLimit{PerMinute: 6, Burst: 10},
 		Upload:          RateLimit{PerMinute: 10, Burst: 5},
+		// Analysis jobs per client address and account; each client also has at most
+		// analysis.MaxRunningJobsPerClient running at once.
+		Analysis: RateLimit{PerMinute: 10, Burst: 10},
 	}
 }
 
@@ -54,6 +58,7 @@ const (
 	limitLoginAccount = "login_account"
 	limitSubmit       = "submit"
 	limitUpload       = "upload"
+	limitAnalysis     = "analysis"
 )
 
 const (
@@ -77,6 +82,7 @@ func (s *Server) limiter(name string) *limiter {
 			limitLoginAccount: newLimiter(c.LoginPerAccount),
 			limitSubmit:       newLimiter(c.Submit),
 			limitUpload:       newLimiter(c.Upload),
+			limitAnalysis:     newLimiter(c.Analysis),
 		}
 	})
 	return s.auth.limiters[name]
@@ -165,13 +171,15 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 }
 
 // maxBody raises (or lowers) the body limit of a route, e.g. r.With(s.maxBody(200<<20)).Post(…)
-// for uploads. A declared Content-Length above the limit is refused at once.
+// for uploads, and gives a raised limit the time to upload it (allowUpload). A declared
+// Content-Length above the limit is refused at once.
 func (s *Server) maxBody(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if lb, ok := r.Context().Value(bodyLimitKey{}).(*limitedBody); ok && lb.read == 0 {
 				lb.limit = n
 			}
+			s.allowUpload(w, n)
 			if r.ContentLength > n {
 				s.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "request body of %d bytes is above the limit of %d bytes", r.ContentLength, n))
 				return
@@ -199,13 +207,18 @@ func (s *Server) clientIP(r *http.Request) string {
 }
 
 // rateLimit limits requests per client address and, when signed in, per account, with the named
-// limit (limitSubmit, limitUpload, limitLogin). 429 with Retry-After when exceeded.
-func (s *Server) rateLimit(name string) func(http.Handler) http.Handler {
+// limit (limitSubmit, limitUpload, limitLogin). 429 with Retry-After when exceeded. Accounts with
+// one of ownBucket's roles are limited per account only, so that others sharing their address
+// (an office behind one NAT, or someone flooding from it) cannot use up their allowance.
+func (s *Server) rateLimit(name string, ownBucket ...accounts.Role) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			l := s.limiter(name)
 			keys := []string{"ip:" + s.clientIP(r)}
 			if u, ok := s.currentUser(r); ok {
+				if len(ownBucket) > 0 && u.HasRole(ownBucket...) {
+					keys = keys[:0]
+				}
 				keys = append(keys, "user:"+strconv.FormatInt(u.ID, 10))
 			}
 			for _, k := range keys {

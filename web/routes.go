@@ -40,7 +40,9 @@ func (s *Server) routes() http.Handler {
 			r.Get("/cameras", s.handleCameraCoverage)
 			r.Get("/access", s.handleAccess)
 			r.Get("/population", s.handlePopulation)
-			r.Post("/jobs", s.handleStartJob)
+			// Jobs are limited per client: a rate (planners per account only), and a few running
+			// at once, with a slot kept for planners (layers/analysis/jobs.go).
+			r.With(s.rateLimit(limitAnalysis, plannerRoles...)).Post("/jobs", s.handleStartJob)
 			r.Get("/jobs/{id}", s.handleJob)
 			r.Delete("/jobs/{id}", s.handleCancelJob)
 			r.Group(func(r chi.Router) {

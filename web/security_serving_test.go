@@ -1,18 +1,28 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/layers/transit"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -33,10 +43,19 @@ func newSecServer(t *testing.T, tune func(*Server)) *secServer {
 	return &secServer{authFixture: f, ts: ts}
 }
 
-// get sends a request over HTTP as id (session cookie and CSRF header, API key, or nobody) with
+// send sends a request over HTTP as id (session cookie and CSRF header, API key, or nobody) with
 // header pairs; it returns the response with its body read.
 func (s *secServer) send(id *identity, method, path, body string, hdr ...string) (*http.Response, string) {
 	s.t.Helper()
+	resp, b, err := s.trySend(id, method, path, body, hdr...)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return resp, b
+}
+
+// trySend is send for other goroutines than the test's: it returns the error.
+func (s *secServer) trySend(id *identity, method, path, body string, hdr ...string) (*http.Response, string, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -45,7 +64,7 @@ func (s *secServer) send(id *identity, method, path, body string, hdr ...string)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, s.ts.URL+path, rd)
 	if err != nil {
-		s.t.Fatal(err)
+		return nil, "", err
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -65,11 +84,11 @@ func (s *secServer) send(id *identity, method, path, body string, hdr ...string)
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	resp, err := client.Do(req)
 	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
+		return nil, "", fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	b, err := io.ReadAll(resp.Body)
+	return resp, string(b), err
 }
 
 func (s *secServer) exec(sql string, args ...any) {
@@ -319,5 +338,310 @@ func TestSecurityHSTSBehindProxy(t *testing.T) {
 		if !found {
 			t.Errorf("no session cookie")
 		}
+	}
+}
+
+// slowServer serves srv through HTTPServer (the production http.Server, with its timeouts) on a
+// loopback port.
+func slowServer(t *testing.T, srv *Server) string {
+	t.Helper()
+	hs := srv.HTTPServer()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	return ln.Addr().String()
+}
+
+// cutOff sends a partial request on a fresh connection and reports whether the server closed
+// the connection (reading returns EOF or a reset, after any answer) before the client's own
+// 20 s patience ran out.
+func cutOff(t *testing.T, addr, partial string) (bool, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, partial); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	got, err := io.ReadAll(conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false, string(got)
+	}
+	return true, string(got)
+}
+
+// TestSecuritySlowClientsCutOff: a client that sends half a request header, or half a body, is
+// disconnected by the server's timeouts (configured short here) instead of holding its
+// connection and goroutine for as long as it likes; the live vehicle stream still streams past
+// the write timeout.
+func TestSecuritySlowClientsCutOff(t *testing.T) {
+	pool := dbtest.New(t)
+	srv := NewServer(slog.New(slog.DiscardHandler), pool)
+	t.Cleanup(srv.Transit.Close)
+	srv.Timeouts = HTTPTimeouts{ReadHeader: 300 * time.Millisecond, Read: 600 * time.Millisecond,
+		Write: 600 * time.Millisecond, Idle: 5 * time.Second, UploadRate: 64 << 10}
+	addr := slowServer(t, srv)
+
+	t.Run("half a header", func(t *testing.T) {
+		if closed, got := cutOff(t, addr, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a"); !closed {
+			t.Errorf("still connected after 20 s with half a header (read %q)", got)
+		}
+	})
+	t.Run("half a body", func(t *testing.T) {
+		closed, got := cutOff(t, addr, "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+			"Content-Length: 1000\r\n\r\n{\"email\":")
+		if !closed {
+			t.Errorf("still connected after 20 s with half a body (read %q)", got)
+		}
+	})
+	t.Run("live stream outlives the write timeout", func(t *testing.T) {
+		ctx := context.Background()
+		_, key, err := srv.Transit.AddVehicle(ctx, transit.NewVehicle{DeviceID: "slow-1", Plate: "1", Route: "5"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(sctx, http.MethodGet, "http://"+addr+"/api/vehicles/live", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		events := make(chan string, 16)
+		go func() {
+			defer close(events)
+			sc := bufio.NewScanner(resp.Body)
+			for sc.Scan() {
+				if l := sc.Text(); strings.HasPrefix(l, "event: ") {
+					events <- l[7:]
+				}
+			}
+		}()
+		if e := <-events; e != "snapshot" {
+			t.Fatalf("first event %q", e)
+		}
+		// Past the read and write timeouts (600 ms), then a bus moves.
+		time.Sleep(1500 * time.Millisecond)
+		at := time.Now().UTC().Add(-time.Second).Format(time.RFC3339Nano)
+		body := `{"positions":[{"time":"` + at + `","lat":50.2839,"lon":57.1669,"speed_kmh":30}]}`
+		preq, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/vehicles/positions", strings.NewReader(body))
+		preq.Header.Set("Content-Type", "application/json")
+		preq.Header.Set("X-Device-Key", key)
+		presp, err := http.DefaultClient.Do(preq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		presp.Body.Close()
+		if presp.StatusCode != http.StatusOK {
+			t.Fatalf("post position: %s", presp.Status)
+		}
+		select {
+		case e, ok := <-events:
+			if !ok || e != "vehicles" {
+				t.Errorf("after the write timeout the stream gave %q (open %v), want a vehicles event", e, ok)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("no event within 15 s after the write timeout")
+		}
+	})
+}
+
+// withPublicReadPool gives srv the public read pool serve opens (limits.go): conns connections
+// with the statement timeout d.
+func withPublicReadPool(t *testing.T, srv *Server, conns int32, d time.Duration) {
+	t.Helper()
+	p, err := pgxpool.NewWithConfig(context.Background(), data.PublicReadConfig(srv.Pool.Config(), conns, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	srv.Layers.SetReadPool(p)
+}
+
+// lockTables holds ACCESS EXCLUSIVE locks on tables from a connection of its own, so that any
+// statement reading them waits: a query as costly as one likes, without timing. It returns the
+// release.
+func lockTables(t *testing.T, srv *Server, tables ...string) func() {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.ConnectConfig(ctx, srv.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		if _, err := tx.Exec(ctx, "LOCK TABLE "+tb+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { tx.Rollback(ctx); conn.Close(ctx) }) }
+	t.Cleanup(release)
+	return release
+}
+
+// waitForLockWaiters waits (at most 15 s) until n statements mentioning word wait for a lock.
+func waitForLockWaiters(t *testing.T, srv *Server, word string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		var got int
+		if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_catalog.pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%'||$1||'%'
+			AND pid <> pg_backend_pid()`, word).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d statements on %s wait for the lock, want %d", got, word, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestSecurityPublicReadBudget: anonymous clients fire many costly OGC API reads at once (here
+// reads of a table another transaction holds locked, which wait as long as a costly scan runs).
+// Each is cut off by the public read budget with a clear 503, and a sign-in made meanwhile
+// succeeds: the reads have their own, smaller pool.
+func TestSecurityPublicReadBudget(t *testing.T) {
+	s := newSecServer(t, func(srv *Server) {
+		withPublicReadPool(t, srv, 2, 300*time.Millisecond)
+	})
+	s.exec(secTileLayers)
+	u := s.createUser("budget@test.kz", "planner")
+	release := lockTables(t, s.srv, "layer.sec_pub")
+
+	const readers = 20 // more than the main pool's 16 connections
+	type answer struct {
+		status int
+		body   string
+	}
+	answers := make(chan answer, readers)
+	for i := range readers {
+		go func() {
+			resp, body, err := s.trySend(s.ids["anonymous"], "GET",
+				"/ogc/collections/sec_pub/items?limit=10000&filter=id>"+strconv.Itoa(i), "")
+			if err != nil {
+				answers <- answer{0, err.Error()}
+				return
+			}
+			answers <- answer{resp.StatusCode, body}
+		}()
+	}
+	waitForLockWaiters(t, s.srv, "sec_pub", 2)
+	resp, body := s.send(s.ids["anonymous"], "POST", "/api/auth/login",
+		`{"email":"`+u.Email+`","password":"`+testPassword+`"}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("sign-in during the costly reads: %s %s", resp.Status, body)
+	}
+	for range readers {
+		a := <-answers
+		if a.status != http.StatusServiceUnavailable || !strings.Contains(a.body, "took longer than the time allowed") {
+			t.Errorf("costly read: %d %s, want 503 naming the time budget", a.status, a.body)
+		}
+	}
+	release()
+	if resp, body := s.send(s.ids["anonymous"], "GET", "/ogc/collections/sec_pub/items", ""); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(body, `"numberMatched":1`) {
+		t.Errorf("after the lock: %s %s", resp.Status, body)
+	}
+}
+
+// TestSecurityAnalysisJobsPerClient: one anonymous client posting many analysis jobs is refused
+// with 429 (its own running jobs, then its rate), while another client and a planner can still
+// start theirs.
+func TestSecurityAnalysisJobsPerClient(t *testing.T) {
+	s := newSecServer(t, func(srv *Server) {
+		srv.Security.TrustForwardedFor = true // the two clients' addresses come from the proxy header
+		srv.Security.Analysis = RateLimit{PerMinute: 6, Burst: 3}
+	})
+	s.exec(`INSERT INTO layer.bus_stops (geom, name) VALUES (ST_SetSRID(ST_MakePoint(57.161, 50.280), 4326), 'Stop 1')`)
+	// Jobs stay running while the buildings (the population) are locked.
+	release := lockTables(t, s.srv, "layer.buildings")
+	const job = `{"kind":"coverage","params":{"layer":"bus_stops","distance":300}}`
+	var ids []string
+	start := func(id *identity, ip string) (*http.Response, string) {
+		resp, body := s.send(id, "POST", "/api/analysis/jobs", job, "X-Forwarded-For", ip)
+		if resp.StatusCode == http.StatusAccepted {
+			var st struct{ ID string }
+			json.Unmarshal([]byte(body), &st)
+			ids = append(ids, st.ID)
+		}
+		return resp, body
+	}
+	defer func() {
+		release()
+		for _, id := range ids {
+			s.send(nil, "DELETE", "/api/analysis/jobs/"+id, "")
+		}
+	}()
+	var refused []string
+	for i := range 6 {
+		resp, body := start(s.ids["anonymous"], "198.51.100.7")
+		switch {
+		case resp.StatusCode == http.StatusAccepted:
+			if len(refused) > 0 {
+				t.Errorf("job %d accepted after a refusal", i)
+			}
+		case resp.StatusCode == http.StatusTooManyRequests:
+			if resp.Header.Get("Retry-After") == "" || !strings.Contains(body, `"rate_limited"`) {
+				t.Errorf("job %d: 429 without Retry-After or code: %v %s", i, resp.Header, body)
+			}
+			refused = append(refused, body)
+		default:
+			t.Fatalf("job %d: %s %s", i, resp.Status, body)
+		}
+	}
+	if len(refused) != 4 {
+		t.Fatalf("the flooding client had %d of 6 jobs refused, want 4 (2 may run at once): %q", len(refused), refused)
+	}
+	if !strings.Contains(refused[0], "you have 2 analyses running already") || !strings.Contains(refused[3], "too many requests") {
+		t.Errorf("refusals do not say why: %q", refused)
+	}
+	if resp, body := start(s.ids["anonymous"], "198.51.100.8"); resp.StatusCode != http.StatusAccepted {
+		t.Errorf("another client: %s %s, want 202", resp.Status, body)
+	}
+	if resp, body := start(s.ids["planner"], "198.51.100.7"); resp.StatusCode != http.StatusAccepted {
+		t.Errorf("a planner behind the flooder's address: %s %s, want 202", resp.Status, body)
+	}
+}
+
+// TestSecurityItemsCountBudget: counting a filtered numberMatched over a big layer on every page
+// is bounded by the count budget; past it the planner's estimate is given, marked as such.
+func TestSecurityItemsCountBudget(t *testing.T) {
+	s := newSecServer(t, func(srv *Server) {
+		withPublicReadPool(t, srv, 2, 0)
+		srv.Layers.SetCountBudget(time.Millisecond) // no count of 150 000 rows takes less
+	})
+	s.exec(secTileLayers)
+	s.exec(`INSERT INTO layer.sec_pub (id, geom) SELECT i, ST_SetSRID(ST_MakePoint(57 + i * 1e-6, 50.28), 4326)
+		FROM generate_series(10, 150009) AS i; ANALYZE layer.sec_pub`)
+	resp, body := s.send(s.ids["anonymous"], "GET", "/ogc/collections/sec_pub/items?limit=10&filter=id>0", "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("items: %s %s", resp.Status, body)
+	}
+	var fc struct {
+		NumberMatched   *int64 `json:"numberMatched"`
+		NumberReturned  int    `json:"numberReturned"`
+		MatchedEstimate bool   `json:"numberMatchedIsEstimate"`
+	}
+	if err := json.Unmarshal([]byte(body), &fc); err != nil {
+		t.Fatal(err)
+	}
+	if fc.NumberReturned != 10 || !fc.MatchedEstimate || fc.NumberMatched == nil || *fc.NumberMatched < 1000 {
+		t.Errorf("numberMatched %v (estimate %v), returned %d: want the estimate past the count budget",
+			fc.NumberMatched, fc.MatchedEstimate, fc.NumberReturned)
 	}
 }

@@ -45,6 +45,9 @@ type Server struct {
 	Transit *transit.Service
 	// ImportMaxBytes bounds an upload to POST /api/import (handlers_import.go); 0: 512 MiB.
 	ImportMaxBytes int64
+	// Timeouts bound how long a connection may take to send a request and read the answer
+	// (DefaultHTTPTimeouts unless changed before HTTPServer is called).
+	Timeouts HTTPTimeouts
 
 	metrics *httpMetrics
 }
@@ -60,6 +63,7 @@ func NewServer(logger *slog.Logger, pool *pgxpool.Pool) *Server {
 		Registry: reg,
 		Accounts: accounts.NewStore(pool),
 		Security: DefaultSecurity(),
+		Timeouts: DefaultHTTPTimeouts(),
 	}
 	s.metrics = newHTTPMetrics(reg)
 	s.Analysis = analysis.NewStore(pool, s.Layers)
@@ -88,3 +92,70 @@ func (s *Server) ready(ctx context.Context) error {
 
 // Handler returns the HTTP handler with every route.
 func (s *Server) Handler() http.Handler { return s.routes() }
+
+// HTTPTimeouts bound the time a client may hold a connection, so that slow or stalled clients
+// (slowloris: a header or a body sent a byte at a time; a reader that never reads) cannot pile
+// up connections and goroutines. Zero turns a timeout off.
+type HTTPTimeouts struct {
+	// ReadHeader is the time to send the request line and headers.
+	ReadHeader time.Duration
+	// Read is the time to send the whole request, body included. Routes that accept large bodies
+	// (s.maxBody above the default limit: imports, report photos, yard nominations) get more: see
+	// UploadRate.
+	Read time.Duration
+	// Write is the time from the end of the request's headers to the end of the answer. The
+	// live vehicle stream (SSE) clears it; exports extend it while the client keeps reading.
+	Write time.Duration
+	// Idle is how long a kept-alive connection waits for its next request.
+	Idle time.Duration
+	// UploadRate (bytes per second) is the slowest upload the large-body routes allow for: a
+	// route that accepts up to n bytes gets n/UploadRate more to read the body and answer.
+	UploadRate int64
+}
+
+// DefaultHTTPTimeouts returns the production defaults: 10 s for the headers, 60 s for a request,
+// 2 min for an answer, 2 min idle, uploads at 64 KiB/s or faster (a 512 MiB import may take 2.3 h,
+// three report photos about 8 min).
+func DefaultHTTPTimeouts() HTTPTimeouts {
+	return HTTPTimeouts{ReadHeader: 10 * time.Second, Read: 60 * time.Second, Write: 2 * time.Minute,
+		Idle: 2 * time.Minute, UploadRate: 64 << 10}
+}
+
+// HTTPServer returns the http.Server that serves Handler with the configured Timeouts.
+func (s *Server) HTTPServer() *http.Server {
+	t := s.Timeouts
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelDebug),
+	}
+}
+
+// allowUpload gives a request whose body may reach n bytes the time to send it at
+// Timeouts.UploadRate, on top of Timeouts.Read, and the time to answer after that. Nothing
+// changes when the limit is not above the default one (or the timeouts are off).
+func (s *Server) allowUpload(w http.ResponseWriter, n int64) {
+	t := s.Timeouts
+	if t.Read <= 0 || t.UploadRate <= 0 || n <= s.Security.MaxBodyBytes {
+		return
+	}
+	extra := time.Duration(n/t.UploadRate+1) * time.Second
+	rc := http.NewResponseController(w)
+	now := time.Now()
+	// Errors mean the writer cannot set deadlines (a recorder in tests): nothing to extend.
+	rc.SetReadDeadline(now.Add(t.Read + extra))
+	if t.Write > 0 {
+		rc.SetWriteDeadline(now.Add(t.Read + extra + t.Write))
+	}
+}
+
+// extendWrite moves the write deadline to Timeouts.Write from now: a long answer streamed to a
+// client that keeps reading (an export) goes on, a client that stops reading is cut off.
+func (s *Server) extendWrite(w http.ResponseWriter) {
+	if s.Timeouts.Write > 0 {
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.Timeouts.Write))
+	}
+}
