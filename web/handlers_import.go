@@ -350,7 +350,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", importers.ContentType(format))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, slug, format))
-	ew := &exportWriter{w: w, extend: func() { s.extendWrite(w) }}
+	ew := &exportWriter{w: s.streamWriter(w)}
 	if err := importers.New(s.Pool, s.Logger).Export(r.Context(), ew, req); err != nil {
 		if !ew.wrote {
 			w.Header().Del("Content-Disposition")
@@ -361,20 +361,14 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// exportWriter notes whether the export has begun and, every second at most, extends the write
-// deadline: a large export to a client that keeps reading outlasts the server's write timeout.
+// exportWriter notes whether the export has begun. It writes through a streamWriter: a large
+// export to a client that keeps reading outlasts the server's write timeout.
 type exportWriter struct {
-	w        http.ResponseWriter
-	wrote    bool
-	extend   func()
-	extended time.Time
+	w     io.Writer
+	wrote bool
 }
 
 func (e *exportWriter) Write(p []byte) (int, error) {
 	e.wrote = true
-	if now := time.Now(); now.Sub(e.extended) > time.Second {
-		e.extended = now
-		e.extend()
-	}
 	return e.w.Write(p)
 }

@@ -170,7 +170,8 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 		o.itemsHTML(w, r, l, q, lg, path)
 		return
 	}
-	bw := bufio.NewWriterSize(w, 32<<10)
+	// A big page to a slow client may outlast the write timeout while the client keeps reading.
+	bw := bufio.NewWriterSize(o.s.streamWriter(w), 32<<10)
 	started := false
 	start := func() {
 		w.Header().Set("Content-Type", mtGeoJSON)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -346,7 +348,12 @@ func TestSecurityHSTSBehindProxy(t *testing.T) {
 func slowServer(t *testing.T, srv *Server) string {
 	t.Helper()
 	hs := srv.HTTPServer()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// Small send buffers (inherited by accepted connections), so that a slow reader holds up the
+	// server's writes at once rather than after megabytes.
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 64<<10) })
+	}}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,6 +406,37 @@ func TestSecuritySlowClientsCutOff(t *testing.T) {
 			"Content-Length: 1000\r\n\r\n{\"email\":")
 		if !closed {
 			t.Errorf("still connected after 20 s with half a body (read %q)", got)
+		}
+	})
+	t.Run("export outlives the write timeout while the client reads", func(t *testing.T) {
+		ctx := context.Background()
+		if _, err := pool.Exec(ctx, secTileLayers+`INSERT INTO layer.sec_pub (id, geom)
+			SELECT i, ST_SetSRID(ST_MakePoint(57 + i * 1e-6, 50.28), 4326) FROM generate_series(10, 150009) AS i`); err != nil {
+			t.Fatal(err)
+		}
+		// A small receive buffer, so that the client's kernel does not take in the whole file at once.
+		dialer := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+			return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10) })
+		}}
+		client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+		resp, err := client.Get("http://" + addr + "/api/layers/sec_pub/export.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		// A slow reader: 64 KiB every 50 ms, some 5 s for the 6 MB file, well past the write timeout.
+		var got bytes.Buffer
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := io.ReadFull(resp.Body, buf)
+			got.Write(buf[:n])
+			if err != nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if lines := bytes.Count(got.Bytes(), []byte("\n")); lines != 150002 {
+			t.Errorf("export cut short: %d lines of 150002 (%d bytes)", lines, got.Len())
 		}
 	})
 	t.Run("live stream outlives the write timeout", func(t *testing.T) {

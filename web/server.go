@@ -152,10 +152,25 @@ func (s *Server) allowUpload(w http.ResponseWriter, n int64) {
 	}
 }
 
-// extendWrite moves the write deadline to Timeouts.Write from now: a long answer streamed to a
-// client that keeps reading (an export) goes on, a client that stops reading is cut off.
-func (s *Server) extendWrite(w http.ResponseWriter) {
-	if s.Timeouts.Write > 0 {
-		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.Timeouts.Write))
+// streamWriter writes a long answer (an export, a big page of features) to w and, as it writes,
+// moves the write deadline to Timeouts.Write from now: the answer goes on as long as the
+// client keeps reading, and a client that stops reading is cut off after Timeouts.Write.
+type streamWriter struct {
+	w        http.ResponseWriter
+	rc       *http.ResponseController
+	timeout  time.Duration
+	extended time.Time
+}
+
+func (s *Server) streamWriter(w http.ResponseWriter) *streamWriter {
+	return &streamWriter{w: w, rc: http.NewResponseController(w), timeout: s.Timeouts.Write}
+}
+
+func (sw *streamWriter) Write(p []byte) (int, error) {
+	// Moved at most every second (a quarter of the timeout when that is shorter).
+	if now := time.Now(); sw.timeout > 0 && now.Sub(sw.extended) > min(time.Second, sw.timeout/4) {
+		sw.extended = now
+		sw.rc.SetWriteDeadline(now.Add(sw.timeout)) // an error: the writer has no deadline to move
 	}
+	return sw.w.Write(p)
 }
