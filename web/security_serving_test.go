@@ -408,6 +408,30 @@ func TestSecuritySlowClientsCutOff(t *testing.T) {
 			t.Errorf("still connected after 20 s with half a body (read %q)", got)
 		}
 	})
+	t.Run("an upload route gives a slow body time for its size", func(t *testing.T) {
+		// The same pause that cuts off a login body (above) is within what a report with photos
+		// may take: the body arrives whole and the handler judges its content.
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		body := `{"service_code":"street_light","lon":57.17,"lat":50.28,"description":"x"}`
+		fmt.Fprintf(conn, "POST /api/reports/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+			len(body), body[:10])
+		time.Sleep(1500 * time.Millisecond) // past the 600 ms read timeout of ordinary routes
+		io.WriteString(conn, body[10:])
+		conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("no answer to the slow upload: %v", err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if strings.Contains(string(b), "cannot read the request body") || resp.StatusCode >= 500 {
+			t.Errorf("slow upload cut off: %s %s", resp.Status, b)
+		}
+		t.Logf("answer: %s %s", resp.Status, b)
+	})
 	t.Run("export outlives the write timeout while the client reads", func(t *testing.T) {
 		ctx := context.Background()
 		if _, err := pool.Exec(ctx, secTileLayers+`INSERT INTO layer.sec_pub (id, geom)
