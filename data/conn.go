@@ -1,11 +1,13 @@
 package data
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // ListenConfig returns a copy of cfg for a connection that waits for notifications. The
@@ -33,4 +35,26 @@ func CancelQueriesOnContext(cfg *pgx.ConnConfig) {
 	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, CancelRequestDelay: 0, DeadlineDelay: 5 * time.Second}
 	}
+}
+
+// PublicReadConfig returns a copy of base for the pool that serves reads anyone may ask for (OGC
+// API items, search, nearest): at most maxConns connections, and a statement_timeout on each
+// (0: none), so that anonymous clients can neither hold the database with a costly statement
+// nor take the connections that sign-in, session lookups and writes need: those keep the main
+// pool. A statement past the timeout fails with SQLSTATE 57014 ("canceling statement due to
+// statement timeout").
+func PublicReadConfig(base *pgxpool.Config, maxConns int32, statementTimeout time.Duration) *pgxpool.Config {
+	cfg := base.Copy()
+	if cfg.ConnConfig.RuntimeParams == nil {
+		cfg.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(statementTimeout.Milliseconds(), 10)
+	cfg.ConnConfig.RuntimeParams["application_name"] = "geoportal public reads"
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	if cfg.MinConns > cfg.MaxConns {
+		cfg.MinConns = cfg.MaxConns
+	}
+	return cfg
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/internal/csvsafe"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
@@ -158,41 +159,30 @@ func (im *Importer) exportGeoJSON(ctx context.Context, w io.Writer, l layers.Lay
 	return bw.Flush()
 }
 
+// exportCSV writes the layer as CSV through csvsafe: a cell a spreadsheet would read as a
+// formula (user text such as a report's description) gets a leading apostrophe; numbers stay
+// numbers.
 func (im *Importer) exportCSV(ctx context.Context, w io.Writer, l layers.Layer, q string, args []any) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
+	cw := csvsafe.NewWriter(w)
 	header := []string{"id"}
 	for _, a := range l.Attributes {
 		header = append(header, a.Name)
 	}
 	header = append(header, "wkt")
-	writeCSVRow(bw, header)
+	cw.Write(header)
+	rec := make([]string, 0, len(header))
 	err := im.scanRows(ctx, l, q, args, func(id int64, g orb.Geometry, vals []any) error {
-		rec := []string{strconv.FormatInt(id, 10)}
+		rec = append(rec[:0], strconv.FormatInt(id, 10))
 		for _, v := range vals {
 			rec = append(rec, textValue(exportValue(v)))
 		}
 		rec = append(rec, wktString(g))
-		return writeCSVRow(bw, rec)
+		return cw.Write(rec)
 	})
 	if err != nil {
 		return err
 	}
-	return bw.Flush()
-}
-
-func writeCSVRow(w *bufio.Writer, rec []string) error {
-	for i, s := range rec {
-		if i > 0 {
-			w.WriteByte(',')
-		}
-		if strings.ContainsAny(s, ",\"\n\r") || strings.HasPrefix(s, " ") {
-			w.WriteString(`"` + strings.ReplaceAll(s, `"`, `""`) + `"`)
-		} else {
-			w.WriteString(s)
-		}
-	}
-	_, err := w.WriteString("\r\n")
-	return err
+	return cw.Flush()
 }
 
 func textValue(v any) string {

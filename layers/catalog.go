@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/aktobe/geoportal"
@@ -103,10 +104,30 @@ func ValidSlug(s string) bool { return slugRE.MatchString(s) }
 // Store reads and writes the catalog and the layers' tables.
 type Store struct {
 	pool *pgxpool.Pool
+	// read serves the reads anyone may ask for (Features, Feature, Search, Nearest); pool when
+	// not set (SetReadPool).
+	read *pgxpool.Pool
+	// countBudget bounds the exact count of a filtered numberMatched (SetCountBudget).
+	countBudget time.Duration
 }
 
 // NewStore returns a store over pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func NewStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, read: pool, countBudget: DefaultCountBudget}
+}
+
+// DefaultCountBudget is how long the exact count of a filtered numberMatched may take before the
+// planner's estimate is given instead.
+const DefaultCountBudget = time.Second
+
+// SetReadPool makes the reads anyone may ask for (Features, Feature, Search, Nearest) use pool:
+// one made with data.PublicReadConfig, with its own size and statement_timeout. Call it before
+// serving.
+func (s *Store) SetReadPool(pool *pgxpool.Pool) { s.read = pool }
+
+// SetCountBudget sets how long counting a filtered numberMatched may take (0: no bound) before
+// the estimate is used. Call it before serving.
+func (s *Store) SetCountBudget(d time.Duration) { s.countBudget = d }
 
 // Pool is the store's connection pool, for other stores in the same database.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
@@ -250,6 +271,15 @@ func mapPgError(err error) error {
 		return &geoportal.Error{Code: geoportal.ECONFLICT, Message: pgErr.Message}
 	case "P0002":
 		return &geoportal.Error{Code: geoportal.ENOTFOUND, Message: pgErr.Message}
+	case "57014":
+		if strings.Contains(pgErr.Message, "statement timeout") {
+			return ErrReadBudget
+		}
 	}
 	return err
 }
+
+// ErrReadBudget is the answer to a read that ran past the statement_timeout of the public read
+// pool (data.PublicReadConfig).
+var ErrReadBudget = &geoportal.Error{Code: geoportal.EUNAVAILABLE,
+	Message: "the query took longer than the time allowed for one read: narrow it (a bbox, a filter, a smaller limit) or try again later"}

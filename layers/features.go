@@ -443,7 +443,7 @@ func (s *Store) Features(ctx context.Context, l Layer, q FeatureQuery, emit func
 	sql := fmt.Sprintf("SELECT %s FROM (SELECT t.* FROM %s AS t WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d) AS t ORDER BY %s",
 		sel, l.Table(), pageWhere, order, n+1, n+2, order)
 	// One row more than the page tells whether a next page exists.
-	rows, err := s.pool.Query(ctx, sql, append(pageArgs, q.Limit+1, offset)...)
+	rows, err := s.read.Query(ctx, sql, append(pageArgs, q.Limit+1, offset)...)
 	if err != nil {
 		return page, mapPgError(fmt.Errorf("features %s: %w", l.Slug, err))
 	}
@@ -475,11 +475,16 @@ func (s *Store) Features(ctx context.Context, l Layer, q FeatureQuery, emit func
 		page.NumberMatched = int64(q.Offset + page.NumberReturned)
 	case !filtered:
 		// The catalog's count is kept exact by the layer's triggers.
-		err = s.pool.QueryRow(ctx, `SELECT feature_count FROM geoportal.layers WHERE slug = $1`, l.Slug).
+		err = s.read.QueryRow(ctx, `SELECT feature_count FROM geoportal.layers WHERE slug = $1`, l.Slug).
 			Scan(&page.NumberMatched)
 	case l.FeatureCount <= exactCountLimit:
-		err = s.pool.QueryRow(ctx, "SELECT count(*) FROM "+l.Table()+" AS t WHERE "+where, args...).
-			Scan(&page.NumberMatched)
+		// Counted exactly within the count budget; past it, estimated (a costly filter would
+		// otherwise scan its whole match again on every page).
+		page.NumberMatched, err = s.countWithin(ctx, "SELECT count(*) FROM "+l.Table()+" AS t WHERE "+where, args)
+		if errors.Is(err, errCountBudget) {
+			page.NumberMatched, err = s.estimate(ctx, "SELECT 1 FROM "+l.Table()+" AS t WHERE "+where, args)
+			page.Estimated = true
+		}
 	default:
 		page.NumberMatched, err = s.estimate(ctx, "SELECT 1 FROM "+l.Table()+" AS t WHERE "+where, args)
 		page.Estimated = true
@@ -490,10 +495,39 @@ func (s *Store) Features(ctx context.Context, l Layer, q FeatureQuery, emit func
 	return page, nil
 }
 
+var errCountBudget = errors.New("layers: count past its budget")
+
+// countWithin runs a count(*) query with statement_timeout set to the store's count budget, in a
+// read-only transaction of its own; errCountBudget when the count runs past it.
+func (s *Store) countWithin(ctx context.Context, sql string, args []any) (int64, error) {
+	if s.countBudget <= 0 {
+		var n int64
+		err := s.read.QueryRow(ctx, sql, args...).Scan(&n)
+		return n, err
+	}
+	tx, err := s.read.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true)`,
+		strconv.FormatInt(s.countBudget.Milliseconds(), 10)); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := tx.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		if errors.Is(mapPgError(err), ErrReadBudget) {
+			return 0, errCountBudget
+		}
+		return 0, err
+	}
+	return n, nil
+}
+
 // estimate returns the planner's row estimate for sql.
 func (s *Store) estimate(ctx context.Context, sql string, args []any) (int64, error) {
 	var plan []byte
-	if err := s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+sql, args...).Scan(&plan); err != nil {
+	if err := s.read.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+sql, args...).Scan(&plan); err != nil {
 		return 0, err
 	}
 	var p []struct {
@@ -515,7 +549,7 @@ func (s *Store) Feature(ctx context.Context, l Layer, id int64, crs CRS) (Featur
 	}
 	var f Feature
 	var geom, props []byte
-	err = s.pool.QueryRow(ctx, "SELECT "+sel+" FROM "+l.Table()+" AS t WHERE t.id = $1", id).
+	err = s.read.QueryRow(ctx, "SELECT "+sel+" FROM "+l.Table()+" AS t WHERE t.id = $1", id).
 		Scan(&f.ID, &geom, &props)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Feature{}, geoportal.Errorf(geoportal.ENOTFOUND, "feature %d not found in %s", id, l.Slug)

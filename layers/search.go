@@ -160,7 +160,7 @@ func (s *Store) Search(ctx context.Context, q, lang string, limit int, staff boo
 	sql := `SELECT layer, id, name, address, ST_X(pt), ST_Y(pt), score FROM (` +
 		strings.Join(parts, " UNION ALL ") + `) AS hits
 		ORDER BY score DESC, base, length(name), layer, id LIMIT $4`
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	tx, err := s.read.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -176,11 +176,11 @@ func (s *Store) Search(ctx context.Context, q, lang string, limit int, staff boo
 	esc := escapeLike(q)
 	rows, err := tx.Query(ctx, sql, q, "%"+esc+"%", esc+"%", limit, titles)
 	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", q, err)
+		return nil, mapPgError(fmt.Errorf("search %q: %w", q, err))
 	}
 	hits, err := scanHits(rows, byLayer, false)
 	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", q, err)
+		return nil, mapPgError(fmt.Errorf("search %q: %w", q, err))
 	}
 	return hits, nil
 }
@@ -221,13 +221,13 @@ func (s *Store) Nearest(ctx context.Context, slug string, lon, lat float64, lang
 			ST_X(ST_PointOnSurface(c.geom)), ST_Y(ST_PointOnSurface(c.geom)),
 			ST_Distance(c.geom::geography, here.g::geography)
 		FROM candidates c, here ORDER BY 7, c.id LIMIT $3`, name, addr, l.Table(), quoteLiteral(l.Slug))
-	rows, err := s.pool.Query(ctx, sql, lon, lat, limit)
+	rows, err := s.read.Query(ctx, sql, lon, lat, limit)
 	if err != nil {
-		return nil, fmt.Errorf("nearest %s: %w", slug, err)
+		return nil, mapPgError(fmt.Errorf("nearest %s: %w", slug, err))
 	}
 	hits, err := scanHits(rows, map[string]Titles{l.Slug: l.Title}, true)
 	if err != nil {
-		return nil, fmt.Errorf("nearest %s: %w", slug, err)
+		return nil, mapPgError(fmt.Errorf("nearest %s: %w", slug, err))
 	}
 	return hits, nil
 }

@@ -75,3 +75,16 @@ func newMetrics(reg prometheus.Registerer, cache *Cache, mem *memStore) *metrics
 	}
 	return m
 }
+
+// staffOnlyLabel stands for every staff-only layer in the metrics' layer label: /metrics is
+// served to anyone, and the names of staff-only layers (what the city keeps, e.g. utility
+// networks) are not public. Their series are summed under this one label.
+const staffOnlyLabel = "staff_only"
+
+// metricLabel is the layer label of d's series: its slug when public, staffOnlyLabel otherwise.
+func metricLabel(d *layerDef) string {
+	if d.Public() {
+		return d.Slug
+	}
+	return staffOnlyLabel
+}

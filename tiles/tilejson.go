@@ -19,6 +19,9 @@ type TileJSON struct {
 	Bounds       [4]float64    `json:"bounds"`
 	Center       [3]float64    `json:"center"`
 	VectorLayers []VectorLayer `json:"vector_layers"`
+	// Private is set when a layer named is staff-only: the document must not be kept by a shared
+	// cache.
+	Private bool `json:"-"`
 }
 
 // VectorLayer describes one layer inside the tiles: its id (the source-layer name) and fields.
@@ -63,6 +66,7 @@ func (t *Tiler) TileJSON(ctx context.Context, list string, staff bool, base stri
 	var names, descs, attributions []string
 	var bounds *[4]float64
 	for _, d := range defs {
+		tj.Private = tj.Private || !d.Public()
 		names = append(names, d.Title.EN)
 		if d.Description.EN != "" {
 			descs = append(descs, d.Description.EN)

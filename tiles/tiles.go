@@ -120,8 +120,11 @@ type Tile struct {
 	Gzip []byte // gzip-compressed MVT; nil when the tile has no features
 	ETag string // weak entity tag (the same content has the same tag in both encodings)
 	Live bool   // a layer in the tile changes continuously: cache it briefly
-	Hit  bool   // answered from the memory cache
-	Disk bool   // answered from the disk tier of the cache
+	// Private is set when a layer in the tile is staff-only: the answer depends on who asks and
+	// must not be kept by a shared cache (see web.writeTile).
+	Private bool
+	Hit     bool // answered from the memory cache
+	Disk    bool // answered from the disk tier of the cache
 	// brotli-compressed MVT, when made (see RequestBrotli); nil for an empty tile
 	Brotli []byte
 
@@ -395,13 +398,14 @@ func (t *Tiler) Tile(ctx context.Context, list string, z, x, y int, staff bool) 
 		return nil, geoportal.Errorf(geoportal.EINVALID, "tile %d/%d/%d: %v", z, x, y, err)
 	}
 	key := list + "/" + strconv.Itoa(z) + "/" + strconv.Itoa(x) + "/" + strconv.Itoa(y)
-	live := false
+	live, private := false, false
 	for _, d := range defs {
 		live = live || d.Live
+		private = private || !d.Public()
 	}
 	if e := t.cache.get(key); e != nil {
 		t.metrics.hits.Inc()
-		return &Tile{Raw: e.raw, Gzip: e.gz, ETag: e.etag, Live: live, Hit: true, Brotli: e.brotli(), entry: e}, nil
+		return &Tile{Raw: e.raw, Gzip: e.gz, ETag: e.etag, Live: live, Private: private, Hit: true, Brotli: e.brotli(), entry: e}, nil
 	}
 	t.metrics.misses.Inc()
 	if len(defs) == 1 {
@@ -409,7 +413,7 @@ func (t *Tiler) Tile(ctx context.Context, list string, z, x, y int, staff bool) 
 		if err != nil {
 			return nil, err
 		}
-		return &Tile{Raw: e.raw, Gzip: e.gz, ETag: e.etag, Live: live, Disk: e.disk}, nil
+		return &Tile{Raw: e.raw, Gzip: e.gz, ETag: e.etag, Live: live, Private: private, Disk: e.disk}, nil
 	}
 	// A composite is the concatenation of its layers' tiles (an MVT is a list of layers), each
 	// taken from the cache or built concurrently.
@@ -437,7 +441,7 @@ func (t *Tiler) Tile(ctx context.Context, list string, z, x, y int, staff bool) 
 		return nil, err
 	}
 	t.inv.store(e)
-	return &Tile{Raw: e.raw, Gzip: e.gz, ETag: e.etag, Live: live}, nil
+	return &Tile{Raw: e.raw, Gzip: e.gz, ETag: e.etag, Live: live, Private: private}, nil
 }
 
 // layerTile returns one layer's tile from the cache, or builds it once however many requests ask
@@ -552,11 +556,11 @@ func (t *Tiler) build(ctx context.Context, d *layerDef, tile maptile.Tile, key s
 		}
 		return nil, fmt.Errorf("tiles: build %s: %w", key, err)
 	}
-	t.metrics.generation.WithLabelValues(d.Slug).Observe(time.Since(start).Seconds())
+	t.metrics.generation.WithLabelValues(metricLabel(d)).Observe(time.Since(start).Seconds())
 	if count > t.opts.MaxFeatures {
 		// The query stops at one feature past the cap, so the exact number left out is unknown;
 		// the counter records at least one per capped tile.
-		t.metrics.truncated.WithLabelValues(d.Slug).Add(float64(count - t.opts.MaxFeatures))
+		t.metrics.truncated.WithLabelValues(metricLabel(d)).Add(float64(count - t.opts.MaxFeatures))
 		t.logger.Warn("tiles: feature cap reached, tile truncated", "layer", d.Slug, "tile", key,
 			"max_features", t.opts.MaxFeatures)
 	}

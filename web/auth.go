@@ -37,9 +37,10 @@ type SecurityConfig struct {
 	// ListenURL is the server's own address (http://LISTEN-ADDR), used for links in messages when
 	// PublicURL is empty (development); `geoportal serve` sets it and warns.
 	ListenURL string
-	// LoginPerIP and LoginPerAccount limit login attempts; Submit (reports) and Upload (imports,
-	// photos) are applied with s.rateLimit by the routes that need them.
-	LoginPerIP, LoginPerAccount, Submit, Upload RateLimit
+	// LoginPerIP and LoginPerAccount limit login attempts; Submit (reports), Upload (imports,
+	// photos) and Analysis (background analysis jobs) are applied with s.rateLimit by the routes
+	// that need them.
+	LoginPerIP, LoginPerAccount, Submit, Upload, Analysis RateLimit
 }
 
 // DefaultSecurity returns the production defaults.
@@ -52,6 +53,9 @@ func DefaultSecurity() SecurityConfig {
 		LoginPerAccount: RateLimit{PerMinute: 5, Burst: 5},
 		Submit:          RateLimit{PerMinute: 6, Burst: 10},
 		Upload:          RateLimit{PerMinute: 10, Burst: 5},
+		// Analysis jobs per client address and account; each client also has at most
+		// analysis.MaxRunningJobsPerClient running at once.
+		Analysis: RateLimit{PerMinute: 10, Burst: 10},
 	}
 }
 
@@ -61,6 +65,7 @@ const (
 	limitLoginAccount = "login_account"
 	limitSubmit       = "submit"
 	limitUpload       = "upload"
+	limitAnalysis     = "analysis"
 )
 
 const (
@@ -84,6 +89,7 @@ func (s *Server) limiter(name string) *limiter {
 			limitLoginAccount: newLimiter(c.LoginPerAccount),
 			limitSubmit:       newLimiter(c.Submit),
 			limitUpload:       newLimiter(c.Upload),
+			limitAnalysis:     newLimiter(c.Analysis),
 		}
 	})
 	return s.auth.limiters[name]
@@ -102,7 +108,7 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Permissions-Policy", "geolocation=(self), camera=(), microphone=(), payment=()")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if r.TLS != nil {
+		if s.overHTTPS(r) {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		next.ServeHTTP(w, r)
@@ -172,13 +178,15 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 }
 
 // maxBody raises (or lowers) the body limit of a route, e.g. r.With(s.maxBody(200<<20)).Post(…)
-// for uploads. A declared Content-Length above the limit is refused at once.
+// for uploads, and gives a raised limit the time to upload it (allowUpload). A declared
+// Content-Length above the limit is refused at once.
 func (s *Server) maxBody(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if lb, ok := r.Context().Value(bodyLimitKey{}).(*limitedBody); ok && lb.read == 0 {
 				lb.limit = n
 			}
+			s.allowUpload(w, n)
 			if r.ContentLength > n {
 				s.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "request body of %d bytes is above the limit of %d bytes", r.ContentLength, n))
 				return
@@ -206,13 +214,18 @@ func (s *Server) clientIP(r *http.Request) string {
 }
 
 // rateLimit limits requests per client address and, when signed in, per account, with the named
-// limit (limitSubmit, limitUpload, limitLogin). 429 with Retry-After when exceeded.
-func (s *Server) rateLimit(name string) func(http.Handler) http.Handler {
+// limit (limitSubmit, limitUpload, limitLogin). 429 with Retry-After when exceeded. Accounts with
+// one of ownBucket's roles are limited per account only, so that others sharing their address
+// (an office behind one NAT, or someone flooding from it) cannot use up their allowance.
+func (s *Server) rateLimit(name string, ownBucket ...accounts.Role) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			l := s.limiter(name)
 			keys := []string{"ip:" + s.clientIP(r)}
 			if u, ok := s.currentUser(r); ok {
+				if len(ownBucket) > 0 && u.HasRole(ownBucket...) {
+					keys = keys[:0]
+				}
 				keys = append(keys, "user:"+strconv.FormatInt(u.ID, 10))
 			}
 			for _, k := range keys {
@@ -480,7 +493,29 @@ func (s *Server) cookieSecure(r *http.Request) bool {
 	case "off", "false", "0", "no":
 		return false
 	}
-	return r.TLS != nil || (s.Security.TrustForwardedFor && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
+	return s.overHTTPS(r)
+}
+
+// overHTTPS reports whether the client reached us over HTTPS: TLS on this connection, or, behind
+// a trusted proxy (TrustForwardedFor), X-Forwarded-Proto says https. As with X-Forwarded-For, the
+// last value counts: the one the nearest proxy (ours) set. The header is ignored otherwise, since
+// anyone can send it.
+func (s *Server) overHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if !s.Security.TrustForwardedFor {
+		return false
+	}
+	v := r.Header.Values("X-Forwarded-Proto")
+	if len(v) == 0 {
+		return false
+	}
+	last := v[len(v)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return strings.EqualFold(strings.TrimSpace(last), "https")
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {

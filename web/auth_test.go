@@ -66,7 +66,7 @@ func newAuthFixture(t *testing.T, tune func(*Server)) *authFixture {
 	srv.Accounts.Params = accounts.HashParams{Memory: 64, Time: 1, Threads: 1}
 	// Limits off unless a test turns them on: the matrix calls every route many times.
 	srv.Security.LoginPerIP, srv.Security.LoginPerAccount = RateLimit{}, RateLimit{}
-	srv.Security.Submit, srv.Security.Upload = RateLimit{}, RateLimit{}
+	srv.Security.Submit, srv.Security.Upload, srv.Security.Analysis = RateLimit{}, RateLimit{}, RateLimit{}
 	if tune != nil {
 		tune(srv)
 	}

@@ -279,6 +279,9 @@ func (s *Server) handleStartJob(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := s.Analysis.StartJob(r.Context(), req, s.isPlanner(r))
 	if err != nil {
+		if geoportal.ErrorCode(err) == geoportal.ERATELIMIT {
+			w.Header().Set("Retry-After", "10") // jobs end within seconds to minutes; poll again
+		}
 		s.Error(w, r, err)
 		return
 	}

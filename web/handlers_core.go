@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
+	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/go-chi/chi/v5"
 )
@@ -18,7 +20,13 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.ready(r.Context()); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+		// The detail (host, role, SQLSTATE) is for the operator's log, not for anyone who asks.
+		reason := "database unavailable"
+		if errors.Is(err, errPendingMigrations) {
+			reason = geoportal.ErrorMessage(err)
+		}
+		s.Logger.Warn("not ready", "error", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

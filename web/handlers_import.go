@@ -350,6 +350,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", importers.ContentType(format))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, slug, format))
+	keepWriting(r) // a large export to a client that keeps reading outlasts the write timeout
 	ew := &exportWriter{w: w}
 	if err := importers.New(s.Pool, s.Logger).Export(r.Context(), ew, req); err != nil {
 		if !ew.wrote {
@@ -361,8 +362,9 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// exportWriter notes whether the export has begun.
 type exportWriter struct {
-	w     http.ResponseWriter
+	w     io.Writer
 	wrote bool
 }
 

@@ -2,7 +2,6 @@ package web
 
 import (
 	"embed"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/internal/csvsafe"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/modules"
 	"github.com/aktobe/geoportal/layers/reports"
@@ -70,14 +70,6 @@ func (s *Server) handleLightingAudit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, a)
 }
 
-// csvCell keeps a spreadsheet from reading a name as a formula.
-func csvCell(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
-}
-
 func (s *Server) handleLightingAuditCSV(w http.ResponseWriter, r *http.Request) {
 	a, err := s.lightingAudit(r)
 	if err != nil {
@@ -89,12 +81,12 @@ func (s *Server) handleLightingAuditCSV(w http.ResponseWriter, r *http.Request) 
 	w.Header().Set("Content-Disposition", `attachment; filename="street-lighting-audit.csv"`)
 	// A byte-order mark, so that spreadsheet programs read the Kazakh and Russian names as UTF-8.
 	io.WriteString(w, "\ufeff")
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w) // spreadsheet formulas defused in every cell
 	cw.Write([]string{"section", "key", "name", "lamps", "power_kw", "kwh_year", "cost_kzt", "led_kwh_year",
 		"saving_kwh_year", "saving_kzt", "saving_share", "tariff_kzt_per_kwh"})
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	row := func(section string, x modules.LightingRow) {
-		cw.Write([]string{section, csvCell(x.Key), csvCell(x.Names.In(lang)), strconv.Itoa(x.Lamps), f(x.PowerKW), f(x.KWhYear),
+		cw.Write([]string{section, x.Key, x.Names.In(lang), strconv.Itoa(x.Lamps), f(x.PowerKW), f(x.KWhYear),
 			f(x.CostKZT), f(x.LEDKWhYear), f(x.SavingKWh), f(x.SavingKZT), f(x.SavingShare), f(a.Tariff)})
 	}
 	for _, d := range a.Districts {
@@ -111,7 +103,7 @@ func (s *Server) handleLightingAuditCSV(w http.ResponseWriter, r *http.Request) 
 		if _, known := modules.LEDPower(x.LampType, x.PowerW); !known {
 			name = fmt.Sprintf("%s %d %s: %s", x.LampType, x.PowerW, watt, lightingText[lang]["no_led"])
 		}
-		cw.Write([]string{"led_replacement", csvCell(fmt.Sprintf("%s %d", x.LampType, x.PowerW)), csvCell(name), strconv.Itoa(x.Lamps),
+		cw.Write([]string{"led_replacement", fmt.Sprintf("%s %d", x.LampType, x.PowerW), name, strconv.Itoa(x.Lamps),
 			f(float64(x.Lamps*x.PowerW) / 1000), "", "", "", f(x.SavingKWh), f(x.SavingKZT), "", f(a.Tariff)})
 	}
 	if a.LampsWithoutData > 0 {

@@ -351,6 +351,7 @@ func (o *ogcAPI) handleCollection(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
+	privateIfStaffOnly(w, l)
 	doc := collection(r, o.base(r), l, lg)
 	if f == "html" {
 		o.html(w, r, "collection", lg, doc)
@@ -388,6 +389,7 @@ func (o *ogcAPI) handleQueryables(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
+	privateIfStaffOnly(w, l)
 	props := map[string]any{
 		"id": map[string]any{"title": "id", "type": "integer", "x-ogc-role": "id"},
 		"geom": map[string]any{"title": "geometry", "x-ogc-role": "primary-geometry",
@@ -432,4 +434,13 @@ func marshalJSON(v any) []byte {
 		panic(fmt.Sprintf("ogc: encode %T: %v", v, err)) // only plain maps and slices come here
 	}
 	return b.Bytes()
+}
+
+// privateIfStaffOnly marks an answer about a staff-only layer as private: only staff get it, so
+// a shared cache must not keep it for others (the browser may, revalidating each time).
+func privateIfStaffOnly(w http.ResponseWriter, l layers.Layer) {
+	if !l.Public() {
+		w.Header().Set("Cache-Control", "private, no-cache")
+		w.Header().Add("Vary", privateVary)
+	}
 }

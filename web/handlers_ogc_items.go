@@ -155,6 +155,7 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
+	privateIfStaffOnly(w, l)
 	f, lg, ok := o.begin(w, r, append(itemsParams, equalityParams(l)...)...)
 	if !ok {
 		return
@@ -169,6 +170,8 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 		o.itemsHTML(w, r, l, q, lg, path)
 		return
 	}
+	// A big page to a slow client may outlast the write timeout while the client keeps reading.
+	keepWriting(r)
 	bw := bufio.NewWriterSize(w, 32<<10)
 	started := false
 	start := func() {
@@ -273,6 +276,7 @@ func (o *ogcAPI) handleItem(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
+	privateIfStaffOnly(w, l)
 	f, lg, ok := o.begin(w, r, "crs")
 	if !ok {
 		return

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/internal/csvsafe"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/go-chi/chi/v5"
@@ -461,23 +461,15 @@ func (s *Server) handleStaffReportsCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="reports.csv"`)
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w) // spreadsheet formulas in user text defused
 	cw.Write([]string{"id", "service_code", "status", "department", "requested_at", "updated_at", "lon", "lat", "address", "support_count", "description"})
 	for _, rep := range rs {
 		cw.Write([]string{strconv.FormatInt(rep.ID, 10), rep.ServiceCode, rep.Status, rep.Department,
 			rep.RequestedAt.Format(time.RFC3339), rep.UpdatedAt.Format(time.RFC3339),
 			strconv.FormatFloat(rep.Lon, 'f', 6, 64), strconv.FormatFloat(rep.Lat, 'f', 6, 64),
-			csvSafe(rep.Address), strconv.Itoa(rep.SupportCount), csvSafe(rep.Description)})
+			rep.Address, strconv.Itoa(rep.SupportCount), rep.Description})
 	}
 	cw.Flush()
-}
-
-// csvSafe defuses spreadsheet formulas in user text.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 type statusBody struct {

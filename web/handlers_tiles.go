@@ -15,10 +15,17 @@ import (
 )
 
 // Cache-Control of tiles. Edits reach clients within a minute; live layers (vehicles) only stay a
-// moment. Both carry ETags, so revalidating costs a 304.
+// moment. Both carry ETags, so revalidating costs a 304. Tiles and TileJSON naming a staff-only
+// layer are private (the browser may keep them, a shared cache or CDN must not: it would hand
+// them to anyone) and vary by the credentials that let them through.
 const (
-	tileCacheControl     = "public, max-age=60"
-	liveTileCacheControl = "public, max-age=2"
+	tileCacheControl            = "public, max-age=60"
+	liveTileCacheControl        = "public, max-age=2"
+	privateTileCacheControl     = "private, max-age=60"
+	privateLiveTileCacheControl = "private, max-age=2"
+	tileJSONCacheControl        = "public, max-age=30"
+	privateTileJSONCacheControl = "private, max-age=30"
+	privateVary                 = "Cookie, Authorization, X-API-Key"
 )
 
 // tileRoute is the route of tiles, the label of their HTTP metrics.
@@ -26,15 +33,18 @@ const tileRoute = "/tiles/{layers}/{z}/{x}/{y}.mvt"
 
 // Header values shared by every tile answer (net/http only reads them).
 var (
-	hdrTileCache     = []string{tileCacheControl}
-	hdrLiveTileCache = []string{liveTileCacheControl}
-	hdrVary          = []string{"Accept-Encoding"}
-	hdrHit           = []string{"HIT"}
-	hdrMiss          = []string{"MISS"}
-	hdrDisk          = []string{"DISK"}
-	hdrMVT           = []string{"application/vnd.mapbox-vector-tile"}
-	hdrGzip          = []string{"gzip"}
-	hdrBrotli        = []string{"br"}
+	hdrTileCache            = []string{tileCacheControl}
+	hdrLiveTileCache        = []string{liveTileCacheControl}
+	hdrPrivateTileCache     = []string{privateTileCacheControl}
+	hdrPrivateLiveTileCache = []string{privateLiveTileCacheControl}
+	hdrVary                 = []string{"Accept-Encoding"}
+	hdrPrivateVary          = []string{"Accept-Encoding, " + privateVary}
+	hdrHit                  = []string{"HIT"}
+	hdrMiss                 = []string{"MISS"}
+	hdrDisk                 = []string{"DISK"}
+	hdrMVT                  = []string{"application/vnd.mapbox-vector-tile"}
+	hdrGzip                 = []string{"gzip"}
+	hdrBrotli               = []string{"br"}
 )
 
 // handleTile serves /tiles/{layers}/{z}/{x}/{y}.mvt: one layer, or several separated by commas.
@@ -61,13 +71,22 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) {
 // tile, gzip-compressed when the client accepts it. It returns the status.
 func writeTile(w http.ResponseWriter, r *http.Request, tiler *tiles.Tiler, t *tiles.Tile) int {
 	h := w.Header()
-	if t.Live {
+	switch {
+	case t.Private && t.Live:
+		h["Cache-Control"] = hdrPrivateLiveTileCache
+	case t.Private:
+		h["Cache-Control"] = hdrPrivateTileCache
+	case t.Live:
 		h["Cache-Control"] = hdrLiveTileCache
-	} else {
+	default:
 		h["Cache-Control"] = hdrTileCache
 	}
 	h["Etag"] = []string{t.ETag}
-	h["Vary"] = hdrVary
+	if t.Private {
+		h["Vary"] = hdrPrivateVary
+	} else {
+		h["Vary"] = hdrVary
+	}
 	switch {
 	case t.Hit:
 		h["X-Cache"] = hdrHit
@@ -113,8 +132,8 @@ func writeTile(w http.ResponseWriter, r *http.Request, tiler *tiles.Tiler, t *ti
 // headers as through the router (the security headers included) and is counted in the same
 // metrics (geoportal_http_requests_total and geoportal_http_request_duration_seconds under the
 // tile route, and the tile metrics). Everything else goes on to next: misses, staff-only layers,
-// requests with an API key (a bad key must still be refused), TLS requests (HSTS), escaped
-// paths and anything that does not parse.
+// requests with an API key (a bad key must still be refused), HTTPS requests, direct or through a
+// trusted proxy (they need HSTS), escaped paths and anything that does not parse.
 func (s *Server) leanTiles(next http.Handler) http.Handler {
 	var (
 		once     sync.Once
@@ -135,7 +154,7 @@ func (s *Server) leanTiles(next http.Handler) http.Handler {
 	}
 	serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/tiles/") || s.Tiles == nil ||
-			r.URL.RawPath != "" || r.TLS != nil || r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" {
+			r.URL.RawPath != "" || s.overHTTPS(r) || r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -233,7 +252,12 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	w.Header().Set("Cache-Control", "public, max-age=30")
+	if tj.Private {
+		w.Header().Set("Cache-Control", privateTileJSONCacheControl)
+		w.Header().Add("Vary", privateVary)
+	} else {
+		w.Header().Set("Cache-Control", tileJSONCacheControl)
+	}
 	writeJSON(w, http.StatusOK, tj)
 }
 

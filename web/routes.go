@@ -15,8 +15,9 @@ func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	r.Use(s.metrics.instrument)
-	// Text answers travel compressed when the client accepts it (compress.go).
-	r.Use(newCompressor())
+	// Long answers move the write deadline as the client reads (server.go), and text answers
+	// travel compressed when the client accepts it (compress.go), above it.
+	r.Use(s.moveWriteDeadline, newCompressor())
 	// Security headers, the 1 MiB body limit (routes raise it with s.maxBody), path and query
 	// values that are not text refused (bytes that are not UTF-8, or a NUL: textcheck.go) before
 	// anything hands them to PostgreSQL, and who is calling (session cookie + CSRF check on
@@ -45,7 +46,9 @@ func (s *Server) routes() http.Handler {
 			r.Get("/cameras", s.handleCameraCoverage)
 			r.Get("/access", s.handleAccess)
 			r.Get("/population", s.handlePopulation)
-			r.Post("/jobs", s.handleStartJob)
+			// Jobs are limited per client: a rate (planners per account only), and a few running
+			// at once, with a slot kept for planners (layers/analysis/jobs.go).
+			r.With(s.rateLimit(limitAnalysis, plannerRoles...)).Post("/jobs", s.handleStartJob)
 			r.Get("/jobs/{id}", s.handleJob)
 			r.Delete("/jobs/{id}", s.handleCancelJob)
 			r.Group(func(r chi.Router) {

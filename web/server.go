@@ -3,8 +3,10 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -45,6 +47,9 @@ type Server struct {
 	Transit *transit.Service
 	// ImportMaxBytes bounds an upload to POST /api/import (handlers_import.go); 0: 512 MiB.
 	ImportMaxBytes int64
+	// Timeouts bound how long a connection may take to send a request and read the answer
+	// (DefaultHTTPTimeouts unless changed before HTTPServer is called).
+	Timeouts HTTPTimeouts
 
 	metrics *httpMetrics
 }
@@ -60,6 +65,7 @@ func NewServer(logger *slog.Logger, pool *pgxpool.Pool) *Server {
 		Registry: reg,
 		Accounts: accounts.NewStore(pool),
 		Security: DefaultSecurity(),
+		Timeouts: DefaultHTTPTimeouts(),
 	}
 	s.metrics = newHTTPMetrics(reg)
 	s.Analysis = analysis.NewStore(pool, s.Layers)
@@ -88,3 +94,111 @@ func (s *Server) ready(ctx context.Context) error {
 
 // Handler returns the HTTP handler with every route.
 func (s *Server) Handler() http.Handler { return s.routes() }
+
+// HTTPTimeouts bound the time a client may hold a connection, so that slow or stalled clients
+// (slowloris: a header or a body sent a byte at a time; a reader that never reads) cannot pile
+// up connections and goroutines. Zero turns a timeout off.
+type HTTPTimeouts struct {
+	// ReadHeader is the time to send the request line and headers.
+	ReadHeader time.Duration
+	// Read is the time to send the whole request, body included. Routes that accept large bodies
+	// (s.maxBody above the default limit: imports, report photos, yard nominations) get more: see
+	// UploadRate.
+	Read time.Duration
+	// Write is the time from the end of the request's headers to the end of the answer. The
+	// live vehicle stream (SSE) clears it; exports extend it while the client keeps reading.
+	Write time.Duration
+	// Idle is how long a kept-alive connection waits for its next request.
+	Idle time.Duration
+	// UploadRate (bytes per second) is the slowest upload the large-body routes allow for: a
+	// route that accepts up to n bytes gets n/UploadRate more to read the body and answer.
+	UploadRate int64
+}
+
+// DefaultHTTPTimeouts returns the production defaults: 10 s for the headers, 60 s for a request,
+// 2 min for an answer, 2 min idle, uploads at 64 KiB/s or faster (a 512 MiB import may take 2.3 h,
+// three report photos about 8 min).
+func DefaultHTTPTimeouts() HTTPTimeouts {
+	return HTTPTimeouts{ReadHeader: 10 * time.Second, Read: 60 * time.Second, Write: 2 * time.Minute,
+		Idle: 2 * time.Minute, UploadRate: 64 << 10}
+}
+
+// HTTPServer returns the http.Server that serves Handler with the configured Timeouts.
+func (s *Server) HTTPServer() *http.Server {
+	t := s.Timeouts
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelDebug),
+	}
+}
+
+// allowUpload gives a request whose body may reach n bytes the time to send it at
+// Timeouts.UploadRate, on top of Timeouts.Read, and the time to answer after that. Nothing
+// changes when the limit is not above the default one (or the timeouts are off).
+func (s *Server) allowUpload(w http.ResponseWriter, n int64) {
+	t := s.Timeouts
+	if t.Read <= 0 || t.UploadRate <= 0 || n <= s.Security.MaxBodyBytes {
+		return
+	}
+	extra := time.Duration(n/t.UploadRate+1) * time.Second
+	rc := http.NewResponseController(w)
+	now := time.Now()
+	// Errors mean the writer cannot set deadlines (a recorder in tests): nothing to extend.
+	rc.SetReadDeadline(now.Add(t.Read + extra))
+	if t.Write > 0 {
+		rc.SetWriteDeadline(now.Add(t.Read + extra + t.Write))
+	}
+}
+
+// deadlineWriter is every answer's writer under the compressor (moveWriteDeadline). Once the
+// handler has called keepWriting, each write moves the write deadline to Timeouts.Write from now:
+// a long answer (an export, a big page of features) goes on as long as the client keeps reading,
+// and a client that stops reading is cut off after Timeouts.Write. It sits below the compressor,
+// so the compressor's last writes, after the handler has returned, move the deadline too.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+	on      bool
+	moved   time.Time
+}
+
+type deadlineKey struct{}
+
+// moveWriteDeadline puts a deadlineWriter under every answer (when there is a write timeout).
+func (s *Server) moveWriteDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Timeouts.Write <= 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		dw := &deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: s.Timeouts.Write}
+		next.ServeHTTP(dw, r.WithContext(context.WithValue(r.Context(), deadlineKey{}, dw)))
+	})
+}
+
+// keepWriting lets the answer to r outlast the write timeout while the client keeps reading.
+func keepWriting(r *http.Request) {
+	if dw, ok := r.Context().Value(deadlineKey{}).(*deadlineWriter); ok {
+		dw.on = true
+	}
+}
+
+func (dw *deadlineWriter) Write(p []byte) (int, error) {
+	// Moved at most every second (a quarter of the timeout when that is shorter).
+	if now := time.Now(); dw.on && now.Sub(dw.moved) > min(time.Second, dw.timeout/4) {
+		dw.moved = now
+		dw.rc.SetWriteDeadline(now.Add(dw.timeout)) // an error: the writer has no deadline to move
+	}
+	return dw.ResponseWriter.Write(p)
+}
+
+func (dw *deadlineWriter) Flush() { dw.rc.Flush() }
+
+func (dw *deadlineWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) { return dw.rc.Hijack() }
+
+func (dw *deadlineWriter) Unwrap() http.ResponseWriter { return dw.ResponseWriter }

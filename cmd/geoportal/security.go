@@ -13,6 +13,7 @@ import (
 // securityFlags are the serve flags for cookies, body size, rate limits and sessions.
 type securityFlags struct {
 	cookieSecure, loginRate, submitRate, uploadRate string
+	analysisRate                                    string
 	trustProxy                                      bool
 	maxBody                                         int64
 	sessionTTL, sessionIdle                         time.Duration
@@ -33,6 +34,8 @@ func registerSecurityFlags(fs *flag.FlagSet, getenv func(string) string) *securi
 		"report submissions per client address and account: PER_MINUTE/BURST (env GEOPORTAL_SUBMIT_RATE)")
 	fs.StringVar(&f.uploadRate, "upload-rate", envOr(getenv, "GEOPORTAL_UPLOAD_RATE", rateString(def.Upload)),
 		"uploads per client address and account: PER_MINUTE/BURST (env GEOPORTAL_UPLOAD_RATE)")
+	fs.StringVar(&f.analysisRate, "analysis-rate", envOr(getenv, "GEOPORTAL_ANALYSIS_RATE", rateString(def.Analysis)),
+		"analysis jobs started per client address and account: PER_MINUTE/BURST (env GEOPORTAL_ANALYSIS_RATE)")
 	ttl, _ := time.ParseDuration(envOr(getenv, "GEOPORTAL_SESSION_TTL", "12h"))
 	fs.DurationVar(&f.sessionTTL, "session-ttl", ttl, "session lifetime (env GEOPORTAL_SESSION_TTL)")
 	idle, _ := time.ParseDuration(envOr(getenv, "GEOPORTAL_SESSION_IDLE", "2h"))
@@ -79,6 +82,9 @@ func (f *securityFlags) apply(srv *web.Server) error {
 		return err
 	}
 	if c.Upload, err = parseRate("-upload-rate", f.uploadRate); err != nil {
+		return err
+	}
+	if c.Analysis, err = parseRate("-analysis-rate", f.analysisRate); err != nil {
 		return err
 	}
 	if f.sessionTTL < time.Minute || f.sessionIdle < time.Minute {

@@ -30,6 +30,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	basemapAttribution := fs.String("basemap-attribution", getenv("GEOPORTAL_BASEMAP_ATTRIBUTION"), "attribution shown for the external basemap (env GEOPORTAL_BASEMAP_ATTRIBUTION)")
 	security := registerSecurityFlags(fs, getenv)
 	transitLimits := registerTransitFlags(fs, getenv)
+	limits := registerLimitFlags(fs, getenv)
 	wialonAddr := fs.String("wialon-addr", envOr(getenv, "GEOPORTAL_WIALON_ADDR", "127.0.0.1:20332"), "Wialon IPS 2.0 tracker listener (env GEOPORTAL_WIALON_ADDR; \"off\": none)")
 	demoIfEmpty := fs.Bool("demo-if-empty", false, "load the demo city when the database has no features yet")
 	smtpAddr := fs.String("smtp-addr", getenv("GEOPORTAL_SMTP_ADDR"), "SMTP relay host:port for messages to reporters (env GEOPORTAL_SMTP_ADDR; empty: messages stay queued in reports.outbox)")
@@ -75,6 +76,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	srv.Security.PublicURL = public
 	srv.Transit.Wialon, srv.Transit.Live = transitLimits.wialon, transitLimits.live
+	// Reads anyone may ask for get their own pool and time budget (limits.go).
+	readPool, err := limits.apply(ctx, srv, db.Pool.Config())
+	if err != nil {
+		return err
+	}
+	defer readPool.Close()
 	srv.Map = web.MapConfig{BasemapURL: *basemapURL, BasemapAttribution: *basemapAttribution}
 	// Tile queries get their own pool (parallel query and JIT off) and a listener that keeps the
 	// tile cache exact when layers change, in this process or any other.
@@ -142,11 +149,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		logger.Warn("no -public-url (GEOPORTAL_PUBLIC_URL): links in confirmation e-mails and SMS point at the listen address; set it to the address residents use",
 			"link_base", srv.Security.ListenURL)
 	}
-	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	httpSrv := srv.HTTPServer() // with the -read-timeout, -write-timeout… of limits.go
 	// Live streams (SSE) end at shutdown instead of holding it open.
 	httpSrv.RegisterOnShutdown(srv.Transit.Hub().Disconnect)
 	logger.Info("serving", "url", "http://"+ln.Addr().String())

@@ -6,19 +6,29 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers/accounts"
 )
 
 // Limits on background analyses (jobs), so that a few browsers cannot occupy the server.
 const (
 	// MaxRunningJobs is how many jobs may run at once; one more is refused until one ends.
 	MaxRunningJobs = 4
+	// PlannerReservedJobs of those are kept for planners: the jobs of everyone else (anonymous
+	// callers included) run in the other slots, so that they cannot lock planners out.
+	PlannerReservedJobs = 1
+	// MaxRunningJobsPerClient is how many jobs one client (an account, or an address when not
+	// signed in) may have running at once.
+	MaxRunningJobsPerClient = 2
 	// MaxKeptJobs bounds the jobs kept in memory, running and finished.
 	MaxKeptJobs = 64
+	// MaxKeptJobsPerClient bounds one client's share of them.
+	MaxKeptJobsPerClient = 16
 	// JobTimeout ends a job that runs longer.
 	JobTimeout = 5 * time.Minute
 	// JobAbandoned cancels a running job nobody has asked about for this long (the page that
@@ -65,6 +75,7 @@ type JobStatus struct {
 type job struct {
 	id, kind string
 	staff    bool
+	client   string // who started it (see jobClient); "" when not known
 	cancel   context.CancelFunc
 	done     chan struct{}
 
@@ -113,13 +124,30 @@ func newJobID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// jobClient is who starts a job, for the per-client limits: the account when signed in, else the
+// client address (both from the request's accounts.Actor); "" when the context has no actor (a
+// direct call, not a request).
+func jobClient(ctx context.Context) string {
+	a := accounts.ActorFrom(ctx)
+	switch {
+	case a.UserID != 0:
+		return "user:" + strconv.FormatInt(a.UserID, 10)
+	case a.IP != "":
+		return "ip:" + a.IP
+	}
+	return ""
+}
+
 // StartJob checks the request, then runs the analysis in the background and returns at once.
-// Its id is a random 128-bit token: whoever holds it may follow and cancel the job. staff allows
-// staff-only layers, as for the synchronous analyses.
+// Its id is a random 128-bit token: whoever holds it may follow and cancel the job. staff (a
+// planner) allows staff-only layers, as for the synchronous analyses, and the slots kept for
+// planners. One client (jobClient) may run MaxRunningJobsPerClient jobs at once and keep
+// MaxKeptJobsPerClient; more is refused with ERATELIMIT.
 func (s *Store) StartJob(ctx context.Context, req JobRequest, staff bool) (JobStatus, error) {
 	if err := s.check(ctx, req.Kind, req.Params, staff); err != nil {
 		return JobStatus{}, err
 	}
+	client := jobClient(ctx)
 	js := s.jobTable()
 	js.mu.Lock()
 	defer js.mu.Unlock()
@@ -127,13 +155,36 @@ func (s *Store) StartJob(ctx context.Context, req JobRequest, staff bool) (JobSt
 	if js.running >= MaxRunningJobs {
 		return JobStatus{}, geoportal.Errorf(geoportal.ERATELIMIT, "%d analyses are running already: try again when one ends", js.running)
 	}
+	if !staff && js.running >= MaxRunningJobs-PlannerReservedJobs {
+		return JobStatus{}, geoportal.Errorf(geoportal.ERATELIMIT,
+			"%d analyses are running already (the last %d slot(s) are kept for planners): try again when one ends", js.running, PlannerReservedJobs)
+	}
 	if len(js.byID) >= MaxKeptJobs {
 		return JobStatus{}, geoportal.Errorf(geoportal.ERATELIMIT, "too many analyses are kept: try again in a few minutes")
+	}
+	if client != "" {
+		running, kept := 0, 0
+		for _, j := range js.byID {
+			if j.client == client {
+				kept++
+				if j.state == JobRunning {
+					running++
+				}
+			}
+		}
+		if running >= MaxRunningJobsPerClient {
+			return JobStatus{}, geoportal.Errorf(geoportal.ERATELIMIT,
+				"you have %d analyses running already (at most %d at once): wait for one to end or cancel it", running, MaxRunningJobsPerClient)
+		}
+		if kept >= MaxKeptJobsPerClient {
+			return JobStatus{}, geoportal.Errorf(geoportal.ERATELIMIT,
+				"you have %d analyses kept (at most %d): try again in a few minutes", kept, MaxKeptJobsPerClient)
+		}
 	}
 	// The job outlives the request that started it, so it gets its own context, bounded in time.
 	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), JobTimeout)
 	now := js.now()
-	j := &job{id: newJobID(), kind: req.Kind, staff: staff, cancel: cancel, done: make(chan struct{}),
+	j := &job{id: newJobID(), kind: req.Kind, staff: staff, client: client, cancel: cancel, done: make(chan struct{}),
 		state: JobRunning, stage: StageLayers, started: now, seen: now}
 	js.byID[j.id] = j
 	js.running++

@@ -230,8 +230,8 @@ func TestJobsAreBounded(t *testing.T) {
 	ctx := context.Background()
 	lockBuildings(t, pool)
 	var ids []string
-	for range analysis.MaxRunningJobs {
-		js, err := st.StartJob(ctx, analysis.JobRequest{Kind: "coverage", Params: json.RawMessage(`{"layer":"bus_stops","distance":300}`)}, false)
+	for range analysis.MaxRunningJobs { // as a planner: the last slot is kept for planners
+		js, err := st.StartJob(ctx, analysis.JobRequest{Kind: "coverage", Params: json.RawMessage(`{"layer":"bus_stops","distance":300}`)}, true)
 		if err != nil {
 			t.Fatal(err)
 		}

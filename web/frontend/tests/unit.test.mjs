@@ -77,3 +77,9 @@ test('a map opened with every layer on never asks for a tile of more layers than
     assert.ok(slugs.includes(l.slug) && slugs.length <= MAX_TILE_LAYERS, `${l.slug}: ${url}`);
   }
 });
+
+test('planner CSV: formulas in names are defused, numbers stay numbers', async () => {
+  const { csv } = await import('../src/planner/exports.js');
+  const text = csv(['name', 'gain'], [['=HYPERLINK("http://evil.example")', -12.5], ['@SUM(A1)', '-3'], ['Школа', 4]]);
+  assert.equal(text, `name,gain\r\n"'=HYPERLINK(""http://evil.example"")",-12.5\r\n'@SUM(A1),-3\r\nШкола,4\r\n`);
+});

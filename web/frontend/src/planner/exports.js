@@ -1,9 +1,15 @@
 // Downloads of the analyses' answers: GeoJSON as the API gave it, CSV with a header row.
 
-/** csv turns rows (arrays) into RFC 4180 text; values with commas, quotes or breaks are quoted. */
+/**
+ * csv turns rows (arrays) into RFC 4180 text; values with commas, quotes or breaks are quoted. A
+ * value a spreadsheet would read as a formula (starting with =, +, -, @, tab or carriage return)
+ * gets a leading apostrophe unless it is a plain number: the rule of the server's CSV writer
+ * (internal/csvsafe), so that a district or site name cannot run in the planner's spreadsheet.
+ */
 export function csv(header, rows) {
   const cell = (v) => {
-    const t = v === null || v === undefined ? '' : String(v);
+    let t = v === null || v === undefined ? '' : String(v);
+    if (/^[=+\-@\t\r]/.test(t) && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) t = `'${t}`;
     return /[",\r\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
   };
   return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
