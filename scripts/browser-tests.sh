@@ -11,40 +11,10 @@ if [ ! -x "$chromium" ]; then
   echo "browser-tests: $chromium not found; scripts/deps.sh installs Debian's chromium" >&2
   exit 1
 fi
-# Several test runs may share one checkout: the bundle is built under a lock and each run keeps
-# its own binary (which embeds the bundle just built).
-mkdir -p bin
-work=$(mktemp -d)
-bin=$work/geoportal
-(
-  flock 9
-  scripts/frontend.sh
-  go build -o "$bin" ./cmd/geoportal
-) 9>bin/.build.lock
-
-# A role that may create databases: GEOPORTAL_TEST_DATABASE_URL (as for the Go tests), else the
-# project-local cluster.
-admin=${GEOPORTAL_TEST_DATABASE_URL:-$(env -u DATABASE_URL "$bin" db url)}
-db="geoportal_browser_$$_$(date +%s)"
-url=$(printf '%s' "$admin" | sed -E "s#/[^/?]+(\?|\$)#/$db\1#")
-psql "$admin" -qXc "CREATE DATABASE $db" >/dev/null
-
-log=$(mktemp)
-pid=""
-cleanup() {
-  status=$?
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  psql "$admin" -qXc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  if [ $status -ne 0 ]; then echo "browser-tests: server log:" >&2; tail -40 "$log" >&2; fi
-  rm -f "$log"
-  rm -rf "$work"
-  exit $status
-}
-trap cleanup EXIT INT TERM
-
-export DATABASE_URL=$url
-"$bin" migrate >/dev/null
-"$bin" demo >"$log" 2>&1
+NAME=browser
+. scripts/served-demo.sh
+demo_build
+demo_database
 # A department_staff user for the report workflow test (web/frontend/tests/report.test.mjs).
 staff_email=staff.social@example.kz
 staff_password="browser test staff $$ $(date +%s)"
@@ -73,16 +43,7 @@ gis_email=gis.staff@example.kz
 gis_password="browser test gis staff $$ $(date +%s)"
 printf '%s\n' "$gis_password" | "$bin" user add --email "$gis_email" --name "GIS staff" \
   --role gis_staff --password-stdin >>"$log" 2>&1
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-"$bin" serve -addr "127.0.0.1:$port" >>"$log" 2>&1 &
-pid=$!
-ready() { node -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$port/readyz"; }
-for _ in $(seq 1 120); do
-  if ready; then break; fi
-  if ! kill -0 "$pid" 2>/dev/null; then echo "browser-tests: server exited" >&2; exit 1; fi
-  sleep 0.5
-done
-ready || { echo "browser-tests: server not ready on port $port" >&2; exit 1; }
+demo_serve
 
 mkdir -p test-output
 cd web/frontend

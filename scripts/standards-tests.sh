@@ -17,48 +17,11 @@ root=$PWD
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
   fi
 ) 9>standards/.install.lock
-mkdir -p bin
-work=$(mktemp -d)
-bin=$work/geoportal
-(
-  flock 9
-  scripts/frontend.sh
-  go build -o "$bin" ./cmd/geoportal
-) 9>bin/.build.lock
-
-# A role that may create databases: GEOPORTAL_TEST_DATABASE_URL (as for the Go tests), else the
-# project-local cluster.
-admin=${GEOPORTAL_TEST_DATABASE_URL:-$(env -u DATABASE_URL "$bin" db url)}
-db="geoportal_standards_$$_$(date +%s)"
-url=$(printf '%s' "$admin" | sed -E "s#/[^/?]+(\?|\$)#/$db\1#")
-psql "$admin" -qXc "CREATE DATABASE $db" >/dev/null
-
-log=$(mktemp)
-pid=""
-cleanup() {
-  status=$?
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  psql "$admin" -qXc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  if [ $status -ne 0 ]; then echo "standards-tests: server log:" >&2; tail -40 "$log" >&2; fi
-  rm -f "$log"
-  rm -rf "$work"
-  exit $status
-}
-trap cleanup EXIT INT TERM
-
-export DATABASE_URL=$url
-"$bin" migrate >/dev/null
-"$bin" demo >"$log" 2>&1
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-GEOPORTAL_WIALON_ADDR=off "$bin" serve -addr "127.0.0.1:$port" >>"$log" 2>&1 &
-pid=$!
-ready() { node -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$port/readyz"; }
-for _ in $(seq 1 120); do
-  if ready; then break; fi
-  if ! kill -0 "$pid" 2>/dev/null; then echo "standards-tests: server exited" >&2; exit 1; fi
-  sleep 0.5
-done
-ready || { echo "standards-tests: server not ready on port $port" >&2; exit 1; }
+NAME=standards
+. scripts/served-demo.sh
+demo_build
+demo_database
+GEOPORTAL_WIALON_ADDR=off demo_serve
 
 # Open311 requests for sqlmap to look at (standards/sqlmap.sh): posted through the API with a key of
 # an integrator's account, as a partner system would.
