@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -170,45 +171,27 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 		o.itemsHTML(w, r, l, q, lg, path)
 		return
 	}
-	// A big page to a slow client may outlast the write timeout while the client keeps reading.
-	keepWriting(r)
-	bw := bufio.NewWriterSize(w, 32<<10)
-	started := false
-	start := func() {
-		w.Header().Set("Content-Type", mtGeoJSON)
-		w.Header().Set("Content-Crs", "<"+q.CRS.URI+">")
-		w.WriteHeader(http.StatusOK)
-		bw.WriteString(`{"type":"FeatureCollection","features":[`)
-		started = true
-	}
+	// The page is read whole, the database connection let go, and only then written: a client
+	// that reads slowly (or not at all) holds no connection of the pool while it waits. A page is
+	// at most 10,000 features, a few MB. A big page to a slow client may outlast the write
+	// timeout while the client keeps reading.
+	var buf bytes.Buffer
+	buf.WriteString(`{"type":"FeatureCollection","features":[`)
 	n := 0
 	var lastID int64
 	page, err := o.s.Layers.Features(r.Context(), l, q, func(ft layers.Feature) error {
-		if !started {
-			start()
-		}
 		lastID = ft.ID
 		if n > 0 {
-			bw.WriteByte(',')
+			buf.WriteByte(',')
 		}
 		n++
-		writeFeature(bw, ft)
-		bw.WriteByte('}')
-		// A write error (the client went away) stops the database scan.
-		_, err := bw.Write(nil)
-		return err
+		writeFeature(&buf, ft)
+		buf.WriteByte('}')
+		return nil
 	})
 	if err != nil {
-		if !started {
-			o.fail(w, r, err)
-			return
-		}
-		// Headers are gone; cut the connection so the client sees a truncated response.
-		o.s.Logger.Warn("items stream failed", "layer", l.Slug, "error", err)
-		panic(http.ErrAbortHandler)
-	}
-	if !started {
-		start()
+		o.fail(w, r, err)
+		return
 	}
 	links := selfLinks(r, path, "json", mtGeoJSON)
 	if page.More {
@@ -225,9 +208,13 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 		tail["numberMatchedIsEstimate"] = true
 	}
 	raw := marshalJSON(tail)
-	bw.WriteString("],")
-	bw.Write(raw[1:]) // the tail's members, continuing the collection object
-	bw.Flush()
+	buf.WriteString("],")
+	buf.Write(raw[1:]) // the tail's members, continuing the collection object
+	keepWriting(r)
+	w.Header().Set("Content-Type", mtGeoJSON)
+	w.Header().Set("Content-Crs", "<"+q.CRS.URI+">")
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
 }
 
 // nextPage is the query change for the next page: in the default order a keyset cursor (the
@@ -249,9 +236,16 @@ func prevPage(q layers.FeatureQuery) map[string]string {
 	return set
 }
 
+// jsonWriter is what writeFeature writes to (a bytes.Buffer, a bufio.Writer).
+type jsonWriter interface {
+	io.Writer
+	io.StringWriter
+	io.ByteWriter
+}
+
 // writeFeature writes a GeoJSON feature without its closing brace, so that callers can add
 // members (links).
-func writeFeature(bw *bufio.Writer, ft layers.Feature) {
+func writeFeature(bw jsonWriter, ft layers.Feature) {
 	bw.WriteString(`{"type":"Feature","id":`)
 	bw.WriteString(strconv.FormatInt(ft.ID, 10))
 	bw.WriteString(`,"geometry":`)
