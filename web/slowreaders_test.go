@@ -81,3 +81,63 @@ func TestSlowReadersHoldNoConnection(t *testing.T) {
 		t.Errorf("%d backends wait on a client that does not read", waiting)
 	}
 }
+
+// TestQueryCancelledWhenClientLeaves: a costly public read whose client goes away stops in the
+// database at once (it went on for seconds after the client had gone). The read is made to last
+// by a lock held on its table, so that nothing but the disconnect can end it: its time budget is
+// a minute here.
+func TestQueryCancelledWhenClientLeaves(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	srv := NewServer(slog.New(slog.DiscardHandler), pool)
+	t.Cleanup(srv.Transit.Close)
+	srv.Timeouts = DefaultHTTPTimeouts()
+	readPool, err := pgxpool.NewWithConfig(ctx, data.PublicReadConfig(pool.Config(), 8, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(readPool.Close)
+	srv.Layers.SetReadPool(readPool)
+	addr := slowServer(t, srv)
+
+	lock, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx)
+	if _, err := lock.Exec(ctx, `LOCK TABLE layer.bus_stops IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	filter := "S_INTERSECTS(geom,BBOX(57.1,50.2,57.2,50.3))"
+	for i := 1; i < 200; i++ {
+		filter += fmt.Sprintf("%%20OR%%20S_INTERSECTS(geom,BBOX(57.1,50.2,57.2,50.%d))", 300+i)
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "GET /ogc/collections/bus_stops/items?limit=100&filter=%s HTTP/1.1\r\nHost: x\r\n\r\n", filter)
+	waitingQueries := func() int {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND query LIKE '%bus_stops%' AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for waitingQueries() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the read never reached the database")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.Close() // the client goes away
+	deadline = time.Now().Add(15 * time.Second)
+	for waitingQueries() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the read goes on in the database after its client has gone")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
