@@ -1,8 +1,10 @@
 // Command tileurls lists the z/x/y tiles (Web Mercator, XYZ scheme) that cover the benchmark
 // city, bench/city.Bound: the list bench/load.sh walks.
 //
-//	go run ./bench/tileurls -zooms 14-16 [-sample 500] [-shuffle] [-seed 42] [-counts]
+//	go run ./bench/tileurls -zooms 14-16 [-sample 500] [-shuffle] [-seed 42] [-counts] [-bbox]
 //
+// -bbox prints each tile's bounds instead (min lon,min lat,max lon,max lat): the bbox pages of
+// bench/ogc.sh.
 // Tiles come by zoom, then row (north to south), then column. -sample keeps N of them, drawn
 // with the seed, in that order; -shuffle puts the list in an order drawn with the seed.
 package main
@@ -42,6 +44,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	shuffle := fs.Bool("shuffle", false, "list the tiles in an order drawn with -seed")
 	seed := fs.Uint64("seed", 42, "seed of -sample and -shuffle")
 	counts := fs.Bool("counts", false, "print only the number of tiles per zoom")
+	bbox := fs.Bool("bbox", false, "print each tile's bounds (minlon,minlat,maxlon,maxlat) instead of z/x/y")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,6 +80,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	w := bufio.NewWriter(stdout)
 	for _, t := range tiles {
+		if *bbox {
+			b := t.Bound()
+			fmt.Fprintf(w, "%.6f,%.6f,%.6f,%.6f\n", b.Min[0], b.Min[1], b.Max[0], b.Max[1])
+			continue
+		}
 		fmt.Fprintf(w, "%d/%d/%d\n", t.Z, t.X, t.Y)
 	}
 	return w.Flush()

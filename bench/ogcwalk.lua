@@ -1,0 +1,44 @@
+-- ogcwalk.lua: wrk script that asks for OGC API – Features bbox pages, one per line of a list.
+-- Environment (read when the script loads):
+--   OGC_LIST   file with one "minlon,minlat,maxlon,maxlat" per line (bench/tileurls -bbox)
+--   OGC_PATH   the items path, e.g. /ogc/collections/bench_buildings/items?limit=1000&bbox=
+-- Each wrk thread walks the list round-robin from its own offset. At the end it prints
+--   RESULT requests_per_s=.. p50_ms=.. p99_ms=.. bad_status=.. sock_errors=.. bytes_per_answer=..
+-- bytes_per_answer is the mean size of the answers as received (headers included, compressed
+-- when the server compressed them).
+
+local list, path = {}, os.getenv("OGC_PATH")
+for line in io.lines(os.getenv("OGC_LIST")) do
+  if line ~= "" then list[#list + 1] = line end
+end
+local threads = {}
+
+function setup(thread)
+  thread:set("id", #threads)
+  threads[#threads + 1] = thread
+end
+
+function init()
+  next_i = (id * 997) % #list
+  bad = 0
+end
+
+function request()
+  next_i = next_i % #list + 1
+  return wrk.format("GET", path .. list[next_i])
+end
+
+function response(status)
+  if status ~= 200 then bad = bad + 1 end
+end
+
+function done(summary, latency, _)
+  local bad_status = 0
+  for _, t in ipairs(threads) do bad_status = bad_status + (t:get("bad") or 0) end
+  local e = summary.errors
+  local sock = e.connect + e.read + e.write + e.timeout
+  local n = math.max(summary.requests, 1)
+  io.write(string.format("RESULT requests_per_s=%.1f p50_ms=%.2f p99_ms=%.2f bad_status=%d sock_errors=%d bytes_per_answer=%.0f\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    bad_status, sock, summary.bytes / n))
+end
