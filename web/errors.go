@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aktobe/geoportal"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -90,8 +91,9 @@ func dbUnavailable(err error) bool {
 }
 
 // failed prepares an error answer for any face: it classifies err, gives a 503 a Retry-After
-// (unless the handler set one), closes the connection when the request body was not read (so a
-// client trickling a refused body does not keep it: net/http would wait to drain it), and logs.
+// (unless the handler set one), closes the connection right after the answer when the request
+// body was not read to its end (so a client trickling a refused body does not keep it: net/http
+// would wait to drain it until the read timeout), and logs.
 // It returns the status, the domain code and the classified error.
 func (s *Server) failed(w http.ResponseWriter, r *http.Request, err error) (int, string, error) {
 	err = classify(err)
@@ -101,7 +103,11 @@ func (s *Server) failed(w http.ResponseWriter, r *http.Request, err error) (int,
 		w.Header().Set("Retry-After", "2")
 	}
 	if status >= 400 && bodyUnread(r) {
+		// Connection: close alone is not enough: after the handler net/http still reads up to
+		// 256 KiB of an unread body. A read deadline of now makes that read fail at once, so the
+		// answer is sent and the connection closed (the handler reads nothing more).
 		w.Header().Set("Connection", "close")
+		http.NewResponseController(w).SetReadDeadline(time.Now())
 	}
 	if status >= 500 {
 		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)

@@ -131,3 +131,31 @@ func TestFaultTerminatedBackendsNo500(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// Before: a POST /api/vehicles/positions with a bogus X-Device-Key was answered 401 before its
+// body was read, but net/http then read the rest of the body to keep the connection, so a client
+// trickling 100 KB at 1 byte/s held the connection until the read timeout (60 s). Now an error
+// answer to a request whose body was not read closes the connection at once.
+func TestFaultTrickledBodyAfterRefusal(t *testing.T) {
+	pool := dbtest.New(t)
+	srv := NewServer(slog.New(slog.DiscardHandler), pool)
+	t.Cleanup(srv.Transit.Close)
+	addr := slowServer(t, srv) // default timeouts: the read timeout (60 s) outlasts the client's 20 s
+	head := "POST /api/vehicles/positions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+		"X-Device-Key: not-a-key\r\nContent-Length: 100000\r\n\r\n{\"positions\":["
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			closed, got := cutOff(t, addr, head)
+			if !strings.HasPrefix(got, "HTTP/1.1 401") {
+				t.Errorf("connection %d: answer %.100q, want 401", i, got)
+			}
+			if !closed {
+				t.Errorf("connection %d: still open 20 s after the 401, waiting for the rest of a refused body", i)
+			}
+		}()
+	}
+	wg.Wait()
+}
