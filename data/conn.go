@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -37,12 +38,22 @@ func CancelQueriesOnContext(cfg *pgx.ConnConfig) {
 	}
 }
 
+// CheckBeforeUse makes cfg's pool ping each connection as it is acquired (pgx's default: only
+// those idle for more than a second). A connection whose backend is gone (pg_terminate_backend,
+// a restart) then fails its ping before the statement is sent, and the pool discards it and
+// tries the next or a new one: a read is retried where that is safe, at the cost of one round
+// trip per acquisition. A connection that breaks while its statement runs is not retried here;
+// the web layer answers that 503 with Retry-After.
+func CheckBeforeUse(cfg *pgxpool.Config) {
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
+}
+
 // PublicReadConfig returns a copy of base for the pool that serves reads anyone may ask for (OGC
 // API items, search, nearest): at most maxConns connections, and a statement_timeout on each
 // (0: none), so that anonymous clients can neither hold the database with a costly statement
 // nor take the connections that sign-in, session lookups and writes need: those keep the main
 // pool. A statement past the timeout fails with SQLSTATE 57014 ("canceling statement due to
-// statement timeout").
+// statement timeout"). Its connections are checked before each use (CheckBeforeUse).
 func PublicReadConfig(base *pgxpool.Config, maxConns int32, statementTimeout time.Duration) *pgxpool.Config {
 	cfg := base.Copy()
 	if cfg.ConnConfig.RuntimeParams == nil {
@@ -56,5 +67,6 @@ func PublicReadConfig(base *pgxpool.Config, maxConns int32, statementTimeout tim
 	if cfg.MinConns > cfg.MaxConns {
 		cfg.MinConns = cfg.MaxConns
 	}
+	CheckBeforeUse(cfg)
 	return cfg
 }

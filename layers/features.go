@@ -347,10 +347,15 @@ func geomSQL(crs CRS) (string, int) {
 func (l *Layer) selectSQL(q FeatureQuery) (string, error) {
 	names := make([]string, 0, len(l.Attributes))
 	if q.SelectProperties {
+		seen := make(map[string]bool, len(q.Properties))
 		for _, p := range q.Properties {
 			if _, ok := l.Attribute(p); !ok {
 				return "", badParam("properties: %q is not a property of %s", p, l.Slug)
 			}
+			if seen[p] {
+				return "", badParam("properties: %q is named twice", p)
+			}
+			seen[p] = true
 			names = append(names, p)
 		}
 	} else {

@@ -135,6 +135,15 @@ type limitedBody struct {
 	limit int64
 	read  int64
 	err   error
+	eof   bool // the body was read to its end
+}
+
+// bodyUnread reports whether r has a body that was not read to its end. An error answer to such
+// a request closes the connection: otherwise net/http would read the rest of the body to keep
+// the connection, and a client trickling it (a refused device key, say) would hold it.
+func bodyUnread(r *http.Request) bool {
+	lb, ok := r.Context().Value(bodyLimitKey{}).(*limitedBody)
+	return ok && !lb.eof
 }
 
 type bodyLimitKey struct{}
@@ -150,6 +159,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	if int64(n) <= remaining {
 		b.read += int64(n)
+		b.eof = b.eof || err == io.EOF
 		return n, err
 	}
 	b.read = b.limit

@@ -88,10 +88,7 @@ func (o *ogcAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return
 	}
-	status := StatusOf(err)
-	if status >= 500 {
-		o.s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-	}
+	status, _, err := o.s.failed(w, r, err)
 	code := map[int]string{
 		http.StatusBadRequest:            "InvalidParameterValue",
 		http.StatusUnauthorized:          "Unauthorized",

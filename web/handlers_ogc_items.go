@@ -119,7 +119,11 @@ func itemsQuery(r *http.Request, l layers.Layer) (layers.FeatureQuery, error) {
 	if v.Has("properties") {
 		q.SelectProperties = true
 		if s := v.Get("properties"); s != "" {
-			for _, p := range strings.Split(s, ",") {
+			names := strings.Split(s, ",")
+			if len(names) > maxPropertyNames {
+				return q, badRequest("properties: %d names, at most %d (leave properties out for all of them)", len(names), maxPropertyNames)
+			}
+			for _, p := range names {
 				q.Properties = append(q.Properties, strings.TrimSpace(p))
 			}
 		}
@@ -149,6 +153,9 @@ func equalityParams(l layers.Layer) []string {
 	}
 	return out
 }
+
+// maxPropertyNames bounds the names of properties= (each must be a property of the layer, once).
+const maxPropertyNames = 500
 
 func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 	l, err := o.layer(r)

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"io"
 	"net/http"
 	"reflect"
@@ -66,10 +68,10 @@ func open311Write(w http.ResponseWriter, format string, status int, root string,
 
 // open311Fail writes err in the spec's error shape with the status the error code maps to.
 func (s *Server) open311Fail(w http.ResponseWriter, r *http.Request, format string, err error) {
-	status := StatusOf(err)
-	if status >= 500 {
-		s.Logger.Error("open311 request failed", "path", r.URL.Path, "error", err)
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return
 	}
+	status, _, err := s.failed(w, r, err)
 	if format == "" {
 		format = "json"
 	}

@@ -52,6 +52,12 @@ func registerTransitFlags(fs *flag.FlagSet, getenv func(string) string) *transit
 	}
 	fs.DurationVar(&f.wialon.LoginTimeout, "wialon-login-timeout", timeout,
 		"time from connect to an accepted Wialon IPS login; pings do not extend it (env GEOPORTAL_WIALON_LOGIN_TIMEOUT)")
+	ptimeout, err := time.ParseDuration(envOr(getenv, "GEOPORTAL_WIALON_PACKET_TIMEOUT", dw.PacketTimeout.String()))
+	if err != nil {
+		f.err = errors.Join(f.err, fmt.Errorf("GEOPORTAL_WIALON_PACKET_TIMEOUT: %w", err))
+	}
+	fs.DurationVar(&f.wialon.PacketTimeout, "wialon-packet-timeout", ptimeout,
+		"time from a Wialon IPS packet's first byte to its end after login; a slower packet closes the connection (env GEOPORTAL_WIALON_PACKET_TIMEOUT)")
 	fs.StringVar(&f.addrFailures, "wialon-login-failures-per-addr", envOr(getenv, "GEOPORTAL_WIALON_LOGIN_FAILURES_PER_ADDR", rateText(dw.FailuresPerAddr)),
 		"failed Wialon IPS logins per client address: PER_MINUTE/BURST, 0 = off (env GEOPORTAL_WIALON_LOGIN_FAILURES_PER_ADDR)")
 	fs.StringVar(&f.unitFailures, "wialon-login-failures-per-unit", envOr(getenv, "GEOPORTAL_WIALON_LOGIN_FAILURES_PER_UNIT", rateText(dw.FailuresPerUnit)),
@@ -73,6 +79,9 @@ func (f *transitFlags) check() error {
 	w := &f.wialon
 	if w.LoginTimeout < time.Second {
 		return fmt.Errorf("-wialon-login-timeout %s: want at least 1s", w.LoginTimeout)
+	}
+	if w.PacketTimeout < time.Second {
+		return fmt.Errorf("-wialon-packet-timeout %s: want at least 1s", w.PacketTimeout)
 	}
 	for _, r := range []struct {
 		name, v string

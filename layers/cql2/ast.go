@@ -9,6 +9,7 @@
 package cql2
 
 import (
+	"math"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -137,6 +138,20 @@ const (
 	maxLiterals = 1000
 	maxLength   = 256 << 10
 )
+
+// MaxDWithinMeters bounds a DWITHIN distance: half the Earth's equatorial circumference
+// (π × 6,378,137 m), past which every point is within it. A longer distance is refused.
+const MaxDWithinMeters = 20_037_509
+
+// maxPrefilterMeters is the longest DWITHIN distance compiled with the index pre-filter (a
+// geographic buffer of the literal); PostGIS cannot buffer a geography by much more.
+const maxPrefilterMeters = 5_000_000
+
+// dwithinMeters converts a DWITHIN distance to meters, or says why it is refused.
+func dwithinMeters(d, mult float64) (float64, bool) {
+	m := d * mult
+	return m, !(math.IsNaN(m) || m < 0 || m > MaxDWithinMeters)
+}
 
 // unitMeters converts DWITHIN distance units to meters.
 var unitMeters = map[string]float64{

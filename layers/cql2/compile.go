@@ -172,6 +172,8 @@ func (c *compiler) expr(e Expr) error {
 		_, aLit := e.A.(GeomLiteral)
 		_, bLit := e.B.(GeomLiteral)
 		switch {
+		case e.Meters > maxPrefilterMeters:
+			c.b.WriteString("(") // a continent or more: no buffer, and the index would not help
 		case aLit && !bLit:
 			fmt.Fprintf(&c.b, "(%s && ST_Envelope(ST_Buffer(%s::geography, %s * 1.01 + 1)::geometry) AND ", b, a, d)
 		case bLit && !aLit:

@@ -161,7 +161,11 @@ func (p *jsonParser) expr(v any, depth int) (Expr, error) {
 			}
 			mult = m
 		}
-		return DWithin{A: a, B: b, Meters: d * mult}, nil
+		m, ok := dwithinMeters(d, mult)
+		if !ok {
+			return nil, jsonErr("the DWITHIN distance of %q, %s, is above %d meters (half the Earth's circumference)", op, n, MaxDWithinMeters)
+		}
+		return DWithin{A: a, B: b, Meters: m}, nil
 	}
 	if _, ok := spatialOps[lop]; ok {
 		if err := nargs(2); err != nil {

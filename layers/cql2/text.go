@@ -463,7 +463,11 @@ func (p *parser) dwithin() (Expr, error) {
 		}
 		mult = m
 	}
-	return DWithin{A: a, B: b, Meters: d * mult}, p.expect(")")
+	m, ok := dwithinMeters(d, mult)
+	if !ok {
+		return nil, errAt(t.pos, "DWITHIN distance %s is above %d meters (half the Earth's circumference)", t.text, MaxDWithinMeters)
+	}
+	return DWithin{A: a, B: b, Meters: m}, p.expect(")")
 }
 
 // geomOperand parses a property name, a WKT geometry or BBOX(...).

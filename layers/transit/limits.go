@@ -22,6 +22,10 @@ type WialonLimits struct {
 	MaxConns        int           // open connections in total; more are closed at once
 	MaxConnsPerAddr int           // open connections per client address (IPv6: per /64)
 	LoginTimeout    time.Duration // from connect to an accepted login; pings do not extend it
+	// PacketTimeout is the time from a packet's first byte to its \r\n after login; a slower
+	// packet closes the connection (before login, LoginTimeout bounds it and a packet is at most
+	// wialon.MaxLoginPacket bytes).
+	PacketTimeout time.Duration
 	// Failed logins (unknown unit, wrong password, unit without a password) per client address and
 	// per unit id. Each check holds a token while the password is hashed and a successful login
 	// gives it back; once a bucket is empty, logins from that address or for that unit are refused
@@ -34,6 +38,7 @@ type WialonLimits struct {
 // operator's NAT (so per-address limits are generous).
 func DefaultWialonLimits() WialonLimits {
 	return WialonLimits{MaxConns: 10000, MaxConnsPerAddr: 256, LoginTimeout: 30 * time.Second,
+		PacketTimeout:   60 * time.Second,
 		FailuresPerAddr: Rate{PerMinute: 10, Burst: 20}, FailuresPerUnit: Rate{PerMinute: 5, Burst: 10}}
 }
 
@@ -170,6 +175,8 @@ const (
 	RefusedThrottledUnit   = "throttled_unit"
 	RefusedBadCredentials  = "bad_credentials"
 	RefusedDataBeforeLogin = "data_before_login"
+	RefusedPacketTooLong   = "packet_too_long"
+	RefusedPacketTimeout   = "packet_timeout"
 )
 
 // Metrics returns the transit module's metrics (Wialon refusals, live-stream subscribers) for

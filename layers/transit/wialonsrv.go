@@ -60,6 +60,9 @@ func (s *Service) ServeWialon(ctx context.Context, ln net.Listener) error {
 	if lim.LoginTimeout <= 0 {
 		lim.LoginTimeout = DefaultWialonLimits().LoginTimeout
 	}
+	if lim.PacketTimeout <= 0 {
+		lim.PacketTimeout = DefaultWialonLimits().PacketTimeout
+	}
 	g := &wialonGuard{lim: lim, conns: map[net.Conn]struct{}{}, perAddr: map[string]int{},
 		addrFail: newFailures(lim.FailuresPerAddr), unitFail: newFailures(lim.FailuresPerUnit)}
 	var wg sync.WaitGroup
@@ -133,20 +136,38 @@ func (s *Service) serveWialonConn(ctx context.Context, c net.Conn, g *wialonGuar
 	refuse := func(reason string) { s.metrics.wialonRefused.WithLabelValues(reason).Inc() }
 	for {
 		if v == nil {
-			// Nothing (pings, bad packets) keeps a connection open past the login deadline.
+			// Nothing (pings, bad packets) keeps a connection open past the login deadline, and
+			// no packet before the login is longer than a login packet.
 			c.SetReadDeadline(loginBy)
+			r.SetMax(wialon.MaxLoginPacket)
 		} else {
 			c.SetReadDeadline(time.Now().Add(WialonIdleTimeout))
+			r.SetMax(wialon.MaxPacket)
 		}
-		line, err := r.Next()
+		err := r.Wait()
+		started := err == nil
+		if started && v != nil {
+			// The idle timeout is for the gap between packets; a packet, once begun, must end
+			// within PacketTimeout (a trickled, unterminated packet must not hold its buffer).
+			c.SetReadDeadline(time.Now().Add(g.lim.PacketTimeout))
+		}
+		var line []byte
+		if err == nil {
+			line, err = r.Next()
+		}
 		if err != nil {
-			if errors.Is(err, wialon.ErrTooLong) {
-				log.Warn("wialon: packet too long, closing")
-			}
 			var ne net.Error
-			if v == nil && ctx.Err() == nil && errors.As(err, &ne) && ne.Timeout() {
+			timeout := ctx.Err() == nil && errors.As(err, &ne) && ne.Timeout()
+			switch {
+			case errors.Is(err, wialon.ErrTooLong):
+				log.Warn("wialon: packet too long, closing", "logged_in", v != nil)
+				refuse(RefusedPacketTooLong)
+			case timeout && v == nil:
 				log.Debug("wialon: no login in time, closing")
 				refuse(RefusedLoginTimeout)
+			case timeout && started:
+				log.Info("wialon: packet not completed in time, closing", "unit", v.DeviceID, "timeout", g.lim.PacketTimeout.String())
+				refuse(RefusedPacketTimeout)
 			}
 			return
 		}

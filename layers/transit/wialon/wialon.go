@@ -54,7 +54,11 @@ const (
 // MaxPacket is the longest packet Reader accepts; a black box of a few hundred extended messages fits.
 const MaxPacket = 1 << 20
 
-// ErrTooLong is returned by Reader for a packet longer than MaxPacket.
+// MaxLoginPacket is the longest packet Reader accepts before a login (see Reader.SetMax): a
+// login packet "#L#2.0;IMEI;PASSWORD;CRC" is well under it.
+const MaxLoginPacket = 1 << 10
+
+// ErrTooLong is returned by Reader for a packet longer than its limit (MaxPacket by default).
 var ErrTooLong = errors.New("wialon: packet too long")
 
 // Login is the content of a #L# packet.
@@ -172,19 +176,41 @@ func CRC16(b []byte) uint16 {
 	return c
 }
 
-// Reader splits a TCP stream into packets ending in \r\n.
-type Reader struct{ r *bufio.Reader }
+// Reader splits a TCP stream into packets ending in \r\n. It holds a 4 KiB buffer; a longer
+// packet is assembled in a buffer of its own that the caller owns once Next returns, so nothing
+// larger than the 4 KiB is held between packets.
+type Reader struct {
+	r   *bufio.Reader
+	max int
+}
 
-// NewReader reads packets from r.
-func NewReader(r io.Reader) *Reader { return &Reader{r: bufio.NewReaderSize(r, 64<<10)} }
+// NewReader reads packets of at most MaxPacket bytes from r.
+func NewReader(r io.Reader) *Reader { return &Reader{r: bufio.NewReaderSize(r, 4<<10), max: MaxPacket} }
 
-// Next returns the next packet without its \r\n. A packet longer than MaxPacket returns
-// ErrTooLong (the stream cannot be resynchronised reliably; close the connection).
+// SetMax sets the longest packet Next accepts (at most MaxPacket), e.g. MaxLoginPacket until
+// the tracker has logged in.
+func (r *Reader) SetMax(n int) {
+	if n <= 0 || n > MaxPacket {
+		n = MaxPacket
+	}
+	r.max = n
+}
+
+// Wait blocks until the first byte of the next packet is there (or the read fails), so the
+// caller can give the packet itself a deadline of its own.
+func (r *Reader) Wait() error {
+	_, err := r.r.Peek(1)
+	return err
+}
+
+// Next returns the next packet without its \r\n. A packet longer than the limit returns
+// ErrTooLong as soon as that many bytes arrived without a \n (the stream cannot be
+// resynchronised reliably; close the connection).
 func (r *Reader) Next() ([]byte, error) {
 	var buf []byte
 	for {
 		chunk, err := r.r.ReadSlice('\n')
-		if len(buf)+len(chunk) > MaxPacket {
+		if len(buf)+len(chunk) > r.max {
 			return nil, ErrTooLong
 		}
 		if err == bufio.ErrBufferFull {
