@@ -168,7 +168,7 @@ test('bad files are refused with a clear error (in Russian) and nothing is store
   const html = path.join(tmp, 'roads.zip');
   writeFileSync(html, '<!doctype html><html><body>Not Found</body></html>\n');
   const page = await signIn(DESKTOP, 'ru');
-  // Uploads are rate-limited (10 a minute, bursts of 5, previews included): one try per file.
+  // Uploads are rate-limited (the test server allows 60 a minute, bursts of 30, previews included).
   for (const [file, button, reason] of [[BADZIP, 'Импортировать', /badzip\.zip is not a zip archive/],
     [html, 'Предпросмотр', /roads\.zip is not a zip archive/]]) {
     await page.setInputFiles('#file', file);
