@@ -43,7 +43,8 @@ func CancelQueriesOnContext(cfg *pgx.ConnConfig) {
 // a restart) then fails its ping before the statement is sent, and the pool discards it and
 // tries the next or a new one: a read is retried where that is safe, at the cost of one round
 // trip per acquisition. A connection that breaks while its statement runs is not retried here;
-// the web layer answers that 503 with Retry-After.
+// the web layer answers that 503 with Retry-After. `geoportal serve` sets it on the main pool (and
+// so on the tile pool made from its config) and on the public read pool.
 func CheckBeforeUse(cfg *pgxpool.Config) {
 	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
 }

@@ -147,6 +147,10 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*databa
 		pcfg.MaxConns = 16
 	}
 	data.CancelQueriesOnContext(pcfg.ConnConfig)
+	// A connection whose backend went away (a restart, pg_terminate_backend) is found by a ping
+	// when it is taken from the pool and replaced before anything is sent: the request goes on,
+	// on a fresh connection, instead of failing.
+	data.CheckBeforeUse(pcfg)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
