@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/twpayne/go-geos"
 )
 
@@ -67,7 +67,7 @@ func (v *Validator) Repair(g orb.Geometry) (out orb.Geometry, repaired bool, err
 		}
 		return g, false, nil
 	}
-	b, err := wkb.Marshal(g)
+	b, err := wkb.Append(nil, g, 0)
 	if err != nil {
 		return nil, false, err
 	}

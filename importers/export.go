@@ -16,10 +16,10 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/internal/csvsafe"
+	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/paulmach/orb/geojson"
 )
 

@@ -2,10 +2,8 @@ package importers
 
 import (
 	"database/sql"
-	"encoding/binary"
 	"fmt"
 	"io"
-	"math"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/geo"
+	"github.com/aktobe/geoportal/internal/wkb"
 	_ "github.com/mattn/go-sqlite3" // SQLite driver for GeoPackage files
 	"github.com/paulmach/orb"
 )
@@ -252,143 +251,5 @@ func parseGPKGGeometry(b []byte) (orb.Geometry, error) {
 	if off > len(b) {
 		return nil, fmt.Errorf("geometry blob is truncated")
 	}
-	r := &wkbReader{b: b[off:]}
-	g := r.geometry(0)
-	if r.err != nil {
-		return nil, r.err
-	}
-	return g, nil
-}
-
-// wkbReader reads ISO and extended WKB, dropping Z and M.
-type wkbReader struct {
-	b   []byte
-	err error
-}
-
-func (r *wkbReader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf("WKB: "+format, args...)
-	}
-}
-
-func (r *wkbReader) take(n int) []byte {
-	if r.err != nil || n < 0 || n > len(r.b) {
-		r.fail("truncated")
-		return nil
-	}
-	out := r.b[:n]
-	r.b = r.b[n:]
-	return out
-}
-
-func (r *wkbReader) geometry(depth int) orb.Geometry {
-	if depth > 32 {
-		r.fail("nested too deep")
-		return nil
-	}
-	h := r.take(5)
-	if h == nil {
-		return nil
-	}
-	var bo binary.ByteOrder = binary.LittleEndian
-	if h[0] == 0 {
-		bo = binary.BigEndian
-	}
-	t := bo.Uint32(h[1:])
-	dims := 2
-	if t&0x80000000 != 0 { // EWKB Z
-		dims++
-	}
-	if t&0x40000000 != 0 { // EWKB M
-		dims++
-	}
-	if t&0x20000000 != 0 { // EWKB SRID
-		r.take(4)
-	}
-	t &= 0x0FFFFFFF
-	switch t / 1000 {
-	case 1, 2:
-		dims++
-	case 3:
-		dims += 2
-	}
-	t %= 1000
-	u32 := func() int {
-		b := r.take(4)
-		if b == nil {
-			return 0
-		}
-		n := int(bo.Uint32(b))
-		if n > len(r.b) {
-			r.fail("count %d exceeds the data", n)
-			return 0
-		}
-		return n
-	}
-	point := func() orb.Point {
-		b := r.take(8 * dims)
-		if b == nil {
-			return orb.Point{}
-		}
-		return orb.Point{math.Float64frombits(bo.Uint64(b)), math.Float64frombits(bo.Uint64(b[8:]))}
-	}
-	points := func() []orb.Point {
-		n := u32()
-		ps := make([]orb.Point, 0, n)
-		for i := 0; i < n && r.err == nil; i++ {
-			ps = append(ps, point())
-		}
-		return ps
-	}
-	switch t {
-	case 1:
-		p := point()
-		if math.IsNaN(p[0]) && math.IsNaN(p[1]) {
-			return nil // empty point
-		}
-		return p
-	case 2:
-		return orb.LineString(points())
-	case 3:
-		n := u32()
-		poly := make(orb.Polygon, 0, n)
-		for i := 0; i < n && r.err == nil; i++ {
-			poly = append(poly, orb.Ring(points()))
-		}
-		return poly
-	case 4, 5, 6, 7:
-		n := u32()
-		var mp orb.MultiPoint
-		var ml orb.MultiLineString
-		var mpoly orb.MultiPolygon
-		var coll orb.Collection
-		for i := 0; i < n && r.err == nil; i++ {
-			switch g := r.geometry(depth + 1).(type) {
-			case orb.Point:
-				mp = append(mp, g)
-				coll = append(coll, g)
-			case orb.LineString:
-				ml = append(ml, g)
-				coll = append(coll, g)
-			case orb.Polygon:
-				mpoly = append(mpoly, g)
-				coll = append(coll, g)
-			case nil:
-			default:
-				coll = append(coll, g)
-			}
-		}
-		switch t {
-		case 4:
-			return mp
-		case 5:
-			return ml
-		case 6:
-			return mpoly
-		}
-		return coll
-	}
-	r.fail("geometry type %d is not supported (curves and surfaces are not)", t)
-	return nil
+	return wkb.Unmarshal(b[off:])
 }

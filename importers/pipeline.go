@@ -18,6 +18,7 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/geo"
+	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/jackc/pgx/v5"
@@ -660,7 +661,7 @@ func (e *encoder) row(b []byte, f Feature) ([]byte, orb.Bound, bool, error) {
 	}
 	at := len(b)
 	b = appendInt32(b, 0) // geometry length, filled in below
-	if b, err = appendEWKB(b, g); err != nil {
+	if b, err = wkb.Append(b, g, 4326); err != nil {
 		return fail(err)
 	}
 	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))

@@ -4,8 +4,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 )
 
 // BenchmarkGeoPackageGeometry reads a GeoPackage geometry blob (header, envelope, a
@@ -16,7 +16,7 @@ func BenchmarkGeoPackageGeometry(b *testing.B) {
 		a := 2 * math.Pi * float64(i) / 256
 		ring = append(ring, orb.Point{57.17 + 0.01*math.Cos(a), 50.28 + 0.01*math.Sin(a)})
 	}
-	body, err := wkb.Marshal(orb.Polygon{append(ring, ring[0])})
+	body, err := wkb.Append(nil, orb.Polygon{append(ring, ring[0])}, 0)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
+
+	"github.com/aktobe/geoportal/internal/wkb"
 )
 
 // layerEncoder writes one MVT 2.1 layer (a Tile message holding one Layer) from features whose
@@ -186,8 +188,8 @@ func (e *layerEncoder) property(key uint32, value uint32) { e.tags = append(e.ta
 
 // feature ends the current feature: id, the tags added since the last call and the geometry in
 // wkb. A geometry that is empty after encoding leaves no feature.
-func (e *layerEncoder) feature(id uint64, wkb []byte) error {
-	typ, err := e.encodeGeometry(wkb)
+func (e *layerEncoder) feature(id uint64, data []byte) error {
+	typ, err := e.encodeGeometry(data)
 	if err != nil {
 		e.tags = e.tags[:0]
 		return err
@@ -257,60 +259,33 @@ func (e *layerEncoder) finish(name string) []byte {
 	return appendBytesField(make([]byte, 0, len(l)+8), 3, l)
 }
 
-// wkbReader reads ISO/OGC WKB (2D; ST_AsMVTGeom's output).
-type wkbReader struct {
-	b     []byte
-	order binary.ByteOrder
+// header reads a geometry's header. Anything but 2-D is errUnsupportedGeometry: ST_AsMVTGeom
+// gives 2-D, and a stored geometry with Z or M is left to it.
+func header(r *wkb.Reader) (uint32, error) {
+	t, err := r.Header()
+	if errors.Is(err, wkb.ErrUnsupported) || err == nil && r.Dims != 2 {
+		return 0, fmt.Errorf("%w: WKB type %d", errUnsupportedGeometry, t)
+	}
+	return t, err
 }
 
-func (r *wkbReader) u32() (uint32, error) {
-	if len(r.b) < 4 {
-		return 0, errors.New("tiles: short WKB")
+// tilePoint reads a 2-D point in tile units, rounded to whole units. It reads r's bytes itself,
+// as the loops drawing stored geometry do: a call per point to Reader.Point made tiles slower.
+func tilePoint(r *wkb.Reader) (int32, int32, error) {
+	if len(r.B) < 16 {
+		return 0, 0, wkb.ErrTruncated
 	}
-	v := r.order.Uint32(r.b)
-	r.b = r.b[4:]
-	return v, nil
-}
-
-func (r *wkbReader) point() (int32, int32, error) {
-	if len(r.b) < 16 {
-		return 0, 0, errors.New("tiles: short WKB")
-	}
-	x := math.Float64frombits(r.order.Uint64(r.b))
-	y := math.Float64frombits(r.order.Uint64(r.b[8:]))
-	r.b = r.b[16:]
+	x := math.Float64frombits(r.Order.Uint64(r.B))
+	y := math.Float64frombits(r.Order.Uint64(r.B[8:]))
+	r.B = r.B[16:]
 	return int32(math.Round(x)), int32(math.Round(y)), nil
 }
 
-// header reads a geometry's byte order and type.
-func (r *wkbReader) header() (uint32, error) {
-	if len(r.b) < 5 {
-		return 0, errors.New("tiles: short WKB")
-	}
-	switch r.b[0] {
-	case 0:
-		r.order = binary.BigEndian
-	case 1:
-		r.order = binary.LittleEndian
-	default:
-		return 0, errors.New("tiles: bad WKB byte order")
-	}
-	r.b = r.b[1:]
-	t, err := r.u32()
-	if err != nil {
-		return 0, err
-	}
-	if t > 7 {
-		return 0, fmt.Errorf("%w: WKB type %d", errUnsupportedGeometry, t)
-	}
-	return t, nil
-}
-
 // encodeGeometry turns WKB into MVT geometry commands in e.geom and returns the MVT type.
-func (e *layerEncoder) encodeGeometry(wkb []byte) (int, error) {
+func (e *layerEncoder) encodeGeometry(data []byte) (int, error) {
 	e.geom = e.geom[:0]
-	r := &wkbReader{b: wkb}
-	t, err := r.header()
+	r := &wkb.Reader{B: data}
+	t, err := header(r)
 	if err != nil {
 		return 0, err
 	}
@@ -320,38 +295,38 @@ func (e *layerEncoder) encodeGeometry(wkb []byte) (int, error) {
 		cx, cy = x, y
 	}
 	// line encodes n points as MoveTo + LineTo (ring: the closing point dropped, ClosePath).
-	line := func(r *wkbReader, ring bool) error {
-		n, err := r.u32()
+	line := func(r *wkb.Reader, ring bool) error {
+		n, err := r.Count()
 		if err != nil {
 			return err
 		}
-		if uint64(n)*16 > uint64(len(r.b)) {
-			return errors.New("tiles: short WKB")
+		if uint64(n)*16 > uint64(len(r.B)) {
+			return wkb.ErrTruncated
 		}
 		pts := int(n)
 		if ring {
 			pts-- // closing point
 		}
 		if pts < 2 || (ring && pts < 3) {
-			r.b = r.b[int(n)*16:]
+			r.B = r.B[int(n)*16:]
 			return nil
 		}
-		x, y, _ := r.point()
+		x, y, _ := tilePoint(r)
 		e.geom = append(e.geom, cmdMoveTo|1<<3)
 		move(x, y)
 		e.geom = append(e.geom, uint32(cmdLineTo|(pts-1)<<3))
 		for i := 1; i < pts; i++ {
-			x, y, _ := r.point()
+			x, y, _ := tilePoint(r)
 			move(x, y)
 		}
 		if ring {
-			r.point()
+			tilePoint(r)
 			e.geom = append(e.geom, cmdClosePath|1<<3)
 		}
 		return nil
 	}
-	polygon := func(r *wkbReader) error {
-		rings, err := r.u32()
+	polygon := func(r *wkb.Reader) error {
+		rings, err := r.Count()
 		if err != nil {
 			return err
 		}
@@ -364,7 +339,7 @@ func (e *layerEncoder) encodeGeometry(wkb []byte) (int, error) {
 	}
 	switch t {
 	case 1: // Point
-		x, y, err := r.point()
+		x, y, err := tilePoint(r)
 		if err != nil {
 			return 0, err
 		}
@@ -376,19 +351,19 @@ func (e *layerEncoder) encodeGeometry(wkb []byte) (int, error) {
 	case 3:
 		return mvtPolygon, polygon(r)
 	case 4, 5, 6:
-		parts, err := r.u32()
+		parts, err := r.Count()
 		if err != nil {
 			return 0, err
 		}
 		var pts [][2]int32
 		for i := uint32(0); i < parts; i++ {
-			sub := &wkbReader{b: r.b}
-			if _, err := sub.header(); err != nil {
+			sub := &wkb.Reader{B: r.B}
+			if _, err := header(sub); err != nil {
 				return 0, err
 			}
 			switch t {
 			case 4:
-				x, y, err := sub.point()
+				x, y, err := tilePoint(sub)
 				if err != nil {
 					return 0, err
 				}
@@ -401,7 +376,7 @@ func (e *layerEncoder) encodeGeometry(wkb []byte) (int, error) {
 			if err != nil {
 				return 0, err
 			}
-			r.b = sub.b
+			r.B = sub.B
 		}
 		if t == 4 {
 			if len(pts) == 0 {

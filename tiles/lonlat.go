@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 
+	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/paulmach/orb"
 )
 
@@ -78,8 +79,8 @@ type pt struct{ x, y int64 }
 // no area) leaves e.geom empty, as ST_AsMVTGeom leaves no geometry. It returns errNeedsExact for
 // a polygon with holes or several parts, a ring of more than maxFastRing points, a ring that
 // touches or crosses itself once snapped, and anything not a 2D Polygon or MultiPolygon.
-func (e *layerEncoder) drawPolygon(wkb []byte, m lonLatMap) error {
-	return e.drawPolygonClipped(wkb, m, false, 0)
+func (e *layerEncoder) drawPolygon(data []byte, m lonLatMap) error {
+	return e.drawPolygonClipped(data, m, false, 0)
 }
 
 // drawPolygonClipped is drawPolygon for a polygon that may reach past the tile's buffer when
@@ -89,10 +90,10 @@ func (e *layerEncoder) drawPolygon(wkb []byte, m lonLatMap) error {
 // hand such rings back (errNeedsExact), as they do any ring Go cannot vouch for. With tol > 0
 // the ring is first simplified (Douglas–Peucker, tol in tile units, never below a triangle), as
 // ST_Simplify(…, true) does below z14.
-func (e *layerEncoder) drawPolygonClipped(wkb []byte, m lonLatMap, clip bool, tol float64) error {
+func (e *layerEncoder) drawPolygonClipped(data []byte, m lonLatMap, clip bool, tol float64) error {
 	e.geom = e.geom[:0]
-	r := &wkbReader{b: wkb}
-	t, err := r.header()
+	r := &wkb.Reader{B: data}
+	t, err := header(r)
 	if err != nil {
 		if errors.Is(err, errUnsupportedGeometry) {
 			return errNeedsExact // 3D, measured or extended WKB
@@ -100,7 +101,7 @@ func (e *layerEncoder) drawPolygonClipped(wkb []byte, m lonLatMap, clip bool, to
 		return err
 	}
 	if t == 6 { // MultiPolygon: one part only
-		parts, err := r.u32()
+		parts, err := r.Count()
 		if err != nil {
 			return err
 		}
@@ -110,7 +111,7 @@ func (e *layerEncoder) drawPolygonClipped(wkb []byte, m lonLatMap, clip bool, to
 			}
 			return errNeedsExact
 		}
-		if t, err = r.header(); err != nil {
+		if t, err = header(r); err != nil {
 			if errors.Is(err, errUnsupportedGeometry) {
 				return errNeedsExact
 			}
@@ -120,7 +121,7 @@ func (e *layerEncoder) drawPolygonClipped(wkb []byte, m lonLatMap, clip bool, to
 	if t != 3 {
 		return errNeedsExact
 	}
-	rings, err := r.u32()
+	rings, err := r.Count()
 	if err != nil {
 		return err
 	}
@@ -130,15 +131,15 @@ func (e *layerEncoder) drawPolygonClipped(wkb []byte, m lonLatMap, clip bool, to
 		}
 		return errNeedsExact
 	}
-	n, err := r.u32()
+	n, err := r.Count()
 	if err != nil {
 		return err
 	}
 	if n > maxFastRing {
 		return errNeedsExact
 	}
-	if uint64(n)*16 > uint64(len(r.b)) {
-		return errors.New("tiles: short WKB")
+	if uint64(n)*16 > uint64(len(r.B)) {
+		return wkb.ErrTruncated
 	}
 	ring := e.ring[:0]
 	if clip || tol > 0 || m.merc {
@@ -161,9 +162,9 @@ func (e *layerEncoder) drawPolygonClipped(wkb []byte, m lonLatMap, clip bool, to
 		}
 	} else {
 		for i := uint32(0); i < n; i++ {
-			lon := math.Float64frombits(r.order.Uint64(r.b))
-			lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
-			r.b = r.b[16:]
+			lon := math.Float64frombits(r.Order.Uint64(r.B))
+			lat := math.Float64frombits(r.Order.Uint64(r.B[8:]))
+			r.B = r.B[16:]
 			x, y := lon*m.fx+m.xoff, lat*m.fy+m.yoff
 			if !usable(x, y) {
 				return errNeedsExact
@@ -418,12 +419,12 @@ func simplifyPoints(pts [][2]float64, tol float64, minPoints int, keep *[]bool) 
 
 // project reads n points (2D, degrees) and maps them by m onto the tile, unrounded, into e's
 // scratch; ok is false when a point cannot be drawn in Go (see usable).
-func (e *layerEncoder) project(r *wkbReader, n uint32, m lonLatMap) (pts [][2]float64, ok bool) {
+func (e *layerEncoder) project(r *wkb.Reader, n uint32, m lonLatMap) (pts [][2]float64, ok bool) {
 	pts = e.fring[:0]
 	for i := uint32(0); i < n; i++ {
-		lon := math.Float64frombits(r.order.Uint64(r.b))
-		lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
-		r.b = r.b[16:]
+		lon := math.Float64frombits(r.Order.Uint64(r.B))
+		lat := math.Float64frombits(r.Order.Uint64(r.B[8:]))
+		r.B = r.B[16:]
 		x, y := m.apply(lon, lat)
 		if !usable(x, y) {
 			return nil, false
@@ -451,10 +452,10 @@ func segmentDist2(p, a, b [2]float64) float64 {
 // on the segment between their neighbours dropped, then cut to the square of the tile and its
 // buffer (Liang–Barsky; a part that leaves and comes back becomes several; cut ends rounded),
 // parts of fewer than two points left out. Anything but a 2D LineString or MultiLineString is errNeedsExact.
-func (e *layerEncoder) drawLine(wkb []byte, m lonLatMap, tol float64) error {
+func (e *layerEncoder) drawLine(data []byte, m lonLatMap, tol float64) error {
 	e.geom = e.geom[:0]
-	r := &wkbReader{b: wkb}
-	t, err := r.header()
+	r := &wkb.Reader{B: data}
+	t, err := header(r)
 	if err != nil {
 		if errors.Is(err, errUnsupportedGeometry) {
 			return errNeedsExact
@@ -463,7 +464,7 @@ func (e *layerEncoder) drawLine(wkb []byte, m lonLatMap, tol float64) error {
 	}
 	parts := uint32(1)
 	if t == 5 {
-		if parts, err = r.u32(); err != nil {
+		if parts, err = r.Count(); err != nil {
 			return err
 		}
 	} else if t != 2 {
@@ -472,7 +473,7 @@ func (e *layerEncoder) drawLine(wkb []byte, m lonLatMap, tol float64) error {
 	var cx, cy int64
 	for p := uint32(0); p < parts; p++ {
 		if t == 5 {
-			pt, err := r.header()
+			pt, err := header(r)
 			if err != nil {
 				if errors.Is(err, errUnsupportedGeometry) {
 					return errNeedsExact
@@ -483,12 +484,12 @@ func (e *layerEncoder) drawLine(wkb []byte, m lonLatMap, tol float64) error {
 				return errNeedsExact
 			}
 		}
-		n, err := r.u32()
+		n, err := r.Count()
 		if err != nil {
 			return err
 		}
-		if uint64(n)*16 > uint64(len(r.b)) {
-			return errors.New("tiles: short WKB")
+		if uint64(n)*16 > uint64(len(r.B)) {
+			return wkb.ErrTruncated
 		}
 		fl, ok := e.project(r, n, m)
 		if !ok {

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -723,17 +724,17 @@ type tileArgs struct {
 
 // wkbBound is the bounding box of a 2D WKB geometry.
 func wkbBound(b []byte) (orb.Bound, error) {
-	r := &wkbReader{b: b}
+	r := &wkb.Reader{B: b}
 	bound := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
 	var walk func(depth int) error
 	points := func(n uint32) error {
-		if uint64(n)*16 > uint64(len(r.b)) {
-			return errors.New("tiles: short WKB")
+		if uint64(n)*16 > uint64(len(r.B)) {
+			return wkb.ErrTruncated
 		}
 		for range n {
-			x := math.Float64frombits(r.order.Uint64(r.b))
-			y := math.Float64frombits(r.order.Uint64(r.b[8:]))
-			r.b = r.b[16:]
+			x := math.Float64frombits(r.Order.Uint64(r.B))
+			y := math.Float64frombits(r.Order.Uint64(r.B[8:]))
+			r.B = r.B[16:]
 			if !math.IsNaN(x) { // POINT EMPTY is NaN, NaN
 				bound = bound.Extend(orb.Point{x, y})
 			}
@@ -741,7 +742,7 @@ func wkbBound(b []byte) (orb.Bound, error) {
 		return nil
 	}
 	walk = func(depth int) error {
-		t, err := r.header()
+		t, err := header(r)
 		if err != nil {
 			return err
 		}
@@ -749,18 +750,18 @@ func wkbBound(b []byte) (orb.Bound, error) {
 		case 1:
 			return points(1)
 		case 2:
-			n, err := r.u32()
+			n, err := r.Count()
 			if err != nil {
 				return err
 			}
 			return points(n)
 		case 3:
-			rings, err := r.u32()
+			rings, err := r.Count()
 			if err != nil {
 				return err
 			}
 			for range rings {
-				n, err := r.u32()
+				n, err := r.Count()
 				if err != nil {
 					return err
 				}
@@ -773,7 +774,7 @@ func wkbBound(b []byte) (orb.Bound, error) {
 			if depth > 2 {
 				return errors.New("tiles: WKB nested too deep")
 			}
-			parts, err := r.u32()
+			parts, err := r.Count()
 			if err != nil {
 				return err
 			}
@@ -799,21 +800,21 @@ func wkbBound(b []byte) (orb.Bound, error) {
 // whether it lies in the tile and its buffer (ST_AsMVTGeom drops it otherwise). A point that
 // comes within a unit of the buffer's edge, and anything but a single point, is left to
 // ST_AsMVTGeom (errNeedsExact).
-func (e *layerEncoder) drawPoint(wkb []byte, m lonLatMap) (bool, error) {
+func (e *layerEncoder) drawPoint(data []byte, m lonLatMap) (bool, error) {
 	e.geom = e.geom[:0]
-	r := &wkbReader{b: wkb}
-	t, err := r.header()
+	r := &wkb.Reader{B: data}
+	t, err := header(r)
 	if err != nil {
 		if errors.Is(err, errUnsupportedGeometry) {
 			return false, errNeedsExact
 		}
 		return false, err
 	}
-	if t != 1 || len(r.b) < 16 {
+	if t != 1 || len(r.B) < 16 {
 		return false, errNeedsExact
 	}
-	lon := math.Float64frombits(r.order.Uint64(r.b))
-	lat := math.Float64frombits(r.order.Uint64(r.b[8:]))
+	lon := math.Float64frombits(r.Order.Uint64(r.B))
+	lat := math.Float64frombits(r.Order.Uint64(r.B[8:]))
 	if math.IsNaN(lon) || math.IsNaN(lat) {
 		return false, nil
 	}

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/aktobe/geoportal/geo"
+	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/paulmach/orb/maptile"
 )
 
@@ -23,7 +23,7 @@ func benchRing(cx, cy, r float64, n int) orb.Ring {
 // BenchmarkEncodeGeometry reads a building-like polygon (64 points, tile coordinates, as
 // ST_AsMVTGeom gives it) into MVT commands: the WKB reader on the exact-tile path.
 func BenchmarkEncodeGeometry(b *testing.B) {
-	data, err := wkb.Marshal(orb.MultiPolygon{{benchRing(2048, 2048, 1500, 64)}, {benchRing(300, 300, 100, 16)}})
+	data, err := wkb.Append(nil, orb.MultiPolygon{{benchRing(2048, 2048, 1500, 64)}, {benchRing(300, 300, 100, 16)}}, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func BenchmarkEncodeGeometry(b *testing.B) {
 func BenchmarkDrawStored(b *testing.B) {
 	tile := maptile.At(orb.Point{57.17, 50.28}, 15)
 	c := tile.Center()
-	data, err := wkb.Marshal(orb.Polygon{benchRing(c[0], c[1], 0.002, 64)})
+	data, err := wkb.Append(nil, orb.Polygon{benchRing(c[0], c[1], 0.002, 64)}, 0)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/data/reference"
+	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/paulmach/orb/encoding/ewkb"
 )
 
 // loadLock is the advisory lock key that serialises demo loads between processes.
@@ -178,7 +178,7 @@ func writeLayer(ctx context.Context, tx pgx.Tx, l *Layer, known map[string]map[s
 	columns = append(columns, "is_demo")
 	rows := make([][]any, len(l.Rows))
 	for i, r := range l.Rows {
-		g, err := ewkb.Marshal(r.Geom, 4326)
+		g, err := wkb.Append(nil, r.Geom, 4326)
 		if err != nil {
 			return 0, fmt.Errorf("demo: layer %s: row %d: %w", l.Slug, i, err)
 		}

@@ -17,11 +17,11 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/geo/coverage"
+	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/paulmach/orb/planar"
 	"github.com/uber/h3-go/v4"
 )

@@ -7,9 +7,9 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/geo/coverage"
+	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 )
 
 // The attributes that make a layer a camera layer.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/geo/coverage"
+	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/paulmach/orb/planar"
 )
 

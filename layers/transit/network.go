@@ -8,9 +8,9 @@ import (
 	"time"
 	_ "time/tzdata" // the agency time zone (Asia/Aqtobe) must load on machines without tzdata
 
+	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 )
 
 // Network is the GTFS timetable in memory: trips with their stop times and shapes, used to match

@@ -11,11 +11,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 )
 
 // DemoTimetable describes the timetable FromLayers invents for the drawn network.
