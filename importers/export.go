@@ -20,6 +20,7 @@ import (
 	"github.com/aktobe/geoportal/layers"
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkt"
 	"github.com/paulmach/orb/geojson"
 )
 
@@ -204,61 +205,12 @@ func textValue(v any) string {
 	return fmt.Sprint(v)
 }
 
+// wktString is g as WKT (orb's writer), empty for no geometry.
 func wktString(g orb.Geometry) string {
-	var sb strings.Builder
-	writeCoords := func(ps []orb.Point) {
-		sb.WriteByte('(')
-		for i, p := range ps {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			sb.WriteString(strconv.FormatFloat(p[0], 'f', -1, 64) + " " + strconv.FormatFloat(p[1], 'f', -1, 64))
-		}
-		sb.WriteByte(')')
+	if g == nil {
+		return ""
 	}
-	writePoly := func(p orb.Polygon) {
-		sb.WriteByte('(')
-		for i, r := range p {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			writeCoords(r)
-		}
-		sb.WriteByte(')')
-	}
-	switch g := g.(type) {
-	case orb.Point:
-		sb.WriteString("POINT ")
-		writeCoords([]orb.Point{g})
-	case orb.MultiPoint:
-		sb.WriteString("MULTIPOINT ")
-		writeCoords(g)
-	case orb.LineString:
-		sb.WriteString("LINESTRING ")
-		writeCoords(g)
-	case orb.MultiLineString:
-		sb.WriteString("MULTILINESTRING (")
-		for i, l := range g {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			writeCoords(l)
-		}
-		sb.WriteByte(')')
-	case orb.Polygon:
-		sb.WriteString("POLYGON ")
-		writePoly(g)
-	case orb.MultiPolygon:
-		sb.WriteString("MULTIPOLYGON (")
-		for i, p := range g {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			writePoly(p)
-		}
-		sb.WriteByte(')')
-	}
-	return sb.String()
+	return wkt.MarshalString(g)
 }
 
 // dbfField is one column of an exported .dbf.

@@ -3,8 +3,8 @@ package gtfs
 import (
 	"archive/zip"
 	"context"
-	"encoding/csv"
 	"fmt"
+	"github.com/aktobe/geoportal/internal/csvsafe"
 	"io"
 	"math"
 	"slices"
@@ -96,13 +96,13 @@ func FromLayers(ctx context.Context, pool *pgxpool.Pool, tt DemoTimetable, w io.
 	}
 
 	zw := zip.NewWriter(w)
-	files := map[string]*csv.Writer{}
-	open := func(name string, head ...string) (*csv.Writer, error) {
+	files := map[string]*csvsafe.Writer{}
+	open := func(name string, head ...string) (*csvsafe.Writer, error) {
 		f, err := zw.Create(name)
 		if err != nil {
 			return nil, err
 		}
-		cw := csv.NewWriter(f)
+		cw := csvsafe.NewWriter(f) // as every CSV the geoportal writes
 		cw.Write(head)
 		files[name] = cw
 		return cw, nil
@@ -243,7 +243,8 @@ func FromLayers(ctx context.Context, pool *pgxpool.Pool, tt DemoTimetable, w io.
 	}
 	cw.Flush()
 	for name, cw := range files {
-		if err := cw.Error(); err != nil {
+		// Each file is flushed above; this Flush writes nothing and reports any error of them.
+		if err := cw.Flush(); err != nil {
 			return nil, fmt.Errorf("demo gtfs: %s: %w", name, err)
 		}
 	}
