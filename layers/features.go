@@ -16,6 +16,7 @@ import (
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/cql2"
 	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb/geojson"
 )
 
 // CRS is a coordinate reference system the feature API speaks.
@@ -664,7 +665,7 @@ func (l *Layer) writeSet(in FeatureInput, full bool, arg func(any) string) ([]st
 		if crs.LatLon {
 			g = cql2.SwapXY(g)
 		}
-		raw, err := cql2.MarshalGeometry(g)
+		raw, err := json.Marshal(geojson.NewGeometry(g))
 		if err != nil {
 			return nil, nil, err
 		}

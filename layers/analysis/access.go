@@ -8,6 +8,7 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/geo/coverage"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 	"github.com/uber/h3-go/v4"
 )
 
@@ -70,8 +71,8 @@ type AccessResult struct {
 	MeanAccess                float64          `json:"mean_access_per_1000"`
 	Districts                 []AccessDistrict `json:"districts"`
 	// Hexes: one hexagon per populated H3 cell: h3, residents, access_per_1000.
-	Hexes FeatureCollection `json:"hexes"`
-	Notes []string          `json:"notes"`
+	Hexes geojson.FeatureCollection `json:"hexes"`
+	Notes []string                  `json:"notes"`
 }
 
 // Access answers AccessParams with 2SFCA (Luo & Wang 2003) over H3 cells of residents.
@@ -175,10 +176,8 @@ func (s *Store) Access(ctx context.Context, p AccessParams, staff bool) (*Access
 	for _, c := range ids {
 		ca := cells[c]
 		id := c.String()
-		res.Hexes.Features = append(res.Hexes.Features, Feature{Type: "Feature", ID: id,
-			Geometry: polygonGeometry(coverage.HexPolygon(c)),
-			Properties: map[string]any{"h3": id, "residents": round(ca.residents, 2),
-				"access_per_1000": round(share(ca.weighted, ca.residents)*1000, 4)}})
+		res.Hexes.Append(feature(id, coverage.HexPolygon(c), map[string]any{"h3": id, "residents": round(ca.residents, 2),
+			"access_per_1000": round(share(ca.weighted, ca.residents)*1000, 4)}))
 	}
 	res.Notes = append(res.Notes, lineNote,
 		"2SFCA (Luo & Wang 2003): each facility's capacity is shared among the residents within the distance; a resident's access sums the shares of the facilities within the distance")
@@ -187,10 +186,10 @@ func (s *Store) Access(ctx context.Context, p AccessParams, staff bool) (*Access
 
 // PopulationResult is the residents on an H3 grid.
 type PopulationResult struct {
-	Res            int               `json:"res"`
-	ResidentsTotal float64           `json:"residents_total"`
-	Buildings      int               `json:"buildings"`
-	Hexes          FeatureCollection `json:"hexes"`
+	Res            int                       `json:"res"`
+	ResidentsTotal float64                   `json:"residents_total"`
+	Buildings      int                       `json:"buildings"`
+	Hexes          geojson.FeatureCollection `json:"hexes"`
 }
 
 // Population returns the residents per H3 cell at res (properties h3, residents).

@@ -136,7 +136,7 @@ func TestCoverageStraightLine(t *testing.T) {
 	hexes := map[float64]bool{}
 	for _, f := range res.UnservedHexes.Features {
 		hexes[f.Properties["residents"].(float64)] = true
-		if f.Geometry.Type != "Polygon" || f.Properties["h3"] == "" {
+		if f.Geometry.GeoJSONType() != "Polygon" || f.Properties["h3"] == "" {
 			t.Errorf("hex feature %+v", f)
 		}
 	}
@@ -238,7 +238,7 @@ func TestCameraCoverage(t *testing.T) {
 	if !near(unseen, res.StreetLength-45, 0.5) || len(res.UnseenStreets.Features) != 5 {
 		t.Errorf("unseen streets: %d features, %v m", len(res.UnseenStreets.Features), unseen)
 	}
-	if len(res.Sectors.Features) != 1 || res.Sectors.Features[0].Geometry.Type != "Polygon" {
+	if len(res.Sectors.Features) != 1 || res.Sectors.Features[0].Geometry.GeoJSONType() != "Polygon" {
 		t.Errorf("sectors %+v", res.Sectors)
 	}
 	// Intersections as crossings: the only one is (800,-20), which C1 does not see.

@@ -10,6 +10,7 @@ import (
 	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 )
 
 // The attributes that make a layer a camera layer.
@@ -80,10 +81,10 @@ type CameraResult struct {
 	CrossingsSeen   int     `json:"crossings_seen"`
 	CrossingsShare  float64 `json:"crossings_share"`
 	// UnseenStreets has one MultiLineString per street with unseen parts: id, name, unseen_m.
-	UnseenStreets *FeatureCollection `json:"unseen_streets,omitempty"`
+	UnseenStreets *geojson.FeatureCollection `json:"unseen_streets,omitempty"`
 	// Sectors has each camera's view sector (not clipped): id, name, heading, fov, range_m.
-	Sectors *FeatureCollection `json:"sectors,omitempty"`
-	Notes   []string           `json:"notes"`
+	Sectors *geojson.FeatureCollection `json:"sectors,omitempty"`
+	Notes   []string                   `json:"notes"`
 }
 
 // cameras loads camera sectors in metres with their features; cameras with no range see
@@ -253,24 +254,20 @@ func (s *Store) Cameras(ctx context.Context, p CameraParams, staff bool) (*Camer
 	pieces := coverage.Unseen(samples, seen)
 	for i := 0; i < len(pieces); {
 		line := pieces[i].Line
-		var parts [][][]float64
+		var parts orb.MultiLineString
 		length := 0.0
 		for ; i < len(pieces) && pieces[i].Line == line; i++ {
-			parts = append(parts, lineCoords(pop.proj.InverseLine(coverage.Cut(sn.lines[line], pieces[i].From, pieces[i].To))))
+			parts = append(parts, orb.LineString(pop.proj.InverseLine(coverage.Cut(sn.lines[line], pieces[i].From, pieces[i].To))))
 			length += pieces[i].To - pieces[i].From
 		}
-		unseen.Features = append(unseen.Features, Feature{Type: "Feature", ID: sn.ids[line],
-			Geometry:   Geometry{Type: "MultiLineString", Coordinates: parts},
-			Properties: map[string]any{"id": sn.ids[line], "name": sn.names[line], "unseen_m": round(length, 1)}})
+		unseen.Append(feature(sn.ids[line], parts, map[string]any{"id": sn.ids[line], "name": sn.names[line], "unseen_m": round(length, 1)}))
 	}
 	res.UnseenStreets = &unseen
 	sectors := newCollection()
 	for i, c := range cams {
 		ring := pop.proj.InverseLine(c.Sector())
-		sectors.Features = append(sectors.Features, Feature{Type: "Feature", ID: camFac[i].ID,
-			Geometry: polygonGeometry(orb.Polygon{orb.Ring(ring)}),
-			Properties: map[string]any{"id": camFac[i].ID, "name": camFac[i].Name, "heading": c.Heading,
-				"fov": c.FOV, "range_m": c.Range}})
+		sectors.Append(feature(camFac[i].ID, orb.Polygon{orb.Ring(ring)}, map[string]any{"id": camFac[i].ID,
+			"name": camFac[i].Name, "heading": c.Heading, "fov": c.FOV, "range_m": c.Range}))
 	}
 	res.Sectors = &sectors
 	return res, nil

@@ -8,6 +8,7 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/geo/coverage"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 )
 
 // Methods of measuring distance.
@@ -79,9 +80,9 @@ type CoverageResult struct {
 	Districts            []DistrictCoverage `json:"districts"`
 	// UnservedHexes holds one hexagon per H3 cell with residents beyond the distance:
 	// properties h3 (cell id) and residents.
-	UnservedHexes FeatureCollection `json:"unserved_hexes"`
-	Curve         []CurvePoint      `json:"curve,omitempty"`
-	Notes         []string          `json:"notes"`
+	UnservedHexes geojson.FeatureCollection `json:"unserved_hexes"`
+	Curve         []CurvePoint              `json:"curve,omitempty"`
+	Notes         []string                  `json:"notes"`
 }
 
 const lineNote = "straight-line distances in a local equirectangular projection around the city (error under 0.3 %)"
@@ -242,13 +243,11 @@ func districtTable(pop *population, covered []bool) []DistrictCoverage {
 }
 
 // hexCollection turns per-cell sums into hexagon features with the sum under prop.
-func hexCollection(sums []coverage.CellSum, prop string) FeatureCollection {
+func hexCollection(sums []coverage.CellSum, prop string) geojson.FeatureCollection {
 	fc := newCollection()
 	for _, c := range sums {
 		id := c.Cell.String()
-		fc.Features = append(fc.Features, Feature{Type: "Feature", ID: id,
-			Geometry:   polygonGeometry(coverage.HexPolygon(c.Cell)),
-			Properties: map[string]any{"h3": id, prop: round(c.Value, 2)}})
+		fc.Append(feature(id, coverage.HexPolygon(c.Cell), map[string]any{"h3": id, prop: round(c.Value, 2)}))
 	}
 	return fc
 }

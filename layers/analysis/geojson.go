@@ -4,58 +4,25 @@ import (
 	"math"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 )
 
-// FeatureCollection is a GeoJSON FeatureCollection (RFC 7946), lon/lat.
-type FeatureCollection struct {
-	Type     string    `json:"type"`
-	Features []Feature `json:"features"`
+// Answers carry their features as GeoJSON (RFC 7946, lon/lat) in orb's geojson types, the
+// codec every GeoJSON of the geoportal goes through.
+
+// newCollection returns an empty feature collection (its features [] rather than null).
+func newCollection() geojson.FeatureCollection { return *geojson.NewFeatureCollection() }
+
+// feature is the GeoJSON feature of g (a copy, its coordinates rounded to 7 decimals, about
+// 1 cm, which keeps the JSON short).
+func feature(id any, g orb.Geometry, props map[string]any) *geojson.Feature {
+	f := geojson.NewFeature(orb.Round(orb.Clone(g), 1e7))
+	f.ID, f.Properties = id, props
+	return f
 }
 
-// Feature is a GeoJSON feature.
-type Feature struct {
-	Type       string         `json:"type"`
-	ID         any            `json:"id,omitempty"`
-	Geometry   Geometry       `json:"geometry"`
-	Properties map[string]any `json:"properties"`
-}
-
-// Geometry is a GeoJSON geometry; Coordinates is nested float arrays.
-type Geometry struct {
-	Type        string `json:"type"`
-	Coordinates any    `json:"coordinates"`
-}
-
-func newCollection() FeatureCollection {
-	return FeatureCollection{Type: "FeatureCollection", Features: []Feature{}}
-}
-
-// r7 rounds a coordinate to 7 decimals (about 1 cm), which keeps the JSON short.
+// r7 rounds a coordinate to 7 decimals, as feature does.
 func r7(v float64) float64 { return math.Round(v*1e7) / 1e7 }
-
-func pointCoords(p orb.Point) []float64 { return []float64{r7(p[0]), r7(p[1])} }
-
-func lineCoords(l orb.LineString) [][]float64 {
-	out := make([][]float64, len(l))
-	for i, p := range l {
-		out[i] = pointCoords(p)
-	}
-	return out
-}
-
-func polygonCoords(pg orb.Polygon) [][][]float64 {
-	out := make([][][]float64, len(pg))
-	for i, r := range pg {
-		out[i] = lineCoords(orb.LineString(r))
-	}
-	return out
-}
-
-func pointGeometry(p orb.Point) Geometry { return Geometry{Type: "Point", Coordinates: pointCoords(p)} }
-
-func polygonGeometry(pg orb.Polygon) Geometry {
-	return Geometry{Type: "Polygon", Coordinates: polygonCoords(pg)}
-}
 
 func round(v float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))

@@ -8,6 +8,7 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/geo/coverage"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 )
 
 // Kinds of candidate sites and of demand.
@@ -101,20 +102,20 @@ type Bound struct {
 // SitingResult answers SitingParams.
 type SitingResult struct {
 	SitingParams
-	Unit            string            `json:"unit"` // residents or metres
-	CandidatesCount int               `json:"candidates_count"`
-	Existing        int               `json:"existing"`
-	DemandTotal     float64           `json:"demand_total"`
-	CoveredBefore   float64           `json:"covered_before"`
-	CoveredAfter    float64           `json:"covered_after"`
-	ShareBefore     float64           `json:"share_before"`
-	ShareAfter      float64           `json:"share_after"`
-	Sites           []Site            `json:"sites"`
-	Bound           Bound             `json:"bound"`
-	Exhausted       bool              `json:"exhausted"`
-	Evaluations     int               `json:"evaluations"`
-	SitesGeoJSON    FeatureCollection `json:"sites_geojson"`
-	Notes           []string          `json:"notes"`
+	Unit            string                    `json:"unit"` // residents or metres
+	CandidatesCount int                       `json:"candidates_count"`
+	Existing        int                       `json:"existing"`
+	DemandTotal     float64                   `json:"demand_total"`
+	CoveredBefore   float64                   `json:"covered_before"`
+	CoveredAfter    float64                   `json:"covered_after"`
+	ShareBefore     float64                   `json:"share_before"`
+	ShareAfter      float64                   `json:"share_after"`
+	Sites           []Site                    `json:"sites"`
+	Bound           Bound                     `json:"bound"`
+	Exhausted       bool                      `json:"exhausted"`
+	Evaluations     int                       `json:"evaluations"`
+	SitesGeoJSON    geojson.FeatureCollection `json:"sites_geojson"`
+	Notes           []string                  `json:"notes"`
 }
 
 // Siting answers SitingParams with the lazy greedy of coverage.Greedy.
@@ -265,8 +266,7 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 		if site.ID != nil {
 			props["id"], props["name"] = *site.ID, site.Name
 		}
-		res.SitesGeoJSON.Features = append(res.SitesGeoJSON.Features, Feature{Type: "Feature", ID: site.Rank,
-			Geometry: pointGeometry(orb.Point{site.Lon, site.Lat}), Properties: props})
+		res.SitesGeoJSON.Append(feature(site.Rank, orb.Point{site.Lon, site.Lat}, props))
 	}
 	step(ctx, 1, 1)
 	return res, nil

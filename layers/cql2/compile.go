@@ -1,12 +1,14 @@
 package cql2
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/aktobe/geoportal"
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 )
 
 // Schema says which properties a filter may name, with their attribute types (text, integer,
@@ -301,7 +303,7 @@ func (c *compiler) geomLiteral(g orb.Geometry) (string, error) {
 	if c.o.SwapXY {
 		g = swapXY(g)
 	}
-	raw, err := MarshalGeometry(g)
+	raw, err := json.Marshal(geojson.NewGeometry(g))
 	if err != nil {
 		return "", compileErr("geometry: %v", err)
 	}

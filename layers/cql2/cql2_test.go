@@ -9,6 +9,7 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/google/go-cmp/cmp"
+	"github.com/paulmach/orb"
 )
 
 var testSchema = Schema{Types: map[string]string{
@@ -55,19 +56,19 @@ func TestCompileText(t *testing.T) {
 		{"property vs property", `name = status`, `("name" = "status")`, nil},
 		{"true predicate", `TRUE`, `TRUE`, nil},
 		{"intersects point", `S_INTERSECTS(geom, POINT(57.1 50.2))`, `ST_Intersects("geom", (SELECT ST_GeomFromGeoJSON($1::text)))`,
-			[]any{`{"coordinates":[57.1,50.2],"type":"Point"}`}},
+			[]any{`{"type":"Point","coordinates":[57.1,50.2]}`}},
 		{"within polygon", `S_WITHIN(geom, POLYGON((57 50, 58 50, 58 51, 57 51, 57 50)))`,
 			`ST_Within("geom", (SELECT ST_GeomFromGeoJSON($1::text)))`,
-			[]any{`{"coordinates":[[[57,50],[58,50],[58,51],[57,51],[57,50]]],"type":"Polygon"}`}},
+			[]any{`{"type":"Polygon","coordinates":[[[57,50],[58,50],[58,51],[57,51],[57,50]]]}`}},
 		{"bbox literal first", `S_INTERSECTS(BBOX(57,50,58,51), geometry)`, `ST_Intersects((SELECT ST_GeomFromGeoJSON($1::text)), "geom")`,
-			[]any{`{"coordinates":[[[57,50],[58,50],[58,51],[57,51],[57,50]]],"type":"Polygon"}`}},
+			[]any{`{"type":"Polygon","coordinates":[[[57,50],[58,50],[58,51],[57,51],[57,50]]]}`}},
 		{"multipoint both forms", `S_INTERSECTS(geom, MULTIPOINT((1 2), (3 4)))`, `ST_Intersects("geom", (SELECT ST_GeomFromGeoJSON($1::text)))`,
-			[]any{`{"coordinates":[[1,2],[3,4]],"type":"MultiPoint"}`}},
+			[]any{`{"type":"MultiPoint","coordinates":[[1,2],[3,4]]}`}},
 		{"point z", `S_INTERSECTS(geom, POINT Z (1 2 3))`, `ST_Intersects("geom", (SELECT ST_GeomFromGeoJSON($1::text)))`,
-			[]any{`{"coordinates":[1,2],"type":"Point"}`}},
+			[]any{`{"type":"Point","coordinates":[1,2]}`}},
 		{"dwithin meters", `DWITHIN(geom, POINT(57.1 50.2), 500, meters)`,
 			`("geom" && ST_Envelope(ST_Buffer((SELECT ST_GeomFromGeoJSON($1::text))::geography, $2::double precision * 1.01 + 1)::geometry) AND ST_DWithin("geom"::geography, (SELECT ST_GeomFromGeoJSON($1::text))::geography, $2::double precision))`,
-			[]any{`{"coordinates":[57.1,50.2],"type":"Point"}`, 500.0}},
+			[]any{`{"type":"Point","coordinates":[57.1,50.2]}`, 500.0}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,7 +108,7 @@ func TestFilterCRS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if args[0] != `{"coordinates":[57.1,50.2],"type":"Point"}` {
+	if args[0] != `{"type":"Point","coordinates":[57.1,50.2]}` {
 		t.Errorf("swapped point %v", args[0])
 	}
 	sql, args, err = compileText(t, `S_INTERSECTS(geom, POINT(6364000 6498000))`, Options{SRID: 3857, FirstArg: 2})
@@ -223,6 +224,62 @@ func TestJSONErrors(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestUnmarshalGeometryErrors: what orb's GeoJSON decoder would read silently or name vaguely
+// is refused with an error that says what is wrong.
+func TestUnmarshalGeometryErrors(t *testing.T) {
+	deep := `{"type":"Point","coordinates":[1,2]}`
+	for range 10 {
+		deep = `{"type":"GeometryCollection","geometries":[` + deep + `]}`
+	}
+	tests := []struct{ name, src, want string }{
+		{"not json", `{"type":`, "GeoJSON geometry"},
+		{"not an object", `[1,2]`, "not an object"},
+		{"unknown type", `{"type":"Circle","coordinates":[1,2]}`, `unknown type "Circle"`},
+		{"no coordinates", `{"type":"Point"}`, "missing coordinates"},
+		{"short position", `{"type":"Point","coordinates":[57]}`, "at least 2 numbers"},
+		{"short position in a ring", `{"type":"Polygon","coordinates":[[[0,0],[1,0],[1],[0,0]]]}`, "at least 2 numbers"},
+		{"text coordinate", `{"type":"LineString","coordinates":[[0,0],["1",1]]}`, "must be numbers"},
+		{"wrong nesting", `{"type":"Polygon","coordinates":[[0,0],[1,0],[1,1],[0,0]]}`, "is not an array"},
+		{"short part in a collection", `{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1]}]}`, "at least 2 numbers"},
+		{"nested too deep", deep, "nested too deep"},
+		{"open ring", `{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}`, "must end where it starts"},
+		{"empty collection", `{"type":"GeometryCollection","geometries":[]}`, "at least one geometry"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := UnmarshalGeometry([]byte(tc.src))
+			if err == nil {
+				t.Fatalf("%s read", tc.src)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestUnmarshalGeometry reads every type through orb's decoder, a Z coordinate dropped.
+func TestUnmarshalGeometry(t *testing.T) {
+	ring := orb.Ring{{0, 0}, {1, 0}, {1, 1}, {0, 0}}
+	for src, want := range map[string]orb.Geometry{
+		`{"type":"Point","coordinates":[57.1,50.2,300]}`:                                    orb.Point{57.1, 50.2},
+		`{"type":"MultiPoint","coordinates":[[1,2],[3,4]]}`:                                 orb.MultiPoint{{1, 2}, {3, 4}},
+		`{"type":"LineString","coordinates":[[1,2],[3,4]]}`:                                 orb.LineString{{1, 2}, {3, 4}},
+		`{"type":"MultiLineString","coordinates":[[[1,2],[3,4]]]}`:                          orb.MultiLineString{{{1, 2}, {3, 4}}},
+		`{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}`:                      orb.Polygon{ring},
+		`{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]]]}`:               orb.MultiPolygon{{ring}},
+		`{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,2]}]}`: orb.Collection{orb.Point{1, 2}},
+	} {
+		got, err := UnmarshalGeometry([]byte(src))
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", src, diff)
+		}
 	}
 }
 

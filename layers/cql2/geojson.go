@@ -2,174 +2,95 @@ package cql2
 
 import (
 	"encoding/json"
-	"fmt"
-	"math"
 
 	"github.com/aktobe/geoportal"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 )
 
-// The small GeoJSON geometry codec below exists because orb/geojson pulls the MongoDB driver
-// into the module for its BSON methods; geometries are all we need.
-
-// MarshalGeometry encodes g as a GeoJSON geometry object (an orb.Bound as a Polygon).
-func MarshalGeometry(g orb.Geometry) ([]byte, error) {
-	if b, ok := g.(orb.Bound); ok {
-		g = b.ToPolygon()
-	}
-	if c, ok := g.(orb.Collection); ok {
-		var gs []json.RawMessage
-		for _, x := range c {
-			raw, err := MarshalGeometry(x)
-			if err != nil {
-				return nil, err
-			}
-			gs = append(gs, raw)
-		}
-		return json.Marshal(map[string]any{"type": "GeometryCollection", "geometries": gs})
-	}
-	var coords any
-	switch g := g.(type) {
-	case orb.Point:
-		coords = [2]float64(g)
-	case orb.MultiPoint:
-		coords = g
-	case orb.LineString:
-		coords = g
-	case orb.MultiLineString:
-		coords = g
-	case orb.Polygon:
-		coords = g
-	case orb.MultiPolygon:
-		coords = g
-	default:
-		return nil, fmt.Errorf("cql2: cannot encode %T as GeoJSON", g)
-	}
-	return json.Marshal(map[string]any{"type": g.GeoJSONType(), "coordinates": coords})
-}
-
-type rawGeometry struct {
-	Type        string            `json:"type"`
-	Coordinates json.RawMessage   `json:"coordinates"`
-	Geometries  []json.RawMessage `json:"geometries"`
-}
+// GeoJSON geometries are read and written with orb's geojson codec. What is here checks first
+// what orb lets through silently or names only vaguely: a position of fewer than two numbers
+// (orb reads [57] as 57, 0), an unknown type, missing coordinates, collections nested without end.
 
 // UnmarshalGeometry decodes a GeoJSON geometry object and checks its shape (ring closure,
 // enough points, finite numbers).
 func UnmarshalGeometry(data []byte) (orb.Geometry, error) {
-	g, err := unmarshalGeometry(data, 0)
-	if err != nil {
+	var doc any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, badGeoJSON("%v", err)
+	}
+	if err := checkGeoJSON(doc, 0); err != nil {
 		return nil, err
 	}
+	gj, err := geojson.UnmarshalGeometry(data)
+	if err != nil {
+		return nil, badGeoJSON("%v", err)
+	}
+	g := gj.Geometry()
 	if err := checkGeometry(g); err != nil {
 		return nil, err
 	}
 	return g, nil
 }
 
-func unmarshalGeometry(data []byte, depth int) (orb.Geometry, error) {
-	bad := func(format string, args ...any) error {
-		return geoportal.Errorf(geoportal.EINVALID, "GeoJSON geometry: "+format, args...)
-	}
-	if depth > 8 {
-		return nil, bad("geometry collections nested too deep")
-	}
-	var r rawGeometry
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, bad("%v", err)
-	}
-	if r.Type == "GeometryCollection" {
-		var c orb.Collection
-		for _, x := range r.Geometries {
-			g, err := unmarshalGeometry(x, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			c = append(c, g)
-		}
-		return c, nil
-	}
-	if len(r.Coordinates) == 0 {
-		return nil, bad("missing coordinates")
-	}
-	var err error
-	var g orb.Geometry
-	switch r.Type {
-	case "Point":
-		var p []float64
-		if err = json.Unmarshal(r.Coordinates, &p); err == nil {
-			if len(p) < 2 {
-				return nil, bad("a position needs at least 2 numbers")
-			}
-			g = orb.Point{p[0], p[1]}
-		}
-	case "MultiPoint", "LineString":
-		var ps [][]float64
-		if err = json.Unmarshal(r.Coordinates, &ps); err == nil {
-			var pts []orb.Point
-			if pts, err = positions(ps); err == nil {
-				if r.Type == "MultiPoint" {
-					g = orb.MultiPoint(pts)
-				} else {
-					g = orb.LineString(pts)
-				}
-			}
-		}
-	case "MultiLineString", "Polygon":
-		var pss [][][]float64
-		if err = json.Unmarshal(r.Coordinates, &pss); err == nil {
-			var mls orb.MultiLineString
-			var poly orb.Polygon
-			for _, ps := range pss {
-				pts, perr := positions(ps)
-				if perr != nil {
-					return nil, perr
-				}
-				mls = append(mls, orb.LineString(pts))
-				poly = append(poly, orb.Ring(pts))
-			}
-			if r.Type == "Polygon" {
-				g = poly
-			} else {
-				g = mls
-			}
-		}
-	case "MultiPolygon":
-		var psss [][][][]float64
-		if err = json.Unmarshal(r.Coordinates, &psss); err == nil {
-			var mp orb.MultiPolygon
-			for _, pss := range psss {
-				var poly orb.Polygon
-				for _, ps := range pss {
-					pts, perr := positions(ps)
-					if perr != nil {
-						return nil, perr
-					}
-					poly = append(poly, orb.Ring(pts))
-				}
-				mp = append(mp, poly)
-			}
-			g = mp
-		}
-	default:
-		return nil, bad("unknown type %q", r.Type)
-	}
-	if err != nil {
-		return nil, bad("%s coordinates: %v", r.Type, err)
-	}
-	return g, nil
+func badGeoJSON(format string, args ...any) error {
+	return geoportal.Errorf(geoportal.EINVALID, "GeoJSON geometry: "+format, args...)
 }
 
-func positions(ps [][]float64) ([]orb.Point, error) {
-	out := make([]orb.Point, len(ps))
-	for i, p := range ps {
-		if len(p) < 2 {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "GeoJSON geometry: a position needs at least 2 numbers")
-		}
-		if math.IsNaN(p[0]) || math.IsNaN(p[1]) {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "GeoJSON geometry: coordinates must be numbers")
-		}
-		out[i] = orb.Point{p[0], p[1]}
+// positionDepth is how deep a type's coordinates nest arrays down to its positions.
+var positionDepth = map[string]int{"Point": 1, "MultiPoint": 2, "LineString": 2, "MultiLineString": 3,
+	"Polygon": 3, "MultiPolygon": 4}
+
+// checkGeoJSON checks a decoded geometry object: a known type, coordinates nested as the type
+// wants, positions of at least two numbers, collections at most 8 deep.
+func checkGeoJSON(v any, depth int) error {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return badGeoJSON("not an object")
 	}
-	return out, nil
+	typ, _ := obj["type"].(string)
+	if typ == "GeometryCollection" {
+		if depth > 8 {
+			return badGeoJSON("geometry collections nested too deep")
+		}
+		parts, _ := obj["geometries"].([]any)
+		for _, p := range parts {
+			if err := checkGeoJSON(p, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	d, ok := positionDepth[typ]
+	if !ok {
+		return badGeoJSON("unknown type %q", typ)
+	}
+	if obj["coordinates"] == nil {
+		return badGeoJSON("missing coordinates")
+	}
+	return checkPositions(obj["coordinates"], d, typ)
+}
+
+func checkPositions(v any, depth int, typ string) error {
+	a, ok := v.([]any)
+	if !ok {
+		return badGeoJSON("%s coordinates: %v is not an array", typ, v)
+	}
+	if depth > 1 {
+		for _, x := range a {
+			if err := checkPositions(x, depth-1, typ); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(a) < 2 {
+		return badGeoJSON("a position needs at least 2 numbers")
+	}
+	for _, x := range a {
+		if _, ok := x.(float64); !ok {
+			return badGeoJSON("coordinates must be numbers")
+		}
+	}
+	return nil
 }
