@@ -149,23 +149,31 @@ func (im *Importer) Import(ctx context.Context, src Source, req Request) (*Repor
 		rep.Mode = ModeCreate
 	}
 	err := im.run(ctx, src, req, rep)
-	rep.Duration = Duration(time.Since(rep.Started))
-	if err != nil {
+	im.failed(ctx, req, err, rep)
+	return rep, err
+}
+
+// failed ends the reports of an import that returned err (nothing when err is nil): status
+// failed, the error, and each recorded outside the rolled-back transaction, so that failures
+// are kept too.
+func (im *Importer) failed(ctx context.Context, req Request, err error, reps ...*Report) {
+	if err == nil {
+		return
+	}
+	for _, rep := range reps {
+		rep.Duration = Duration(time.Since(rep.Started))
 		rep.Status, rep.Error = "failed", geoportal.ErrorMessage(err)
 		if geoportal.ErrorCode(err) == geoportal.EINTERNAL {
 			rep.Error = err.Error()
 		}
 		if rep.Layer != "" && !req.DryRun {
-			// Recorded outside the rolled-back transaction, so that failures are kept too.
 			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			if herr := im.saveReport(hctx, im.Pool, rep, req.User); herr != nil {
 				im.Logger.Warn("import history not written", "error", herr)
 			}
 			cancel()
 		}
-		return rep, err
 	}
-	return rep, nil
 }
 
 // querier is a pool or a transaction.
@@ -222,12 +230,8 @@ func (im *Importer) run(ctx context.Context, src Source, req Request, rep *Repor
 		if err := im.Layers.CreateLayer(ctx, tx, p.layer); err != nil {
 			return err
 		}
-	} else {
-		// Lock the layer against concurrent imports and schema changes until commit.
-		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM geoportal.layers WHERE slug = $1 FOR UPDATE`, p.layer.Slug).Scan(&one); err != nil {
-			return fmt.Errorf("lock layer %s: %w", p.layer.Slug, err)
-		}
+	} else if err := lockLayer(ctx, tx, p.layer.Slug); err != nil {
+		return err
 	}
 
 	if rep.Mode == ModeUpsert {
@@ -237,24 +241,47 @@ func (im *Importer) run(ctx context.Context, src Source, req Request, rep *Repor
 	} else if err := im.copyInto(ctx, tx, src, p, req, rep); err != nil {
 		return err
 	}
-	if req.DryRun {
+	return im.commit(ctx, tx, req, rep)
+}
+
+// lockLayer locks a layer's catalog row against concurrent imports and schema changes until
+// the transaction ends.
+func lockLayer(ctx context.Context, tx pgx.Tx, slug string) error {
+	var one int
+	if err := tx.QueryRow(ctx, `SELECT 1 FROM geoportal.layers WHERE slug = $1 FOR UPDATE`, slug).Scan(&one); err != nil {
+		return fmt.Errorf("lock layer %s: %w", slug, err)
+	}
+	return nil
+}
+
+// commit ends an import's transaction: a dry run is left to the caller's deferred Rollback;
+// otherwise each report is stored in geoportal.imports with its audit entry, in tx, and tx is
+// committed, so that the data, the history and the audit trail change together.
+func (im *Importer) commit(ctx context.Context, tx pgx.Tx, req Request, reps ...*Report) error {
+	for _, rep := range reps {
 		rep.Status = "dry_run"
-		return nil // rolled back by the deferred Rollback
+		if !req.DryRun {
+			rep.Status = "ok"
+		}
+		rep.Duration = Duration(time.Since(rep.Started))
 	}
-	rep.Status = "ok"
-	rep.Duration = Duration(time.Since(rep.Started))
-	if err := im.saveReport(ctx, tx, rep, req.User); err != nil {
-		return fmt.Errorf("import history: %w", err)
+	if req.DryRun {
+		return nil
 	}
-	if err := accounts.Audit(ctx, tx, accounts.Entry{Action: "layer.import", ObjectType: "layer", ObjectID: rep.Layer,
-		After: map[string]any{"import_id": rep.ID, "mode": rep.Mode, "source": rep.Source, "format": rep.Format,
-			"crs": rep.CRS, "inserted": rep.Inserted, "updated": rep.Updated, "deleted": rep.Deleted,
-			"repaired": rep.Repaired, "rejected": rep.Rejected},
-		Detail: rep.Source}); err != nil {
-		return err
+	for _, rep := range reps {
+		if err := im.saveReport(ctx, tx, rep, req.User); err != nil {
+			return fmt.Errorf("import history: %w", err)
+		}
+		if err := accounts.Audit(ctx, tx, accounts.Entry{Action: "layer.import", ObjectType: "layer", ObjectID: rep.Layer,
+			After: map[string]any{"import_id": rep.ID, "mode": rep.Mode, "source": rep.Source, "format": rep.Format,
+				"crs": rep.CRS, "inserted": rep.Inserted, "updated": rep.Updated, "deleted": rep.Deleted,
+				"repaired": rep.Repaired, "rejected": rep.Rejected},
+			Detail: rep.Source}); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("import %s: commit: %w", info.File, err)
+		return fmt.Errorf("import %s: commit: %w", reps[0].Source, err)
 	}
 	return nil
 }

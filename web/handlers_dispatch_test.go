@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/transit"
 	gtfsimport "github.com/aktobe/geoportal/layers/transit/gtfs"
@@ -22,7 +23,7 @@ import (
 func TestDispatchPages(t *testing.T) {
 	ctx := context.Background()
 	srv, ts := newTransitServer(t)
-	if _, err := gtfsimport.Import(ctx, srv.Pool, os.DirFS("../layers/transit/gtfs/testdata/small"), gtfsimport.Options{}); err != nil {
+	if _, _, err := importers.New(srv.Pool, nil).ImportGTFS(ctx, os.DirFS("../layers/transit/gtfs/testdata/small"), "small", gtfsimport.Options{}, importers.Request{}); err != nil {
 		t.Fatal(err)
 	}
 	off, offKey, err := srv.Transit.AddVehicle(ctx, transit.NewVehicle{DeviceID: "off-1", Plate: "<i>OFF</i> 1", Route: "5"})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
 	"github.com/aktobe/geoportal/data/dbtest"
+	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/transit"
 	gtfsimport "github.com/aktobe/geoportal/layers/transit/gtfs"
@@ -135,7 +136,7 @@ func TestTransitHTTPIngestAndLivePush(t *testing.T) {
 func TestTransitArrivalsFeedsAndDispatch(t *testing.T) {
 	ctx := context.Background()
 	srv, ts := newTransitServer(t)
-	if _, err := gtfsimport.Import(ctx, srv.Pool, os.DirFS("../layers/transit/gtfs/testdata/small"), gtfsimport.Options{}); err != nil {
+	if _, _, err := importers.New(srv.Pool, nil).ImportGTFS(ctx, os.DirFS("../layers/transit/gtfs/testdata/small"), "small", gtfsimport.Options{}, importers.Request{}); err != nil {
 		t.Fatal(err)
 	}
 	code, body := get(t, ts.URL+"/api/stops/103/arrivals")

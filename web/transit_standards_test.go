@@ -20,6 +20,7 @@ import (
 
 	"github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
 	"github.com/aktobe/geoportal/data/demo"
+	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/layers/transit"
 	gtfsimport "github.com/aktobe/geoportal/layers/transit/gtfs"
 	"google.golang.org/protobuf/proto"
@@ -53,7 +54,7 @@ func TestTransitStandardsDemoCity(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("static GTFS written by gtfs demo: %s", p)
 	}
-	sum, err := gtfsimport.Import(ctx, srv.Pool, zr, gtfsimport.Options{TimetableOnly: true})
+	_, sum, err := importers.New(srv.Pool, nil).ImportGTFS(ctx, zr, "demo.zip", gtfsimport.Options{TimetableOnly: true}, importers.Request{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -14,10 +15,13 @@ import (
 	"net"
 	neturl "net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/aktobe/geoportal/data"
+	"github.com/aktobe/geoportal/importers"
+	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/layers/transit/gtfs"
 	"github.com/aktobe/geoportal/layers/transit/sim"
@@ -140,6 +144,7 @@ func runGTFS(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	cfg.register(fs, getenv)
 	demo := fs.Bool("demo", false, "mark the bus_stops and bus_routes features as demo data")
+	dryRun := fs.Bool("dry-run", false, "read, check and write the feed, then roll back: a preview that changes nothing")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -162,9 +167,15 @@ func runGTFS(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer closeFeed()
 	start := time.Now()
-	sum, err := gtfs.Import(ctx, db.Pool, feed, gtfs.Options{Demo: *demo})
+	user := getenv("USER")
+	ctx = accounts.WithActor(ctx, accounts.Actor{Label: "cli:" + cmp.Or(user, "unknown")}) // for the audit log
+	_, sum, err := importers.New(db.Pool, logger).ImportGTFS(ctx, feed, filepath.Base(fs.Arg(0)), gtfs.Options{Demo: *demo},
+		importers.Request{User: user, DryRun: *dryRun})
 	if err != nil {
 		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+	}
+	if *dryRun {
+		fmt.Fprintln(stdout, "dry run: nothing was written")
 	}
 	fmt.Fprintf(stdout, "imported %s in %s: %d agencies, %d routes, %d stops, %d trips, %d stop times, %d shapes, %d services\n",
 		fs.Arg(0), time.Since(start).Round(time.Millisecond), sum.Agencies, sum.Routes, sum.Stops, sum.Trips, sum.StopTimes, sum.Shapes, sum.Services)
@@ -427,7 +438,7 @@ func demoTimetable(ctx context.Context, db *database, tt gtfs.DemoTimetable, doI
 		if err != nil {
 			return nil, nil, err
 		}
-		if _, err := gtfs.Import(ctx, db.Pool, zr, gtfs.Options{TimetableOnly: true}); err != nil {
+		if _, _, err := importers.New(db.Pool, nil).ImportGTFS(ctx, zr, "gtfs demo", gtfs.Options{TimetableOnly: true}, importers.Request{}); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/data/dbtest"
+	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/transit"
 	gtfsimport "github.com/aktobe/geoportal/layers/transit/gtfs"
@@ -31,7 +32,7 @@ func newService(t testing.TB) (*transit.Service, *pgxpool.Pool) {
 
 func importFeed(t testing.TB, pool *pgxpool.Pool) {
 	t.Helper()
-	if _, err := gtfsimport.Import(context.Background(), pool, os.DirFS("gtfs/testdata/small"), gtfsimport.Options{}); err != nil {
+	if _, _, err := importers.New(pool, nil).ImportGTFS(context.Background(), os.DirFS("gtfs/testdata/small"), "small", gtfsimport.Options{}, importers.Request{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -42,7 +42,7 @@ func TestFeedFromLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gtfs.Import(ctx, pool, zr, gtfs.Options{TimetableOnly: true}); err != nil {
+	if _, err := importFeed(ctx, pool, zr, gtfs.Options{TimetableOnly: true}); err != nil {
 		t.Fatal(err)
 	}
 	var stops int

@@ -1,6 +1,7 @@
-// Package gtfs imports a GTFS static feed (agency, routes, stops, trips, stop_times, shapes,
-// calendar, calendar_dates) into the transit tables and the bus_stops and bus_routes map layers, replacing what
-// was there in one transaction: a feed that fails leaves everything as it was.
+// Package gtfs reads a GTFS static feed (agency, routes, stops, trips, stop_times, shapes,
+// calendar, calendar_dates) and writes it into the transit tables and the bus_stops and
+// bus_routes map layers, replacing what was there, in the transaction of an import (see
+// importers.ImportGTFS): a feed that fails leaves everything as it was.
 package gtfs
 
 import (
@@ -22,7 +23,6 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkt"
 )
@@ -213,43 +213,57 @@ type stopTime struct {
 	hasTime  bool
 }
 
-// Import reads the feed and replaces the timetable and the bus layers with it.
-func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*Summary, error) {
+// LayerChange is what an import did to one map layer: features deleted and inserted.
+type LayerChange struct {
+	Layer             string
+	Deleted, Inserted int
+}
+
+// Import reads and checks the feed, then replaces the timetable and (unless TimetableOnly) the
+// bus layers with it in tx, the caller's transaction. It returns what it wrote, the changes to
+// the layers and the number of records (lines) read.
+func Import(ctx context.Context, tx pgx.Tx, fsys fs.FS, opt Options) (*Summary, []LayerChange, int, error) {
 	agency, err := readTable(fsys, "agency.txt", true, "agency_name", "agency_timezone")
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	routes, err := readTable(fsys, "routes.txt", true, "route_id", "route_type")
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	stops, err := readTable(fsys, "stops.txt", true, "stop_id", "stop_lat", "stop_lon")
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	trips, err := readTable(fsys, "trips.txt", true, "route_id", "service_id", "trip_id")
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	stopTimes, err := readTable(fsys, "stop_times.txt", true, "trip_id", "stop_id", "stop_sequence", "arrival_time", "departure_time")
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	calendar, err := readTable(fsys, "calendar.txt", false, "service_id", "monday", "tuesday", "wednesday", "thursday",
 		"friday", "saturday", "sunday", "start_date", "end_date")
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	calendarDates, err := readTable(fsys, "calendar_dates.txt", false, "service_id", "date", "exception_type")
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	if calendar == nil && calendarDates == nil {
-		return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: neither calendar.txt nor calendar_dates.txt is present (one of them must define the services)")
+		return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: neither calendar.txt nor calendar_dates.txt is present (one of them must define the services)")
 	}
 	shapes, err := readTable(fsys, "shapes.txt", false, "shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence")
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
+	}
+	records := 0
+	for _, t := range []*table{agency, routes, stops, trips, stopTimes, calendar, calendarDates, shapes} {
+		if t != nil {
+			records += len(t.rows)
+		}
 	}
 	sum := &Summary{}
 
@@ -259,12 +273,12 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		id := agency.get(r, "agency_id")
 		tz := agency.get(r, "agency_timezone")
 		if _, err := time.LoadLocation(tz); err != nil || tz == "" {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: agency.txt line %d: agency_timezone %q is not a time zone", line(i), tz)
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: agency.txt line %d: agency_timezone %q is not a time zone", line(i), tz)
 		}
 		agID, agName, agURL, agTZ = append(agID, id), append(agName, agency.get(r, "agency_name")), append(agURL, agency.get(r, "agency_url")), append(agTZ, tz)
 	}
 	if len(agID) == 0 {
-		return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: agency.txt has no agency")
+		return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: agency.txt has no agency")
 	}
 	agencyName := map[string]string{}
 	for i := range agID {
@@ -282,10 +296,10 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		id := routes.get(r, "route_id")
 		typ, err := strconv.Atoi(routes.get(r, "route_type"))
 		if id == "" || err != nil {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: routes.txt line %d: route_id is empty or route_type %q is not a number", line(i), routes.get(r, "route_type"))
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: routes.txt line %d: route_id is empty or route_type %q is not a number", line(i), routes.get(r, "route_type"))
 		}
 		if routeByID[id] != nil {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: routes.txt line %d: route_id %s repeats", line(i), id)
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: routes.txt line %d: route_id %s repeats", line(i), id)
 		}
 		rt := &route{id: id, agency: routes.get(r, "agency_id"), short: routes.get(r, "route_short_name"),
 			long: routes.get(r, "route_long_name"), color: routes.get(r, "route_color"), typ: typ}
@@ -308,7 +322,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 	for i, r := range stops.rows {
 		id := stops.get(r, "stop_id")
 		if id == "" {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: stops.txt line %d: stop_id is empty", line(i))
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: stops.txt line %d: stop_id is empty", line(i))
 		}
 		if lt := stops.get(r, "location_type"); lt != "" && lt != "0" {
 			notStop[id] = lt
@@ -316,16 +330,16 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		}
 		lat, err := parseFloat(stops, i, r, "stop_lat", -90, 90)
 		if err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 		lon, err := parseFloat(stops, i, r, "stop_lon", -180, 180)
 		if err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 		wc, _ := strconv.Atoi(stops.get(r, "wheelchair_boarding"))
 		s := &stop{id: id, code: stops.get(r, "stop_code"), name: stops.get(r, "stop_name"), pt: orb.Point{lon, lat}, wheelchair: wc}
 		if stopByID[id] != nil {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: stops.txt line %d: stop_id %s repeats", line(i), id)
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: stops.txt line %d: stop_id %s repeats", line(i), id)
 		}
 		stopByID[id] = s
 		stopList = append(stopList, s)
@@ -341,10 +355,10 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 	for i, r := range calendarRows(calendar) {
 		sid := calendar.get(r, "service_id")
 		if sid == "" {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: service_id is empty", line(i))
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: service_id is empty", line(i))
 		}
 		if prev, ok := seenService[sid]; ok {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: service_id %s repeats (first on line %d)", line(i), sid, line(prev))
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: service_id %s repeats (first on line %d)", line(i), sid, line(prev))
 		}
 		seenService[sid] = i
 		services[sid] = true
@@ -352,17 +366,17 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		for _, c := range days {
 			v := calendar.get(r, c)
 			if v != "0" && v != "1" {
-				return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: %s %q is not 0 or 1", line(i), c, v)
+				return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: %s %q is not 0 or 1", line(i), c, v)
 			}
 			d = append(d, v == "1")
 		}
 		sd, err1 := time.Parse("20060102", calendar.get(r, "start_date"))
 		ed, err2 := time.Parse("20060102", calendar.get(r, "end_date"))
 		if err1 != nil || err2 != nil {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: start_date or end_date is not YYYYMMDD", line(i))
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: start_date or end_date is not YYYYMMDD", line(i))
 		}
 		if ed.Before(sd) {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: end_date is before start_date", line(i))
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar.txt line %d: end_date is before start_date", line(i))
 		}
 		svID, svDays, svStart, svEnd = append(svID, sid), append(svDays, d), append(svStart, sd), append(svEnd, ed)
 	}
@@ -374,14 +388,14 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		sid, ds, et := calendarDates.get(r, "service_id"), calendarDates.get(r, "date"), calendarDates.get(r, "exception_type")
 		d, err := time.Parse("20060102", ds)
 		if sid == "" || err != nil {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar_dates.txt line %d: service_id is empty or date %q is not YYYYMMDD", line(i), ds)
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar_dates.txt line %d: service_id is empty or date %q is not YYYYMMDD", line(i), ds)
 		}
 		if et != "1" && et != "2" {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar_dates.txt line %d: exception_type %q is not 1 or 2", line(i), et)
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar_dates.txt line %d: exception_type %q is not 1 or 2", line(i), et)
 		}
 		k := [2]string{sid, ds}
 		if prev, ok := seenDate[k]; ok {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar_dates.txt line %d: service_id %s date %s repeats (first on line %d)", line(i), sid, ds, line(prev))
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: calendar_dates.txt line %d: service_id %s date %s repeats (first on line %d)", line(i), sid, ds, line(prev))
 		}
 		seenDate[k] = i
 		services[sid] = true
@@ -399,15 +413,15 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 			id := shapes.get(r, "shape_id")
 			lat, err := parseFloat(shapes, i, r, "shape_pt_lat", -90, 90)
 			if err != nil {
-				return nil, err
+				return nil, nil, 0, err
 			}
 			lon, err := parseFloat(shapes, i, r, "shape_pt_lon", -180, 180)
 			if err != nil {
-				return nil, err
+				return nil, nil, 0, err
 			}
 			seq, err := strconv.Atoi(shapes.get(r, "shape_pt_sequence"))
 			if err != nil || id == "" {
-				return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: shapes.txt line %d: shape_id empty or shape_pt_sequence not a number", line(i))
+				return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: shapes.txt line %d: shape_id empty or shape_pt_sequence not a number", line(i))
 			}
 			shapePts[id] = append(shapePts[id], shpPt{seq, orb.Point{lon, lat}})
 		}
@@ -422,7 +436,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 			}
 		}
 		if len(ls) < 2 {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: shapes.txt: shape %s has fewer than two distinct points", id)
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: shapes.txt: shape %s has fewer than two distinct points", id)
 		}
 		shapeLines[id] = ls
 	}
@@ -434,20 +448,20 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		tid := stopTimes.get(r, "trip_id")
 		sid := stopTimes.get(r, "stop_id")
 		if lt, ok := notStop[sid]; ok {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: stop_id %q has location_type %s in stops.txt; stop times must name a stop or platform (location_type 0 or empty)", line(i), sid, lt)
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: stop_id %q has location_type %s in stops.txt; stop times must name a stop or platform (location_type 0 or empty)", line(i), sid, lt)
 		}
 		if stopByID[sid] == nil {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: stop_id %q is not in stops.txt", line(i), sid)
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: stop_id %q is not in stops.txt", line(i), sid)
 		}
 		seq, err := strconv.Atoi(stopTimes.get(r, "stop_sequence"))
 		if err != nil || seq < 0 {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: stop_sequence %q is not a number", line(i), stopTimes.get(r, "stop_sequence"))
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: stop_sequence %q is not a number", line(i), stopTimes.get(r, "stop_sequence"))
 		}
 		if seqLine[tid] == nil {
 			seqLine[tid] = map[int]int{}
 		}
 		if prev, ok := seqLine[tid][seq]; ok {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: trip %s repeats stop_sequence %d (first on line %d)", line(i), tid, seq, line(prev))
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: trip %s repeats stop_sequence %d (first on line %d)", line(i), tid, seq, line(prev))
 		}
 		seqLine[tid][seq] = i
 		st := stopTime{seq: seq, stop: sid}
@@ -463,7 +477,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 				st.dep, err = parseTime(d)
 			}
 			if err != nil {
-				return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: %v", line(i), err)
+				return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: stop_times.txt line %d: %v", line(i), err)
 			}
 			st.hasTime = true
 		}
@@ -483,14 +497,14 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		t := &trip{id: trips.get(r, "trip_id"), route: trips.get(r, "route_id"), service: trips.get(r, "service_id"),
 			headsign: trips.get(r, "trip_headsign"), shape: trips.get(r, "shape_id")}
 		if routeByID[t.route] == nil {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: trips.txt line %d: route_id %q is not in routes.txt", line(i), t.route)
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: trips.txt line %d: route_id %q is not in routes.txt", line(i), t.route)
 		}
 		if t.id == "" || seenTrip[t.id] {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: trips.txt line %d: trip_id %q is empty or repeats", line(i), t.id)
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: trips.txt line %d: trip_id %q is empty or repeats", line(i), t.id)
 		}
 		seenTrip[t.id] = true
 		if !services[t.service] {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: trips.txt line %d: service_id %q is in neither calendar.txt nor calendar_dates.txt", line(i), t.service)
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: trips.txt line %d: service_id %q is in neither calendar.txt nor calendar_dates.txt", line(i), t.service)
 		}
 		if d := trips.get(r, "direction_id"); d == "0" || d == "1" {
 			v := int16(d[0] - '0')
@@ -504,7 +518,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		}
 		sort.Slice(t.stops, func(a, b int) bool { return t.stops[a].seq < t.stops[b].seq })
 		if !t.stops[0].hasTime || !t.stops[len(t.stops)-1].hasTime {
-			return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: trip %s: the first and last stop times need times", t.id)
+			return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: trip %s: the first and last stop times need times", t.id)
 		}
 		var pts []orb.Point
 		for _, st := range t.stops {
@@ -512,7 +526,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		}
 		if t.shape == "" || shapeLines[t.shape] == nil {
 			if t.shape != "" {
-				return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: trips.txt line %d: shape_id %q is not in shapes.txt", line(i), t.shape)
+				return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: trips.txt line %d: shape_id %q is not in shapes.txt", line(i), t.shape)
 			}
 			// No shape: the straight line through the stops stands in for it.
 			t.shape = "trip:" + t.id
@@ -537,13 +551,14 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		}
 		for k := 1; k < len(t.stops); k++ {
 			if t.stops[k].arr < t.stops[k-1].dep {
-				return nil, geoportal.Errorf(geoportal.EINVALID, "gtfs: trip %s: stop_sequence %d arrives before the previous stop departs", t.id, t.stops[k].seq)
+				return nil, nil, 0, geoportal.Errorf(geoportal.EINVALID, "gtfs: trip %s: stop_sequence %d arrives before the previous stop departs", t.id, t.stops[k].seq)
 			}
 		}
 		tripList = append(tripList, t)
 	}
 
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	var changes []LayerChange
+	write := func() error {
 		if _, err := tx.Exec(ctx, `TRUNCATE transit.stop_times, transit.trips, transit.shapes, transit.calendar,
 			transit.calendar_dates, transit.stops, transit.routes, transit.agencies`); err != nil {
 			return err
@@ -626,13 +641,15 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		}
 		// The map layers: one bus_routes feature per route (its distinct shapes), one bus_stops
 		// feature per stop with the routes that serve it.
-		if _, err := tx.Exec(ctx, `DELETE FROM layer.bus_stops`); err != nil {
+		delStops, err := tx.Exec(ctx, `DELETE FROM layer.bus_stops`)
+		if err != nil {
 			return fmt.Errorf("bus_stops layer: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM layer.bus_routes`); err != nil {
+		delRoutes, err := tx.Exec(ctx, `DELETE FROM layer.bus_routes`)
+		if err != nil {
 			return fmt.Errorf("bus_routes layer: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO layer.bus_routes (geom, ref, name, operator, low_floor_share, is_demo)
+		insRoutes, err := tx.Exec(ctx, `INSERT INTO layer.bus_routes (geom, ref, name, operator, low_floor_share, is_demo)
 			SELECT ST_Multi(ST_Collect(DISTINCT sh.geom)), coalesce(nullif(r.short_name, ''), r.route_id), r.long_name,
 				coalesce(a.name, ''),
 				(SELECT round(100.0 * avg(v.low_floor::int), 1) FROM transit.vehicles v
@@ -641,27 +658,33 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 			FROM transit.routes r JOIN transit.trips t ON t.route_id = r.route_id
 			JOIN transit.shapes sh ON sh.shape_id = t.shape_id
 			LEFT JOIN transit.agencies a ON a.agency_id = r.agency_id
-			GROUP BY r.route_id, r.short_name, r.long_name, a.name`, opt.Demo); err != nil {
+			GROUP BY r.route_id, r.short_name, r.long_name, a.name`, opt.Demo)
+		if err != nil {
 			return fmt.Errorf("bus_routes layer: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO layer.bus_stops (geom, name, code, routes, smart, shelter, is_demo)
+		insStops, err := tx.Exec(ctx, `INSERT INTO layer.bus_stops (geom, name, code, routes, smart, shelter, is_demo)
 			SELECT s.geom, s.name, coalesce(nullif(s.code, ''), s.stop_id),
 				(SELECT string_agg(DISTINCT coalesce(nullif(r.short_name, ''), r.route_id), ', ')
 				 FROM transit.stop_times st JOIN transit.trips t ON t.trip_id = st.trip_id
 				 JOIN transit.routes r ON r.route_id = t.route_id WHERE st.stop_id = s.stop_id),
 				false, NULL, $1
-			FROM transit.stops s`, opt.Demo); err != nil {
+			FROM transit.stops s`, opt.Demo)
+		if err != nil {
 			return fmt.Errorf("bus_stops layer: %w", err)
 		}
-		_, err := tx.Exec(ctx, `SELECT pg_notify('transit_network', '')`)
+		changes = []LayerChange{
+			{Layer: "bus_routes", Deleted: int(delRoutes.RowsAffected()), Inserted: int(insRoutes.RowsAffected())},
+			{Layer: "bus_stops", Deleted: int(delStops.RowsAffected()), Inserted: int(insStops.RowsAffected())},
+		}
+		_, err = tx.Exec(ctx, `SELECT pg_notify('transit_network', '')`)
 		return err
-	})
-	if err != nil {
+	}
+	if err := write(); err != nil {
 		var ge *geoportal.Error
 		if errors.As(err, &ge) {
-			return nil, err
+			return nil, nil, 0, err
 		}
-		return nil, fmt.Errorf("gtfs import: %w", err)
+		return nil, nil, 0, fmt.Errorf("gtfs import: %w", err)
 	}
 	sum.Agencies, sum.Routes, sum.Stops, sum.Trips, sum.Services = len(agID), len(routeList), len(stopList), len(tripList), len(services)
 	for _, t := range tripList {
@@ -672,5 +695,5 @@ func Import(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt Options) (*
 		used[t.shape] = true
 	}
 	sum.Shapes = len(used)
-	return sum, nil
+	return sum, changes, records, nil
 }

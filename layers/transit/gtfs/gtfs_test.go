@@ -3,6 +3,7 @@ package gtfs_test
 import (
 	"context"
 	"encoding/binary"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,17 +12,26 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/data/dbtest"
+	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/internal/testfiles"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/layers/transit/gtfs"
 )
 
+// importFeed imports a feed as the product does, through the importers' pipeline steps.
+func importFeed(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, opt gtfs.Options) (*gtfs.Summary, error) {
+	_, sum, err := importers.New(pool, nil).ImportGTFS(ctx, fsys, "feed", opt, importers.Request{})
+	return sum, err
+}
+
 func TestImportSmallFeed(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	sum, err := gtfs.Import(ctx, pool, os.DirFS("testdata/small"), gtfs.Options{})
+	sum, err := importFeed(ctx, pool, os.DirFS("testdata/small"), gtfs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +107,7 @@ func writeFeed(t *testing.T, change func(name, content string) string) string {
 func TestImportBadFeedKeepsPrevious(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	if _, err := gtfs.Import(ctx, pool, os.DirFS("testdata/small"), gtfs.Options{}); err != nil {
+	if _, err := importFeed(ctx, pool, os.DirFS("testdata/small"), gtfs.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -120,7 +130,7 @@ func TestImportBadFeedKeepsPrevious(t *testing.T) {
 			if tc.name == "missing calendar" {
 				os.Remove(filepath.Join(dir, "calendar.txt"))
 			}
-			_, err := gtfs.Import(ctx, pool, os.DirFS(dir), gtfs.Options{})
+			_, err := importFeed(ctx, pool, os.DirFS(dir), gtfs.Options{})
 			if err == nil || geoportal.ErrorCode(err) != geoportal.EINVALID || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want EINVALID naming %q", err, tc.want)
 			}
@@ -171,7 +181,7 @@ func TestImportSampleGTFSFeed(t *testing.T) {
 	// Its stop times name two stations (location_type 1), which the GTFS reference forbids (the
 	// MobilityData validator's location_with_unexpected_stop_time is an error).
 	sampleGTFSFeed := testfiles.Path(t, "gtfs", "sample-gtfs-feed")
-	_, err := gtfs.Import(ctx, pool, os.DirFS(sampleGTFSFeed), gtfs.Options{})
+	_, err := importFeed(ctx, pool, os.DirFS(sampleGTFSFeed), gtfs.Options{})
 	if want := `stop_times.txt line 3: stop_id "museum" has location_type 1 in stops.txt`; geoportal.ErrorCode(err) != geoportal.EINVALID || !strings.Contains(err.Error(), want) {
 		t.Fatalf("sample-gtfs-feed: %v, want EINVALID naming %q", err, want)
 	}
@@ -189,7 +199,7 @@ func TestImportSampleGTFSFeed(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(dir, "stop_times.txt"), []byte(strings.Join(kept, "\n")), 0o644)
-	sum, err := gtfs.Import(ctx, pool, os.DirFS(dir), gtfs.Options{})
+	sum, err := importFeed(ctx, pool, os.DirFS(dir), gtfs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +245,7 @@ func TestImportThirdPartyFeeds(t *testing.T) {
 	// trips for its ids (testdata/transitfeed-completion).
 	transitfeed := func(dir string) string { return testfiles.Path(t, "gtfs", "transitfeed", dir) }
 	good := feedFrom(t, transitfeed("good_feed"), "testdata/transitfeed-completion")
-	sum, err := gtfs.Import(ctx, pool, os.DirFS(good), gtfs.Options{})
+	sum, err := importFeed(ctx, pool, os.DirFS(good), gtfs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +257,7 @@ func TestImportThirdPartyFeeds(t *testing.T) {
 	// Services defined by calendar_dates.txt alone, as the GTFS reference allows: FULLW runs on
 	// 2007-06-04 only, WE on 2007-06-05 only.
 	dir := feedFrom(t, good, transitfeed("only_calendar_dates"), "calendar.txt")
-	sum, err = gtfs.Import(ctx, pool, os.DirFS(dir), gtfs.Options{})
+	sum, err = importFeed(ctx, pool, os.DirFS(dir), gtfs.Options{})
 	if err != nil {
 		t.Fatalf("only_calendar_dates: %v", err)
 	}
@@ -275,7 +285,7 @@ func TestImportThirdPartyFeeds(t *testing.T) {
 
 	// A repeated stop_sequence is refused by file, line and field; the previous feed stays.
 	dir = feedFrom(t, good, transitfeed("duplicate_stop_sequence"))
-	_, err = gtfs.Import(ctx, pool, os.DirFS(dir), gtfs.Options{})
+	_, err = importFeed(ctx, pool, os.DirFS(dir), gtfs.Options{})
 	if want := "stop_times.txt line 4: trip CITY1 repeats stop_sequence 10 (first on line 3)"; geoportal.ErrorCode(err) != geoportal.EINVALID || !strings.Contains(err.Error(), want) {
 		t.Errorf("duplicate_stop_sequence: %v, want EINVALID naming %q", err, want)
 	}
@@ -292,7 +302,7 @@ func TestImportThirdPartyFeeds(t *testing.T) {
 func TestImportBadInputNamed(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	if _, err := gtfs.Import(ctx, pool, os.DirFS("testdata/small"), gtfs.Options{}); err != nil {
+	if _, err := importFeed(ctx, pool, os.DirFS("testdata/small"), gtfs.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	utf16le := func(s string) string {
@@ -332,7 +342,7 @@ func TestImportBadInputNamed(t *testing.T) {
 				}
 				return c
 			})
-			_, err := gtfs.Import(ctx, pool, os.DirFS(dir), gtfs.Options{})
+			_, err := importFeed(ctx, pool, os.DirFS(dir), gtfs.Options{})
 			if err == nil || geoportal.ErrorCode(err) != geoportal.EINVALID || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want EINVALID naming %q", err, tc.want)
 			}
@@ -357,7 +367,7 @@ func TestImportBadInputNamed(t *testing.T) {
 		}
 		return strings.Join(keep, "\n")
 	})
-	sum, err := gtfs.Import(ctx, pool, os.DirFS(dir), gtfs.Options{})
+	sum, err := importFeed(ctx, pool, os.DirFS(dir), gtfs.Options{})
 	if err != nil {
 		t.Fatalf("a trip with one stop time refused the feed: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal/data/dbtest"
+	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/layers/transit/gtfs"
 	"github.com/aktobe/geoportal/layers/transit/sim"
@@ -23,7 +24,7 @@ import (
 func TestRunDrivesVehiclesOverBothProtocols(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	if _, err := gtfs.Import(ctx, pool, os.DirFS("../gtfs/testdata/small"), gtfs.Options{}); err != nil {
+	if _, _, err := importers.New(pool, nil).ImportGTFS(ctx, os.DirFS("../gtfs/testdata/small"), "small", gtfs.Options{}, importers.Request{}); err != nil {
 		t.Fatal(err)
 	}
 	srv := web.NewServer(slog.New(slog.DiscardHandler), pool)
