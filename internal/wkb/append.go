@@ -38,22 +38,13 @@ func Append(b []byte, g orb.Geometry, srid int) ([]byte, error) {
 		b = appendRings(b, g.ToPolygon())
 	case orb.MultiPoint:
 		head(MultiPoint)
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(g)))
-		for _, p := range g {
-			b = appendXY(appendHeader(b, Point), p)
-		}
+		b = appendParts(b, g, Point, appendXY)
 	case orb.MultiLineString:
 		head(MultiLineString)
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(g)))
-		for _, l := range g {
-			b = appendPoints(appendHeader(b, LineString), l)
-		}
+		b = appendParts(b, g, LineString, func(b []byte, l orb.LineString) []byte { return appendPoints(b, l) })
 	case orb.MultiPolygon:
 		head(MultiPolygon)
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(g)))
-		for _, p := range g {
-			b = appendRings(appendHeader(b, Polygon), p)
-		}
+		b = appendParts(b, g, Polygon, appendRings)
 	case orb.Collection:
 		head(Collection)
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(g)))
@@ -73,6 +64,15 @@ func Append(b []byte, g orb.Geometry, srid int) ([]byte, error) {
 
 func appendHeader(b []byte, t uint32) []byte {
 	return binary.LittleEndian.AppendUint32(append(b, 1), t)
+}
+
+// appendParts writes the parts of a multi-geometry, each with its header of type t.
+func appendParts[T any](b []byte, parts []T, t uint32, part func([]byte, T) []byte) []byte {
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(parts)))
+	for _, p := range parts {
+		b = part(appendHeader(b, t), p)
+	}
+	return b
 }
 
 func appendXY(b []byte, p orb.Point) []byte {

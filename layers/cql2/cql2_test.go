@@ -214,11 +214,17 @@ func TestJSONErrors(t *testing.T) {
 		{"trailing", `true true`, "trailing data"},
 		{"in without array", `{"op":"in","args":[{"property":"name"},"a"]}`, "non-empty array"},
 	}
+	wantErrors(t, tests, func(src string) error { _, err := ParseJSON([]byte(src)); return err })
+}
+
+// wantErrors runs read on each case's src and checks that it fails saying want.
+func wantErrors(t *testing.T, tests []struct{ name, src, want string }, read func(src string) error) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseJSON([]byte(tc.src))
+			err := read(tc.src)
 			if err == nil {
-				t.Fatalf("%s parsed", tc.src)
+				t.Fatalf("%s read", tc.src)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not say %q", err, tc.want)
@@ -248,17 +254,7 @@ func TestUnmarshalGeometryErrors(t *testing.T) {
 		{"open ring", `{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}`, "must end where it starts"},
 		{"empty collection", `{"type":"GeometryCollection","geometries":[]}`, "at least one geometry"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := UnmarshalGeometry([]byte(tc.src))
-			if err == nil {
-				t.Fatalf("%s read", tc.src)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not say %q", err, tc.want)
-			}
-		})
-	}
+	wantErrors(t, tests, func(src string) error { _, err := UnmarshalGeometry([]byte(src)); return err })
 }
 
 // TestUnmarshalGeometry reads every type through orb's decoder, a Z coordinate dropped.
