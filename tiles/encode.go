@@ -115,15 +115,19 @@ func (e *layerEncoder) addValue(msg []byte) uint32 {
 	return e.nValues - 1
 }
 
+// addString adds a string Value message.
+func (e *layerEncoder) addString(s []byte) uint32 {
+	var msg []byte
+	msg = appendTag(msg, 1, 2)
+	msg = appendVarint(msg, uint64(len(s)))
+	return e.addValue(append(msg, s...))
+}
+
 func (e *layerEncoder) stringValue(s []byte) uint32 {
 	if i, ok := e.strVals[string(s)]; ok {
 		return i
 	}
-	var msg []byte
-	msg = appendTag(msg, 1, 2)
-	msg = appendVarint(msg, uint64(len(s)))
-	msg = append(msg, s...)
-	i := e.addValue(msg)
+	i := e.addString(s)
 	e.strVals[string(s)] = i
 	return i
 }
@@ -135,11 +139,7 @@ func (e *layerEncoder) internedValue(id uint32, s []byte) uint32 {
 	if i, ok := e.numVals[k]; ok {
 		return i
 	}
-	var msg []byte
-	msg = appendTag(msg, 1, 2)
-	msg = appendVarint(msg, uint64(len(s)))
-	msg = append(msg, s...)
-	i := e.addValue(msg)
+	i := e.addString(s)
 	e.numVals[k] = i
 	return i
 }
