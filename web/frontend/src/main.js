@@ -19,7 +19,8 @@ maplibregl.setWorkerUrl(new URL(workerURL, window.location.href).href);
 maplibregl.prewarm();
 
 const ORIGIN = window.location.origin;
-const AKTOBE = { center: [57.1675, 50.2839], zoom: 11.6 };
+// Where the map opens when neither the configuration nor the data says (an empty database).
+const WORLD = { center: [0, 20], zoom: 3 };
 const DEFAULT_LAYERS = [...BASE_SLUGS, 'clinics', 'schools', 'parks'];
 const NEAREST_LAYERS = ['clinics', 'ramps', 'biotoilets', 'bus_stops', 'sports_grounds'];
 const LIVE_REFRESH_MS = 15000;
@@ -68,7 +69,7 @@ function setLang(lang, { remember = true } = {}) {
     try { localStorage.setItem(LANG_KEY, lang); } catch { /* ignore */ }
   }
   document.documentElement.lang = lang;
-  document.title = `${t('map.documentTitle')} — ${t('map.programme')}`;
+  document.title = `${cityText('map.documentTitle')} — ${t('map.programme')}`;
   renderTexts();
   renderLayerPanel();
   renderNearestOptions();
@@ -194,9 +195,20 @@ function toggleSheet(open) {
   ui.sheetToggle.textContent = t(o ? 'map.hidePanel' : 'map.showLayers');
 }
 
+/** cityName is the city's name (/api/config: the configuration, else the city boundary) in the current language, '' when unknown. */
+function cityName() {
+  return pick(state.config.city?.name, state.lang);
+}
+
+/** cityText is the catalog text key with the city's name as {city}; just "City map" when the name is unknown. */
+function cityText(key) {
+  const city = cityName();
+  return city ? t(key, { city }) : t('map.appSubtitle');
+}
+
 function renderTexts() {
   const L = state.lang;
-  ui.title.textContent = t('map.appTitle');
+  ui.title.textContent = cityName() || t('map.appTitle');
   ui.subtitle.textContent = t('map.appSubtitle');
   ui.langGroup.setAttribute('aria-label', t('map.language'));
   for (const b of ui.langGroup.querySelectorAll('button')) {
@@ -219,7 +231,7 @@ function renderTexts() {
     ['/lighting/audit', 'map.lightingAudit'], ['/login', 'map.staffSignIn']]
     .map(([href, key]) => h('a', { href: `${href}?lang=${L}` }, t(key))));
   ui.footNote.textContent = `${t('map.programme')} · © OpenStreetMap contributors, ODbL`;
-  ui.mapEl.setAttribute('aria-label', t('map.mapLabel'));
+  ui.mapEl.setAttribute('aria-label', cityText('map.mapLabel'));
   ui.main.setAttribute('aria-label', t('map.map'));
   ui.side.setAttribute('aria-label', `${t('map.search')}, ${t('map.layers')}`);
   ui.pickBanner.textContent = t('map.pickHint');
@@ -253,7 +265,7 @@ function renderNotices() {
 
 function renderLayerPanel() {
   const L = state.lang;
-  const zoom = state.map ? state.map.getZoom() : AKTOBE.zoom;
+  const zoom = state.map ? state.map.getZoom() : (state.config.city?.zoom || WORLD.zoom);
   const open = new Set([...ui.layerGroups.querySelectorAll('details[open]')].map((d) => d.dataset.direction));
   const firstRender = !ui.layerGroups.hasChildNodes();
   // Re-rendering must not take the keyboard focus away from the control in use.
@@ -388,6 +400,7 @@ function createMap(p) {
     container: ui.mapEl,
     style,
     ...initialView(p),
+    maxBounds: maxBounds(),
     minZoom: 3,
     maxZoom: 20,
     dragRotate: false,
@@ -482,9 +495,12 @@ function holdPartialFrames(map) {
   map.once('movestart', release);
 }
 
-// initialView is the permalink's view, else the whole city.
+// initialView is the permalink's view, else the configured one, else the whole built-up city,
+// else the city's view derived from its data by the server (/api/config).
 function initialView(p) {
   if (p.center) return { center: p.center, zoom: p.zoom };
+  const city = state.config.city || {};
+  if (validCenter(city.center) && !city.derived) return { center: city.center, zoom: city.zoom || 12 };
   // The built-up city (buildings, else streets) rather than the whole administrative area,
   // which reaches far into the steppe.
   const bbox = ['buildings', 'streets', 'districts', 'city_boundary'].map((sl) => state.bySlug.get(sl)?.bbox)
@@ -498,7 +514,20 @@ function initialView(p) {
       fitBoundsOptions: { padding: narrow ? { top: 130, bottom: 80, left: 12, right: 12 } : 24 },
     };
   }
-  return { center: AKTOBE.center, zoom: AKTOBE.zoom };
+  if (validCenter(city.center)) return { center: city.center, zoom: city.zoom || 12 };
+  return WORLD;
+}
+
+const validCenter = (c) => Array.isArray(c) && c.length === 2 && c.every(Number.isFinite);
+
+// maxBounds keeps the map around the city (/api/config's bounds, with a margin of their own size
+// and at least a quarter of a degree on every side); none when the bounds are unknown.
+function maxBounds() {
+  const b = state.config.city?.bounds;
+  if (!Array.isArray(b) || b.length !== 4 || !b.every(Number.isFinite)) return null;
+  const mx = Math.max(b[2] - b[0], 0.25);
+  const my = Math.max(b[3] - b[1], 0.25);
+  return [[Math.max(b[0] - mx, -180), Math.max(b[1] - my, -85)], [Math.min(b[2] + mx, 180), Math.min(b[3] + my, 85)]];
 }
 
 let lastZoomBand = null;
@@ -522,7 +551,7 @@ function localizeMapControls() {
     }
   }
   const canvas = ui.mapEl.querySelector('canvas');
-  if (canvas) canvas.setAttribute('aria-label', t('map.mapLabel'));
+  if (canvas) canvas.setAttribute('aria-label', cityText('map.mapLabel'));
 }
 
 function interactiveLayerIds() {
@@ -888,7 +917,7 @@ async function start() {
   document.documentElement.lang = state.lang;
   buildShell();
   renderTexts();
-  document.title = `${t('map.documentTitle')} — ${t('map.programme')}`;
+  document.title = `${cityText('map.documentTitle')} — ${t('map.programme')}`;
   let catalog;
   try {
     const [layers, config] = await Promise.all([getJSON('/api/layers'), getJSON('/api/config').catch(() => ({}))]);

@@ -32,6 +32,7 @@ const state = {
   siting: null,
   job: null, // {id, kind, cancelled}
   scenarios: [],
+  city: null, // {name: {kk, ru, en}, …} from /api/config
 };
 const ui = {};
 
@@ -91,8 +92,14 @@ function setLang(lang) {
   setLanguage(lang);
   try { localStorage.setItem(LANG_KEY, lang); } catch { /* ignore */ }
   document.documentElement.lang = lang;
-  document.title = t('planner.documentTitle');
+  document.title = pageTitle();
   render();
+}
+
+// pageTitle names the city when /api/config does.
+function pageTitle() {
+  const city = pick(state.city?.name, L());
+  return city ? t('planner.documentTitle', { city }) : t('planner.title');
 }
 
 // ------------------------------------------------------------------ page
@@ -593,10 +600,12 @@ async function start() {
   state.lang = initialLang();
   setLanguage(state.lang);
   document.documentElement.lang = state.lang;
-  document.title = t('planner.documentTitle');
+  document.title = pageTitle();
   build();
   try {
-    const [cat, me] = await Promise.all([api('/api/layers'), api('/api/auth/me').catch(() => ({}))]);
+    const [cat, me, config] = await Promise.all([api('/api/layers'), api('/api/auth/me').catch(() => ({})), api('/api/config').catch(() => ({}))]);
+    state.city = config.city || null;
+    document.title = pageTitle();
     state.catalog = cat.layers || [];
     state.user = me.user || null;
     state.csrf = me.csrf_token || '';
