@@ -767,7 +767,6 @@ function hitButton(hit, extra) {
 }
 
 function renderSearchResults(hits) {
-  const L = state.lang;
   clear(ui.searchResults);
   ui.searchStatus.textContent = hits.length ? t('map.resultsCount', { n: hits.length }) : t('map.noResults');
   for (const hit of hits) ui.searchResults.append(hitButton(hit));

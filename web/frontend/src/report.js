@@ -226,7 +226,6 @@ function service() {
 async function submit(e) {
   e.preventDefault();
   if (R.busy) return;
-  const L = lang();
   const sv = service();
   R.error = !R.pin ? t('report.needPin') : !sv ? t('report.needCategory')
     : !R.values.description.trim() && !R.files.length ? t('report.needText') : '';
@@ -444,7 +443,6 @@ function confirmBlocks(L) {
 }
 
 function renderConfirm() {
-  const L = lang();
   const c = R.confirmLink;
   const parts = [head(t('report.confirmTitle'))];
   if (c.result) {
@@ -467,7 +465,6 @@ function fmtDate(iso, L, time = true) {
 }
 
 function head(title) {
-  const L = lang();
   return h('div', { class: 'report-head' },
     h('h2', { id: 'report-title', tabindex: '-1' }, title),
     h('button', { type: 'button', class: 'icon-btn report-close', 'aria-label': t('report.close'), title: t('report.close'), onclick: closePanel }, '×'));

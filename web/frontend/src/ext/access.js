@@ -139,7 +139,6 @@ function renderScores() {
 
 async function toggleScores() {
   showScores = !showScores;
-  const L = ctx.lang();
   if (showScores && !report) {
     ui.status.textContent = t('access.loading');
     try {
@@ -158,7 +157,6 @@ async function toggleScores() {
 }
 
 function renderTexts() {
-  const L = ctx.lang();
   ui.sec.title.textContent = t('access.title');
   ui.label.textContent = t('access.only');
   ui.hint.textContent = t('access.onlyHint');

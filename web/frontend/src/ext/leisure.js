@@ -49,7 +49,6 @@ function placePopup(f, L) {
 // ---------------------------------------------------------------- gap map
 
 async function showGaps() {
-  const L = ctx.lang();
   const distance = ui.distance.value;
   const kind = ui.kind.value;
   const q = new URLSearchParams({ layer: 'leisure_places', distance });

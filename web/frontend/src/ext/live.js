@@ -511,7 +511,6 @@ async function loadArrivals(node, code) {
 }
 
 function arrivalsSection(code) {
-  const L = live.ctx.lang();
   const id = `live-arrivals-${Math.random().toString(36).slice(2, 8)}`;
   const node = h('section', { class: 'live-arrivals', 'aria-labelledby': id, dataset: { stop: code } },
     h('h4', { id }, t('live.arrivals')),
