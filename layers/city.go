@@ -19,8 +19,10 @@ type City struct {
 	Zoom float64 `json:"zoom,omitempty"`
 	// Bounds is the city's extent, west, south, east, north (EPSG:4326); nil when unknown.
 	Bounds []float64 `json:"bounds,omitempty"`
-	// Derived says that Center is the middle of Bounds, not a configured centre.
-	Derived bool `json:"derived"`
+	// Derived names what was taken from the data rather than configured: "name", "center",
+	// "zoom", "bounds". The web map keeps itself within Bounds only when they were configured
+	// (derived bounds would shut out a layer imported elsewhere).
+	Derived []string `json:"derived,omitempty"`
 }
 
 // CityBoundaryLayer is the catalog layer holding the city's administrative boundary; its name_kk,
@@ -45,6 +47,9 @@ func (s *Store) City(ctx context.Context, configured City) (City, error) {
 			return c, err
 		}
 		c.Name = name
+		if name != (Titles{}) {
+			c.Derived = append(c.Derived, "name")
+		}
 	}
 	if c.Bounds == nil {
 		extent, err := s.cityExtent(ctx)
@@ -53,6 +58,7 @@ func (s *Store) City(ctx context.Context, configured City) (City, error) {
 		}
 		if extent != nil && (c.Center == nil || contains(extent, c.Center)) {
 			c.Bounds = extent
+			c.Derived = append(c.Derived, "bounds")
 		}
 	}
 	if c.Bounds == nil {
@@ -60,10 +66,12 @@ func (s *Store) City(ctx context.Context, configured City) (City, error) {
 	}
 	center, zoom := ViewOf(c.Bounds)
 	if c.Center == nil {
-		c.Center, c.Derived = center, true
+		c.Center = center
+		c.Derived = append(c.Derived, "center")
 	}
 	if c.Zoom == 0 {
 		c.Zoom = zoom
+		c.Derived = append(c.Derived, "zoom")
 	}
 	return c, nil
 }

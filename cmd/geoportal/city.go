@@ -23,7 +23,7 @@ func registerCityFlags(fs *flag.FlagSet, getenv func(string) string) *cityFlags 
 		nameEN: fs.String("city-name-en", getenv("GEOPORTAL_CITY_NAME_EN"), "the city's name in English (env GEOPORTAL_CITY_NAME_EN)"),
 		center: fs.String("city-center", getenv("GEOPORTAL_CITY_CENTER"), "where the web map opens, lon,lat in degrees (env GEOPORTAL_CITY_CENTER; empty: the centre of the city's bounds)"),
 		zoom:   fs.String("city-zoom", getenv("GEOPORTAL_CITY_ZOOM"), "the web map's zoom at the centre (env GEOPORTAL_CITY_ZOOM; empty: the zoom that shows the city's bounds)"),
-		bounds: fs.String("city-bounds", getenv("GEOPORTAL_CITY_BOUNDS"), "how far the web map may be moved, west,south,east,north in degrees (env GEOPORTAL_CITY_BOUNDS; empty: the city boundary layer's extent, else that of all public features)"),
+		bounds: fs.String("city-bounds", getenv("GEOPORTAL_CITY_BOUNDS"), "the city's extent, west,south,east,north in degrees: the web map is kept around it (env GEOPORTAL_CITY_BOUNDS; empty: the city boundary layer's extent, else that of all public features, which do not hold the map)"),
 	}
 }
 

@@ -500,7 +500,7 @@ function holdPartialFrames(map) {
 function initialView(p) {
   if (p.center) return { center: p.center, zoom: p.zoom };
   const city = state.config.city || {};
-  if (validCenter(city.center) && !city.derived) return { center: city.center, zoom: city.zoom || 12 };
+  if (validCenter(city.center) && !city.derived?.includes('center')) return { center: city.center, zoom: city.zoom || 12 };
   // The built-up city (buildings, else streets) rather than the whole administrative area,
   // which reaches far into the steppe.
   const bbox = ['buildings', 'streets', 'districts', 'city_boundary'].map((sl) => state.bySlug.get(sl)?.bbox)
@@ -520,11 +520,13 @@ function initialView(p) {
 
 const validCenter = (c) => Array.isArray(c) && c.length === 2 && c.every(Number.isFinite);
 
-// maxBounds keeps the map around the city (/api/config's bounds, with a margin of their own size
-// and at least a quarter of a degree on every side); none when the bounds are unknown.
+// maxBounds keeps the map around the city when its bounds are configured (serve -city-bounds),
+// with a margin of their own size and at least a quarter of a degree on every side. Bounds
+// derived from the data do not hold the map: a layer imported elsewhere must stay reachable.
 function maxBounds() {
-  const b = state.config.city?.bounds;
-  if (!Array.isArray(b) || b.length !== 4 || !b.every(Number.isFinite)) return null;
+  const city = state.config.city;
+  const b = city?.bounds;
+  if (!Array.isArray(b) || b.length !== 4 || !b.every(Number.isFinite) || city.derived?.includes('bounds')) return null;
   const mx = Math.max(b[2] - b[0], 0.25);
   const my = Math.max(b[3] - b[1], 0.25);
   return [[Math.max(b[0] - mx, -180), Math.max(b[1] - my, -85)], [Math.min(b[2] + mx, 180), Math.min(b[3] + my, 85)]];
