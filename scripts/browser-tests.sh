@@ -49,7 +49,9 @@ demo_serve -upload-rate 60/30
 
 mkdir -p test-output
 cd web/frontend
-GEOPORTAL_URL="http://127.0.0.1:$port" OUT_DIR="$root/test-output" CHROMIUM="$chromium" \
+# GEOPORTAL_BIN: web/frontend/tests/city.test.mjs starts a second server, with the city configured
+# by flags, on the same database.
+GEOPORTAL_URL="http://127.0.0.1:$port" GEOPORTAL_BIN="$bin" OUT_DIR="$root/test-output" CHROMIUM="$chromium" \
   GEOPORTAL_STAFF_EMAIL="$staff_email" GEOPORTAL_STAFF_PASSWORD="$staff_password" \
   GEOPORTAL_DISPATCH_EMAIL="$dispatch_email" GEOPORTAL_DISPATCH_PASSWORD="$dispatch_password" \
   GEOPORTAL_PLANNER_EMAIL="$planner_email" GEOPORTAL_PLANNER_PASSWORD="$planner_password" \

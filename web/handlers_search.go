@@ -17,11 +17,21 @@ type MapConfig struct {
 	BasemapURL string `json:"basemap_url"`
 	// BasemapAttribution is shown on the map when the external basemap is on.
 	BasemapAttribution string `json:"basemap_attribution,omitempty"`
+	// City is the city as configured (serve's -city-* flags); what it leaves out is taken from
+	// the data on each request (layers.Store.City), so a city imported after start is found.
+	City layers.City `json:"city"`
 }
 
 func (s *Server) handleMapConfig(w http.ResponseWriter, r *http.Request) {
+	cfg := s.Map
+	city, err := s.Layers.City(r.Context(), s.Map.City)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	cfg.City = city
 	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, s.Map)
+	writeJSON(w, http.StatusOK, cfg)
 }
 
 // handleSearch answers GET /api/search?q=&lang=&limit= with the best matching features.

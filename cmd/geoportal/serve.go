@@ -28,6 +28,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	addr := fs.String("addr", envOr(getenv, "GEOPORTAL_ADDR", "127.0.0.1:8080"), "listen address (env GEOPORTAL_ADDR)")
 	basemapURL := fs.String("basemap-url", getenv("GEOPORTAL_BASEMAP_URL"), "optional external basemap for the web map: raster tile URL with {z}/{x}/{y} or a raster TileJSON URL (env GEOPORTAL_BASEMAP_URL; empty: own tiles only)")
 	basemapAttribution := fs.String("basemap-attribution", getenv("GEOPORTAL_BASEMAP_ATTRIBUTION"), "attribution shown for the external basemap (env GEOPORTAL_BASEMAP_ATTRIBUTION)")
+	cityFlags := registerCityFlags(fs, getenv)
 	security := registerSecurityFlags(fs, getenv)
 	transitLimits := registerTransitFlags(fs, getenv)
 	limits := registerLimitFlags(fs, getenv)
@@ -46,6 +47,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	public, err := web.ParsePublicURL(*publicURL)
 	if err != nil {
 		return fmt.Errorf("-public-url (or GEOPORTAL_PUBLIC_URL): %w", err)
+	}
+	city, err := cityFlags.city()
+	if err != nil {
+		return err
 	}
 	if err := transitLimits.check(); err != nil {
 		return err
@@ -82,7 +87,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer readPool.Close()
-	srv.Map = web.MapConfig{BasemapURL: *basemapURL, BasemapAttribution: *basemapAttribution}
+	srv.Map = web.MapConfig{BasemapURL: *basemapURL, BasemapAttribution: *basemapAttribution, City: city}
 	// Tile queries get their own pool (parallel query and JIT off) and a listener that keeps the
 	// tile cache exact when layers change, in this process or any other.
 	tilePool, err := tiles.NewPool(ctx, db.Pool.Config(), 0)

@@ -5,7 +5,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import './style.css';
 
 import { h, s, clear } from './dom.js';
-import { LANGS, LANG_NAMES, t, pick, formatNumber, formatDistance, LOCALES, valueName } from './i18n.js';
+import { LANGS, LANG_NAMES, t, setLanguage, pick, formatNumber, formatDistance, LOCALES, valueName } from './i18n.js';
 import { parse as parsePermalink, format as formatPermalink } from './permalink.js';
 import { buildStyle, compositeSlugs, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS } from './mapstyle.js';
 import { followingReport, initReports, reportMapClick } from './report.js';
@@ -19,7 +19,8 @@ maplibregl.setWorkerUrl(new URL(workerURL, window.location.href).href);
 maplibregl.prewarm();
 
 const ORIGIN = window.location.origin;
-const AKTOBE = { center: [57.1675, 50.2839], zoom: 11.6 };
+// Where the map opens when neither the configuration nor the data says (an empty database).
+const WORLD = { center: [0, 20], zoom: 3 };
 const DEFAULT_LAYERS = [...BASE_SLUGS, 'clinics', 'schools', 'parks'];
 const NEAREST_LAYERS = ['clinics', 'ramps', 'biotoilets', 'bus_stops', 'sports_grounds'];
 const LIVE_REFRESH_MS = 15000;
@@ -63,11 +64,12 @@ function initialLang(hashLang) {
 
 function setLang(lang, { remember = true } = {}) {
   state.lang = lang;
+  setLanguage(lang);
   if (remember) {
     try { localStorage.setItem(LANG_KEY, lang); } catch { /* ignore */ }
   }
   document.documentElement.lang = lang;
-  document.title = `${t(lang, 'documentTitle')} — ${t(lang, 'programme')}`;
+  document.title = `${cityText('map.documentTitle')} — ${t('map.programme')}`;
   renderTexts();
   renderLayerPanel();
   renderNearestOptions();
@@ -190,39 +192,50 @@ function toggleSheet(open) {
   const o = open ?? !document.body.classList.contains('sheet-open');
   document.body.classList.toggle('sheet-open', o);
   ui.sheetToggle.setAttribute('aria-expanded', String(o));
-  ui.sheetToggle.textContent = t(state.lang, o ? 'hidePanel' : 'showLayers');
+  ui.sheetToggle.textContent = t(o ? 'map.hidePanel' : 'map.showLayers');
+}
+
+/** cityName is the city's name (/api/config: the configuration, else the city boundary) in the current language, '' when unknown. */
+function cityName() {
+  return pick(state.config.city?.name, state.lang);
+}
+
+/** cityText is the catalog text key with the city's name as {city}; just "City map" when the name is unknown. */
+function cityText(key) {
+  const city = cityName();
+  return city ? t(key, { city }) : t('map.appSubtitle');
 }
 
 function renderTexts() {
   const L = state.lang;
-  ui.title.textContent = t(L, 'appTitle');
-  ui.subtitle.textContent = t(L, 'appSubtitle');
-  ui.langGroup.setAttribute('aria-label', t(L, 'language'));
+  ui.title.textContent = cityName() || t('map.appTitle');
+  ui.subtitle.textContent = t('map.appSubtitle');
+  ui.langGroup.setAttribute('aria-label', t('map.language'));
   for (const b of ui.langGroup.querySelectorAll('button')) {
     b.setAttribute('aria-pressed', String(b.dataset.lang === L));
   }
-  ui.searchLabel.textContent = t(L, 'searchLabel');
-  ui.searchInput.placeholder = t(L, 'searchPlaceholder');
-  ui.searchClear.setAttribute('aria-label', t(L, 'clearSearch'));
-  ui.searchClear.title = t(L, 'clearSearch');
-  ui.searchResults.setAttribute('aria-label', t(L, 'results'));
-  ui.nearestTitle.textContent = t(L, 'nearest');
-  ui.nearestLabel.textContent = t(L, 'nearestWhat');
-  ui.myLocation.textContent = t(L, 'myLocation');
-  ui.pickPoint.textContent = t(L, 'pickOnMap');
-  ui.nearestResults.setAttribute('aria-label', t(L, 'nearest'));
-  ui.layersTitle.textContent = t(L, 'layers');
-  ui.copyLink.textContent = t(L, 'copyLink');
-  ui.pageLinks.setAttribute('aria-label', t(L, 'morePages'));
-  clear(ui.pageLinks).append(...[['/planner', 'plannerPage'], ['/reports/stats', 'reportStats'],
-    ['/lighting/audit', 'lightingAudit'], ['/login', 'staffSignIn']]
-    .map(([href, key]) => h('a', { href: `${href}?lang=${L}` }, t(L, key))));
-  ui.footNote.textContent = `${t(L, 'programme')} · © OpenStreetMap contributors, ODbL`;
-  ui.mapEl.setAttribute('aria-label', t(L, 'mapLabel'));
-  ui.main.setAttribute('aria-label', t(L, 'map'));
-  ui.side.setAttribute('aria-label', `${t(L, 'search')}, ${t(L, 'layers')}`);
-  ui.pickBanner.textContent = t(L, 'pickHint');
-  ui.sheetToggle.textContent = t(L, document.body.classList.contains('sheet-open') ? 'hidePanel' : 'showLayers');
+  ui.searchLabel.textContent = t('map.searchLabel');
+  ui.searchInput.placeholder = t('map.searchPlaceholder');
+  ui.searchClear.setAttribute('aria-label', t('map.clearSearch'));
+  ui.searchClear.title = t('map.clearSearch');
+  ui.searchResults.setAttribute('aria-label', t('map.results'));
+  ui.nearestTitle.textContent = t('map.nearest');
+  ui.nearestLabel.textContent = t('map.nearestWhat');
+  ui.myLocation.textContent = t('map.myLocation');
+  ui.pickPoint.textContent = t('map.pickOnMap');
+  ui.nearestResults.setAttribute('aria-label', t('map.nearest'));
+  ui.layersTitle.textContent = t('map.layers');
+  ui.copyLink.textContent = t('map.copyLink');
+  ui.pageLinks.setAttribute('aria-label', t('map.morePages'));
+  clear(ui.pageLinks).append(...[['/planner', 'map.plannerPage'], ['/reports/stats', 'map.reportStats'],
+    ['/lighting/audit', 'map.lightingAudit'], ['/login', 'map.staffSignIn']]
+    .map(([href, key]) => h('a', { href: `${href}?lang=${L}` }, t(key))));
+  ui.footNote.textContent = `${t('map.programme')} · © OpenStreetMap contributors, ODbL`;
+  ui.mapEl.setAttribute('aria-label', cityText('map.mapLabel'));
+  ui.main.setAttribute('aria-label', t('map.map'));
+  ui.side.setAttribute('aria-label', `${t('map.search')}, ${t('map.layers')}`);
+  ui.pickBanner.textContent = t('map.pickHint');
+  ui.sheetToggle.textContent = t(document.body.classList.contains('sheet-open') ? 'map.hidePanel' : 'map.showLayers');
 }
 
 // ---------------------------------------------------------------- notices
@@ -243,8 +256,8 @@ function renderNotices() {
   clear(ui.notices);
   for (const n of state.notices) {
     ui.notices.append(h('div', { class: 'notice', dataset: { notice: n.id } },
-      h('span', {}, t(state.lang, n.key, n.vars)),
-      h('button', { type: 'button', class: 'icon-btn', 'aria-label': t(state.lang, 'close'), title: t(state.lang, 'close'), onclick: () => dismiss(n.id) }, '×')));
+      h('span', {}, t(n.key, n.vars)),
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('map.close'), title: t('map.close'), onclick: () => dismiss(n.id) }, '×')));
   }
 }
 
@@ -252,7 +265,7 @@ function renderNotices() {
 
 function renderLayerPanel() {
   const L = state.lang;
-  const zoom = state.map ? state.map.getZoom() : AKTOBE.zoom;
+  const zoom = state.map ? state.map.getZoom() : (state.config.city?.zoom || WORLD.zoom);
   const open = new Set([...ui.layerGroups.querySelectorAll('details[open]')].map((d) => d.dataset.direction));
   const firstRender = !ui.layerGroups.hasChildNodes();
   // Re-rendering must not take the keyboard focus away from the control in use.
@@ -283,19 +296,19 @@ function layerItem(l, zoom) {
   const id = `layer-${l.slug}`;
   const leg = legendEntries(l);
   const hidden = zoom < (l.min_zoom || 0);
-  const count = h('span', { class: 'count', dataset: { count: l.slug }, title: t(L, 'featureCount', { n: formatNumber(l.feature_count || 0, L) }) },
+  const count = h('span', { class: 'count', dataset: { count: l.slug }, title: t('map.featureCount', { n: formatNumber(l.feature_count || 0, L) }) },
     formatNumber(l.feature_count || 0, L));
   const input = h('input', { type: 'checkbox', id, checked: state.visible.has(l.slug), dataset: { slug: l.slug },
     onchange: (e) => setLayerVisible(l.slug, e.target.checked) });
   const label = h('label', { for: id },
     swatch(leg.type, leg.paint, leg.entries[0]?.color || '#777'),
     h('span', { class: 'layer-title' }, pick(l.title, L),
-      l.live ? h('span', { class: 'badge-live' }, t(L, 'live')) : null,
-      hidden && state.visible.has(l.slug) ? h('span', { class: 'hint' }, t(L, 'zoomInToSee')) : null),
+      l.live ? h('span', { class: 'badge-live' }, t('map.live')) : null,
+      hidden && state.visible.has(l.slug) ? h('span', { class: 'hint' }, t('map.zoomInToSee')) : null),
     count);
   const sub = leg.entries.length > 1 && state.visible.has(l.slug)
-    ? h('ul', { class: 'legend-sub', 'aria-label': `${t(L, 'legend')}: ${pick(l.title, L)}` },
-      leg.entries.map((e) => h('li', {}, swatch(leg.type, leg.paint, e.color), valueName(e.label, L))))
+    ? h('ul', { class: 'legend-sub', 'aria-label': `${t('map.legend')}: ${pick(l.title, L)}` },
+      leg.entries.map((e) => h('li', {}, swatch(leg.type, leg.paint, e.color), valueName(e.label))))
     : null;
   return h('li', { class: `layer-item${hidden ? ' out-of-zoom' : ''}`, dataset: { slug: l.slug } }, input, label, sub);
 }
@@ -341,7 +354,7 @@ function writePermalink() {
 
 function applyPermalink(hash, { initial = false } = {}) {
   const p = parsePermalink(hash, new Set(state.bySlug.keys()), LANGS);
-  if (p.unknown.length) notice('unknownLayers', { list: p.unknown.join(', ') }, { id: 'unknown-layers' });
+  if (p.unknown.length) notice('map.unknownLayers', { list: p.unknown.join(', ') }, { id: 'unknown-layers' });
   if (p.layers) {
     state.visible = new Set(p.layers);
   }
@@ -366,7 +379,7 @@ async function copyLink() {
   try {
     await navigator.clipboard.writeText(window.location.href);
   } catch { /* clipboard may be refused; the address bar holds the link anyway */ }
-  notice('linkCopied', null, { timeout: 2500 });
+  notice('map.linkCopied', null, { timeout: 2500, id: 'link-copied' });
 }
 
 // ---------------------------------------------------------------- map
@@ -387,6 +400,7 @@ function createMap(p) {
     container: ui.mapEl,
     style,
     ...initialView(p),
+    maxBounds: maxBounds(),
     minZoom: 3,
     maxZoom: 20,
     dragRotate: false,
@@ -411,7 +425,7 @@ function createMap(p) {
     if (e.sourceId === 'basemap' || (e.error && String(e.error.url || e.error.message || '').includes(state.config.basemap_url || '\u0000'))) {
       if (!state.basemapFailed) {
         state.basemapFailed = true;
-        notice('basemapUnavailable', null, { id: 'basemap' });
+        notice('map.basemapUnavailable', null, { id: 'basemap' });
         if (map.getLayer('basemap')) map.setLayoutProperty('basemap', 'visibility', 'none');
       }
       return;
@@ -481,9 +495,12 @@ function holdPartialFrames(map) {
   map.once('movestart', release);
 }
 
-// initialView is the permalink's view, else the whole city.
+// initialView is the permalink's view, else the configured one, else the whole built-up city,
+// else the city's view derived from its data by the server (/api/config).
 function initialView(p) {
   if (p.center) return { center: p.center, zoom: p.zoom };
+  const city = state.config.city || {};
+  if (validCenter(city.center) && !city.derived?.includes('center')) return { center: city.center, zoom: city.zoom || 12 };
   // The built-up city (buildings, else streets) rather than the whole administrative area,
   // which reaches far into the steppe.
   const bbox = ['buildings', 'streets', 'districts', 'city_boundary'].map((sl) => state.bySlug.get(sl)?.bbox)
@@ -497,7 +514,22 @@ function initialView(p) {
       fitBoundsOptions: { padding: narrow ? { top: 130, bottom: 80, left: 12, right: 12 } : 24 },
     };
   }
-  return { center: AKTOBE.center, zoom: AKTOBE.zoom };
+  if (validCenter(city.center)) return { center: city.center, zoom: city.zoom || 12 };
+  return WORLD;
+}
+
+const validCenter = (c) => Array.isArray(c) && c.length === 2 && c.every(Number.isFinite);
+
+// maxBounds keeps the map around the city when its bounds are configured (serve -city-bounds),
+// with a margin of their own size and at least a quarter of a degree on every side. Bounds
+// derived from the data do not hold the map: a layer imported elsewhere must stay reachable.
+function maxBounds() {
+  const city = state.config.city;
+  const b = city?.bounds;
+  if (!Array.isArray(b) || b.length !== 4 || !b.every(Number.isFinite) || city.derived?.includes('bounds')) return null;
+  const mx = Math.max(b[2] - b[0], 0.25);
+  const my = Math.max(b[3] - b[1], 0.25);
+  return [[Math.max(b[0] - mx, -180), Math.max(b[1] - my, -85)], [Math.min(b[2] + mx, 180), Math.min(b[3] + my, 85)]];
 }
 
 let lastZoomBand = null;
@@ -509,20 +541,19 @@ function updateZoomHints() {
 }
 
 function localizeMapControls() {
-  const L = state.lang;
   const labels = {
-    '.maplibregl-ctrl-zoom-in': { kk: 'Жақындату', ru: 'Приблизить', en: 'Zoom in' },
-    '.maplibregl-ctrl-zoom-out': { kk: 'Алыстату', ru: 'Отдалить', en: 'Zoom out' },
-    '.maplibregl-ctrl-attrib-button': { kk: 'Дереккөздер', ru: 'Источники данных', en: 'Data sources' },
+    '.maplibregl-ctrl-zoom-in': 'map.zoomIn',
+    '.maplibregl-ctrl-zoom-out': 'map.zoomOut',
+    '.maplibregl-ctrl-attrib-button': 'map.dataSources',
   };
-  for (const [sel, tr] of Object.entries(labels)) {
+  for (const [sel, key] of Object.entries(labels)) {
     for (const el of ui.mapEl.querySelectorAll(sel)) {
-      el.title = tr[L];
-      el.setAttribute('aria-label', tr[L]);
+      el.title = t(key);
+      el.setAttribute('aria-label', t(key));
     }
   }
   const canvas = ui.mapEl.querySelector('canvas');
-  if (canvas) canvas.setAttribute('aria-label', t(L, 'mapLabel'));
+  if (canvas) canvas.setAttribute('aria-label', cityText('map.mapLabel'));
 }
 
 function interactiveLayerIds() {
@@ -630,12 +661,12 @@ function openPopup(features, lngLat) {
 
 function localizePopup() {
   const btn = state.popup?.getElement()?.querySelector('.maplibregl-popup-close-button');
-  if (btn) { btn.setAttribute('aria-label', t(state.lang, 'close')); btn.title = t(state.lang, 'close'); }
+  if (btn) { btn.setAttribute('aria-label', t('map.close')); btn.title = t('map.close'); }
 }
 
 function formatValue(v, type, L) {
-  if (v === undefined || v === null || v === '') return t(L, 'noData');
-  if (type === 'boolean') return (v === true || v === 'true' || v === 't' || v === 1) ? t(L, 'yes') : t(L, 'no');
+  if (v === undefined || v === null || v === '') return t('map.noData');
+  if (type === 'boolean') return (v === true || v === 'true' || v === 't' || v === 1) ? t('map.yes') : t('map.no');
   if (['integer', 'bigint', 'double'].includes(type) && Number.isFinite(Number(v))) {
     return formatNumber(Number(v), L, { maximumFractionDigits: 2 });
   }
@@ -663,16 +694,16 @@ function renderPopup() {
     .map((a) => {
       const v = f.properties[a.name];
       // Status-like codes read in the chosen language; other text is shown as it was entered.
-      const shown = ['status', 'network'].includes(a.name) && v ? valueName(v, L) : formatValue(v, a.type, L);
+      const shown = ['status', 'network'].includes(a.name) && v ? valueName(v) : formatValue(v, a.type, L);
       return h('tr', {}, h('th', { scope: 'row' }, pick(a.title, L)), h('td', {}, shown));
     });
   const leg = layer ? legendEntries(layer) : null;
   const nav = state.popupFeatures.length > 1
     ? h('div', { class: 'popup-nav' },
-      h('button', { type: 'button', class: 'icon-btn', 'aria-label': t(L, 'previous'), title: t(L, 'previous'), disabled: state.popupIndex === 0,
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('map.previous'), title: t('map.previous'), disabled: state.popupIndex === 0,
         onclick: () => { state.popupIndex--; renderPopup(); } }, '‹'),
-      h('span', {}, t(L, 'featureN', { i: state.popupIndex + 1, n: state.popupFeatures.length })),
-      h('button', { type: 'button', class: 'icon-btn', 'aria-label': t(L, 'next'), title: t(L, 'next'), disabled: state.popupIndex === state.popupFeatures.length - 1,
+      h('span', {}, t('map.featureN', { i: state.popupIndex + 1, n: state.popupFeatures.length })),
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('map.next'), title: t('map.next'), disabled: state.popupIndex === state.popupFeatures.length - 1,
         onclick: () => { state.popupIndex++; renderPopup(); } }, '›'))
     : null;
   const content = h('div', { class: 'popup', dataset: { layer: f.layer, id: String(f.id ?? '') } },
@@ -711,7 +742,7 @@ async function submitSearch() {
   if (searchAbort) searchAbort.abort();
   if (!q) { state.lastSearch = null; ui.searchStatus.textContent = ''; clear(ui.searchResults).hidden = true; return; }
   searchAbort = new AbortController();
-  ui.searchStatus.textContent = t(state.lang, 'searching');
+  ui.searchStatus.textContent = t('map.searching');
   try {
     const url = `/api/search?${new URLSearchParams({ q, lang: state.lang, limit: '8' })}`;
     const res = await fetch(url, { signal: searchAbort.signal });
@@ -721,7 +752,7 @@ async function submitSearch() {
     renderSearchResults(state.lastSearch);
   } catch (err) {
     if (err.name === 'AbortError') return;
-    ui.searchStatus.textContent = t(state.lang, 'loadError');
+    ui.searchStatus.textContent = t('map.loadError');
   }
 }
 
@@ -738,9 +769,8 @@ function hitButton(hit, extra) {
 }
 
 function renderSearchResults(hits) {
-  const L = state.lang;
   clear(ui.searchResults);
-  ui.searchStatus.textContent = hits.length ? t(L, 'resultsCount', { n: hits.length }) : t(L, 'noResults');
+  ui.searchStatus.textContent = hits.length ? t('map.resultsCount', { n: hits.length }) : t('map.noResults');
   for (const hit of hits) ui.searchResults.append(hitButton(hit));
   ui.searchResults.hidden = hits.length === 0;
 }
@@ -785,18 +815,18 @@ function togglePicking(on) {
 }
 
 function nearestFromGeolocation() {
-  if (!navigator.geolocation) { ui.nearestStatus.textContent = t(state.lang, 'geolocationFailed'); return; }
-  ui.nearestStatus.textContent = t(state.lang, 'locating');
+  if (!navigator.geolocation) { ui.nearestStatus.textContent = t('map.geolocationFailed'); return; }
+  ui.nearestStatus.textContent = t('map.locating');
   navigator.geolocation.getCurrentPosition(
     (pos) => runNearest([pos.coords.longitude, pos.coords.latitude]),
-    () => { ui.nearestStatus.textContent = t(state.lang, 'geolocationFailed'); },
+    () => { ui.nearestStatus.textContent = t('map.geolocationFailed'); },
     { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
 }
 
 async function runNearest(from) {
   const layer = ui.nearestSelect.value;
   if (!layer) return;
-  ui.nearestStatus.textContent = t(state.lang, 'searching');
+  ui.nearestStatus.textContent = t('map.searching');
   try {
     const q = new URLSearchParams({ layer, lon: from[0].toFixed(6), lat: from[1].toFixed(6), limit: '5', lang: state.lang });
     const res = await fetch(`/api/nearest?${q}`);
@@ -807,15 +837,15 @@ async function runNearest(from) {
     renderNearestResults(state.lastNearest);
     showNearestOnMap(state.lastNearest);
   } catch {
-    ui.nearestStatus.textContent = t(state.lang, 'loadError');
+    ui.nearestStatus.textContent = t('map.loadError');
   }
 }
 
 function renderNearestResults(r) {
   const L = state.lang;
   clear(ui.nearestResults);
-  ui.nearestStatus.textContent = r.results.length ? `${pick(state.bySlug.get(r.layer)?.title, L)}: ${r.results.length}` : t(L, 'noResults');
-  for (const hit of r.results) ui.nearestResults.append(hitButton(hit, formatDistance(hit.distance_m, L)));
+  ui.nearestStatus.textContent = r.results.length ? `${pick(state.bySlug.get(r.layer)?.title, L)}: ${r.results.length}` : t('map.noResults');
+  for (const hit of r.results) ui.nearestResults.append(hitButton(hit, formatDistance(hit.distance_m)));
   ui.nearestResults.hidden = r.results.length === 0;
 }
 
@@ -825,7 +855,7 @@ function showNearestOnMap(r) {
     const el = h('div', { class: 'here-marker', role: 'img' });
     state.nearestMarker = new maplibregl.Marker({ element: el });
   }
-  state.nearestMarker.getElement().setAttribute('aria-label', t(state.lang, 'from'));
+  state.nearestMarker.getElement().setAttribute('aria-label', t('map.from'));
   state.nearestMarker.setLngLat(r.from).addTo(map);
   const b = new maplibregl.LngLatBounds(r.from, r.from);
   for (const hit of r.results) b.extend(hit.point);
@@ -884,17 +914,18 @@ async function start() {
   performance.mark('geoportal:start');
   const hashLang = new URLSearchParams(window.location.hash.replace(/^#/, '')).get('lang');
   state.lang = initialLang(LANGS.includes(hashLang) ? hashLang : null);
+  setLanguage(state.lang);
   document.documentElement.lang = state.lang;
   buildShell();
   renderTexts();
-  document.title = `${t(state.lang, 'documentTitle')} — ${t(state.lang, 'programme')}`;
+  document.title = `${cityText('map.documentTitle')} — ${t('map.programme')}`;
   let catalog;
   try {
     const [layers, config] = await Promise.all([getJSON('/api/layers'), getJSON('/api/config').catch(() => ({}))]);
     catalog = layers;
     state.config = config || {};
   } catch {
-    notice('loadError', null, { id: 'load' });
+    notice('map.loadError', null, { id: 'load' });
     return;
   }
   performance.mark('geoportal:catalog');

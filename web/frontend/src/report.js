@@ -5,115 +5,17 @@ import * as maplibregl from 'maplibre-gl';
 import './report.css';
 
 import { h, clear } from './dom.js';
-import { LOCALES, pick } from './i18n.js';
+import { LOCALES, t, has, pick } from './i18n.js';
 import { solve } from './pow.js';
 
 const MAX_PHOTOS = 3;
 const DEVICE_KEY = 'geoportal.device';
 const LAYER = 'citizen_reports';
 
-const strings = {
-  reportProblem: { kk: 'Мәселе туралы хабарлау', ru: 'Сообщить о проблеме', en: 'Report a problem' },
-  place: { kk: 'Орны', ru: 'Место', en: 'Place' },
-  pinHint: { kk: 'Мәселе орнын картадан басыңыз', ru: 'Нажмите на карту там, где проблема', en: 'Click the map where the problem is' },
-  pinned: { kk: 'Белгіленді: {lat}, {lon}', ru: 'Отмечено: {lat}, {lon}', en: 'Pinned: {lat}, {lon}' },
-  pinAgain: { kk: 'Нүктені жылжыту үшін картаны қайта басыңыз', ru: 'Чтобы передвинуть точку, нажмите на карту ещё раз', en: 'Click the map again to move the pin' },
-  myLocation: { kk: 'Менің орным', ru: 'Моё местоположение', en: 'My location' },
-  pinCentre: { kk: 'Карта ортасы', ru: 'Центр карты', en: 'Map centre' },
-  locating: { kk: 'Орныңызды анықтап жатырмыз…', ru: 'Определяем местоположение…', en: 'Finding your location…' },
-  geolocationFailed: { kk: 'Орныңызды анықтау мүмкін болмады. Картадан нүкте таңдаңыз.', ru: 'Не удалось определить местоположение. Выберите точку на карте.', en: 'Your location could not be found. Click the map instead.' },
-  category: { kk: 'Санат', ru: 'Категория', en: 'Category' },
-  chooseCategory: { kk: 'Санатты таңдаңыз…', ru: 'Выберите категорию…', en: 'Choose a category…' },
-  nearbyTitle: { kk: 'Жақын жерде бұрын хабарланған', ru: 'Рядом уже сообщили', en: 'Already reported nearby' },
-  nearbyHint: { kk: 'Егер бұл сіздің мәселеңіз болса, жаңасын жібермеңіз — «Бұл менің де мәселем» басыңыз.', ru: 'Если это ваша проблема, не отправляйте новое обращение — нажмите «Это и моя проблема».', en: 'If this is your problem, do not file a new one — press “This is my problem too”.' },
-  metoo: { kk: 'Бұл менің де мәселем', ru: 'Это и моя проблема', en: 'This is my problem too' },
-  metooDone: { kk: 'Рақмет, сіздің дауысыңыз есептелді ({n})', ru: 'Спасибо, ваш голос учтён ({n})', en: 'Thank you, you are counted ({n})' },
-  supporters: { kk: 'Қолдағандар: {n}', ru: 'Поддержали: {n}', en: 'Supported by {n}' },
-  questions: { kk: 'Қосымша сұрақтар', ru: 'Дополнительные вопросы', en: 'Extra questions' },
-  required: { kk: 'міндетті', ru: 'обязательно', en: 'required' },
-  description: { kk: 'Сипаттама', ru: 'Описание', en: 'Description' },
-  descriptionHint: { kk: 'Не болды, қай жерде (кіреберіс, қабат, бағдар)', ru: 'Что случилось и где именно (подъезд, этаж, ориентир)', en: 'What is wrong and exactly where (entrance, floor, landmark)' },
-  address: { kk: 'Мекенжай (міндетті емес)', ru: 'Адрес (необязательно)', en: 'Address (optional)' },
-  addressPlain: { kk: 'Мекенжай', ru: 'Адрес', en: 'Address' },
-  photos: { kk: 'Фотосуреттер (3-ке дейін)', ru: 'Фотографии (до 3)', en: 'Photos (up to 3)' },
-  photoHint: { kk: 'JPEG, PNG немесе WebP, әрқайсысы 8 МБ-қа дейін. Фотодағы орын деректері өшіріледі.', ru: 'JPEG, PNG или WebP, до 8 МБ каждая. Данные о месте съёмки удаляются.', en: 'JPEG, PNG or WebP, 8 MB each at most. Location data in photos is removed.' },
-  removePhoto: { kk: '{name} өшіру', ru: 'Убрать {name}', en: 'Remove {name}' },
-  tooManyPhotos: { kk: '3 фотодан артық емес', ru: 'Не больше 3 фотографий', en: 'At most 3 photos' },
-  contact: { kk: 'Байланыс (міндетті емес)', ru: 'Контакты (необязательно)', en: 'Contact (optional)' },
-  contactNote: { kk: 'Атыңызды және байланыс деректеріңізді тек қала қызметкерлері көреді; олар картада көрсетілмейді.', ru: 'Имя и контакты видят только сотрудники акимата; на карте они не показываются.', en: 'Your name and contact details are seen only by city staff; they never appear on the map.' },
-  firstName: { kk: 'Аты', ru: 'Имя', en: 'First name' },
-  lastName: { kk: 'Тегі', ru: 'Фамилия', en: 'Last name' },
-  email: { kk: 'Электрондық пошта', ru: 'Электронная почта', en: 'E-mail' },
-  emailHint: { kk: 'Растау кодын жібереміз; растағаннан кейін мәртебе өзгерген сайын хат келеді', ru: 'Пришлём код подтверждения; после подтверждения — письмо при каждом изменении статуса', en: 'We will send a confirmation code; once confirmed, you hear of every change of status' },
-  phoneHint: { kk: 'Растау кодын SMS арқылы жібереміз', ru: 'Пришлём код подтверждения по SMS', en: 'We will send a confirmation code by SMS' },
-  phone: { kk: 'Телефон', ru: 'Телефон', en: 'Phone' },
-  submit: { kk: 'Жіберу', ru: 'Отправить', en: 'Send' },
-  checking: { kk: 'Тексеріп жатырмыз… {n}', ru: 'Проверяем… {n}', en: 'Checking… {n}' },
-  sending: { kk: 'Жіберіп жатырмыз…', ru: 'Отправляем…', en: 'Sending…' },
-  needPin: { kk: 'Алдымен мәселе орнын картадан белгілеңіз.', ru: 'Сначала отметьте место на карте.', en: 'First pin the place on the map.' },
-  needCategory: { kk: 'Санатты таңдаңыз.', ru: 'Выберите категорию.', en: 'Choose a category.' },
-  needText: { kk: 'Мәселені сипаттаңыз немесе фото қосыңыз.', ru: 'Опишите проблему или добавьте фото.', en: 'Describe the problem or add a photo.' },
-  failed: { kk: 'Жіберілмеді: {msg}', ru: 'Не отправлено: {msg}', en: 'Not sent: {msg}' },
-  loadError: { kk: 'Деректерді жүктеу мүмкін болмады. Қайталап көріңіз.', ru: 'Не удалось загрузить данные. Попробуйте ещё раз.', en: 'Could not load the data. Please try again.' },
-  thanks: { kk: 'Рақмет! №{id} өтініш қабылданды.', ru: 'Спасибо! Обращение №{id} принято.', en: 'Thank you! Report №{id} has been filed.' },
-  followNote: { kk: 'Бұл — сіздің жеке сілтемеңіз: оны сақтаңыз, ол арқылы өтініштің барысын көресіз.', ru: 'Это ваша личная ссылка: сохраните её, по ней видно, как идёт работа.', en: 'This is your private link: keep it to follow your report.' },
-  openMine: { kk: 'Менің өтінішім', ru: 'Моё обращение', en: 'My report' },
-  copy: { kk: 'Сілтемені көшіру', ru: 'Копировать ссылку', en: 'Copy link' },
-  copied: { kk: 'Көшірілді', ru: 'Скопировано', en: 'Copied' },
-  another: { kk: 'Тағы бір мәселе', ru: 'Сообщить ещё', en: 'Report another' },
-  myReport: { kk: 'Менің өтінішім №{id}', ru: 'Моё обращение №{id}', en: 'My report №{id}' },
-  status: { kk: 'Мәртебе', ru: 'Статус', en: 'Status' },
-  history: { kk: 'Тарихы', ru: 'История', en: 'History' },
-  filed: { kk: 'Жіберілді', ru: 'Подано', en: 'Filed' },
-  expected: { kk: 'Күтілетін мерзім', ru: 'Ожидаемый срок', en: 'Expected by' },
-  notFound: { kk: 'Өтініш табылмады: сілтемені тексеріңіз.', ru: 'Обращение не найдено: проверьте ссылку.', en: 'Report not found: check the link.' },
-  close: { kk: 'Жабу', ru: 'Закрыть', en: 'Close' },
-  yes: { kk: 'Иә', ru: 'Да', en: 'Yes' },
-  loading: { kk: 'Жүктелуде…', ru: 'Загрузка…', en: 'Loading…' },
-  // confirming an e-mail or phone (layers/reports/confirm.go)
-  confirmTitle: { kk: 'Байланысты растау', ru: 'Подтверждение контакта', en: 'Confirming your contact' },
-  confirming: { kk: 'Растап жатырмыз…', ru: 'Подтверждаем…', en: 'Confirming…' },
-  confirmedEmail: { kk: '{addr} мекенжайы расталды. №{id} өтініш туралы жаңалықтар осы поштаға келеді.', ru: 'Адрес {addr} подтверждён. Новости об обращении №{id} будут приходить на эту почту.', en: '{addr} is confirmed. News of report №{id} will come to this address.' },
-  confirmedSMS: { kk: '{addr} нөмірі расталды. №{id} өтініш туралы жаңалықтар SMS арқылы келеді.', ru: 'Номер {addr} подтверждён. Новости об обращении №{id} будут приходить по SMS.', en: '{addr} is confirmed. News of report №{id} will come by SMS.' },
-  linkInvalid: { kk: 'Растау сілтемесі жарамсыз. Сілтемені хаттан толық көшіріңіз.', ru: 'Ссылка для подтверждения недействительна. Скопируйте её из письма целиком.', en: 'This confirmation link is not valid. Copy the whole link from the message.' },
-  linkUsed: { kk: 'Бұл сілтеме бұрын пайдаланылған: байланыс расталған.', ru: 'Эта ссылка уже использована: контакт уже подтверждён.', en: 'This link has already been used: the contact is already confirmed.' },
-  linkDead: { kk: 'Бұл сілтеме енді жарамайды (мерзімі өтті немесе код тым көп рет қате енгізілді). Өтініштің жеке сілтемесін ашып, жаңа код сұраңыз.', ru: 'Эта ссылка больше не действует (истёк срок или код слишком много раз ввели неверно). Откройте личную ссылку на обращение и запросите новый код.', en: 'This link no longer works (it expired, or a wrong code was entered too many times). Open your report\'s private link and ask for a new code.' },
-  confirmEmailTitle: { kk: 'Электрондық поштаны растаңыз', ru: 'Подтвердите электронную почту', en: 'Confirm your e-mail' },
-  confirmSMSTitle: { kk: 'Телефонды растаңыз', ru: 'Подтвердите телефон', en: 'Confirm your phone' },
-  codeSent: { kk: '{addr} мекенжайына код жібердік. Өтініш туралы жаңалықтарды алу үшін оны енгізіңіз немесе хаттағы сілтемені ашыңыз.', ru: 'Мы отправили код на {addr}. Введите его или откройте ссылку из сообщения, чтобы получать новости об обращении.', en: 'We sent a code to {addr}. Enter it, or open the link in the message, to hear of your report\'s progress.' },
-  codeEmail: { kk: 'Хаттағы код', ru: 'Код из письма', en: 'Code from the e-mail' },
-  codeSMS: { kk: 'SMS-тағы код', ru: 'Код из SMS', en: 'Code from the SMS' },
-  confirmBtn: { kk: 'Растау', ru: 'Подтвердить', en: 'Confirm' },
-  resend: { kk: 'Кодты қайта жіберу', ru: 'Отправить код ещё раз', en: 'Send the code again' },
-  resent: { kk: 'Жаңа код {addr} мекенжайына жіберілді.', ru: 'Новый код отправлен на {addr}.', en: 'A new code was sent to {addr}.' },
-  contactConfirmed: { kk: '{addr} — расталды', ru: '{addr} — подтверждён', en: '{addr} — confirmed' },
-  codeFormat: { kk: 'Код — 6 цифр.', ru: 'Код — это 6 цифр.', en: 'The code is 6 digits.' },
-  codeWrong: { kk: 'Код қате. Қалған әрекет: {n}.', ru: 'Неверный код. Осталось попыток: {n}.', en: 'Wrong code. Tries left: {n}.' },
-  tooMany: { kk: 'Әрекет тым көп. Кейінірек қайталаңыз.', ru: 'Слишком много попыток. Попробуйте позже.', en: 'Too many attempts. Please try again later.' },
-};
-
-const statuses = {
-  new: { kk: 'Жаңа', ru: 'Новое', en: 'New' },
-  accepted: { kk: 'Қабылданды', ru: 'Принято', en: 'Accepted' },
-  in_progress: { kk: 'Орындалуда', ru: 'В работе', en: 'In progress' },
-  resolved: { kk: 'Шешілді', ru: 'Решено', en: 'Resolved' },
-  rejected: { kk: 'Қабылданбады', ru: 'Отклонено', en: 'Rejected' },
-  duplicate: { kk: 'Қайталама', ru: 'Дубликат', en: 'Duplicate' },
-};
-
-/** rt returns a report string in lang with {name} placeholders filled. */
-export function rt(lang, key, vars) {
-  let s = strings[key]?.[lang] ?? strings[key]?.ru ?? key;
-  for (const [k, v] of Object.entries(vars || {})) s = s.replaceAll(`{${k}}`, String(v));
-  return s;
+/** statusName names a report status in the current language (an unknown one as it is). */
+export function statusName(st) {
+  return has(`report.status.${st}`) ? t(`report.status.${st}`) : st;
 }
-
-export function statusName(st, lang) {
-  return statuses[st]?.[lang] ?? st;
-}
-
-export const REPORT_STRINGS = strings;
-export const REPORT_STATUSES = statuses;
 
 function deviceID() {
   try {
@@ -203,7 +105,7 @@ export function reportMapClick(e) {
 }
 
 function renderButton() {
-  ui.open.textContent = rt(lang(), 'reportProblem');
+  ui.open.textContent = t('report.reportProblem');
   ui.open.hidden = R.view !== null;
 }
 
@@ -212,7 +114,7 @@ async function loadServices() {
   try {
     R.services = (await apiJSON('/api/reports/services')).services || [];
   } catch {
-    R.error = rt(lang(), 'loadError');
+    R.error = t('report.loadError');
   }
 }
 
@@ -255,7 +157,7 @@ function setPin(p) {
     R.marker = new maplibregl.Marker({ element: el, draggable: true, anchor: 'bottom' });
     R.marker.on('dragend', () => { const ll = R.marker.getLngLat(); setPin([ll.lng, ll.lat]); });
   }
-  R.marker.getElement().setAttribute('aria-label', rt(lang(), 'place'));
+  R.marker.getElement().setAttribute('aria-label', t('report.place'));
   R.marker.setLngLat(R.pin).addTo(R.map);
   R.error = '';
   render();
@@ -263,14 +165,14 @@ function setPin(p) {
 }
 
 function useMyLocation() {
-  if (!navigator.geolocation) { R.locStatus = rt(lang(), 'geolocationFailed'); render(); return; }
-  R.locStatus = rt(lang(), 'locating');
+  if (!navigator.geolocation) { R.locStatus = t('report.geolocationFailed'); render(); return; }
+  R.locStatus = t('report.locating');
   render();
   navigator.geolocation.getCurrentPosition((pos) => {
     R.locStatus = '';
     setPin([pos.coords.longitude, pos.coords.latitude]);
     R.map.easeTo({ center: R.pin, zoom: Math.max(R.map.getZoom(), 16) });
-  }, () => { R.locStatus = rt(lang(), 'geolocationFailed'); render(); },
+  }, () => { R.locStatus = t('report.geolocationFailed'); render(); },
   { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
 }
 
@@ -307,7 +209,7 @@ async function support(rep) {
     R.supported.set(rep.id, body.support_count);
     R.error = '';
   } catch (err) {
-    R.error = rt(lang(), 'failed', { msg: err.message });
+    R.error = t('report.failed', { msg: err.message });
   } finally {
     R.supporting.delete(rep.id);
   }
@@ -324,21 +226,20 @@ function service() {
 async function submit(e) {
   e.preventDefault();
   if (R.busy) return;
-  const L = lang();
   const sv = service();
-  R.error = !R.pin ? rt(L, 'needPin') : !sv ? rt(L, 'needCategory')
-    : !R.values.description.trim() && !R.files.length ? rt(L, 'needText') : '';
+  R.error = !R.pin ? t('report.needPin') : !sv ? t('report.needCategory')
+    : !R.values.description.trim() && !R.files.length ? t('report.needText') : '';
   if (R.error) { render(); ui.panel.querySelector('.report-error')?.focus(); return; }
   R.busy = true;
-  R.progress = rt(L, 'checking', { n: '' });
+  R.progress = t('report.checking', { n: '' });
   render();
   try {
     const ch = await apiJSON('/api/reports/challenge', { cache: 'no-store' });
     const nonce = await solve(ch.challenge, ch.difficulty, (n) => {
-      R.progress = rt(lang(), 'checking', { n: `${Math.min(99, Math.round(100 * n / 2 ** ch.difficulty))}%` });
+      R.progress = t('report.checking', { n: `${Math.min(99, Math.round(100 * n / 2 ** ch.difficulty))}%` });
       if (ui.progress) ui.progress.textContent = R.progress;
     });
-    R.progress = rt(lang(), 'sending');
+    R.progress = t('report.sending');
     if (ui.progress) ui.progress.textContent = R.progress;
     const fd = new FormData();
     fd.set('service_code', sv.code);
@@ -372,7 +273,7 @@ async function submit(e) {
     R.pin = null;
     showNewReport();
   } catch (err) {
-    R.error = rt(lang(), 'failed', { msg: err.message });
+    R.error = t('report.failed', { msg: err.message });
   } finally {
     R.busy = false;
     R.progress = '';
@@ -414,7 +315,7 @@ async function openFollow(secret) {
       R.map.jumpTo({ center: [rep.lon, rep.lat], zoom: Math.max(R.map.getZoom(), 15) });
     }
   } catch (err) {
-    R.follow.error = err.status === 404 ? rt(lang(), 'notFound') : rt(lang(), 'loadError');
+    R.follow.error = err.status === 404 ? t('report.notFound') : t('report.loadError');
   }
   render();
   focusTitle();
@@ -461,9 +362,9 @@ function confirmState(channel) {
 
 function confirmError(err) {
   const m = /(\d+) tries left/.exec(err.message || '');
-  if (m) return rt(lang(), 'codeWrong', { n: m[1] });
-  if (err.status === 429) return rt(lang(), 'tooMany');
-  return rt(lang(), 'failed', { msg: err.message });
+  if (m) return t('report.codeWrong', { n: m[1] });
+  if (err.status === 429) return t('report.tooMany');
+  return t('report.failed', { msg: err.message });
 }
 
 async function confirmCode(e, channel) {
@@ -472,7 +373,7 @@ async function confirmCode(e, channel) {
   const { follow, list } = contactsShown();
   if (st.busy) return;
   st.msg = '';
-  st.error = /^\d{6}$/.test(st.code.trim()) ? '' : rt(lang(), 'codeFormat');
+  st.error = /^\d{6}$/.test(st.code.trim()) ? '' : t('report.codeFormat');
   if (!st.error) {
     st.busy = true;
     render();
@@ -506,7 +407,7 @@ async function resendCode(channel) {
     const body = await apiJSON('/api/reports/confirm/resend', {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ follow, channel }),
     });
-    st.msg = rt(lang(), 'resent', { addr: body.sent.address });
+    st.msg = t('report.resent', { addr: body.sent.address });
   } catch (err) {
     st.error = confirmError(err);
   } finally {
@@ -521,7 +422,7 @@ function confirmBlocks(L) {
   return list.map((c) => {
     if (c.confirmed) {
       return h('p', { class: 'report-confirmed', tabindex: '-1', dataset: { confirmedChannel: c.channel } },
-        '✓ ', rt(L, 'contactConfirmed', { addr: c.address }));
+        '✓ ', t('report.contactConfirmed', { addr: c.address }));
     }
     const st = confirmState(c.channel);
     const id = `report-code-${c.channel}`;
@@ -529,29 +430,28 @@ function confirmBlocks(L) {
       pattern: '[0-9]{6}', 'aria-describedby': `${id}-hint`, oninput: (e) => { st.code = e.target.value; } });
     if (st.error) input.setAttribute('aria-invalid', 'true');
     return h('section', { class: 'report-confirm', 'aria-labelledby': `${id}-title`, dataset: { channel: c.channel } },
-      h('h3', { id: `${id}-title` }, rt(L, c.channel === 'sms' ? 'confirmSMSTitle' : 'confirmEmailTitle')),
-      h('p', { class: 'report-hint', id: `${id}-hint` }, rt(L, 'codeSent', { addr: c.address })),
+      h('h3', { id: `${id}-title` }, t(c.channel === 'sms' ? 'report.confirmSMSTitle' : 'report.confirmEmailTitle')),
+      h('p', { class: 'report-hint', id: `${id}-hint` }, t('report.codeSent', { addr: c.address })),
       h('form', { class: 'report-code-row', novalidate: true, onsubmit: (e) => confirmCode(e, c.channel) },
-        h('label', { for: id }, rt(L, c.channel === 'sms' ? 'codeSMS' : 'codeEmail')),
+        h('label', { for: id }, t(c.channel === 'sms' ? 'report.codeSMS' : 'report.codeEmail')),
         input,
-        h('button', { type: 'submit', class: 'btn', disabled: st.busy }, rt(L, 'confirmBtn'))),
+        h('button', { type: 'submit', class: 'btn', disabled: st.busy }, t('report.confirmBtn'))),
       h('p', { class: 'report-error', id: `${id}-error`, role: 'alert', tabindex: '-1', hidden: !st.error }, st.error),
       h('p', { role: 'status', class: 'report-hint' }, st.msg),
-      h('button', { type: 'button', class: 'link-btn', disabled: st.busy, onclick: () => resendCode(c.channel) }, rt(L, 'resend')));
+      h('button', { type: 'button', class: 'link-btn', disabled: st.busy, onclick: () => resendCode(c.channel) }, t('report.resend')));
   });
 }
 
 function renderConfirm() {
-  const L = lang();
   const c = R.confirmLink;
-  const parts = [head(rt(L, 'confirmTitle'))];
+  const parts = [head(t('report.confirmTitle'))];
   if (c.result) {
     parts.push(h('p', { class: 'report-confirmed', role: 'status', dataset: { confirmedChannel: c.result.channel } }, '✓ ',
-      rt(L, c.result.channel === 'sms' ? 'confirmedSMS' : 'confirmedEmail', { addr: c.result.address, id: c.result.report_id })));
+      t(c.result.channel === 'sms' ? 'report.confirmedSMS' : 'report.confirmedEmail', { addr: c.result.address, id: c.result.report_id })));
   } else if (c.error) {
-    parts.push(h('p', { class: 'report-error', role: 'alert', dataset: { error: c.error } }, rt(L, c.error)));
+    parts.push(h('p', { class: 'report-error', role: 'alert', dataset: { error: c.error } }, t(`report.${c.error}`)));
   } else {
-    parts.push(h('p', { role: 'status' }, rt(L, 'confirming')));
+    parts.push(h('p', { role: 'status' }, t('report.confirming')));
   }
   ui.panel.append(...parts);
 }
@@ -565,10 +465,9 @@ function fmtDate(iso, L, time = true) {
 }
 
 function head(title) {
-  const L = lang();
   return h('div', { class: 'report-head' },
     h('h2', { id: 'report-title', tabindex: '-1' }, title),
-    h('button', { type: 'button', class: 'icon-btn report-close', 'aria-label': rt(L, 'close'), title: rt(L, 'close'), onclick: closePanel }, '×'));
+    h('button', { type: 'button', class: 'icon-btn report-close', 'aria-label': t('report.close'), title: t('report.close'), onclick: closePanel }, '×'));
 }
 
 function render() {
@@ -600,90 +499,90 @@ function textInput(id, key, attrs = {}) {
 function renderForm() {
   const L = lang();
   const sv = service();
-  const parts = [head(rt(L, 'reportProblem'))];
+  const parts = [head(t('report.reportProblem'))];
 
   // place
-  parts.push(h('fieldset', { class: 'report-set' }, h('legend', {}, rt(L, 'place')),
+  parts.push(h('fieldset', { class: 'report-set' }, h('legend', {}, t('report.place')),
     h('p', { class: 'report-pin-status', id: 'report-pin-status' },
-      R.pin ? rt(L, 'pinned', { lat: R.pin[1].toFixed(5), lon: R.pin[0].toFixed(5) }) : rt(L, 'pinHint')),
-    R.pin ? h('p', { class: 'report-hint' }, rt(L, 'pinAgain')) : null,
+      R.pin ? t('report.pinned', { lat: R.pin[1].toFixed(5), lon: R.pin[0].toFixed(5) }) : t('report.pinHint')),
+    R.pin ? h('p', { class: 'report-hint' }, t('report.pinAgain')) : null,
     h('div', { class: 'btn-row' },
-      h('button', { type: 'button', id: 'report-locate', class: 'btn btn-secondary', onclick: useMyLocation }, rt(L, 'myLocation')),
+      h('button', { type: 'button', id: 'report-locate', class: 'btn btn-secondary', onclick: useMyLocation }, t('report.myLocation')),
       // For the keyboard: move the map with the arrow keys, then pin its centre.
-      h('button', { type: 'button', id: 'report-centre', class: 'btn btn-secondary', onclick: () => { const c = R.map.getCenter(); setPin([c.lng, c.lat]); } }, rt(L, 'pinCentre'))),
+      h('button', { type: 'button', id: 'report-centre', class: 'btn btn-secondary', onclick: () => { const c = R.map.getCenter(); setPin([c.lng, c.lat]); } }, t('report.pinCentre'))),
     R.locStatus ? h('p', { class: 'report-hint', role: 'status' }, R.locStatus) : null));
 
   // category
   const select = h('select', { id: 'report-service', required: true, onchange: (e) => {
     R.values.service = e.target.value; R.values.attrs = {}; render(); loadNearby();
-  } }, h('option', { value: '' }, rt(L, 'chooseCategory')),
+  } }, h('option', { value: '' }, t('report.chooseCategory')),
   (R.services || []).map((s) => h('option', { value: s.code }, pick(s.name, L))));
   select.value = R.values.service;
-  parts.push(field('report-service', rt(L, 'category'), select, sv ? pick(sv.description, L) : null));
+  parts.push(field('report-service', t('report.category'), select, sv ? pick(sv.description, L) : null));
 
   // duplicates nearby
   if (R.nearby.length) {
     parts.push(h('section', { class: 'report-nearby', 'aria-labelledby': 'report-nearby-title' },
-      h('h3', { id: 'report-nearby-title' }, rt(L, 'nearbyTitle')),
-      h('p', { class: 'report-hint' }, rt(L, 'nearbyHint')),
+      h('h3', { id: 'report-nearby-title' }, t('report.nearbyTitle')),
+      h('p', { class: 'report-hint' }, t('report.nearbyHint')),
       h('ul', {}, R.nearby.map((r) => {
         const done = R.supported.get(r.id);
         return h('li', { dataset: { nearby: String(r.id) } },
           h('p', { class: 'report-nearby-text' }, r.description || pick(sv?.name, L)),
-          h('p', { class: 'report-hint' }, [`№${r.id}`, statusName(r.status, L), fmtDate(r.requested_at, L, false),
-            rt(L, 'supporters', { n: done ?? r.support_count })].join(' · ')),
+          h('p', { class: 'report-hint' }, [`№${r.id}`, statusName(r.status), fmtDate(r.requested_at, L, false),
+            t('report.supporters', { n: done ?? r.support_count })].join(' · ')),
           done !== undefined
-            ? h('p', { class: 'report-metoo-done', tabindex: '-1', role: 'status' }, rt(L, 'metooDone', { n: done }))
+            ? h('p', { class: 'report-metoo-done', tabindex: '-1', role: 'status' }, t('report.metooDone', { n: done }))
             : h('button', { type: 'button', id: `report-metoo-${r.id}`, class: 'btn report-metoo', onclick: () => support(r),
-              disabled: R.supporting.has(r.id), 'aria-busy': R.supporting.has(r.id) ? 'true' : 'false' }, rt(L, 'metoo')));
+              disabled: R.supporting.has(r.id), 'aria-busy': R.supporting.has(r.id) ? 'true' : 'false' }, t('report.metoo')));
       }))));
   }
 
   // extra questions
   if (sv?.attributes?.length) {
-    parts.push(h('fieldset', { class: 'report-set' }, h('legend', {}, rt(L, 'questions')),
+    parts.push(h('fieldset', { class: 'report-set' }, h('legend', {}, t('report.questions')),
       [...sv.attributes].sort((a, b) => a.order - b.order).map((a) => attributeField(a, L))));
   }
 
   const desc = h('textarea', { id: 'report-description', rows: 4, maxlength: 4000,
     oninput: (e) => { R.values.description = e.target.value; } });
   desc.value = R.values.description;
-  parts.push(field('report-description', rt(L, 'description'), desc, rt(L, 'descriptionHint')));
-  parts.push(field('report-address', rt(L, 'address'), textInput('report-address', 'address', { maxlength: 300, autocomplete: 'street-address' })));
+  parts.push(field('report-description', t('report.description'), desc, t('report.descriptionHint')));
+  parts.push(field('report-address', t('report.address'), textInput('report-address', 'address', { maxlength: 300, autocomplete: 'street-address' })));
 
   // photos
   const photoInput = h('input', { id: 'report-photos', type: 'file', accept: 'image/*', multiple: true,
     disabled: R.files.length >= MAX_PHOTOS, onchange: (e) => {
       const add = [...e.target.files];
       R.files = [...R.files, ...add].slice(0, MAX_PHOTOS);
-      R.error = R.files.length < [...R.files, ...add].length ? rt(lang(), 'tooManyPhotos') : '';
+      R.error = R.files.length < [...R.files, ...add].length ? t('report.tooManyPhotos') : '';
       render();
     } });
   parts.push(h('div', { class: 'report-field' },
-    field('report-photos', rt(L, 'photos'), photoInput, rt(L, 'photoHint')),
+    field('report-photos', t('report.photos'), photoInput, t('report.photoHint')),
     R.files.length ? h('ul', { class: 'report-files' }, R.files.map((f, i) => h('li', {},
       h('span', {}, f.name),
-      h('button', { type: 'button', class: 'icon-btn', 'aria-label': rt(L, 'removePhoto', { name: f.name }), title: rt(L, 'removePhoto', { name: f.name }),
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('report.removePhoto', { name: f.name }), title: t('report.removePhoto', { name: f.name }),
         onclick: () => { R.files.splice(i, 1); render(); } }, '×')))) : null));
 
   // contact
-  parts.push(h('fieldset', { class: 'report-set' }, h('legend', {}, rt(L, 'contact')),
-    h('p', { class: 'report-private', id: 'report-private' }, rt(L, 'contactNote')),
-    field('report-first', rt(L, 'firstName'), textInput('report-first', 'first_name', { maxlength: 100, autocomplete: 'given-name' })),
-    field('report-last', rt(L, 'lastName'), textInput('report-last', 'last_name', { maxlength: 100, autocomplete: 'family-name' })),
-    field('report-email', rt(L, 'email'), textInput('report-email', 'email', { type: 'email', maxlength: 254, autocomplete: 'email' }), rt(L, 'emailHint')),
-    field('report-phone', rt(L, 'phone'), textInput('report-phone', 'phone', { type: 'tel', maxlength: 20, autocomplete: 'tel' }), rt(L, 'phoneHint'))));
+  parts.push(h('fieldset', { class: 'report-set' }, h('legend', {}, t('report.contact')),
+    h('p', { class: 'report-private', id: 'report-private' }, t('report.contactNote')),
+    field('report-first', t('report.firstName'), textInput('report-first', 'first_name', { maxlength: 100, autocomplete: 'given-name' })),
+    field('report-last', t('report.lastName'), textInput('report-last', 'last_name', { maxlength: 100, autocomplete: 'family-name' })),
+    field('report-email', t('report.email'), textInput('report-email', 'email', { type: 'email', maxlength: 254, autocomplete: 'email' }), t('report.emailHint')),
+    field('report-phone', t('report.phone'), textInput('report-phone', 'phone', { type: 'tel', maxlength: 20, autocomplete: 'tel' }), t('report.phoneHint'))));
 
   parts.push(h('p', { class: 'report-error', role: 'alert', tabindex: '-1', hidden: !R.error }, R.error));
   ui.progress = h('p', { class: 'report-progress', role: 'status', 'aria-live': 'polite' }, R.progress);
   parts.push(ui.progress);
-  parts.push(h('button', { type: 'submit', id: 'report-submit', class: 'btn report-submit', disabled: R.busy }, rt(L, 'submit')));
+  parts.push(h('button', { type: 'submit', id: 'report-submit', class: 'btn report-submit', disabled: R.busy }, t('report.submit')));
   ui.panel.append(h('form', { class: 'report-form', novalidate: true, onsubmit: submit }, parts));
 }
 
 function attributeField(a, L) {
   const id = `report-attr-${a.code}`;
-  const label = a.required ? `${pick(a.description, L)} (${rt(L, 'required')})` : pick(a.description, L);
+  const label = a.required ? `${pick(a.description, L)} (${t('report.required')})` : pick(a.description, L);
   const cur = R.values.attrs[a.code];
   const set = (v) => { R.values.attrs[a.code] = v; };
   switch (a.datatype) {
@@ -722,39 +621,39 @@ function renderDone() {
   const url = followURL(c.follow);
   const copyBtn = h('button', { type: 'button', class: 'btn btn-secondary', onclick: async () => {
     try { await navigator.clipboard.writeText(url); } catch { /* the link is on screen */ }
-    copyBtn.textContent = rt(lang(), 'copied');
-  } }, rt(L, 'copy'));
-  ui.panel.append(head(rt(L, 'thanks', { id: c.report.id })),
-    h('p', {}, rt(L, 'followNote')),
+    copyBtn.textContent = t('report.copied');
+  } }, t('report.copy'));
+  ui.panel.append(head(t('report.thanks', { id: c.report.id })),
+    h('p', {}, t('report.followNote')),
     h('p', { class: 'report-link' }, h('a', { href: `/#report/${c.follow}`, id: 'report-follow-link' }, url)),
     ...confirmBlocks(L),
     h('div', { class: 'btn-row' }, copyBtn,
-      h('button', { type: 'button', class: 'btn', onclick: () => openFollow(c.follow) }, rt(L, 'openMine'))),
-    h('p', {}, h('button', { type: 'button', class: 'link-btn', onclick: () => { R.view = 'form'; R.error = ''; render(); focusTitle(); } }, rt(L, 'another'))));
+      h('button', { type: 'button', class: 'btn', onclick: () => openFollow(c.follow) }, t('report.openMine'))),
+    h('p', {}, h('button', { type: 'button', class: 'link-btn', onclick: () => { R.view = 'form'; R.error = ''; render(); focusTitle(); } }, t('report.another'))));
 }
 
 function renderFollow() {
   const L = lang();
   const f = R.follow;
   if (!f.data) {
-    ui.panel.append(head(rt(L, 'openMine')), h('p', { role: f.error ? 'alert' : 'status', class: f.error ? 'report-error' : '' }, f.error || rt(L, 'loading')));
+    ui.panel.append(head(t('report.openMine')), h('p', { role: f.error ? 'alert' : 'status', class: f.error ? 'report-error' : '' }, f.error || t('report.loading')));
     return;
   }
   const rep = f.data.report;
   const sv = R.services?.find((s) => s.code === rep.service_code);
-  ui.panel.append(head(rt(L, 'myReport', { id: rep.id })),
+  ui.panel.append(head(t('report.myReport', { id: rep.id })),
     h('p', { class: 'report-service-name' }, sv ? pick(sv.name, L) : rep.service_code),
-    h('p', {}, h('span', { class: `report-status st-${rep.status}`, dataset: { status: rep.status } }, statusName(rep.status, L))),
+    h('p', {}, h('span', { class: `report-status st-${rep.status}`, dataset: { status: rep.status } }, statusName(rep.status))),
     rep.description ? h('p', { class: 'report-nearby-text' }, rep.description) : null,
     h('dl', { class: 'report-facts' },
-      h('dt', {}, rt(L, 'filed')), h('dd', {}, fmtDate(rep.requested_at, L)),
-      rep.address ? [h('dt', {}, rt(L, 'addressPlain')), h('dd', {}, rep.address)] : null,
-      rep.expected_at ? [h('dt', {}, rt(L, 'expected')), h('dd', {}, fmtDate(rep.expected_at, L, false))] : null,
-      h('dt', {}, rt(L, 'supporters', { n: '' }).replace(/[:\s]+$/, '')), h('dd', {}, String(rep.support_count))),
+      h('dt', {}, t('report.filed')), h('dd', {}, fmtDate(rep.requested_at, L)),
+      rep.address ? [h('dt', {}, t('report.addressPlain')), h('dd', {}, rep.address)] : null,
+      rep.expected_at ? [h('dt', {}, t('report.expected')), h('dd', {}, fmtDate(rep.expected_at, L, false))] : null,
+      h('dt', {}, t('report.supporters', { n: '' }).replace(/[:\s]+$/, '')), h('dd', {}, String(rep.support_count))),
     ...confirmBlocks(L),
-    h('h3', {}, rt(L, 'history')),
+    h('h3', {}, t('report.history')),
     h('ol', { class: 'report-history' }, (f.data.history || []).map((s) => h('li', { dataset: { status: s.status } },
       h('time', { datetime: s.at }, fmtDate(s.at, L)), ' ',
-      h('strong', {}, statusName(s.status, L)),
+      h('strong', {}, statusName(s.status)),
       s.comment ? h('p', {}, s.comment) : null))));
 }

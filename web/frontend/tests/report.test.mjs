@@ -101,7 +101,7 @@ test('phone: file a report with a photo, +1 instead of a duplicate, staff workfl
   assert.ok((await page.locator('#report-service option').allTextContents()).includes(ramp.name.en));
 
   // Sending without a pin says what is missing, and sends nothing.
-  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('button', { name: 'Submit' }).click();
   assert.equal(await page.locator('.report-error').textContent(), 'First pin the place on the map.');
 
   await pinAt(page, spot);
@@ -125,9 +125,9 @@ test('phone: file a report with a photo, +1 instead of a duplicate, staff workfl
   await waitIdle(page);
   await shot(page, 'phone-report.png');
 
-  // Send: proof of work in the browser, then the multipart POST.
+  // Submit: proof of work in the browser, then the multipart POST.
   const started = Date.now();
-  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('button', { name: 'Submit' }).click();
   const link = page.locator('#report-follow-link');
   await link.waitFor({ timeout: 120000 });
   console.log(`report filed in ${Date.now() - started} ms (proof of work included)`);

@@ -3,46 +3,10 @@
 // buses on the live map), kept in the link as &access=1; and the accessibility score per district
 // with the worst gaps (/api/modules/access), drawn as a district choropleth and gap points.
 import { h, clear } from '../dom.js';
-import { formatNumber } from '../i18n.js';
+import { formatNumber, t } from '../i18n.js';
 import { layerIds } from '../mapstyle.js';
 import { register } from '../extensions.js';
-import { tr, getJSON, section, overlay, whenReady, fitTo, bboxOf } from './modkit.js';
-
-const S = {
-  title: { kk: 'Кедергісіз қала', ru: 'Безбарьерный город', en: 'Barrier-free city' },
-  only: { kk: 'Тек қолжетімді орындар', ru: 'Только доступные места', en: 'Accessible places only' },
-  onlyHint: {
-    kk: 'Жақсы күйдегі пандустар, дыбыстық белгісі бар өткелдер, қолжетімді биодәретханалар мен өткелдер, аласа еденді автобустар. Кіші масштабта топтар жасырылады — жақындатыңыз.',
-    ru: 'Пандусы в хорошем состоянии, переходы со звуковым сигналом, доступные биотуалеты и переходы, низкопольные автобусы. На мелком масштабе группы скрыты — приблизьте карту.',
-    en: 'Ramps in good condition, crossings with a sound signal, accessible bio-toilets and overpasses, low-floor buses. Groups are hidden at small scales — zoom in.',
-  },
-  scores: { kk: 'Аудандар бойынша көрсеткіш', ru: 'Индекс по районам', en: 'Score by district' },
-  hideScores: { kk: 'Көрсеткішті жасыру', ru: 'Скрыть индекс', en: 'Hide the score' },
-  loading: { kk: 'Есептеуде…', ru: 'Считаем…', en: 'Calculating…' },
-  failed: { kk: 'Жауап алу мүмкін болмады: {msg}', ru: 'Не удалось получить ответ: {msg}', en: 'Could not get an answer: {msg}' },
-  scoreOf: { kk: 'Қолжетімділік көрсеткіші: {s} / 100', ru: 'Индекс доступности: {s} из 100', en: 'Accessibility score: {s} / 100' },
-  cityScore: { kk: 'Қала бойынша: {s} / 100 ({d} радиуста)', ru: 'По городу: {s} из 100 (в радиусе {d})', en: 'City: {s} / 100 (within {d})' },
-  metres: { kk: '{n} м', ru: '{n} м', en: '{n} m' },
-  district: { kk: 'Аудан', ru: 'Район', en: 'District' },
-  score: { kk: 'Көрсеткіш', ru: 'Индекс', en: 'Score' },
-  worstGaps: { kk: 'Ең нашар аймақтар', ru: 'Худшие пробелы', en: 'Worst gaps' },
-  gapLine: { kk: '{r} тұрғын, жоқ: {m}', ru: '{r} жит., нет: {m}', en: '{r} residents, missing: {m}' },
-  noAddress: { kk: 'мекенжайы жоқ', ru: 'без адреса', en: 'no address' },
-  need_ramp: { kk: 'пандус', ru: 'пандус', en: 'ramp' },
-  need_low_floor_stop: { kk: 'аласа еденді автобус аялдамасы', ru: 'остановка низкопольных автобусов', en: 'low-floor bus stop' },
-  need_accessible_toilet: { kk: 'қолжетімді биодәретхана', ru: 'доступный биотуалет', en: 'accessible bio-toilet' },
-  shares: { kk: 'Пандус {a} · аялдама {b} · дәретхана {c}', ru: 'Пандус {a} · остановка {b} · туалет {c}', en: 'Ramp {a} · stop {b} · toilet {c}' },
-  method: {
-    kk: 'Тұрғындардың қандай үлесінің {d} ішінде пандус, аласа еденді автобус аялдамасы және қолжетімді биодәретхана бар; көрсеткіш — үшеуінің орташасы.',
-    ru: 'Доля жителей, у которых в пределах {d} есть пандус, остановка низкопольных автобусов и доступный биотуалет; индекс — среднее трёх долей.',
-    en: 'Share of residents with a ramp, a low-floor bus stop and an accessible bio-toilet within {d}; the score is the mean of the three.',
-  },
-  socialTaxi: {
-    kk: 'Әлеуметтік такси қызмет көрсету аймағы',
-    ru: 'Зона обслуживания социального такси',
-    en: 'Social-taxi service area',
-  },
-};
+import { getJSON, section, overlay, whenReady, fitTo, bboxOf } from './modkit.js';
 
 // What "accessible" means per catalog layer (MapLibre filter expressions on tile properties).
 const yes = (k) => ['any', ['==', ['get', k], true], ['==', ['get', k], 'true']];
@@ -147,42 +111,41 @@ function renderScores() {
   if (!ui) return;
   const L = ctx.lang();
   clear(ui.scores);
-  ui.scoresBtn.textContent = tr(S, L, showScores ? 'hideScores' : 'scores');
+  ui.scoresBtn.textContent = t(showScores ? 'access.hideScores' : 'access.scores');
   ui.scoresBtn.setAttribute('aria-expanded', String(showScores));
   if (!showScores || !report) return;
   const r = report;
-  const d = tr(S, L, 'metres', { n: formatNumber(r.distance_m, L) });
+  const d = t('access.metres', { n: formatNumber(r.distance_m, L) });
   const pct = (v) => `${formatNumber(Math.round(v * 100), L)} %`;
   const rows = [...r.districts].sort((a, b) => a.score - b.score).map((x) => h('tr', { dataset: { district: String(x.id ?? '') } },
     h('th', { scope: 'row' }, h('span', { class: 'mod-swatch', dataset: { score: String(Math.min(4, Math.floor(x.score / 20))) }, 'aria-hidden': 'true' }),
       x.names[L] || x.names.ru || x.names.en),
     h('td', {}, formatNumber(x.score, L, { maximumFractionDigits: 1 }),
-      h('span', { class: 'mod-meta mod-block' }, tr(S, L, 'shares', { a: pct(x.shares.ramp), b: pct(x.shares.low_floor_stop), c: pct(x.shares.accessible_toilet) })))));
+      h('span', { class: 'mod-meta mod-block' }, t('access.shares', { a: pct(x.shares.ramp), b: pct(x.shares.low_floor_stop), c: pct(x.shares.accessible_toilet) })))));
   const gaps = r.worst_gaps.slice(0, 10).map((g) => h('li', {}, h('button', { type: 'button', class: 'result', dataset: { building: String(g.building_id) },
     onclick: () => fitTo(ctx.map, bboxOf([g.lon - 0.002, g.lat - 0.001], [g.lon + 0.002, g.lat + 0.001])) },
   h('span', { class: 'result-text' },
-    h('span', { class: 'result-name' }, g.address || tr(S, L, 'noAddress')),
-    h('span', { class: 'result-meta' }, tr(S, L, 'gapLine', { r: formatNumber(g.residents, L), m: g.missing.map((m) => tr(S, L, `need_${m}`)).join(', ') }))))));
+    h('span', { class: 'result-name' }, g.address || t('access.noAddress')),
+    h('span', { class: 'result-meta' }, t('access.gapLine', { r: formatNumber(g.residents, L), m: g.missing.map((m) => t(`access.need_${m}`)).join(', ') }))))));
   ui.scores.append(
-    h('p', { class: 'mod-verdict', dataset: { score: String(r.score) } }, tr(S, L, 'cityScore', { s: formatNumber(r.score, L), d })),
+    h('p', { class: 'mod-verdict', dataset: { score: String(r.score) } }, t('access.cityScore', { s: formatNumber(r.score, L), d })),
     h('table', { class: 'mod-table' },
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, tr(S, L, 'district')), h('th', { scope: 'col' }, tr(S, L, 'score')))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('access.district')), h('th', { scope: 'col' }, t('access.score')))),
       h('tbody', {}, rows)),
-    h('h3', { class: 'mod-h3' }, tr(S, L, 'worstGaps')),
+    h('h3', { class: 'mod-h3' }, t('access.worstGaps')),
     h('ul', { class: 'results mod-gaps' }, gaps),
-    h('p', { class: 'mod-meta' }, tr(S, L, 'method', { d })));
+    h('p', { class: 'mod-meta' }, t('access.method', { d })));
 }
 
 async function toggleScores() {
   showScores = !showScores;
-  const L = ctx.lang();
   if (showScores && !report) {
-    ui.status.textContent = tr(S, L, 'loading');
+    ui.status.textContent = t('access.loading');
     try {
       await loadReport();
       ui.status.textContent = '';
     } catch (err) {
-      ui.status.textContent = tr(S, L, 'failed', { msg: err.message });
+      ui.status.textContent = t('access.failed', { msg: err.message });
       showScores = false;
     }
   }
@@ -194,11 +157,10 @@ async function toggleScores() {
 }
 
 function renderTexts() {
-  const L = ctx.lang();
-  ui.sec.title.textContent = tr(S, L, 'title');
-  ui.label.textContent = tr(S, L, 'only');
-  ui.hint.textContent = tr(S, L, 'onlyHint');
-  ui.taxiLabel.textContent = tr(S, L, 'socialTaxi');
+  ui.sec.title.textContent = t('access.title');
+  ui.label.textContent = t('access.only');
+  ui.hint.textContent = t('access.onlyHint');
+  ui.taxiLabel.textContent = t('access.socialTaxi');
   renderScores();
 }
 
@@ -238,15 +200,15 @@ register({
   },
   popup(c, f) {
     if (f.layer !== 'districts' || f.id === undefined || f.id === null) return null;
-    const box = h('p', { class: 'mod-meta', dataset: { module: 'access' } }, tr(S, c.lang(), 'loading'));
+    const box = h('p', { class: 'mod-meta', dataset: { module: 'access' } }, t('access.loading'));
     loadReport().then((r) => {
       const d = r.districts.find((x) => x.id === f.id);
       if (!d) { box.remove(); return; }
       const L = c.lang();
       const pct = (v) => `${formatNumber(Math.round(v * 100), L)} %`;
-      clear(box).append(h('strong', {}, tr(S, L, 'scoreOf', { s: formatNumber(d.score, L) })), h('br', {}),
-        tr(S, L, 'shares', { a: pct(d.shares.ramp), b: pct(d.shares.low_floor_stop), c: pct(d.shares.accessible_toilet) }));
-    }).catch((err) => { box.textContent = tr(S, c.lang(), 'failed', { msg: err.message }); });
+      clear(box).append(h('strong', {}, t('access.scoreOf', { s: formatNumber(d.score, L) })), h('br', {}),
+        t('access.shares', { a: pct(d.shares.ramp), b: pct(d.shares.low_floor_stop), c: pct(d.shares.accessible_toilet) }));
+    }).catch((err) => { box.textContent = t('access.failed', { msg: err.message }); });
     return box;
   },
   hash() { return on ? { access: '1' } : null; },

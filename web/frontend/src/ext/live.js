@@ -11,7 +11,7 @@
 import * as maplibregl from 'maplibre-gl';
 import { h, clear } from '../dom.js';
 import { register, whenStyleReady } from '../extensions.js';
-import { LOCALES, formatNumber, pick } from '../i18n.js';
+import { LOCALES, formatNumber, has, pick, t } from '../i18n.js';
 import './live.css';
 
 const SLUG = 'vehicles';
@@ -24,66 +24,6 @@ const MAX_GLIDE_MS = 3000; // longest glide between two fixes
 const TELEPORT_M = 2000; // a jump longer than this is drawn at once, not glided
 const ARRIVALS_REFRESH_MS = 20000;
 const CITY_TZ = 'Asia/Aqtobe';
-
-const TEXT = {
-  kk: {
-    title: 'Көлік онлайн', connecting: 'Көлік орындарына қосылуда…', count: 'Картада {n} көлік',
-    none: 'Қазір картада көлік жоқ', lost: 'Байланыс үзілді, қайта қосылуда…',
-    failed: 'Тікелей орындар қолжетімсіз; карта әр 15 секунд сайын жаңартылады',
-    vehicle: 'Көлік', route: 'Бағыт', plate: 'Мемлекеттік нөмірі', speed: 'Жылдамдығы', heading: 'Бағыты',
-    lowFloor: 'Аласа еден / арбаға арналған көтергіш', yes: 'иә', no: 'жоқ', seen: 'Соңғы дерек',
-    secondsAgo: '{n} сек бұрын', minutesAgo: '{n} мин бұрын', kmh: '{n} км/сағ', delay: 'Кесте бойынша',
-    late: '{n} мин кешігуде', early: '{n} мин ерте', onTime: 'уақытында', trip: 'Рейс',
-    arrivals: 'Жақын келетін көлік', loading: 'Жүктелуде…', noArrivals: 'Жақын сағаттарда көлік жоқ',
-    noTimetable: 'Бұл аялдаманың кестесі жоқ', loadError: 'Келу уақытын жүктеу мүмкін болмады',
-    inMin: '{n} мин кейін', arriving: 'келе жатыр', live: 'онлайн', timetable: 'кесте бойынша',
-    liveHint: 'көліктің орны бойынша болжам', towards: 'бағыты: {x}', missing: '№{id} көлік қазір картада жоқ',
-    close: 'Жабу', updated: 'жаңартылды {t}',
-    compass: ['солтүстік', 'солтүстік-шығыс', 'шығыс', 'оңтүстік-шығыс', 'оңтүстік', 'оңтүстік-батыс', 'батыс', 'солтүстік-батыс'],
-    kinds: { bus: 'Автобус', trolleybus: 'Троллейбус', minibus: 'Шағын автобус', tram: 'Трамвай', municipal: 'Коммуналдық көлік',
-      snowplough: 'Қар тазалағыш', sweeper: 'Көше жуғыш', garbage: 'Қоқыс таситын көлік', ambulance: 'Жедел жәрдем', service: 'Қызметтік көлік' },
-  },
-  ru: {
-    title: 'Транспорт онлайн', connecting: 'Подключаемся к положению транспорта…', count: 'На карте транспорта: {n}',
-    none: 'Сейчас на карте нет транспорта', lost: 'Связь потеряна, переподключаемся…',
-    failed: 'Живое положение недоступно; карта обновляется раз в 15 секунд',
-    vehicle: 'Транспорт', route: 'Маршрут', plate: 'Госномер', speed: 'Скорость', heading: 'Курс',
-    lowFloor: 'Низкий пол / подъёмник для колясок', yes: 'да', no: 'нет', seen: 'Последние данные',
-    secondsAgo: '{n} с назад', minutesAgo: '{n} мин назад', kmh: '{n} км/ч', delay: 'По расписанию',
-    late: 'опаздывает на {n} мин', early: 'раньше на {n} мин', onTime: 'вовремя', trip: 'Рейс',
-    arrivals: 'Ближайшие прибытия', loading: 'Загрузка…', noArrivals: 'В ближайшие часы транспорта нет',
-    noTimetable: 'Для этой остановки нет расписания', loadError: 'Не удалось загрузить прибытия',
-    inMin: 'через {n} мин', arriving: 'прибывает', live: 'онлайн', timetable: 'по расписанию',
-    liveHint: 'прогноз по положению автобуса', towards: 'до {x}', missing: 'Транспорта №{id} сейчас нет на карте',
-    close: 'Закрыть', updated: 'обновлено в {t}',
-    compass: ['север', 'северо-восток', 'восток', 'юго-восток', 'юг', 'юго-запад', 'запад', 'северо-запад'],
-    kinds: { bus: 'Автобус', trolleybus: 'Троллейбус', minibus: 'Микроавтобус', tram: 'Трамвай', municipal: 'Коммунальная техника',
-      snowplough: 'Снегоуборочная машина', sweeper: 'Подметальная машина', garbage: 'Мусоровоз', ambulance: 'Скорая помощь', service: 'Служебный транспорт' },
-  },
-  en: {
-    title: 'Vehicles live', connecting: 'Connecting to live positions…', count: '{n} vehicles on the map',
-    none: 'No vehicles on the map now', lost: 'Connection lost, reconnecting…',
-    failed: 'Live positions unavailable; the map refreshes every 15 seconds',
-    vehicle: 'Vehicle', route: 'Route', plate: 'Plate', speed: 'Speed', heading: 'Heading',
-    lowFloor: 'Low floor / wheelchair lift', yes: 'yes', no: 'no', seen: 'Last seen',
-    secondsAgo: '{n} s ago', minutesAgo: '{n} min ago', kmh: '{n} km/h', delay: 'Timetable',
-    late: '{n} min late', early: '{n} min early', onTime: 'on time', trip: 'Trip',
-    arrivals: 'Next arrivals', loading: 'Loading…', noArrivals: 'No buses in the next hours',
-    noTimetable: 'This stop has no timetable', loadError: 'Could not load the arrivals',
-    inMin: 'in {n} min', arriving: 'arriving', live: 'live', timetable: 'timetable',
-    liveHint: 'predicted from the bus’s position', towards: 'to {x}', missing: 'Vehicle #{id} is not on the map now',
-    close: 'Close', updated: 'updated {t}',
-    compass: ['north', 'northeast', 'east', 'southeast', 'south', 'southwest', 'west', 'northwest'],
-    kinds: { bus: 'Bus', trolleybus: 'Trolleybus', minibus: 'Minibus', tram: 'Tram', municipal: 'Municipal vehicle',
-      snowplough: 'Snowplough', sweeper: 'Street sweeper', garbage: 'Garbage truck', ambulance: 'Ambulance', service: 'Service vehicle' },
-  },
-};
-
-function tr(lang, key, vars) {
-  let s = (TEXT[lang] || TEXT.ru)[key] ?? TEXT.ru[key] ?? key;
-  if (vars && typeof s === 'string') for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
-  return s;
-}
 
 // ---------------------------------------------------------------- geometry helpers
 
@@ -394,15 +334,15 @@ function renderPanel() {
   live.panel.hidden = !on;
   live.panel.dataset.status = live.status;
   if (!on) return;
-  live.panelTitle.textContent = tr(L, 'title');
+  live.panelTitle.textContent = t('live.title');
   let text;
   switch (live.status) {
-    case 'live': text = live.vehicles.size ? tr(L, 'count', { n: formatNumber(live.vehicles.size, L) }) : tr(L, 'none'); break;
-    case 'lost': text = tr(L, 'lost'); break;
-    case 'failed': text = tr(L, 'failed'); break;
-    default: text = tr(L, 'connecting');
+    case 'live': text = live.vehicles.size ? t('live.count', { n: formatNumber(live.vehicles.size, L) }) : t('live.none'); break;
+    case 'lost': text = t('live.lost'); break;
+    case 'failed': text = t('live.failed'); break;
+    default: text = t('live.connecting');
   }
-  if (live.focusMissing) text += ` · ${tr(L, 'missing', { id: live.focusMissing })}`;
+  if (live.focusMissing) text += ` · ${t('live.missing', { id: live.focusMissing })}`;
   // Only real changes reach screen readers (the count, the connection).
   if (live.panelText.textContent !== text) live.panelText.textContent = text;
 }
@@ -411,39 +351,39 @@ function renderPanel() {
 
 function ageText(L, seconds) {
   const s = Math.max(0, Math.round(seconds));
-  return s < 90 ? tr(L, 'secondsAgo', { n: formatNumber(s, L) }) : tr(L, 'minutesAgo', { n: formatNumber(Math.round(s / 60), L) });
+  return s < 90 ? t('live.secondsAgo', { n: formatNumber(s, L) }) : t('live.minutesAgo', { n: formatNumber(Math.round(s / 60), L) });
 }
 
 function compass(L, deg) {
-  return tr(L, 'compass')[Math.round((((deg % 360) + 360) % 360) / 45) % 8];
+  return t(`live.compass.${Math.round((((deg % 360) + 360) % 360) / 45) % 8}`);
 }
 
 function delayText(L, s) {
   const m = Math.round(s / 60);
-  if (m === 0) return tr(L, 'onTime');
-  return m > 0 ? tr(L, 'late', { n: formatNumber(m, L) }) : tr(L, 'early', { n: formatNumber(-m, L) });
+  if (m === 0) return t('live.onTime');
+  return m > 0 ? t('live.late', { n: formatNumber(m, L) }) : t('live.early', { n: formatNumber(-m, L) });
 }
 
 function vehicleContent(e) {
   const L = live.ctx.lang();
   const v = e.v;
-  const kind = tr(L, 'kinds')[v.kind] || v.kind || tr(L, 'vehicle');
+  const kind = has(`live.kinds.${v.kind}`) ? t(`live.kinds.${v.kind}`) : v.kind || t('live.vehicle');
   const rows = [];
-  const row = (k, val, key) => rows.push(h('tr', { dataset: { key } }, h('th', { scope: 'row' }, tr(L, k)), h('td', {}, val)));
-  if (v.route) row('route', v.route, 'route');
-  if (v.plate) row('plate', v.plate, 'plate');
-  if (Number.isFinite(v.speed_kmh)) row('speed', tr(L, 'kmh', { n: formatNumber(Math.round(v.speed_kmh), L) }), 'speed');
+  const row = (k, val, key) => rows.push(h('tr', { dataset: { key } }, h('th', { scope: 'row' }, t(k)), h('td', {}, val)));
+  if (v.route) row('live.route', v.route, 'route');
+  if (v.plate) row('live.plate', v.plate, 'plate');
+  if (Number.isFinite(v.speed_kmh)) row('live.speed', t('live.kmh', { n: formatNumber(Math.round(v.speed_kmh), L) }), 'speed');
   if (Number.isFinite(e.heading)) {
-    row('heading', h('span', {}, h('span', { class: 'live-heading', 'aria-hidden': 'true', dataset: { deg: String(Math.round(e.heading)) } }, '↑'),
+    row('live.heading', h('span', {}, h('span', { class: 'live-heading', 'aria-hidden': 'true', dataset: { deg: String(Math.round(e.heading)) } }, '↑'),
       ` ${compass(L, e.heading)} (${Math.round(e.heading)}°)`), 'heading');
   }
-  row('lowFloor', v.low_floor ? h('span', {}, h('span', { 'aria-hidden': 'true' }, '♿ '), tr(L, 'yes')) : tr(L, 'no'), 'low_floor');
-  if (Number.isFinite(v.delay_s)) row('delay', delayText(L, v.delay_s), 'delay');
-  row('seen', ageText(L, (Date.now() - Date.parse(v.seen_at)) / 1000), 'seen');
+  row('live.lowFloor', v.low_floor ? h('span', {}, h('span', { 'aria-hidden': 'true' }, '♿ '), t('live.yes')) : t('live.no'), 'low_floor');
+  if (Number.isFinite(v.delay_s)) row('live.delay', delayText(L, v.delay_s), 'delay');
+  row('live.seen', ageText(L, (Date.now() - Date.parse(v.seen_at)) / 1000), 'seen');
   const layer = live.ctx.layer(SLUG);
   const title = v.route ? `${kind} ${v.route}` : kind;
   const node = h('div', { class: 'popup live-vehicle', dataset: { layer: SLUG, vehicle: String(v.id) } },
-    h('p', { class: 'popup-layer' }, h('span', { class: `live-dot${v.low_floor ? ' low-floor' : ''}`, 'aria-hidden': 'true' }), pick(layer?.title, L) || tr(L, 'title')),
+    h('p', { class: 'popup-layer' }, h('span', { class: `live-dot${v.low_floor ? ' low-floor' : ''}`, 'aria-hidden': 'true' }), pick(layer?.title, L) || t('live.title')),
     h('h3', { class: 'popup-title' }, title),
     h('table', { class: 'popup-table' }, h('tbody', {}, rows)));
   // The arrow shows the heading without an inline style (the page's CSP forbids them).
@@ -456,7 +396,7 @@ function renderVehiclePopup() {
   if (!live.popup || !e) return;
   live.popup.setDOMContent(vehicleContent(e));
   const btn = live.popup.getElement()?.querySelector('.maplibregl-popup-close-button');
-  if (btn) { btn.setAttribute('aria-label', tr(live.ctx.lang(), 'close')); btn.title = tr(live.ctx.lang(), 'close'); }
+  if (btn) { btn.setAttribute('aria-label', t('live.close')); btn.title = t('live.close'); }
 }
 
 function openVehiclePopup(id) {
@@ -526,11 +466,11 @@ function renderArrivals(node, code, res) {
   const list = node.querySelector('.live-arrivals-body');
   clear(list);
   node.dataset.state = res.status;
-  if (res.status === 'loading') { list.append(h('p', { class: 'live-muted' }, tr(L, 'loading'))); return; }
-  if (res.status === 'notfound') { list.append(h('p', { class: 'live-muted' }, tr(L, 'noTimetable'))); return; }
-  if (res.status !== 'ok') { list.append(h('p', { class: 'live-muted' }, tr(L, 'loadError'))); return; }
+  if (res.status === 'loading') { list.append(h('p', { class: 'live-muted' }, t('live.loading'))); return; }
+  if (res.status === 'notfound') { list.append(h('p', { class: 'live-muted' }, t('live.noTimetable'))); return; }
+  if (res.status !== 'ok') { list.append(h('p', { class: 'live-muted' }, t('live.loadError'))); return; }
   const arrivals = res.body.arrivals || [];
-  if (!arrivals.length) { list.append(h('p', { class: 'live-muted' }, tr(L, 'noArrivals'))); return; }
+  if (!arrivals.length) { list.append(h('p', { class: 'live-muted' }, t('live.noArrivals'))); return; }
   // One line per route and direction, soonest first (the server sorts by predicted time).
   const groups = new Map();
   for (const a of arrivals) {
@@ -544,18 +484,18 @@ function renderArrivals(node, code, res) {
     const a0 = as[0];
     ul.append(h('li', { dataset: { route: a0.route || a0.route_id } },
       h('span', { class: 'live-route-badge' }, a0.route || a0.route_id),
-      h('span', { class: 'live-headsign' }, a0.headsign ? tr(L, 'towards', { x: a0.headsign }) : ''),
+      h('span', { class: 'live-headsign' }, a0.headsign ? t('live.towards', { x: a0.headsign }) : ''),
       h('span', { class: 'live-times' }, as.map((a) => {
-        const when = a.minutes <= 0 ? tr(L, 'arriving') : tr(L, 'inMin', { n: formatNumber(a.minutes, L) });
+        const when = a.minutes <= 0 ? t('live.arriving') : t('live.inMin', { n: formatNumber(a.minutes, L) });
         const delay = a.realtime && Math.abs(a.delay_s) >= 60 ? ` (${delayText(L, a.delay_s)})` : '';
         return h('span', { class: `live-when${a.realtime ? ' realtime' : ''}`, dataset: { realtime: String(a.realtime), trip: a.trip_id },
-          title: a.realtime ? tr(L, 'liveHint') : `${tr(L, 'timetable')} ${clock(L, a.scheduled)}` },
+          title: a.realtime ? t('live.liveHint') : `${t('live.timetable')} ${clock(L, a.scheduled)}` },
         a.realtime ? h('span', { class: 'live-mark', 'aria-hidden': 'true' }) : null,
         `${when} · ${clock(L, a.predicted)}`,
-        h('span', { class: 'live-kind' }, ` ${a.realtime ? tr(L, 'live') : tr(L, 'timetable')}`), delay);
+        h('span', { class: 'live-kind' }, ` ${a.realtime ? t('live.live') : t('live.timetable')}`), delay);
       }))));
   }
-  list.append(ul, h('p', { class: 'live-muted live-updated' }, tr(L, 'updated', { t: clock(L, res.body.now) })));
+  list.append(ul, h('p', { class: 'live-muted live-updated' }, t('live.updated', { t: clock(L, res.body.now) })));
 }
 
 async function loadArrivals(node, code) {
@@ -571,10 +511,9 @@ async function loadArrivals(node, code) {
 }
 
 function arrivalsSection(code) {
-  const L = live.ctx.lang();
   const id = `live-arrivals-${Math.random().toString(36).slice(2, 8)}`;
   const node = h('section', { class: 'live-arrivals', 'aria-labelledby': id, dataset: { stop: code } },
-    h('h4', { id }, tr(L, 'arrivals')),
+    h('h4', { id }, t('live.arrivals')),
     h('div', { class: 'live-arrivals-body', 'aria-live': 'polite' }));
   const cached = arrivalsCache.get(code);
   renderArrivals(node, code, cached && Date.now() - cached.at < ARRIVALS_REFRESH_MS ? cached : { status: 'loading' });

@@ -3,26 +3,16 @@
 // the facility marked. clinic.js and school.js register one each.
 import { h, clear } from '../dom.js';
 import { register } from '../extensions.js';
-import { tr, getJSON, finder, section, overlay, bboxOf, fitTo, formatMetres } from './modkit.js';
-
-const common = {
-  distance: { kk: 'Түзу бойынша {d}', ru: '{d} по прямой', en: '{d} in a straight line' },
-  areaNote: {
-    kk: 'Картада тіркелу аумағы боялған.',
-    ru: 'Участок прикрепления выделен на карте.',
-    en: 'The attachment area is highlighted on the map.',
-  },
-  outside: { kk: 'Бұл нүкте қала аумағынан тыс немесе аумақтар әлі есептелмеген', ru: 'Точка вне города, или участки ещё не рассчитаны', en: 'This point is outside the city, or the areas are not computed yet' },
-  clear: { kk: 'Тазарту', ru: 'Очистить', en: 'Clear' },
-};
+import { t } from '../i18n.js';
+import { getJSON, finder, section, overlay, bboxOf, fitTo, formatMetres } from './modkit.js';
 
 /**
  * mineExtension registers one "find my …" panel section.
  * opts: name, kind ('clinic' | 'school'), api, areas (layer slug), facilities (layer slug),
- * color, strings ({title, intro, answer}) and optional extra(ctx, facility) → Node.
+ * color and optional extra(ctx, facility) → Node. Its words are the catalog's <name>.title,
+ * <name>.intro and <name>.answer.
  */
 export function mineExtension(opts) {
-  const S = { ...common, ...opts.strings };
   let ctx = null;
   let ui = null;
   let last = null;
@@ -35,14 +25,14 @@ export function mineExtension(opts) {
     const L = ctx.lang();
     const fac = last.facility;
     ui.f.result.append(
-      h('p', { class: 'mod-verdict mod-good' }, tr(S, L, 'answer')),
+      h('p', { class: 'mod-verdict mod-good' }, t(`${opts.name}.answer`)),
       h('p', { class: 'mod-facility', dataset: { id: String(fac.id) } },
         h('strong', { class: 'mod-facility-name' }, fac.name || `#${fac.id}`),
         fac.address ? h('span', { class: 'mod-meta' }, fac.address) : null),
-      h('p', { class: 'mod-meta' }, tr(S, L, 'distance', { d: formatMetres(fac.distance_m, L) }),
-        last.label ? ` · ${tr(S, L, 'found', { a: last.label })}` : ''),
-      h('p', { class: 'mod-meta' }, tr(S, L, 'areaNote')),
-      h('button', { type: 'button', class: 'link-btn', onclick: clearAnswer }, tr(S, L, 'clear')));
+      h('p', { class: 'mod-meta' }, t('mine.distance', { d: formatMetres(fac.distance_m, L) }),
+        last.label ? ` · ${t('modules.found', { a: last.label })}` : ''),
+      h('p', { class: 'mod-meta' }, t('mine.areaNote')),
+      h('button', { type: 'button', class: 'link-btn', onclick: clearAnswer }, t('mine.clear')));
   }
 
   function clearAnswer() {
@@ -62,7 +52,7 @@ export function mineExtension(opts) {
         last = null;
         draw(null);
         renderAnswer();
-        ui.f.status.textContent = tr(S, ctx.lang(), 'outside');
+        ui.f.status.textContent = t('mine.outside');
         return;
       }
       throw err;
@@ -80,10 +70,9 @@ export function mineExtension(opts) {
   }
 
   function renderTexts() {
-    const L = ctx.lang();
-    ui.sec.title.textContent = tr(S, L, 'title');
-    ui.intro.textContent = tr(S, L, 'intro');
-    ui.f.render(L);
+    ui.sec.title.textContent = t(`${opts.name}.title`);
+    ui.intro.textContent = t(`${opts.name}.intro`);
+    ui.f.render();
     renderAnswer();
   }
 
@@ -102,7 +91,7 @@ export function mineExtension(opts) {
       ]);
     },
     panel(c) {
-      const f = finder(c, { id: `${opts.name}-find`, table: S, submitKey: 'find', onPoint: find });
+      const f = finder(c, { id: `${opts.name}-find`, submitKey: 'modules.find', onPoint: find });
       const intro = h('p', { class: 'mod-intro' });
       const sec = section(`mod-${opts.name}`, intro, f.form, f.status, f.result);
       ui = { sec, intro, f };

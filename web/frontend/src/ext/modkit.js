@@ -1,42 +1,14 @@
 // Shared pieces of the city modules' map extensions (outages, access, clinic, school, leisure):
-// their own kk/ru/en string tables, JSON requests with the API's error message, the city's time
+// JSON requests with the API's error message, the city's time
 // zone, an address box that goes through the portal's search, one "pick a point on the map" at a
 // time, and GeoJSON overlays drawn above the catalog layers.
 import { h, clear } from '../dom.js';
-import { LOCALES, formatNumber } from '../i18n.js';
+import { LOCALES, formatNumber, t } from '../i18n.js';
 import { register, whenStyleReady } from '../extensions.js';
 import './modules.css';
 
 /** The city's time zone: outage times are shown as the city's clocks read. */
 export const CITY_TZ = 'Asia/Aqtobe';
-
-const common = {
-  check: { kk: 'Тексеру', ru: 'Проверить', en: 'Check' },
-  find: { kk: 'Табу', ru: 'Найти', en: 'Find' },
-  address: { kk: 'Мекенжай', ru: 'Адрес', en: 'Address' },
-  addressHint: { kk: 'Мысалы: Абай даңғылы 12', ru: 'Например: проспект Абая 12', en: 'For example: Abai avenue 12' },
-  pick: { kk: 'Картадан нүкте', ru: 'Точка на карте', en: 'Point on the map' },
-  pickHint: { kk: 'Картадан ғимаратты немесе нүктені басыңыз', ru: 'Нажмите на здание или точку на карте', en: 'Click a building or a point on the map' },
-  cancel: { kk: 'Болдырмау', ru: 'Отмена', en: 'Cancel' },
-  searching: { kk: 'Іздеуде…', ru: 'Ищем…', en: 'Searching…' },
-  notFound: { kk: '«{q}» мекенжайы табылмады', ru: 'Адрес «{q}» не найден', en: 'No address matches “{q}”' },
-  emptyAddress: { kk: 'Мекенжайды енгізіңіз', ru: 'Введите адрес', en: 'Enter an address' },
-  failed: { kk: 'Жауап алу мүмкін болмады: {msg}', ru: 'Не удалось получить ответ: {msg}', en: 'Could not get an answer: {msg}' },
-  found: { kk: 'Табылған мекенжай: {a}', ru: 'Найденный адрес: {a}', en: 'Address found: {a}' },
-  pointPicked: { kk: 'Картадағы нүкте', ru: 'Точка на карте', en: 'Point on the map' },
-  showOnMap: { kk: 'Картадан көрсету', ru: 'Показать на карте', en: 'Show on the map' },
-  metres: { kk: '{n} м', ru: '{n} м', en: '{n} m' },
-  km: { kk: '{n} км', ru: '{n} км', en: '{n} km' },
-};
-
-/** tr looks key up in table (then in the shared strings) and fills {name} placeholders. */
-export function tr(table, lang, key, vars) {
-  const e = table[key] || common[key];
-  if (!e) return key;
-  let s = e[lang] ?? e.ru;
-  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
-  return s;
-}
 
 /** getJSON fetches url; a refusal throws an Error with the API's message and .status. */
 export async function getJSON(url, opts) {
@@ -59,8 +31,8 @@ export function formatTime(v, lang) {
 }
 
 export function formatMetres(m, lang) {
-  if (m < 1000) return tr({}, lang, 'metres', { n: formatNumber(Math.round(m / 10) * 10, lang) });
-  return tr({}, lang, 'km', { n: formatNumber(m / 1000, lang, { maximumFractionDigits: 1 }) });
+  if (m < 1000) return t('modules.metres', { n: formatNumber(Math.round(m / 10) * 10, lang) });
+  return t('modules.km', { n: formatNumber(m / 1000, lang, { maximumFractionDigits: 1 }) });
 }
 
 const narrow = () => window.matchMedia('(max-width: 720px)').matches;
@@ -101,9 +73,8 @@ let ctxRef = null;
 
 function renderBanner() {
   if (!banner || !ctxRef) return;
-  const L = ctxRef.lang();
-  bannerText.textContent = tr({}, L, 'pickHint');
-  banner.querySelector('button').textContent = tr({}, L, 'cancel');
+  bannerText.textContent = t('modules.pickHint');
+  banner.querySelector('button').textContent = t('modules.cancel');
 }
 
 /** cancelPick stops a pending pick (Escape, the banner's button, or another pick starting). */
@@ -157,7 +128,7 @@ register({
  * {lon, lat, label} (label: the address found, or '' for a clicked point). Returns
  * {form, status, result, render(lang)}; status is the live region, result holds the answer.
  */
-export function finder(ctx, { id, table, labelKey, submitKey = 'check', onPoint }) {
+export function finder(ctx, { id, submitKey = 'modules.check', onPoint }) {
   const label = h('label', { for: `${id}-address` });
   const input = h('input', { id: `${id}-address`, type: 'search', autocomplete: 'street-address', maxlength: 100, spellcheck: 'false' });
   const submit = h('button', { type: 'submit', class: 'btn' });
@@ -167,8 +138,7 @@ export function finder(ctx, { id, table, labelKey, submitKey = 'check', onPoint 
   let busy = 0;
   const run = async (fn) => {
     const n = ++busy;
-    const L = ctx.lang();
-    status.textContent = tr(table, L, 'searching');
+    status.textContent = t('modules.searching');
     clear(result);
     try {
       const p = await fn();
@@ -177,24 +147,24 @@ export function finder(ctx, { id, table, labelKey, submitKey = 'check', onPoint 
       await onPoint(p, { status, result });
     } catch (err) {
       if (n !== busy) return;
-      status.textContent = err.notFound ? tr(table, ctx.lang(), 'notFound', { q: input.value.trim() }) : tr(table, ctx.lang(), 'failed', { msg: err.message });
+      status.textContent = err.notFound ? t('modules.notFound', { q: input.value.trim() }) : t('modules.failed', { msg: err.message });
     }
     reveal(status);
   };
   const form = h('form', { class: 'mod-form', onsubmit: (e) => {
     e.preventDefault();
     const q = input.value.trim();
-    if (!q) { status.textContent = tr(table, ctx.lang(), 'emptyAddress'); input.focus(); return; }
+    if (!q) { status.textContent = t('modules.emptyAddress'); input.focus(); return; }
     run(async () => ({ ...(await locate(q, ctx.lang())) }));
   } },
   h('div', { class: 'field' }, label, h('div', { class: 'mod-inline' }, input, submit)),
   h('div', { class: 'btn-row' }, pick));
   pick.addEventListener('click', () => startPick(ctx, id, pick, (p) => run(async () => ({ ...p, label: '' }))));
-  const render = (L) => {
-    label.textContent = tr(table, L, labelKey || 'address');
-    input.placeholder = tr(table, L, 'addressHint');
-    submit.textContent = tr(table, L, submitKey);
-    pick.textContent = tr(table, L, 'pick');
+  const render = () => {
+    label.textContent = t('modules.address');
+    input.placeholder = t('modules.addressHint');
+    submit.textContent = t(submitKey);
+    pick.textContent = t('modules.pick');
   };
   return { form, status, result, input, render, run };
 }

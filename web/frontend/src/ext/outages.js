@@ -3,51 +3,9 @@
 // `outages`, and their popups get the description in the chosen language. Utility-network
 // popups read material, diameter and age in words.
 import { h, clear } from '../dom.js';
-import { formatNumber } from '../i18n.js';
+import { formatNumber, has, t } from '../i18n.js';
 import { register } from '../extensions.js';
-import { tr, getJSON, formatTime, finder, section, overlay, bboxOf, fitTo } from './modkit.js';
-
-const S = {
-  title: { kk: 'Менің үйім өшірілген бе?', ru: 'Отключён ли мой дом?', en: 'Is my building affected?' },
-  intro: {
-    kk: 'Жылу, су, кәріз, электр немесе газдың өшірілуін мекенжай немесе картадағы ғимарат бойынша тексеріңіз.',
-    ru: 'Проверьте отключение отопления, воды, канализации, электричества или газа по адресу или зданию на карте.',
-    en: 'Check for heating, water, sewer, power or gas outages by address or by a building on the map.',
-  },
-  now: { kk: 'Қазір өшірілулер: {n}', ru: 'Сейчас отключений: {n}', en: 'Outages now: {n}' },
-  noneNow: { kk: 'Қазір өшірілу жоқ', ru: 'Сейчас отключений нет', en: 'No outages now' },
-  showLayer: { kk: 'Өшірілу аумақтарын көрсету', ru: 'Показать зоны отключений', en: 'Show outage areas' },
-  yes: { kk: 'Иә, сіздің үйіңіз өшірілу аумағында', ru: 'Да, ваш дом в зоне отключения', en: 'Yes, your building is in an outage area' },
-  no: { kk: 'Жоқ, сіздің үйіңізде өшірілу жоқ', ru: 'Нет, ваш дом не отключён', en: 'No, your building is not affected' },
-  pointYes: { kk: 'Иә, бұл нүкте өшірілу аумағында', ru: 'Да, эта точка в зоне отключения', en: 'Yes, this point is in an outage area' },
-  pointNo: { kk: 'Бұл нүктеде өшірілу жоқ', ru: 'В этой точке отключений нет', en: 'No outage at this point' },
-  building: { kk: 'Ғимарат: {a}', ru: 'Здание: {a}', en: 'Building: {a}' },
-  noBuilding: { kk: 'Бұл жерде ғимарат жоқ — нүкте бойынша жауап', ru: 'Здания здесь нет — ответ для точки', en: 'No building here — the answer is for the point' },
-  noAddress: { kk: 'мекенжайы жоқ', ru: 'без адреса', en: 'no address' },
-  since: { kk: 'Басталуы', ru: 'С', en: 'Since' },
-  expectedEnd: { kk: 'Күтілетін қосылу', ru: 'Ожидаемое включение', en: 'Expected end' },
-  notAnnounced: { kk: 'хабарланбаған', ru: 'не объявлено', en: 'not announced' },
-  overdue: { kk: '(мерзімі өтті)', ru: '(срок прошёл)', en: '(overdue)' },
-  checking: { kk: 'Өшірілуді тексеруде…', ru: 'Проверяем отключения…', en: 'Checking outages…' },
-  popupNone: { kk: 'Бұл ғимаратта өшірілу жоқ', ru: 'В этом здании отключений нет', en: 'No outages in this building' },
-  popupSome: { kk: 'Бұл ғимаратта өшірілу бар', ru: 'В этом здании отключение', en: 'This building has an outage' },
-  net_heating: { kk: 'Жылу', ru: 'Отопление', en: 'Heating' },
-  net_water: { kk: 'Су', ru: 'Вода', en: 'Water' },
-  net_sewer: { kk: 'Кәріз', ru: 'Канализация', en: 'Sewer' },
-  net_power: { kk: 'Электр', ru: 'Электричество', en: 'Power' },
-  net_gas: { kk: 'Газ', ru: 'Газ', en: 'Gas' },
-  laid: { kk: '{y} жылы төселген ({n} жыл бұрын)', ru: 'проложена в {y} году ({n} лет назад)', en: 'laid in {y} ({n} years ago)' },
-  diameter: { kk: 'Ø {n} мм', ru: 'Ø {n} мм', en: 'Ø {n} mm' },
-  mat_steel: { kk: 'болат', ru: 'сталь', en: 'steel' },
-  mat_steel_preinsulated: { kk: 'оқшауланған болат', ru: 'сталь в ППУ-изоляции', en: 'pre-insulated steel' },
-  mat_cast_iron: { kk: 'шойын', ru: 'чугун', en: 'cast iron' },
-  mat_pe: { kk: 'полиэтилен', ru: 'полиэтилен', en: 'polyethylene' },
-  mat_pvc: { kk: 'ПВХ', ru: 'ПВХ', en: 'PVC' },
-  mat_ceramic: { kk: 'керамика', ru: 'керамика', en: 'ceramic' },
-  mat_asbestos_cement: { kk: 'асбестцемент', ru: 'асбестоцемент', en: 'asbestos cement' },
-  mat_aluminium_cable: { kk: 'алюминий кабель', ru: 'алюминиевый кабель', en: 'aluminium cable' },
-  mat_copper_cable: { kk: 'мыс кабель', ru: 'медный кабель', en: 'copper cable' },
-};
+import { getJSON, formatTime, finder, section, overlay, bboxOf, fitTo } from './modkit.js';
 
 let ctx = null;
 let ui = null;
@@ -55,7 +13,7 @@ let last = null; // { answer, label }
 let drawHere = null;
 const popupCache = new Map(); // building id → { at, answer }
 
-const netName = (n, L) => (S[`net_${n}`] ? tr(S, L, `net_${n}`) : n);
+const netName = (n) => (has(`outages.net_${n}`) ? t(`outages.net_${n}`) : n);
 const descr = (d, L) => (d ? d[L] || d.ru || d.kk || d.en || '' : '');
 
 function outageItem(o, L) {
@@ -63,13 +21,13 @@ function outageItem(o, L) {
   return h('li', { class: 'mod-outage', dataset: { network: o.network, id: String(o.id) } },
     h('span', { class: 'mod-dot', dataset: { network: o.network }, 'aria-hidden': 'true' }),
     h('div', {},
-      h('strong', {}, netName(o.network, L)),
+      h('strong', {}, netName(o.network)),
       descr(o.description, L) ? h('p', { class: 'mod-descr' }, descr(o.description, L)) : null,
       h('dl', { class: 'mod-dl' },
-        h('dt', {}, tr(S, L, 'since')), h('dd', {}, formatTime(o.starts_at, L)),
-        h('dt', {}, tr(S, L, 'expectedEnd')),
-        h('dd', { dataset: { field: 'expected_end' } }, end ? formatTime(end, L) : tr(S, L, 'notAnnounced'),
-          end && end < new Date() ? ` ${tr(S, L, 'overdue')}` : ''))));
+        h('dt', {}, t('outages.since')), h('dd', {}, formatTime(o.starts_at, L)),
+        h('dt', {}, t('outages.expectedEnd')),
+        h('dd', { dataset: { field: 'expected_end' } }, end ? formatTime(end, L) : t('outages.notAnnounced'),
+          end && end < new Date() ? ` ${t('outages.overdue')}` : ''))));
 }
 
 function renderAnswer() {
@@ -78,12 +36,12 @@ function renderAnswer() {
   const a = last.answer;
   clear(ui.finder.result);
   const where = a.building
-    ? tr(S, L, 'building', { a: a.building.address || tr(S, L, 'noAddress') })
-    : tr(S, L, 'noBuilding');
-  const verdict = a.building ? (a.affected ? 'yes' : 'no') : (a.affected ? 'pointYes' : 'pointNo');
+    ? t('outages.building', { a: a.building.address || t('outages.noAddress') })
+    : t('outages.noBuilding');
+  const verdict = a.building ? (a.affected ? 'outages.yes' : 'outages.no') : (a.affected ? 'outages.pointYes' : 'outages.pointNo');
   ui.finder.result.append(
-    h('p', { class: `mod-verdict ${a.affected ? 'mod-bad' : 'mod-good'}`, dataset: { affected: String(a.affected) } }, tr(S, L, verdict)),
-    h('p', { class: 'mod-meta' }, where, last.label && a.building?.address !== last.label ? ` · ${tr(S, L, 'found', { a: last.label })}` : ''),
+    h('p', { class: `mod-verdict ${a.affected ? 'mod-bad' : 'mod-good'}`, dataset: { affected: String(a.affected) } }, t(verdict)),
+    h('p', { class: 'mod-meta' }, where, last.label && a.building?.address !== last.label ? ` · ${t('modules.found', { a: last.label })}` : ''),
     h('ul', { class: 'mod-list', hidden: !a.outages.length }, a.outages.map((o) => outageItem(o, L))));
 }
 
@@ -101,14 +59,14 @@ async function answerFor(p) {
 
 function renderTexts() {
   const L = ctx.lang();
-  ui.sec.title.textContent = tr(S, L, 'title');
-  ui.intro.textContent = tr(S, L, 'intro');
+  ui.sec.title.textContent = t('outages.title');
+  ui.intro.textContent = t('outages.intro');
   const n = ctx.layer('outages')?.feature_count ?? 0;
-  ui.now.textContent = n ? tr(S, L, 'now', { n: formatNumber(n, L) }) : tr(S, L, 'noneNow');
-  ui.show.textContent = tr(S, L, 'showLayer');
+  ui.now.textContent = n ? t('outages.now', { n: formatNumber(n, L) }) : t('outages.noneNow');
+  ui.show.textContent = t('outages.showLayer');
   ui.show.hidden = !ctx.layer('outages');
   ui.show.setAttribute('aria-pressed', String(ctx.visible('outages')));
-  ui.finder.render(L);
+  ui.finder.render();
   renderAnswer();
 }
 
@@ -125,18 +83,18 @@ function currentOutages() {
 
 function buildingPopup(f) {
   const L = ctx.lang();
-  const box = h('div', { class: 'mod-popup', dataset: { module: 'outages' } }, h('p', { class: 'mod-meta' }, tr(S, L, 'checking')));
+  const box = h('div', { class: 'mod-popup', dataset: { module: 'outages' } }, h('p', { class: 'mod-meta' }, t('outages.checking')));
   const fill = (a) => {
     clear(box);
     box.append(h('p', { class: `mod-verdict ${a.affected ? 'mod-bad' : 'mod-good'}`, dataset: { affected: String(a.affected) } },
-      tr(S, L, a.affected ? 'popupSome' : 'popupNone')));
+      t(a.affected ? 'outages.popupSome' : 'outages.popupNone')));
     if (a.outages.length) box.append(h('ul', { class: 'mod-list' }, a.outages.map((o) => outageItem(o, L))));
   };
   const hit = popupCache.get(f.id);
   if (hit && Date.now() - hit.at < 60000) { fill(hit.answer); return box; }
   getJSON(`/api/modules/outages/affected?building=${encodeURIComponent(f.id)}`)
     .then((a) => { popupCache.set(f.id, { at: Date.now(), answer: a }); fill(a); })
-    .catch((err) => { clear(box).append(h('p', { class: 'mod-meta' }, tr(S, L, 'failed', { msg: err.message }))); });
+    .catch((err) => { clear(box).append(h('p', { class: 'mod-meta' }, t('modules.failed', { msg: err.message }))); });
   return box;
 }
 
@@ -149,7 +107,7 @@ register({
     ]);
   },
   panel(c) {
-    const f = finder(c, { id: 'outage-check', table: S, onPoint: answerFor });
+    const f = finder(c, { id: 'outage-check', onPoint: answerFor });
     const intro = h('p', { class: 'mod-intro' });
     const now = h('span', { class: 'mod-meta' });
     const show = h('button', { type: 'button', class: 'link-btn', 'aria-pressed': 'false',
@@ -175,12 +133,12 @@ register({
     if (f.layer === 'utility_networks') {
       const p = f.properties || {};
       const parts = [];
-      if (p.material) parts.push(S[`mat_${p.material}`] ? tr(S, L, `mat_${p.material}`) : String(p.material));
-      if (Number(p.diameter_mm) > 0) parts.push(tr(S, L, 'diameter', { n: formatNumber(Number(p.diameter_mm), L) }));
+      if (p.material) parts.push(has(`outages.mat_${p.material}`) ? t(`outages.mat_${p.material}`) : String(p.material));
+      if (Number(p.diameter_mm) > 0) parts.push(t('outages.diameter', { n: formatNumber(Number(p.diameter_mm), L) }));
       const y = Number(p.year);
-      if (y > 1800) parts.push(tr(S, L, 'laid', { y, n: Math.max(0, new Date().getFullYear() - y) }));
+      if (y > 1800) parts.push(t('outages.laid', { y, n: Math.max(0, new Date().getFullYear() - y) }));
       if (!parts.length) return null;
-      return h('p', { class: 'mod-meta', dataset: { module: 'utility' } }, `${netName(p.network, L)}: ${parts.join(' · ')}`);
+      return h('p', { class: 'mod-meta', dataset: { module: 'utility' } }, `${netName(p.network)}: ${parts.join(' · ')}`);
     }
     return null;
   },

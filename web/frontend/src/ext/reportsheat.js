@@ -7,7 +7,7 @@
 // on demand) and draws the heatmap from them. The mode is kept in the map's link (reports=heat).
 import { h } from '../dom.js';
 import { register, whenStyleReady } from '../extensions.js';
-import { formatNumber, pick } from '../i18n.js';
+import { formatNumber, pick, t } from '../i18n.js';
 import { statusName } from '../report.js';
 import './reportsheat.css';
 
@@ -18,36 +18,6 @@ const POINT_LAYERS = [`lyr-${SLUG}`, `cl-${SLUG}`, `hl-${SLUG}`];
 const OPEN = ['new', 'accepted', 'in_progress'];
 const STATUSES = ['new', 'accepted', 'in_progress', 'resolved', 'rejected', 'duplicate'];
 const MAX_FEATURES = 10000; // the OGC API's largest page
-
-const TEXT = {
-  title: { kk: 'Өтініштер картасы', ru: 'Карта обращений', en: 'Reports on the map' },
-  view: { kk: 'Көрініс', ru: 'Вид', en: 'View' },
-  points: { kk: 'Нүктелер', ru: 'Точки', en: 'Points' },
-  heat: { kk: 'Жылу картасы', ru: 'Тепловая карта', en: 'Heatmap' },
-  intro: {
-    kk: 'Мәселелер қай жерде жиі кездеседі: түсі неғұрлым қанық болса, өтініштер мен қолдағандар соғұрлым көп.',
-    ru: 'Где проблемы встречаются чаще: чем насыщеннее цвет, тем больше обращений и поддержавших их жителей.',
-    en: 'Where problems gather: the deeper the colour, the more reports and residents who supported them.',
-  },
-  fewer: { kk: 'аз', ru: 'меньше', en: 'fewer' },
-  more: { kk: 'көп', ru: 'больше', en: 'more' },
-  legend: { kk: 'Өтініштердің тығыздығы', ru: 'Плотность обращений', en: 'Density of reports' },
-  filter: { kk: 'Сүзгі', ru: 'Фильтр', en: 'Filter' },
-  category: { kk: 'Санат', ru: 'Категория', en: 'Category' },
-  allCategories: { kk: 'Барлық санаттар', ru: 'Все категории', en: 'All categories' },
-  status: { kk: 'Мәртебе', ru: 'Статус', en: 'Status' },
-  allStatuses: { kk: 'Кез келген', ru: 'Любой', en: 'Any' },
-  open: { kk: 'Ашық (шешілмеген)', ru: 'Открытые (не решены)', en: 'Open (not solved)' },
-  period: { kk: 'Кезең', ru: 'Период', en: 'Period' },
-  allTime: { kk: 'Барлық уақыт', ru: 'За всё время', en: 'All time' },
-  days30: { kk: 'Соңғы 30 күн', ru: 'Последние 30 дней', en: 'Last 30 days' },
-  year: { kk: 'Соңғы жыл', ru: 'Последний год', en: 'Last year' },
-  loading: { kk: 'Жүктелуде…', ru: 'Загрузка…', en: 'Loading…' },
-  count: { kk: 'Жылу картасында {n} өтініш', ru: 'На тепловой карте обращений: {n}', en: '{n} reports in the heatmap' },
-  countAll: { kk: 'Барлық өтініштер', ru: 'Все обращения', en: 'All reports' },
-  capped: { kk: '(алғашқы {n})', ru: '(первые {n})', en: '(the first {n})' },
-  loadError: { kk: 'Деректерді жүктеу мүмкін болмады.', ru: 'Не удалось загрузить данные.', en: 'Could not load the data.' },
-};
 
 const P = {
   ctx: null,
@@ -60,12 +30,6 @@ const P = {
   loading: false,
   error: false,
   seq: 0,
-};
-
-const tx = (key, vars) => {
-  let out = TEXT[key][P.ctx?.lang() || 'ru'] ?? TEXT[key].ru;
-  for (const [k, v] of Object.entries(vars || {})) out = out.replaceAll(`{${k}}`, String(v));
-  return out;
 };
 
 const filtered = () => Boolean(P.filter.service || P.filter.status || P.filter.period);
@@ -207,7 +171,7 @@ function radio(value, key) {
   return h('label', { class: 'reportsheat-radio', for: id },
     h('input', { type: 'radio', id, name: 'reportsheat-mode', value, checked: P.mode === value,
       onchange: () => setMode(value) }),
-    ' ', tx(key));
+    ' ', t(key));
 }
 
 function select(id, label, value, options, onchange) {
@@ -223,29 +187,29 @@ function render() {
   const L = P.ctx.lang();
   const active = document.activeElement;
   const focusID = active && ui.section.contains(active) ? active.id : '';
-  ui.title.textContent = tx('title');
+  ui.title.textContent = t('reportsheat.title');
   const parts = [
-    h('fieldset', { class: 'reportsheat-modes' }, h('legend', {}, tx('view')), radio('points', 'points'), radio('heat', 'heat')),
+    h('fieldset', { class: 'reportsheat-modes' }, h('legend', {}, t('reportsheat.view')), radio('points', 'reportsheat.points'), radio('heat', 'reportsheat.heat')),
   ];
   if (P.mode === 'heat') {
-    parts.push(h('p', { class: 'reportsheat-intro' }, tx('intro')));
-    parts.push(h('div', { class: 'reportsheat-legend', role: 'img', 'aria-label': `${tx('legend')}: ${tx('fewer')} → ${tx('more')}` },
-      h('span', { 'aria-hidden': 'true' }, tx('fewer')), h('span', { class: 'reportsheat-ramp', 'aria-hidden': 'true' }),
-      h('span', { 'aria-hidden': 'true' }, tx('more'))));
+    parts.push(h('p', { class: 'reportsheat-intro' }, t('reportsheat.intro')));
+    parts.push(h('div', { class: 'reportsheat-legend', role: 'img', 'aria-label': `${t('reportsheat.legend')}: ${t('reportsheat.fewer')} → ${t('reportsheat.more')}` },
+      h('span', { 'aria-hidden': 'true' }, t('reportsheat.fewer')), h('span', { class: 'reportsheat-ramp', 'aria-hidden': 'true' }),
+      h('span', { 'aria-hidden': 'true' }, t('reportsheat.more'))));
     const f = P.filter;
     const set = (k) => (v) => { f[k] = v; P.ctx.updatePermalink?.(); loadFiltered(); };
-    parts.push(h('fieldset', { class: 'reportsheat-filter' }, h('legend', {}, tx('filter')),
-      select('reportsheat-service', tx('category'), f.service,
-        [['', tx('allCategories')], ...(P.services || []).map((s) => [s.code, pick(s.name, L)])], set('service')),
-      select('reportsheat-status', tx('status'), f.status,
-        [['', tx('allStatuses')], ['open', tx('open')], ...STATUSES.map((st) => [st, statusName(st, L)])], set('status')),
-      select('reportsheat-period', tx('period'), f.period,
-        [['', tx('allTime')], ['30', tx('days30')], ['365', tx('year')]], set('period'))));
+    parts.push(h('fieldset', { class: 'reportsheat-filter' }, h('legend', {}, t('reportsheat.filter')),
+      select('reportsheat-service', t('reportsheat.category'), f.service,
+        [['', t('reportsheat.allCategories')], ...(P.services || []).map((s) => [s.code, pick(s.name, L)])], set('service')),
+      select('reportsheat-status', t('reportsheat.status'), f.status,
+        [['', t('reportsheat.allStatuses')], ['open', t('reportsheat.open')], ...STATUSES.map((st) => [st, statusName(st)])], set('status')),
+      select('reportsheat-period', t('reportsheat.period'), f.period,
+        [['', t('reportsheat.allTime')], ['30', t('reportsheat.days30')], ['365', t('reportsheat.year')]], set('period'))));
     let status = '';
-    if (P.loading) status = tx('loading');
-    else if (P.error) status = tx('loadError');
-    else if (P.count !== null) status = `${tx('count', { n: formatNumber(P.count, L) })}${P.capped ? ` ${tx('capped', { n: formatNumber(MAX_FEATURES, L) })}` : ''}`;
-    else status = tx('countAll');
+    if (P.loading) status = t('reportsheat.loading');
+    else if (P.error) status = t('reportsheat.loadError');
+    else if (P.count !== null) status = `${t('reportsheat.count', { n: formatNumber(P.count, L) })}${P.capped ? ` ${t('reportsheat.capped', { n: formatNumber(MAX_FEATURES, L) })}` : ''}`;
+    else status = t('reportsheat.countAll');
     parts.push(h('p', { class: 'reportsheat-count', role: 'status', dataset: { count: P.count ?? '' } }, status));
   }
   ui.body.replaceChildren(...parts);

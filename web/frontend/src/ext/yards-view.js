@@ -9,7 +9,7 @@
 // Everything residents typed goes into the page as text (dom.js h()), never as HTML.
 import * as maplibregl from 'maplibre-gl';
 import { h, clear } from '../dom.js';
-import { formatNumber } from '../i18n.js';
+import { formatNumber, t } from '../i18n.js';
 import './yards.css';
 
 const MAX_PHOTOS = 3;
@@ -18,72 +18,6 @@ const DRAW_SRC = 'yards-draw';
 const FILL = 'yards-fill';
 const LINE = 'yards-line';
 const DRAW_LAYERS = ['yards-draw-fill', 'yards-draw-line', 'yards-draw-points'];
-
-const TEXT = {
-  kk: {
-    season: '{y} маусымы', open: 'ұсыныстар мен дауыс беру ашық', closed: 'Маусым жабылды',
-    noSeason: 'Қазір ашық маусым жоқ.', ranking: 'Рейтинг', winners: 'Жеңімпаздар', winner: 'Жеңімпаз',
-    noNominations: 'Әзірге ұсынылған аула жоқ. Бірінші болыңыз!', votes: 'Дауыстар: {n}',
-    rank: '{r}-орын', markerLabel: '{r}-орын: {t}, дауыстар: {n}',
-    signedInAs: 'Сіз кірдіңіз: {e}', signInToVote: 'Дауыс беру және аула ұсыну үшін жүйеге кіріңіз.', signIn: 'Кіру',
-    nominate: 'Ауланы ұсыну', vote: 'Осы аулаға дауыс беру', voting: 'Жіберілуде…',
-    voted: 'Рақмет! Дауысыңыз есептелді.', votedHere: 'Сіз осы аулаға дауыс бердіңіз', alreadyVoted: 'Сіз бұл маусымда дауыс бердіңіз',
-    showMyVote: 'Менің дауысым', seasonClosed: 'Маусым жабылды, дауыс беру аяқталды.', nominationsLeft: 'Тағы {n} аула ұсына аласыз',
-    noNominationsLeft: 'Сіз осы маусымда барлық ұсыныстарды жасадыңыз', failed: 'Жіберілмеді: {msg}',
-    photo: '«{t}» фотосы {i}', photos: 'Фотосуреттер', mine: 'Сіздің ұсынысыңыз',
-    formTitle: 'Ауланы ұсыну', what: 'Картада не белгілейміз', asPoint: 'Нүкте', asPolygon: 'Аула шекарасы',
-    pointHint: 'Картадан ауланы басыңыз.', polygonHint: 'Аула бұрыштарын картадан кезекпен басыңыз (кемінде 3).',
-    pinned: 'Белгіленді: {lat}, {lon}', corners: 'Бұрыштар: {n}', notPinned: 'Әлі белгіленбеді',
-    centre: 'Карта ортасын қосу', undo: 'Соңғы бұрышты өшіру', clearShape: 'Тазарту',
-    name: 'Атауы', nameHint: 'Мысалы: Абай даңғылы 5 ауласы', description: 'Сипаттама', descriptionHint: 'Аулада не жақсы: ойын алаңы, көгалдандыру, орындықтар…',
-    photosLabel: 'Фотосуреттер (3-ке дейін)', photoHint: 'JPEG, PNG немесе WebP, әрқайсысы 8 МБ-қа дейін.',
-    removePhoto: '{name} өшіру', tooManyPhotos: '3 фотодан артық емес', send: 'Ұсынысты жіберу', sending: 'Жіберілуде…',
-    needShape: 'Алдымен ауланы картадан белгілеңіз.', needCorners: 'Шекара үшін кемінде 3 бұрыш керек.', needName: 'Ауланың атауын жазыңыз.',
-    thanks: 'Рақмет! Аула ұсынылды (№{id}).', close: 'Жабу', loadError: 'Байқауды жүктеу мүмкін болмады. Қайталап көріңіз.',
-  },
-  ru: {
-    season: 'Сезон {y}', open: 'открыт приём заявок и голосование', closed: 'Сезон закрыт',
-    noSeason: 'Сейчас открытого сезона нет.', ranking: 'Рейтинг', winners: 'Победители', winner: 'Победитель',
-    noNominations: 'Пока ни одного двора. Будьте первым!', votes: 'Голосов: {n}',
-    rank: '{r} место', markerLabel: '{r} место: {t}, голосов: {n}',
-    signedInAs: 'Вы вошли как {e}', signInToVote: 'Чтобы голосовать и предлагать дворы, войдите в систему.', signIn: 'Войти',
-    nominate: 'Предложить двор', vote: 'Голосовать за этот двор', voting: 'Отправляем…',
-    voted: 'Спасибо! Ваш голос учтён.', votedHere: 'Вы голосовали за этот двор', alreadyVoted: 'Вы уже голосовали в этом сезоне',
-    showMyVote: 'Мой голос', seasonClosed: 'Сезон закрыт, голосование окончено.', nominationsLeft: 'Можно предложить ещё дворов: {n}',
-    noNominationsLeft: 'Вы уже подали все заявки этого сезона', failed: 'Не отправлено: {msg}',
-    photo: 'Фото {i} двора «{t}»', photos: 'Фотографии', mine: 'Ваша заявка',
-    formTitle: 'Предложить двор', what: 'Что отметить на карте', asPoint: 'Точку', asPolygon: 'Границы двора',
-    pointHint: 'Нажмите на карте на двор.', polygonHint: 'Нажимайте на карте углы двора по порядку (не меньше 3).',
-    pinned: 'Отмечено: {lat}, {lon}', corners: 'Углов: {n}', notPinned: 'Пока не отмечено',
-    centre: 'Добавить центр карты', undo: 'Убрать последний угол', clearShape: 'Очистить',
-    name: 'Название', nameHint: 'Например: двор на Абая, 5', description: 'Описание', descriptionHint: 'Чем хорош двор: площадка, озеленение, скамейки…',
-    photosLabel: 'Фотографии (до 3)', photoHint: 'JPEG, PNG или WebP, до 8 МБ каждая.',
-    removePhoto: 'Убрать {name}', tooManyPhotos: 'Не больше 3 фотографий', send: 'Отправить заявку', sending: 'Отправляем…',
-    needShape: 'Сначала отметьте двор на карте.', needCorners: 'Для границ нужно не меньше 3 углов.', needName: 'Напишите название двора.',
-    thanks: 'Спасибо! Двор предложен (№{id}).', close: 'Закрыть', loadError: 'Не удалось загрузить конкурс. Попробуйте ещё раз.',
-  },
-  en: {
-    season: 'Season {y}', open: 'open for nominations and votes', closed: 'The season is closed',
-    noSeason: 'No contest season is open now.', ranking: 'Ranking', winners: 'Winners', winner: 'Winner',
-    noNominations: 'No yards nominated yet. Be the first!', votes: 'Votes: {n}',
-    rank: 'Rank {r}', markerLabel: 'Rank {r}: {t}, {n} votes',
-    signedInAs: 'Signed in as {e}', signInToVote: 'Sign in to vote and to nominate yards.', signIn: 'Sign in',
-    nominate: 'Nominate a yard', vote: 'Vote for this yard', voting: 'Sending…',
-    voted: 'Thank you! Your vote is counted.', votedHere: 'You voted for this yard', alreadyVoted: 'You have already voted this season',
-    showMyVote: 'My vote', seasonClosed: 'The season is closed; voting has ended.', nominationsLeft: 'You may nominate {n} more',
-    noNominationsLeft: 'You have made all your nominations this season', failed: 'Not sent: {msg}',
-    photo: 'Photo {i} of “{t}”', photos: 'Photos', mine: 'Your nomination',
-    formTitle: 'Nominate a yard', what: 'What to mark on the map', asPoint: 'A point', asPolygon: 'The yard’s outline',
-    pointHint: 'Click the yard on the map.', polygonHint: 'Click the yard’s corners on the map in turn (at least 3).',
-    pinned: 'Pinned: {lat}, {lon}', corners: 'Corners: {n}', notPinned: 'Nothing marked yet',
-    centre: 'Add the map centre', undo: 'Remove the last corner', clearShape: 'Clear',
-    name: 'Name', nameHint: 'For example: the yard at Abai avenue 5', description: 'Description', descriptionHint: 'What makes it good: playground, greenery, benches…',
-    photosLabel: 'Photos (up to 3)', photoHint: 'JPEG, PNG or WebP, 8 MB each at most.',
-    removePhoto: 'Remove {name}', tooManyPhotos: 'At most 3 photos', send: 'Send the nomination', sending: 'Sending…',
-    needShape: 'First mark the yard on the map.', needCorners: 'An outline needs at least 3 corners.', needName: 'Give the yard a name.',
-    thanks: 'Thank you! The yard is nominated (№{id}).', close: 'Close', loadError: 'Could not load the contest. Please try again.',
-  },
-};
 
 async function apiJSON(url, opts) {
   const res = await fetch(url, { cache: 'no-store', ...opts });
@@ -121,11 +55,6 @@ export function createView(ctx, body) {
     form: null, // { mode, points, title, description, files, busy, error, progress, done }
   };
   const L = () => ctx.lang();
-  const tx = (key, vars) => {
-    let s = TEXT[L()]?.[key] ?? TEXT.ru[key] ?? key;
-    for (const [k, v] of Object.entries(vars || {})) s = s.replaceAll(`{${k}}`, String(v));
-    return s;
-  };
   const map = () => ctx.map;
   const isOpen = () => V.season?.status === 'open';
   const byId = (id) => V.ranking.find((n) => n.id === id);
@@ -169,7 +98,7 @@ export function createView(ctx, body) {
       }
     } catch (err) {
       console.warn('yards:', err);
-      V.error = tx('loadError');
+      V.error = t('yards.view.loadError');
     }
   }
 
@@ -224,7 +153,7 @@ export function createView(ctx, body) {
       el.textContent = n.winner ? `★${n.rank}` : String(n.rank);
       el.classList.toggle('winner', n.winner);
       el.classList.toggle('mine', Boolean(V.mine?.nominations?.includes(n.id)));
-      el.setAttribute('aria-label', `${tx('markerLabel', { r: n.rank, t: n.title, n: n.votes })}${n.winner ? ` — ${tx('winner')}` : ''}`);
+      el.setAttribute('aria-label', `${t('yards.view.markerLabel', { r: n.rank, t: n.title, n: n.votes })}${n.winner ? ` — ${t('yards.view.winner')}` : ''}`);
       // Winners and the leaders above the rest where markers overlap.
       el.style.zIndex = String(n.winner ? 1000 : Math.max(1, 500 - n.rank));
     }
@@ -291,18 +220,18 @@ export function createView(ctx, body) {
 
   function localizePopupClose() {
     const btn = V.popup?.getElement()?.querySelector('.maplibregl-popup-close-button');
-    if (btn) { btn.setAttribute('aria-label', tx('close')); btn.title = tx('close'); }
+    if (btn) { btn.setAttribute('aria-label', t('yards.view.close')); btn.title = t('yards.view.close'); }
   }
 
   function voteArea(n) {
-    if (!isOpen() || n.season !== V.season.season) return h('p', { class: 'yards-note' }, tx('seasonClosed'));
+    if (!isOpen() || n.season !== V.season.season) return h('p', { class: 'yards-note' }, t('yards.view.seasonClosed'));
     if (!V.me) {
-      return h('p', { class: 'yards-note' }, tx('signInToVote'), ' ',
-        h('a', { href: loginURL(n.id), class: 'yards-login' }, tx('signIn')));
+      return h('p', { class: 'yards-note' }, t('yards.view.signInToVote'), ' ',
+        h('a', { href: loginURL(n.id), class: 'yards-login' }, t('yards.view.signIn')));
     }
-    if (V.mine?.voted_for === n.id) return h('p', { class: 'yards-voted', dataset: { voted: 'here' } }, `✓ ${tx('votedHere')}`);
-    if (V.mine?.voted_for) return h('p', { class: 'yards-note', dataset: { voted: 'elsewhere' } }, tx('alreadyVoted'));
-    return h('button', { type: 'button', class: 'btn yards-vote', onclick: () => vote(n.id) }, tx('vote'));
+    if (V.mine?.voted_for === n.id) return h('p', { class: 'yards-voted', dataset: { voted: 'here' } }, `✓ ${t('yards.view.votedHere')}`);
+    if (V.mine?.voted_for) return h('p', { class: 'yards-note', dataset: { voted: 'elsewhere' } }, t('yards.view.alreadyVoted'));
+    return h('button', { type: 'button', class: 'btn yards-vote', onclick: () => vote(n.id) }, t('yards.view.vote'));
   }
 
   function renderPopup() {
@@ -312,18 +241,18 @@ export function createView(ctx, body) {
     for (let i = 1; i <= n.photos; i++) {
       const base = `/api/modules/yards/nominations/${n.id}/photos/${i}`;
       photos.push(h('li', {}, h('a', { href: `${base}.jpg`, target: '_blank', rel: 'noopener' },
-        h('img', { src: `${base}.thumb.jpg`, alt: tx('photo', { i, t: n.title }), loading: 'lazy', width: 88, height: 66 }))));
+        h('img', { src: `${base}.thumb.jpg`, alt: t('yards.view.photo', { i, t: n.title }), loading: 'lazy', width: 88, height: 66 }))));
     }
     const msg = V.popupMsg;
     V.popup.setDOMContent(h('div', { class: 'popup yards-card', dataset: { nomination: String(n.id) } },
-      h('p', { class: 'popup-layer' }, `${tx('season', { y: n.season })} · ${tx('rank', { r: n.rank })}`),
+      h('p', { class: 'popup-layer' }, `${t('yards.view.season', { y: n.season })} · ${t('yards.view.rank', { r: n.rank })}`),
       // h2: on a phone the panel's headings are hidden, the page's h1 is the heading before.
       h('h2', { class: 'popup-title yards-popup-title' }, n.title),
-      n.winner ? h('p', { class: 'yards-badge' }, `★ ${tx('winner')}`) : null,
-      V.mine?.nominations?.includes(n.id) ? h('p', { class: 'yards-note' }, tx('mine')) : null,
-      h('p', { class: 'yards-votes' }, tx('votes', { n: formatNumber(n.votes, L()) })),
+      n.winner ? h('p', { class: 'yards-badge' }, `★ ${t('yards.view.winner')}`) : null,
+      V.mine?.nominations?.includes(n.id) ? h('p', { class: 'yards-note' }, t('yards.view.mine')) : null,
+      h('p', { class: 'yards-votes' }, t('yards.view.votes', { n: formatNumber(n.votes, L()) })),
       n.description ? h('p', { class: 'yards-text' }, n.description) : null,
-      photos.length ? h('ul', { class: 'yards-photos', 'aria-label': tx('photos') }, photos) : null,
+      photos.length ? h('ul', { class: 'yards-photos', 'aria-label': t('yards.view.photos') }, photos) : null,
       voteArea(n),
       msg ? h('p', { class: msg.error ? 'yards-error' : 'yards-ok', role: msg.error ? 'alert' : 'status' }, msg.text) : null));
     localizePopupClose();
@@ -331,14 +260,14 @@ export function createView(ctx, body) {
 
   async function vote(id) {
     const btn = V.popup?.getElement()?.querySelector('.yards-vote');
-    if (btn) { btn.disabled = true; btn.textContent = tx('voting'); }
+    if (btn) { btn.disabled = true; btn.textContent = t('yards.view.voting'); }
     try {
       await apiJSON(`/api/modules/yards/nominations/${id}/vote`, { method: 'POST', headers: { 'X-CSRF-Token': V.me?.csrf || '' } });
-      V.popupMsg = { text: tx('voted') };
+      V.popupMsg = { text: t('yards.view.voted') };
     } catch (err) {
-      if (err.status === 409) V.popupMsg = { text: tx(isOpen() ? 'alreadyVoted' : 'seasonClosed'), error: true, code: 409 };
-      else if (err.status === 401) { V.me = null; V.popupMsg = { text: tx('signInToVote'), error: true }; }
-      else V.popupMsg = { text: tx('failed', { msg: err.message }), error: true };
+      if (err.status === 409) V.popupMsg = { text: t(isOpen() ? 'yards.view.alreadyVoted' : 'yards.view.seasonClosed'), error: true, code: 409 };
+      else if (err.status === 401) { V.me = null; V.popupMsg = { text: t('yards.view.signInToVote'), error: true }; }
+      else V.popupMsg = { text: t('yards.view.failed', { msg: err.message }), error: true };
     }
     const msg = V.popupMsg;
     await refresh();
@@ -356,36 +285,36 @@ export function createView(ctx, body) {
       return;
     }
     if (!V.season) {
-      body.append(h('p', { class: 'yards-status', role: 'status' }, tx('noSeason')));
+      body.append(h('p', { class: 'yards-status', role: 'status' }, t('yards.view.noSeason')));
       return;
     }
     const s = V.season;
     body.append(h('p', { class: 'yards-season', dataset: { status: s.status, season: String(s.season) } },
-      h('strong', {}, tx('season', { y: s.season })), ' — ', isOpen() ? tx('open') : tx('closed')));
+      h('strong', {}, t('yards.view.season', { y: s.season })), ' — ', isOpen() ? t('yards.view.open') : t('yards.view.closed')));
     if (isOpen()) {
       if (V.me) {
-        body.append(h('p', { class: 'yards-note' }, tx('signedInAs', { e: V.me.email })));
+        body.append(h('p', { class: 'yards-note' }, t('yards.view.signedInAs', { e: V.me.email })));
         const left = V.mine?.nominations_left ?? 1;
         body.append(h('button', { type: 'button', id: 'yards-nominate', class: 'btn', disabled: left < 1 || Boolean(V.form),
-          onclick: () => openForm() }, tx('nominate')),
-        h('p', { class: 'yards-note' }, left < 1 ? tx('noNominationsLeft') : tx('nominationsLeft', { n: left })));
+          onclick: () => openForm() }, t('yards.view.nominate')),
+        h('p', { class: 'yards-note' }, left < 1 ? t('yards.view.noNominationsLeft') : t('yards.view.nominationsLeft', { n: left })));
         if (V.mine?.voted_for) {
-          body.append(h('p', { class: 'yards-voted', dataset: { voted: String(V.mine.voted_for) } }, `✓ ${tx('alreadyVoted')} `,
-            h('button', { type: 'button', class: 'link-btn', onclick: () => openPopup(V.mine.voted_for, { fly: true }) }, tx('showMyVote'))));
+          body.append(h('p', { class: 'yards-voted', dataset: { voted: String(V.mine.voted_for) } }, `✓ ${t('yards.view.alreadyVoted')} `,
+            h('button', { type: 'button', class: 'link-btn', onclick: () => openPopup(V.mine.voted_for, { fly: true }) }, t('yards.view.showMyVote'))));
         }
       } else {
-        body.append(h('p', { class: 'yards-note yards-signin' }, tx('signInToVote'), ' ',
-          h('a', { href: loginURL(), class: 'yards-login' }, tx('signIn'))));
+        body.append(h('p', { class: 'yards-note yards-signin' }, t('yards.view.signInToVote'), ' ',
+          h('a', { href: loginURL(), class: 'yards-login' }, t('yards.view.signIn'))));
       }
     }
     const winners = V.ranking.filter((n) => n.winner);
     if (winners.length) {
-      body.append(h('h3', { id: 'yards-winners-title' }, tx('winners')),
+      body.append(h('h3', { id: 'yards-winners-title' }, t('yards.view.winners')),
         h('ol', { class: 'yards-list yards-winners', 'aria-labelledby': 'yards-winners-title' }, winners.map(item)));
     }
-    body.append(h('h3', { id: 'yards-ranking-title' }, tx('ranking')));
+    body.append(h('h3', { id: 'yards-ranking-title' }, t('yards.view.ranking')));
     if (!V.ranking.length) {
-      body.append(h('p', { class: 'yards-note' }, tx('noNominations')));
+      body.append(h('p', { class: 'yards-note' }, t('yards.view.noNominations')));
       return;
     }
     body.append(h('ol', { class: 'yards-list yards-ranking', 'aria-labelledby': 'yards-ranking-title' }, V.ranking.map(item)));
@@ -400,8 +329,8 @@ export function createView(ctx, body) {
       h('span', { class: 'yards-rank', 'aria-hidden': 'true' }, n.winner ? `★${n.rank}` : String(n.rank)),
       h('span', { class: 'result-text' },
         h('span', { class: 'result-name' }, n.title),
-        h('span', { class: 'result-meta' }, [tx('rank', { r: n.rank }), n.winner ? tx('winner') : null].filter(Boolean).join(' · '))),
-      h('span', { class: 'result-extra' }, tx('votes', { n: formatNumber(n.votes, L()) }))));
+        h('span', { class: 'result-meta' }, [t('yards.view.rank', { r: n.rank }), n.winner ? t('yards.view.winner') : null].filter(Boolean).join(' · '))),
+      h('span', { class: 'result-extra' }, t('yards.view.votes', { n: formatNumber(n.votes, L()) }))));
   }
 
   function closeSheet() {
@@ -458,10 +387,10 @@ export function createView(ctx, body) {
     const f = V.form;
     if (!f || f.busy) return;
     const g = geometry();
-    f.error = !f.points.length ? tx('needShape') : !g ? tx('needCorners') : !f.title.trim() ? tx('needName') : '';
+    f.error = !f.points.length ? t('yards.view.needShape') : !g ? t('yards.view.needCorners') : !f.title.trim() ? t('yards.view.needName') : '';
     if (f.error) { renderForm(); F.panel.querySelector('.yards-error')?.focus(); return; }
     f.busy = true;
-    f.progress = tx('sending');
+    f.progress = t('yards.view.sending');
     renderForm();
     try {
       const fd = new FormData();
@@ -476,11 +405,11 @@ export function createView(ctx, body) {
       await refresh();
       closeForm();
       openPopup(nom.id, { fly: true });
-      V.popupMsg = { text: tx('thanks', { id: nom.id }) };
+      V.popupMsg = { text: t('yards.view.thanks', { id: nom.id }) };
       renderPopup();
       return;
     } catch (err) {
-      f.error = tx('failed', { msg: err.message });
+      f.error = t('yards.view.failed', { msg: err.message });
     }
     f.busy = false;
     f.progress = '';
@@ -505,9 +434,9 @@ export function createView(ctx, body) {
       h('input', { type: 'radio', id: `yards-mode-${value}`, name: 'yards-mode', value, checked: f.mode === value, onchange: () => {
         f.mode = value; f.points = f.mode === 'point' ? f.points.slice(-1) : f.points; f.error = ''; drawShape(); renderForm();
       } }), label);
-    const shapeStatus = !f.points.length ? tx('notPinned')
-      : f.mode === 'point' ? tx('pinned', { lat: f.points[0][1].toFixed(5), lon: f.points[0][0].toFixed(5) })
-        : tx('corners', { n: f.points.length });
+    const shapeStatus = !f.points.length ? t('yards.view.notPinned')
+      : f.mode === 'point' ? t('yards.view.pinned', { lat: f.points[0][1].toFixed(5), lon: f.points[0][0].toFixed(5) })
+        : t('yards.view.corners', { n: f.points.length });
     const title = h('input', { id: 'yards-name', type: 'text', maxlength: 200, required: true, autocomplete: 'off', value: f.title,
       oninput: (e) => { f.title = e.target.value; } });
     const desc = h('textarea', { id: 'yards-description', rows: 3, maxlength: 4000, oninput: (e) => { f.description = e.target.value; } });
@@ -516,38 +445,38 @@ export function createView(ctx, body) {
       onchange: (e) => {
         const all = [...f.files, ...e.target.files];
         f.files = all.slice(0, MAX_PHOTOS);
-        f.error = all.length > MAX_PHOTOS ? tx('tooManyPhotos') : '';
+        f.error = all.length > MAX_PHOTOS ? t('yards.view.tooManyPhotos') : '';
         renderForm();
       } });
     F.panel.append(
       h('div', { class: 'yards-form-head' },
-        h('h2', { id: 'yards-form-title', tabindex: '-1' }, tx('formTitle')),
-        h('button', { type: 'button', class: 'icon-btn', 'aria-label': tx('close'), title: tx('close'), onclick: closeForm }, '×')),
+        h('h2', { id: 'yards-form-title', tabindex: '-1' }, t('yards.view.formTitle')),
+        h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('yards.view.close'), title: t('yards.view.close'), onclick: closeForm }, '×')),
       h('form', { class: 'yards-form', novalidate: true, onsubmit: submit },
-        h('fieldset', { class: 'yards-set' }, h('legend', {}, tx('what')),
-          h('div', { class: 'yards-modes' }, mode('point', tx('asPoint')), mode('polygon', tx('asPolygon'))),
-          h('p', { class: 'yards-hint' }, f.mode === 'point' ? tx('pointHint') : tx('polygonHint')),
+        h('fieldset', { class: 'yards-set' }, h('legend', {}, t('yards.view.what')),
+          h('div', { class: 'yards-modes' }, mode('point', t('yards.view.asPoint')), mode('polygon', t('yards.view.asPolygon'))),
+          h('p', { class: 'yards-hint' }, f.mode === 'point' ? t('yards.view.pointHint') : t('yards.view.polygonHint')),
           h('p', { id: 'yards-shape-status', class: 'yards-shape-status', role: 'status', 'aria-live': 'polite' }, shapeStatus),
           h('div', { class: 'btn-row' },
             h('button', { type: 'button', id: 'yards-centre', class: 'btn btn-secondary', onclick: () => {
               const c = map().getCenter(); addPoint([c.lng, c.lat]);
-            } }, tx('centre')),
+            } }, t('yards.view.centre')),
             f.mode === 'polygon' && f.points.length ? h('button', { type: 'button', id: 'yards-undo', class: 'btn btn-secondary', onclick: () => {
               f.points.pop(); drawShape(); renderForm();
-            } }, tx('undo')) : null,
+            } }, t('yards.view.undo')) : null,
             f.points.length ? h('button', { type: 'button', id: 'yards-clear', class: 'btn btn-secondary', onclick: () => {
               f.points = []; drawShape(); renderForm();
-            } }, tx('clearShape')) : null)),
-        field('yards-name', tx('name'), title, tx('nameHint')),
-        field('yards-description', tx('description'), desc, tx('descriptionHint')),
+            } }, t('yards.view.clearShape')) : null)),
+        field('yards-name', t('yards.view.name'), title, t('yards.view.nameHint')),
+        field('yards-description', t('yards.view.description'), desc, t('yards.view.descriptionHint')),
         h('div', { class: 'yards-field' },
-          field('yards-photos', tx('photosLabel'), photos, tx('photoHint')),
+          field('yards-photos', t('yards.view.photosLabel'), photos, t('yards.view.photoHint')),
           f.files.length ? h('ul', { class: 'yards-files' }, f.files.map((file, i) => h('li', {}, h('span', {}, file.name),
-            h('button', { type: 'button', class: 'icon-btn', 'aria-label': tx('removePhoto', { name: file.name }), title: tx('removePhoto', { name: file.name }),
+            h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('yards.view.removePhoto', { name: file.name }), title: t('yards.view.removePhoto', { name: file.name }),
               onclick: () => { f.files.splice(i, 1); renderForm(); } }, '×')))) : null),
         h('p', { class: 'yards-error', role: 'alert', tabindex: '-1', hidden: !f.error }, f.error),
         h('p', { class: 'yards-progress', role: 'status', 'aria-live': 'polite' }, f.progress),
-        h('button', { type: 'submit', id: 'yards-send', class: 'btn yards-send', disabled: f.busy }, tx('send'))));
+        h('button', { type: 'submit', id: 'yards-send', class: 'btn yards-send', disabled: f.busy }, t('yards.view.send'))));
     if (focused) (F.panel.querySelector(`#${focused}`) || F.panel.querySelector('#yards-form-title'))?.focus();
   }
 

@@ -7,31 +7,17 @@
 // when the address carries yards=open (the staff page's link, and the way back from /login).
 import { h } from '../dom.js';
 import { register } from '../extensions.js';
-
-const TEXT = {
-  title: { kk: 'Үздік аула байқауы', ru: 'Конкурс «Лучший двор»', en: 'Best-yard contest' },
-  intro: {
-    kk: 'Тұрғындар ауланы ұсынады және дауыс береді. Рейтинг картада көрсетіледі.',
-    ru: 'Жители предлагают дворы и голосуют за лучший. Рейтинг — на карте.',
-    en: 'Residents nominate yards and vote for the best. The ranking is on the map.',
-  },
-  show: { kk: 'Байқауды ашу', ru: 'Открыть конкурс', en: 'Open the contest' },
-  hide: { kk: 'Байқауды жабу', ru: 'Скрыть конкурс', en: 'Hide the contest' },
-  loading: { kk: 'Жүктелуде…', ru: 'Загрузка…', en: 'Loading…' },
-  loadError: { kk: 'Байқауды жүктеу мүмкін болмады. Қайталап көріңіз.', ru: 'Не удалось загрузить конкурс. Попробуйте ещё раз.', en: 'Could not load the contest. Please try again.' },
-};
+import { t } from '../i18n.js';
 
 export const START_HASH = window.location.hash;
 
 const Y = { ctx: null, view: null, loading: null, open: false, ui: {} };
 
-const tx = (key) => TEXT[key][Y.ctx?.lang() || 'ru'] ?? TEXT[key].ru;
-
 function renderSection() {
   const { ui } = Y;
-  ui.title.textContent = tx('title');
-  ui.intro.textContent = tx('intro');
-  ui.toggle.textContent = tx(Y.open ? 'hide' : 'show');
+  ui.title.textContent = t('yards.title');
+  ui.intro.textContent = t('yards.intro');
+  ui.toggle.textContent = t(Y.open ? 'yards.hide' : 'yards.show');
   ui.toggle.setAttribute('aria-expanded', String(Y.open));
 }
 
@@ -52,13 +38,13 @@ async function setOpen(open) {
   renderSection();
   Y.ui.body.hidden = !open;
   if (!open) { Y.view?.hide(); return; }
-  if (!Y.view) Y.ui.body.replaceChildren(h('p', { class: 'yards-status', role: 'status' }, tx('loading')));
+  if (!Y.view) Y.ui.body.replaceChildren(h('p', { class: 'yards-status', role: 'status' }, t('yards.loading')));
   try {
     const view = await loadView();
     if (Y.open) await view.show();
   } catch (err) {
     console.warn('yards:', err);
-    Y.ui.body.replaceChildren(h('p', { class: 'yards-error', role: 'alert' }, tx('loadError')));
+    Y.ui.body.replaceChildren(h('p', { class: 'yards-error', role: 'alert' }, t('yards.loadError')));
   }
 }
 
@@ -89,7 +75,7 @@ register({
   lang() {
     if (!Y.ui.section) return;
     renderSection();
-    if (Y.ui.body.firstChild?.classList?.contains('yards-status')) Y.ui.body.firstChild.textContent = tx('loading');
+    if (Y.ui.body.firstChild?.classList?.contains('yards-status')) Y.ui.body.firstChild.textContent = t('yards.loading');
     Y.view?.render();
   },
 });

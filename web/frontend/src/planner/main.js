@@ -7,7 +7,7 @@ import workerURL from 'maplibre-gl/dist/maplibre-gl-worker.mjs?planner&url';
 import './planner.css';
 
 import { h, clear } from './dom.js';
-import { LANGS, LANG_NAMES, t, pick, num, pct, metres, measureName } from './strings.js';
+import { LANGS, LANG_NAMES, t, setLanguage, pick, num, pct, metres, measureName } from './strings.js';
 import { coverageChart, gainChart } from './charts.js';
 import { download, districtsCSV, sitesCSV } from './exports.js';
 
@@ -32,13 +32,13 @@ const state = {
   siting: null,
   job: null, // {id, kind, cancelled}
   scenarios: [],
+  city: null, // {name: {kk, ru, en}, …} from /api/config
 };
 const ui = {};
 
 // ------------------------------------------------------------------ helpers
 
 const L = () => state.lang;
-const tr = (key, vars) => t(state.lang, key, vars);
 
 async function api(path, opts = {}) {
   const headers = { Accept: 'application/json', ...(opts.headers || {}) };
@@ -49,7 +49,7 @@ async function api(path, opts = {}) {
     res = await fetch(path, { method: opts.method || 'GET', headers, credentials: 'same-origin',
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
   } catch {
-    throw new Error(tr('networkError'));
+    throw new Error(t('planner.networkError'));
   }
   const data = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(data?.error?.message || `HTTP ${res.status}`);
@@ -62,7 +62,7 @@ function layerTitle(slug) {
 }
 
 function districtName(d) {
-  if (d.id === null || d.id === undefined) return tr('outside');
+  if (d.id === null || d.id === undefined) return t('planner.outside');
   return ({ kk: d.name_kk, ru: d.name_ru, en: d.name_en })[L()] || d.name;
 }
 
@@ -89,10 +89,17 @@ function initialLang() {
 
 function setLang(lang) {
   state.lang = lang;
+  setLanguage(lang);
   try { localStorage.setItem(LANG_KEY, lang); } catch { /* ignore */ }
   document.documentElement.lang = lang;
-  document.title = tr('documentTitle');
+  document.title = pageTitle();
   render();
+}
+
+// pageTitle names the city when /api/config does.
+function pageTitle() {
+  const city = pick(state.city?.name, L());
+  return city ? t('planner.documentTitle', { city }) : t('planner.title');
 }
 
 // ------------------------------------------------------------------ page
@@ -171,42 +178,42 @@ function fillLayerSelect(sel, keep) {
 function fillCandidates() {
   const cur = ui.sitCand.value || 'intersections';
   clear(ui.sitCand);
-  ui.sitCand.append(h('option', { value: 'intersections' }, tr('candIntersections')),
-    h('option', { value: 'midpoints' }, tr('candMidpoints')));
+  ui.sitCand.append(h('option', { value: 'intersections' }, t('planner.candIntersections')),
+    h('option', { value: 'midpoints' }, t('planner.candMidpoints')));
   for (const l of state.catalog.filter((x) => /Point/.test(x.geometry_type || '') && !['vehicles', 'citizen_reports'].includes(x.slug))) {
-    ui.sitCand.append(h('option', { value: `layer:${l.slug}` }, tr('candLayer', { name: pick(l.title, L()) })));
+    ui.sitCand.append(h('option', { value: `layer:${l.slug}` }, t('planner.candLayer', { name: pick(l.title, L()) })));
   }
   ui.sitCand.value = cur;
 }
 
 /** render sets every text in the current language and redraws the results. */
 function render() {
-  ui.title.textContent = tr('title');
-  ui.subtitle.textContent = tr('subtitle');
-  ui.back.textContent = tr('backToMap');
-  ui.langGroup.setAttribute('aria-label', tr('language'));
+  ui.title.textContent = t('planner.title');
+  ui.subtitle.textContent = t('planner.subtitle');
+  ui.back.textContent = t('planner.backToMap');
+  ui.langGroup.setAttribute('aria-label', t('planner.language'));
   for (const b of ui.langGroup.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.lang === L()));
-  ui.mapWrap.setAttribute('aria-label', tr('mapLabel'));
-  ui.covH.textContent = tr('coverage');
-  ui.covHint.textContent = tr('coverageHint');
-  ui.covLayerLabel.textContent = tr('layer');
-  ui.covMethodLegend.textContent = tr('method');
-  ui.covMethodLineText.textContent = tr('methodLine');
-  ui.covMethodNetText.textContent = tr('methodNetwork');
-  ui.covDistanceLabel.textContent = tr('distance');
-  ui.covResLabel.textContent = tr('resolution');
-  ui.covRes.options[0].textContent = tr('res9');
-  ui.covRes.options[1].textContent = tr('res10');
-  ui.covRun.textContent = tr('run');
-  ui.sitH.textContent = tr('siting');
-  ui.sitHint.textContent = tr('sitingHint');
-  ui.sitLayerLabel.textContent = tr('layer');
-  ui.sitCandLabel.textContent = tr('candidates');
-  ui.sitNLabel.textContent = tr('howMany');
-  ui.sitDistanceLabel.textContent = tr('distance');
-  ui.sitRun.textContent = tr('choose');
-  ui.progressLabel.textContent = tr('progress');
-  ui.cancel.textContent = tr('cancel');
+  ui.mapWrap.setAttribute('aria-label', t('planner.mapLabel'));
+  ui.covH.textContent = t('planner.coverage');
+  ui.covHint.textContent = t('planner.coverageHint');
+  ui.covLayerLabel.textContent = t('planner.layer');
+  ui.covMethodLegend.textContent = t('planner.method');
+  ui.covMethodLineText.textContent = t('planner.methodLine');
+  ui.covMethodNetText.textContent = t('planner.methodNetwork');
+  ui.covDistanceLabel.textContent = t('planner.distance');
+  ui.covResLabel.textContent = t('planner.resolution');
+  ui.covRes.options[0].textContent = t('planner.res9');
+  ui.covRes.options[1].textContent = t('planner.res10');
+  ui.covRun.textContent = t('planner.run');
+  ui.sitH.textContent = t('planner.siting');
+  ui.sitHint.textContent = t('planner.sitingHint');
+  ui.sitLayerLabel.textContent = t('planner.layer');
+  ui.sitCandLabel.textContent = t('planner.candidates');
+  ui.sitNLabel.textContent = t('planner.howMany');
+  ui.sitDistanceLabel.textContent = t('planner.distance');
+  ui.sitRun.textContent = t('planner.choose');
+  ui.progressLabel.textContent = t('planner.progress');
+  ui.cancel.textContent = t('planner.cancel');
   fillLayerSelect(ui.covLayer, 'bus_stops');
   fillLayerSelect(ui.sitLayer, 'schools');
   fillCandidates();
@@ -219,8 +226,8 @@ function render() {
 
 function renderWho() {
   clear(ui.who);
-  if (state.user) ui.who.append(tr('signedInAs', { name: state.user.name || state.user.email }));
-  else ui.who.append(h('a', { href: '/login?next=/planner', class: 'link' }, tr('signIn')));
+  if (state.user) ui.who.append(t('planner.signedInAs', { name: state.user.name || state.user.email }));
+  else ui.who.append(h('a', { href: '/login?next=/planner', class: 'link' }, t('planner.signIn')));
 }
 
 // ------------------------------------------------------------------ map
@@ -299,12 +306,12 @@ function renderLegend() {
   clear(ui.legend);
   const items = [];
   if (state.coverage) {
-    items.push(h('p', { class: 'legend-title' }, tr('legendTitle')),
+    items.push(h('p', { class: 'legend-title' }, t('planner.legendTitle')),
       h('div', { class: 'ramp' }, HEX_COLORS.map((c, i) => h('span', { class: `sw sw-${i}` }))),
       h('div', { class: 'ramp-labels' }, h('span', {}, num(0, L())), h('span', {}, num(1500, L()) + '+')),
       h('p', { class: 'legend-row' }, h('span', { class: 'dot-facility', 'aria-hidden': 'true' }), layerTitle(state.coverage.result.layer)));
   }
-  if (state.siting) items.push(h('p', { class: 'legend-row' }, h('span', { class: 'dot-site', 'aria-hidden': 'true' }), tr('sitesLegend')));
+  if (state.siting) items.push(h('p', { class: 'legend-row' }, h('span', { class: 'dot-site', 'aria-hidden': 'true' }), t('planner.sitesLegend')));
   ui.legend.append(...items);
   ui.legend.hidden = items.length === 0;
 }
@@ -320,7 +327,7 @@ function setBusy(busy) {
 
 function showProgress(st) {
   ui.progress.value = st.progress || 0;
-  const stage = t(L(), `stage_${st.stage}`);
+  const stage = t(`planner.stage_${st.stage}`);
   ui.progress.setAttribute('aria-valuetext', `${pct(st.progress || 0, L(), 0)} — ${stage}`);
   ui.progressStage.textContent = `${pct(st.progress || 0, L(), 0)} · ${stage}`;
 }
@@ -340,11 +347,11 @@ async function runJob(kind, params) {
       st = await api(`/api/analysis/jobs/${encodeURIComponent(st.id)}`);
     }
     showProgress(st);
-    if (st.state === 'canceled') { say(ui.status, tr('canceled')); return null; }
+    if (st.state === 'canceled') { say(ui.status, t('planner.canceled')); return null; }
     if (st.state === 'failed') throw new Error(st.error?.message || st.state);
     return st.result;
   } catch (e) {
-    say(ui.status, tr('failed', { msg: e.message }), 'error');
+    say(ui.status, t('planner.failed', { msg: e.message }), 'error');
     ui.status.setAttribute('role', 'alert');
     return null;
   } finally {
@@ -360,10 +367,10 @@ async function cancelJob() {
   ui.cancel.disabled = true;
   try {
     await api(`/api/analysis/jobs/${encodeURIComponent(job.id)}`, { method: 'DELETE' });
-    say(ui.status, tr('canceled'));
+    say(ui.status, t('planner.canceled'));
     document.body.dataset.lastCancel = job.id;
   } catch (e) {
-    say(ui.status, tr('failed', { msg: e.message }), 'error');
+    say(ui.status, t('planner.failed', { msg: e.message }), 'error');
   } finally {
     ui.cancel.disabled = false;
   }
@@ -402,13 +409,13 @@ function renderCoverage() {
   if (!c) return;
   const r = c.result;
   const unserved = r.residents_total - r.residents_covered;
-  const headers = [tr('district'), tr('residents'), tr('covered'), tr('share')];
+  const headers = [t('planner.district'), t('planner.residents'), t('planner.covered'), t('planner.share')];
   ui.covResult.append(
-    h('h2', {}, `${layerTitle(r.layer)} · ${metres(r.distance, L())} · ${tr(r.method === 'network' ? 'methodNetwork' : 'methodLine')}`),
-    h('p', { class: 'big' }, h('span', { class: 'big-num', id: 'covered-share' }, pct(r.covered_share, L())), ' ', tr('sharecovered')),
-    h('p', {}, tr('residentsOf', { covered: num(Math.round(r.residents_covered), L()), total: num(Math.round(r.residents_total), L()) }),
-      ' · ', tr('unserved', { n: num(Math.round(unserved), L()) }), ' · ', tr('facilitiesN', { n: num(r.facilities, L()) })),
-    h('h3', {}, tr('byDistrict')),
+    h('h2', {}, `${layerTitle(r.layer)} · ${metres(r.distance, L())} · ${t(r.method === 'network' ? 'planner.methodNetwork' : 'planner.methodLine')}`),
+    h('p', { class: 'big' }, h('span', { class: 'big-num', id: 'covered-share' }, pct(r.covered_share, L())), ' ', t('planner.sharecovered')),
+    h('p', {}, t('planner.residentsOf', { covered: num(Math.round(r.residents_covered), L()), total: num(Math.round(r.residents_total), L()) }),
+      ' · ', t('planner.unserved', { n: num(Math.round(unserved), L()) }), ' · ', t('planner.facilitiesN', { n: num(r.facilities, L()) })),
+    h('h3', {}, t('planner.byDistrict')),
     h('div', { class: 'table-wrap' }, h('table', { class: 'districts' },
       h('thead', {}, h('tr', {}, headers.map((x, i) => h('th', { scope: 'col', class: i ? 'n' : '' }, x)))),
       h('tbody', {}, r.districts.map((d) => h('tr', {},
@@ -421,16 +428,16 @@ function renderCoverage() {
     const first = r.curve[0];
     const last = r.curve[r.curve.length - 1];
     ui.covResult.append(coverageChart(r.curve, r.distance, {
-      label: tr('curveTitle'),
-      desc: tr('curveDesc', { d1: metres(first.distance, L()), d2: metres(last.distance, L()), s1: pct(first.covered_share, L()), s2: pct(last.covered_share, L()) }),
+      label: t('planner.curveTitle'),
+      desc: t('planner.curveDesc', { d1: metres(first.distance, L()), d2: metres(last.distance, L()), s1: pct(first.covered_share, L()), s2: pct(last.covered_share, L()) }),
       fmtShare: (v) => pct(v, L(), 0), fmtDist: (d) => num(Math.round(d), L()),
-      headers: { summary: tr('showData'), cols: [tr('distance'), tr('share')] },
+      headers: { summary: t('planner.showData'), cols: [t('planner.distance'), t('planner.share')] },
     }));
   }
   const base = `coverage-${r.layer}-${r.method}-${r.distance}m`;
-  ui.covResult.append(h('div', { class: 'exports', role: 'group', 'aria-label': tr('export') },
-    h('button', { type: 'button', class: 'secondary', id: 'export-hexes', onclick: () => download(`${base}-unserved.geojson`, JSON.stringify(r.unserved_hexes), 'application/geo+json') }, tr('exportHexes')),
-    h('button', { type: 'button', class: 'secondary', id: 'export-districts', onclick: () => download(`${base}-districts.csv`, districtsCSV(r), 'text/csv') }, tr('exportDistricts'))));
+  ui.covResult.append(h('div', { class: 'exports', role: 'group', 'aria-label': t('planner.export') },
+    h('button', { type: 'button', class: 'secondary', id: 'export-hexes', onclick: () => download(`${base}-unserved.geojson`, JSON.stringify(r.unserved_hexes), 'application/geo+json') }, t('planner.exportHexes')),
+    h('button', { type: 'button', class: 'secondary', id: 'export-districts', onclick: () => download(`${base}-districts.csv`, districtsCSV(r), 'text/csv') }, t('planner.exportDistricts'))));
 }
 
 // ------------------------------------------------------------------ siting
@@ -459,26 +466,26 @@ function renderSiting() {
   ui.sitResult.hidden = !c;
   if (!c) return;
   const r = c.result;
-  const unit = tr(r.unit === 'metres' ? 'unitMetres' : 'unitResidents');
+  const unit = t(r.unit === 'metres' ? 'planner.unitMetres' : 'planner.unitResidents');
   const fmtGain = (v) => num(Math.round(v), L());
   ui.sitResult.append(
     h('h2', {}, `${layerTitle(r.layer)} · +${num(r.sites.length, L())} · ${metres(r.distance, L())}`),
     h('p', { class: 'big' }, h('span', { class: 'big-num' }, `+${num(Math.round(r.covered_after - r.covered_before), L())}`), ' ', unit),
-    h('p', {}, tr('shareBeforeAfter', { a: pct(r.share_before, L()), b: pct(r.share_after, L()) })),
-    h('p', { class: 'hint' }, tr('bound', { g: pct(r.bound.guarantee, L(), 0), c: pct(r.bound.certified, L()) })),
+    h('p', {}, t('planner.shareBeforeAfter', { a: pct(r.share_before, L()), b: pct(r.share_after, L()) })),
+    h('p', { class: 'hint' }, t('planner.bound', { g: pct(r.bound.guarantee, L(), 0), c: pct(r.bound.certified, L()) })),
   );
-  if (r.exhausted) ui.sitResult.append(h('p', { class: 'hint' }, tr('exhausted', { n: num(r.sites.length, L()) })));
+  if (r.exhausted) ui.sitResult.append(h('p', { class: 'hint' }, t('planner.exhausted', { n: num(r.sites.length, L()) })));
   if (r.sites.length) {
     const first = r.sites[0];
     const last = r.sites[r.sites.length - 1];
     ui.sitResult.append(gainChart(r.sites, {
-      label: tr('gainTitle'),
-      desc: tr('gainDesc', { n: num(r.sites.length, L()), g1: fmtGain(first.gain), gn: fmtGain(last.gain), s: pct(last.cumulative_share, L()) }),
+      label: t('planner.gainTitle'),
+      desc: t('planner.gainDesc', { n: num(r.sites.length, L()), g1: fmtGain(first.gain), gn: fmtGain(last.gain), s: pct(last.cumulative_share, L()) }),
       fmtGain, fmtShare: (v) => pct(v, L(), 0),
-      headers: { summary: tr('showData'), cols: [tr('rank'), `${tr('gain')}, ${unit}`, tr('share')] },
+      headers: { summary: t('planner.showData'), cols: [t('planner.rank'), `${t('planner.gain')}, ${unit}`, t('planner.share')] },
     }));
     ui.sitResult.append(h('div', { class: 'table-wrap' }, h('table', { class: 'sites', id: 'sites-table' },
-      h('thead', {}, h('tr', {}, [tr('rank'), tr('place'), tr('gain'), tr('cumulative')].map((x, i) => h('th', { scope: 'col', class: i > 1 ? 'n' : '' }, x)))),
+      h('thead', {}, h('tr', {}, [t('planner.rank'), t('planner.place'), t('planner.gain'), t('planner.cumulative')].map((x, i) => h('th', { scope: 'col', class: i > 1 ? 'n' : '' }, x)))),
       h('tbody', {}, r.sites.map((p) => h('tr', {},
         h('th', { scope: 'row' }, String(p.rank)),
         h('td', {}, h('button', { type: 'button', class: 'link-btn', onclick: () => state.map?.flyTo({ center: [p.lon, p.lat], zoom: 15 }) },
@@ -487,9 +494,9 @@ function renderSiting() {
         h('td', { class: 'n' }, pct(p.cumulative_share, L()))))))));
   }
   const base = `siting-${r.layer}-${r.n}-${r.distance}m`;
-  ui.sitResult.append(h('div', { class: 'exports', role: 'group', 'aria-label': tr('export') },
-    h('button', { type: 'button', class: 'secondary', id: 'export-sites', onclick: () => download(`${base}.geojson`, JSON.stringify(r.sites_geojson), 'application/geo+json') }, tr('exportSites')),
-    h('button', { type: 'button', class: 'secondary', id: 'export-sites-csv', onclick: () => download(`${base}.csv`, sitesCSV(r), 'text/csv') }, tr('exportSitesCSV'))));
+  ui.sitResult.append(h('div', { class: 'exports', role: 'group', 'aria-label': t('planner.export') },
+    h('button', { type: 'button', class: 'secondary', id: 'export-sites', onclick: () => download(`${base}.geojson`, JSON.stringify(r.sites_geojson), 'application/geo+json') }, t('planner.exportSites')),
+    h('button', { type: 'button', class: 'secondary', id: 'export-sites-csv', onclick: () => download(`${base}.csv`, sitesCSV(r), 'text/csv') }, t('planner.exportSitesCSV'))));
 }
 
 // ------------------------------------------------------------------ scenarios
@@ -502,33 +509,33 @@ async function loadScenarios() {
     state.scenarios = (await api('/api/analysis/scenarios')).scenarios || [];
   } catch (e) {
     state.scenarios = [];
-    say(ui.status, tr('failed', { msg: e.message }), 'error');
+    say(ui.status, t('planner.failed', { msg: e.message }), 'error');
   }
   renderScenarios();
 }
 
 function scenarioLabel(sc) {
-  return `${sc.name} (${tr(`kind_${sc.kind}`)})`;
+  return `${sc.name} (${t(`planner.kind_${sc.kind}`)})`;
 }
 
 function renderScenarios() {
   clear(ui.scenarios);
-  ui.scenarios.append(h('h2', {}, tr('scenarios')));
+  ui.scenarios.append(h('h2', {}, t('planner.scenarios')));
   if (!isPlanner()) {
-    ui.scenarios.append(h('p', { class: 'hint' }, tr('scenariosNeedPlanner'), ' ',
-      state.user ? null : h('a', { href: '/login?next=/planner', class: 'link' }, tr('signIn'))));
+    ui.scenarios.append(h('p', { class: 'hint' }, t('planner.scenariosNeedPlanner'), ' ',
+      state.user ? null : h('a', { href: '/login?next=/planner', class: 'link' }, t('planner.signIn'))));
     return;
   }
   ui.scName = ui.scName || h('input', { id: 'scenario-name', type: 'text', maxlength: 200, autocomplete: 'off' });
   ui.scStatus = h('p', { class: 'status', role: 'status', id: 'scenario-status' });
   ui.scenarios.append(
-    h('label', { for: 'scenario-name' }, tr('scenarioName')), ui.scName,
+    h('label', { for: 'scenario-name' }, t('planner.scenarioName')), ui.scName,
     h('div', { class: 'exports' },
-      h('button', { type: 'button', class: 'secondary', id: 'save-coverage', onclick: () => saveScenario('coverage') }, tr('saveCoverage')),
-      h('button', { type: 'button', class: 'secondary', id: 'save-siting', onclick: () => saveScenario('siting') }, tr('saveSiting'))),
+      h('button', { type: 'button', class: 'secondary', id: 'save-coverage', onclick: () => saveScenario('coverage') }, t('planner.saveCoverage')),
+      h('button', { type: 'button', class: 'secondary', id: 'save-siting', onclick: () => saveScenario('siting') }, t('planner.saveSiting'))),
     ui.scStatus);
   if (!state.scenarios.length) {
-    ui.scenarios.append(h('p', { class: 'hint' }, tr('noScenarios')));
+    ui.scenarios.append(h('p', { class: 'hint' }, t('planner.noScenarios')));
     return;
   }
   const opts = (sel) => state.scenarios.map((sc) => h('option', { value: String(sc.id), selected: sc.id === sel }, scenarioLabel(sc)));
@@ -536,24 +543,24 @@ function renderScenarios() {
   ui.cmpB = h('select', { id: 'compare-b' }, opts(state.scenarios[0].id));
   ui.cmpOut = h('div', { id: 'compare-result', 'aria-live': 'polite' });
   ui.scenarios.append(h('div', { class: 'row' },
-    h('div', {}, h('label', { for: 'compare-a' }, tr('compareA')), ui.cmpA),
-    h('div', {}, h('label', { for: 'compare-b' }, tr('compareB')), ui.cmpB)),
-  h('button', { type: 'button', class: 'primary', id: 'compare', onclick: compareScenarios }, tr('compare')), ui.cmpOut);
+    h('div', {}, h('label', { for: 'compare-a' }, t('planner.compareA')), ui.cmpA),
+    h('div', {}, h('label', { for: 'compare-b' }, t('planner.compareB')), ui.cmpB)),
+  h('button', { type: 'button', class: 'primary', id: 'compare', onclick: compareScenarios }, t('planner.compare')), ui.cmpOut);
   if (state.comparison) renderComparison();
 }
 
 async function saveScenario(kind) {
   const name = ui.scName.value.trim();
   const cur = kind === 'coverage' ? state.coverage : state.siting;
-  if (!name) { say(ui.scStatus, tr('needName'), 'error'); ui.scName.focus(); return; }
-  if (!cur) { say(ui.scStatus, tr('runFirst'), 'error'); return; }
+  if (!name) { say(ui.scStatus, t('planner.needName'), 'error'); ui.scName.focus(); return; }
+  if (!cur) { say(ui.scStatus, t('planner.runFirst'), 'error'); return; }
   try {
     const sc = await api('/api/analysis/scenarios', { method: 'POST', body: { name, kind, params: cur.params } });
     ui.scName.value = '';
     await loadScenarios();
-    say(ui.scStatus, tr('saved', { name: sc.name }));
+    say(ui.scStatus, t('planner.saved', { name: sc.name }));
   } catch (e) {
-    say(ui.scStatus, tr('failed', { msg: e.message }), 'error');
+    say(ui.scStatus, t('planner.failed', { msg: e.message }), 'error');
   }
 }
 
@@ -562,7 +569,7 @@ async function compareScenarios() {
     state.comparison = await api(`/api/analysis/compare?a=${encodeURIComponent(ui.cmpA.value)}&b=${encodeURIComponent(ui.cmpB.value)}`);
     renderComparison();
   } catch (e) {
-    say(ui.status, tr('failed', { msg: e.message }), 'error');
+    say(ui.status, t('planner.failed', { msg: e.message }), 'error');
   }
 }
 
@@ -577,11 +584,11 @@ function renderComparison() {
   if (!c || !ui.cmpOut) return;
   const keys = [...new Set([...Object.keys(c.a.summary), ...Object.keys(c.b.summary)])];
   clear(ui.cmpOut).append(h('div', { class: 'table-wrap' }, h('table', { class: 'compare' },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, tr('measure')), h('th', { scope: 'col', class: 'n' }, c.a.name),
-      h('th', { scope: 'col', class: 'n' }, c.b.name), h('th', { scope: 'col', class: 'n' }, tr('difference')))),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('planner.measure')), h('th', { scope: 'col', class: 'n' }, c.a.name),
+      h('th', { scope: 'col', class: 'n' }, c.b.name), h('th', { scope: 'col', class: 'n' }, t('planner.difference')))),
     h('tbody', {}, keys.map((k) => {
       const d = c.difference[k];
-      return h('tr', {}, h('th', { scope: 'row' }, measureName(k, L())),
+      return h('tr', {}, h('th', { scope: 'row' }, measureName(k)),
         h('td', { class: 'n' }, fmtValue(k, c.a.summary[k])), h('td', { class: 'n' }, fmtValue(k, c.b.summary[k])),
         h('td', { class: 'n' }, d === undefined ? '' : (d > 0 ? '+' : '') + fmtValue(k, d)));
     })))));
@@ -591,16 +598,19 @@ function renderComparison() {
 
 async function start() {
   state.lang = initialLang();
+  setLanguage(state.lang);
   document.documentElement.lang = state.lang;
-  document.title = t(state.lang, 'documentTitle');
+  document.title = pageTitle();
   build();
   try {
-    const [cat, me] = await Promise.all([api('/api/layers'), api('/api/auth/me').catch(() => ({}))]);
+    const [cat, me, config] = await Promise.all([api('/api/layers'), api('/api/auth/me').catch(() => ({})), api('/api/config').catch(() => ({}))]);
+    state.city = config.city || null;
+    document.title = pageTitle();
     state.catalog = cat.layers || [];
     state.user = me.user || null;
     state.csrf = me.csrf_token || '';
   } catch (e) {
-    say(ui.status, tr('failed', { msg: e.message }), 'error');
+    say(ui.status, t('planner.failed', { msg: e.message }), 'error');
   }
   render();
   initMap();
