@@ -12,6 +12,7 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/analysis"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -23,7 +24,7 @@ var plannerRoles = []accounts.Role{accounts.Planner, accounts.GISStaff, accounts
 
 // isPlanner reports whether the caller may analyse staff-only layers.
 func (s *Server) isPlanner(r *http.Request) bool {
-	u, ok := s.currentUser(r)
+	u, ok := s.guard.CurrentUser(r)
 	return ok && u.HasRole(plannerRoles...)
 }
 
@@ -104,31 +105,31 @@ func (s *Server) handleCoverage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	p.Curve = curve != nil && *curve
 	res, err := s.Analysis.Coverage(r.Context(), p, s.isPlanner(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	reply.JSON(w, http.StatusOK, res)
 }
 
 // POST /api/analysis/siting {layer, filter, candidates, candidate_filter, n, distance, demand, res, step}
 func (s *Server) handleSiting(w http.ResponseWriter, r *http.Request) {
 	var p analysis.SitingParams
 	if err := decodeBody(r, &p); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	res, err := s.Analysis.Siting(r.Context(), p, s.isPlanner(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	reply.JSON(w, http.StatusOK, res)
 }
 
 // GET /api/analysis/cameras[?layer=cameras][&filter=status:installed|all][&step=5][&occlusion=true]
@@ -143,15 +144,15 @@ func (s *Server) handleCameraCoverage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	res, err := s.Analysis.Cameras(r.Context(), p, s.isPlanner(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	reply.JSON(w, http.StatusOK, res)
 }
 
 // GET /api/analysis/access?layer=clinics&distance=M[&capacity=capacity][&res=9][&filter=a:v]
@@ -163,64 +164,64 @@ func (s *Server) handleAccess(w http.ResponseWriter, r *http.Request) {
 		p.Res, err = queryInt(q, "res", 0)
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	res, err := s.Analysis.Access(r.Context(), p, s.isPlanner(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	reply.JSON(w, http.StatusOK, res)
 }
 
 // GET /api/analysis/population[?res=9]: residents per H3 cell.
 func (s *Server) handlePopulation(w http.ResponseWriter, r *http.Request) {
 	res, err := queryInt(r.URL.Query(), "res", 9)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	pop, err := s.Analysis.Population(r.Context(), res)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, pop)
+	reply.JSON(w, http.StatusOK, pop)
 }
 
 // POST /api/analysis/scenarios {name, kind, params}: runs the analysis and saves it.
 func (s *Server) handleSaveScenario(w http.ResponseWriter, r *http.Request) {
 	var req analysis.ScenarioRequest
 	if err := decodeBody(r, &req); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	by := ""
-	if u, ok := s.currentUser(r); ok {
+	if u, ok := s.guard.CurrentUser(r); ok {
 		by = u.Label()
 	}
 	sc, err := s.Analysis.SaveScenario(r.Context(), req, s.isPlanner(r), by)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, sc)
+	reply.JSON(w, http.StatusCreated, sc)
 }
 
 // GET /api/analysis/scenarios[?limit=100]
 func (s *Server) handleScenarios(w http.ResponseWriter, r *http.Request) {
 	limit, err := queryInt(r.URL.Query(), "limit", 100)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	scs, err := s.Analysis.Scenarios(r.Context(), limit)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"scenarios": scs})
+	reply.JSON(w, http.StatusOK, map[string]any{"scenarios": scs})
 }
 
 func scenarioID(v, name string) (int64, error) {
@@ -235,35 +236,35 @@ func scenarioID(v, name string) (int64, error) {
 func (s *Server) handleScenario(w http.ResponseWriter, r *http.Request) {
 	id, err := scenarioID(chi.URLParam(r, "id"), "id")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	sc, err := s.Analysis.Scenario(r.Context(), id)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sc)
+	reply.JSON(w, http.StatusOK, sc)
 }
 
 // GET /api/analysis/compare?a=ID&b=ID
 func (s *Server) handleCompareScenarios(w http.ResponseWriter, r *http.Request) {
 	a, err := scenarioID(r.URL.Query().Get("a"), "a")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	b, err := scenarioID(r.URL.Query().Get("b"), "b")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	c, err := s.Analysis.Compare(r.Context(), a, b)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	reply.JSON(w, http.StatusOK, c)
 }
 
 // Long analyses as background jobs, for the planner page's progress bar and Cancel button:
@@ -274,7 +275,7 @@ func (s *Server) handleCompareScenarios(w http.ResponseWriter, r *http.Request) 
 func (s *Server) handleStartJob(w http.ResponseWriter, r *http.Request) {
 	var req analysis.JobRequest
 	if err := decodeBody(r, &req); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	st, err := s.Analysis.StartJob(r.Context(), req, s.isPlanner(r))
@@ -282,30 +283,30 @@ func (s *Server) handleStartJob(w http.ResponseWriter, r *http.Request) {
 		if geoportal.ErrorCode(err) == geoportal.ERATELIMIT {
 			w.Header().Set("Retry-After", "10") // jobs end within seconds to minutes; poll again
 		}
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Location", "/api/analysis/jobs/"+st.ID)
-	writeJSON(w, http.StatusAccepted, st)
+	reply.JSON(w, http.StatusAccepted, st)
 }
 
 // GET /api/analysis/jobs/{id}
 func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) {
 	st, err := s.Analysis.Job(chi.URLParam(r, "id"))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, st)
+	reply.JSON(w, http.StatusOK, st)
 }
 
 // DELETE /api/analysis/jobs/{id}: answers once the job has stopped (or after 5 s).
 func (s *Server) handleCancelJob(w http.ResponseWriter, r *http.Request) {
 	st, err := s.Analysis.CancelJob(chi.URLParam(r, "id"), 5*time.Second)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	reply.JSON(w, http.StatusOK, st)
 }

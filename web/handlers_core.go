@@ -11,11 +11,12 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	reply.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
@@ -26,18 +27,16 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 			reason = geoportal.ErrorMessage(err)
 		}
 		s.Logger.Warn("not ready", "error", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
+		reply.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	reply.JSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// isStaff is in auth.go.
-
 func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
-	ls, err := s.Layers.Layers(r.Context(), s.isStaff(r))
+	ls, err := s.Layers.Layers(r.Context(), s.guard.IsStaff(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	s.writeJSONRevalidated(w, r, map[string]any{"layers": ls, "directions": layersDirections()})
@@ -51,7 +50,7 @@ func (s *Server) writeJSONRevalidated(w http.ResponseWriter, r *http.Request, v 
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(true)
 	if err := enc.Encode(v); err != nil {
-		s.Error(w, r, fmt.Errorf("encode %s: %w", r.URL.Path, err))
+		s.reply.Error(w, r, fmt.Errorf("encode %s: %w", r.URL.Path, err))
 		return
 	}
 	sum := sha256.Sum256(buf.Bytes())
@@ -70,12 +69,12 @@ func (s *Server) writeJSONRevalidated(w http.ResponseWriter, r *http.Request, v 
 }
 
 func (s *Server) handleLayer(w http.ResponseWriter, r *http.Request) {
-	l, err := s.Layers.Layer(r.Context(), chi.URLParam(r, "slug"), s.isStaff(r))
+	l, err := s.Layers.Layer(r.Context(), chi.URLParam(r, "slug"), s.guard.IsStaff(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, l)
+	reply.JSON(w, http.StatusOK, l)
 }
 
 func layersDirections() any {

@@ -2,9 +2,7 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -29,7 +27,7 @@ type ogcAPI struct {
 // canEditFeatures lets GIS staff and admins edit features (OGC API – Features Part 4): 401 for
 // anonymous callers, 403 for other roles.
 func (s *Server) canEditFeatures(r *http.Request) error {
-	u, err := s.authUser(r)
+	u, err := s.guard.AuthUser(r)
 	switch {
 	case err != nil:
 		return err
@@ -83,12 +81,12 @@ type ogcLink struct {
 }
 
 // fail writes the OGC exception JSON {"code", "description"} with the status the domain
-// error maps to (statusOf in errors.go).
+// error maps to (reply.Classify).
 func (o *ogcAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+	f, ok := o.s.reply.Fail(w, r, err)
+	if !ok {
 		return
 	}
-	status, _, err := o.s.failed(w, r, err)
 	code := map[int]string{
 		http.StatusBadRequest:            "InvalidParameterValue",
 		http.StatusUnauthorized:          "Unauthorized",
@@ -98,11 +96,11 @@ func (o *ogcAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.StatusRequestEntityTooLarge: "PayloadTooLarge",
 		http.StatusNotAcceptable:         "NotAcceptable",
 		http.StatusServiceUnavailable:    "ServiceUnavailable",
-	}[status]
+	}[f.Status]
 	if code == "" {
 		code = "ServerError"
 	}
-	writeTyped(w, status, mtJSON, map[string]any{"code": code, "description": geoportal.ErrorMessage(err)})
+	writeTyped(w, f.Status, mtJSON, map[string]any{"code": code, "description": geoportal.ErrorMessage(f.Err)})
 }
 
 func badRequest(format string, args ...any) error {
@@ -193,7 +191,7 @@ var serviceDescription = layers.Titles{
 
 // base is the absolute URL of /ogc for self links (Server.requestBase: the public URL when one
 // is configured).
-func (o *ogcAPI) base(r *http.Request) string { return o.s.requestBase(r) + "/ogc" }
+func (o *ogcAPI) base(r *http.Request) string { return o.s.guard.RequestBase(r) + "/ogc" }
 
 // withQuery returns href with the given query parameters set on top of r's.
 func withQuery(r *http.Request, path string, set map[string]string) string {

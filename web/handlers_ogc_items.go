@@ -12,6 +12,7 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/cql2"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -217,7 +218,7 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 	raw := marshalJSON(tail)
 	buf.WriteString("],")
 	buf.Write(raw[1:]) // the tail's members, continuing the collection object
-	keepWriting(r)
+	reply.KeepWriting(r)
 	w.Header().Set("Content-Type", mtGeoJSON)
 	w.Header().Set("Content-Crs", "<"+q.CRS.URI+">")
 	w.WriteHeader(http.StatusOK)

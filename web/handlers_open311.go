@@ -1,10 +1,8 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"io"
 	"net/http"
 	"reflect"
@@ -16,6 +14,7 @@ import (
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/web/guard"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -68,14 +67,14 @@ func open311Write(w http.ResponseWriter, format string, status int, root string,
 
 // open311Fail writes err in the spec's error shape with the status the error code maps to.
 func (s *Server) open311Fail(w http.ResponseWriter, r *http.Request, format string, err error) {
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+	f, ok := s.reply.Fail(w, r, err)
+	if !ok {
 		return
 	}
-	status, _, err := s.failed(w, r, err)
 	if format == "" {
 		format = "json"
 	}
-	open311Write(w, format, status, "errors", []open311Error{{Code: status, Description: geoportal.ErrorMessage(err)}})
+	open311Write(w, format, f.Status, "errors", []open311Error{{Code: f.Status, Description: geoportal.ErrorMessage(f.Err)}})
 }
 
 // open311Lang picks the language of names: the locale parameter, else Accept-Language, else ru.
@@ -125,7 +124,7 @@ func (s *Server) handleOpen311Discovery(w http.ResponseWriter, r *http.Request) 
 		Contact:    "Akimat of Aktobe, People's chancellery",
 		KeyService: "API keys are issued by the geoportal administrators (scope open311)",
 		Endpoints: []open311Endpoint{{Specification: "http://wiki.open311.org/GeoReport_v2",
-			URL: s.requestBase(r) + "/open311/v2", Changeset: open311Changeset, Type: "production",
+			URL: s.guard.RequestBase(r) + "/open311/v2", Changeset: open311Changeset, Type: "production",
 			Formats: []string{"text/xml", "application/json"}}},
 	})
 }
@@ -254,7 +253,7 @@ func (s *Server) open311Requests(r *http.Request, rs []reports.Report) ([]open31
 			o.ExpectedDatetime = rep.ExpectedAt.Format(time.RFC3339)
 		}
 		if rep.Photos > 0 {
-			o.MediaURL = s.requestBase(r) + "/api/reports/" + o.ServiceRequestID + "/photos/1.jpg"
+			o.MediaURL = s.guard.RequestBase(r) + "/api/reports/" + o.ServiceRequestID + "/photos/1.jpg"
 		}
 		out = append(out, o)
 	}
@@ -396,11 +395,11 @@ func (s *Server) handleOpen311Post(w http.ResponseWriter, r *http.Request) {
 	}
 	key := r.PostForm.Get("api_key")
 	if key == "" {
-		key, _ = apiKeyFrom(r)
+		key, _ = guard.APIKeyFrom(r)
 	}
 	u, err := s.Accounts.KeyUser(r.Context(), key)
 	if err != nil || u.Key == nil || !(u.Key.HasScope(accounts.ScopeOpen311) || u.Key.HasScope(accounts.ScopeReports)) {
-		s.Logger.Warn("open311 post refused", "reason", "api_key", "ip", s.clientIP(r))
+		s.Logger.Warn("open311 post refused", "reason", "api_key", "ip", s.guard.ClientIP(r))
 		s.open311Fail(w, r, format, geoportal.Errorf(geoportal.EFORBIDDEN, "api_key is missing, invalid or lacks the open311 scope"))
 		return
 	}
@@ -426,13 +425,13 @@ func (s *Server) handleOpen311Post(w http.ResponseWriter, r *http.Request) {
 	n := reports.NewReport{ServiceCode: f.Get("service_code"), Lat: lat, Lon: lon,
 		Address: f.Get("address_string"), Description: f.Get("description"), Email: f.Get("email"),
 		Phone: f.Get("phone"), FirstName: f.Get("first_name"), LastName: f.Get("last_name"),
-		DeviceID: f.Get("device_id"), APIKeyID: u.Key.ID, Attributes: map[string]string{}, LinkBase: s.messageBase()}
+		DeviceID: f.Get("device_id"), APIKeyID: u.Key.ID, Attributes: map[string]string{}, LinkBase: s.guard.MessageBase()}
 	for k, v := range f {
 		if strings.HasPrefix(k, "attribute[") && strings.HasSuffix(k, "]") {
 			n.Attributes[k[len("attribute["):len(k)-1]] = strings.Join(v, ",")
 		}
 	}
-	ctx := accounts.WithActor(r.Context(), accounts.Actor{UserID: u.ID, Label: u.Label() + " (open311)", IP: s.clientIP(r)})
+	ctx := accounts.WithActor(r.Context(), accounts.Actor{UserID: u.ID, Label: u.Label() + " (open311)", IP: s.guard.ClientIP(r)})
 	rep, sec, err := s.Reports.Create(ctx, n)
 	if err != nil {
 		s.open311Fail(w, r, format, err)
@@ -445,5 +444,5 @@ func (s *Server) handleOpen311Post(w http.ResponseWriter, r *http.Request) {
 		ServiceNotice    string   `json:"service_notice" xml:"service_notice"`
 		AccountID        string   `json:"account_id" xml:"account_id"`
 	}{{ServiceRequestID: strconv.FormatInt(rep.ID, 10), Token: sec.Token,
-		ServiceNotice: "Follow this request at " + s.requestBase(r) + "/#report/" + sec.Follow}})
+		ServiceNotice: "Follow this request at " + s.guard.RequestBase(r) + "/#report/" + sec.Follow}})
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/web/guard"
 )
 
 type reportsEnv struct {
@@ -441,7 +442,7 @@ func TestReportRateLimitPerDevice(t *testing.T) {
 	srv := web.NewServer(slog.New(slog.DiscardHandler), pool)
 	srv.Reports.Difficulty = 1
 	srv.Security.TrustForwardedFor = true
-	srv.Security.Submit = web.RateLimit{PerMinute: 1, Burst: 2}
+	srv.Security.Submit = guard.RateLimit{PerMinute: 1, Burst: 2}
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	file := func(ip, device string) int {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers"
+	"github.com/aktobe/geoportal/web/reply"
 )
 
 // MapConfig is what the web map needs to know about this installation.
@@ -21,7 +22,7 @@ type MapConfig struct {
 
 func (s *Server) handleMapConfig(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, s.Map)
+	reply.JSON(w, http.StatusOK, s.Map)
 }
 
 // handleSearch answers GET /api/search?q=&lang=&limit= with the best matching features.
@@ -29,20 +30,20 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	lang, err := langParam(q.Get("lang"))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	limit, err := intParam(q.Get("limit"), "limit", 10)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	hits, err := s.Layers.Search(r.Context(), q.Get("q"), lang, limit, s.isStaff(r))
+	hits, err := s.Layers.Search(r.Context(), q.Get("q"), lang, limit, s.guard.IsStaff(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"query": strings.Join(strings.Fields(q.Get("q")), " "), "results": hits})
+	reply.JSON(w, http.StatusOK, map[string]any{"query": strings.Join(strings.Fields(q.Get("q")), " "), "results": hits})
 }
 
 // handleNearest answers GET /api/nearest?layer=&lon=&lat=&limit=&lang= with the closest features.
@@ -50,35 +51,35 @@ func (s *Server) handleNearest(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	slug := q.Get("layer")
 	if slug == "" {
-		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "nearest: parameter layer is required"))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "nearest: parameter layer is required"))
 		return
 	}
 	lon, err := floatParam(q.Get("lon"), "lon")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	lat, err := floatParam(q.Get("lat"), "lat")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	limit, err := intParam(q.Get("limit"), "limit", 5)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	lang, err := langParam(q.Get("lang"))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	hits, err := s.Layers.Nearest(r.Context(), slug, lon, lat, lang, limit, s.isStaff(r))
+	hits, err := s.Layers.Nearest(r.Context(), slug, lon, lat, lang, limit, s.guard.IsStaff(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"layer": slug, "from": [2]float64{lon, lat}, "results": hits})
+	reply.JSON(w, http.StatusOK, map[string]any{"layer": slug, "from": [2]float64{lon, lat}, "results": hits})
 }
 
 func langParam(v string) (string, error) {

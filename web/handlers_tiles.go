@@ -10,6 +10,7 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/tiles"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -54,14 +55,14 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) {
 		v := chi.URLParam(r, name)
 		n, err := strconv.Atoi(v)
 		if err != nil || len(v) > 8 {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "tile %s %q is not a whole number", name, truncateParam(v)))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "tile %s %q is not a whole number", name, truncateParam(v)))
 			return
 		}
 		zxy[i] = n
 	}
-	t, err := s.Tiles.Tile(r.Context(), chi.URLParam(r, "layers"), zxy[0], zxy[1], zxy[2], s.isStaff(r))
+	t, err := s.Tiles.Tile(r.Context(), chi.URLParam(r, "layers"), zxy[0], zxy[1], zxy[2], s.guard.IsStaff(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	writeTile(w, r, s.Tiles, t)
@@ -154,7 +155,7 @@ func (s *Server) leanTiles(next http.Handler) http.Handler {
 	}
 	serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/tiles/") || s.Tiles == nil ||
-			r.URL.RawPath != "" || s.overHTTPS(r) || r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" {
+			r.URL.RawPath != "" || s.guard.OverHTTPS(r) || r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -247,9 +248,9 @@ func (h headerWriter) WriteHeader(int)             {}
 
 // handleTileJSON serves /tiles/{layers}.json, TileJSON 3.0 with absolute tile URLs.
 func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) {
-	tj, err := s.Tiles.TileJSON(r.Context(), chi.URLParam(r, "layers"), s.isStaff(r), s.requestBase(r))
+	tj, err := s.Tiles.TileJSON(r.Context(), chi.URLParam(r, "layers"), s.guard.IsStaff(r), s.guard.RequestBase(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if tj.Private {
@@ -258,17 +259,17 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) {
 	} else {
 		w.Header().Set("Cache-Control", tileJSONCacheControl)
 	}
-	writeJSON(w, http.StatusOK, tj)
+	reply.JSON(w, http.StatusOK, tj)
 }
 
 // handleTileCatalog serves /tiles: the layers one may fetch tiles of, with their URLs.
 func (s *Server) handleTileCatalog(w http.ResponseWriter, r *http.Request) {
-	ls, err := s.Tiles.Catalog(r.Context(), s.isStaff(r), s.requestBase(r))
+	ls, err := s.Tiles.Catalog(r.Context(), s.guard.IsStaff(r), s.guard.RequestBase(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"layers": ls})
+	reply.JSON(w, http.StatusOK, map[string]any{"layers": ls})
 }
 
 // etagMatches implements If-None-Match's weak comparison against etag.

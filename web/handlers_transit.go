@@ -14,6 +14,7 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/transit"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -27,7 +28,7 @@ var dispatchRoles = []accounts.Role{accounts.Dispatcher, accounts.DepartmentStaf
 // transitViewer is the signed-in caller as the transit module sees them when they ask for a
 // vehicle's history.
 func (s *Server) transitViewer(r *http.Request) (transit.Viewer, error) {
-	u, ok := s.currentUser(r)
+	u, ok := s.guard.CurrentUser(r)
 	if !ok {
 		return transit.Viewer{}, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in required")
 	}
@@ -75,14 +76,14 @@ func (s *Server) handlePositions(w http.ResponseWriter, r *http.Request) {
 	if key := r.Header.Get("X-Device-Key"); key != "" {
 		v, err := s.Transit.VehicleByKey(ctx, key)
 		if err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 		dev = v
-	} else if u, ok := s.currentUser(r); ok && u.Key != nil && u.Key.HasScope(accounts.ScopeTracker) {
+	} else if u, ok := s.guard.CurrentUser(r); ok && u.Key != nil && u.Key.HasScope(accounts.ScopeTracker) {
 		gateway = true
 	} else {
-		s.Error(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "send the tracker's device key in X-Device-Key (or an API key of scope tracker)"))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "send the tracker's device key in X-Device-Key (or an API key of scope tracker)"))
 		return
 	}
 	var body struct {
@@ -93,18 +94,18 @@ func (s *Server) handlePositions(w http.ResponseWriter, r *http.Request) {
 	if err := dec.Decode(&body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "positions body above %d bytes", mbe.Limit))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "positions body above %d bytes", mbe.Limit))
 			return
 		}
-		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions body is not valid JSON: %v", err))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions body is not valid JSON: %v", err))
 		return
 	}
 	if len(body.Positions) == 0 {
-		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions is empty"))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions is empty"))
 		return
 	}
 	if len(body.Positions) > MaxHTTPPositions {
-		s.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "at most %d positions per request, got %d", MaxHTTPPositions, len(body.Positions)))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "at most %d positions per request, got %d", MaxHTTPPositions, len(body.Positions)))
 		return
 	}
 	ps := make([]transit.Position, 0, len(body.Positions))
@@ -112,25 +113,25 @@ func (s *Server) handlePositions(w http.ResponseWriter, r *http.Request) {
 		v := dev
 		if gateway {
 			if p.DeviceID == "" {
-				s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions[%d]: device_id is required with an API key", i))
+				s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions[%d]: device_id is required with an API key", i))
 				return
 			}
 			var err error
 			if v, err = s.Transit.VehicleByDevice(ctx, p.DeviceID); err != nil {
-				s.Error(w, r, fmt.Errorf("positions[%d]: %w", i, err))
+				s.reply.Error(w, r, fmt.Errorf("positions[%d]: %w", i, err))
 				return
 			}
 		} else if p.DeviceID != "" && p.DeviceID != dev.DeviceID {
-			s.Error(w, r, geoportal.Errorf(geoportal.EFORBIDDEN, "positions[%d]: device key of %s cannot send for %s", i, dev.DeviceID, p.DeviceID))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.EFORBIDDEN, "positions[%d]: device key of %s cannot send for %s", i, dev.DeviceID, p.DeviceID))
 			return
 		}
 		t, err := time.Parse(time.RFC3339Nano, p.Time)
 		if err != nil {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions[%d]: time %q is not RFC 3339", i, p.Time))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions[%d]: time %q is not RFC 3339", i, p.Time))
 			return
 		}
 		if p.Lat == nil || p.Lon == nil {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions[%d]: lat and lon are required", i))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions[%d]: lat and lon are required", i))
 			return
 		}
 		sats := -1
@@ -142,23 +143,23 @@ func (s *Server) handlePositions(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.Transit.Ingest(ctx, ps)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	reply.JSON(w, http.StatusOK, res)
 }
 
 // handleVehicles lists the vehicles live now (seen in the last 15 minutes).
 func (s *Server) handleVehicles(w http.ResponseWriter, r *http.Request) {
 	vs, err := s.Transit.Hub().Live(r.Context())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if vs == nil {
 		vs = []transit.LiveVehicle{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"vehicles": vs})
+	reply.JSON(w, http.StatusOK, map[string]any{"vehicles": vs})
 }
 
 // handleVehiclesLive streams vehicle moves as Server-Sent Events: first an event "snapshot" with
@@ -168,16 +169,16 @@ func (s *Server) handleVehicles(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleVehiclesLive(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		s.Error(w, r, geoportal.Errorf(geoportal.EUNAVAILABLE, "streaming not supported"))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EUNAVAILABLE, "streaming not supported"))
 		return
 	}
-	snap, ch, cancel, err := s.Transit.Hub().Stream(r.Context(), s.clientIP(r))
+	snap, ch, cancel, err := s.Transit.Hub().Stream(r.Context(), s.guard.ClientIP(r))
 	if err != nil {
 		switch geoportal.ErrorCode(err) {
 		case geoportal.EUNAVAILABLE, geoportal.ERATELIMIT:
 			w.Header().Set("Retry-After", "30")
 		}
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	defer cancel()
@@ -234,12 +235,12 @@ func writeEvent(w io.Writer, event string, v any) error {
 func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
 	who, err := s.transitViewer(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
-		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "vehicle id %q is not a number", chi.URLParam(r, "id")))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "vehicle id %q is not a number", chi.URLParam(r, "id")))
 		return
 	}
 	to := time.Now()
@@ -247,19 +248,19 @@ func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if v := q.Get("from"); v != "" {
 		if from, err = time.Parse(time.RFC3339, v); err != nil {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "from %q is not RFC 3339", v))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "from %q is not RFC 3339", v))
 			return
 		}
 	}
 	if v := q.Get("to"); v != "" {
 		if to, err = time.Parse(time.RFC3339, v); err != nil {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "to %q is not RFC 3339", v))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "to %q is not RFC 3339", v))
 			return
 		}
 	}
 	pts, err := s.Transit.Track(r.Context(), who, id, from, to, 50000)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	features := make([]map[string]any, len(pts))
@@ -268,7 +269,7 @@ func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
 			"geometry":   map[string]any{"type": "Point", "coordinates": []float64{p.Lon, p.Lat}},
 			"properties": map[string]any{"at": p.At, "speed_kmh": p.SpeedKmh, "heading": p.Heading, "flags": p.Flags}}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"type": "FeatureCollection", "vehicle_id": id,
+	reply.JSON(w, http.StatusOK, map[string]any{"type": "FeatureCollection", "vehicle_id": id,
 		"from": from, "to": to, "features": features})
 }
 
@@ -279,18 +280,18 @@ func (s *Server) handleArrivals(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("per_route"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 20 {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "per_route %q is not a number from 1 to 20", v))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "per_route %q is not a number from 1 to 20", v))
 			return
 		}
 		per = n
 	}
 	a, err := s.Transit.Arrivals(r.Context(), chi.URLParam(r, "id"), time.Now(), per)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, a)
+	reply.JSON(w, http.StatusOK, a)
 }
 
 // handleGTFSRT serves a GTFS-realtime feed (protobuf) with Last-Modified from its newest fix.
@@ -298,7 +299,7 @@ func (s *Server) handleGTFSRT(build func(*transit.Service, *http.Request) ([]byt
 	return func(w http.ResponseWriter, r *http.Request) {
 		b, last, err := build(s.Transit, r)
 		if err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 		h := w.Header()
@@ -333,7 +334,7 @@ func gtfsTripUpdates(t *transit.Service, r *http.Request) ([]byte, time.Time, er
 func (s *Server) handleDispatchAlerts(w http.ResponseWriter, r *http.Request) {
 	alerts, err := s.Transit.Alerts(r.Context(), time.Now())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if route := strings.TrimSpace(r.URL.Query().Get("route")); route != "" {
@@ -345,5 +346,5 @@ func (s *Server) handleDispatchAlerts(w http.ResponseWriter, r *http.Request) {
 		}
 		alerts = kept
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"alerts": alerts, "at": time.Now()})
+	reply.JSON(w, http.StatusOK, map[string]any{"alerts": alerts, "at": time.Now()})
 }

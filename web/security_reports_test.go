@@ -22,6 +22,7 @@ import (
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/web/guard"
 )
 
 // secEnv is a real server over a fresh database with the city boundary, for the attack tests of
@@ -96,8 +97,8 @@ func (e *secEnv) do(c caller, method, path, contentType string, body io.Reader, 
 		req.Header.Set("Content-Type", contentType)
 	}
 	if c.cookie != "" {
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: c.cookie})
-		req.Header.Set(csrfHeader, c.csrf)
+		req.AddCookie(&http.Cookie{Name: guard.SessionCookie, Value: c.cookie})
+		req.Header.Set(guard.CSRFHeader, c.csrf)
 	}
 	if c.key != "" {
 		req.Header.Set("X-API-Key", c.key)
@@ -483,8 +484,8 @@ func flashOf(page string) string {
 // client and per account like a login.
 func TestAttackPasswordChangeGuessing(t *testing.T) {
 	e := newSecEnv(t, func(s *Server) {
-		s.Security.LoginPerIP = RateLimit{PerMinute: 1, Burst: 10}
-		s.Security.LoginPerAccount = RateLimit{PerMinute: 1, Burst: 5}
+		s.Security.LoginPerIP = guard.RateLimit{PerMinute: 1, Burst: 10}
+		s.Security.LoginPerAccount = guard.RateLimit{PerMinute: 1, Burst: 5}
 	})
 	u := e.user("victim@akimat.kz", accounts.GISStaff, "")
 	stolen := e.session(u)
@@ -516,7 +517,7 @@ func TestAttackPasswordChangeGuessing(t *testing.T) {
 
 // Point 13: support needs the same proof of work as a report, and is limited per address.
 func TestAttackSupportInflation(t *testing.T) {
-	e := newSecEnv(t, func(s *Server) { s.Security.Submit = RateLimit{PerMinute: 1, Burst: 5} })
+	e := newSecEnv(t, func(s *Server) { s.Security.Submit = guard.RateLimit{PerMinute: 1, Burst: 5} })
 	id := e.report("")
 	path := "/api/reports/" + strconv.FormatInt(id, 10) + "/support"
 	for i := 0; i < 3; i++ {

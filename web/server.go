@@ -3,10 +3,8 @@
 package web
 
 import (
-	"bufio"
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -17,6 +15,8 @@ import (
 	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/tiles"
+	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -37,8 +37,11 @@ type Server struct {
 	// Accounts holds users, sessions, API keys and the audit log; Security the cookie, body-size
 	// and rate-limit settings (DefaultSecurity unless changed before serving).
 	Accounts *accounts.Store
-	Security SecurityConfig
-	auth     authState
+	Security guard.Config
+	// guard authenticates callers and holds the role checks, rate and body limits every face
+	// uses (web/guard); reply writes error answers (web/reply).
+	guard *guard.Guard
+	reply reply.Writer
 	// Analysis runs the planners' coverage, siting, camera and access analyses.
 	Analysis *analysis.Store
 	// Reports is the citizen reports module (web app API, staff console, Open311).
@@ -64,10 +67,12 @@ func NewServer(logger *slog.Logger, pool *pgxpool.Pool) *Server {
 		Layers:   layers.NewStore(pool),
 		Registry: reg,
 		Accounts: accounts.NewStore(pool),
-		Security: DefaultSecurity(),
+		Security: guard.Defaults(),
 		Timeouts: DefaultHTTPTimeouts(),
 	}
 	s.metrics = newHTTPMetrics(reg)
+	s.guard = guard.New(s.Accounts, &s.Security, logger, s.allowUpload)
+	s.reply = reply.Writer{Logger: logger}
 	s.Analysis = analysis.NewStore(pool, s.Layers)
 	s.Reports = reports.NewStore(pool)
 	s.Transit = transit.New(pool, logger)
@@ -102,7 +107,7 @@ type HTTPTimeouts struct {
 	// ReadHeader is the time to send the request line and headers.
 	ReadHeader time.Duration
 	// Read is the time to send the whole request, body included. Routes that accept large bodies
-	// (s.maxBody above the default limit: imports, report photos, yard nominations) get more: see
+	// (guard.MaxBody above the default limit: imports, report photos, yard nominations) get more: see
 	// UploadRate.
 	Read time.Duration
 	// Write is the time from the end of the request's headers to the end of the answer. The
@@ -153,52 +158,3 @@ func (s *Server) allowUpload(w http.ResponseWriter, n int64) {
 		rc.SetWriteDeadline(now.Add(t.Read + extra + t.Write))
 	}
 }
-
-// deadlineWriter is every answer's writer under the compressor (moveWriteDeadline). Once the
-// handler has called keepWriting, each write moves the write deadline to Timeouts.Write from now:
-// a long answer (an export, a big page of features) goes on as long as the client keeps reading,
-// and a client that stops reading is cut off after Timeouts.Write. It sits below the compressor,
-// so the compressor's last writes, after the handler has returned, move the deadline too.
-type deadlineWriter struct {
-	http.ResponseWriter
-	rc      *http.ResponseController
-	timeout time.Duration
-	on      bool
-	moved   time.Time
-}
-
-type deadlineKey struct{}
-
-// moveWriteDeadline puts a deadlineWriter under every answer (when there is a write timeout).
-func (s *Server) moveWriteDeadline(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.Timeouts.Write <= 0 {
-			next.ServeHTTP(w, r)
-			return
-		}
-		dw := &deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: s.Timeouts.Write}
-		next.ServeHTTP(dw, r.WithContext(context.WithValue(r.Context(), deadlineKey{}, dw)))
-	})
-}
-
-// keepWriting lets the answer to r outlast the write timeout while the client keeps reading.
-func keepWriting(r *http.Request) {
-	if dw, ok := r.Context().Value(deadlineKey{}).(*deadlineWriter); ok {
-		dw.on = true
-	}
-}
-
-func (dw *deadlineWriter) Write(p []byte) (int, error) {
-	// Moved at most every second (a quarter of the timeout when that is shorter).
-	if now := time.Now(); dw.on && now.Sub(dw.moved) > min(time.Second, dw.timeout/4) {
-		dw.moved = now
-		dw.rc.SetWriteDeadline(now.Add(dw.timeout)) // an error: the writer has no deadline to move
-	}
-	return dw.ResponseWriter.Write(p)
-}
-
-func (dw *deadlineWriter) Flush() { dw.rc.Flush() }
-
-func (dw *deadlineWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) { return dw.rc.Hijack() }
-
-func (dw *deadlineWriter) Unwrap() http.ResponseWriter { return dw.ResponseWriter }

@@ -69,6 +69,6 @@ func (s *Server) failFor(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		s.open311Fail(w, r, format, err)
 	default:
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 	}
 }

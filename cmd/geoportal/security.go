@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/web/guard"
 )
 
 // securityFlags are the serve flags for cookies, body size, rate limits and sessions.
@@ -21,7 +22,7 @@ type securityFlags struct {
 
 func registerSecurityFlags(fs *flag.FlagSet, getenv func(string) string) *securityFlags {
 	f := &securityFlags{}
-	def := web.DefaultSecurity()
+	def := guard.Defaults()
 	fs.StringVar(&f.cookieSecure, "cookie-secure", envOr(getenv, "GEOPORTAL_COOKIE_SECURE", "auto"),
 		"Secure attribute of cookies: auto (when the request is https), on, off (plain-http development) (env GEOPORTAL_COOKIE_SECURE)")
 	fs.BoolVar(&f.trustProxy, "trust-proxy", envOr(getenv, "GEOPORTAL_TRUST_PROXY", "false") == "true",
@@ -43,26 +44,26 @@ func registerSecurityFlags(fs *flag.FlagSet, getenv func(string) string) *securi
 	return f
 }
 
-func rateString(r web.RateLimit) string { return fmt.Sprintf("%g/%d", r.PerMinute, r.Burst) }
+func rateString(r guard.RateLimit) string { return fmt.Sprintf("%g/%d", r.PerMinute, r.Burst) }
 
-func parseRate(name, v string) (web.RateLimit, error) {
+func parseRate(name, v string) (guard.RateLimit, error) {
 	per, burst, _ := strings.Cut(v, "/")
 	p, err := strconv.ParseFloat(per, 64)
 	if err != nil || p < 0 {
-		return web.RateLimit{}, fmt.Errorf("%s %q: want PER_MINUTE/BURST, e.g. 20/10", name, v)
+		return guard.RateLimit{}, fmt.Errorf("%s %q: want PER_MINUTE/BURST, e.g. 20/10", name, v)
 	}
 	b := int(p)
 	if burst != "" {
 		if b, err = strconv.Atoi(burst); err != nil || b < 1 {
-			return web.RateLimit{}, fmt.Errorf("%s %q: burst must be a positive integer", name, v)
+			return guard.RateLimit{}, fmt.Errorf("%s %q: burst must be a positive integer", name, v)
 		}
 	}
-	return web.RateLimit{PerMinute: p, Burst: b}, nil
+	return guard.RateLimit{PerMinute: p, Burst: b}, nil
 }
 
 // apply checks the flags and sets them on the server.
 func (f *securityFlags) apply(srv *web.Server) error {
-	c := web.DefaultSecurity()
+	c := guard.Defaults()
 	switch strings.ToLower(f.cookieSecure) {
 	case "auto", "on", "off", "true", "false":
 	default:

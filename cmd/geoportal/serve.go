@@ -18,6 +18,7 @@ import (
 	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/tiles"
 	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/web/guard"
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -43,7 +44,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	public, err := web.ParsePublicURL(*publicURL)
+	public, err := guard.ParsePublicURL(*publicURL)
 	if err != nil {
 		return fmt.Errorf("-public-url (or GEOPORTAL_PUBLIC_URL): %w", err)
 	}
@@ -144,7 +145,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *addr, err)
 	}
-	srv.Security.ListenURL = web.ListenURL(ln.Addr())
+	srv.Security.ListenURL = guard.ListenURL(ln.Addr())
 	if public == "" {
 		logger.Warn("no -public-url (GEOPORTAL_PUBLIC_URL): links in confirmation e-mails and SMS point at the listen address; set it to the address residents use",
 			"link_base", srv.Security.ListenURL)
