@@ -10,6 +10,7 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/tiles"
+	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,7 +27,6 @@ const (
 	privateLiveTileCacheControl = "private, max-age=2"
 	tileJSONCacheControl        = "public, max-age=30"
 	privateTileJSONCacheControl = "private, max-age=30"
-	privateVary                 = "Cookie, Authorization, X-API-Key"
 )
 
 // tileRoute is the route of tiles, the label of their HTTP metrics.
@@ -39,7 +39,7 @@ var (
 	hdrPrivateTileCache     = []string{privateTileCacheControl}
 	hdrPrivateLiveTileCache = []string{privateLiveTileCacheControl}
 	hdrVary                 = []string{"Accept-Encoding"}
-	hdrPrivateVary          = []string{"Accept-Encoding, " + privateVary}
+	hdrPrivateVary          = []string{"Accept-Encoding, " + guard.CredentialHeaders}
 	hdrHit                  = []string{"HIT"}
 	hdrMiss                 = []string{"MISS"}
 	hdrDisk                 = []string{"DISK"}
@@ -255,7 +255,7 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) {
 	}
 	if tj.Private {
 		w.Header().Set("Cache-Control", privateTileJSONCacheControl)
-		w.Header().Add("Vary", privateVary)
+		w.Header().Add("Vary", guard.CredentialHeaders)
 	} else {
 		w.Header().Set("Cache-Control", tileJSONCacheControl)
 	}

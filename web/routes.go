@@ -5,6 +5,8 @@ import (
 
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/ogc"
+	"github.com/aktobe/geoportal/web/open311"
 	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -161,15 +163,16 @@ func (s *Server) routes() http.Handler {
 		r.Post("/staff/reports/{id}/status", s.handleStaffStatusForm)
 		r.Post("/staff/reports/{id}/moderate", s.handleStaffModerateForm)
 	})
-	// Open311 GeoReport v2 (handlers_open311.go): each resource as NAME.json or NAME.xml.
+	// Open311 GeoReport v2 (web/open311): each resource as NAME.json or NAME.xml.
+	o311 := &open311.API{Reports: s.Reports, Accounts: s.Accounts, Guard: s.guard, Reply: s.reply, Logger: s.Logger}
 	r.Route("/open311/v2", func(r chi.Router) {
-		r.Get("/{file:discovery\\.(json|xml)}", s.handleOpen311Discovery)
-		r.Get("/{file:services\\.(json|xml)}", s.handleOpen311Services)
-		r.Get("/services/{file}", s.handleOpen311ServiceDefinition)
-		r.Get("/{file:requests\\.(json|xml)}", s.handleOpen311Requests)
-		r.With(s.guard.RateLimit(guard.LimitSubmit)).Post("/{file:requests\\.(json|xml)}", s.handleOpen311Post)
-		r.Get("/requests/{file}", s.handleOpen311Request)
-		r.Get("/tokens/{file}", s.handleOpen311Token)
+		r.Get("/{file:discovery\\.(json|xml)}", o311.Discovery)
+		r.Get("/{file:services\\.(json|xml)}", o311.Services)
+		r.Get("/services/{file}", o311.ServiceDefinition)
+		r.Get("/{file:requests\\.(json|xml)}", o311.Requests)
+		r.With(s.guard.RateLimit(guard.LimitSubmit)).Post("/{file:requests\\.(json|xml)}", o311.Post)
+		r.Get("/requests/{file}", o311.Request)
+		r.Get("/tokens/{file}", o311.Token)
 	})
 
 	// The web map (embedded Vite bundle).
@@ -183,8 +186,8 @@ func (s *Server) routes() http.Handler {
 	r.Get("/tiles/{layers}.json", s.handleTileJSON)
 	r.Get("/tiles/{layers}/{z}/{x}/{y}.mvt", s.handleTile)
 
-	// OGC API – Features (parts 1–4); see ogcRoutes.
-	r.Route("/ogc", func(r chi.Router) { s.ogcRoutes(r, s.guard.IsStaff, s.canEditFeatures) })
+	// OGC API – Features (parts 1–4, web/ogc); see OGCRoutes.
+	r.Route("/ogc", func(r chi.Router) { s.OGCRoutes(r, s.guard.IsStaff, ogc.GISStaffEdit(s.guard)) })
 
 	// Accounts: sign-in pages, the admin page and their JSON APIs (handlers_auth.go,
 	// handlers_admin.go). Every admin action needs the admin role.
@@ -236,21 +239,22 @@ func (s *Server) routes() http.Handler {
 	return s.leanTiles(r)
 }
 
-// ogcRoutes lists the OGC API – Features routes under /ogc. canView decides who sees staff-only
-// layers, canEdit who may create, replace, update and delete features (nil error = allowed).
-func (s *Server) ogcRoutes(r chi.Router, canView func(*http.Request) bool, canEdit func(*http.Request) error) {
-	o := &ogcAPI{s: s, canView: canView, canEdit: canEdit}
-	r.Get("/", o.handleLanding)
-	r.Get("/api", o.handleAPI)
-	r.Get("/ogc.css", o.handleCSS)
-	r.Get("/conformance", o.handleConformance)
-	r.Get("/collections", o.handleCollections)
-	r.Get("/collections/{collectionId}", o.handleCollection)
-	r.Get("/collections/{collectionId}/queryables", o.handleQueryables)
-	r.Get("/collections/{collectionId}/items", o.handleItems)
-	r.Get("/collections/{collectionId}/items/{featureId}", o.handleItem)
-	r.With(s.guard.MaxBody(maxFeatureBody)).Post("/collections/{collectionId}/items", o.handleCreateItem)
-	r.With(s.guard.MaxBody(maxFeatureBody)).Put("/collections/{collectionId}/items/{featureId}", o.handleReplaceItem)
-	r.With(s.guard.MaxBody(maxFeatureBody)).Patch("/collections/{collectionId}/items/{featureId}", o.handlePatchItem)
-	r.Delete("/collections/{collectionId}/items/{featureId}", o.handleDeleteItem)
+// OGCRoutes lists the OGC API – Features routes under /ogc (web/ogc). canView decides who sees
+// staff-only layers, canEdit who may create, replace, update and delete features (nil error =
+// allowed); the served handler passes the guard's decisions, tests may fix them.
+func (s *Server) OGCRoutes(r chi.Router, canView func(*http.Request) bool, canEdit func(*http.Request) error) {
+	o := &ogc.API{Layers: s.Layers, Reply: s.reply, LinkBase: s.guard.RequestBase, CanView: canView, CanEdit: canEdit}
+	r.Get("/", o.Landing)
+	r.Get("/api", o.OpenAPI)
+	r.Get("/ogc.css", o.CSS)
+	r.Get("/conformance", o.Conformance)
+	r.Get("/collections", o.Collections)
+	r.Get("/collections/{collectionId}", o.Collection)
+	r.Get("/collections/{collectionId}/queryables", o.Queryables)
+	r.Get("/collections/{collectionId}/items", o.Items)
+	r.Get("/collections/{collectionId}/items/{featureId}", o.Item)
+	r.With(s.guard.MaxBody(ogc.MaxFeatureBody)).Post("/collections/{collectionId}/items", o.CreateItem)
+	r.With(s.guard.MaxBody(ogc.MaxFeatureBody)).Put("/collections/{collectionId}/items/{featureId}", o.ReplaceItem)
+	r.With(s.guard.MaxBody(ogc.MaxFeatureBody)).Patch("/collections/{collectionId}/items/{featureId}", o.PatchItem)
+	r.Delete("/collections/{collectionId}/items/{featureId}", o.DeleteItem)
 }

@@ -71,7 +71,7 @@ func NewServer(logger *slog.Logger, pool *pgxpool.Pool) *Server {
 		Timeouts: DefaultHTTPTimeouts(),
 	}
 	s.metrics = newHTTPMetrics(reg)
-	s.guard = guard.New(s.Accounts, &s.Security, logger, s.allowUpload)
+	s.guard = guard.New(s.Accounts, &s.Security, logger, s.failFor, s.allowUpload)
 	s.reply = reply.Writer{Logger: logger}
 	s.Analysis = analysis.NewStore(pool, s.Layers)
 	s.Reports = reports.NewStore(pool)

@@ -105,7 +105,7 @@ func (g *Guard) Authenticate(next http.Handler) http.Handler {
 			// A stale session cookie: the request goes on as anonymous and the cookie is cleared.
 			g.ClearCookie(w, r, SessionCookie)
 		case err != nil:
-			g.reply.Error(w, r, err)
+			g.fail(w, r, err)
 			return
 		}
 		if u != nil && !info.viaKey && !safeMethod(r.Method) {
@@ -163,7 +163,7 @@ func validCSRF(r *http.Request, want string) bool {
 func (g *Guard) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 	g.logger.Warn("request refused", "method", r.Method, "path", r.URL.Path, "ip", g.ClientIP(r),
 		"actor", accounts.ActorFrom(r.Context()).Label, "reason", geoportal.ErrorMessage(err))
-	g.reply.Error(w, r, err)
+	g.fail(w, r, err)
 }
 
 // scopePaths lists what each API key scope reaches, by path prefix. Keys reach nothing else

@@ -78,7 +78,7 @@ func (g *Guard) MaxBody(n int64) func(http.Handler) http.Handler {
 				g.upload(w, n)
 			}
 			if r.ContentLength > n {
-				g.reply.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "request body of %d bytes is above the limit of %d bytes", r.ContentLength, n))
+				g.fail(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "request body of %d bytes is above the limit of %d bytes", r.ContentLength, n))
 				return
 			}
 			next.ServeHTTP(w, r)

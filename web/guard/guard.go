@@ -74,7 +74,7 @@ type Guard struct {
 	accounts *accounts.Store
 	config   *Config
 	logger   *slog.Logger
-	reply    reply.Writer
+	fail     func(w http.ResponseWriter, r *http.Request, err error)
 	upload   func(w http.ResponseWriter, limit int64)
 
 	once     sync.Once
@@ -83,10 +83,15 @@ type Guard struct {
 
 // New returns the guard over accounts. config is read at each request, so settings changed
 // before serving (ListenURL once the listener is open) apply; the rate limits are read once, at
-// their first use. upload, when not nil, gives a route whose body limit MaxBody raised the time
-// to send it.
-func New(accts *accounts.Store, config *Config, logger *slog.Logger, upload func(w http.ResponseWriter, limit int64)) *Guard {
-	return &Guard{accounts: accts, config: config, logger: logger, reply: reply.Writer{Logger: logger}, upload: upload}
+// their first use. fail writes a refusal (401, 403, 413, 429) in the error shape of the face the
+// request is for (nil: the JSON API's, reply.Writer.Error). upload, when not nil, gives a route
+// whose body limit MaxBody raised the time to send it.
+func New(accts *accounts.Store, config *Config, logger *slog.Logger,
+	fail func(w http.ResponseWriter, r *http.Request, err error), upload func(w http.ResponseWriter, limit int64)) *Guard {
+	if fail == nil {
+		fail = reply.Writer{Logger: logger}.Error
+	}
+	return &Guard{accounts: accts, config: config, logger: logger, fail: fail, upload: upload}
 }
 
 // Config returns the settings the guard reads.
@@ -114,3 +119,7 @@ func (g *Guard) ResetLimits() {
 	g.once = sync.Once{}
 	g.limiters = nil
 }
+
+// CredentialHeaders are the request headers that say who is calling: an answer that depends on
+// the caller varies on them ("Vary: " + CredentialHeaders) and is kept by no shared cache.
+const CredentialHeaders = "Cookie, Authorization, X-API-Key"

@@ -69,7 +69,7 @@ func FuzzAPIKeyHeader(f *testing.F) {
 
 func TestClientIPAndOriginBehindProxy(t *testing.T) {
 	c := Defaults()
-	s := New(nil, &c, nil, nil)
+	s := New(nil, &c, nil, nil, nil)
 	r := httptest.NewRequest("POST", "http://internal:8080/api/x", nil)
 	r.RemoteAddr = "10.0.0.5:4444"
 	r.Header.Set("X-Forwarded-For", "203.0.113.7, 198.51.100.9")

@@ -106,5 +106,5 @@ func (g *Guard) RefuseRateLimited(w http.ResponseWriter, r *http.Request, name, 
 	secs := int(wait.Seconds()) + 1
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	g.logger.Warn("rate limited", "limit", name, "key", key, "method", r.Method, "path", r.URL.Path)
-	g.reply.Error(w, r, geoportal.Errorf(geoportal.ERATELIMIT, "too many requests; try again in %d s", secs))
+	g.fail(w, r, geoportal.Errorf(geoportal.ERATELIMIT, "too many requests; try again in %d s", secs))
 }
