@@ -14,6 +14,7 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/transit"
+	"github.com/aktobe/geoportal/web/live"
 	"github.com/aktobe/geoportal/web/reply"
 	"github.com/paulmach/orb"
 )
@@ -135,7 +136,7 @@ func (s *Server) dispatchUser(w http.ResponseWriter, r *http.Request, p pageData
 		http.Redirect(w, r, "/login?lang="+p.Lang+"&next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return false
 	}
-	if !u.HasRole(dispatchRoles...) {
+	if !u.HasRole(live.DispatchRoles...) {
 		p.Error = p.T["forbidden"]
 		s.render(w, r, http.StatusForbidden, "error.html", p)
 		return false
@@ -332,7 +333,7 @@ func (s *Server) handleDispatchTrackPage(w http.ResponseWriter, r *http.Request)
 		}
 		p.To = v
 	}
-	who, err := s.transitViewer(r)
+	who, err := live.Viewer(s.guard, r)
 	if err != nil {
 		fail(err)
 		return

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/live"
 	"github.com/aktobe/geoportal/web/ogc"
 	"github.com/aktobe/geoportal/web/open311"
 	"github.com/aktobe/geoportal/web/reply"
@@ -90,16 +91,17 @@ func (s *Server) routes() http.Handler {
 		r.Post("/{id}/status", s.handleStaffReportStatus)
 		r.Post("/{id}/moderate", s.handleStaffReportModerate)
 	})
-	// Live vehicles and transit (handlers_transit.go): trackers post with their device key;
-	// tracks and the on-line control are for dispatchers.
-	r.With(s.guard.MaxBody(maxPositionsBody)).Post("/api/vehicles/positions", s.handlePositions)
-	r.Get("/api/vehicles", s.handleVehicles)
-	r.Get("/api/vehicles/live", s.handleVehiclesLive)
-	r.With(s.guard.RequireRole(dispatchRoles...)).Get("/api/vehicles/{id}/track", s.handleTrack)
-	r.Get("/api/stops/{id}/arrivals", s.handleArrivals)
-	r.With(s.guard.RequireRole(dispatchRoles...)).Get("/api/dispatch/alerts", s.handleDispatchAlerts)
-	r.Get("/gtfs-rt/vehicle-positions.pb", s.handleGTFSRT(gtfsVehiclePositions))
-	r.Get("/gtfs-rt/trip-updates.pb", s.handleGTFSRT(gtfsTripUpdates))
+	// Live vehicles and transit (web/live): trackers post with their device key; tracks and the
+	// on-line control are for dispatchers.
+	lv := &live.API{Transit: s.Transit, Guard: s.guard, Reply: s.reply}
+	r.With(s.guard.MaxBody(live.MaxPositionsBody)).Post("/api/vehicles/positions", lv.Positions)
+	r.Get("/api/vehicles", lv.Vehicles)
+	r.Get("/api/vehicles/live", lv.VehiclesLive)
+	r.With(s.guard.RequireRole(live.DispatchRoles...)).Get("/api/vehicles/{id}/track", lv.Track)
+	r.Get("/api/stops/{id}/arrivals", lv.Arrivals)
+	r.With(s.guard.RequireRole(live.DispatchRoles...)).Get("/api/dispatch/alerts", lv.DispatchAlerts)
+	r.Get("/gtfs-rt/vehicle-positions.pb", lv.GTFSRT(live.VehiclePositions))
+	r.Get("/gtfs-rt/trip-updates.pb", lv.GTFSRT(live.TripUpdates))
 	// The dispatchers' page (handlers_dispatch.go): alerts, links to the map, track playback.
 	r.Get("/staff/dispatch", s.handleDispatchPage)
 	r.Get("/staff/dispatch/track", s.handleDispatchTrackPage)

@@ -4,10 +4,12 @@ package webtest
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/aktobe/geoportal/data/dbtest"
@@ -76,4 +78,48 @@ func Fetch(t *testing.T, method, url, contentType string, body io.Reader) (int, 
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, b
+}
+
+// NewTransit serves a fresh database for the live vehicle tests.
+func NewTransit(t *testing.T) (*web.Server, *httptest.Server) {
+	t.Helper()
+	srv := NewServer(t, nil)
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return srv, ts
+}
+
+// PostPositions posts a tracker's batch of fixes with its device key ("" for none) and returns
+// the status and the decoded answer.
+func PostPositions(t *testing.T, url, key, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+"/api/vehicles/positions", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("X-Device-Key", key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	json.NewDecoder(resp.Body).Decode(&v)
+	return resp.StatusCode, v
+}
+
+// GetJSON gets url and decodes its JSON object; it fails the test when the answer is not JSON.
+func GetJSON(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var v map[string]any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("GET %s: not JSON (%v): %s", url, err, body)
+	}
+	return resp.StatusCode, v
 }
