@@ -106,7 +106,7 @@ func TestTransitHTTPIngestAndLivePush(t *testing.T) {
 func TestTransitArrivalsFeedsAndDispatch(t *testing.T) {
 	ctx := context.Background()
 	srv, ts := webtest.NewTransit(t)
-	if _, err := gtfsimport.Import(ctx, srv.Pool, os.DirFS("../layers/transit/gtfs/testdata/small"), gtfsimport.Options{}); err != nil {
+	if _, err := gtfsimport.Import(ctx, srv.Pool, os.DirFS("../../layers/transit/gtfs/testdata/small"), gtfsimport.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	code, body := webtest.GetJSON(t, ts.URL+"/api/stops/103/arrivals")
