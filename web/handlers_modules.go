@@ -17,6 +17,7 @@ import (
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/modules"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/web/api"
 	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
@@ -329,7 +330,7 @@ func (s *Server) handleRecomputeAreas(kind string) http.HandlerFunc {
 }
 
 func (s *Server) handleClinicPlanning(w http.ResponseWriter, r *http.Request) {
-	d, err := queryFloat(r.URL.Query(), "distance", 1000)
+	d, err := api.QueryFloat(r.URL.Query(), "distance", 1000)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -343,7 +344,7 @@ func (s *Server) handleClinicPlanning(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleSchoolSafety(w http.ResponseWriter, r *http.Request) {
-	radius, err := queryFloat(r.URL.Query(), "radius", 300)
+	radius, err := api.QueryFloat(r.URL.Query(), "radius", 300)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -363,7 +364,7 @@ func (s *Server) handleSchoolCameras(w http.ResponseWriter, r *http.Request) {
 		s.reply.Error(w, r, err)
 		return
 	}
-	radius, err := queryFloat(r.URL.Query(), "radius", 300)
+	radius, err := api.QueryFloat(r.URL.Query(), "radius", 300)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -379,12 +380,12 @@ func (s *Server) handleSchoolCameras(w http.ResponseWriter, r *http.Request) {
 // --- barrier-free city ---
 
 func (s *Server) handleAccessibility(w http.ResponseWriter, r *http.Request) {
-	d, err := queryFloat(r.URL.Query(), "distance", 300)
+	d, err := api.QueryFloat(r.URL.Query(), "distance", 300)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
 	}
-	limit, err := queryInt(r.URL.Query(), "limit", 50)
+	limit, err := api.QueryInt(r.URL.Query(), "limit", 50)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return

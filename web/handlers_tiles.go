@@ -96,7 +96,7 @@ func writeTile(w http.ResponseWriter, r *http.Request, tiler *tiles.Tiler, t *ti
 	default:
 		h["X-Cache"] = hdrMiss
 	}
-	if etagMatches(r.Header.Get("If-None-Match"), t.ETag) {
+	if reply.ETagMatches(r.Header.Get("If-None-Match"), t.ETag) {
 		w.WriteHeader(http.StatusNotModified)
 		tiler.ServeStats(http.StatusNotModified, 0)
 		return http.StatusNotModified
@@ -270,21 +270,6 @@ func (s *Server) handleTileCatalog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply.JSON(w, http.StatusOK, map[string]any{"layers": ls})
-}
-
-// etagMatches implements If-None-Match's weak comparison against etag.
-func etagMatches(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	want := strings.TrimPrefix(etag, "W/")
-	for _, c := range strings.Split(header, ",") {
-		c = strings.TrimSpace(c)
-		if c == "*" || strings.TrimPrefix(c, "W/") == want {
-			return true
-		}
-	}
-	return false
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip (and does not give it q=0).

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web/api"
 	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/live"
 	"github.com/aktobe/geoportal/web/ogc"
@@ -33,35 +34,37 @@ func (s *Server) routes() http.Handler {
 	r.Get("/readyz", s.handleReadyz)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(prometheus.Gatherers{s.Registry, s.Transit.Metrics()}, promhttp.HandlerOpts{}))
 
+	// The map's JSON API (web/api): layers, search, nearest and the planners' analyses.
+	mapAPI := &api.Handlers{Store: s.Layers, Analysis: s.Analysis, Guard: s.guard, Reply: s.reply}
 	r.Route("/api", func(r chi.Router) {
-		r.Get("/layers", s.handleLayers)
-		r.Get("/layers/{slug}", s.handleLayer)
+		r.Get("/layers", mapAPI.Layers)
+		r.Get("/layers/{slug}", mapAPI.Layer)
 		// Imports and exports (handlers_import.go): uploads need GIS staff or an admin.
 		r.Get("/layers/{slug}/export.{format}", s.handleExport)
 		r.With(s.guard.RequireRole(importRoles...), s.guard.RateLimit(guard.LimitUpload), s.importLimit).Post("/import", s.handleImport)
 		r.With(s.guard.RequireRole(importRoles...)).Get("/imports", s.handleImports)
 		r.Get("/config", s.handleMapConfig)
-		r.Get("/search", s.handleSearch)
-		r.Get("/nearest", s.handleNearest)
-		// Planner analyses (handlers_analysis.go): open to anyone over public layers; saved
+		r.Get("/search", mapAPI.Search)
+		r.Get("/nearest", mapAPI.Nearest)
+		// Planner analyses (web/api): open to anyone over public layers; saved
 		// scenarios need a planner.
 		r.Route("/analysis", func(r chi.Router) {
-			r.Get("/coverage", s.handleCoverage)
-			r.Post("/siting", s.handleSiting)
-			r.Get("/cameras", s.handleCameraCoverage)
-			r.Get("/access", s.handleAccess)
-			r.Get("/population", s.handlePopulation)
+			r.Get("/coverage", mapAPI.Coverage)
+			r.Post("/siting", mapAPI.Siting)
+			r.Get("/cameras", mapAPI.CameraCoverage)
+			r.Get("/access", mapAPI.Access)
+			r.Get("/population", mapAPI.Population)
 			// Jobs are limited per client: a rate (planners per account only), and a few running
 			// at once, with a slot kept for planners (layers/analysis/jobs.go).
-			r.With(s.guard.RateLimit(guard.LimitAnalysis, plannerRoles...)).Post("/jobs", s.handleStartJob)
-			r.Get("/jobs/{id}", s.handleJob)
-			r.Delete("/jobs/{id}", s.handleCancelJob)
+			r.With(s.guard.RateLimit(guard.LimitAnalysis, api.PlannerRoles...)).Post("/jobs", mapAPI.StartJob)
+			r.Get("/jobs/{id}", mapAPI.Job)
+			r.Delete("/jobs/{id}", mapAPI.CancelJob)
 			r.Group(func(r chi.Router) {
-				r.Use(s.guard.RequireRole(plannerRoles...))
-				r.Get("/scenarios", s.handleScenarios)
-				r.Post("/scenarios", s.handleSaveScenario)
-				r.Get("/scenarios/{id}", s.handleScenario)
-				r.Get("/compare", s.handleCompareScenarios)
+				r.Use(s.guard.RequireRole(api.PlannerRoles...))
+				r.Get("/scenarios", mapAPI.Scenarios)
+				r.Post("/scenarios", mapAPI.SaveScenario)
+				r.Get("/scenarios/{id}", mapAPI.Scenario)
+				r.Get("/compare", mapAPI.CompareScenarios)
 			})
 		})
 	})

@@ -183,3 +183,18 @@ func JSON(w http.ResponseWriter, status int, v any) {
 	enc.SetEscapeHTML(true)
 	enc.Encode(v)
 }
+
+// ETagMatches implements If-None-Match's weak comparison against etag.
+func ETagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	want := strings.TrimPrefix(etag, "W/")
+	for _, c := range strings.Split(header, ",") {
+		c = strings.TrimSpace(c)
+		if c == "*" || strings.TrimPrefix(c, "W/") == want {
+			return true
+		}
+	}
+	return false
+}
