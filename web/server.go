@@ -22,7 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// Server holds what the handlers need. Build it with NewServer, then serve Handler().
+// Server holds what the handlers need. Build it with New (or NewServer), then serve Handler().
 type Server struct {
 	Logger   *slog.Logger
 	Pool     *pgxpool.Pool
@@ -35,7 +35,7 @@ type Server struct {
 	Tiles *tiles.Tiler
 
 	// Accounts holds users, sessions, API keys and the audit log; Security the cookie, body-size
-	// and rate-limit settings (DefaultSecurity unless changed before serving).
+	// and rate-limit settings (guard.Defaults unless changed before serving).
 	Accounts *accounts.Store
 	Security guard.Config
 	// guard authenticates callers and holds the role checks, rate and body limits every face
@@ -57,27 +57,63 @@ type Server struct {
 	metrics *httpMetrics
 }
 
-// NewServer wires a server over a database pool.
-func NewServer(logger *slog.Logger, pool *pgxpool.Pool) *Server {
+// Services are the domain services the faces call. cmd/geoportal builds them once, configured
+// (tile pool, cache sizes, read pool, transit limits), and hands them to New; DefaultServices
+// builds them with their defaults.
+type Services struct {
+	Pool *pgxpool.Pool
+	// Registry holds the metrics: the services' own (tiles) and the HTTP ones New adds.
+	Registry *prometheus.Registry
+	Layers   *layers.Store
+	Accounts *accounts.Store
+	Analysis *analysis.Store
+	Reports  *reports.Store
+	Transit  *transit.Service
+	Tiles    *tiles.Tiler
+}
+
+// NewRegistry returns a metrics registry with the Go runtime's and the process's collectors.
+func NewRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// DefaultServices builds every service over pool with its defaults (tiles on pool, metrics in a
+// new registry). Nothing is started: run Transit.Run and Tiles.Invalidator().Run for background
+// work.
+func DefaultServices(logger *slog.Logger, pool *pgxpool.Pool) Services {
+	reg := NewRegistry()
+	ls := layers.NewStore(pool)
+	return Services{Pool: pool, Registry: reg, Layers: ls, Accounts: accounts.NewStore(pool),
+		Analysis: analysis.NewStore(pool, ls), Reports: reports.NewStore(pool), Transit: transit.New(pool, logger),
+		Tiles: tiles.New(pool, ls, logger, reg, tiles.Options{})}
+}
+
+// New wires a server over services built by the caller.
+func New(logger *slog.Logger, svc Services) *Server {
 	s := &Server{
 		Logger:   logger,
-		Pool:     pool,
-		Layers:   layers.NewStore(pool),
-		Registry: reg,
-		Accounts: accounts.NewStore(pool),
+		Pool:     svc.Pool,
+		Layers:   svc.Layers,
+		Registry: svc.Registry,
+		Accounts: svc.Accounts,
 		Security: guard.Defaults(),
 		Timeouts: DefaultHTTPTimeouts(),
+		Analysis: svc.Analysis,
+		Reports:  svc.Reports,
+		Transit:  svc.Transit,
+		Tiles:    svc.Tiles,
 	}
-	s.metrics = newHTTPMetrics(reg)
+	s.metrics = newHTTPMetrics(s.Registry)
 	s.guard = guard.New(s.Accounts, &s.Security, logger, s.failFor, s.allowUpload)
 	s.reply = reply.Writer{Logger: logger}
-	s.Analysis = analysis.NewStore(pool, s.Layers)
-	s.Reports = reports.NewStore(pool)
-	s.Transit = transit.New(pool, logger)
-	s.Tiles = tiles.New(pool, s.Layers, logger, reg, tiles.Options{})
 	return s
+}
+
+// NewServer is New over DefaultServices(logger, pool): the short form for tests and tools.
+func NewServer(logger *slog.Logger, pool *pgxpool.Pool) *Server {
+	return New(logger, DefaultServices(logger, pool))
 }
 
 // ready reports whether the database answers and is fully migrated.

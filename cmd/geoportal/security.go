@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/web/guard"
 )
 
@@ -61,37 +61,36 @@ func parseRate(name, v string) (guard.RateLimit, error) {
 	return guard.RateLimit{PerMinute: p, Burst: b}, nil
 }
 
-// apply checks the flags and sets them on the server.
-func (f *securityFlags) apply(srv *web.Server) error {
+// apply checks the flags, sets the session lifetimes on accts and returns the security settings.
+func (f *securityFlags) apply(accts *accounts.Store) (guard.Config, error) {
 	c := guard.Defaults()
 	switch strings.ToLower(f.cookieSecure) {
 	case "auto", "on", "off", "true", "false":
 	default:
-		return fmt.Errorf("-cookie-secure %q: want auto, on or off", f.cookieSecure)
+		return guard.Config{}, fmt.Errorf("-cookie-secure %q: want auto, on or off", f.cookieSecure)
 	}
 	c.CookieSecure = f.cookieSecure
 	c.TrustForwardedFor = f.trustProxy
 	if f.maxBody <= 0 {
-		return fmt.Errorf("-max-body %d: want a positive number of bytes", f.maxBody)
+		return guard.Config{}, fmt.Errorf("-max-body %d: want a positive number of bytes", f.maxBody)
 	}
 	c.MaxBodyBytes = f.maxBody
 	var err error
 	if c.LoginPerIP, err = parseRate("-login-rate", f.loginRate); err != nil {
-		return err
+		return guard.Config{}, err
 	}
 	if c.Submit, err = parseRate("-submit-rate", f.submitRate); err != nil {
-		return err
+		return guard.Config{}, err
 	}
 	if c.Upload, err = parseRate("-upload-rate", f.uploadRate); err != nil {
-		return err
+		return guard.Config{}, err
 	}
 	if c.Analysis, err = parseRate("-analysis-rate", f.analysisRate); err != nil {
-		return err
+		return guard.Config{}, err
 	}
 	if f.sessionTTL < time.Minute || f.sessionIdle < time.Minute {
-		return fmt.Errorf("-session-ttl and -session-idle must be at least 1m")
+		return guard.Config{}, fmt.Errorf("-session-ttl and -session-idle must be at least 1m")
 	}
-	srv.Security = c
-	srv.Accounts.SessionTTL, srv.Accounts.SessionIdle = f.sessionTTL, f.sessionIdle
-	return nil
+	accts.SessionTTL, accts.SessionIdle = f.sessionTTL, f.sessionIdle
+	return c, nil
 }
