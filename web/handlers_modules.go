@@ -41,13 +41,11 @@ var voterRoles = append([]accounts.Role{accounts.Citizen}, accounts.StaffRoles..
 // maxNominationBody bounds a nomination upload (three photos and the form).
 const maxNominationBody = reports.MaxPhotos*reports.MaxPhotoBytes + 1<<20
 
-func (s *Server) modules() *modules.Store { return modules.NewStore(s.Pool, s.Layers, s.Analysis) }
-
 // modulePoint reads lon/lat, or resolves address through the search.
 func (s *Server) modulePoint(r *http.Request) (float64, float64, string, error) {
 	q := r.URL.Query()
 	if addr := q.Get("address"); addr != "" && q.Get("lon") == "" && q.Get("lat") == "" {
-		lon, lat, err := s.modules().Locate(r.Context(), addr, pageLang(r))
+		lon, lat, err := s.Modules.Locate(r.Context(), addr, pageLang(r))
 		return lon, lat, addr, err
 	}
 	lon, lat, err := modules.ParsePoint(q.Get("lon"), q.Get("lat"))
@@ -61,7 +59,7 @@ func (s *Server) lightingAudit(r *http.Request) (*modules.LightingAudit, error) 
 	if err != nil {
 		return nil, err
 	}
-	return s.modules().LightingAudit(r.Context(), tariff)
+	return s.Modules.LightingAudit(r.Context(), tariff)
 }
 
 func (s *Server) handleLightingAudit(w http.ResponseWriter, r *http.Request) {
@@ -199,7 +197,7 @@ func (s *Server) handleLightingPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Error, status = geoportal.ErrorMessage(err), reply.Status(err)
-		a, err = s.modules().LightingAudit(r.Context(), modules.DefaultTariff)
+		a, err = s.Modules.LightingAudit(r.Context(), modules.DefaultTariff)
 		if err != nil {
 			s.reply.Error(w, r, err)
 			return
@@ -218,7 +216,7 @@ func (s *Server) handleLightingPage(w http.ResponseWriter, r *http.Request) {
 // --- utility outages ---
 
 func (s *Server) handleOutages(w http.ResponseWriter, r *http.Request) {
-	list, err := s.modules().Outages(r.Context())
+	list, err := s.Modules.Outages(r.Context())
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -242,7 +240,7 @@ func (s *Server) handleOutageAffected(w http.ResponseWriter, r *http.Request) {
 			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "building %q is not a positive integer (a feature id of layer buildings)", v))
 			return
 		}
-		a, err := s.modules().AffectedBuilding(r.Context(), id)
+		a, err := s.Modules.AffectedBuilding(r.Context(), id)
 		if err != nil {
 			s.reply.Error(w, r, err)
 			return
@@ -255,7 +253,7 @@ func (s *Server) handleOutageAffected(w http.ResponseWriter, r *http.Request) {
 		s.reply.Error(w, r, err)
 		return
 	}
-	a, err := s.modules().AffectedAt(r.Context(), lon, lat)
+	a, err := s.Modules.AffectedAt(r.Context(), lon, lat)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -270,7 +268,7 @@ func (s *Server) handleOutageCreate(w http.ResponseWriter, r *http.Request) {
 		s.reply.Error(w, r, err)
 		return
 	}
-	o, err := s.modules().CreateOutage(r.Context(), n)
+	o, err := s.Modules.CreateOutage(r.Context(), n)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -284,7 +282,7 @@ func (s *Server) handleOutageClose(w http.ResponseWriter, r *http.Request) {
 		s.reply.Error(w, r, err)
 		return
 	}
-	o, err := s.modules().CloseOutage(r.Context(), id)
+	o, err := s.Modules.CloseOutage(r.Context(), id)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -305,7 +303,7 @@ func (s *Server) handleMine(kind string) http.HandlerFunc {
 			s.reply.Error(w, r, err)
 			return
 		}
-		f, err := s.modules().Mine(r.Context(), k, lon, lat)
+		f, err := s.Modules.Mine(r.Context(), k, lon, lat)
 		if err != nil {
 			s.reply.Error(w, r, err)
 			return
@@ -320,7 +318,7 @@ func (s *Server) handleRecomputeAreas(kind string) http.HandlerFunc {
 		k = modules.SchoolCatchments
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		n, err := s.modules().RecomputeAreas(r.Context(), k)
+		n, err := s.Modules.RecomputeAreas(r.Context(), k)
 		if err != nil {
 			s.reply.Error(w, r, err)
 			return
@@ -335,7 +333,7 @@ func (s *Server) handleClinicPlanning(w http.ResponseWriter, r *http.Request) {
 		s.reply.Error(w, r, err)
 		return
 	}
-	p, err := s.modules().ClinicPlanning(r.Context(), d, s.guard.IsStaff(r))
+	p, err := s.Modules.ClinicPlanning(r.Context(), d, s.guard.IsStaff(r))
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -349,7 +347,7 @@ func (s *Server) handleSchoolSafety(w http.ResponseWriter, r *http.Request) {
 		s.reply.Error(w, r, err)
 		return
 	}
-	rep, err := s.modules().SchoolSafety(r.Context(), radius)
+	rep, err := s.Modules.SchoolSafety(r.Context(), radius)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -369,7 +367,7 @@ func (s *Server) handleSchoolCameras(w http.ResponseWriter, r *http.Request) {
 		s.reply.Error(w, r, err)
 		return
 	}
-	rep, err := s.modules().SchoolCameras(r.Context(), id, radius)
+	rep, err := s.Modules.SchoolCameras(r.Context(), id, radius)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -390,7 +388,7 @@ func (s *Server) handleAccessibility(w http.ResponseWriter, r *http.Request) {
 		s.reply.Error(w, r, err)
 		return
 	}
-	rep, err := s.modules().Accessibility(r.Context(), d, limit)
+	rep, err := s.Modules.Accessibility(r.Context(), d, limit)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -401,7 +399,7 @@ func (s *Server) handleAccessibility(w http.ResponseWriter, r *http.Request) {
 // --- best-yard contest ---
 
 func (s *Server) handleYardSeason(w http.ResponseWriter, r *http.Request) {
-	season, err := s.modules().CurrentSeason(r.Context())
+	season, err := s.Modules.CurrentSeason(r.Context())
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -413,7 +411,7 @@ func (s *Server) handleYardRanking(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query().Get("season")
 	var season int
 	if v == "" {
-		cur, err := s.modules().CurrentSeason(r.Context())
+		cur, err := s.Modules.CurrentSeason(r.Context())
 		if err != nil {
 			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season is required (no season is open)"))
 			return
@@ -427,7 +425,7 @@ func (s *Server) handleYardRanking(w http.ResponseWriter, r *http.Request) {
 		}
 		season = n
 	}
-	rk, err := s.modules().Ranking(r.Context(), season)
+	rk, err := s.Modules.Ranking(r.Context(), season)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -491,7 +489,7 @@ func (s *Server) handleYardNominate(w http.ResponseWriter, r *http.Request) {
 		}
 		n.Title, n.Description, n.Geometry = body.Title, body.Description, body.Geometry
 	}
-	nom, err := s.modules().Nominate(r.Context(), u.ID, n)
+	nom, err := s.Modules.Nominate(r.Context(), u.ID, n)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -510,7 +508,7 @@ func (s *Server) handleYardVote(w http.ResponseWriter, r *http.Request) {
 		s.reply.Error(w, r, err)
 		return
 	}
-	if err := s.modules().Vote(r.Context(), u.ID, id); err != nil {
+	if err := s.Modules.Vote(r.Context(), u.ID, id); err != nil {
 		s.reply.Error(w, r, err)
 		return
 	}
@@ -530,7 +528,7 @@ func (s *Server) handleYardPhoto(w http.ResponseWriter, r *http.Request) {
 		s.reply.Error(w, r, geoportal.Errorf(geoportal.ENOTFOUND, "no photo %q", file))
 		return
 	}
-	b, err := s.modules().YardPhoto(r.Context(), id, n, thumb)
+	b, err := s.Modules.YardPhoto(r.Context(), id, n, thumb)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -551,7 +549,7 @@ func (s *Server) handleYardSeasonOpen(w http.ResponseWriter, r *http.Request) {
 	if body.Season == 0 {
 		body.Season = time.Now().In(almaty).Year()
 	}
-	season, err := s.modules().OpenSeason(r.Context(), body.Season)
+	season, err := s.Modules.OpenSeason(r.Context(), body.Season)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -576,7 +574,7 @@ func (s *Server) handleYardSeasonClose(w http.ResponseWriter, r *http.Request) {
 	if body.Winners == 0 {
 		body.Winners = 3
 	}
-	out, err := s.modules().CloseSeason(r.Context(), season, body.Winners)
+	out, err := s.Modules.CloseSeason(r.Context(), season, body.Winners)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -663,7 +661,7 @@ func (s *Server) showModulesStaffPage(w http.ResponseWriter, r *http.Request, st
 		return
 	}
 	ctx := r.Context()
-	m := s.modules()
+	m := s.Modules
 	var err error
 	if p.CanOutages {
 		if p.Outages, err = m.Outages(ctx); err != nil {
@@ -750,7 +748,7 @@ func (s *Server) formOutageCreate(r *http.Request) error {
 	if n.ExpectedEnd, err = formTime(r, "expected_end"); err != nil {
 		return err
 	}
-	_, err = s.modules().CreateOutage(r.Context(), n)
+	_, err = s.Modules.CreateOutage(r.Context(), n)
 	return err
 }
 
@@ -759,7 +757,7 @@ func (s *Server) formOutageClose(r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.modules().CloseOutage(r.Context(), id)
+	_, err = s.Modules.CloseOutage(r.Context(), id)
 	return err
 }
 
@@ -769,7 +767,7 @@ func (s *Server) formRecompute(k string) func(r *http.Request) error {
 		if k == "school" {
 			kind = modules.SchoolCatchments
 		}
-		_, err := s.modules().RecomputeAreas(r.Context(), kind)
+		_, err := s.Modules.RecomputeAreas(r.Context(), kind)
 		return err
 	}
 }
@@ -780,7 +778,7 @@ func (s *Server) formSeasonOpen(r *http.Request) error {
 	if err != nil {
 		return geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v)
 	}
-	_, err = s.modules().OpenSeason(r.Context(), season)
+	_, err = s.Modules.OpenSeason(r.Context(), season)
 	return err
 }
 
@@ -795,7 +793,7 @@ func (s *Server) formSeasonClose(r *http.Request) error {
 	if err != nil {
 		return geoportal.Errorf(geoportal.EINVALID, "winners %q is not a whole number", w)
 	}
-	_, err = s.modules().CloseSeason(r.Context(), season, winners)
+	_, err = s.Modules.CloseSeason(r.Context(), season, winners)
 	return err
 }
 
@@ -812,7 +810,7 @@ func (s *Server) handleYardHide(w http.ResponseWriter, r *http.Request) {
 		s.reply.Error(w, r, err)
 		return
 	}
-	if err := s.modules().HideNomination(r.Context(), id, body.Reason); err != nil {
+	if err := s.Modules.HideNomination(r.Context(), id, body.Reason); err != nil {
 		s.reply.Error(w, r, err)
 		return
 	}

@@ -14,7 +14,7 @@ import (
 // done in a season (voted, nominated). The rest of the contest API is in handlers_modules.go.
 
 func (s *Server) handleYardSeasons(w http.ResponseWriter, r *http.Request) {
-	list, err := s.modules().Seasons(r.Context())
+	list, err := s.Modules.Seasons(r.Context())
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -36,7 +36,7 @@ func (s *Server) handleYardMine(w http.ResponseWriter, r *http.Request) {
 		s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v))
 		return
 	}
-	p, err := s.modules().Participation(r.Context(), u.ID, season)
+	p, err := s.Modules.Participation(r.Context(), u.ID, season)
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -51,7 +51,7 @@ func (s *Server) formYardHide(r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.modules().HideNomination(r.Context(), id, r.PostForm.Get("reason"))
+	return s.Modules.HideNomination(r.Context(), id, r.PostForm.Get("reason"))
 }
 
 // lastClosedRanking is the ranking of the latest closed season, for the staff page after a

@@ -12,6 +12,7 @@ import (
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/analysis"
+	"github.com/aktobe/geoportal/layers/modules"
 	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/tiles"
@@ -46,6 +47,8 @@ type Server struct {
 	Analysis *analysis.Store
 	// Reports is the citizen reports module (web app API, staff console, Open311).
 	Reports *reports.Store
+	// Modules are the city modules' stores (handlers_modules.go, handlers_yards.go).
+	Modules *modules.Store
 	// Transit is the live-vehicle module (ingest, live push, arrivals, GTFS-rt, dispatch).
 	Transit *transit.Service
 	// ImportMaxBytes bounds an upload to POST /api/import (handlers_import.go); 0: 512 MiB.
@@ -68,8 +71,10 @@ type Services struct {
 	Accounts *accounts.Store
 	Analysis *analysis.Store
 	Reports  *reports.Store
-	Transit  *transit.Service
-	Tiles    *tiles.Tiler
+	// Modules are the city modules (lighting, outages, clinics and schools, accessibility, yards).
+	Modules *modules.Store
+	Transit *transit.Service
+	Tiles   *tiles.Tiler
 }
 
 // NewRegistry returns a metrics registry with the Go runtime's and the process's collectors.
@@ -85,9 +90,10 @@ func NewRegistry() *prometheus.Registry {
 func DefaultServices(logger *slog.Logger, pool *pgxpool.Pool) Services {
 	reg := NewRegistry()
 	ls := layers.NewStore(pool)
+	an := analysis.NewStore(pool, ls)
 	return Services{Pool: pool, Registry: reg, Layers: ls, Accounts: accounts.NewStore(pool),
-		Analysis: analysis.NewStore(pool, ls), Reports: reports.NewStore(pool), Transit: transit.New(pool, logger),
-		Tiles: tiles.New(pool, ls, logger, reg, tiles.Options{})}
+		Analysis: an, Reports: reports.NewStore(pool), Modules: modules.NewStore(pool, ls, an),
+		Transit: transit.New(pool, logger), Tiles: tiles.New(pool, ls, logger, reg, tiles.Options{})}
 }
 
 // New wires a server over services built by the caller.
@@ -102,6 +108,7 @@ func New(logger *slog.Logger, svc Services) *Server {
 		Timeouts: DefaultHTTPTimeouts(),
 		Analysis: svc.Analysis,
 		Reports:  svc.Reports,
+		Modules:  svc.Modules,
 		Transit:  svc.Transit,
 		Tiles:    svc.Tiles,
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/analysis"
+	"github.com/aktobe/geoportal/layers/modules"
 	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/tiles"
@@ -91,6 +92,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer readPool.Close()
 	svc.Analysis = analysis.NewStore(db.Pool, svc.Layers)
+	svc.Modules = modules.NewStore(db.Pool, svc.Layers, svc.Analysis)
 	// Tile queries get their own pool (parallel query and JIT off) and a listener that keeps the
 	// tile cache exact when layers change, in this process or any other.
 	tilePool, err := tiles.NewPool(ctx, db.Pool.Config(), 0)
