@@ -24,13 +24,8 @@ func TestOGCErrors(t *testing.T) {
 		// Before: OGC items answered 500 (other routes 503 with Retry-After): the OGC writer did
 		// not classify the error as the JSON API did.
 		ts := webtest.DatabaseDown(t)
-		for _, path := range []string{"/ogc/collections/sec_pub/items", "/ogc/collections/sec_pub/items/1"} {
-			r := do(t, "GET", ts.URL+path, "")
-			if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
-				t.Errorf("%s with the database down: %d, Retry-After %q (%.200s), want 503 with Retry-After", path, r.status, r.header.Get("Retry-After"), r.body)
-			}
-			wantCode(t, r, "ServiceUnavailable")
-		}
+		webtest.WantUnavailable(t, ts.URL, "/ogc/collections/sec_pub/items", `"code":"ServiceUnavailable"`)
+		webtest.WantUnavailable(t, ts.URL, "/ogc/collections/sec_pub/items/1", `"code":"ServiceUnavailable"`)
 	})
 
 	logs := &webtest.Logs{}

@@ -1,7 +1,6 @@
 package open311_test
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -14,20 +13,9 @@ import (
 func TestOpen311ErrorPath(t *testing.T) {
 	t.Run("database down", func(t *testing.T) {
 		ts := webtest.DatabaseDown(t)
-		for _, c := range []struct{ path, shape string }{
-			{"/open311/v2/services.json", `"code":503`},
-			{"/open311/v2/requests.json", `"code":503`},
-			{"/open311/v2/services.xml", `<code>503</code>`},
-		} {
-			code, h, b := webtest.Fetch(t, "GET", ts.URL+c.path, "", nil)
-			if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
-				t.Errorf("%s with the database down: %d, Retry-After %q (%.200s), want 503 with Retry-After", c.path, code, h.Get("Retry-After"), b)
-				continue
-			}
-			if !strings.Contains(strings.ReplaceAll(string(b), " ", ""), c.shape) {
-				t.Errorf("%s: body %.300s, want the Open311 errors document with %s", c.path, b, c.shape)
-			}
-		}
+		webtest.WantUnavailable(t, ts.URL, "/open311/v2/services.json", `"code":503`)
+		webtest.WantUnavailable(t, ts.URL, "/open311/v2/requests.json", `"code":503`)
+		webtest.WantUnavailable(t, ts.URL, "/open311/v2/services.xml", `<code>503</code>`)
 	})
 
 	env := webtest.NewReports(t)

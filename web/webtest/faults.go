@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -78,4 +79,18 @@ func ServeCanceled(h http.Handler, method, target string) *httptest.ResponseReco
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequestWithContext(ctx, method, target, nil))
 	return w
+}
+
+// WantUnavailable checks that GET base+path answers 503 with a Retry-After and a body that
+// holds shape (spaces ignored): the face's error shape with the database down.
+func WantUnavailable(t *testing.T, base, path, shape string) {
+	t.Helper()
+	code, h, b := Fetch(t, "GET", base+path, "", nil)
+	if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
+		t.Errorf("%s with the database down: %d, Retry-After %q (%.200s), want 503 with Retry-After", path, code, h.Get("Retry-After"), b)
+		return
+	}
+	if !strings.Contains(strings.ReplaceAll(string(b), " ", ""), shape) {
+		t.Errorf("%s: body %.300s, want the face's error shape with %s", path, b, shape)
+	}
 }
