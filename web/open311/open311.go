@@ -98,8 +98,8 @@ func WriteError(rw reply.Writer, w http.ResponseWriter, r *http.Request, format 
 	write(w, format, f.Status, "errors", []errorItem{{Code: f.Status, Description: geoportal.ErrorMessage(f.Err)}})
 }
 
-// lang picks the language of names: the locale parameter, else Accept-Language, else ru.
-func lang(r *http.Request) string {
+// language picks the language of names: the locale parameter, else Accept-Language, else ru.
+func language(r *http.Request) string {
 	for _, l := range []string{r.URL.Query().Get("locale"), r.Header.Get("Accept-Language")} {
 		l = strings.ToLower(l)
 		for _, want := range []string{"kk", "ru", "en"} {
@@ -172,7 +172,7 @@ func (a *API) Services(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, format, err)
 		return
 	}
-	lang := lang(r)
+	lang := language(r)
 	out := []service{}
 	for _, sv := range svs {
 		out = append(out, service{ServiceCode: sv.Code, ServiceName: pick(sv.Name, lang),
@@ -209,7 +209,7 @@ func (a *API) ServiceDefinition(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, format, err)
 		return
 	}
-	lang := lang(r)
+	lang := language(r)
 	attrs := []attribute{}
 	for _, a := range sv.Attributes {
 		oa := attribute{Variable: true, Code: a.Code, Datatype: a.Datatype, Required: a.Required,
@@ -251,7 +251,7 @@ func (a *API) serviceRequests(r *http.Request, rs []reports.Report) ([]serviceRe
 	if err != nil {
 		return nil, err
 	}
-	lang := lang(r)
+	lang := language(r)
 	names := map[string]string{}
 	for _, sv := range svs {
 		names[sv.Code] = pick(sv.Name, lang)
