@@ -83,7 +83,7 @@ func (i *Invalidator) Run(ctx context.Context) {
 }
 
 func (i *Invalidator) listen(ctx context.Context) error {
-	cfg := data.ListenConfig(i.t.pool.Load().Config().ConnConfig, ListenerName)
+	cfg := data.ListenConfig(i.t.pool.Config().ConnConfig, ListenerName)
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	conn, err := pgx.ConnectConfig(cctx, cfg)
 	cancel()

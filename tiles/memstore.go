@@ -103,7 +103,7 @@ type memValue struct {
 func newMemStore(t *Tiler, budget int64) *memStore {
 	s := &memStore{t: t, budget: budget, layers: map[string]*memLayer{}}
 	s.versions.read = func(ctx context.Context) (map[string]int64, error) {
-		rows, err := t.pool.Load().Query(ctx, `SELECT slug, version FROM geoportal.layers`)
+		rows, err := t.pool.Query(ctx, `SELECT slug, version FROM geoportal.layers`)
 		if err != nil {
 			return nil, err
 		}
@@ -264,7 +264,7 @@ var errMemBudget = errors.New("tiles: the layer does not fit the tile memory bud
 func (s *memStore) read(ctx context.Context, d *layerDef, ml *memLayer, box *orb.Bound, want ...int64) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	tx, err := s.t.pool.Load().BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := s.t.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ const dataless = math.MaxInt64
 
 // Tiler serves the tiles of the catalog's layers.
 type Tiler struct {
-	pool    atomic.Pointer[pgxpool.Pool]
+	pool    *pgxpool.Pool
 	store   *layers.Store
 	logger  *slog.Logger
 	opts    Options
@@ -137,7 +137,7 @@ func (t *Tile) Empty() bool { return len(t.Raw) == 0 }
 // New returns a tile server over pool and the catalog in store, registering its metrics in reg.
 func New(pool *pgxpool.Pool, store *layers.Store, logger *slog.Logger, reg prometheus.Registerer, opts Options) *Tiler {
 	t := &Tiler{store: store, logger: logger, opts: opts.withDefaults()}
-	t.pool.Store(pool)
+	t.pool = pool
 	t.cache = NewCache(t.opts.CacheBytes)
 	t.mem = newMemStore(t, t.opts.MemoryBytes)
 	t.metrics = newMetrics(reg, t.cache, t.mem)
@@ -151,30 +151,6 @@ func New(pool *pgxpool.Pool, store *layers.Store, logger *slog.Logger, reg prome
 		return w
 	}
 	return t
-}
-
-// SetPool makes the tiler run its queries on pool (for instance one tuned for tile queries, see
-// NewPool). Call it before serving.
-func (t *Tiler) SetPool(pool *pgxpool.Pool) { t.pool.Store(pool) }
-
-// SetMemoryBytes sets how many bytes the copies of layers held in memory for drawing tiles may
-// take (memstore.go); 0 or less holds none. Call it before serving.
-func (t *Tiler) SetMemoryBytes(n int64) {
-	if n <= 0 {
-		n = -1
-	}
-	t.opts.MemoryBytes = n
-	t.mem.budget = n
-}
-
-// SetDiskDir turns on the disk tier of the cache in dir (see disk.go), or off with "". Call it
-// before serving.
-func (t *Tiler) SetDiskDir(dir string) {
-	t.opts.DiskDir = dir
-	t.disk = nil
-	if dir != "" {
-		t.disk = &diskTier{dir: dir}
-	}
 }
 
 // Invalidator returns the listener that keeps the cache exact; run it for the tiler's lifetime.
@@ -259,7 +235,7 @@ func (t *Tiler) layer(ctx context.Context, name string) (*layerDef, error) {
 	// Not in the snapshot: read the catalog again only when the layer exists, so that requests
 	// for made-up names cost one index lookup each.
 	var exists bool
-	if err := t.pool.Load().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM geoportal.layers WHERE slug = $1)`,
+	if err := t.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM geoportal.layers WHERE slug = $1)`,
 		name).Scan(&exists); err != nil {
 		return nil, fmt.Errorf("tiles: look up layer %s: %w", name, err)
 	}
@@ -639,7 +615,7 @@ func (t *Tiler) background(fn func(ctx context.Context)) {
 // the polygons left to ST_AsMVTGeom. Only a counting query enforces the feature cap.
 func (t *Tiler) encodeRows(ctx context.Context, enc *layerEncoder, sql string, args []any, keys []uint32, names []string,
 	layer string, fast *fastDraw, counting bool) (version int64, count int, again []int64, err error) {
-	rows, err := t.pool.Load().Query(ctx, sql, args...)
+	rows, err := t.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return 0, 0, nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/web/guard"
 )
 
 // benchReportsServer is a server whose submission rate limit is off (the benchmark measures the
@@ -31,7 +32,7 @@ func benchReportsServer(b *testing.B) (*web.Server, *httptest.Server) {
 		b.Fatal(err)
 	}
 	srv := web.NewServer(slog.New(slog.DiscardHandler), pool)
-	srv.Security.Submit = web.RateLimit{}
+	srv.Security.Submit = guard.RateLimit{}
 	srv.Reports.Difficulty = 1
 	ts := httptest.NewServer(srv.Handler())
 	b.Cleanup(ts.Close)

@@ -2,13 +2,10 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -21,59 +18,8 @@ import (
 // The faults found by the fault-injection run (issue "Holds under slow clients, costly filters
 // and bad bytes"): each test reproduces one against a real server and database.
 
-// deadPool is a pool whose port nothing listens on: every statement fails to connect.
-func deadPool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cfg, err := pgxpool.ParseConfig(fmt.Sprintf("postgres://geoportal@127.0.0.1:%d/geoportal?sslmode=disable&connect_timeout=2", port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	return p
-}
-
-// Before: with the database down, OGC items answered 500 (other routes 503 with Retry-After):
-// ogcAPI.fail and open311Fail did not classify the error as the JSON API did. Now every face
-// answers 503 with Retry-After, in its own error shape.
-func TestFaultDatabaseDownEveryFace503(t *testing.T) {
-	srv := NewServer(slog.New(slog.DiscardHandler), deadPool(t))
-	t.Cleanup(srv.Transit.Close)
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	for _, c := range []struct{ path, shape string }{
-		{"/api/layers", `"error":{"code":"unavailable"`},
-		{"/ogc/collections/sec_pub/items", `"code":"ServiceUnavailable"`},
-		{"/ogc/collections/sec_pub/items/1", `"code":"ServiceUnavailable"`},
-		{"/open311/v2/services.json", `"code":503`},
-		{"/open311/v2/requests.json", `"code":503`},
-		{"/open311/v2/services.xml", `<code>503</code>`},
-		{"/tiles/sec_pub/0/0/0.mvt", ``},
-	} {
-		resp, err := http.Get(ts.URL + c.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
-			t.Errorf("%s with the database down: %d, Retry-After %q (%.200s), want 503 with Retry-After", c.path, resp.StatusCode, resp.Header.Get("Retry-After"), b)
-			continue
-		}
-		if !strings.Contains(strings.ReplaceAll(string(b), " ", ""), c.shape) {
-			t.Errorf("%s: body %.300s, want the face's error shape with %s", c.path, b, c.shape)
-		}
-	}
-}
+// With the database down every face answers 503 with Retry-After, in its own error shape: see
+// TestJSONAPIErrors (errors_test.go), ogc.TestOGCErrors and open311.TestOpen311ErrorPath.
 
 // Before: pg_terminate_backend of the server's connections gave the next 1–3 requests a 500.
 // Now a read on a dead connection is retried once where that is safe, and otherwise answered 503
@@ -159,40 +105,4 @@ func TestFaultTrickledBodyAfterRefusal(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-}
-
-// Before: DWITHIN(…, 2e7, meters) in a filter and 1,700 properties= names were answered 500 with
-// an ERROR line (a geography buffer of 20,000 km; a select list past PostgreSQL's 1,664
-// entries). Now both are 400 naming the parameter; distances up to half the Earth's
-// circumference still work.
-func TestFaultCostlyFilterAndProperties(t *testing.T) {
-	_, full, _ := newOGCTest(t, false)
-	u := full.URL + "/ogc/collections/ogc_points/items?limit=1&"
-	for _, f := range []string{
-		`DWITHIN(geom, POINT(57.0 50.2), 2e7, meters)`,
-		`DWITHIN(geom, POINT(57.0 50.2), 20000, kilometers)`,
-		`DWITHIN(geom, POINT(57.0 50.2), 5000, kilometers)`,
-		`DWITHIN(geom, POINT(57.0 50.2), 1000, kilometers)`,
-		`DWITHIN(geom, POINT(57.0 50.2), 100, kilometers)`,
-	} {
-		if r := do(t, "GET", u+"filter="+url.QueryEscape(f), ""); r.status != 200 {
-			t.Errorf("filter %s: %d %.300s, want 200", f, r.status, r.body)
-		}
-	}
-	for _, f := range []string{
-		`DWITHIN(geom, POINT(57.0 50.2), 2.1e7, meters)`,
-		`DWITHIN(geom, POINT(57.0 50.2), 1e300, kilometers)`,
-	} {
-		wantError(t, do(t, "GET", u+"filter="+url.QueryEscape(f), ""), 400, "DWITHIN distance")
-	}
-	wantError(t, do(t, "GET", u+"filter-lang=cql2-json&filter="+url.QueryEscape(
-		`{"op":"s_dwithin","args":[{"property":"geom"},{"type":"Point","coordinates":[57,50.2]},3e7]}`), ""), 400, "distance")
-
-	names := strings.TrimSuffix(strings.Repeat("name,", 1700), ",")
-	wantError(t, do(t, "GET", u+"properties="+names, ""), 400, "properties")
-	wantError(t, do(t, "GET", u+"properties=name,name", ""), 400, "properties")
-	wantError(t, do(t, "GET", u+"properties=name,no_such", ""), 400, "no_such")
-	if r := do(t, "GET", u+"properties=name,status", ""); r.status != 200 {
-		t.Errorf("properties=name,status: %d %.300s", r.status, r.body)
-	}
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -71,30 +73,30 @@ func parseAuditQuery(q url.Values) (accounts.AuditFilter, error) {
 func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
 	f, err := parseAuditQuery(r.URL.Query())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	recs, err := s.Accounts.AuditLog(r.Context(), f)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if recs == nil {
 		recs = []accounts.AuditRecord{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"records": recs})
+	reply.JSON(w, http.StatusOK, map[string]any{"records": recs})
 }
 
 func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
 	us, err := s.Accounts.Users(r.Context())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if us == nil {
 		us = []accounts.User{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": us})
+	reply.JSON(w, http.StatusOK, map[string]any{"users": us})
 }
 
 type createUserRequest struct {
@@ -120,24 +122,24 @@ func (s *Server) createUser(r *http.Request, req createUserRequest) (*accounts.U
 func (s *Server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
 	var req createUserRequest
 	if err := decodeJSON(r, &req); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	u, generated, err := s.createUser(r, req)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	resp := map[string]any{"user": u}
 	if generated != "" {
 		resp["password"] = generated
 	}
-	writeJSON(w, http.StatusCreated, resp)
+	reply.JSON(w, http.StatusCreated, resp)
 }
 
 // checkNotSelfDemotion keeps an admin from locking themselves out.
 func checkNotSelfDemotion(r *http.Request, s *Server, id int64, role accounts.Role, disabled bool) error {
-	if me, ok := s.currentUser(r); ok && me.ID == id && (role != accounts.Admin || disabled) {
+	if me, ok := s.guard.CurrentUser(r); ok && me.ID == id && (role != accounts.Admin || disabled) {
 		return geoportal.Errorf(geoportal.EINVALID, "you cannot remove your own admin role or disable yourself; ask another admin")
 	}
 	return nil
@@ -146,7 +148,7 @@ func checkNotSelfDemotion(r *http.Request, s *Server, id int64, role accounts.Ro
 func (s *Server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	var req struct {
@@ -156,12 +158,12 @@ func (s *Server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request) {
 		Disabled   *bool   `json:"disabled"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	u, err := s.Accounts.User(r.Context(), id)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	role, dept, disabled := u.Role, u.Department, u.Disabled
@@ -178,41 +180,41 @@ func (s *Server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request) {
 		disabled = *req.Disabled
 	}
 	if err := checkNotSelfDemotion(r, s, id, role, disabled); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if req.Name != nil {
 		if u, err = s.Accounts.SetName(r.Context(), id, *req.Name); err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 	}
 	if req.Role != nil || req.Department != nil {
 		if u, err = s.Accounts.SetRole(r.Context(), id, role, dept); err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 	}
 	if req.Disabled != nil {
 		if u, err = s.Accounts.SetDisabled(r.Context(), id, disabled); err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+	reply.JSON(w, http.StatusOK, map[string]any{"user": u})
 }
 
 func (s *Server) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	var req struct {
 		Password string `json:"password"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	generated := ""
@@ -221,61 +223,61 @@ func (s *Server) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) 
 		generated = req.Password
 	}
 	if err := s.Accounts.SetPassword(r.Context(), id, req.Password); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	resp := map[string]any{"status": "password_set", "sessions_revoked": true}
 	if generated != "" {
 		resp["password"] = generated
 	}
-	writeJSON(w, http.StatusOK, resp)
+	reply.JSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) handleAdminRevokeSessions(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if _, err := s.Accounts.User(r.Context(), id); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	n, err := s.Accounts.RevokeUserSessions(r.Context(), id)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"revoked": n})
+	reply.JSON(w, http.StatusOK, map[string]any{"revoked": n})
 }
 
 func (s *Server) handleAdminUserSessions(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	ss, err := s.Accounts.Sessions(r.Context(), id)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if ss == nil {
 		ss = []accounts.Session{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": ss})
+	reply.JSON(w, http.StatusOK, map[string]any{"sessions": ss})
 }
 
 func (s *Server) handleAdminKeys(w http.ResponseWriter, r *http.Request) {
 	ks, err := s.Accounts.Keys(r.Context())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if ks == nil {
 		ks = []accounts.APIKey{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"keys": ks})
+	reply.JSON(w, http.StatusOK, map[string]any{"keys": ks})
 }
 
 func (s *Server) createKey(r *http.Request, userID int64, name string, scopes []string, expires string) (string, *accounts.APIKey, error) {
@@ -302,40 +304,40 @@ func (s *Server) handleAdminCreateKey(w http.ResponseWriter, r *http.Request) {
 		ExpiresAt string   `json:"expires_at"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	key, k, err := s.createKey(r, req.UserID, req.Name, req.Scopes, req.ExpiresAt)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"key": key, "api_key": k})
+	reply.JSON(w, http.StatusCreated, map[string]any{"key": key, "api_key": k})
 }
 
 func (s *Server) handleAdminRevokeKey(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if err := s.Accounts.RevokeKey(r.Context(), id); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "revoked"})
+	reply.JSON(w, http.StatusOK, map[string]string{"status": "revoked"})
 }
 
 func (s *Server) handleAdminTrackers(w http.ResponseWriter, r *http.Request) {
 	ts, err := s.Accounts.Trackers(r.Context())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if ts == nil {
 		ts = []accounts.Tracker{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"trackers": ts})
+	reply.JSON(w, http.StatusOK, map[string]any{"trackers": ts})
 }
 
 // handleAdminSetTracker sets a tracker login's password, or with "open": true (and no password)
@@ -348,14 +350,14 @@ func (s *Server) handleAdminSetTracker(w http.ResponseWriter, r *http.Request) {
 		Open     bool   `json:"open"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if err := s.setTracker(r, req.Login, req.Password, req.Note, req.Open); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "saved", "login": req.Login, "open": req.Open})
+	reply.JSON(w, http.StatusOK, map[string]any{"status": "saved", "login": req.Login, "open": req.Open})
 }
 
 func (s *Server) setTracker(r *http.Request, login, password, note string, open bool) error {
@@ -370,10 +372,10 @@ func (s *Server) setTracker(r *http.Request, login, password, note string, open 
 
 func (s *Server) handleAdminDeleteTracker(w http.ResponseWriter, r *http.Request) {
 	if err := s.Accounts.DeleteTracker(r.Context(), chi.URLParam(r, "login")); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+	reply.JSON(w, http.StatusOK, map[string]string{"status": "deleted"})
 }
 
 // ---- the server-rendered admin page (/admin) ----
@@ -396,12 +398,12 @@ type adminPage struct {
 // pageUser returns the admin for an admin page, or answers: a sign-in redirect for anonymous
 // visitors, 403 for other roles.
 func (s *Server) pageAdmin(w http.ResponseWriter, r *http.Request) (*accounts.User, bool) {
-	u, ok := s.currentUser(r)
+	u, ok := s.guard.CurrentUser(r)
 	if !ok || u.Session == nil {
 		if r.Method == http.MethodGet {
 			http.Redirect(w, r, "/login?lang="+pageLang(r)+"&next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		} else {
-			s.refuse(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in required"))
+			s.guard.Refuse(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in required"))
 		}
 		return nil, false
 	}
@@ -442,7 +444,7 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int,
 		}
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	s.render(w, r, status, "admin.html", p)
@@ -463,7 +465,7 @@ func (s *Server) adminForm(action func(w http.ResponseWriter, r *http.Request) (
 			return
 		}
 		if err := r.ParseForm(); err != nil {
-			s.Error(w, r, bodyError(err))
+			s.reply.Error(w, r, guard.BodyError(err))
 			return
 		}
 		// The page is redrawn for /admin, keeping the language.
@@ -473,9 +475,9 @@ func (s *Server) adminForm(action func(w http.ResponseWriter, r *http.Request) (
 		secret, err := action(w, r)
 		if err != nil {
 			s.Logger.Info("admin form refused", "path", r.URL.Path, "error", err)
-			status := StatusOf(err)
+			status := reply.Status(err)
 			if status >= 500 {
-				s.Error(w, r, err)
+				s.reply.Error(w, r, err)
 				return
 			}
 			s.renderAdmin(w, back, status, geoportal.ErrorMessage(err), nil)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/reply"
 )
 
 //go:embed authpages
@@ -64,9 +66,9 @@ type pageData struct {
 func (s *Server) newPage(r *http.Request) pageData {
 	lang := pageLang(r)
 	p := pageData{Lang: lang, T: pageText[lang], Path: r.URL.Path}
-	if u, ok := s.currentUser(r); ok && u.Session != nil {
+	if u, ok := s.guard.CurrentUser(r); ok && u.Session != nil {
 		p.User = u
-		p.CSRF = accounts.CSRFToken(sessionToken(r))
+		p.CSRF = accounts.CSRFToken(guard.SessionToken(r))
 	}
 	return p
 }
@@ -84,7 +86,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 func (s *Server) handleAuthCSS(w http.ResponseWriter, r *http.Request) {
 	b, err := authPagesFS.ReadFile("authpages/auth.css")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
@@ -112,7 +114,7 @@ type loginPage struct {
 func (s *Server) loginCSRF(w http.ResponseWriter, r *http.Request, p *pageData) string {
 	tok := p.CSRF
 	if tok == "" {
-		if c, err := r.Cookie(loginCSRFCookie); err == nil && len(c.Value) == 43 {
+		if c, err := r.Cookie(guard.LoginCSRFCookie); err == nil && len(c.Value) == 43 {
 			tok = c.Value
 		} else {
 			b := make([]byte, 32)
@@ -120,8 +122,8 @@ func (s *Server) loginCSRF(w http.ResponseWriter, r *http.Request, p *pageData) 
 			tok = base64.RawURLEncoding.EncodeToString(b)
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/", MaxAge: 3600,
-		Secure: s.cookieSecure(r), HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: guard.LoginCSRFCookie, Value: tok, Path: "/", MaxAge: 3600,
+		Secure: s.guard.CookieSecure(r), HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	return tok
 }
 
@@ -138,10 +140,10 @@ func parseLoginForm(r *http.Request) (email, password, csrf, next string, err er
 		return "", "", "", "", geoportal.Errorf(geoportal.EINVALID, "login form must be application/x-www-form-urlencoded")
 	}
 	if err := r.ParseForm(); err != nil {
-		return "", "", "", "", bodyError(err)
+		return "", "", "", "", guard.BodyError(err)
 	}
 	f := r.PostForm
-	return f.Get("email"), f.Get("password"), f.Get(csrfField), safeNext(f.Get("next")), nil
+	return f.Get("email"), f.Get("password"), f.Get(guard.CSRFField), safeNext(f.Get("next")), nil
 }
 
 func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
@@ -150,12 +152,12 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p.CSRF = s.loginCSRF(w, r, &p.pageData)
 		p.Error = geoportal.ErrorMessage(err)
-		s.render(w, r, StatusOf(err), "login.html", p)
+		s.render(w, r, reply.Status(err), "login.html", p)
 		return
 	}
-	c, cerr := r.Cookie(loginCSRFCookie)
+	c, cerr := r.Cookie(guard.LoginCSRFCookie)
 	if cerr != nil || csrf == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(csrf)) != 1 {
-		s.Logger.Warn("login form without a valid CSRF token", "ip", s.clientIP(r))
+		s.Logger.Warn("login form without a valid CSRF token", "ip", s.guard.ClientIP(r))
 		p.CSRF = s.loginCSRF(w, r, &p.pageData)
 		p.Error = p.T["csrf"]
 		s.render(w, r, http.StatusForbidden, "login.html", p)
@@ -170,14 +172,14 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		case geoportal.ERATELIMIT:
 			p.Error = p.T["rate_limited"]
 		default:
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
-		s.render(w, r, StatusOf(err), "login.html", p)
+		s.render(w, r, reply.Status(err), "login.html", p)
 		return
 	}
-	s.setSessionCookie(w, r, token, sess.ExpiresAt)
-	s.clearCookie(w, r, loginCSRFCookie)
+	s.guard.SetSessionCookie(w, r, token, sess.ExpiresAt)
+	s.guard.ClearCookie(w, r, guard.LoginCSRFCookie)
 	if next == "/" && u.Role == accounts.Admin {
 		next = "/admin?lang=" + p.Lang
 	}
@@ -197,12 +199,12 @@ func loginAccountKey(email string) string {
 // the session the request came with (no session fixation).
 func (s *Server) login(r *http.Request, email, password string) (*accounts.User, string, *accounts.Session, error) {
 	key := loginAccountKey(email)
-	if ok, wait := s.limiter(limitLoginAccount).allow(key); !ok {
-		s.Logger.Warn("login rate limited", "account", key, "ip", s.clientIP(r))
+	if ok, wait := s.guard.Limiter(guard.LimitLoginAccount).Allow(key); !ok {
+		s.Logger.Warn("login rate limited", "account", key, "ip", s.guard.ClientIP(r))
 		return nil, "", nil, geoportal.Errorf(geoportal.ERATELIMIT, "too many login attempts for this account; try again in %d s",
 			int(wait.Seconds())+1)
 	}
-	ip := s.clientIP(r)
+	ip := s.guard.ClientIP(r)
 	u, err := s.Accounts.Authenticate(r.Context(), email, password, ip)
 	if err != nil {
 		if errors.Is(err, accounts.ErrBadLogin) {
@@ -210,7 +212,7 @@ func (s *Server) login(r *http.Request, email, password string) (*accounts.User,
 		}
 		return nil, "", nil, err
 	}
-	if old := sessionToken(r); old != "" {
+	if old := guard.SessionToken(r); old != "" {
 		if err := s.Accounts.RevokeSession(r.Context(), old); err != nil {
 			return nil, "", nil, err
 		}
@@ -235,7 +237,7 @@ func decodeJSON(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errTooLarge(mbe.Limit)
+			return reply.ErrTooLarge(mbe.Limit)
 		}
 		return geoportal.Errorf(geoportal.EINVALID, "request body is not the expected JSON: %v", err)
 	}
@@ -272,39 +274,39 @@ type meResponse struct {
 func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) {
 	req, err := parseLoginJSON(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	u, token, sess, err := s.login(r, req.Email, req.Password)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	s.setSessionCookie(w, r, token, sess.ExpiresAt)
-	writeJSON(w, http.StatusOK, meResponse{User: u, CSRFToken: accounts.CSRFToken(token), ExpiresAt: &sess.ExpiresAt, Via: "session"})
+	s.guard.SetSessionCookie(w, r, token, sess.ExpiresAt)
+	reply.JSON(w, http.StatusOK, meResponse{User: u, CSRFToken: accounts.CSRFToken(token), ExpiresAt: &sess.ExpiresAt, Via: "session"})
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	if tok := sessionToken(r); tok != "" {
+	if tok := guard.SessionToken(r); tok != "" {
 		if err := s.Accounts.RevokeSession(r.Context(), tok); err != nil {
 			return err
 		}
 	}
-	s.clearCookie(w, r, sessionCookie)
+	s.guard.ClearCookie(w, r, guard.SessionCookie)
 	return nil
 }
 
 func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) {
 	if err := s.logout(w, r); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "signed_out"})
+	reply.JSON(w, http.StatusOK, map[string]string{"status": "signed_out"})
 }
 
 func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) {
 	if err := s.logout(w, r); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/login?lang="+pageLang(r), http.StatusSeeOther)
@@ -312,36 +314,36 @@ func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) {
 
 // handleMe answers who the caller is; {"user": null} for anonymous callers.
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
-	u, err := s.authUser(r)
+	u, err := s.guard.AuthUser(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	resp := meResponse{User: u}
 	if u != nil && u.Session != nil {
-		resp.CSRFToken = accounts.CSRFToken(sessionToken(r))
+		resp.CSRFToken = accounts.CSRFToken(guard.SessionToken(r))
 		resp.ExpiresAt = &u.Session.ExpiresAt
 		resp.Via = "session"
 	} else if u != nil {
 		resp.Via = "api_key"
 	}
-	writeJSON(w, http.StatusOK, resp)
+	reply.JSON(w, http.StatusOK, resp)
 }
 
 // handleChangePassword lets a signed-in user change their own password: every session ends and
 // this browser gets a new one. Checking the current password is a guess like a login: the route
-// has the per-address login limit, and the account shares its login budget (limitLoginAccount),
+// has the per-address login limit, and the account shares its login budget (guard.LimitLoginAccount),
 // so a stolen session cannot try passwords faster than the sign-in form.
 func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.currentUser(r)
+	u, ok := s.guard.CurrentUser(r)
 	if !ok || u.Session == nil {
-		s.refuse(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in (with a session, not an API key) to change your password"))
+		s.guard.Refuse(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in (with a session, not an API key) to change your password"))
 		return
 	}
 	key := loginAccountKey(u.Email)
-	if ok, wait := s.limiter(limitLoginAccount).allow(key); !ok {
-		s.refuseRateLimited(w, r, limitLoginAccount, key, wait)
+	if ok, wait := s.guard.Limiter(guard.LimitLoginAccount).Allow(key); !ok {
+		s.guard.RefuseRateLimited(w, r, guard.LimitLoginAccount, key, wait)
 		return
 	}
 	var req struct {
@@ -349,18 +351,18 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		New     string `json:"new_password"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if err := s.Accounts.ChangePassword(r.Context(), u.ID, req.Current, req.New); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	token, sess, err := s.Accounts.CreateSession(r.Context(), u.ID, s.clientIP(r), r.UserAgent())
+	token, sess, err := s.Accounts.CreateSession(r.Context(), u.ID, s.guard.ClientIP(r), r.UserAgent())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	s.setSessionCookie(w, r, token, sess.ExpiresAt)
-	writeJSON(w, http.StatusOK, meResponse{User: u, CSRFToken: accounts.CSRFToken(token), ExpiresAt: &sess.ExpiresAt, Via: "session"})
+	s.guard.SetSessionCookie(w, r, token, sess.ExpiresAt)
+	reply.JSON(w, http.StatusOK, meResponse{User: u, CSRFToken: accounts.CSRFToken(token), ExpiresAt: &sess.ExpiresAt, Via: "session"})
 }

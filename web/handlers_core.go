@@ -1,21 +1,15 @@
 package web
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/aktobe/geoportal"
-	"github.com/aktobe/geoportal/layers"
-	"github.com/go-chi/chi/v5"
+	"github.com/aktobe/geoportal/web/reply"
 )
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	reply.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
@@ -26,66 +20,8 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 			reason = geoportal.ErrorMessage(err)
 		}
 		s.Logger.Warn("not ready", "error", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
+		reply.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-}
-
-// isStaff is in auth.go.
-
-func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
-	ls, err := s.Layers.Layers(r.Context(), s.isStaff(r))
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	s.writeJSONRevalidated(w, r, map[string]any{"layers": ls, "directions": layersDirections()})
-}
-
-// writeJSONRevalidated writes v as JSON with an entity tag of its bytes: a client that sends the
-// tag back (If-None-Match) gets 304 Not Modified instead of the body. The answer may depend on
-// who asks (staff see more), so only the client's own cache keeps it, and asks each time.
-func (s *Server) writeJSONRevalidated(w http.ResponseWriter, r *http.Request, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(true)
-	if err := enc.Encode(v); err != nil {
-		s.Error(w, r, fmt.Errorf("encode %s: %w", r.URL.Path, err))
-		return
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	etag := `W/"` + hex.EncodeToString(sum[:12]) + `"`
-	h := w.Header()
-	h.Set("ETag", etag)
-	h.Set("Cache-Control", "private, no-cache")
-	h.Add("Vary", "Cookie")
-	if etagMatches(r.Header.Get("If-None-Match"), etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	w.Write(buf.Bytes())
-}
-
-func (s *Server) handleLayer(w http.ResponseWriter, r *http.Request) {
-	l, err := s.Layers.Layer(r.Context(), chi.URLParam(r, "slug"), s.isStaff(r))
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
-}
-
-func layersDirections() any {
-	type dir struct {
-		ID    int `json:"id"`
-		Title any `json:"title"`
-	}
-	var out []dir
-	for i, t := range layers.Directions {
-		out = append(out, dir{ID: i, Title: t})
-	}
-	return out
+	reply.JSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/transit"
+	"github.com/aktobe/geoportal/web/live"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/paulmach/orb"
 )
 
@@ -129,12 +131,12 @@ func (p dispatchPage) More(n int) string { return fmt.Sprintf(p.S["more"], n) }
 // dispatchUser sends the anonymous to the sign-in page and refuses other roles; ok is false when
 // the answer was written.
 func (s *Server) dispatchUser(w http.ResponseWriter, r *http.Request, p pageData) bool {
-	u, ok := s.currentUser(r)
+	u, ok := s.guard.CurrentUser(r)
 	if !ok || p.User == nil {
 		http.Redirect(w, r, "/login?lang="+p.Lang+"&next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return false
 	}
-	if !u.HasRole(dispatchRoles...) {
+	if !u.HasRole(live.DispatchRoles...) {
 		p.Error = p.T["forbidden"]
 		s.render(w, r, http.StatusForbidden, "error.html", p)
 		return false
@@ -167,12 +169,12 @@ func (s *Server) handleDispatchPage(w http.ResponseWriter, r *http.Request) {
 	}
 	alerts, err := s.Transit.Alerts(ctx, p.At)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	live, err := s.Transit.Hub().Live(ctx)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	p.Live = len(live)
@@ -302,9 +304,9 @@ func (s *Server) handleDispatchTrackPage(w http.ResponseWriter, r *http.Request)
 	to := time.Now()
 	from := to.Add(-time.Hour)
 	fail := func(err error) {
-		status := StatusOf(err)
+		status := reply.Status(err)
 		if status >= 500 {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 		p.Error = geoportal.ErrorMessage(err)
@@ -331,7 +333,7 @@ func (s *Server) handleDispatchTrackPage(w http.ResponseWriter, r *http.Request)
 		}
 		p.To = v
 	}
-	who, err := s.transitViewer(r)
+	who, err := live.Viewer(s.guard, r)
 	if err != nil {
 		fail(err)
 		return
@@ -370,7 +372,7 @@ func (s *Server) handleDispatchTrackPage(w http.ResponseWriter, r *http.Request)
 	p.drawTrack(pts, shapes)
 	live, err := s.Transit.Hub().Live(ctx)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	p.Gone = true
@@ -454,7 +456,7 @@ func latOf(y float64) float64 { return 2*math.Atan(math.Exp(y)) - math.Pi/2 }
 func (s *Server) handleDispatchCSS(w http.ResponseWriter, r *http.Request) {
 	b, err := dispatchPagesFS.ReadFile("dispatchpages/dispatch.css")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")

@@ -20,6 +20,7 @@ import (
 	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -49,7 +50,7 @@ func (s *Server) handleImportPage(w http.ResponseWriter, r *http.Request) {
 	if name != "import.html" {
 		b, err := importPage.ReadFile("importpage/" + name)
 		if err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 		w.Header().Set("Content-Type", ctype)
@@ -94,7 +95,7 @@ func (s *Server) importMaxBytes() int64 {
 // importLimit raises the body limit of the upload route to ImportMaxBytes.
 func (s *Server) importLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.maxBody(s.importMaxBytes())(next).ServeHTTP(w, r)
+		s.guard.MaxBody(s.importMaxBytes())(next).ServeHTTP(w, r)
 	})
 }
 
@@ -223,56 +224,56 @@ func parseFieldMap(v string) (map[string]string, error) {
 func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	up, err := s.readUpload(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	defer os.RemoveAll(up.dir)
 	f := up.form
 	srid, err := formInt(f, "srid")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	direction, err := formInt(f, "direction")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	fieldMap, err := parseFieldMap(f["map"])
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	src, err := importers.Open(up.paths, importers.Options{Encoding: f["encoding"], DefaultEncoding: f["default_encoding"],
 		SRID: srid, TempDir: up.dir, LonColumn: f["lon"], LatColumn: f["lat"], WKTColumn: f["wkt"], Layer: f["source_layer"]})
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	defer src.Close()
 	if formBool(f["preview"]) {
 		p, err := importers.MakePreview(src, 50)
 		if err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, p)
+		reply.JSON(w, http.StatusOK, p)
 		return
 	}
 	req := importers.Request{Layer: f["layer"], Mode: f["mode"], Key: f["key"], FieldMap: fieldMap,
 		Title: layers.Titles{KK: f["title_kk"], RU: f["title_ru"], EN: f["title_en"]}, Direction: direction,
 		Visibility: f["visibility"], DryRun: formBool(f["dry_run"])}
-	if u, ok := s.currentUser(r); ok {
+	if u, ok := s.guard.CurrentUser(r); ok {
 		req.User = u.Email
 	}
 	im := importers.New(s.Pool, s.Logger)
 	if !formBool(f["stream"]) {
 		rep, err := im.Import(r.Context(), src, req)
 		if err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, rep)
+		reply.JSON(w, http.StatusOK, rep)
 		return
 	}
 	// Streamed progress for the upload page.
@@ -311,27 +312,27 @@ func (s *Server) handleImports(w http.ResponseWriter, r *http.Request) {
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 	hist, err := importers.New(s.Pool, s.Logger).History(r.Context(), r.URL.Query().Get("layer"), limit)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"imports": hist})
+	reply.JSON(w, http.StatusOK, map[string]any{"imports": hist})
 }
 
 // handleExport streams a layer as GeoJSON, CSV or zipped shapefile: GET
 // /api/layers/{slug}/export.{format}?bbox=west,south,east,north. Staff-only layers need staff.
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	slug, format := chi.URLParam(r, "slug"), chi.URLParam(r, "format")
-	req := importers.ExportRequest{Layer: slug, Format: format, Staff: s.isStaff(r)}
+	req := importers.ExportRequest{Layer: slug, Format: format, Staff: s.guard.IsStaff(r)}
 	if b := r.URL.Query().Get("bbox"); b != "" {
 		parts := strings.Split(b, ",")
 		if len(parts) != 4 {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "bbox must be west,south,east,north"))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "bbox must be west,south,east,north"))
 			return
 		}
 		for _, p := range parts {
 			v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 			if err != nil {
-				s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "bbox value %q is not a number", p))
+				s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "bbox value %q is not a number", p))
 				return
 			}
 			req.BBox = append(req.BBox, v)
@@ -339,23 +340,23 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 	// Check the layer and the request before the first byte, so errors get a proper status.
 	if _, err := s.Layers.Layer(r.Context(), slug, req.Staff); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	switch format {
 	case importers.ExportGeoJSON, importers.ExportCSV, importers.ExportShapefile:
 	default:
-		s.Error(w, r, geoportal.Errorf(geoportal.ENOTFOUND, "no export format %q (geojson, csv or zip)", format))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.ENOTFOUND, "no export format %q (geojson, csv or zip)", format))
 		return
 	}
 	w.Header().Set("Content-Type", importers.ContentType(format))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, slug, format))
-	keepWriting(r) // a large export to a client that keeps reading outlasts the write timeout
+	reply.KeepWriting(r) // a large export to a client that keeps reading outlasts the write timeout
 	ew := &exportWriter{w: w}
 	if err := importers.New(s.Pool, s.Logger).Export(r.Context(), ew, req); err != nil {
 		if !ew.wrote {
 			w.Header().Del("Content-Disposition")
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 		s.Logger.Error("export failed midway", "layer", slug, "format", format, "error", err)

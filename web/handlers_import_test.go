@@ -19,6 +19,7 @@ import (
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/internal/testfiles"
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web/guard"
 )
 
 // ncZip zips the North Carolina counties shapefile of the corpus in testdata/shapefiles.
@@ -58,7 +59,7 @@ func multipartBody(t *testing.T, fields map[string]string, files map[string][]by
 
 func TestImportAPI(t *testing.T) {
 	s := NewServer(slog.New(slog.DiscardHandler), dbtest.New(t))
-	s.Security.Upload = RateLimit{PerMinute: 600, Burst: 100} // the default (burst 5) is for people
+	s.Security.Upload = guard.RateLimit{PerMinute: 600, Burst: 100} // the default (burst 5) is for people
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	ctx := context.Background()

@@ -17,6 +17,9 @@ import (
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/modules"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/web/api"
+	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -38,13 +41,11 @@ var voterRoles = append([]accounts.Role{accounts.Citizen}, accounts.StaffRoles..
 // maxNominationBody bounds a nomination upload (three photos and the form).
 const maxNominationBody = reports.MaxPhotos*reports.MaxPhotoBytes + 1<<20
 
-func (s *Server) modules() *modules.Store { return modules.NewStore(s.Pool, s.Layers, s.Analysis) }
-
 // modulePoint reads lon/lat, or resolves address through the search.
 func (s *Server) modulePoint(r *http.Request) (float64, float64, string, error) {
 	q := r.URL.Query()
 	if addr := q.Get("address"); addr != "" && q.Get("lon") == "" && q.Get("lat") == "" {
-		lon, lat, err := s.modules().Locate(r.Context(), addr, pageLang(r))
+		lon, lat, err := s.Modules.Locate(r.Context(), addr, pageLang(r))
 		return lon, lat, addr, err
 	}
 	lon, lat, err := modules.ParsePoint(q.Get("lon"), q.Get("lat"))
@@ -58,22 +59,22 @@ func (s *Server) lightingAudit(r *http.Request) (*modules.LightingAudit, error) 
 	if err != nil {
 		return nil, err
 	}
-	return s.modules().LightingAudit(r.Context(), tariff)
+	return s.Modules.LightingAudit(r.Context(), tariff)
 }
 
 func (s *Server) handleLightingAudit(w http.ResponseWriter, r *http.Request) {
 	a, err := s.lightingAudit(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	reply.JSON(w, http.StatusOK, a)
 }
 
 func (s *Server) handleLightingAuditCSV(w http.ResponseWriter, r *http.Request) {
 	a, err := s.lightingAudit(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	lang := pageLang(r)
@@ -191,14 +192,14 @@ func (s *Server) handleLightingPage(w http.ResponseWriter, r *http.Request) {
 	a, err := s.lightingAudit(r)
 	status := http.StatusOK
 	if err != nil {
-		if StatusOf(err) >= 500 {
-			s.Error(w, r, err)
+		if reply.Status(err) >= 500 {
+			s.reply.Error(w, r, err)
 			return
 		}
-		p.Error, status = geoportal.ErrorMessage(err), StatusOf(err)
-		a, err = s.modules().LightingAudit(r.Context(), modules.DefaultTariff)
+		p.Error, status = geoportal.ErrorMessage(err), reply.Status(err)
+		a, err = s.Modules.LightingAudit(r.Context(), modules.DefaultTariff)
 		if err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 	}
@@ -215,9 +216,9 @@ func (s *Server) handleLightingPage(w http.ResponseWriter, r *http.Request) {
 // --- utility outages ---
 
 func (s *Server) handleOutages(w http.ResponseWriter, r *http.Request) {
-	list, err := s.modules().Outages(r.Context())
+	list, err := s.Modules.Outages(r.Context())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	fc := map[string]any{"type": "FeatureCollection", "features": []any{}}
@@ -228,7 +229,7 @@ func (s *Server) handleOutages(w http.ResponseWriter, r *http.Request) {
 		feats = append(feats, map[string]any{"type": "Feature", "id": o.ID, "geometry": g, "properties": o})
 	}
 	fc["features"] = feats
-	writeJSON(w, http.StatusOK, fc)
+	reply.JSON(w, http.StatusOK, fc)
 }
 
 func (s *Server) handleOutageAffected(w http.ResponseWriter, r *http.Request) {
@@ -236,57 +237,57 @@ func (s *Server) handleOutageAffected(w http.ResponseWriter, r *http.Request) {
 		// A building clicked on the map (its feature id in layer buildings).
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "building %q is not a positive integer (a feature id of layer buildings)", v))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "building %q is not a positive integer (a feature id of layer buildings)", v))
 			return
 		}
-		a, err := s.modules().AffectedBuilding(r.Context(), id)
+		a, err := s.Modules.AffectedBuilding(r.Context(), id)
 		if err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, a)
+		reply.JSON(w, http.StatusOK, a)
 		return
 	}
 	lon, lat, addr, err := s.modulePoint(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	a, err := s.modules().AffectedAt(r.Context(), lon, lat)
+	a, err := s.Modules.AffectedAt(r.Context(), lon, lat)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	a.Address = addr
-	writeJSON(w, http.StatusOK, a)
+	reply.JSON(w, http.StatusOK, a)
 }
 
 func (s *Server) handleOutageCreate(w http.ResponseWriter, r *http.Request) {
 	var n modules.NewOutage
 	if err := decodeJSON(r, &n); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	o, err := s.modules().CreateOutage(r.Context(), n)
+	o, err := s.Modules.CreateOutage(r.Context(), n)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, o)
+	reply.JSON(w, http.StatusCreated, o)
 }
 
 func (s *Server) handleOutageClose(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	o, err := s.modules().CloseOutage(r.Context(), id)
+	o, err := s.Modules.CloseOutage(r.Context(), id)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, o)
+	reply.JSON(w, http.StatusOK, o)
 }
 
 // --- clinics and schools ---
@@ -299,15 +300,15 @@ func (s *Server) handleMine(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		lon, lat, addr, err := s.modulePoint(r)
 		if err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
-		f, err := s.modules().Mine(r.Context(), k, lon, lat)
+		f, err := s.Modules.Mine(r.Context(), k, lon, lat)
 		if err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"lon": lon, "lat": lat, "address": addr, kind: f})
+		reply.JSON(w, http.StatusOK, map[string]any{"lon": lon, "lat": lat, "address": addr, kind: f})
 	}
 }
 
@@ -317,127 +318,127 @@ func (s *Server) handleRecomputeAreas(kind string) http.HandlerFunc {
 		k = modules.SchoolCatchments
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		n, err := s.modules().RecomputeAreas(r.Context(), k)
+		n, err := s.Modules.RecomputeAreas(r.Context(), k)
 		if err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"areas": n})
+		reply.JSON(w, http.StatusOK, map[string]any{"areas": n})
 	}
 }
 
 func (s *Server) handleClinicPlanning(w http.ResponseWriter, r *http.Request) {
-	d, err := queryFloat(r.URL.Query(), "distance", 1000)
+	d, err := api.QueryFloat(r.URL.Query(), "distance", 1000)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	p, err := s.modules().ClinicPlanning(r.Context(), d, s.isStaff(r))
+	p, err := s.Modules.ClinicPlanning(r.Context(), d, s.guard.IsStaff(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	reply.JSON(w, http.StatusOK, p)
 }
 
 func (s *Server) handleSchoolSafety(w http.ResponseWriter, r *http.Request) {
-	radius, err := queryFloat(r.URL.Query(), "radius", 300)
+	radius, err := api.QueryFloat(r.URL.Query(), "radius", 300)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	rep, err := s.modules().SchoolSafety(r.Context(), radius)
+	rep, err := s.Modules.SchoolSafety(r.Context(), radius)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	reply.JSON(w, http.StatusOK, rep)
 }
 
 // handleSchoolCameras answers a school's popup: the cameras within radius (default 300 m).
 func (s *Server) handleSchoolCameras(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	radius, err := queryFloat(r.URL.Query(), "radius", 300)
+	radius, err := api.QueryFloat(r.URL.Query(), "radius", 300)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	rep, err := s.modules().SchoolCameras(r.Context(), id, radius)
+	rep, err := s.Modules.SchoolCameras(r.Context(), id, radius)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	reply.JSON(w, http.StatusOK, rep)
 }
 
 // --- barrier-free city ---
 
 func (s *Server) handleAccessibility(w http.ResponseWriter, r *http.Request) {
-	d, err := queryFloat(r.URL.Query(), "distance", 300)
+	d, err := api.QueryFloat(r.URL.Query(), "distance", 300)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	limit, err := queryInt(r.URL.Query(), "limit", 50)
+	limit, err := api.QueryInt(r.URL.Query(), "limit", 50)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	rep, err := s.modules().Accessibility(r.Context(), d, limit)
+	rep, err := s.Modules.Accessibility(r.Context(), d, limit)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	reply.JSON(w, http.StatusOK, rep)
 }
 
 // --- best-yard contest ---
 
 func (s *Server) handleYardSeason(w http.ResponseWriter, r *http.Request) {
-	season, err := s.modules().CurrentSeason(r.Context())
+	season, err := s.Modules.CurrentSeason(r.Context())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, season)
+	reply.JSON(w, http.StatusOK, season)
 }
 
 func (s *Server) handleYardRanking(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query().Get("season")
 	var season int
 	if v == "" {
-		cur, err := s.modules().CurrentSeason(r.Context())
+		cur, err := s.Modules.CurrentSeason(r.Context())
 		if err != nil {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season is required (no season is open)"))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season is required (no season is open)"))
 			return
 		}
 		season = cur.Season
 	} else {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v))
 			return
 		}
 		season = n
 	}
-	rk, err := s.modules().Ranking(r.Context(), season)
+	rk, err := s.Modules.Ranking(r.Context(), season)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rk)
+	reply.JSON(w, http.StatusOK, rk)
 }
 
 // handleYardNominate takes a nomination as multipart/form-data (title, description, geometry as
 // GeoJSON text, up to three files "photo") or as JSON {title, description, geometry}.
 func (s *Server) handleYardNominate(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.currentUser(r)
+	u, ok := s.guard.CurrentUser(r)
 	if !ok {
-		s.Error(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in to nominate a yard"))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in to nominate a yard"))
 		return
 	}
 	var n modules.NewNomination
@@ -445,7 +446,7 @@ func (s *Server) handleYardNominate(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(ct, "multipart/form-data"):
 		if err := r.ParseMultipartForm(4 << 20); err != nil {
-			s.Error(w, r, bodyError(err))
+			s.reply.Error(w, r, guard.BodyError(err))
 			return
 		}
 		n.Title, n.Description = r.FormValue("title"), r.FormValue("description")
@@ -454,24 +455,24 @@ func (s *Server) handleYardNominate(w http.ResponseWriter, r *http.Request) {
 		}
 		files := r.MultipartForm.File["photo"]
 		if len(files) > reports.MaxPhotos {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "at most %d photos", reports.MaxPhotos))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "at most %d photos", reports.MaxPhotos))
 			return
 		}
 		for _, fh := range files {
 			f, err := fh.Open()
 			if err != nil {
-				s.Error(w, r, bodyError(err))
+				s.reply.Error(w, r, guard.BodyError(err))
 				return
 			}
 			b, err := io.ReadAll(io.LimitReader(f, reports.MaxPhotoBytes+1))
 			f.Close()
 			if err != nil {
-				s.Error(w, r, bodyError(err))
+				s.reply.Error(w, r, guard.BodyError(err))
 				return
 			}
 			p, err := reports.ProcessPhoto(fh.Filename, b)
 			if err != nil {
-				s.Error(w, r, err)
+				s.reply.Error(w, r, err)
 				return
 			}
 			n.Photos = append(n.Photos, p)
@@ -483,53 +484,53 @@ func (s *Server) handleYardNominate(w http.ResponseWriter, r *http.Request) {
 			Geometry    json.RawMessage `json:"geometry"`
 		}
 		if err := decodeJSON(r, &body); err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 		n.Title, n.Description, n.Geometry = body.Title, body.Description, body.Geometry
 	}
-	nom, err := s.modules().Nominate(r.Context(), u.ID, n)
+	nom, err := s.Modules.Nominate(r.Context(), u.ID, n)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, nom)
+	reply.JSON(w, http.StatusCreated, nom)
 }
 
 func (s *Server) handleYardVote(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.currentUser(r)
+	u, ok := s.guard.CurrentUser(r)
 	if !ok {
-		s.Error(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in to vote"))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in to vote"))
 		return
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	if err := s.modules().Vote(r.Context(), u.ID, id); err != nil {
-		s.Error(w, r, err)
+	if err := s.Modules.Vote(r.Context(), u.ID, id); err != nil {
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"voted": id})
+	reply.JSON(w, http.StatusCreated, map[string]any{"voted": id})
 }
 
 func (s *Server) handleYardPhoto(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	file := chi.URLParam(r, "file")
 	thumb := strings.HasSuffix(file, ".thumb.jpg")
 	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSuffix(file, ".thumb.jpg"), ".jpg"))
 	if err != nil || !strings.HasSuffix(file, ".jpg") {
-		s.Error(w, r, geoportal.Errorf(geoportal.ENOTFOUND, "no photo %q", file))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.ENOTFOUND, "no photo %q", file))
 		return
 	}
-	b, err := s.modules().YardPhoto(r.Context(), id, n, thumb)
+	b, err := s.Modules.YardPhoto(r.Context(), id, n, thumb)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "image/jpeg")
@@ -542,49 +543,49 @@ func (s *Server) handleYardSeasonOpen(w http.ResponseWriter, r *http.Request) {
 		Season int `json:"season"`
 	}
 	if err := decodeJSON(r, &body); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if body.Season == 0 {
 		body.Season = time.Now().In(almaty).Year()
 	}
-	season, err := s.modules().OpenSeason(r.Context(), body.Season)
+	season, err := s.Modules.OpenSeason(r.Context(), body.Season)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, season)
+	reply.JSON(w, http.StatusCreated, season)
 }
 
 func (s *Server) handleYardSeasonClose(w http.ResponseWriter, r *http.Request) {
 	v := chi.URLParam(r, "season")
 	season, err := strconv.Atoi(v)
 	if err != nil {
-		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v))
 		return
 	}
 	var body struct {
 		Winners int `json:"winners"`
 	}
 	if err := decodeJSON(r, &body); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if body.Winners == 0 {
 		body.Winners = 3
 	}
-	out, err := s.modules().CloseSeason(r.Context(), season, body.Winners)
+	out, err := s.Modules.CloseSeason(r.Context(), season, body.Winners)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	reply.JSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleModulesCSS(w http.ResponseWriter, r *http.Request) {
 	b, err := modulePagesFS.ReadFile("modulepages/modules.css")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
@@ -648,7 +649,7 @@ func (s *Server) handleModulesStaffPage(w http.ResponseWriter, r *http.Request) 
 func (s *Server) showModulesStaffPage(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
 	p := modulesStaffPage{pageData: s.newPage(r), Networks: modules.Networks, Year: time.Now().In(almaty).Year()}
 	p.S = modulesStaffText[p.Lang]
-	u, ok := s.currentUser(r)
+	u, ok := s.guard.CurrentUser(r)
 	if !ok || p.User == nil {
 		http.Redirect(w, r, "/login?lang="+p.Lang+"&next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
@@ -660,11 +661,11 @@ func (s *Server) showModulesStaffPage(w http.ResponseWriter, r *http.Request, st
 		return
 	}
 	ctx := r.Context()
-	m := s.modules()
+	m := s.Modules
 	var err error
 	if p.CanOutages {
 		if p.Outages, err = m.Outages(ctx); err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 	}
@@ -674,11 +675,11 @@ func (s *Server) showModulesStaffPage(w http.ResponseWriter, r *http.Request, st
 		case err == nil:
 			p.Season = &season
 			if p.Ranking, err = m.Ranking(ctx, season.Season); err != nil {
-				s.Error(w, r, err)
+				s.reply.Error(w, r, err)
 				return
 			}
 		case geoportal.ErrorCode(err) != geoportal.ENOTFOUND:
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 		last, err := lastClosedRanking(r, m)
@@ -688,7 +689,7 @@ func (s *Server) showModulesStaffPage(w http.ResponseWriter, r *http.Request, st
 			// The year's season is over: offer the next one.
 			p.Year = max(p.Year, last.Season.Season+1)
 		case geoportal.ErrorCode(err) != geoportal.ENOTFOUND:
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 	}
@@ -708,15 +709,15 @@ func (s *Server) showModulesStaffPage(w http.ResponseWriter, r *http.Request, st
 func (s *Server) modulesForm(action func(r *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
-			s.Error(w, r, bodyError(err))
+			s.reply.Error(w, r, guard.BodyError(err))
 			return
 		}
 		if err := action(r); err != nil {
-			if StatusOf(err) >= 500 {
-				s.Error(w, r, err)
+			if reply.Status(err) >= 500 {
+				s.reply.Error(w, r, err)
 				return
 			}
-			s.showModulesStaffPage(w, r, StatusOf(err), geoportal.ErrorMessage(err))
+			s.showModulesStaffPage(w, r, reply.Status(err), geoportal.ErrorMessage(err))
 			return
 		}
 		http.Redirect(w, r, "/staff/modules?msg=saved&lang="+pageLang(r), http.StatusSeeOther)
@@ -747,7 +748,7 @@ func (s *Server) formOutageCreate(r *http.Request) error {
 	if n.ExpectedEnd, err = formTime(r, "expected_end"); err != nil {
 		return err
 	}
-	_, err = s.modules().CreateOutage(r.Context(), n)
+	_, err = s.Modules.CreateOutage(r.Context(), n)
 	return err
 }
 
@@ -756,7 +757,7 @@ func (s *Server) formOutageClose(r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.modules().CloseOutage(r.Context(), id)
+	_, err = s.Modules.CloseOutage(r.Context(), id)
 	return err
 }
 
@@ -766,7 +767,7 @@ func (s *Server) formRecompute(k string) func(r *http.Request) error {
 		if k == "school" {
 			kind = modules.SchoolCatchments
 		}
-		_, err := s.modules().RecomputeAreas(r.Context(), kind)
+		_, err := s.Modules.RecomputeAreas(r.Context(), kind)
 		return err
 	}
 }
@@ -777,7 +778,7 @@ func (s *Server) formSeasonOpen(r *http.Request) error {
 	if err != nil {
 		return geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v)
 	}
-	_, err = s.modules().OpenSeason(r.Context(), season)
+	_, err = s.Modules.OpenSeason(r.Context(), season)
 	return err
 }
 
@@ -792,26 +793,26 @@ func (s *Server) formSeasonClose(r *http.Request) error {
 	if err != nil {
 		return geoportal.Errorf(geoportal.EINVALID, "winners %q is not a whole number", w)
 	}
-	_, err = s.modules().CloseSeason(r.Context(), season, winners)
+	_, err = s.Modules.CloseSeason(r.Context(), season, winners)
 	return err
 }
 
 func (s *Server) handleYardHide(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	var body struct {
 		Reason string `json:"reason"`
 	}
 	if err := decodeJSON(r, &body); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	if err := s.modules().HideNomination(r.Context(), id, body.Reason); err != nil {
-		s.Error(w, r, err)
+	if err := s.Modules.HideNomination(r.Context(), id, body.Reason); err != nil {
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"hidden": id})
+	reply.JSON(w, http.StatusOK, map[string]any{"hidden": id})
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/aktobe/geoportal/internal/csvsafe"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -34,20 +36,20 @@ func reportID(r *http.Request) (int64, error) {
 func (s *Server) handleReportServices(w http.ResponseWriter, r *http.Request) {
 	svs, err := s.Reports.Services(r.Context())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"services": svs})
+	reply.JSON(w, http.StatusOK, map[string]any{"services": svs})
 }
 
 func (s *Server) handleReportChallenge(w http.ResponseWriter, r *http.Request) {
 	c, err := s.Reports.NewChallenge(r.Context())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, c)
+	reply.JSON(w, http.StatusOK, c)
 }
 
 func reportFloat(r *http.Request, name string) (float64, error) {
@@ -69,15 +71,15 @@ func (s *Server) handleReportsNearby(w http.ResponseWriter, r *http.Request) {
 		radius, err = reportFloat(r, "radius")
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	rs, err := s.Reports.Nearby(r.Context(), r.URL.Query().Get("service_code"), lon, lat, radius)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"reports": rs})
+	reply.JSON(w, http.StatusOK, map[string]any{"reports": rs})
 }
 
 // handleReportCreate files a report from the web app: a multipart form (or JSON without photos).
@@ -91,7 +93,7 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(ct, "multipart/form-data"):
 		if err := r.ParseMultipartForm(4 << 20); err != nil {
-			s.Error(w, r, bodyError(err))
+			s.reply.Error(w, r, guard.BodyError(err))
 			return
 		}
 		for k, v := range r.MultipartForm.Value {
@@ -101,7 +103,7 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(ct, "application/json"):
 		var body map[string]any
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			s.Error(w, r, bodyError(err))
+			s.reply.Error(w, r, guard.BodyError(err))
 			return
 		}
 		for k, v := range body {
@@ -119,19 +121,19 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	default:
-		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "send the report as multipart/form-data or application/json"))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "send the report as multipart/form-data or application/json"))
 		return
 	}
 	lon, err1 := strconv.ParseFloat(form["lon"], 64)
 	lat, err2 := strconv.ParseFloat(form["lat"], 64)
 	if err1 != nil || err2 != nil {
-		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "lon and lat are required decimal degrees"))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "lon and lat are required decimal degrees"))
 		return
 	}
 	n = reports.NewReport{ServiceCode: form["service_code"], Lon: lon, Lat: lat, Address: form["address"],
 		Description: form["description"], Email: form["email"], Phone: form["phone"],
 		FirstName: form["first_name"], LastName: form["last_name"], DeviceID: form["device_id"],
-		Attributes: map[string]string{}, LinkBase: s.messageBase()}
+		Attributes: map[string]string{}, LinkBase: s.guard.MessageBase()}
 	for k, v := range form {
 		if strings.HasPrefix(k, "attribute[") && strings.HasSuffix(k, "]") {
 			n.Attributes[k[len("attribute["):len(k)-1]] = v
@@ -142,48 +144,48 @@ func (s *Server) handleReportCreate(w http.ResponseWriter, r *http.Request) {
 	if !s.allowDevice(w, r, n.DeviceID) {
 		return
 	}
-	u, _ := s.currentUser(r)
+	u, _ := s.guard.CurrentUser(r)
 	if u != nil {
 		n.AccountID = u.ID
 	}
 	// The cheap checks first: count and size of the photos, then the proof of work. Only then
 	// are the photos decoded (each bounded by its header: reports.CheckPhoto).
 	if len(files) > reports.MaxPhotos {
-		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "at most %d photos per report", reports.MaxPhotos))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "at most %d photos per report", reports.MaxPhotos))
 		return
 	}
 	for _, fh := range files {
 		if fh.Size > reports.MaxPhotoBytes {
-			s.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "photo %s is larger than %d MiB", fh.Filename, reports.MaxPhotoBytes>>20))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "photo %s is larger than %d MiB", fh.Filename, reports.MaxPhotoBytes>>20))
 			return
 		}
 	}
 	if u == nil || !u.IsStaff() {
 		if err := s.Reports.SpendChallenge(r.Context(), challenge, nonce); err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 	}
 	for _, fh := range files {
 		p, err := s.readPhoto(r.Context(), fh)
 		if err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 		n.Photos = append(n.Photos, p)
 	}
 	rep, sec, err := s.Reports.Create(r.Context(), n)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	contacts, err := s.Reports.Contacts(r.Context(), rep.ID)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"report": rep, "token": sec.Token, "follow": sec.Follow,
-		"follow_url": s.requestBase(r) + "/#report/" + sec.Follow, "contacts": contacts})
+	reply.JSON(w, http.StatusCreated, map[string]any{"report": rep, "token": sec.Token, "follow": sec.Follow,
+		"follow_url": s.guard.RequestBase(r) + "/#report/" + sec.Follow, "contacts": contacts})
 }
 
 func (s *Server) readPhoto(ctx context.Context, fh *multipart.FileHeader) (reports.Photo, error) {
@@ -207,21 +209,21 @@ func (s *Server) readPhoto(ctx context.Context, fh *multipart.FileHeader) (repor
 func (s *Server) reportView(w http.ResponseWriter, r *http.Request, rep reports.Report) {
 	h, err := s.Reports.History(r.Context(), rep.ID, false)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"report": rep, "history": h})
+	reply.JSON(w, http.StatusOK, map[string]any{"report": rep, "history": h})
 }
 
 func (s *Server) handleReportGet(w http.ResponseWriter, r *http.Request) {
 	id, err := reportID(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	rep, err := s.Reports.Get(r.Context(), id)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	s.reportView(w, r, rep)
@@ -232,21 +234,21 @@ func (s *Server) handleReportGet(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleReportFollow(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.Reports.ByFollowSecret(r.Context(), chi.URLParam(r, "secret"))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	h, err := s.Reports.History(r.Context(), rep.ID, false)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	contacts, err := s.Reports.Contacts(r.Context(), rep.ID)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"report": rep, "history": h, "contacts": contacts})
+	reply.JSON(w, http.StatusOK, map[string]any{"report": rep, "history": h, "contacts": contacts})
 }
 
 // handleReportConfirm confirms a reporter's (or supporter's) e-mail or phone: either with the
@@ -261,7 +263,7 @@ func (s *Server) handleReportConfirm(w http.ResponseWriter, r *http.Request) {
 		Code    string `json:"code"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
-		s.Error(w, r, bodyError(err))
+		s.reply.Error(w, r, guard.BodyError(err))
 		return
 	}
 	var c reports.Confirmed
@@ -275,11 +277,11 @@ func (s *Server) handleReportConfirm(w http.ResponseWriter, r *http.Request) {
 		err = geoportal.Errorf(geoportal.EINVALID, "send link, or follow with channel and code")
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"confirmed": c})
+	reply.JSON(w, http.StatusOK, map[string]any{"confirmed": c})
 }
 
 // handleReportConfirmResend sends the reporter a new confirmation code {"follow", "channel"}.
@@ -289,15 +291,15 @@ func (s *Server) handleReportConfirmResend(w http.ResponseWriter, r *http.Reques
 		Channel string `json:"channel"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
-		s.Error(w, r, bodyError(err))
+		s.reply.Error(w, r, guard.BodyError(err))
 		return
 	}
-	c, err := s.Reports.ResendConfirmation(r.Context(), b.Follow, b.Channel, s.messageBase())
+	c, err := s.Reports.ResendConfirmation(r.Context(), b.Follow, b.Channel, s.guard.MessageBase())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"sent": c})
+	reply.JSON(w, http.StatusAccepted, map[string]any{"sent": c})
 }
 
 // handleReportSupport records "this is my problem too" {"device_id", "email", "pow_challenge",
@@ -306,7 +308,7 @@ func (s *Server) handleReportConfirmResend(w http.ResponseWriter, r *http.Reques
 func (s *Server) handleReportSupport(w http.ResponseWriter, r *http.Request) {
 	id, err := reportID(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	var body struct {
@@ -316,31 +318,31 @@ func (s *Server) handleReportSupport(w http.ResponseWriter, r *http.Request) {
 		Nonce     string `json:"pow_nonce"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		s.Error(w, r, bodyError(err))
+		s.reply.Error(w, r, guard.BodyError(err))
 		return
 	}
 	if !s.allowDevice(w, r, body.DeviceID) {
 		return
 	}
-	if u, _ := s.currentUser(r); u == nil || !u.IsStaff() {
+	if u, _ := s.guard.CurrentUser(r); u == nil || !u.IsStaff() {
 		if err := s.Reports.SpendChallenge(r.Context(), body.Challenge, body.Nonce); err != nil {
-			s.Error(w, r, err)
+			s.reply.Error(w, r, err)
 			return
 		}
 	}
-	n, err := s.Reports.Support(r.Context(), id, body.DeviceID, body.Email, s.messageBase())
+	n, err := s.Reports.Support(r.Context(), id, body.DeviceID, body.Email, s.guard.MessageBase())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "support_count": n})
+	reply.JSON(w, http.StatusOK, map[string]any{"id": id, "support_count": n})
 }
 
 // handleReportPhoto serves /api/reports/{id}/photos/{n}.jpg and {n}.thumb.jpg.
 func (s *Server) handleReportPhoto(w http.ResponseWriter, r *http.Request) {
 	id, err := reportID(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	file := chi.URLParam(r, "file")
@@ -348,12 +350,12 @@ func (s *Server) handleReportPhoto(w http.ResponseWriter, r *http.Request) {
 	num := strings.TrimSuffix(strings.TrimSuffix(file, ".thumb.jpg"), ".jpg")
 	n, err := strconv.Atoi(num)
 	if err != nil || !strings.HasSuffix(file, ".jpg") {
-		s.Error(w, r, geoportal.Errorf(geoportal.ENOTFOUND, "no photo %q", file))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.ENOTFOUND, "no photo %q", file))
 		return
 	}
 	b, err := s.Reports.PhotoData(r.Context(), id, n, thumb)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "image/jpeg")
@@ -363,7 +365,7 @@ func (s *Server) handleReportPhoto(w http.ResponseWriter, r *http.Request) {
 
 // reportActor is the signed-in staff member as the reports module sees them.
 func (s *Server) reportActor(r *http.Request) (reports.Actor, error) {
-	u, ok := s.currentUser(r)
+	u, ok := s.guard.CurrentUser(r)
 	if !ok {
 		return reports.Actor{}, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in required")
 	}
@@ -424,39 +426,39 @@ type staffReport struct {
 func (s *Server) handleStaffReports(w http.ResponseWriter, r *http.Request) {
 	a, err := s.reportActor(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	f, err := s.staffFilter(r, a)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	out, err := s.staffReports(r, f)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"reports": out})
+	reply.JSON(w, http.StatusOK, map[string]any{"reports": out})
 }
 
 // handleStaffReportsCSV exports the console's selection (without contact details).
 func (s *Server) handleStaffReportsCSV(w http.ResponseWriter, r *http.Request) {
 	a, err := s.reportActor(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	f, err := s.staffFilter(r, a)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	f.Limit = 1000
 	rs, err := s.Reports.List(r.Context(), f)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -481,25 +483,25 @@ type statusBody struct {
 func (s *Server) handleStaffReportStatus(w http.ResponseWriter, r *http.Request) {
 	a, err := s.reportActor(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	id, err := reportID(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	var b statusBody
 	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
-		s.Error(w, r, bodyError(err))
+		s.reply.Error(w, r, guard.BodyError(err))
 		return
 	}
 	rep, err := s.Reports.ChangeStatus(r.Context(), id, reports.Change{Status: b.Status, Comment: b.Comment, DuplicateOf: b.DuplicateOf}, a)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"report": rep})
+	reply.JSON(w, http.StatusOK, map[string]any{"report": rep})
 }
 
 // handleStaffReportsBulk applies one status change to many reports; each is its own transaction
@@ -507,7 +509,7 @@ func (s *Server) handleStaffReportStatus(w http.ResponseWriter, r *http.Request)
 func (s *Server) handleStaffReportsBulk(w http.ResponseWriter, r *http.Request) {
 	a, err := s.reportActor(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	var b struct {
@@ -515,11 +517,11 @@ func (s *Server) handleStaffReportsBulk(w http.ResponseWriter, r *http.Request) 
 		statusBody
 	}
 	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
-		s.Error(w, r, bodyError(err))
+		s.reply.Error(w, r, guard.BodyError(err))
 		return
 	}
 	if len(b.IDs) == 0 || len(b.IDs) > 500 {
-		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "ids must list 1 to 500 reports"))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "ids must list 1 to 500 reports"))
 		return
 	}
 	type result struct {
@@ -533,25 +535,25 @@ func (s *Server) handleStaffReportsBulk(w http.ResponseWriter, r *http.Request) 
 		res := result{ID: id, OK: err == nil}
 		if err != nil {
 			if geoportal.ErrorCode(err) == geoportal.EINTERNAL {
-				s.Error(w, r, err)
+				s.reply.Error(w, r, err)
 				return
 			}
 			res.Error = geoportal.ErrorMessage(err)
 		}
 		out = append(out, res)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": out})
+	reply.JSON(w, http.StatusOK, map[string]any{"results": out})
 }
 
 func (s *Server) handleStaffReportModerate(w http.ResponseWriter, r *http.Request) {
 	a, err := s.reportActor(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	id, err := reportID(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	var b struct {
@@ -561,11 +563,11 @@ func (s *Server) handleStaffReportModerate(w http.ResponseWriter, r *http.Reques
 		Reason     string `json:"reason"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
-		s.Error(w, r, bodyError(err))
+		s.reply.Error(w, r, guard.BodyError(err))
 		return
 	}
 	if err := s.Reports.Moderate(r.Context(), id, reports.Moderation{HideText: b.HideText, HidePhotos: b.HidePhotos, Ban: b.Ban, Reason: b.Reason}, a); err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	s.handleStaffReportOne(w, r)
@@ -574,43 +576,43 @@ func (s *Server) handleStaffReportModerate(w http.ResponseWriter, r *http.Reques
 func (s *Server) handleStaffReportOne(w http.ResponseWriter, r *http.Request) {
 	a, err := s.reportActor(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	id, err := reportID(r)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	rep, err := s.Reports.Get(r.Context(), id)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if !a.AllDepartments && rep.Department != a.Department {
-		s.Error(w, r, geoportal.Errorf(geoportal.EFORBIDDEN, "report %d belongs to department %s", id, rep.Department))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EFORBIDDEN, "report %d belongs to department %s", id, rep.Department))
 		return
 	}
 	p, err := s.Reports.GetPrivate(r.Context(), id)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	h, err := s.Reports.History(r.Context(), id, true)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"report": rep, "private": p, "history": h})
+	reply.JSON(w, http.StatusOK, map[string]any{"report": rep, "private": p, "history": h})
 }
 
 func (s *Server) handleReportStats(w http.ResponseWriter, r *http.Request) {
 	st, err := s.Reports.Stats(r.Context())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	reply.JSON(w, http.StatusOK, st)
 }
 
 // allowDevice applies the submission rate limit to a reporter's device id (when one is given);
@@ -620,8 +622,8 @@ func (s *Server) allowDevice(w http.ResponseWriter, r *http.Request, deviceID st
 		return true
 	}
 	key := "device:" + deviceID
-	if ok, wait := s.limiter(limitSubmit).allow(key); !ok {
-		s.refuseRateLimited(w, r, limitSubmit, key, wait)
+	if ok, wait := s.guard.Limiter(guard.LimitSubmit).Allow(key); !ok {
+		s.guard.RefuseRateLimited(w, r, guard.LimitSubmit, key, wait)
 		return false
 	}
 	return true

@@ -13,6 +13,8 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/reply"
 )
 
 // The reports console for department staff: server-rendered pages with plain forms (no script),
@@ -140,7 +142,7 @@ func (s *Server) newStaffPage(w http.ResponseWriter, r *http.Request) (staffPage
 		} else if r.Method == http.MethodGet {
 			http.Redirect(w, r, "/login?lang="+p.Lang+"&next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		} else {
-			s.refuse(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in required"))
+			s.guard.Refuse(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in required"))
 		}
 		return p, a, false
 	}
@@ -150,7 +152,7 @@ func (s *Server) newStaffPage(w http.ResponseWriter, r *http.Request) (staffPage
 		p.Departments, err2 = s.Reports.Departments(r.Context())
 	}
 	if err != nil || err2 != nil {
-		s.Error(w, r, geoportalFirst(err, err2))
+		s.reply.Error(w, r, geoportalFirst(err, err2))
 		return p, a, false
 	}
 	p.Flash = staffFlash(p.S, r.URL.Query())
@@ -216,11 +218,11 @@ func (s *Server) showStaffConsole(w http.ResponseWriter, r *http.Request, p staf
 		p.Reports, err = s.staffReports(r, f)
 	}
 	if err != nil {
-		if StatusOf(err) >= 500 {
-			s.Error(w, r, err)
+		if reply.Status(err) >= 500 {
+			s.reply.Error(w, r, err)
 			return
 		}
-		p.Error, status = geoportal.ErrorMessage(err), StatusOf(err)
+		p.Error, status = geoportal.ErrorMessage(err), reply.Status(err)
 	}
 	s.renderStaff(w, r, status, "reports.html", p)
 }
@@ -248,7 +250,7 @@ func (s *Server) showStaffReport(w http.ResponseWriter, r *http.Request, p staff
 		p.History, err = s.Reports.History(r.Context(), id, true)
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	for n := 1; n <= p.Report.Photos; n++ {
@@ -266,20 +268,20 @@ func (s *Server) staffForm(w http.ResponseWriter, r *http.Request, onReport bool
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.Error(w, r, bodyError(err))
+		s.reply.Error(w, r, guard.BodyError(err))
 		return
 	}
 	back, err := action(a)
 	if err != nil {
-		if StatusOf(err) >= 500 {
-			s.Error(w, r, err)
+		if reply.Status(err) >= 500 {
+			s.reply.Error(w, r, err)
 			return
 		}
 		p.Error = geoportal.ErrorMessage(err)
 		if onReport {
-			s.showStaffReport(w, r, p, a, StatusOf(err))
+			s.showStaffReport(w, r, p, a, reply.Status(err))
 		} else {
-			s.showStaffConsole(w, r, p, a, StatusOf(err))
+			s.showStaffConsole(w, r, p, a, reply.Status(err))
 		}
 		return
 	}
@@ -342,7 +344,7 @@ func (s *Server) handleStaffBulkForm(w http.ResponseWriter, r *http.Request) {
 			_, err = s.Reports.ChangeStatus(r.Context(), id, reports.Change{Status: status, Comment: r.PostForm.Get("comment")}, a)
 			if err == nil {
 				done++
-			} else if StatusOf(err) >= 500 {
+			} else if reply.Status(err) >= 500 {
 				return "", err
 			}
 		}
@@ -353,7 +355,7 @@ func (s *Server) handleStaffBulkForm(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleStaffCSS(w http.ResponseWriter, r *http.Request) {
 	b, err := staffPagesFS.ReadFile("staffpages/staff.css")
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
@@ -390,7 +392,7 @@ func (s *Server) handleReportStatsPage(w http.ResponseWriter, r *http.Request) {
 		p.Stats, err = s.Reports.Stats(r.Context())
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	for _, c := range p.Stats.ByStatus {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/tiles"
+	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -25,7 +27,6 @@ const (
 	privateLiveTileCacheControl = "private, max-age=2"
 	tileJSONCacheControl        = "public, max-age=30"
 	privateTileJSONCacheControl = "private, max-age=30"
-	privateVary                 = "Cookie, Authorization, X-API-Key"
 )
 
 // tileRoute is the route of tiles, the label of their HTTP metrics.
@@ -38,7 +39,7 @@ var (
 	hdrPrivateTileCache     = []string{privateTileCacheControl}
 	hdrPrivateLiveTileCache = []string{privateLiveTileCacheControl}
 	hdrVary                 = []string{"Accept-Encoding"}
-	hdrPrivateVary          = []string{"Accept-Encoding, " + privateVary}
+	hdrPrivateVary          = []string{"Accept-Encoding, " + guard.CredentialHeaders}
 	hdrHit                  = []string{"HIT"}
 	hdrMiss                 = []string{"MISS"}
 	hdrDisk                 = []string{"DISK"}
@@ -54,14 +55,14 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) {
 		v := chi.URLParam(r, name)
 		n, err := strconv.Atoi(v)
 		if err != nil || len(v) > 8 {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "tile %s %q is not a whole number", name, truncateParam(v)))
+			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "tile %s %q is not a whole number", name, truncateParam(v)))
 			return
 		}
 		zxy[i] = n
 	}
-	t, err := s.Tiles.Tile(r.Context(), chi.URLParam(r, "layers"), zxy[0], zxy[1], zxy[2], s.isStaff(r))
+	t, err := s.Tiles.Tile(r.Context(), chi.URLParam(r, "layers"), zxy[0], zxy[1], zxy[2], s.guard.IsStaff(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	writeTile(w, r, s.Tiles, t)
@@ -95,7 +96,7 @@ func writeTile(w http.ResponseWriter, r *http.Request, tiler *tiles.Tiler, t *ti
 	default:
 		h["X-Cache"] = hdrMiss
 	}
-	if etagMatches(r.Header.Get("If-None-Match"), t.ETag) {
+	if reply.ETagMatches(r.Header.Get("If-None-Match"), t.ETag) {
 		w.WriteHeader(http.StatusNotModified)
 		tiler.ServeStats(http.StatusNotModified, 0)
 		return http.StatusNotModified
@@ -154,7 +155,7 @@ func (s *Server) leanTiles(next http.Handler) http.Handler {
 	}
 	serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/tiles/") || s.Tiles == nil ||
-			r.URL.RawPath != "" || s.overHTTPS(r) || r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" {
+			r.URL.RawPath != "" || s.guard.OverHTTPS(r) || r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -247,43 +248,28 @@ func (h headerWriter) WriteHeader(int)             {}
 
 // handleTileJSON serves /tiles/{layers}.json, TileJSON 3.0 with absolute tile URLs.
 func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) {
-	tj, err := s.Tiles.TileJSON(r.Context(), chi.URLParam(r, "layers"), s.isStaff(r), s.requestBase(r))
+	tj, err := s.Tiles.TileJSON(r.Context(), chi.URLParam(r, "layers"), s.guard.IsStaff(r), s.guard.RequestBase(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	if tj.Private {
 		w.Header().Set("Cache-Control", privateTileJSONCacheControl)
-		w.Header().Add("Vary", privateVary)
+		w.Header().Add("Vary", guard.CredentialHeaders)
 	} else {
 		w.Header().Set("Cache-Control", tileJSONCacheControl)
 	}
-	writeJSON(w, http.StatusOK, tj)
+	reply.JSON(w, http.StatusOK, tj)
 }
 
 // handleTileCatalog serves /tiles: the layers one may fetch tiles of, with their URLs.
 func (s *Server) handleTileCatalog(w http.ResponseWriter, r *http.Request) {
-	ls, err := s.Tiles.Catalog(r.Context(), s.isStaff(r), s.requestBase(r))
+	ls, err := s.Tiles.Catalog(r.Context(), s.guard.IsStaff(r), s.guard.RequestBase(r))
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"layers": ls})
-}
-
-// etagMatches implements If-None-Match's weak comparison against etag.
-func etagMatches(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	want := strings.TrimPrefix(etag, "W/")
-	for _, c := range strings.Split(header, ",") {
-		c = strings.TrimSpace(c)
-		if c == "*" || strings.TrimPrefix(c, "W/") == want {
-			return true
-		}
-	}
-	return false
+	reply.JSON(w, http.StatusOK, map[string]any{"layers": ls})
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip (and does not give it q=0).

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/modules"
+	"github.com/aktobe/geoportal/web/reply"
 )
 
 // The best-yard contest's answers for the public map (src/ext/yards.js): every season, so the
@@ -13,35 +14,35 @@ import (
 // done in a season (voted, nominated). The rest of the contest API is in handlers_modules.go.
 
 func (s *Server) handleYardSeasons(w http.ResponseWriter, r *http.Request) {
-	list, err := s.modules().Seasons(r.Context())
+	list, err := s.Modules.Seasons(r.Context())
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"seasons": list})
+	reply.JSON(w, http.StatusOK, map[string]any{"seasons": list})
 }
 
 // handleYardMine answers for the signed-in account: its vote and nominations in ?season=.
 func (s *Server) handleYardMine(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.currentUser(r)
+	u, ok := s.guard.CurrentUser(r)
 	if !ok {
-		s.Error(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in to see your vote"))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in to see your vote"))
 		return
 	}
 	v := r.URL.Query().Get("season")
 	season, err := strconv.Atoi(v)
 	if err != nil {
-		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v))
+		s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "season %q is not a year", v))
 		return
 	}
-	p, err := s.modules().Participation(r.Context(), u.ID, season)
+	p, err := s.Modules.Participation(r.Context(), u.ID, season)
 	if err != nil {
-		s.Error(w, r, err)
+		s.reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, p)
+	reply.JSON(w, http.StatusOK, p)
 }
 
 // formYardHide is the staff page's moderation form: take a nomination out of the contest.
@@ -50,7 +51,7 @@ func (s *Server) formYardHide(r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.modules().HideNomination(r.Context(), id, r.PostForm.Get("reason"))
+	return s.Modules.HideNomination(r.Context(), id, r.PostForm.Get("reason"))
 }
 
 // lastClosedRanking is the ranking of the latest closed season, for the staff page after a

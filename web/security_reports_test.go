@@ -22,6 +22,8 @@ import (
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/ogc"
 )
 
 // secEnv is a real server over a fresh database with the city boundary, for the attack tests of
@@ -96,8 +98,8 @@ func (e *secEnv) do(c caller, method, path, contentType string, body io.Reader, 
 		req.Header.Set("Content-Type", contentType)
 	}
 	if c.cookie != "" {
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: c.cookie})
-		req.Header.Set(csrfHeader, c.csrf)
+		req.AddCookie(&http.Cookie{Name: guard.SessionCookie, Value: c.cookie})
+		req.Header.Set(guard.CSRFHeader, c.csrf)
 	}
 	if c.key != "" {
 		req.Header.Set("X-API-Key", c.key)
@@ -380,9 +382,9 @@ func TestAttackOGCWritesOnWorkflowLayers(t *testing.T) {
 	want := before()
 	for _, tc := range []struct{ method, path, ct, body string }{
 		{"PATCH", "/ogc/collections/citizen_reports/items/" + sid, "application/merge-patch+json", `{"properties":{"status":"resolved"}}`},
-		{"PUT", "/ogc/collections/citizen_reports/items/" + sid, mtGeoJSON, feature},
+		{"PUT", "/ogc/collections/citizen_reports/items/" + sid, ogc.MediaGeoJSON, feature},
 		{"DELETE", "/ogc/collections/citizen_reports/items/" + sid, "", ""},
-		{"POST", "/ogc/collections/citizen_reports/items", mtGeoJSON, feature},
+		{"POST", "/ogc/collections/citizen_reports/items", ogc.MediaGeoJSON, feature},
 	} {
 		code, _, out := e.do(gis, tc.method, tc.path, tc.ct, strings.NewReader(tc.body))
 		if code != http.StatusConflict || !strings.Contains(out, "/api/staff/reports") {
@@ -404,7 +406,7 @@ func TestAttackOGCWritesOnWorkflowLayers(t *testing.T) {
 		{"school_catchments", "/api/modules/schools/catchments", area},
 	} {
 		slug, says := tc.slug, tc.says
-		code, _, out := e.do(gis, "POST", "/ogc/collections/"+slug+"/items", mtGeoJSON, strings.NewReader(tc.feature))
+		code, _, out := e.do(gis, "POST", "/ogc/collections/"+slug+"/items", ogc.MediaGeoJSON, strings.NewReader(tc.feature))
 		if code != http.StatusConflict || !strings.Contains(out, says) {
 			t.Errorf("POST on %s: %d %s, want 409 naming %s", slug, code, out, says)
 		}
@@ -426,7 +428,7 @@ func TestAttackOGCWritesOnWorkflowLayers(t *testing.T) {
 		t.Errorf("report changed by an import: %s, was %s", got, want)
 	}
 	// A layer without a workflow still takes generic writes.
-	if code, _, out := e.do(gis, "POST", "/ogc/collections/ramps/items", mtGeoJSON, strings.NewReader(
+	if code, _, out := e.do(gis, "POST", "/ogc/collections/ramps/items", ogc.MediaGeoJSON, strings.NewReader(
 		`{"type":"Feature","geometry":{"type":"Point","coordinates":[57.1,50.25]},"properties":{"address":"x"}}`)); code != 201 {
 		t.Errorf("POST on ramps: %d %s", code, out)
 	}
@@ -483,8 +485,8 @@ func flashOf(page string) string {
 // client and per account like a login.
 func TestAttackPasswordChangeGuessing(t *testing.T) {
 	e := newSecEnv(t, func(s *Server) {
-		s.Security.LoginPerIP = RateLimit{PerMinute: 1, Burst: 10}
-		s.Security.LoginPerAccount = RateLimit{PerMinute: 1, Burst: 5}
+		s.Security.LoginPerIP = guard.RateLimit{PerMinute: 1, Burst: 10}
+		s.Security.LoginPerAccount = guard.RateLimit{PerMinute: 1, Burst: 5}
 	})
 	u := e.user("victim@akimat.kz", accounts.GISStaff, "")
 	stolen := e.session(u)
@@ -516,7 +518,7 @@ func TestAttackPasswordChangeGuessing(t *testing.T) {
 
 // Point 13: support needs the same proof of work as a report, and is limited per address.
 func TestAttackSupportInflation(t *testing.T) {
-	e := newSecEnv(t, func(s *Server) { s.Security.Submit = RateLimit{PerMinute: 1, Burst: 5} })
+	e := newSecEnv(t, func(s *Server) { s.Security.Submit = guard.RateLimit{PerMinute: 1, Burst: 5} })
 	id := e.report("")
 	path := "/api/reports/" + strconv.FormatInt(id, 10) + "/support"
 	for i := 0; i < 3; i++ {

@@ -24,6 +24,7 @@ import (
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/layers/transit"
+	"github.com/aktobe/geoportal/web/guard"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -74,7 +75,7 @@ func (s *secServer) trySend(id *identity, method, path, body string, hdr ...stri
 	if id != nil && id.cookie != nil {
 		req.AddCookie(&http.Cookie{Name: id.cookie.Name, Value: id.cookie.Value})
 		if id.csrf != "" {
-			req.Header.Set(csrfHeader, id.csrf)
+			req.Header.Set(guard.CSRFHeader, id.csrf)
 		}
 	}
 	if id != nil && id.key != "" {
@@ -330,7 +331,7 @@ func TestSecurityHSTSBehindProxy(t *testing.T) {
 		}
 		found := false
 		for _, c := range resp.Cookies() {
-			if c.Name == sessionCookie {
+			if c.Name == guard.SessionCookie {
 				found = true
 				if c.Secure != trust {
 					t.Errorf("trust=%v: session cookie Secure=%v", trust, c.Secure)
@@ -645,7 +646,7 @@ func TestSecurityPublicReadBudget(t *testing.T) {
 func TestSecurityAnalysisJobsPerClient(t *testing.T) {
 	s := newSecServer(t, func(srv *Server) {
 		srv.Security.TrustForwardedFor = true // the two clients' addresses come from the proxy header
-		srv.Security.Analysis = RateLimit{PerMinute: 6, Burst: 3}
+		srv.Security.Analysis = guard.RateLimit{PerMinute: 6, Burst: 3}
 	})
 	s.exec(`INSERT INTO layer.bus_stops (geom, name) VALUES (ST_SetSRID(ST_MakePoint(57.161, 50.280), 4326), 'Stop 1')`)
 	// Jobs stay running while the buildings (the population) are locked.

@@ -3,10 +3,8 @@
 package web
 
 import (
-	"bufio"
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -14,15 +12,18 @@ import (
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/analysis"
+	"github.com/aktobe/geoportal/layers/modules"
 	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/tiles"
+	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// Server holds what the handlers need. Build it with NewServer, then serve Handler().
+// Server holds what the handlers need. Build it with New (or NewServer), then serve Handler().
 type Server struct {
 	Logger   *slog.Logger
 	Pool     *pgxpool.Pool
@@ -35,14 +36,19 @@ type Server struct {
 	Tiles *tiles.Tiler
 
 	// Accounts holds users, sessions, API keys and the audit log; Security the cookie, body-size
-	// and rate-limit settings (DefaultSecurity unless changed before serving).
+	// and rate-limit settings (guard.Defaults unless changed before serving).
 	Accounts *accounts.Store
-	Security SecurityConfig
-	auth     authState
+	Security guard.Config
+	// guard authenticates callers and holds the role checks, rate and body limits every face
+	// uses (web/guard); reply writes error answers (web/reply).
+	guard *guard.Guard
+	reply reply.Writer
 	// Analysis runs the planners' coverage, siting, camera and access analyses.
 	Analysis *analysis.Store
 	// Reports is the citizen reports module (web app API, staff console, Open311).
 	Reports *reports.Store
+	// Modules are the city modules' stores (handlers_modules.go, handlers_yards.go).
+	Modules *modules.Store
 	// Transit is the live-vehicle module (ingest, live push, arrivals, GTFS-rt, dispatch).
 	Transit *transit.Service
 	// ImportMaxBytes bounds an upload to POST /api/import (handlers_import.go); 0: 512 MiB.
@@ -54,25 +60,67 @@ type Server struct {
 	metrics *httpMetrics
 }
 
-// NewServer wires a server over a database pool.
-func NewServer(logger *slog.Logger, pool *pgxpool.Pool) *Server {
+// Services are the domain services the faces call. cmd/geoportal builds them once, configured
+// (tile pool, cache sizes, read pool, transit limits), and hands them to New; DefaultServices
+// builds them with their defaults.
+type Services struct {
+	Pool *pgxpool.Pool
+	// Registry holds the metrics: the services' own (tiles) and the HTTP ones New adds.
+	Registry *prometheus.Registry
+	Layers   *layers.Store
+	Accounts *accounts.Store
+	Analysis *analysis.Store
+	Reports  *reports.Store
+	// Modules are the city modules (lighting, outages, clinics and schools, accessibility, yards).
+	Modules *modules.Store
+	Transit *transit.Service
+	Tiles   *tiles.Tiler
+}
+
+// NewRegistry returns a metrics registry with the Go runtime's and the process's collectors.
+func NewRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// DefaultServices builds every service over pool with its defaults (tiles on pool, metrics in a
+// new registry). Nothing is started: run Transit.Run and Tiles.Invalidator().Run for background
+// work.
+func DefaultServices(logger *slog.Logger, pool *pgxpool.Pool) Services {
+	reg := NewRegistry()
+	ls := layers.NewStore(pool)
+	an := analysis.NewStore(pool, ls)
+	return Services{Pool: pool, Registry: reg, Layers: ls, Accounts: accounts.NewStore(pool),
+		Analysis: an, Reports: reports.NewStore(pool), Modules: modules.NewStore(pool, ls, an),
+		Transit: transit.New(pool, logger), Tiles: tiles.New(pool, ls, logger, reg, tiles.Options{})}
+}
+
+// New wires a server over services built by the caller.
+func New(logger *slog.Logger, svc Services) *Server {
 	s := &Server{
 		Logger:   logger,
-		Pool:     pool,
-		Layers:   layers.NewStore(pool),
-		Registry: reg,
-		Accounts: accounts.NewStore(pool),
-		Security: DefaultSecurity(),
+		Pool:     svc.Pool,
+		Layers:   svc.Layers,
+		Registry: svc.Registry,
+		Accounts: svc.Accounts,
+		Security: guard.Defaults(),
 		Timeouts: DefaultHTTPTimeouts(),
+		Analysis: svc.Analysis,
+		Reports:  svc.Reports,
+		Modules:  svc.Modules,
+		Transit:  svc.Transit,
+		Tiles:    svc.Tiles,
 	}
-	s.metrics = newHTTPMetrics(reg)
-	s.Analysis = analysis.NewStore(pool, s.Layers)
-	s.Reports = reports.NewStore(pool)
-	s.Transit = transit.New(pool, logger)
-	s.Tiles = tiles.New(pool, s.Layers, logger, reg, tiles.Options{})
+	s.metrics = newHTTPMetrics(s.Registry)
+	s.guard = guard.New(s.Accounts, &s.Security, logger, s.failFor, s.allowUpload)
+	s.reply = reply.Writer{Logger: logger}
 	return s
+}
+
+// NewServer is New over DefaultServices(logger, pool): the short form for tests and tools.
+func NewServer(logger *slog.Logger, pool *pgxpool.Pool) *Server {
+	return New(logger, DefaultServices(logger, pool))
 }
 
 // ready reports whether the database answers and is fully migrated.
@@ -102,7 +150,7 @@ type HTTPTimeouts struct {
 	// ReadHeader is the time to send the request line and headers.
 	ReadHeader time.Duration
 	// Read is the time to send the whole request, body included. Routes that accept large bodies
-	// (s.maxBody above the default limit: imports, report photos, yard nominations) get more: see
+	// (guard.MaxBody above the default limit: imports, report photos, yard nominations) get more: see
 	// UploadRate.
 	Read time.Duration
 	// Write is the time from the end of the request's headers to the end of the answer. The
@@ -153,52 +201,3 @@ func (s *Server) allowUpload(w http.ResponseWriter, n int64) {
 		rc.SetWriteDeadline(now.Add(t.Read + extra + t.Write))
 	}
 }
-
-// deadlineWriter is every answer's writer under the compressor (moveWriteDeadline). Once the
-// handler has called keepWriting, each write moves the write deadline to Timeouts.Write from now:
-// a long answer (an export, a big page of features) goes on as long as the client keeps reading,
-// and a client that stops reading is cut off after Timeouts.Write. It sits below the compressor,
-// so the compressor's last writes, after the handler has returned, move the deadline too.
-type deadlineWriter struct {
-	http.ResponseWriter
-	rc      *http.ResponseController
-	timeout time.Duration
-	on      bool
-	moved   time.Time
-}
-
-type deadlineKey struct{}
-
-// moveWriteDeadline puts a deadlineWriter under every answer (when there is a write timeout).
-func (s *Server) moveWriteDeadline(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.Timeouts.Write <= 0 {
-			next.ServeHTTP(w, r)
-			return
-		}
-		dw := &deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: s.Timeouts.Write}
-		next.ServeHTTP(dw, r.WithContext(context.WithValue(r.Context(), deadlineKey{}, dw)))
-	})
-}
-
-// keepWriting lets the answer to r outlast the write timeout while the client keeps reading.
-func keepWriting(r *http.Request) {
-	if dw, ok := r.Context().Value(deadlineKey{}).(*deadlineWriter); ok {
-		dw.on = true
-	}
-}
-
-func (dw *deadlineWriter) Write(p []byte) (int, error) {
-	// Moved at most every second (a quarter of the timeout when that is shorter).
-	if now := time.Now(); dw.on && now.Sub(dw.moved) > min(time.Second, dw.timeout/4) {
-		dw.moved = now
-		dw.rc.SetWriteDeadline(now.Add(dw.timeout)) // an error: the writer has no deadline to move
-	}
-	return dw.ResponseWriter.Write(p)
-}
-
-func (dw *deadlineWriter) Flush() { dw.rc.Flush() }
-
-func (dw *deadlineWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) { return dw.rc.Hijack() }
-
-func (dw *deadlineWriter) Unwrap() http.ResponseWriter { return dw.ResponseWriter }

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/data/pgcluster"
 	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/web/webtest"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -27,20 +27,7 @@ func newTestServer(t *testing.T) *httptest.Server {
 	return ts
 }
 
-func get(t *testing.T, url string) (int, map[string]any) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var v map[string]any
-	if err := json.Unmarshal(body, &v); err != nil {
-		t.Fatalf("GET %s: not JSON (%v): %s", url, err, body)
-	}
-	return resp.StatusCode, v
-}
+var get = webtest.GetJSON
 
 func TestHealthAndReadiness(t *testing.T) {
 	ts := newTestServer(t)

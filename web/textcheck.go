@@ -55,20 +55,3 @@ func badText(s string) string {
 	}
 	return ""
 }
-
-// failFor writes err in the error shape of the interface the request is for.
-func (s *Server) failFor(w http.ResponseWriter, r *http.Request, err error) {
-	p := r.URL.Path
-	switch {
-	case p == "/ogc" || strings.HasPrefix(p, "/ogc/"):
-		(&ogcAPI{s: s}).fail(w, r, err)
-	case strings.HasPrefix(p, "/open311/"):
-		format := "json"
-		if strings.HasSuffix(p, ".xml") {
-			format = "xml"
-		}
-		s.open311Fail(w, r, format, err)
-	default:
-		s.Error(w, r, err)
-	}
-}

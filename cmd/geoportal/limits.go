@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal/data"
+	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/web"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -50,31 +51,31 @@ func registerLimitFlags(fs *flag.FlagSet, getenv func(string) string) *limitFlag
 	return f
 }
 
-// apply checks the flags, sets the timeouts on srv and opens the public read pool over base,
-// which the caller closes.
-func (f *limitFlags) apply(ctx context.Context, srv *web.Server, base *pgxpool.Config) (*pgxpool.Pool, error) {
+// apply checks the flags, opens the public read pool over base (which the caller closes) and
+// gives it to the layer store with the count budget; it returns the HTTP timeouts.
+func (f *limitFlags) apply(ctx context.Context, ls *layers.Store, base *pgxpool.Config) (web.HTTPTimeouts, *pgxpool.Pool, error) {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
 	}{{"-read-header-timeout", f.readHeader}, {"-read-timeout", f.read}, {"-write-timeout", f.write}, {"-idle-timeout", f.idle},
 		{"-public-read-timeout", f.publicReadTimeout}, {"-count-budget", f.publicCountBudget}} {
 		if d.v < 0 {
-			return nil, fmt.Errorf("%s (or its GEOPORTAL_ variable): want a duration such as 30s or 2m, 0 for none", d.name)
+			return web.HTTPTimeouts{}, nil, fmt.Errorf("%s (or its GEOPORTAL_ variable): want a duration such as 30s or 2m, 0 for none", d.name)
 		}
 	}
 	if f.uploadKiBps < 0 {
-		return nil, fmt.Errorf("-min-upload-rate (or GEOPORTAL_MIN_UPLOAD_RATE): want KiB per second, 0 for no extra time")
+		return web.HTTPTimeouts{}, nil, fmt.Errorf("-min-upload-rate (or GEOPORTAL_MIN_UPLOAD_RATE): want KiB per second, 0 for no extra time")
 	}
 	if f.publicConns < 1 || f.publicConns > 1000 {
-		return nil, fmt.Errorf("-public-read-conns (or GEOPORTAL_PUBLIC_READ_CONNS) %d: want 1 to 1000 connections", f.publicConns)
+		return web.HTTPTimeouts{}, nil, fmt.Errorf("-public-read-conns (or GEOPORTAL_PUBLIC_READ_CONNS) %d: want 1 to 1000 connections", f.publicConns)
 	}
-	srv.Timeouts = web.HTTPTimeouts{ReadHeader: f.readHeader, Read: f.read, Write: f.write, Idle: f.idle,
+	timeouts := web.HTTPTimeouts{ReadHeader: f.readHeader, Read: f.read, Write: f.write, Idle: f.idle,
 		UploadRate: f.uploadKiBps << 10}
 	pool, err := pgxpool.NewWithConfig(ctx, data.PublicReadConfig(base, int32(f.publicConns), f.publicReadTimeout))
 	if err != nil {
-		return nil, fmt.Errorf("public read pool: %w", err)
+		return web.HTTPTimeouts{}, nil, fmt.Errorf("public read pool: %w", err)
 	}
-	srv.Layers.SetReadPool(pool)
-	srv.Layers.SetCountBudget(f.publicCountBudget)
-	return pool, nil
+	ls.SetReadPool(pool)
+	ls.SetCountBudget(f.publicCountBudget)
+	return timeouts, pool, nil
 }

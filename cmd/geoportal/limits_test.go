@@ -4,12 +4,12 @@ import (
 	"context"
 	"flag"
 	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aktobe/geoportal/data/dbtest"
+	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/web"
 )
 
@@ -26,16 +26,15 @@ func TestLimitFlags(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := web.NewServer(slog.New(slog.DiscardHandler), pool)
-		rp, err := f.apply(context.Background(), srv, pool.Config())
+		timeouts, rp, err := f.apply(context.Background(), layers.NewStore(pool), pool.Config())
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer rp.Close()
 		want := web.HTTPTimeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 5 * time.Minute,
 			Idle: 2 * time.Minute, UploadRate: 64 << 10}
-		if srv.Timeouts != want || rp.Config().MaxConns != 3 {
-			t.Errorf("timeouts %+v, read pool %d connections", srv.Timeouts, rp.Config().MaxConns)
+		if timeouts != want || rp.Config().MaxConns != 3 {
+			t.Errorf("timeouts %+v, read pool %d connections", timeouts, rp.Config().MaxConns)
 		}
 		var timeout string
 		if err := rp.QueryRow(context.Background(), "SHOW statement_timeout").Scan(&timeout); err != nil || timeout != "10s" {
@@ -56,7 +55,7 @@ func TestLimitFlags(t *testing.T) {
 		t.Run(tc.says, func(t *testing.T) {
 			f, err := parse(tc.env, tc.args...)
 			if err == nil {
-				_, err = f.apply(context.Background(), web.NewServer(slog.New(slog.DiscardHandler), pool), pool.Config())
+				_, _, err = f.apply(context.Background(), layers.NewStore(pool), pool.Config())
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.says) {
 				t.Errorf("%v %v: %v, want an error naming %s", tc.env, tc.args, err, tc.says)

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web/guard"
 )
 
 // securityFlags are the serve flags for cookies, body size, rate limits and sessions.
@@ -21,7 +22,7 @@ type securityFlags struct {
 
 func registerSecurityFlags(fs *flag.FlagSet, getenv func(string) string) *securityFlags {
 	f := &securityFlags{}
-	def := web.DefaultSecurity()
+	def := guard.Defaults()
 	fs.StringVar(&f.cookieSecure, "cookie-secure", envOr(getenv, "GEOPORTAL_COOKIE_SECURE", "auto"),
 		"Secure attribute of cookies: auto (when the request is https), on, off (plain-http development) (env GEOPORTAL_COOKIE_SECURE)")
 	fs.BoolVar(&f.trustProxy, "trust-proxy", envOr(getenv, "GEOPORTAL_TRUST_PROXY", "false") == "true",
@@ -43,54 +44,53 @@ func registerSecurityFlags(fs *flag.FlagSet, getenv func(string) string) *securi
 	return f
 }
 
-func rateString(r web.RateLimit) string { return fmt.Sprintf("%g/%d", r.PerMinute, r.Burst) }
+func rateString(r guard.RateLimit) string { return fmt.Sprintf("%g/%d", r.PerMinute, r.Burst) }
 
-func parseRate(name, v string) (web.RateLimit, error) {
+func parseRate(name, v string) (guard.RateLimit, error) {
 	per, burst, _ := strings.Cut(v, "/")
 	p, err := strconv.ParseFloat(per, 64)
 	if err != nil || p < 0 {
-		return web.RateLimit{}, fmt.Errorf("%s %q: want PER_MINUTE/BURST, e.g. 20/10", name, v)
+		return guard.RateLimit{}, fmt.Errorf("%s %q: want PER_MINUTE/BURST, e.g. 20/10", name, v)
 	}
 	b := int(p)
 	if burst != "" {
 		if b, err = strconv.Atoi(burst); err != nil || b < 1 {
-			return web.RateLimit{}, fmt.Errorf("%s %q: burst must be a positive integer", name, v)
+			return guard.RateLimit{}, fmt.Errorf("%s %q: burst must be a positive integer", name, v)
 		}
 	}
-	return web.RateLimit{PerMinute: p, Burst: b}, nil
+	return guard.RateLimit{PerMinute: p, Burst: b}, nil
 }
 
-// apply checks the flags and sets them on the server.
-func (f *securityFlags) apply(srv *web.Server) error {
-	c := web.DefaultSecurity()
+// apply checks the flags, sets the session lifetimes on accts and returns the security settings.
+func (f *securityFlags) apply(accts *accounts.Store) (guard.Config, error) {
+	c := guard.Defaults()
 	switch strings.ToLower(f.cookieSecure) {
 	case "auto", "on", "off", "true", "false":
 	default:
-		return fmt.Errorf("-cookie-secure %q: want auto, on or off", f.cookieSecure)
+		return guard.Config{}, fmt.Errorf("-cookie-secure %q: want auto, on or off", f.cookieSecure)
 	}
 	c.CookieSecure = f.cookieSecure
 	c.TrustForwardedFor = f.trustProxy
 	if f.maxBody <= 0 {
-		return fmt.Errorf("-max-body %d: want a positive number of bytes", f.maxBody)
+		return guard.Config{}, fmt.Errorf("-max-body %d: want a positive number of bytes", f.maxBody)
 	}
 	c.MaxBodyBytes = f.maxBody
 	var err error
 	if c.LoginPerIP, err = parseRate("-login-rate", f.loginRate); err != nil {
-		return err
+		return guard.Config{}, err
 	}
 	if c.Submit, err = parseRate("-submit-rate", f.submitRate); err != nil {
-		return err
+		return guard.Config{}, err
 	}
 	if c.Upload, err = parseRate("-upload-rate", f.uploadRate); err != nil {
-		return err
+		return guard.Config{}, err
 	}
 	if c.Analysis, err = parseRate("-analysis-rate", f.analysisRate); err != nil {
-		return err
+		return guard.Config{}, err
 	}
 	if f.sessionTTL < time.Minute || f.sessionIdle < time.Minute {
-		return fmt.Errorf("-session-ttl and -session-idle must be at least 1m")
+		return guard.Config{}, fmt.Errorf("-session-ttl and -session-idle must be at least 1m")
 	}
-	srv.Security = c
-	srv.Accounts.SessionTTL, srv.Accounts.SessionIdle = f.sessionTTL, f.sessionIdle
-	return nil
+	accts.SessionTTL, accts.SessionIdle = f.sessionTTL, f.sessionIdle
+	return c, nil
 }

@@ -15,9 +15,15 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal/data"
+	"github.com/aktobe/geoportal/layers"
+	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/layers/analysis"
+	"github.com/aktobe/geoportal/layers/modules"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/tiles"
 	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/web/guard"
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -44,7 +50,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	public, err := web.ParsePublicURL(*publicURL)
+	public, err := guard.ParsePublicURL(*publicURL)
 	if err != nil {
 		return fmt.Errorf("-public-url (or GEOPORTAL_PUBLIC_URL): %w", err)
 	}
@@ -75,19 +81,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
-	srv := web.NewServer(logger, db.Pool)
-	if err := security.apply(srv); err != nil {
+	// The domain services, built once and configured here, then handed to the web server.
+	svc := web.Services{Pool: db.Pool, Registry: web.NewRegistry(), Layers: layers.NewStore(db.Pool),
+		Accounts: accounts.NewStore(db.Pool), Reports: reports.NewStore(db.Pool), Transit: transit.New(db.Pool, logger)}
+	secCfg, err := security.apply(svc.Accounts)
+	if err != nil {
 		return err
 	}
-	srv.Security.PublicURL = public
-	srv.Transit.Wialon, srv.Transit.Live = transitLimits.wialon, transitLimits.live
+	secCfg.PublicURL = public
+	svc.Transit.Wialon, svc.Transit.Live = transitLimits.wialon, transitLimits.live
 	// Reads anyone may ask for get their own pool and time budget (limits.go).
-	readPool, err := limits.apply(ctx, srv, db.Pool.Config())
+	timeouts, readPool, err := limits.apply(ctx, svc.Layers, db.Pool.Config())
 	if err != nil {
 		return err
 	}
 	defer readPool.Close()
-	srv.Map = web.MapConfig{BasemapURL: *basemapURL, BasemapAttribution: *basemapAttribution, City: city}
+	svc.Analysis = analysis.NewStore(db.Pool, svc.Layers)
+	svc.Modules = modules.NewStore(db.Pool, svc.Layers, svc.Analysis)
 	// Tile queries get their own pool (parallel query and JIT off) and a listener that keeps the
 	// tile cache exact when layers change, in this process or any other.
 	tilePool, err := tiles.NewPool(ctx, db.Pool.Config(), 0)
@@ -95,18 +105,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer tilePool.Close()
-	srv.Tiles.SetPool(tilePool)
 	memMB, err := strconv.Atoi(*tileMemory)
 	if err != nil || memMB < 0 || memMB > 1<<20 {
 		return fmt.Errorf("-tile-memory-mb (or GEOPORTAL_TILE_MEMORY_MB) %q: want a whole number of MiB, 0 for none", *tileMemory)
 	}
-	srv.Tiles.SetMemoryBytes(int64(memMB) << 20)
+	tileOpts := tiles.Options{MemoryBytes: int64(memMB) << 20, DiskDir: *tileCacheDir}
+	if memMB == 0 {
+		tileOpts.MemoryBytes = -1 // none: every tile is read from PostgreSQL
+	}
 	if *tileCacheDir != "" {
 		if err := os.MkdirAll(*tileCacheDir, 0o755); err != nil {
 			return fmt.Errorf("-tile-cache-dir: %w", err)
 		}
-		srv.Tiles.SetDiskDir(*tileCacheDir)
 	}
+	svc.Tiles = tiles.New(tilePool, svc.Layers, logger, svc.Registry, tileOpts)
+
+	srv := web.New(logger, svc)
+	srv.Security, srv.Timeouts = secCfg, timeouts
+	srv.Map = web.MapConfig{BasemapURL: *basemapURL, BasemapAttribution: *basemapAttribution, City: city}
 	go srv.Tiles.Invalidator().Run(ctx)
 	// Serve once the tile change listener is connected (it takes a moment): until then nothing is
 	// cached and the disk tier cannot tell which of its files are current.
@@ -117,9 +133,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	case <-ctx.Done():
 		return nil
 	}
-	// Live vehicles: history partitions, the live hub and the Wialon IPS listener (transit.go).
-	srv.Transit.StartMaintenance()
-	defer srv.Transit.Close()
+	// Live vehicles: history partitions and the live hub until ctx ends (then every transit
+	// goroutine stops), and the Wialon IPS listener (transit.go).
+	transitCtx, stopTransit := context.WithCancel(ctx)
+	transitDone := make(chan struct{})
+	go func() { defer close(transitDone); srv.Transit.Run(transitCtx) }()
+	defer func() { stopTransit(); <-transitDone }()
 	if err := serveWialon(ctx, srv, *wialonAddr, stdout, logger); err != nil {
 		return err
 	}
@@ -149,7 +168,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *addr, err)
 	}
-	srv.Security.ListenURL = web.ListenURL(ln.Addr())
+	srv.Security.ListenURL = guard.ListenURL(ln.Addr())
 	if public == "" {
 		logger.Warn("no -public-url (GEOPORTAL_PUBLIC_URL): links in confirmation e-mails and SMS point at the listen address; set it to the address residents use",
 			"link_base", srv.Security.ListenURL)

@@ -19,9 +19,20 @@ func (s *Service) MaintainPartitions(ctx context.Context) (created, dropped int,
 	return created, dropped, nil
 }
 
-// StartMaintenance keeps the history partitions current (now, then hourly) until Close, and
-// starts the live hub.
-func (s *Service) StartMaintenance() {
+// Run does the service's background work until ctx is done, then stops it all (Close): it keeps
+// the history partitions current (now, then hourly), loads the network and catches the live
+// layer up, and runs the live hub. New starts nothing; ingest workers and the live layer's
+// writer start on first use and stop with Close too.
+func (s *Service) Run(ctx context.Context) {
+	defer s.Close()
+	s.startMaintenance()
+	select {
+	case <-ctx.Done():
+	case <-s.bg.Done(): // closed without Run's context ending
+	}
+}
+
+func (s *Service) startMaintenance() {
 	s.hub.Start()
 	s.goBackground(func(ctx context.Context) {
 		if _, err := s.Network(ctx); err != nil && ctx.Err() == nil {

@@ -1,4 +1,4 @@
-package web
+package ogc
 
 import (
 	"net/http"
@@ -16,14 +16,14 @@ func oaParam(name, in, desc string, required bool, schema map[string]any) map[st
 func oaResponses(mediaType, schema, desc string) map[string]any {
 	errBody := map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/exception"}}}
 	return map[string]any{
-		"200":     map[string]any{"description": desc, "content": map[string]any{mediaType: map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + schema}}, mtHTML: map[string]any{"schema": map[string]any{"type": "string"}}}},
+		"200":     map[string]any{"description": desc, "content": map[string]any{mediaType: map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + schema}}, MediaHTML: map[string]any{"schema": map[string]any{"type": "string"}}}},
 		"400":     map[string]any{"description": "Bad request: the description names the problem", "content": errBody},
 		"404":     map[string]any{"description": "No such collection or feature", "content": errBody},
 		"default": map[string]any{"description": "Error", "content": errBody},
 	}
 }
 
-func (o *ogcAPI) openAPI(r *http.Request, ids []string) map[string]any {
+func (o *API) openAPI(r *http.Request, ids []string) map[string]any {
 	str := map[string]any{"type": "string"}
 	f := oaParam("f", "query", "Encoding: json or html (else the Accept header decides)", false,
 		map[string]any{"type": "string", "enum": []string{"json", "html"}})
@@ -51,7 +51,7 @@ func (o *ogcAPI) openAPI(r *http.Request, ids []string) map[string]any {
 		oaParam("sortby", "query", "Sort keys: +name or -name, comma-separated", false, map[string]any{"type": "array", "items": str}),
 		oaParam("properties", "query", "Properties to return, comma-separated", false, map[string]any{"type": "array", "items": str}),
 	}
-	featureBody := map[string]any{"required": true, "content": map[string]any{mtGeoJSON: map[string]any{"schema": map[string]any{"type": "object"}}}}
+	featureBody := map[string]any{"required": true, "content": map[string]any{MediaGeoJSON: map[string]any{"schema": map[string]any{"type": "object"}}}}
 	noContent := map[string]any{"204": map[string]any{"description": "Done"}, "default": map[string]any{"description": "Error"}}
 	return map[string]any{
 		"openapi": "3.0.3",
@@ -59,17 +59,17 @@ func (o *ogcAPI) openAPI(r *http.Request, ids []string) map[string]any {
 			"description": serviceDescription.EN, "license": map[string]any{"name": "Layer licences as attributed per collection"}},
 		"servers": []any{map[string]any{"url": o.base(r)}},
 		"paths": map[string]any{
-			"/":                                      map[string]any{"get": op("getLandingPage", "Landing page", []any{f, lg}, mtJSON, "landingPage")},
-			"/conformance":                           map[string]any{"get": op("getConformance", "Conformance classes", []any{f, lg}, mtJSON, "confClasses")},
-			"/collections":                           map[string]any{"get": op("getCollections", "Collections (layers)", []any{f, lg}, mtJSON, "collections")},
-			"/collections/{collectionId}":            map[string]any{"get": op("describeCollection", "A collection", []any{coll, f, lg}, mtJSON, "collectionInfo")},
-			"/collections/{collectionId}/queryables": map[string]any{"get": op("getQueryables", "Queryable properties (JSON Schema)", []any{coll, lg}, mtSchema, "queryables")},
+			"/":                                      map[string]any{"get": op("getLandingPage", "Landing page", []any{f, lg}, MediaJSON, "landingPage")},
+			"/conformance":                           map[string]any{"get": op("getConformance", "Conformance classes", []any{f, lg}, MediaJSON, "confClasses")},
+			"/collections":                           map[string]any{"get": op("getCollections", "Collections (layers)", []any{f, lg}, MediaJSON, "collections")},
+			"/collections/{collectionId}":            map[string]any{"get": op("describeCollection", "A collection", []any{coll, f, lg}, MediaJSON, "collectionInfo")},
+			"/collections/{collectionId}/queryables": map[string]any{"get": op("getQueryables", "Queryable properties (JSON Schema)", []any{coll, lg}, MediaSchema, "queryables")},
 			"/collections/{collectionId}/items": map[string]any{
-				"get":  op("getFeatures", "Features of a collection; other query parameters named after queryables filter by equality", items, mtGeoJSON, "featureCollectionGeoJSON"),
+				"get":  op("getFeatures", "Features of a collection; other query parameters named after queryables filter by equality", items, MediaGeoJSON, "featureCollectionGeoJSON"),
 				"post": map[string]any{"operationId": "createFeature", "summary": "Add a feature (staff)", "parameters": []any{coll}, "requestBody": featureBody, "responses": map[string]any{"201": map[string]any{"description": "Created; Location names it"}, "default": map[string]any{"description": "Error"}}},
 			},
 			"/collections/{collectionId}/items/{featureId}": map[string]any{
-				"get":    op("getFeature", "One feature", []any{coll, fid, f, lg, crs}, mtGeoJSON, "featureGeoJSON"),
+				"get":    op("getFeature", "One feature", []any{coll, fid, f, lg, crs}, MediaGeoJSON, "featureGeoJSON"),
 				"put":    map[string]any{"operationId": "replaceFeature", "summary": "Replace a feature (staff)", "parameters": []any{coll, fid}, "requestBody": featureBody, "responses": noContent},
 				"patch":  map[string]any{"operationId": "updateFeature", "summary": "Update a feature's given members (staff)", "parameters": []any{coll, fid}, "requestBody": featureBody, "responses": noContent},
 				"delete": map[string]any{"operationId": "deleteFeature", "summary": "Delete a feature (staff)", "parameters": []any{coll, fid}, "responses": noContent},
@@ -126,12 +126,12 @@ func oaSchemas() map[string]any {
 	}
 }
 
-func (o *ogcAPI) handleAPI(w http.ResponseWriter, r *http.Request) {
+func (o *API) OpenAPI(w http.ResponseWriter, r *http.Request) {
 	f, lg, ok := o.begin(w, r)
 	if !ok {
 		return
 	}
-	ls, err := o.s.Layers.Layers(r.Context(), o.canView(r))
+	ls, err := o.Layers.Layers(r.Context(), o.CanView(r))
 	if err != nil {
 		o.fail(w, r, err)
 		return
@@ -142,15 +142,15 @@ func (o *ogcAPI) handleAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	doc := o.openAPI(r, ids)
 	if f == "html" {
-		var links []ogcLink
+		var links []Link
 		for _, p := range []string{"/", "/conformance", "/collections", "/collections/{collectionId}",
 			"/collections/{collectionId}/queryables", "/collections/{collectionId}/items",
 			"/collections/{collectionId}/items/{featureId}"} {
-			links = append(links, ogcLink{Href: o.base(r) + p, Rel: "item", Title: "GET " + p})
+			links = append(links, Link{Href: o.base(r) + p, Rel: "item", Title: "GET " + p})
 		}
 		o.html(w, r, "landing", lg, map[string]any{"title": "API", "description": serviceDescription.EN +
 			" The machine-readable definition is OpenAPI 3.0 JSON at " + o.base(r) + "/api.", "links": links})
 		return
 	}
-	writeTyped(w, http.StatusOK, mtOpenAPI, doc)
+	writeTyped(w, http.StatusOK, MediaOpenAPI, doc)
 }

@@ -1,4 +1,4 @@
-package web_test
+package live_test
 
 import (
 	"bufio"
@@ -7,53 +7,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
-	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/transit"
 	gtfsimport "github.com/aktobe/geoportal/layers/transit/gtfs"
-	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/web/webtest"
 	"google.golang.org/protobuf/proto"
 )
 
-func newTransitServer(t *testing.T) (*web.Server, *httptest.Server) {
-	t.Helper()
-	srv := web.NewServer(slog.New(slog.DiscardHandler), dbtest.New(t))
-	t.Cleanup(srv.Transit.Close)
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return srv, ts
-}
-
-func postPositions(t *testing.T, url, key, body string) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url+"/api/vehicles/positions", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		req.Header.Set("X-Device-Key", key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var v map[string]any
-	json.NewDecoder(resp.Body).Decode(&v)
-	return resp.StatusCode, v
-}
-
 func TestTransitHTTPIngestAndLivePush(t *testing.T) {
 	ctx := context.Background()
-	srv, ts := newTransitServer(t)
+	srv, ts := webtest.NewTransit(t)
 	v, key, err := srv.Transit.AddVehicle(ctx, transit.NewVehicle{DeviceID: "http-1", Plate: "777 AAA 04", Route: "5", LowFloor: true})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +60,7 @@ func TestTransitHTTPIngestAndLivePush(t *testing.T) {
 	at := time.Now().Add(-5 * time.Second).UTC().Truncate(time.Millisecond)
 	body := fmt.Sprintf(`{"positions":[{"time":%q,"lat":50.2839,"lon":57.1669,"speed_kmh":31.5,"heading":180,"sats":9},
 		{"time":%q,"lat":50.2838,"lon":57.1669,"speed_kmh":30}]}`, at.Add(-time.Second).Format(time.RFC3339Nano), at.Format(time.RFC3339Nano))
-	code, res := postPositions(t, ts.URL, key, body)
+	code, res := webtest.PostPositions(t, ts.URL, key, body)
 	if code != 200 || res["stored"] != 2.0 || res["duplicates"] != 0.0 {
 		t.Fatalf("post: %d %v", code, res)
 	}
@@ -105,10 +76,10 @@ func TestTransitHTTPIngestAndLivePush(t *testing.T) {
 		t.Fatal("no push within 10 s")
 	}
 	// A resend is acknowledged as duplicates.
-	if code, res := postPositions(t, ts.URL, key, body); code != 200 || res["duplicates"] != 2.0 {
+	if code, res := webtest.PostPositions(t, ts.URL, key, body); code != 200 || res["duplicates"] != 2.0 {
 		t.Errorf("resend: %d %v", code, res)
 	}
-	if code, body := get(t, ts.URL+"/api/vehicles"); code != 200 || len(body["vehicles"].([]any)) != 1 {
+	if code, body := webtest.GetJSON(t, ts.URL+"/api/vehicles"); code != 200 || len(body["vehicles"].([]any)) != 1 {
 		t.Errorf("vehicles: %d %v", code, body)
 	}
 
@@ -126,7 +97,7 @@ func TestTransitHTTPIngestAndLivePush(t *testing.T) {
 		{"other device", key, `{"positions": [{"device_id": "http-2", "time": "2026-01-01T00:00:00Z", "lat": 1, "lon": 1}]}`, 403},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if code, res := postPositions(t, ts.URL, tc.key, tc.body); code != tc.code {
+			if code, res := webtest.PostPositions(t, ts.URL, tc.key, tc.body); code != tc.code {
 				t.Errorf("%d %v, want %d", code, res, tc.code)
 			}
 		})
@@ -135,24 +106,24 @@ func TestTransitHTTPIngestAndLivePush(t *testing.T) {
 
 func TestTransitArrivalsFeedsAndDispatch(t *testing.T) {
 	ctx := context.Background()
-	srv, ts := newTransitServer(t)
-	if _, _, err := importers.New(srv.Pool, nil).ImportGTFS(ctx, os.DirFS("../layers/transit/gtfs/testdata/small"), "small", gtfsimport.Options{}, importers.Request{}); err != nil {
+	srv, ts := webtest.NewTransit(t)
+	if _, _, err := importers.New(srv.Pool, nil).ImportGTFS(ctx, os.DirFS("../../layers/transit/gtfs/testdata/small"), "small", gtfsimport.Options{}, importers.Request{}); err != nil {
 		t.Fatal(err)
 	}
-	code, body := get(t, ts.URL+"/api/stops/103/arrivals")
+	code, body := webtest.GetJSON(t, ts.URL+"/api/stops/103/arrivals")
 	if code != 200 || body["stop_id"] != "S3" || body["name"] != "Central square" {
 		t.Errorf("arrivals: %d %v", code, body)
 	}
-	if code, _ := get(t, ts.URL+"/api/stops/NOPE/arrivals"); code != 404 {
+	if code, _ := webtest.GetJSON(t, ts.URL+"/api/stops/NOPE/arrivals"); code != 404 {
 		t.Errorf("unknown stop: %d", code)
 	}
-	if code, _ := get(t, ts.URL+"/api/stops/103/arrivals?per_route=0"); code != 400 {
+	if code, _ := webtest.GetJSON(t, ts.URL+"/api/stops/103/arrivals?per_route=0"); code != 400 {
 		t.Errorf("bad per_route: %d", code)
 	}
 
 	v, key, _ := srv.Transit.AddVehicle(ctx, transit.NewVehicle{DeviceID: "rt-1", Plate: "RT 1", Route: "5"})
 	at := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
-	if code, res := postPositions(t, ts.URL, key, fmt.Sprintf(`{"positions":[{"time":%q,"lat":50.2839,"lon":57.1669,"heading":90,"speed_kmh":20}]}`, at.Format(time.RFC3339))); code != 200 {
+	if code, res := webtest.PostPositions(t, ts.URL, key, fmt.Sprintf(`{"positions":[{"time":%q,"lat":50.2839,"lon":57.1669,"heading":90,"speed_kmh":20}]}`, at.Format(time.RFC3339))); code != 200 {
 		t.Fatalf("post %d %v", code, res)
 	}
 	resp, err := http.Get(ts.URL + "/gtfs-rt/vehicle-positions.pb")
@@ -191,7 +162,7 @@ func TestTransitArrivalsFeedsAndDispatch(t *testing.T) {
 	}
 
 	// Dispatch and tracks need a dispatcher.
-	if code, _ := get(t, ts.URL+"/api/dispatch/alerts"); code != 401 {
+	if code, _ := webtest.GetJSON(t, ts.URL+"/api/dispatch/alerts"); code != 401 {
 		t.Errorf("anonymous alerts: %d", code)
 	}
 	u, err := srv.Accounts.CreateUser(ctx, accounts.NewUser{Email: "dispatch@example.kz", Role: accounts.Dispatcher, Password: "a long dispatcher password"})

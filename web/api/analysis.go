@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"encoding/json"
@@ -12,23 +12,24 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/analysis"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
 
 // Planner analyses: anyone may run them over public layers (they only read); staff-only layers
 // and saved scenarios need a planner (see routes.go for the scenarios).
 
-// plannerRoles may analyse staff-only layers and save and read scenarios.
-var plannerRoles = []accounts.Role{accounts.Planner, accounts.GISStaff, accounts.Admin}
+// PlannerRoles may analyse staff-only layers and save and read scenarios.
+var PlannerRoles = []accounts.Role{accounts.Planner, accounts.GISStaff, accounts.Admin}
 
 // isPlanner reports whether the caller may analyse staff-only layers.
-func (s *Server) isPlanner(r *http.Request) bool {
-	u, ok := s.currentUser(r)
-	return ok && u.HasRole(plannerRoles...)
+func (hs *Handlers) isPlanner(r *http.Request) bool {
+	u, ok := hs.Guard.CurrentUser(r)
+	return ok && u.HasRole(PlannerRoles...)
 }
 
-// queryFloat reads a number parameter; missing gives def.
-func queryFloat(q url.Values, name string, def float64) (float64, error) {
+// QueryFloat reads a number parameter; missing gives def.
+func QueryFloat(q url.Values, name string, def float64) (float64, error) {
 	v := q.Get(name)
 	if v == "" {
 		return def, nil
@@ -40,7 +41,7 @@ func queryFloat(q url.Values, name string, def float64) (float64, error) {
 	return f, nil
 }
 
-func queryInt(q url.Values, name string, def int) (int, error) {
+func QueryInt(q url.Values, name string, def int) (int, error) {
 	v := q.Get(name)
 	if v == "" {
 		return def, nil
@@ -69,7 +70,7 @@ func requireDistance(q url.Values) (float64, error) {
 	if q.Get("distance") == "" {
 		return 0, geoportal.Errorf(geoportal.EINVALID, "distance (metres) is required")
 	}
-	return queryFloat(q, "distance", 0)
+	return QueryFloat(q, "distance", 0)
 }
 
 // decodeBody reads a JSON body into v, refusing unknown fields and trailing data.
@@ -93,134 +94,134 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 // GET /api/analysis/coverage?layer=SLUG&distance=M[&method=line|network][&res=9][&filter=a:v][&curve=true]
-func (s *Server) handleCoverage(w http.ResponseWriter, r *http.Request) {
+func (hs *Handlers) Coverage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p := analysis.CoverageParams{Layer: q.Get("layer"), Filter: q.Get("filter"), Method: q.Get("method")}
 	var err error
 	var curve *bool
 	if p.Distance, err = requireDistance(q); err == nil {
-		if p.Res, err = queryInt(q, "res", 0); err == nil {
+		if p.Res, err = QueryInt(q, "res", 0); err == nil {
 			curve, err = queryBool(q, "curve")
 		}
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
 	p.Curve = curve != nil && *curve
-	res, err := s.Analysis.Coverage(r.Context(), p, s.isPlanner(r))
+	res, err := hs.Analysis.Coverage(r.Context(), p, hs.isPlanner(r))
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	reply.JSON(w, http.StatusOK, res)
 }
 
 // POST /api/analysis/siting {layer, filter, candidates, candidate_filter, n, distance, demand, res, step}
-func (s *Server) handleSiting(w http.ResponseWriter, r *http.Request) {
+func (hs *Handlers) Siting(w http.ResponseWriter, r *http.Request) {
 	var p analysis.SitingParams
 	if err := decodeBody(r, &p); err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	res, err := s.Analysis.Siting(r.Context(), p, s.isPlanner(r))
+	res, err := hs.Analysis.Siting(r.Context(), p, hs.isPlanner(r))
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	reply.JSON(w, http.StatusOK, res)
 }
 
 // GET /api/analysis/cameras[?layer=cameras][&filter=status:installed|all][&step=5][&occlusion=true]
 // [&crossings=smart_crossings|intersections][&geometry=true]
-func (s *Server) handleCameraCoverage(w http.ResponseWriter, r *http.Request) {
+func (hs *Handlers) CameraCoverage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p := analysis.CameraParams{Layer: q.Get("layer"), Filter: q.Get("filter"), Crossings: q.Get("crossings")}
 	var err error
-	if p.Step, err = queryFloat(q, "step", 0); err == nil {
+	if p.Step, err = QueryFloat(q, "step", 0); err == nil {
 		if p.Occlusion, err = queryBool(q, "occlusion"); err == nil {
 			p.Geometry, err = queryBool(q, "geometry")
 		}
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	res, err := s.Analysis.Cameras(r.Context(), p, s.isPlanner(r))
+	res, err := hs.Analysis.Cameras(r.Context(), p, hs.isPlanner(r))
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	reply.JSON(w, http.StatusOK, res)
 }
 
 // GET /api/analysis/access?layer=clinics&distance=M[&capacity=capacity][&res=9][&filter=a:v]
-func (s *Server) handleAccess(w http.ResponseWriter, r *http.Request) {
+func (hs *Handlers) Access(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p := analysis.AccessParams{Layer: q.Get("layer"), Filter: q.Get("filter"), Capacity: q.Get("capacity")}
 	var err error
 	if p.Distance, err = requireDistance(q); err == nil {
-		p.Res, err = queryInt(q, "res", 0)
+		p.Res, err = QueryInt(q, "res", 0)
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	res, err := s.Analysis.Access(r.Context(), p, s.isPlanner(r))
+	res, err := hs.Analysis.Access(r.Context(), p, hs.isPlanner(r))
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	reply.JSON(w, http.StatusOK, res)
 }
 
 // GET /api/analysis/population[?res=9]: residents per H3 cell.
-func (s *Server) handlePopulation(w http.ResponseWriter, r *http.Request) {
-	res, err := queryInt(r.URL.Query(), "res", 9)
+func (hs *Handlers) Population(w http.ResponseWriter, r *http.Request) {
+	res, err := QueryInt(r.URL.Query(), "res", 9)
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	pop, err := s.Analysis.Population(r.Context(), res)
+	pop, err := hs.Analysis.Population(r.Context(), res)
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, pop)
+	reply.JSON(w, http.StatusOK, pop)
 }
 
 // POST /api/analysis/scenarios {name, kind, params}: runs the analysis and saves it.
-func (s *Server) handleSaveScenario(w http.ResponseWriter, r *http.Request) {
+func (hs *Handlers) SaveScenario(w http.ResponseWriter, r *http.Request) {
 	var req analysis.ScenarioRequest
 	if err := decodeBody(r, &req); err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
 	by := ""
-	if u, ok := s.currentUser(r); ok {
+	if u, ok := hs.Guard.CurrentUser(r); ok {
 		by = u.Label()
 	}
-	sc, err := s.Analysis.SaveScenario(r.Context(), req, s.isPlanner(r), by)
+	sc, err := hs.Analysis.SaveScenario(r.Context(), req, hs.isPlanner(r), by)
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, sc)
+	reply.JSON(w, http.StatusCreated, sc)
 }
 
 // GET /api/analysis/scenarios[?limit=100]
-func (s *Server) handleScenarios(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryInt(r.URL.Query(), "limit", 100)
+func (hs *Handlers) Scenarios(w http.ResponseWriter, r *http.Request) {
+	limit, err := QueryInt(r.URL.Query(), "limit", 100)
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	scs, err := s.Analysis.Scenarios(r.Context(), limit)
+	scs, err := hs.Analysis.Scenarios(r.Context(), limit)
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"scenarios": scs})
+	reply.JSON(w, http.StatusOK, map[string]any{"scenarios": scs})
 }
 
 func scenarioID(v, name string) (int64, error) {
@@ -232,38 +233,38 @@ func scenarioID(v, name string) (int64, error) {
 }
 
 // GET /api/analysis/scenarios/{id}
-func (s *Server) handleScenario(w http.ResponseWriter, r *http.Request) {
+func (hs *Handlers) Scenario(w http.ResponseWriter, r *http.Request) {
 	id, err := scenarioID(chi.URLParam(r, "id"), "id")
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	sc, err := s.Analysis.Scenario(r.Context(), id)
+	sc, err := hs.Analysis.Scenario(r.Context(), id)
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sc)
+	reply.JSON(w, http.StatusOK, sc)
 }
 
 // GET /api/analysis/compare?a=ID&b=ID
-func (s *Server) handleCompareScenarios(w http.ResponseWriter, r *http.Request) {
+func (hs *Handlers) CompareScenarios(w http.ResponseWriter, r *http.Request) {
 	a, err := scenarioID(r.URL.Query().Get("a"), "a")
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
 	b, err := scenarioID(r.URL.Query().Get("b"), "b")
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	c, err := s.Analysis.Compare(r.Context(), a, b)
+	c, err := hs.Analysis.Compare(r.Context(), a, b)
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	reply.JSON(w, http.StatusOK, c)
 }
 
 // Long analyses as background jobs, for the planner page's progress bar and Cancel button:
@@ -271,41 +272,41 @@ func (s *Server) handleCompareScenarios(w http.ResponseWriter, r *http.Request) 
 // cancels it, the database queries it was running included.
 
 // POST /api/analysis/jobs {kind: coverage|siting|cameras|access, params: {…}}
-func (s *Server) handleStartJob(w http.ResponseWriter, r *http.Request) {
+func (hs *Handlers) StartJob(w http.ResponseWriter, r *http.Request) {
 	var req analysis.JobRequest
 	if err := decodeBody(r, &req); err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	st, err := s.Analysis.StartJob(r.Context(), req, s.isPlanner(r))
+	st, err := hs.Analysis.StartJob(r.Context(), req, hs.isPlanner(r))
 	if err != nil {
 		if geoportal.ErrorCode(err) == geoportal.ERATELIMIT {
 			w.Header().Set("Retry-After", "10") // jobs end within seconds to minutes; poll again
 		}
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Location", "/api/analysis/jobs/"+st.ID)
-	writeJSON(w, http.StatusAccepted, st)
+	reply.JSON(w, http.StatusAccepted, st)
 }
 
 // GET /api/analysis/jobs/{id}
-func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) {
-	st, err := s.Analysis.Job(chi.URLParam(r, "id"))
+func (hs *Handlers) Job(w http.ResponseWriter, r *http.Request) {
+	st, err := hs.Analysis.Job(chi.URLParam(r, "id"))
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, st)
+	reply.JSON(w, http.StatusOK, st)
 }
 
 // DELETE /api/analysis/jobs/{id}: answers once the job has stopped (or after 5 s).
-func (s *Server) handleCancelJob(w http.ResponseWriter, r *http.Request) {
-	st, err := s.Analysis.CancelJob(chi.URLParam(r, "id"), 5*time.Second)
+func (hs *Handlers) CancelJob(w http.ResponseWriter, r *http.Request) {
+	st, err := hs.Analysis.CancelJob(chi.URLParam(r, "id"), 5*time.Second)
 	if err != nil {
-		s.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	reply.JSON(w, http.StatusOK, st)
 }

@@ -1,4 +1,4 @@
-package web
+package guard
 
 import (
 	"fmt"
@@ -11,31 +11,31 @@ import (
 // Absolute URLs come in two kinds, trusted differently.
 //
 // Links that leave the server in messages (confirmation e-mails and SMS, queued in
-// reports.outbox) use messageBase: the configured public URL (-public-url), else the server's
+// reports.outbox) use MessageBase: the configured public URL (-public-url), else the server's
 // listen address. Never the request: a request with "Host: evil.example" would otherwise make the
 // city send a real message pointing elsewhere.
 //
 // Self links in answers (OGC API, TileJSON, the tile catalog, Open311 discovery and media URLs,
-// follow_url) use requestBase: the public URL when configured; otherwise the host the client
+// follow_url) use RequestBase: the public URL when configured; otherwise the host the client
 // asked for (it only goes back to that client), with https only over TLS or, behind a trusted
 // proxy (-trust-proxy), when X-Forwarded-Proto says so.
 
-// messageBase is the site's address for links in messages sent out; "" (relative links) when
+// MessageBase is the site's address for links in messages sent out; "" (relative links) when
 // neither PublicURL nor ListenURL is set.
-func (s *Server) messageBase() string {
-	if u := s.Security.PublicURL; u != "" {
+func (g *Guard) MessageBase() string {
+	if u := g.config.PublicURL; u != "" {
 		return strings.TrimSuffix(u, "/")
 	}
-	return strings.TrimSuffix(s.Security.ListenURL, "/")
+	return strings.TrimSuffix(g.config.ListenURL, "/")
 }
 
-// requestBase is the scheme and host for self links in an answer to r.
-func (s *Server) requestBase(r *http.Request) string {
-	if u := s.Security.PublicURL; u != "" {
+// RequestBase is the scheme and host for self links in an answer to r.
+func (g *Guard) RequestBase(r *http.Request) string {
+	if u := g.config.PublicURL; u != "" {
 		return strings.TrimSuffix(u, "/")
 	}
 	scheme := "http"
-	if r.TLS != nil || (s.Security.TrustForwardedFor && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
+	if r.TLS != nil || (g.config.TrustForwardedFor && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host

@@ -1,4 +1,4 @@
-package web
+package ogc
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 
 // The HTML encoding of OGC API – Features: plain pages a person can browse; html/template
 // escapes every value (layer titles and attribute values come from users).
-var ogcTemplates = template.Must(template.New("ogc").Parse(`
+var templates = template.Must(template.New("ogc").Parse(`
 {{define "head"}}<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
@@ -46,13 +46,13 @@ var ogcTemplates = template.Must(template.New("ogc").Parse(`
 <p><a href="{{.Doc.Collection}}?f=html">{{.Doc.CollectionTitle}}</a></p>{{template "foot" .}}{{end}}
 `))
 
-type ogcPage struct {
+type pageData struct {
 	Lang, Title, Home, Base, JSON string
 	Doc                           any
 }
 
 // html renders page with doc; the page is built in memory, then written.
-func (o *ogcAPI) html(w http.ResponseWriter, r *http.Request, page, lg string, doc any) {
+func (o *API) html(w http.ResponseWriter, r *http.Request, page, lg string, doc any) {
 	title := pick(serviceTitle, lg)
 	switch d := doc.(type) {
 	case map[string]any:
@@ -69,7 +69,7 @@ func (o *ogcAPI) html(w http.ResponseWriter, r *http.Request, page, lg string, d
 		title = d.Title
 	}
 	var buf bytes.Buffer
-	err := ogcTemplates.ExecuteTemplate(&buf, page, ogcPage{Lang: lg, Title: title, Home: pick(serviceTitle, lg), Base: o.base(r),
+	err := templates.ExecuteTemplate(&buf, page, pageData{Lang: lg, Title: title, Home: pick(serviceTitle, lg), Base: o.base(r),
 		JSON: withQuery(r, r.URL.Path, map[string]string{"f": "json"}), Doc: doc})
 	if err != nil {
 		o.fail(w, r, fmt.Errorf("render %s: %w", page, err))
@@ -141,7 +141,7 @@ func visibleColumns(l layers.Layer, q layers.FeatureQuery) []layers.Attribute {
 // maxHTMLPage caps HTML pages, which are built in memory (GeoJSON pages stream).
 const maxHTMLPage = 1000
 
-func (o *ogcAPI) itemsHTML(w http.ResponseWriter, r *http.Request, l layers.Layer, q layers.FeatureQuery, lg, path string) {
+func (o *API) itemsHTML(w http.ResponseWriter, r *http.Request, l layers.Layer, q layers.FeatureQuery, lg, path string) {
 	q.Limit = min(q.Limit, maxHTMLPage)
 	cols := visibleColumns(l, q)
 	p := itemsPage{Title: pick(l.Title, lg)}
@@ -149,7 +149,7 @@ func (o *ogcAPI) itemsHTML(w http.ResponseWriter, r *http.Request, l layers.Laye
 		p.Columns = append(p.Columns, pick(a.Title, lg))
 	}
 	var lastID int64
-	page, err := o.s.Layers.Features(r.Context(), l, q, func(ft layers.Feature) error {
+	page, err := o.Layers.Features(r.Context(), l, q, func(ft layers.Feature) error {
 		lastID = ft.ID
 		props := decodeProps(ft.Properties)
 		row := itemsRow{ID: ft.ID, Href: path + "/" + strconv.FormatInt(ft.ID, 10) + "?f=html", Geometry: shortGeometry(ft.Geometry)}
@@ -185,7 +185,7 @@ type itemPage struct {
 	CollectionTitle string
 }
 
-func (o *ogcAPI) itemHTML(w http.ResponseWriter, r *http.Request, l layers.Layer, ft layers.Feature, lg, path string) {
+func (o *API) itemHTML(w http.ResponseWriter, r *http.Request, l layers.Layer, ft layers.Feature, lg, path string) {
 	props := decodeProps(ft.Properties)
 	p := itemPage{Title: pick(l.Title, lg) + " " + strconv.FormatInt(ft.ID, 10), Geometry: string(ft.Geometry),
 		Collection: o.base(r) + "/collections/" + l.Slug, CollectionTitle: pick(l.Title, lg)}
@@ -200,7 +200,7 @@ const ogcCSS = `body{font:15px/1.5 system-ui,sans-serif;margin:1rem auto;max-wid
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}
 nav a{margin-right:1rem}code{font-size:85%}`
 
-func (o *ogcAPI) handleCSS(w http.ResponseWriter, r *http.Request) {
+func (o *API) CSS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Write([]byte(ogcCSS))

@@ -1,4 +1,4 @@
-package web_test
+package live_test
 
 import (
 	"archive/zip"
@@ -23,6 +23,7 @@ import (
 	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/layers/transit"
 	gtfsimport "github.com/aktobe/geoportal/layers/transit/gtfs"
+	"github.com/aktobe/geoportal/web/webtest"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -34,7 +35,7 @@ import (
 // updates). The MobilityData gtfs-realtime-validator itself (Java) is not available to the build.
 func TestTransitStandardsDemoCity(t *testing.T) {
 	ctx := context.Background()
-	srv, ts := newTransitServer(t)
+	srv, ts := webtest.NewTransit(t)
 	if _, err := demo.Load(ctx, srv.Pool, demo.Options{}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestTransitStandardsDemoCity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if code, res := postPositions(t, ts.URL, key, fmt.Sprintf(`{"positions":[{"time":%q,"lat":%f,"lon":%f,"speed_kmh":18}]}`,
+		if code, res := webtest.PostPositions(t, ts.URL, key, fmt.Sprintf(`{"positions":[{"time":%q,"lat":%f,"lon":%f,"speed_kmh":18}]}`,
 			fixAt.Format(time.RFC3339), lat, lon)); code != 200 {
 			t.Fatalf("post %s: %d %v", device, code, res)
 		}

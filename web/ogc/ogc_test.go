@@ -1,4 +1,4 @@
-package web
+package ogc_test
 
 import (
 	"context"
@@ -21,6 +21,8 @@ import (
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/web/ogc"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -29,7 +31,7 @@ import (
 // seen_at 2024-01-01T00:00Z + i hours and opened 2024-01-01 + i days.
 const fixtureCount = 250
 
-func fixtureLayers(t *testing.T, s *Server) {
+func fixtureLayers(t *testing.T, s *web.Server) {
 	t.Helper()
 	ctx := context.Background()
 	t3 := func(s string) layers.Titles { return layers.Titles{EN: s, RU: s + " (ru)", KK: s + " (kk)"} }
@@ -70,24 +72,24 @@ func fixtureLayers(t *testing.T, s *Server) {
 }
 
 // newOGCTest serves /ogc with the staff decision fixed, and the full handler (real auth) too.
-func newOGCTest(t *testing.T, staff bool) (ogc *httptest.Server, full *httptest.Server, s *Server) {
+func newOGCTest(t *testing.T, staff bool) (ogcSrv *httptest.Server, full *httptest.Server, s *web.Server) {
 	t.Helper()
-	s = NewServer(slog.New(slog.DiscardHandler), dbtest.New(t))
+	s = web.NewServer(slog.New(slog.DiscardHandler), dbtest.New(t))
 	fixtureLayers(t, s)
 	r := chi.NewRouter()
 	r.Route("/ogc", func(r chi.Router) {
-		s.ogcRoutes(r, func(*http.Request) bool { return staff }, func(*http.Request) error {
+		s.OGCRoutes(r, func(*http.Request) bool { return staff }, func(*http.Request) error {
 			if staff {
 				return nil
 			}
 			return geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in")
 		})
 	})
-	ogc = httptest.NewServer(r)
+	ogcSrv = httptest.NewServer(r)
 	full = httptest.NewServer(s.Handler())
-	t.Cleanup(ogc.Close)
+	t.Cleanup(ogcSrv.Close)
 	t.Cleanup(full.Close)
-	return ogc, full, s
+	return ogcSrv, full, s
 }
 
 type response struct {
@@ -137,10 +139,10 @@ type featureCollection struct {
 		Geometry   map[string]any `json:"geometry"`
 		Properties map[string]any `json:"properties"`
 	} `json:"features"`
-	NumberMatched  int64     `json:"numberMatched"`
-	NumberReturned int       `json:"numberReturned"`
-	TimeStamp      string    `json:"timeStamp"`
-	Links          []ogcLink `json:"links"`
+	NumberMatched  int64      `json:"numberMatched"`
+	NumberReturned int        `json:"numberReturned"`
+	TimeStamp      string     `json:"timeStamp"`
+	Links          []ogc.Link `json:"links"`
 }
 
 func (fc featureCollection) link(rel string) string {
@@ -159,7 +161,7 @@ func items(t *testing.T, u string) featureCollection {
 	if r.status != 200 {
 		t.Fatalf("GET %s: %d %s", u, r.status, r.body)
 	}
-	if ct := r.header.Get("Content-Type"); ct != mtGeoJSON {
+	if ct := r.header.Get("Content-Type"); ct != ogc.MediaGeoJSON {
 		t.Fatalf("GET %s: Content-Type %q", u, ct)
 	}
 	var fc featureCollection
@@ -246,7 +248,7 @@ func TestOGCLandingConformanceAPI(t *testing.T) {
 }
 
 func TestOGCCollectionsAndVisibility(t *testing.T) {
-	ogc, full, _ := newOGCTest(t, false)
+	api, full, _ := newOGCTest(t, false)
 	body := do(t, "GET", full.URL+"/ogc/collections", "").json(t)
 	var found map[string]any
 	for _, c := range body["collections"].([]any) {
@@ -277,7 +279,7 @@ func TestOGCCollectionsAndVisibility(t *testing.T) {
 	wantError(t, do(t, "GET", full.URL+"/ogc/collections/nope", ""), 404, "not found")
 	wantError(t, do(t, "GET", full.URL+"/ogc/collections/ogc_points/items/abc", ""), 404, "not found")
 	wantError(t, do(t, "GET", full.URL+"/ogc/collections/ogc_points/items/99999", ""), 404, "not found")
-	_ = ogc
+	_ = api
 
 	staffOGC, _, _ := newOGCTest(t, true)
 	if r := do(t, "GET", staffOGC.URL+"/ogc/collections/ogc_secret/items", ""); r.status != 200 {
@@ -288,7 +290,7 @@ func TestOGCCollectionsAndVisibility(t *testing.T) {
 func TestOGCQueryables(t *testing.T) {
 	_, full, _ := newOGCTest(t, false)
 	r := do(t, "GET", full.URL+"/ogc/collections/ogc_points/queryables", "")
-	if r.status != 200 || r.header.Get("Content-Type") != mtSchema {
+	if r.status != 200 || r.header.Get("Content-Type") != ogc.MediaSchema {
 		t.Fatalf("%d %q", r.status, r.header.Get("Content-Type"))
 	}
 	props := r.json(t)["properties"].(map[string]any)
@@ -621,7 +623,7 @@ func TestOGCLargePageStreams(t *testing.T) {
 }
 
 func TestOGCWrites(t *testing.T) {
-	ogc, full, s := newOGCTest(t, true)
+	api, full, s := newOGCTest(t, true)
 	ctx := context.Background()
 	version := func() int64 {
 		l, err := s.Layers.Layer(ctx, "ogc_points", true)
@@ -630,8 +632,8 @@ func TestOGCWrites(t *testing.T) {
 		}
 		return l.Version
 	}
-	items := ogc.URL + "/ogc/collections/ogc_points/items"
-	gj := []string{"Content-Type", mtGeoJSON}
+	items := api.URL + "/ogc/collections/ogc_points/items"
+	gj := []string{"Content-Type", ogc.MediaGeoJSON}
 	v0 := version()
 	r := do(t, "POST", items, `{"type":"Feature","geometry":{"type":"Point","coordinates":[57.2,50.3]},
 		"properties":{"name":"New","status":"planned","population":7,"height":1.5,"active":true,"opened":"2025-03-01","seen_at":"2025-03-01T10:00:00Z"}}`, gj...)
@@ -639,7 +641,7 @@ func TestOGCWrites(t *testing.T) {
 		t.Fatalf("create: %d %s", r.status, r.body)
 	}
 	loc := r.header.Get("Location")
-	if !strings.HasPrefix(loc, ogc.URL+"/ogc/collections/ogc_points/items/") {
+	if !strings.HasPrefix(loc, api.URL+"/ogc/collections/ogc_points/items/") {
 		t.Fatalf("Location %q", loc)
 	}
 	if v := version(); v <= v0 {
@@ -652,7 +654,7 @@ func TestOGCWrites(t *testing.T) {
 	// Content-Crs: EPSG:4326 bodies are latitude first.
 	v1 := version()
 	r = do(t, "PUT", loc, `{"type":"Feature","geometry":{"type":"Point","coordinates":[50.31,57.21]},"properties":{"name":"Replaced"}}`,
-		"Content-Type", mtGeoJSON, "Content-Crs", "<"+layers.EPSG4326.URI+">")
+		"Content-Type", ogc.MediaGeoJSON, "Content-Crs", "<"+layers.EPSG4326.URI+">")
 	if r.status != 204 {
 		t.Fatalf("replace: %d %s", r.status, r.body)
 	}
@@ -813,11 +815,11 @@ func TestOGCWritesWithRoles(t *testing.T) {
 	planner := key("planner@example.kz", accounts.Planner, accounts.ScopeFeaturesWrite, accounts.ScopeRead)
 	items := full.URL + "/ogc/collections/ogc_points/items"
 	body := `{"type":"Feature","geometry":{"type":"Point","coordinates":[57.1,50.25]},"properties":{"name":"by key"}}`
-	r := do(t, "POST", items, body, "Content-Type", mtGeoJSON, "X-API-Key", gis)
+	r := do(t, "POST", items, body, "Content-Type", ogc.MediaGeoJSON, "X-API-Key", gis)
 	if r.status != 201 {
 		t.Fatalf("gis_staff create: %d %s", r.status, r.body)
 	}
-	wantError(t, do(t, "POST", items, body, "Content-Type", mtGeoJSON, "X-API-Key", planner), 403, "may not edit")
+	wantError(t, do(t, "POST", items, body, "Content-Type", ogc.MediaGeoJSON, "X-API-Key", planner), 403, "may not edit")
 	// Staff see staff-only layers; anonymous clients do not.
 	if r := do(t, "GET", full.URL+"/ogc/collections/ogc_secret/items", "", "X-API-Key", planner); r.status != 200 {
 		t.Errorf("planner reading a staff-only layer: %d %s", r.status, r.body)
@@ -828,7 +830,7 @@ func TestOGCWritesWithRoles(t *testing.T) {
 // BenchmarkOGCItems measures a 10,000-feature GeoJSON page and a 10-feature CQL2-filtered page
 // over HTTP on 127.0.0.1.
 func BenchmarkOGCItems(b *testing.B) {
-	s := NewServer(slog.New(slog.DiscardHandler), dbtest.New(b))
+	s := web.NewServer(slog.New(slog.DiscardHandler), dbtest.New(b))
 	ctx := context.Background()
 	if err := s.Layers.CreateLayer(ctx, nil, layers.Layer{Slug: "bench_points", Title: layers.Titles{EN: "B", RU: "B", KK: "B"},
 		GeometryType: "Point", Attributes: []layers.Attribute{{Name: "name", Type: "text"}, {Name: "n", Type: "integer"}}}); err != nil {

@@ -1,4 +1,4 @@
-package web
+package ogc
 
 import (
 	"encoding/json"
@@ -13,15 +13,15 @@ import (
 	"github.com/aktobe/geoportal/layers"
 )
 
-// maxFeatureBody limits a written feature's size.
-const maxFeatureBody = 16 << 20
+// MaxFeatureBody limits a written feature's size.
+const MaxFeatureBody = 16 << 20
 
 // writable looks up the layer and checks that the request may edit it and that the layer takes
 // generic writes (layers.Layer.GenericWrites).
-func (o *ogcAPI) writable(w http.ResponseWriter, r *http.Request) (layers.Layer, bool) {
+func (o *API) writable(w http.ResponseWriter, r *http.Request) (layers.Layer, bool) {
 	l, err := o.layer(r)
 	if err == nil {
-		err = o.canEdit(r)
+		err = o.CanEdit(r)
 	}
 	if err == nil {
 		err = checkParams(r)
@@ -42,7 +42,7 @@ func readFeature(r *http.Request, w http.ResponseWriter, patch bool) (layers.Fea
 	in := layers.FeatureInput{CRS: layers.CRS84}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mt {
-	case mtGeoJSON, mtJSON, "application/merge-patch+json":
+	case MediaGeoJSON, MediaJSON, "application/merge-patch+json":
 	default:
 		return in, badRequest("Content-Type %q: send application/geo+json", r.Header.Get("Content-Type"))
 	}
@@ -53,10 +53,10 @@ func readFeature(r *http.Request, w http.ResponseWriter, patch bool) (layers.Fea
 		}
 		in.CRS = c
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFeatureBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxFeatureBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return in, geoportal.Errorf(geoportal.ETOOLARGE, "a feature may have at most %d bytes", maxFeatureBody)
+		return in, geoportal.Errorf(geoportal.ETOOLARGE, "a feature may have at most %d bytes", MaxFeatureBody)
 	} else if err != nil {
 		return in, badRequest("reading the body: %v", err)
 	}
@@ -78,7 +78,7 @@ func readFeature(r *http.Request, w http.ResponseWriter, patch bool) (layers.Fea
 	return in, nil
 }
 
-func (o *ogcAPI) handleCreateItem(w http.ResponseWriter, r *http.Request) {
+func (o *API) CreateItem(w http.ResponseWriter, r *http.Request) {
 	l, ok := o.writable(w, r)
 	if !ok {
 		return
@@ -88,28 +88,28 @@ func (o *ogcAPI) handleCreateItem(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
-	id, err := o.s.Layers.CreateFeature(r.Context(), l, in)
+	id, err := o.Layers.CreateFeature(r.Context(), l, in)
 	if err != nil {
 		o.fail(w, r, err)
 		return
 	}
-	ft, err := o.s.Layers.Feature(r.Context(), l, id, layers.CRS84)
+	ft, err := o.Layers.Feature(r.Context(), l, id, layers.CRS84)
 	if err != nil {
 		o.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Location", o.base(r)+"/collections/"+l.Slug+"/items/"+strconv.FormatInt(id, 10))
-	w.Header().Set("Content-Type", mtGeoJSON)
+	w.Header().Set("Content-Type", MediaGeoJSON)
 	w.Header().Set("Content-Crs", "<"+layers.CRS84.URI+">")
 	w.WriteHeader(http.StatusCreated)
 	w.Write([]byte(`{"type":"Feature","id":` + strconv.FormatInt(ft.ID, 10) + `,"geometry":` +
 		string(ft.Geometry) + `,"properties":` + string(ft.Properties) + "}\n"))
 }
 
-func (o *ogcAPI) handleReplaceItem(w http.ResponseWriter, r *http.Request) { o.update(w, r, false) }
-func (o *ogcAPI) handlePatchItem(w http.ResponseWriter, r *http.Request)   { o.update(w, r, true) }
+func (o *API) ReplaceItem(w http.ResponseWriter, r *http.Request) { o.update(w, r, false) }
+func (o *API) PatchItem(w http.ResponseWriter, r *http.Request)   { o.update(w, r, true) }
 
-func (o *ogcAPI) update(w http.ResponseWriter, r *http.Request, patch bool) {
+func (o *API) update(w http.ResponseWriter, r *http.Request, patch bool) {
 	l, ok := o.writable(w, r)
 	if !ok {
 		return
@@ -119,9 +119,9 @@ func (o *ogcAPI) update(w http.ResponseWriter, r *http.Request, patch bool) {
 		var in layers.FeatureInput
 		if in, err = readFeature(r, w, patch); err == nil {
 			if patch {
-				err = o.s.Layers.UpdateFeature(r.Context(), l, id, in)
+				err = o.Layers.UpdateFeature(r.Context(), l, id, in)
 			} else {
-				err = o.s.Layers.ReplaceFeature(r.Context(), l, id, in)
+				err = o.Layers.ReplaceFeature(r.Context(), l, id, in)
 			}
 		}
 	}
@@ -132,14 +132,14 @@ func (o *ogcAPI) update(w http.ResponseWriter, r *http.Request, patch bool) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (o *ogcAPI) handleDeleteItem(w http.ResponseWriter, r *http.Request) {
+func (o *API) DeleteItem(w http.ResponseWriter, r *http.Request) {
 	l, ok := o.writable(w, r)
 	if !ok {
 		return
 	}
 	id, err := featureID(r, l)
 	if err == nil {
-		err = o.s.Layers.DeleteFeature(r.Context(), l, id)
+		err = o.Layers.DeleteFeature(r.Context(), l, id)
 	}
 	if err != nil {
 		o.fail(w, r, err)

@@ -1,4 +1,8 @@
-package web
+// Package live is the live face of the transit module (layers/transit): trackers' position
+// uploads, the live vehicle stream (server-sent events), arrivals, the GTFS-realtime feeds,
+// track playback and the dispatchers' alerts as JSON. The dispatchers' page is elsewhere (a
+// server-rendered page set).
+package live
 
 import (
 	"encoding/json"
@@ -14,20 +18,27 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/transit"
+	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
 
-// Live vehicles and transit (layers/transit): tracker ingest, the live push, arrivals, GTFS-rt
-// feeds, track playback and the dispatchers' alerts.
+// API serves the live routes; its handlers are registered in web/routes.go.
+type API struct {
+	Transit *transit.Service
+	// Guard says who is calling; Reply writes error answers.
+	Guard *guard.Guard
+	Reply reply.Writer
+}
 
-// dispatchRoles may see the on-line control and vehicles' tracks: dispatchers and administrators
+// DispatchRoles may see the on-line control and vehicles' tracks: dispatchers and administrators
 // every vehicle's, department staff those of their department's vehicles (transitViewer).
-var dispatchRoles = []accounts.Role{accounts.Dispatcher, accounts.DepartmentStaff, accounts.Admin}
+var DispatchRoles = []accounts.Role{accounts.Dispatcher, accounts.DepartmentStaff, accounts.Admin}
 
-// transitViewer is the signed-in caller as the transit module sees them when they ask for a
-// vehicle's history.
-func (s *Server) transitViewer(r *http.Request) (transit.Viewer, error) {
-	u, ok := s.currentUser(r)
+// Viewer is the signed-in caller as the transit module sees them when they ask for a vehicle's
+// history (the JSON API here and the dispatchers' page).
+func Viewer(g *guard.Guard, r *http.Request) (transit.Viewer, error) {
+	u, ok := g.CurrentUser(r)
 	if !ok {
 		return transit.Viewer{}, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in required")
 	}
@@ -40,8 +51,8 @@ func (s *Server) transitViewer(r *http.Request) (transit.Viewer, error) {
 	return transit.Viewer{}, geoportal.Errorf(geoportal.EFORBIDDEN, "role %s does not see vehicle tracks", u.Role)
 }
 
-// maxPositionsBody bounds a tracker's batch upload.
-const maxPositionsBody = 4 << 20
+// MaxPositionsBody bounds a tracker's batch upload.
+const MaxPositionsBody = 4 << 20
 
 // MaxHTTPPositions is the most positions one HTTP request may carry.
 const MaxHTTPPositions = 5000
@@ -64,25 +75,25 @@ func orNaN(p *float64) float64 {
 	return *p
 }
 
-// handlePositions takes a batch of fixes: {"positions": [{"time": RFC 3339, "lat", "lon",
+// Positions takes a batch of fixes: {"positions": [{"time": RFC 3339, "lat", "lon",
 // "speed_kmh", "heading", "alt_m", "sats"}]}. A tracker authenticates with its device key
 // (X-Device-Key); a gateway with an API key of scope tracker names each fix's device_id. The
 // answer comes only after the positions are committed.
-func (s *Server) handlePositions(w http.ResponseWriter, r *http.Request) {
+func (lv *API) Positions(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var dev *transit.Vehicle
 	gateway := false
 	if key := r.Header.Get("X-Device-Key"); key != "" {
-		v, err := s.Transit.VehicleByKey(ctx, key)
+		v, err := lv.Transit.VehicleByKey(ctx, key)
 		if err != nil {
-			s.Error(w, r, err)
+			lv.Reply.Error(w, r, err)
 			return
 		}
 		dev = v
-	} else if u, ok := s.currentUser(r); ok && u.Key != nil && u.Key.HasScope(accounts.ScopeTracker) {
+	} else if u, ok := lv.Guard.CurrentUser(r); ok && u.Key != nil && u.Key.HasScope(accounts.ScopeTracker) {
 		gateway = true
 	} else {
-		s.Error(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "send the tracker's device key in X-Device-Key (or an API key of scope tracker)"))
+		lv.Reply.Error(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "send the tracker's device key in X-Device-Key (or an API key of scope tracker)"))
 		return
 	}
 	var body struct {
@@ -93,18 +104,18 @@ func (s *Server) handlePositions(w http.ResponseWriter, r *http.Request) {
 	if err := dec.Decode(&body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "positions body above %d bytes", mbe.Limit))
+			lv.Reply.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "positions body above %d bytes", mbe.Limit))
 			return
 		}
-		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions body is not valid JSON: %v", err))
+		lv.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions body is not valid JSON: %v", err))
 		return
 	}
 	if len(body.Positions) == 0 {
-		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions is empty"))
+		lv.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions is empty"))
 		return
 	}
 	if len(body.Positions) > MaxHTTPPositions {
-		s.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "at most %d positions per request, got %d", MaxHTTPPositions, len(body.Positions)))
+		lv.Reply.Error(w, r, geoportal.Errorf(geoportal.ETOOLARGE, "at most %d positions per request, got %d", MaxHTTPPositions, len(body.Positions)))
 		return
 	}
 	ps := make([]transit.Position, 0, len(body.Positions))
@@ -112,25 +123,25 @@ func (s *Server) handlePositions(w http.ResponseWriter, r *http.Request) {
 		v := dev
 		if gateway {
 			if p.DeviceID == "" {
-				s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions[%d]: device_id is required with an API key", i))
+				lv.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions[%d]: device_id is required with an API key", i))
 				return
 			}
 			var err error
-			if v, err = s.Transit.VehicleByDevice(ctx, p.DeviceID); err != nil {
-				s.Error(w, r, fmt.Errorf("positions[%d]: %w", i, err))
+			if v, err = lv.Transit.VehicleByDevice(ctx, p.DeviceID); err != nil {
+				lv.Reply.Error(w, r, fmt.Errorf("positions[%d]: %w", i, err))
 				return
 			}
 		} else if p.DeviceID != "" && p.DeviceID != dev.DeviceID {
-			s.Error(w, r, geoportal.Errorf(geoportal.EFORBIDDEN, "positions[%d]: device key of %s cannot send for %s", i, dev.DeviceID, p.DeviceID))
+			lv.Reply.Error(w, r, geoportal.Errorf(geoportal.EFORBIDDEN, "positions[%d]: device key of %s cannot send for %s", i, dev.DeviceID, p.DeviceID))
 			return
 		}
 		t, err := time.Parse(time.RFC3339Nano, p.Time)
 		if err != nil {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions[%d]: time %q is not RFC 3339", i, p.Time))
+			lv.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions[%d]: time %q is not RFC 3339", i, p.Time))
 			return
 		}
 		if p.Lat == nil || p.Lon == nil {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions[%d]: lat and lon are required", i))
+			lv.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "positions[%d]: lat and lon are required", i))
 			return
 		}
 		sats := -1
@@ -140,44 +151,44 @@ func (s *Server) handlePositions(w http.ResponseWriter, r *http.Request) {
 		ps = append(ps, transit.Position{VehicleID: v.ID, At: t, Lat: *p.Lat, Lon: *p.Lon, SpeedKmh: orNaN(p.Speed),
 			Heading: orNaN(p.Heading), AltM: orNaN(p.Alt), Sats: sats, Source: transit.SourceHTTP})
 	}
-	res, err := s.Transit.Ingest(ctx, ps)
+	res, err := lv.Transit.Ingest(ctx, ps)
 	if err != nil {
-		s.Error(w, r, err)
+		lv.Reply.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	reply.JSON(w, http.StatusOK, res)
 }
 
-// handleVehicles lists the vehicles live now (seen in the last 15 minutes).
-func (s *Server) handleVehicles(w http.ResponseWriter, r *http.Request) {
-	vs, err := s.Transit.Hub().Live(r.Context())
+// Vehicles lists the vehicles live now (seen in the last 15 minutes).
+func (lv *API) Vehicles(w http.ResponseWriter, r *http.Request) {
+	vs, err := lv.Transit.Hub().Live(r.Context())
 	if err != nil {
-		s.Error(w, r, err)
+		lv.Reply.Error(w, r, err)
 		return
 	}
 	if vs == nil {
 		vs = []transit.LiveVehicle{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"vehicles": vs})
+	reply.JSON(w, http.StatusOK, map[string]any{"vehicles": vs})
 }
 
-// handleVehiclesLive streams vehicle moves as Server-Sent Events: first an event "snapshot" with
+// VehiclesLive streams vehicle moves as Server-Sent Events: first an event "snapshot" with
 // every live vehicle, then an event "vehicles" per committed batch with the vehicles that moved,
 // and a comment every 15 s to keep proxies from closing the stream. Streams are limited in total
 // (503) and per client address (429), both with Retry-After (transit.LiveLimits).
-func (s *Server) handleVehiclesLive(w http.ResponseWriter, r *http.Request) {
+func (lv *API) VehiclesLive(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		s.Error(w, r, geoportal.Errorf(geoportal.EUNAVAILABLE, "streaming not supported"))
+		lv.Reply.Error(w, r, geoportal.Errorf(geoportal.EUNAVAILABLE, "streaming not supported"))
 		return
 	}
-	snap, ch, cancel, err := s.Transit.Hub().Stream(r.Context(), s.clientIP(r))
+	snap, ch, cancel, err := lv.Transit.Hub().Stream(r.Context(), lv.Guard.ClientIP(r))
 	if err != nil {
 		switch geoportal.ErrorCode(err) {
 		case geoportal.EUNAVAILABLE, geoportal.ERATELIMIT:
 			w.Header().Set("Retry-After", "30")
 		}
-		s.Error(w, r, err)
+		lv.Reply.Error(w, r, err)
 		return
 	}
 	defer cancel()
@@ -228,18 +239,18 @@ func writeEvent(w io.Writer, event string, v any) error {
 	return err
 }
 
-// handleTrack returns a vehicle's stored fixes for ?from=&to= (RFC 3339; default the last hour)
+// Track returns a vehicle's stored fixes for ?from=&to= (RFC 3339; default the last hour)
 // as a GeoJSON FeatureCollection of points, oldest first. Staff only: tracks are personal data
 // of drivers, and department staff see only their department's vehicles.
-func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
-	who, err := s.transitViewer(r)
+func (lv *API) Track(w http.ResponseWriter, r *http.Request) {
+	who, err := Viewer(lv.Guard, r)
 	if err != nil {
-		s.Error(w, r, err)
+		lv.Reply.Error(w, r, err)
 		return
 	}
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
-		s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "vehicle id %q is not a number", chi.URLParam(r, "id")))
+		lv.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "vehicle id %q is not a number", chi.URLParam(r, "id")))
 		return
 	}
 	to := time.Now()
@@ -247,19 +258,19 @@ func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if v := q.Get("from"); v != "" {
 		if from, err = time.Parse(time.RFC3339, v); err != nil {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "from %q is not RFC 3339", v))
+			lv.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "from %q is not RFC 3339", v))
 			return
 		}
 	}
 	if v := q.Get("to"); v != "" {
 		if to, err = time.Parse(time.RFC3339, v); err != nil {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "to %q is not RFC 3339", v))
+			lv.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "to %q is not RFC 3339", v))
 			return
 		}
 	}
-	pts, err := s.Transit.Track(r.Context(), who, id, from, to, 50000)
+	pts, err := lv.Transit.Track(r.Context(), who, id, from, to, 50000)
 	if err != nil {
-		s.Error(w, r, err)
+		lv.Reply.Error(w, r, err)
 		return
 	}
 	features := make([]map[string]any, len(pts))
@@ -268,37 +279,37 @@ func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
 			"geometry":   map[string]any{"type": "Point", "coordinates": []float64{p.Lon, p.Lat}},
 			"properties": map[string]any{"at": p.At, "speed_kmh": p.SpeedKmh, "heading": p.Heading, "flags": p.Flags}}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"type": "FeatureCollection", "vehicle_id": id,
+	reply.JSON(w, http.StatusOK, map[string]any{"type": "FeatureCollection", "vehicle_id": id,
 		"from": from, "to": to, "features": features})
 }
 
-// handleArrivals predicts the next arrivals at a stop (GTFS stop_id or stop code), up to ?per_route=
+// Arrivals predicts the next arrivals at a stop (GTFS stop_id or stop code), up to ?per_route=
 // (default 3) per route.
-func (s *Server) handleArrivals(w http.ResponseWriter, r *http.Request) {
+func (lv *API) Arrivals(w http.ResponseWriter, r *http.Request) {
 	per := 3
 	if v := r.URL.Query().Get("per_route"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 20 {
-			s.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "per_route %q is not a number from 1 to 20", v))
+			lv.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "per_route %q is not a number from 1 to 20", v))
 			return
 		}
 		per = n
 	}
-	a, err := s.Transit.Arrivals(r.Context(), chi.URLParam(r, "id"), time.Now(), per)
+	a, err := lv.Transit.Arrivals(r.Context(), chi.URLParam(r, "id"), time.Now(), per)
 	if err != nil {
-		s.Error(w, r, err)
+		lv.Reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, a)
+	reply.JSON(w, http.StatusOK, a)
 }
 
-// handleGTFSRT serves a GTFS-realtime feed (protobuf) with Last-Modified from its newest fix.
-func (s *Server) handleGTFSRT(build func(*transit.Service, *http.Request) ([]byte, time.Time, error)) http.HandlerFunc {
+// GTFSRT serves a GTFS-realtime feed (protobuf) with Last-Modified from its newest fix.
+func (lv *API) GTFSRT(build func(*transit.Service, *http.Request) ([]byte, time.Time, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		b, last, err := build(s.Transit, r)
+		b, last, err := build(lv.Transit, r)
 		if err != nil {
-			s.Error(w, r, err)
+			lv.Reply.Error(w, r, err)
 			return
 		}
 		h := w.Header()
@@ -320,20 +331,20 @@ func (s *Server) handleGTFSRT(build func(*transit.Service, *http.Request) ([]byt
 	}
 }
 
-func gtfsVehiclePositions(t *transit.Service, r *http.Request) ([]byte, time.Time, error) {
+func VehiclePositions(t *transit.Service, r *http.Request) ([]byte, time.Time, error) {
 	return t.VehiclePositionsFeed(r.Context(), time.Now())
 }
 
-func gtfsTripUpdates(t *transit.Service, r *http.Request) ([]byte, time.Time, error) {
+func TripUpdates(t *transit.Service, r *http.Request) ([]byte, time.Time, error) {
 	return t.TripUpdatesFeed(r.Context(), time.Now())
 }
 
-// handleDispatchAlerts lists the on-line control's alerts (off route, no vehicle, bunching),
+// DispatchAlerts lists the on-line control's alerts (off route, no vehicle, bunching),
 // optionally for one ?route=.
-func (s *Server) handleDispatchAlerts(w http.ResponseWriter, r *http.Request) {
-	alerts, err := s.Transit.Alerts(r.Context(), time.Now())
+func (lv *API) DispatchAlerts(w http.ResponseWriter, r *http.Request) {
+	alerts, err := lv.Transit.Alerts(r.Context(), time.Now())
 	if err != nil {
-		s.Error(w, r, err)
+		lv.Reply.Error(w, r, err)
 		return
 	}
 	if route := strings.TrimSpace(r.URL.Query().Get("route")); route != "" {
@@ -345,5 +356,5 @@ func (s *Server) handleDispatchAlerts(w http.ResponseWriter, r *http.Request) {
 		}
 		alerts = kept
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"alerts": alerts, "at": time.Now()})
+	reply.JSON(w, http.StatusOK, map[string]any{"alerts": alerts, "at": time.Now()})
 }

@@ -1,4 +1,4 @@
-package web
+package ogc
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/cql2"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -157,7 +158,7 @@ func equalityParams(l layers.Layer) []string {
 // maxPropertyNames bounds the names of properties= (each must be a property of the layer, once).
 const maxPropertyNames = 500
 
-func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
+func (o *API) Items(w http.ResponseWriter, r *http.Request) {
 	l, err := o.layer(r)
 	if err != nil {
 		o.fail(w, r, err)
@@ -186,7 +187,7 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 	buf.WriteString(`{"type":"FeatureCollection","features":[`)
 	n := 0
 	var lastID int64
-	page, err := o.s.Layers.Features(r.Context(), l, q, func(ft layers.Feature) error {
+	page, err := o.Layers.Features(r.Context(), l, q, func(ft layers.Feature) error {
 		lastID = ft.ID
 		if n > 0 {
 			buf.WriteByte(',')
@@ -200,14 +201,14 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
-	links := selfLinks(r, path, "json", mtGeoJSON)
+	links := selfLinks(r, path, "json", MediaGeoJSON)
 	if page.More {
-		links = append(links, ogcLink{Href: withQuery(r, path, nextPage(q, lastID)), Rel: "next", Type: mtGeoJSON, Title: "Next page"})
+		links = append(links, Link{Href: withQuery(r, path, nextPage(q, lastID)), Rel: "next", Type: MediaGeoJSON, Title: "Next page"})
 	}
 	if q.Offset > 0 {
-		links = append(links, ogcLink{Href: withQuery(r, path, prevPage(q)), Rel: "prev", Type: mtGeoJSON, Title: "Previous page"})
+		links = append(links, Link{Href: withQuery(r, path, prevPage(q)), Rel: "prev", Type: MediaGeoJSON, Title: "Previous page"})
 	}
-	links = append(links, ogcLink{Href: o.base(r) + "/collections/" + l.Slug, Rel: "collection", Type: mtJSON, Title: pick(l.Title, lg)})
+	links = append(links, Link{Href: o.base(r) + "/collections/" + l.Slug, Rel: "collection", Type: MediaJSON, Title: pick(l.Title, lg)})
 	tail := map[string]any{"numberMatched": page.NumberMatched, "numberReturned": page.NumberReturned,
 		"timeStamp": time.Now().UTC().Format(time.RFC3339), "links": links}
 	if page.Estimated {
@@ -217,8 +218,8 @@ func (o *ogcAPI) handleItems(w http.ResponseWriter, r *http.Request) {
 	raw := marshalJSON(tail)
 	buf.WriteString("],")
 	buf.Write(raw[1:]) // the tail's members, continuing the collection object
-	keepWriting(r)
-	w.Header().Set("Content-Type", mtGeoJSON)
+	reply.KeepWriting(r)
+	w.Header().Set("Content-Type", MediaGeoJSON)
 	w.Header().Set("Content-Crs", "<"+q.CRS.URI+">")
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf.Bytes())
@@ -271,7 +272,7 @@ func featureID(r *http.Request, l layers.Layer) (int64, error) {
 	return id, nil
 }
 
-func (o *ogcAPI) handleItem(w http.ResponseWriter, r *http.Request) {
+func (o *API) Item(w http.ResponseWriter, r *http.Request) {
 	l, err := o.layer(r)
 	if err != nil {
 		o.fail(w, r, err)
@@ -294,7 +295,7 @@ func (o *ogcAPI) handleItem(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, err)
 		return
 	}
-	ft, err := o.s.Layers.Feature(r.Context(), l, id, crs)
+	ft, err := o.Layers.Feature(r.Context(), l, id, crs)
 	if err != nil {
 		o.fail(w, r, err)
 		return
@@ -304,10 +305,10 @@ func (o *ogcAPI) handleItem(w http.ResponseWriter, r *http.Request) {
 		o.itemHTML(w, r, l, ft, lg, path)
 		return
 	}
-	links := append(selfLinks(r, path, "json", mtGeoJSON),
-		ogcLink{Href: o.base(r) + "/collections/" + l.Slug, Rel: "collection", Type: mtJSON, Title: pick(l.Title, lg)})
+	links := append(selfLinks(r, path, "json", MediaGeoJSON),
+		Link{Href: o.base(r) + "/collections/" + l.Slug, Rel: "collection", Type: MediaJSON, Title: pick(l.Title, lg)})
 	raw := bytes.TrimSpace(marshalJSON(links))
-	w.Header().Set("Content-Type", mtGeoJSON)
+	w.Header().Set("Content-Type", MediaGeoJSON)
 	w.Header().Set("Content-Crs", "<"+crs.URI+">")
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriter(w)

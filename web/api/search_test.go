@@ -1,4 +1,4 @@
-package web_test
+package api_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/web/webtest"
 )
 
 func newSearchServer(t *testing.T) *httptest.Server {
@@ -46,7 +47,7 @@ func getRaw(t *testing.T, u string) (*http.Response, string) {
 
 func TestSearchAPI(t *testing.T) {
 	ts := newSearchServer(t)
-	code, body := get(t, ts.URL+"/api/search?q="+url.QueryEscape("поликлинника")+"&lang=en")
+	code, body := webtest.GetJSON(t, ts.URL+"/api/search?q="+url.QueryEscape("поликлинника")+"&lang=en")
 	if code != 200 {
 		t.Fatalf("status %d %v", code, body)
 	}
@@ -86,7 +87,7 @@ func TestSearchAPIEscapes(t *testing.T) {
 	if !strings.Contains(body, `\u003cimg src=x onerror=alert(1)\u003e`) {
 		t.Errorf("HTML feature name not found escaped: %s", body)
 	}
-	if code, _ := get(t, ts.URL+"/api/search?q=x"); code != 200 {
+	if code, _ := webtest.GetJSON(t, ts.URL+"/api/search?q=x"); code != 200 {
 		t.Errorf("clinics table harmed by the queries above: %d", code)
 	}
 }
@@ -117,7 +118,7 @@ func TestSearchAndNearestAPIBadInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
-			code, body := get(t, ts.URL+tc.path)
+			code, body := webtest.GetJSON(t, ts.URL+tc.path)
 			if code != tc.code {
 				t.Fatalf("status %d, want %d: %v", code, tc.code, body)
 			}
@@ -131,7 +132,7 @@ func TestSearchAndNearestAPIBadInput(t *testing.T) {
 
 func TestNearestAPI(t *testing.T) {
 	ts := newSearchServer(t)
-	code, body := get(t, ts.URL+"/api/nearest?layer=clinics&lon=57.2001&lat=50.3001&limit=1&lang=kk")
+	code, body := webtest.GetJSON(t, ts.URL+"/api/nearest?layer=clinics&lon=57.2001&lat=50.3001&limit=1&lang=kk")
 	if code != 200 {
 		t.Fatalf("status %d %v", code, body)
 	}
@@ -147,7 +148,7 @@ func TestNearestAPI(t *testing.T) {
 
 func TestMapConfigAPI(t *testing.T) {
 	ts := newSearchServer(t)
-	code, body := get(t, ts.URL+"/api/config")
+	code, body := webtest.GetJSON(t, ts.URL+"/api/config")
 	if code != 200 || body["basemap_url"] != "http://127.0.0.1:1/{z}/{x}/{y}.png" || body["basemap_attribution"] != "test basemap" {
 		t.Fatalf("config %d %v", code, body)
 	}

@@ -1,10 +1,10 @@
-package web
+// Package ogc serves OGC API – Features (parts 1–4: core, CRS, filtering with CQL2, create,
+// replace, update and delete) over the layer store, for QGIS, GDAL and other clients.
+package ogc
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,35 +14,46 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/text/language"
 )
 
-// ogcAPI serves OGC API – Features under /ogc. canView says whether a request may see
-// staff-only layers, canEdit whether it may create, replace, update and delete features.
-type ogcAPI struct {
-	s       *Server
-	canView func(*http.Request) bool
-	canEdit func(*http.Request) error
+// API serves OGC API – Features under /ogc: the landing page, conformance, collections,
+// queryables and features as JSON, GeoJSON and HTML, and (Part 4) feature writes. Its handlers
+// are registered in web/routes.go.
+type API struct {
+	Layers *layers.Store
+	// Reply writes error answers (the OGC exception body after reply.Writer.Fail).
+	Reply reply.Writer
+	// LinkBase is the scheme and host of self links in an answer to r (guard.Guard.RequestBase).
+	LinkBase func(r *http.Request) string
+	// CanView says whether a request may see staff-only layers, CanEdit whether it may create,
+	// replace, update and delete features (nil error: allowed).
+	CanView func(*http.Request) bool
+	CanEdit func(*http.Request) error
 }
 
-// canEditFeatures lets GIS staff and admins edit features (OGC API – Features Part 4): 401 for
-// anonymous callers, 403 for other roles.
-func (s *Server) canEditFeatures(r *http.Request) error {
-	u, err := s.authUser(r)
-	switch {
-	case err != nil:
-		return err
-	case u == nil:
-		return geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in as GIS staff to edit features")
-	case !u.HasRole(accounts.GISStaff, accounts.Admin):
-		return geoportal.Errorf(geoportal.EFORBIDDEN, "role %s may not edit features (needs gis_staff or admin)", u.Role)
+// GISStaffEdit is the CanEdit of the served API: GIS staff and admins edit features (OGC API –
+// Features Part 4); 401 for anonymous callers, 403 for other roles.
+func GISStaffEdit(g *guard.Guard) func(*http.Request) error {
+	return func(r *http.Request) error {
+		u, err := g.AuthUser(r)
+		switch {
+		case err != nil:
+			return err
+		case u == nil:
+			return geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in as GIS staff to edit features")
+		case !u.HasRole(accounts.GISStaff, accounts.Admin):
+			return geoportal.Errorf(geoportal.EFORBIDDEN, "role %s may not edit features (needs gis_staff or admin)", u.Role)
+		}
+		return nil
 	}
-	return nil
 }
 
 // Conformance classes, exactly as the standards name them.
-var ogcConformance = []string{
+var conformanceClasses = []string{
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
@@ -66,15 +77,15 @@ var ogcConformance = []string{
 
 // Media types.
 const (
-	mtJSON    = "application/json"
-	mtGeoJSON = "application/geo+json"
-	mtHTML    = "text/html"
-	mtSchema  = "application/schema+json"
-	mtOpenAPI = "application/vnd.oai.openapi+json;version=3.0"
+	MediaJSON    = "application/json"
+	MediaGeoJSON = "application/geo+json"
+	MediaHTML    = "text/html"
+	MediaSchema  = "application/schema+json"
+	MediaOpenAPI = "application/vnd.oai.openapi+json;version=3.0"
 )
 
-// ogcLink is a link object of OGC API responses.
-type ogcLink struct {
+// Link is a link object of OGC API responses.
+type Link struct {
 	Href     string `json:"href"`
 	Rel      string `json:"rel"`
 	Type     string `json:"type,omitempty"`
@@ -82,13 +93,16 @@ type ogcLink struct {
 	Hreflang string `json:"hreflang,omitempty"`
 }
 
-// fail writes the OGC exception JSON {"code", "description"} with the status the domain
-// error maps to (statusOf in errors.go).
-func (o *ogcAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+// fail writes err as the OGC exception of an answer of this API.
+func (o *API) fail(w http.ResponseWriter, r *http.Request, err error) { WriteError(o.Reply, w, r, err) }
+
+// WriteError writes the OGC exception JSON {"code", "description"} with the status
+// reply.Classify gives err (nothing when the client went away).
+func WriteError(rw reply.Writer, w http.ResponseWriter, r *http.Request, err error) {
+	f, ok := rw.Fail(w, r, err)
+	if !ok {
 		return
 	}
-	status, _, err := o.s.failed(w, r, err)
 	code := map[int]string{
 		http.StatusBadRequest:            "InvalidParameterValue",
 		http.StatusUnauthorized:          "Unauthorized",
@@ -98,11 +112,11 @@ func (o *ogcAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.StatusRequestEntityTooLarge: "PayloadTooLarge",
 		http.StatusNotAcceptable:         "NotAcceptable",
 		http.StatusServiceUnavailable:    "ServiceUnavailable",
-	}[status]
+	}[f.Status]
 	if code == "" {
 		code = "ServerError"
 	}
-	writeTyped(w, status, mtJSON, map[string]any{"code": code, "description": geoportal.ErrorMessage(err)})
+	writeTyped(w, f.Status, MediaJSON, map[string]any{"code": code, "description": geoportal.ErrorMessage(f.Err)})
 }
 
 func badRequest(format string, args ...any) error {
@@ -193,7 +207,7 @@ var serviceDescription = layers.Titles{
 
 // base is the absolute URL of /ogc for self links (Server.requestBase: the public URL when one
 // is configured).
-func (o *ogcAPI) base(r *http.Request) string { return o.s.requestBase(r) + "/ogc" }
+func (o *API) base(r *http.Request) string { return o.LinkBase(r) + "/ogc" }
 
 // withQuery returns href with the given query parameters set on top of r's.
 func withQuery(r *http.Request, path string, set map[string]string) string {
@@ -215,19 +229,19 @@ func withQuery(r *http.Request, path string, set map[string]string) string {
 }
 
 // selfLinks returns self and alternate links for a resource in JSON type jsonType.
-func selfLinks(r *http.Request, path, f, jsonType string) []ogcLink {
-	j := ogcLink{Href: withQuery(r, path, map[string]string{"f": "json"}), Type: jsonType, Title: "This document as JSON"}
-	h := ogcLink{Href: withQuery(r, path, map[string]string{"f": "html"}), Type: mtHTML, Title: "This document as HTML"}
+func selfLinks(r *http.Request, path, f, jsonType string) []Link {
+	j := Link{Href: withQuery(r, path, map[string]string{"f": "json"}), Type: jsonType, Title: "This document as JSON"}
+	h := Link{Href: withQuery(r, path, map[string]string{"f": "html"}), Type: MediaHTML, Title: "This document as HTML"}
 	if f == "html" {
 		h.Rel, j.Rel = "self", "alternate"
-		return []ogcLink{h, j}
+		return []Link{h, j}
 	}
 	j.Rel, h.Rel = "self", "alternate"
-	return []ogcLink{j, h}
+	return []Link{j, h}
 }
 
 // request is what every OGC handler starts with: the negotiated format and language.
-func (o *ogcAPI) begin(w http.ResponseWriter, r *http.Request, allowed ...string) (f, lg string, ok bool) {
+func (o *API) begin(w http.ResponseWriter, r *http.Request, allowed ...string) (f, lg string, ok bool) {
 	var err error
 	if err = checkParams(r, append(allowed, "f", "lang")...); err == nil {
 		if f, err = format(r); err == nil {
@@ -243,37 +257,37 @@ func (o *ogcAPI) begin(w http.ResponseWriter, r *http.Request, allowed ...string
 	return f, lg, true
 }
 
-func (o *ogcAPI) handleLanding(w http.ResponseWriter, r *http.Request) {
+func (o *API) Landing(w http.ResponseWriter, r *http.Request) {
 	f, lg, ok := o.begin(w, r)
 	if !ok {
 		return
 	}
 	b := o.base(r)
-	links := append(selfLinks(r, b+"/", f, mtJSON),
-		ogcLink{Href: b + "/api", Rel: "service-desc", Type: mtOpenAPI, Title: "The API definition (OpenAPI 3.0)"},
-		ogcLink{Href: b + "/api?f=html", Rel: "service-doc", Type: mtHTML, Title: "The API documentation"},
-		ogcLink{Href: b + "/conformance", Rel: "conformance", Type: mtJSON, Title: "Conformance classes"},
-		ogcLink{Href: b + "/collections", Rel: "data", Type: mtJSON, Title: "Collections"},
+	links := append(selfLinks(r, b+"/", f, MediaJSON),
+		Link{Href: b + "/api", Rel: "service-desc", Type: MediaOpenAPI, Title: "The API definition (OpenAPI 3.0)"},
+		Link{Href: b + "/api?f=html", Rel: "service-doc", Type: MediaHTML, Title: "The API documentation"},
+		Link{Href: b + "/conformance", Rel: "conformance", Type: MediaJSON, Title: "Conformance classes"},
+		Link{Href: b + "/collections", Rel: "data", Type: MediaJSON, Title: "Collections"},
 	)
 	doc := map[string]any{"title": pick(serviceTitle, lg), "description": pick(serviceDescription, lg), "links": links}
 	if f == "html" {
 		o.html(w, r, "landing", lg, doc)
 		return
 	}
-	writeTyped(w, http.StatusOK, mtJSON, doc)
+	writeTyped(w, http.StatusOK, MediaJSON, doc)
 }
 
-func (o *ogcAPI) handleConformance(w http.ResponseWriter, r *http.Request) {
+func (o *API) Conformance(w http.ResponseWriter, r *http.Request) {
 	f, lg, ok := o.begin(w, r)
 	if !ok {
 		return
 	}
-	doc := map[string]any{"conformsTo": ogcConformance}
+	doc := map[string]any{"conformsTo": conformanceClasses}
 	if f == "html" {
 		o.html(w, r, "conformance", lg, doc)
 		return
 	}
-	writeTyped(w, http.StatusOK, mtJSON, doc)
+	writeTyped(w, http.StatusOK, MediaJSON, doc)
 }
 
 func crsURIs() []string {
@@ -294,12 +308,12 @@ func collection(r *http.Request, b string, l layers.Layer, lg string) map[string
 		"itemType":    "feature",
 		"crs":         crsURIs(),
 		"storageCrs":  layers.CRS84.URI,
-		"links": []ogcLink{
-			{Href: p, Rel: "self", Type: mtJSON, Title: "This collection"},
-			{Href: p + "?f=html", Rel: "alternate", Type: mtHTML, Title: "This collection as HTML"},
-			{Href: p + "/items", Rel: "items", Type: mtGeoJSON, Title: "Features as GeoJSON"},
-			{Href: p + "/items?f=html", Rel: "items", Type: mtHTML, Title: "Features as HTML"},
-			{Href: p + "/queryables", Rel: "http://www.opengis.net/def/rel/ogc/1.0/queryables", Type: mtSchema, Title: "Queryable properties"},
+		"links": []Link{
+			{Href: p, Rel: "self", Type: MediaJSON, Title: "This collection"},
+			{Href: p + "?f=html", Rel: "alternate", Type: MediaHTML, Title: "This collection as HTML"},
+			{Href: p + "/items", Rel: "items", Type: MediaGeoJSON, Title: "Features as GeoJSON"},
+			{Href: p + "/items?f=html", Rel: "items", Type: MediaHTML, Title: "Features as HTML"},
+			{Href: p + "/queryables", Rel: "http://www.opengis.net/def/rel/ogc/1.0/queryables", Type: MediaSchema, Title: "Queryable properties"},
 		},
 	}
 	if l.Attribution != "" {
@@ -311,12 +325,12 @@ func collection(r *http.Request, b string, l layers.Layer, lg string) map[string
 	return c
 }
 
-func (o *ogcAPI) handleCollections(w http.ResponseWriter, r *http.Request) {
+func (o *API) Collections(w http.ResponseWriter, r *http.Request) {
 	f, lg, ok := o.begin(w, r)
 	if !ok {
 		return
 	}
-	ls, err := o.s.Layers.Layers(r.Context(), o.canView(r))
+	ls, err := o.Layers.Layers(r.Context(), o.CanView(r))
 	if err != nil {
 		o.fail(w, r, err)
 		return
@@ -325,20 +339,20 @@ func (o *ogcAPI) handleCollections(w http.ResponseWriter, r *http.Request) {
 	for _, l := range ls {
 		cs = append(cs, collection(r, o.base(r), l, lg))
 	}
-	doc := map[string]any{"links": selfLinks(r, o.base(r)+"/collections", f, mtJSON), "collections": cs, "crs": crsURIs()}
+	doc := map[string]any{"links": selfLinks(r, o.base(r)+"/collections", f, MediaJSON), "collections": cs, "crs": crsURIs()}
 	if f == "html" {
 		o.html(w, r, "collections", lg, doc)
 		return
 	}
-	writeTyped(w, http.StatusOK, mtJSON, doc)
+	writeTyped(w, http.StatusOK, MediaJSON, doc)
 }
 
 // layer looks the collection up; staff-only layers are "not found" for others.
-func (o *ogcAPI) layer(r *http.Request) (layers.Layer, error) {
-	return o.s.Layers.Layer(r.Context(), chi.URLParam(r, "collectionId"), o.canView(r))
+func (o *API) layer(r *http.Request) (layers.Layer, error) {
+	return o.Layers.Layer(r.Context(), chi.URLParam(r, "collectionId"), o.CanView(r))
 }
 
-func (o *ogcAPI) handleCollection(w http.ResponseWriter, r *http.Request) {
+func (o *API) Collection(w http.ResponseWriter, r *http.Request) {
 	f, lg, ok := o.begin(w, r)
 	if !ok {
 		return
@@ -354,7 +368,7 @@ func (o *ogcAPI) handleCollection(w http.ResponseWriter, r *http.Request) {
 		o.html(w, r, "collection", lg, doc)
 		return
 	}
-	writeTyped(w, http.StatusOK, mtJSON, doc)
+	writeTyped(w, http.StatusOK, MediaJSON, doc)
 }
 
 // jsonSchemaOf is the JSON Schema of an attribute type.
@@ -376,7 +390,7 @@ func jsonSchemaOf(typ string) map[string]any {
 	return map[string]any{"type": "string"}
 }
 
-func (o *ogcAPI) handleQueryables(w http.ResponseWriter, r *http.Request) {
+func (o *API) Queryables(w http.ResponseWriter, r *http.Request) {
 	_, lg, ok := o.begin(w, r)
 	if !ok {
 		return
@@ -411,7 +425,7 @@ func (o *ogcAPI) handleQueryables(w http.ResponseWriter, r *http.Request) {
 		"properties":           props,
 		"additionalProperties": false,
 	}
-	writeTyped(w, http.StatusOK, mtSchema, doc)
+	writeTyped(w, http.StatusOK, MediaSchema, doc)
 }
 
 // writeTyped writes v as JSON with the given media type. URLs keep their & (no HTML escaping:
@@ -438,6 +452,6 @@ func marshalJSON(v any) []byte {
 func privateIfStaffOnly(w http.ResponseWriter, l layers.Layer) {
 	if !l.Public() {
 		w.Header().Set("Cache-Control", "private, no-cache")
-		w.Header().Add("Vary", privateVary)
+		w.Header().Add("Vary", guard.CredentialHeaders)
 	}
 }

@@ -1,11 +1,14 @@
-package web
+// Package open311 serves Open311 GeoReport v2 at /open311/v2: services, service definitions,
+// requests and tokens as JSON or XML, and requests filed by clients with an open311 API key, over
+// the citizen reports module.
+package open311
 
 import (
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -16,16 +19,18 @@ import (
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
 
 // Open311 GeoReport v2 (wiki.open311.org/GeoReport_v2) over the reports module. Every resource
 // comes as .json or .xml; errors are the spec's list of {code, description}.
 
-const open311Changeset = "2026-11-25T00:00:00Z"
+const changeset = "2026-11-25T00:00:00Z"
 
-// open311Format splits "services.json" style names into the resource and its format.
-func open311Format(name string) (string, string, bool) {
+// fileFormat splits "services.json" style names into the resource and its format.
+func fileFormat(name string) (string, string, bool) {
 	i := strings.LastIndexByte(name, '.')
 	if i < 0 {
 		return name, "", false
@@ -34,15 +39,15 @@ func open311Format(name string) (string, string, bool) {
 	return name[:i], f, f == "json" || f == "xml"
 }
 
-type open311Error struct {
+type errorItem struct {
 	XMLName     xml.Name `json:"-" xml:"error"`
 	Code        int      `json:"code" xml:"code"`
 	Description string   `json:"description" xml:"description"`
 }
 
-// open311Write encodes v as JSON or as XML under the root element root: a slice becomes one
+// write encodes v as JSON or as XML under the root element root: a slice becomes one
 // child element per item (each item's XMLName names it), a struct the root's children.
-func open311Write(w http.ResponseWriter, format string, status int, root string, v any) {
+func write(w http.ResponseWriter, format string, status int, root string, v any) {
 	if format != "xml" {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(status)
@@ -66,20 +71,35 @@ func open311Write(w http.ResponseWriter, format string, status int, root string,
 	enc.EncodeElement(v, start)
 }
 
-// open311Fail writes err in the spec's error shape with the status the error code maps to.
-func (s *Server) open311Fail(w http.ResponseWriter, r *http.Request, format string, err error) {
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+// API serves the Open311 resources; its handlers are registered in web/routes.go.
+type API struct {
+	Reports  *reports.Store
+	Accounts *accounts.Store
+	// Guard gives the client's address and the bases of links; Reply writes error answers.
+	Guard  *guard.Guard
+	Reply  reply.Writer
+	Logger *slog.Logger
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, format string, err error) {
+	WriteError(a.Reply, w, r, format, err)
+}
+
+// WriteError writes err in the spec's error shape ("json" or "xml") with the status
+// reply.Classify gives err (nothing when the client went away).
+func WriteError(rw reply.Writer, w http.ResponseWriter, r *http.Request, format string, err error) {
+	f, ok := rw.Fail(w, r, err)
+	if !ok {
 		return
 	}
-	status, _, err := s.failed(w, r, err)
 	if format == "" {
 		format = "json"
 	}
-	open311Write(w, format, status, "errors", []open311Error{{Code: status, Description: geoportal.ErrorMessage(err)}})
+	write(w, format, f.Status, "errors", []errorItem{{Code: f.Status, Description: geoportal.ErrorMessage(f.Err)}})
 }
 
-// open311Lang picks the language of names: the locale parameter, else Accept-Language, else ru.
-func open311Lang(r *http.Request) string {
+// language picks the language of names: the locale parameter, else Accept-Language, else ru.
+func language(r *http.Request) string {
 	for _, l := range []string{r.URL.Query().Get("locale"), r.Header.Get("Accept-Language")} {
 		l = strings.ToLower(l)
 		for _, want := range []string{"kk", "ru", "en"} {
@@ -91,7 +111,7 @@ func open311Lang(r *http.Request) string {
 	return "ru"
 }
 
-func pick311(t layers.Titles, lang string) string {
+func pick(t layers.Titles, lang string) string {
 	switch lang {
 	case "kk":
 		return t.KK
@@ -101,7 +121,7 @@ func pick311(t layers.Titles, lang string) string {
 	return t.RU
 }
 
-type open311Endpoint struct {
+type endpoint struct {
 	Specification string   `json:"specification" xml:"specification"`
 	URL           string   `json:"url" xml:"url"`
 	Changeset     string   `json:"changeset" xml:"changeset"`
@@ -109,28 +129,28 @@ type open311Endpoint struct {
 	Formats       []string `json:"formats" xml:"formats>format"`
 }
 
-func (s *Server) handleOpen311Discovery(w http.ResponseWriter, r *http.Request) {
-	_, format, ok := open311Format(chi.URLParam(r, "file"))
+func (a *API) Discovery(w http.ResponseWriter, r *http.Request) {
+	_, format, ok := fileFormat(chi.URLParam(r, "file"))
 	if !ok {
-		s.open311Fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use discovery.json or discovery.xml"))
+		a.fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use discovery.json or discovery.xml"))
 		return
 	}
-	open311Write(w, format, 200, "discovery", struct {
-		Changeset  string            `json:"changeset" xml:"changeset"`
-		Contact    string            `json:"contact" xml:"contact"`
-		KeyService string            `json:"key_service" xml:"key_service"`
-		Endpoints  []open311Endpoint `json:"endpoints" xml:"endpoints>endpoint"`
+	write(w, format, 200, "discovery", struct {
+		Changeset  string     `json:"changeset" xml:"changeset"`
+		Contact    string     `json:"contact" xml:"contact"`
+		KeyService string     `json:"key_service" xml:"key_service"`
+		Endpoints  []endpoint `json:"endpoints" xml:"endpoints>endpoint"`
 	}{
-		Changeset:  open311Changeset,
+		Changeset:  changeset,
 		Contact:    "Akimat of Aktobe, People's chancellery",
 		KeyService: "API keys are issued by the geoportal administrators (scope open311)",
-		Endpoints: []open311Endpoint{{Specification: "http://wiki.open311.org/GeoReport_v2",
-			URL: s.requestBase(r) + "/open311/v2", Changeset: open311Changeset, Type: "production",
+		Endpoints: []endpoint{{Specification: "http://wiki.open311.org/GeoReport_v2",
+			URL: a.Guard.RequestBase(r) + "/open311/v2", Changeset: changeset, Type: "production",
 			Formats: []string{"text/xml", "application/json"}}},
 	})
 }
 
-type open311Service struct {
+type service struct {
 	XMLName     xml.Name `json:"-" xml:"service"`
 	ServiceCode string   `json:"service_code" xml:"service_code"`
 	ServiceName string   `json:"service_name" xml:"service_name"`
@@ -141,71 +161,71 @@ type open311Service struct {
 	Group       string   `json:"group" xml:"group"`
 }
 
-func (s *Server) handleOpen311Services(w http.ResponseWriter, r *http.Request) {
-	_, format, ok := open311Format(chi.URLParam(r, "file"))
+func (a *API) Services(w http.ResponseWriter, r *http.Request) {
+	_, format, ok := fileFormat(chi.URLParam(r, "file"))
 	if !ok {
-		s.open311Fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use services.json or services.xml"))
+		a.fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use services.json or services.xml"))
 		return
 	}
-	svs, err := s.Reports.Services(r.Context())
+	svs, err := a.Reports.Services(r.Context())
 	if err != nil {
-		s.open311Fail(w, r, format, err)
+		a.fail(w, r, format, err)
 		return
 	}
-	lang := open311Lang(r)
-	out := []open311Service{}
+	lang := language(r)
+	out := []service{}
 	for _, sv := range svs {
-		out = append(out, open311Service{ServiceCode: sv.Code, ServiceName: pick311(sv.Name, lang),
-			Description: pick311(sv.Description, lang), Metadata: len(sv.Attributes) > 0, Type: "realtime",
+		out = append(out, service{ServiceCode: sv.Code, ServiceName: pick(sv.Name, lang),
+			Description: pick(sv.Description, lang), Metadata: len(sv.Attributes) > 0, Type: "realtime",
 			Keywords: sv.Keywords, Group: sv.Group})
 	}
-	open311Write(w, format, 200, "services", out)
+	write(w, format, 200, "services", out)
 }
 
-type open311Value struct {
+type attributeValue struct {
 	Key  string `json:"key" xml:"key"`
 	Name string `json:"name" xml:"name"`
 }
 
-type open311Attribute struct {
-	Variable            bool           `json:"variable" xml:"variable"`
-	Code                string         `json:"code" xml:"code"`
-	Datatype            string         `json:"datatype" xml:"datatype"`
-	Required            bool           `json:"required" xml:"required"`
-	DatatypeDescription string         `json:"datatype_description" xml:"datatype_description"`
-	Order               int            `json:"order" xml:"order"`
-	Description         string         `json:"description" xml:"description"`
-	Values              []open311Value `json:"values,omitempty" xml:"values>value,omitempty"`
+type attribute struct {
+	Variable            bool             `json:"variable" xml:"variable"`
+	Code                string           `json:"code" xml:"code"`
+	Datatype            string           `json:"datatype" xml:"datatype"`
+	Required            bool             `json:"required" xml:"required"`
+	DatatypeDescription string           `json:"datatype_description" xml:"datatype_description"`
+	Order               int              `json:"order" xml:"order"`
+	Description         string           `json:"description" xml:"description"`
+	Values              []attributeValue `json:"values,omitempty" xml:"values>value,omitempty"`
 }
 
-func (s *Server) handleOpen311ServiceDefinition(w http.ResponseWriter, r *http.Request) {
-	code, format, ok := open311Format(chi.URLParam(r, "file"))
+func (a *API) ServiceDefinition(w http.ResponseWriter, r *http.Request) {
+	code, format, ok := fileFormat(chi.URLParam(r, "file"))
 	if !ok {
-		s.open311Fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use services/CODE.json or .xml"))
+		a.fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use services/CODE.json or .xml"))
 		return
 	}
-	sv, err := s.Reports.Service(r.Context(), code)
+	sv, err := a.Reports.Service(r.Context(), code)
 	if err != nil {
-		s.open311Fail(w, r, format, err)
+		a.fail(w, r, format, err)
 		return
 	}
-	lang := open311Lang(r)
-	attrs := []open311Attribute{}
+	lang := language(r)
+	attrs := []attribute{}
 	for _, a := range sv.Attributes {
-		oa := open311Attribute{Variable: true, Code: a.Code, Datatype: a.Datatype, Required: a.Required,
-			Order: a.Order, Description: pick311(a.Description, lang)}
+		oa := attribute{Variable: true, Code: a.Code, Datatype: a.Datatype, Required: a.Required,
+			Order: a.Order, Description: pick(a.Description, lang)}
 		for _, v := range a.Values {
-			oa.Values = append(oa.Values, open311Value{Key: v.Key, Name: pick311(v.Name, lang)})
+			oa.Values = append(oa.Values, attributeValue{Key: v.Key, Name: pick(v.Name, lang)})
 		}
 		attrs = append(attrs, oa)
 	}
-	open311Write(w, format, 200, "service_definition", struct {
-		ServiceCode string             `json:"service_code" xml:"service_code"`
-		Attributes  []open311Attribute `json:"attributes" xml:"attributes>attribute"`
+	write(w, format, 200, "service_definition", struct {
+		ServiceCode string      `json:"service_code" xml:"service_code"`
+		Attributes  []attribute `json:"attributes" xml:"attributes>attribute"`
 	}{sv.Code, attrs})
 }
 
-type open311Request struct {
+type serviceRequest struct {
 	XMLName           xml.Name `json:"-" xml:"request"`
 	ServiceRequestID  string   `json:"service_request_id" xml:"service_request_id"`
 	Status            string   `json:"status" xml:"status"`
@@ -226,25 +246,25 @@ type open311Request struct {
 	MediaURL          string   `json:"media_url" xml:"media_url"`
 }
 
-func (s *Server) open311Requests(r *http.Request, rs []reports.Report) ([]open311Request, error) {
-	svs, err := s.Reports.Services(r.Context())
+func (a *API) serviceRequests(r *http.Request, rs []reports.Report) ([]serviceRequest, error) {
+	svs, err := a.Reports.Services(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	lang := open311Lang(r)
+	lang := language(r)
 	names := map[string]string{}
 	for _, sv := range svs {
-		names[sv.Code] = pick311(sv.Name, lang)
+		names[sv.Code] = pick(sv.Name, lang)
 	}
-	depts, err := s.Reports.Departments(r.Context())
+	depts, err := a.Reports.Departments(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	out := []open311Request{}
+	out := []serviceRequest{}
 	for _, rep := range rs {
-		o := open311Request{ServiceRequestID: strconv.FormatInt(rep.ID, 10), Status: "closed",
+		o := serviceRequest{ServiceRequestID: strconv.FormatInt(rep.ID, 10), Status: "closed",
 			StatusNotes: rep.StatusNotes, ServiceName: names[rep.ServiceCode], ServiceCode: rep.ServiceCode,
-			Description: rep.Description, AgencyResponsible: pick311(depts[rep.Department], lang),
+			Description: rep.Description, AgencyResponsible: pick(depts[rep.Department], lang),
 			RequestedDatetime: rep.RequestedAt.Format(time.RFC3339), UpdatedDatetime: rep.UpdatedAt.Format(time.RFC3339),
 			Address: rep.Address, Lat: rep.Lat, Long: rep.Lon}
 		if reports.Open(rep.Status) {
@@ -254,15 +274,15 @@ func (s *Server) open311Requests(r *http.Request, rs []reports.Report) ([]open31
 			o.ExpectedDatetime = rep.ExpectedAt.Format(time.RFC3339)
 		}
 		if rep.Photos > 0 {
-			o.MediaURL = s.requestBase(r) + "/api/reports/" + o.ServiceRequestID + "/photos/1.jpg"
+			o.MediaURL = a.Guard.RequestBase(r) + "/api/reports/" + o.ServiceRequestID + "/photos/1.jpg"
 		}
 		out = append(out, o)
 	}
 	return out, nil
 }
 
-// parseOpen311Time accepts the spec's W3C date-time forms.
-func parseOpen311Time(name, v string) (time.Time, error) {
+// parseTime accepts the spec's W3C date-time forms.
+func parseTime(name, v string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04Z07:00", "2006-01-02"} {
 		if t, err := time.Parse(layout, v); err == nil {
 			return t, nil
@@ -271,10 +291,10 @@ func parseOpen311Time(name, v string) (time.Time, error) {
 	return time.Time{}, geoportal.Errorf(geoportal.EINVALID, "%s %q is not a W3C date-time (e.g. 2026-11-25T10:00:00+05:00)", name, v)
 }
 
-func (s *Server) handleOpen311Requests(w http.ResponseWriter, r *http.Request) {
-	_, format, ok := open311Format(chi.URLParam(r, "file"))
+func (a *API) Requests(w http.ResponseWriter, r *http.Request) {
+	_, format, ok := fileFormat(chi.URLParam(r, "file"))
 	if !ok {
-		s.open311Fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use requests.json or requests.xml"))
+		a.fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use requests.json or requests.xml"))
 		return
 	}
 	q := r.URL.Query()
@@ -284,7 +304,7 @@ func (s *Server) handleOpen311Requests(w http.ResponseWriter, r *http.Request) {
 		for _, v := range strings.Split(ids, ",") {
 			id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err != nil {
-				s.open311Fail(w, r, format, geoportal.Errorf(geoportal.EINVALID, "service_request_id %q is not a number", v))
+				a.fail(w, r, format, geoportal.Errorf(geoportal.EINVALID, "service_request_id %q is not a number", v))
 				return
 			}
 			f.IDs = append(f.IDs, id)
@@ -297,14 +317,14 @@ func (s *Server) handleOpen311Requests(w http.ResponseWriter, r *http.Request) {
 		}
 		var err error
 		if v := q.Get("start_date"); v != "" {
-			if f.From, err = parseOpen311Time("start_date", v); err != nil {
-				s.open311Fail(w, r, format, err)
+			if f.From, err = parseTime("start_date", v); err != nil {
+				a.fail(w, r, format, err)
 				return
 			}
 		}
 		if v := q.Get("end_date"); v != "" {
-			if f.To, err = parseOpen311Time("end_date", v); err != nil {
-				s.open311Fail(w, r, format, err)
+			if f.To, err = parseTime("end_date", v); err != nil {
+				a.fail(w, r, format, err)
 				return
 			}
 		}
@@ -324,89 +344,94 @@ func (s *Server) handleOpen311Requests(w http.ResponseWriter, r *http.Request) {
 				case "closed":
 					f.Statuses = append(f.Statuses, reports.StatusResolved, reports.StatusRejected, reports.StatusDuplicate)
 				default:
-					s.open311Fail(w, r, format, geoportal.Errorf(geoportal.EINVALID, "status %q is not open or closed", v))
+					a.fail(w, r, format, geoportal.Errorf(geoportal.EINVALID, "status %q is not open or closed", v))
 					return
 				}
 			}
 		}
 		f.Limit = 1000
 	}
-	rs, err := s.Reports.List(r.Context(), f)
+	rs, err := a.Reports.List(r.Context(), f)
 	if err == nil {
-		var out []open311Request
-		if out, err = s.open311Requests(r, rs); err == nil {
-			open311Write(w, format, 200, "service_requests", out)
+		var out []serviceRequest
+		if out, err = a.serviceRequests(r, rs); err == nil {
+			write(w, format, 200, "service_requests", out)
 			return
 		}
 	}
-	s.open311Fail(w, r, format, err)
+	a.fail(w, r, format, err)
 }
 
-func (s *Server) handleOpen311Request(w http.ResponseWriter, r *http.Request) {
-	idText, format, ok := open311Format(chi.URLParam(r, "file"))
+func (a *API) Request(w http.ResponseWriter, r *http.Request) {
+	idText, format, ok := fileFormat(chi.URLParam(r, "file"))
 	if !ok {
-		s.open311Fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use requests/ID.json or .xml"))
+		a.fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use requests/ID.json or .xml"))
 		return
 	}
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if err != nil {
-		s.open311Fail(w, r, format, geoportal.Errorf(geoportal.ENOTFOUND, "service request %q not found", idText))
+		a.fail(w, r, format, geoportal.Errorf(geoportal.ENOTFOUND, "service request %q not found", idText))
 		return
 	}
-	rep, err := s.Reports.Get(r.Context(), id)
+	rep, err := a.Reports.Get(r.Context(), id)
 	if err == nil {
-		var out []open311Request
-		if out, err = s.open311Requests(r, []reports.Report{rep}); err == nil {
-			open311Write(w, format, 200, "service_requests", out)
+		var out []serviceRequest
+		if out, err = a.serviceRequests(r, []reports.Report{rep}); err == nil {
+			write(w, format, 200, "service_requests", out)
 			return
 		}
 	}
-	s.open311Fail(w, r, format, err)
+	a.fail(w, r, format, err)
 }
 
-func (s *Server) handleOpen311Token(w http.ResponseWriter, r *http.Request) {
-	token, format, ok := open311Format(chi.URLParam(r, "file"))
+func (a *API) Token(w http.ResponseWriter, r *http.Request) {
+	token, format, ok := fileFormat(chi.URLParam(r, "file"))
 	if !ok {
-		s.open311Fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use tokens/TOKEN.json or .xml"))
+		a.fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use tokens/TOKEN.json or .xml"))
 		return
 	}
-	id, err := s.Reports.ByToken(r.Context(), token)
+	id, err := a.Reports.ByToken(r.Context(), token)
 	if err != nil {
-		s.open311Fail(w, r, format, err)
+		a.fail(w, r, format, err)
 		return
 	}
-	open311Write(w, format, 200, "service_requests", []struct {
+	write(w, format, 200, "service_requests", []struct {
 		XMLName          xml.Name `json:"-" xml:"request"`
 		ServiceRequestID string   `json:"service_request_id" xml:"service_request_id"`
 		Token            string   `json:"token" xml:"token"`
 	}{{ServiceRequestID: strconv.FormatInt(id, 10), Token: token}})
 }
 
-// handleOpen311Post files a request from an Open311 client. The api_key (form field, as the spec
+// Post files a request from an Open311 client. The api_key (form field, as the spec
 // has it) must belong to a key with the open311 scope.
-func (s *Server) handleOpen311Post(w http.ResponseWriter, r *http.Request) {
-	_, format, ok := open311Format(chi.URLParam(r, "file"))
+func (a *API) Post(w http.ResponseWriter, r *http.Request) {
+	_, format, ok := fileFormat(chi.URLParam(r, "file"))
 	if !ok {
-		s.open311Fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use requests.json or requests.xml"))
+		a.fail(w, r, "json", geoportal.Errorf(geoportal.ENOTFOUND, "use requests.json or requests.xml"))
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.open311Fail(w, r, format, geoportal.Errorf(geoportal.EINVALID, "the request body is not a form: %v", err))
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			err = reply.ErrTooLarge(mbe.Limit) // was answered 400 "not a form"
+		} else {
+			err = geoportal.Errorf(geoportal.EINVALID, "the request body is not a form: %v", err)
+		}
+		a.fail(w, r, format, err)
 		return
 	}
 	key := r.PostForm.Get("api_key")
 	if key == "" {
-		key, _ = apiKeyFrom(r)
+		key, _ = guard.APIKeyFrom(r)
 	}
-	u, err := s.Accounts.KeyUser(r.Context(), key)
+	u, err := a.Accounts.KeyUser(r.Context(), key)
 	if err != nil || u.Key == nil || !(u.Key.HasScope(accounts.ScopeOpen311) || u.Key.HasScope(accounts.ScopeReports)) {
-		s.Logger.Warn("open311 post refused", "reason", "api_key", "ip", s.clientIP(r))
-		s.open311Fail(w, r, format, geoportal.Errorf(geoportal.EFORBIDDEN, "api_key is missing, invalid or lacks the open311 scope"))
+		a.Logger.Warn("open311 post refused", "reason", "api_key", "ip", a.Guard.ClientIP(r))
+		a.fail(w, r, format, geoportal.Errorf(geoportal.EFORBIDDEN, "api_key is missing, invalid or lacks the open311 scope"))
 		return
 	}
 	f := r.PostForm
 	if f.Get("service_code") == "" {
-		s.open311Fail(w, r, format, geoportal.Errorf(geoportal.EINVALID, "service_code is required"))
+		a.fail(w, r, format, geoportal.Errorf(geoportal.EINVALID, "service_code is required"))
 		return
 	}
 	if f.Get("lat") == "" || f.Get("long") == "" {
@@ -414,36 +439,36 @@ func (s *Server) handleOpen311Post(w http.ResponseWriter, r *http.Request) {
 		if f.Get("address_string") != "" || f.Get("address_id") != "" {
 			msg += " (addresses are not geocoded here)"
 		}
-		s.open311Fail(w, r, format, geoportal.Errorf(geoportal.EINVALID, "%s", msg))
+		a.fail(w, r, format, geoportal.Errorf(geoportal.EINVALID, "%s", msg))
 		return
 	}
 	lat, err1 := strconv.ParseFloat(f.Get("lat"), 64)
 	lon, err2 := strconv.ParseFloat(f.Get("long"), 64)
 	if err1 != nil || err2 != nil {
-		s.open311Fail(w, r, format, geoportal.Errorf(geoportal.EINVALID, "lat and long must be decimal degrees"))
+		a.fail(w, r, format, geoportal.Errorf(geoportal.EINVALID, "lat and long must be decimal degrees"))
 		return
 	}
 	n := reports.NewReport{ServiceCode: f.Get("service_code"), Lat: lat, Lon: lon,
 		Address: f.Get("address_string"), Description: f.Get("description"), Email: f.Get("email"),
 		Phone: f.Get("phone"), FirstName: f.Get("first_name"), LastName: f.Get("last_name"),
-		DeviceID: f.Get("device_id"), APIKeyID: u.Key.ID, Attributes: map[string]string{}, LinkBase: s.messageBase()}
+		DeviceID: f.Get("device_id"), APIKeyID: u.Key.ID, Attributes: map[string]string{}, LinkBase: a.Guard.MessageBase()}
 	for k, v := range f {
 		if strings.HasPrefix(k, "attribute[") && strings.HasSuffix(k, "]") {
 			n.Attributes[k[len("attribute["):len(k)-1]] = strings.Join(v, ",")
 		}
 	}
-	ctx := accounts.WithActor(r.Context(), accounts.Actor{UserID: u.ID, Label: u.Label() + " (open311)", IP: s.clientIP(r)})
-	rep, sec, err := s.Reports.Create(ctx, n)
+	ctx := accounts.WithActor(r.Context(), accounts.Actor{UserID: u.ID, Label: u.Label() + " (open311)", IP: a.Guard.ClientIP(r)})
+	rep, sec, err := a.Reports.Create(ctx, n)
 	if err != nil {
-		s.open311Fail(w, r, format, err)
+		a.fail(w, r, format, err)
 		return
 	}
-	open311Write(w, format, http.StatusOK, "service_requests", []struct {
+	write(w, format, http.StatusOK, "service_requests", []struct {
 		XMLName          xml.Name `json:"-" xml:"request"`
 		ServiceRequestID string   `json:"service_request_id" xml:"service_request_id"`
 		Token            string   `json:"token" xml:"token"`
 		ServiceNotice    string   `json:"service_notice" xml:"service_notice"`
 		AccountID        string   `json:"account_id" xml:"account_id"`
 	}{{ServiceRequestID: strconv.FormatInt(rep.ID, 10), Token: sec.Token,
-		ServiceNotice: "Follow this request at " + s.requestBase(r) + "/#report/" + sec.Follow}})
+		ServiceNotice: "Follow this request at " + a.Guard.RequestBase(r) + "/#report/" + sec.Follow}})
 }

@@ -1,8 +1,10 @@
-package web
+package ogc_test
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/aktobe/geoportal/web/ogc"
 )
 
 // TestOGCOpenAPIRefsResolve: every $ref of /ogc/api names a schema the document defines, and every
@@ -45,7 +47,7 @@ func TestOGCOpenAPIRefsResolve(t *testing.T) {
 		}
 		ok200 := get["responses"].(map[string]any)["200"].(map[string]any)
 		for mt, media := range ok200["content"].(map[string]any) {
-			if mt == mtHTML {
+			if mt == ogc.MediaHTML {
 				continue
 			}
 			if _, ok := media.(map[string]any)["schema"].(map[string]any)["$ref"]; !ok {
