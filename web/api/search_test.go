@@ -159,7 +159,7 @@ func TestMapConfigAPI(t *testing.T) {
 func TestIndexPage(t *testing.T) {
 	ts := newSearchServer(t)
 	resp, body := getRaw(t, ts.URL+"/")
-	want, err := os.ReadFile("dist/index.html")
+	want, err := os.ReadFile("../dist/index.html")
 	if err != nil {
 		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "make build") {
 			t.Fatalf("no bundle: status %d %q", resp.StatusCode, body)
@@ -184,7 +184,7 @@ func TestIndexPage(t *testing.T) {
 		t.Errorf("missing asset: %d", r.StatusCode)
 	}
 	// Scripts (the MapLibre worker is an .mjs module) are served gzipped as JavaScript.
-	entries, err := os.ReadDir("dist/assets")
+	entries, err := os.ReadDir("../dist/assets")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestIndexPage(t *testing.T) {
 		if !strings.HasSuffix(e.Name(), "js") {
 			continue
 		}
-		want, err := os.ReadFile("dist/assets/" + e.Name())
+		want, err := os.ReadFile("../dist/assets/" + e.Name())
 		if err != nil {
 			t.Fatal(err)
 		}
