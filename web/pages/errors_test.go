@@ -1,7 +1,6 @@
 package pages_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -23,35 +22,52 @@ import (
 // request fails: the database is down, the body is too large, the thing asked for does not
 // exist, the role may not see it, the visitor went away.
 
-// logBuffer collects the server's log lines at every level.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// records keeps every log record as one line of text, at every level.
+type records struct {
+	mu    sync.Mutex
+	lines []string
 }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
+func (h *records) Enabled(context.Context, slog.Level) bool { return true }
+func (h *records) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *records) WithGroup(string) slog.Handler            { return h }
+
+func (h *records) Handle(_ context.Context, r slog.Record) error {
+	line := r.Level.String() + " " + r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		line += " " + a.String()
+		return true
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lines = append(h.lines, line)
+	return nil
 }
 
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+// about returns the lines that mention s.
+func (h *records) about(s string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, l := range h.lines {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // site is a served geoportal with its log.
 type site struct {
 	srv *web.Server
 	ts  *httptest.Server
-	log *logBuffer
+	log *records
 }
 
 func newSite(t *testing.T, pool *pgxpool.Pool) site {
 	t.Helper()
-	logs := &logBuffer{}
-	srv := web.NewServer(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), pool)
+	logs := &records{}
+	srv := web.NewServer(slog.New(logs), pool)
 	t.Cleanup(srv.Transit.Close)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
@@ -141,12 +157,17 @@ func TestHTMLDatabaseDown503(t *testing.T) {
 		{"sign-in form", "kk", login},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := do(t, tc.req())
+			req := tc.req()
+			a := do(t, req)
 			if a.status != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" {
 				t.Fatalf("%d, Retry-After %q, want 503 with Retry-After\n%.500s", a.status, a.header.Get("Retry-After"), a.body)
 			}
 			if !a.isErrorPage(tc.lang, pages.Text(tc.lang, "page.unavailable")) {
 				t.Errorf("not the error page in %s:\n%.1000s", tc.lang, a.body)
+			}
+			// Unlike a canceled request, it is ours and logged as an error.
+			if lines := s.log.about("path=" + req.URL.Path); len(lines) == 0 || !strings.HasPrefix(lines[len(lines)-1], "ERROR") {
+				t.Errorf("the 503 was not logged as an error: %q", lines)
 			}
 		})
 	}
@@ -225,7 +246,9 @@ func TestHTMLCanceledNotLogged(t *testing.T) {
 			t.Errorf("%s, canceled: answered %d %.300s, want nothing", path, w.Code, w.Body)
 		}
 	}
-	if logs := s.log.String(); strings.Contains(logs, "/reports/stats") || strings.Contains(logs, "/lighting/audit") {
-		t.Errorf("canceled requests were logged:\n%s", logs)
+	for _, path := range []string{"/reports/stats", "/lighting/audit"} {
+		if lines := s.log.about(path); len(lines) > 0 {
+			t.Errorf("a canceled request to %s was logged: %q", path, lines)
+		}
 	}
 }
