@@ -13,6 +13,10 @@ import (
 // space of dotted keys ("reports.console"), each with its three texts; a placeholder is written
 // {name} and filled by Text. The front-end's catalog (web/frontend/src/catalog.json) has the same
 // shape. Layer titles are not here: they live in the layer catalog (database).
+//
+// A new text is a new key with its three texts; a fourth language is one more entry in Langs and
+// one more text in every key: catalog_test.go names each key that lacks one, and each key a
+// template or the Go code names that the catalog lacks.
 
 //go:embed catalog.json
 var catalogJSON []byte
