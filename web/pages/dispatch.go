@@ -20,7 +20,7 @@ import (
 // without a vehicle) with links to the vehicle on the public map, and a vehicle's track drawn on
 // a schematic map with a playback (no script).
 
-// mapLayers is what the public map shows when a dispatcher follows a vehicle there.
+// dispatchMapLayers is what the public map shows when a dispatcher follows a vehicle there.
 const dispatchMapLayers = "city_boundary,districts,streets,buildings,bus_routes,bus_stops,vehicles"
 
 // vehicleMapURL links to the public map centred on a vehicle, its popup open (src/ext/live.js).
@@ -67,7 +67,7 @@ func (ps *Pages) dispatchUser(w http.ResponseWriter, r *http.Request, p page) bo
 		return false
 	}
 	if !u.HasRole(ps.Roles.Dispatch...) {
-		ps.forbidden(w, r, "the dispatchers' page needs the dispatcher role")
+		ps.forbidden(w, r, "the dispatchers' page needs the dispatcher, department_staff or admin role")
 		return false
 	}
 	return true
