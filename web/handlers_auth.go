@@ -1,13 +1,8 @@
 package web
 
 import (
-	"crypto/rand"
-	"crypto/subtle"
-	"embed"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"html/template"
 	"io"
 	"mime"
 	"net/http"
@@ -19,172 +14,6 @@ import (
 	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/reply"
 )
-
-//go:embed authpages
-var authPagesFS embed.FS
-
-var authTemplates = template.Must(template.New("").Funcs(template.FuncMap{
-	"json": func(b json.RawMessage) string { return string(b) },
-	"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"ptime": func(t *time.Time) string {
-		if t == nil {
-			return "—"
-		}
-		return t.UTC().Format("2006-01-02 15:04 UTC")
-	},
-	"hasScope": func(k accounts.APIKey, sc accounts.Scope) bool { return k.HasScope(sc) },
-}).ParseFS(authPagesFS, "authpages/*.html"))
-
-// pageLang picks the page language: ?lang= or form field lang, then Accept-Language, then ru.
-func pageLang(r *http.Request) string {
-	for _, l := range []string{r.URL.Query().Get("lang"), r.PostFormValue("lang")} {
-		if _, ok := pageText[l]; ok {
-			return l
-		}
-	}
-	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		tag, _, _ = strings.Cut(strings.ToLower(tag), "-")
-		if _, ok := pageText[tag]; ok {
-			return tag
-		}
-	}
-	return "ru"
-}
-
-// pageData is what every server-rendered page gets.
-type pageData struct {
-	Lang  string
-	T     map[string]string
-	Path  string
-	CSRF  string
-	User  *accounts.User
-	Error string
-	Flash string
-}
-
-func (s *Server) newPage(r *http.Request) pageData {
-	lang := pageLang(r)
-	p := pageData{Lang: lang, T: pageText[lang], Path: r.URL.Path}
-	if u, ok := s.guard.CurrentUser(r); ok && u.Session != nil {
-		p.User = u
-		p.CSRF = accounts.CSRFToken(guard.SessionToken(r))
-	}
-	return p
-}
-
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	if err := authTemplates.ExecuteTemplate(w, name, data); err != nil {
-		s.Logger.Error("render page", "page", name, "error", err)
-	}
-}
-
-func (s *Server) handleAuthCSS(w http.ResponseWriter, r *http.Request) {
-	b, err := authPagesFS.ReadFile("authpages/auth.css")
-	if err != nil {
-		s.reply.Error(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	w.Write(b)
-}
-
-// safeNext keeps a post-login redirect on this site: a path starting with one slash.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n\t") || len(next) > 500 {
-		return "/"
-	}
-	return next
-}
-
-type loginPage struct {
-	pageData
-	Email string
-	Next  string
-}
-
-// loginCSRF returns the token of the login form, kept in a cookie (double submit): a signed-in
-// user gets the session's CSRF token, so the form also passes the session check.
-func (s *Server) loginCSRF(w http.ResponseWriter, r *http.Request, p *pageData) string {
-	tok := p.CSRF
-	if tok == "" {
-		if c, err := r.Cookie(guard.LoginCSRFCookie); err == nil && len(c.Value) == 43 {
-			tok = c.Value
-		} else {
-			b := make([]byte, 32)
-			rand.Read(b)
-			tok = base64.RawURLEncoding.EncodeToString(b)
-		}
-	}
-	http.SetCookie(w, &http.Cookie{Name: guard.LoginCSRFCookie, Value: tok, Path: "/", MaxAge: 3600,
-		Secure: s.guard.CookieSecure(r), HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	return tok
-}
-
-func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
-	p := loginPage{pageData: s.newPage(r), Next: safeNext(r.URL.Query().Get("next"))}
-	p.CSRF = s.loginCSRF(w, r, &p.pageData)
-	s.render(w, r, http.StatusOK, "login.html", p)
-}
-
-// parseLoginForm reads the login form: email, password, csrf_token, next, lang.
-func parseLoginForm(r *http.Request) (email, password, csrf, next string, err error) {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "application/x-www-form-urlencoded" {
-		return "", "", "", "", geoportal.Errorf(geoportal.EINVALID, "login form must be application/x-www-form-urlencoded")
-	}
-	if err := r.ParseForm(); err != nil {
-		return "", "", "", "", guard.BodyError(err)
-	}
-	f := r.PostForm
-	return f.Get("email"), f.Get("password"), f.Get(guard.CSRFField), safeNext(f.Get("next")), nil
-}
-
-func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
-	email, password, csrf, next, err := parseLoginForm(r)
-	p := loginPage{pageData: s.newPage(r), Email: email, Next: next}
-	if err != nil {
-		p.CSRF = s.loginCSRF(w, r, &p.pageData)
-		p.Error = geoportal.ErrorMessage(err)
-		s.render(w, r, reply.Status(err), "login.html", p)
-		return
-	}
-	c, cerr := r.Cookie(guard.LoginCSRFCookie)
-	if cerr != nil || csrf == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(csrf)) != 1 {
-		s.Logger.Warn("login form without a valid CSRF token", "ip", s.guard.ClientIP(r))
-		p.CSRF = s.loginCSRF(w, r, &p.pageData)
-		p.Error = p.T["csrf"]
-		s.render(w, r, http.StatusForbidden, "login.html", p)
-		return
-	}
-	u, token, sess, err := s.login(r, email, password)
-	if err != nil {
-		p.CSRF = s.loginCSRF(w, r, &p.pageData)
-		switch geoportal.ErrorCode(err) {
-		case geoportal.EUNAUTHORIZED:
-			p.Error = p.T["bad_login"]
-		case geoportal.ERATELIMIT:
-			p.Error = p.T["rate_limited"]
-		default:
-			s.reply.Error(w, r, err)
-			return
-		}
-		s.render(w, r, reply.Status(err), "login.html", p)
-		return
-	}
-	s.guard.SetSessionCookie(w, r, token, sess.ExpiresAt)
-	s.guard.ClearCookie(w, r, guard.LoginCSRFCookie)
-	if next == "/" && u.Role == accounts.Admin {
-		next = "/admin?lang=" + p.Lang
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
-}
 
 // loginAccountKey is an account's key in the per-account login limiter.
 func loginAccountKey(email string) string {
@@ -302,14 +131,6 @@ func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply.JSON(w, http.StatusOK, map[string]string{"status": "signed_out"})
-}
-
-func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) {
-	if err := s.logout(w, r); err != nil {
-		s.reply.Error(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/login?lang="+pageLang(r), http.StatusSeeOther)
 }
 
 // handleMe answers who the caller is; {"user": null} for anonymous callers.

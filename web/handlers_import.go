@@ -1,14 +1,11 @@
 package web
 
 import (
-	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,58 +20,6 @@ import (
 	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
-
-//go:embed importpage
-var importPage embed.FS
-
-var importTemplate = template.Must(template.ParseFS(importPage, "importpage/import.html"))
-
-// importPageData is what the upload page shows: its wording in the page's language (also
-// handed to the script), who is signed in, and the CSRF token of the session.
-type importPageData struct {
-	Lang, Email, Role, CSRF string
-	T                       map[string]string
-}
-
-// handleImportPage serves the upload page for GIS staff (/staff/import, in kk/ru/en by ?lang=
-// or Accept-Language) and its script and style (/staff/import.js, /staff/import.css). Anybody
-// not signed in is sent to the sign-in page and back; other roles get "forbidden".
-func (s *Server) handleImportPage(w http.ResponseWriter, r *http.Request) {
-	name, ctype := "import.html", "text/html; charset=utf-8"
-	switch {
-	case strings.HasSuffix(r.URL.Path, ".js"):
-		name, ctype = "import.js", "text/javascript; charset=utf-8"
-	case strings.HasSuffix(r.URL.Path, ".css"):
-		name, ctype = "import.css", "text/css; charset=utf-8"
-	}
-	if name != "import.html" {
-		b, err := importPage.ReadFile("importpage/" + name)
-		if err != nil {
-			s.reply.Error(w, r, err)
-			return
-		}
-		w.Header().Set("Content-Type", ctype)
-		w.Header().Set("Cache-Control", "no-cache")
-		w.Write(b)
-		return
-	}
-	p := s.newPage(r)
-	if p.User == nil {
-		http.Redirect(w, r, "/login?lang="+p.Lang+"&next="+url.QueryEscape("/staff/import?lang="+p.Lang), http.StatusSeeOther)
-		return
-	}
-	if !p.User.HasRole(importRoles...) {
-		p.Error = p.T["forbidden"]
-		s.render(w, r, http.StatusForbidden, "error.html", p)
-		return
-	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Cache-Control", "no-store")
-	d := importPageData{Lang: p.Lang, Email: p.User.Email, Role: string(p.User.Role), CSRF: p.CSRF, T: importText[p.Lang]}
-	if err := importTemplate.Execute(w, d); err != nil {
-		s.Logger.Error("render page", "page", "import", "error", err)
-	}
-}
 
 // importRoles may import files into layers.
 var importRoles = []accounts.Role{accounts.GISStaff, accounts.Admin}

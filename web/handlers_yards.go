@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/aktobe/geoportal"
-	"github.com/aktobe/geoportal/layers/modules"
 	"github.com/aktobe/geoportal/web/reply"
 )
 
@@ -43,28 +42,4 @@ func (s *Server) handleYardMine(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	reply.JSON(w, http.StatusOK, p)
-}
-
-// formYardHide is the staff page's moderation form: take a nomination out of the contest.
-func (s *Server) formYardHide(r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return s.Modules.HideNomination(r.Context(), id, r.PostForm.Get("reason"))
-}
-
-// lastClosedRanking is the ranking of the latest closed season, for the staff page after a
-// season is closed; ENOTFOUND when no season has been closed yet.
-func lastClosedRanking(r *http.Request, m *modules.Store) (*modules.Ranking, error) {
-	seasons, err := m.Seasons(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range seasons {
-		if x.Status == "closed" {
-			return m.Ranking(r.Context(), x.Season)
-		}
-	}
-	return nil, geoportal.Errorf(geoportal.ENOTFOUND, "no best-yard season has been closed yet")
 }

@@ -29,6 +29,8 @@ func (s *Server) routes() http.Handler {
 	// anything hands them to PostgreSQL, and who is calling (session cookie + CSRF check on
 	// writes, or API key): see web/guard.
 	r.Use(s.securityHeaders, s.guard.LimitBody, s.checkText, s.guard.Authenticate)
+	// The server-rendered pages (web/pages), built in pages.go.
+	pg := s.pages()
 
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
@@ -105,10 +107,9 @@ func (s *Server) routes() http.Handler {
 	r.With(s.guard.RequireRole(live.DispatchRoles...)).Get("/api/dispatch/alerts", lv.DispatchAlerts)
 	r.Get("/gtfs-rt/vehicle-positions.pb", lv.GTFSRT(live.VehiclePositions))
 	r.Get("/gtfs-rt/trip-updates.pb", lv.GTFSRT(live.TripUpdates))
-	// The dispatchers' page (handlers_dispatch.go): alerts, links to the map, track playback.
-	r.Get("/staff/dispatch", s.handleDispatchPage)
-	r.Get("/staff/dispatch/track", s.handleDispatchTrackPage)
-	r.Get("/staff/dispatch/dispatch.css", s.handleDispatchCSS)
+	// The dispatchers' page (web/pages): alerts, links to the map, track playback.
+	r.Get("/staff/dispatch", pg.Dispatch)
+	r.Get("/staff/dispatch/track", pg.Track)
 
 	// City modules (handlers_modules.go, docs/modules.md): public answers for residents; staff
 	// draw outages, recompute areas and run the best-yard seasons; any signed-in account may
@@ -141,32 +142,31 @@ func (s *Server) routes() http.Handler {
 		r.With(s.guard.RequireRole(contestRoles...)).Post("/yards/seasons/{season}/close", s.handleYardSeasonClose)
 	})
 	// The printable street-lighting audit (public information).
-	r.Get("/lighting/audit", s.handleLightingPage)
-	r.Get("/modules/modules.css", s.handleModulesCSS)
+	r.Get("/lighting/audit", pg.Lighting)
 	// The modules' staff page (plain forms): outages, areas, best-yard seasons.
-	r.Get("/staff/modules", s.handleModulesStaffPage)
-	r.With(s.guard.RequireRole(outageRoles...)).Post("/staff/modules/outages", s.modulesForm(s.formOutageCreate))
-	r.With(s.guard.RequireRole(outageRoles...)).Post("/staff/modules/outages/{id}/close", s.modulesForm(s.formOutageClose))
-	r.With(s.guard.RequireRole(areaRoles...)).Post("/staff/modules/clinics/areas", s.modulesForm(s.formRecompute("clinic")))
-	r.With(s.guard.RequireRole(areaRoles...)).Post("/staff/modules/schools/catchments", s.modulesForm(s.formRecompute("school")))
-	r.With(s.guard.RequireRole(contestRoles...)).Post("/staff/modules/yards/seasons", s.modulesForm(s.formSeasonOpen))
-	r.With(s.guard.RequireRole(contestRoles...)).Post("/staff/modules/yards/seasons/{season}/close", s.modulesForm(s.formSeasonClose))
-	r.With(s.guard.RequireRole(contestRoles...)).Post("/staff/modules/yards/nominations/{id}/hide", s.modulesForm(s.formYardHide))
+	r.Get("/staff/modules", pg.ModulesStaff)
+	r.With(s.guard.RequireRole(outageRoles...)).Post("/staff/modules/outages", pg.OutageCreateForm())
+	r.With(s.guard.RequireRole(outageRoles...)).Post("/staff/modules/outages/{id}/close", pg.OutageCloseForm())
+	r.With(s.guard.RequireRole(areaRoles...)).Post("/staff/modules/clinics/areas", pg.ClinicAreasForm())
+	r.With(s.guard.RequireRole(areaRoles...)).Post("/staff/modules/schools/catchments", pg.SchoolCatchmentsForm())
+	r.With(s.guard.RequireRole(contestRoles...)).Post("/staff/modules/yards/seasons", pg.SeasonOpenForm())
+	r.With(s.guard.RequireRole(contestRoles...)).Post("/staff/modules/yards/seasons/{season}/close", pg.SeasonCloseForm())
+	r.With(s.guard.RequireRole(contestRoles...)).Post("/staff/modules/yards/nominations/{id}/hide", pg.YardHideForm())
 
-	// The reports console pages (handlers_staffpages.go): sign-in redirect, then role checks.
-	r.Get("/staff/staff.css", s.handleStaffCSS)
-	r.Get("/reports/stats", s.handleReportStatsPage) // public statistics with charts
-	// The upload page for GIS staff (handlers_import.go).
-	r.Get("/staff/import", s.handleImportPage)
-	r.Get("/staff/import.js", s.handleImportPage)
-	r.Get("/staff/import.css", s.handleImportPage)
-	r.Get("/staff/reports", s.handleStaffConsole)
-	r.Get("/staff/reports/{id}", s.handleStaffReportPage)
+	// The pages' one stylesheet.
+	r.Get("/pages/pages.css", pg.CSS)
+	// The reports console pages (web/pages): sign-in redirect, then role checks.
+	r.Get("/reports/stats", pg.Stats) // public statistics with charts
+	// The upload page for GIS staff (web/pages).
+	r.Get("/staff/import", pg.Import)
+	r.Get("/staff/import.js", pg.ImportJS)
+	r.Get("/staff/reports", pg.Console)
+	r.Get("/staff/reports/{id}", pg.Report)
 	r.Group(func(r chi.Router) {
 		r.Use(s.guard.RequireRole(reportStaffRoles...))
-		r.Post("/staff/reports/bulk", s.handleStaffBulkForm)
-		r.Post("/staff/reports/{id}/status", s.handleStaffStatusForm)
-		r.Post("/staff/reports/{id}/moderate", s.handleStaffModerateForm)
+		r.Post("/staff/reports/bulk", pg.BulkForm)
+		r.Post("/staff/reports/{id}/status", pg.StatusForm)
+		r.Post("/staff/reports/{id}/moderate", pg.ModerateForm)
 	})
 	// Open311 GeoReport v2 (web/open311): each resource as NAME.json or NAME.xml.
 	o311 := &open311.API{Reports: s.Reports, Accounts: s.Accounts, Guard: s.guard, Reply: s.reply, Logger: s.Logger}
@@ -194,24 +194,23 @@ func (s *Server) routes() http.Handler {
 	// OGC API – Features (parts 1–4, web/ogc); see OGCRoutes.
 	r.Route("/ogc", func(r chi.Router) { s.OGCRoutes(r, s.guard.IsStaff, ogc.GISStaffEdit(s.guard)) })
 
-	// Accounts: sign-in pages, the admin page and their JSON APIs (handlers_auth.go,
+	// Accounts: sign-in pages, the admin page (web/pages) and their JSON APIs (handlers_auth.go,
 	// handlers_admin.go). Every admin action needs the admin role.
-	r.Get("/auth/auth.css", s.handleAuthCSS)
-	r.Get("/login", s.handleLoginPage)
-	r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/login", s.handleLoginForm)
-	r.Post("/logout", s.handleLogoutForm)
-	r.Get("/admin", s.handleAdminPage)
+	r.Get("/login", pg.Login)
+	r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/login", pg.LoginForm)
+	r.Post("/logout", pg.LogoutForm)
+	r.Get("/admin", pg.Admin)
 	r.Group(func(r chi.Router) {
 		r.Use(s.guard.RequireRole(accounts.Admin))
-		r.Post("/admin/users", s.adminForm(s.formCreateUser))
-		r.Post("/admin/users/{id}/role", s.adminForm(s.formSetRole))
-		r.Post("/admin/users/{id}/password", s.adminForm(s.formSetPassword))
-		r.Post("/admin/users/{id}/revoke-sessions", s.adminForm(s.formRevokeSessions))
-		r.Post("/admin/users/{id}/disabled", s.adminForm(s.formSetDisabled))
-		r.Post("/admin/keys", s.adminForm(s.formCreateKey))
-		r.Post("/admin/keys/{id}/revoke", s.adminForm(s.formRevokeKey))
-		r.Post("/admin/trackers", s.adminForm(s.formSetTracker))
-		r.Post("/admin/trackers/delete", s.adminForm(s.formDeleteTracker))
+		r.Post("/admin/users", pg.CreateUserForm())
+		r.Post("/admin/users/{id}/role", pg.SetRoleForm())
+		r.Post("/admin/users/{id}/password", pg.SetPasswordForm())
+		r.Post("/admin/users/{id}/revoke-sessions", pg.RevokeSessionsForm())
+		r.Post("/admin/users/{id}/disabled", pg.SetDisabledForm())
+		r.Post("/admin/keys", pg.CreateKeyForm())
+		r.Post("/admin/keys/{id}/revoke", pg.RevokeKeyForm())
+		r.Post("/admin/trackers", pg.SetTrackerForm())
+		r.Post("/admin/trackers/delete", pg.DeleteTrackerForm())
 	})
 	r.Route("/api/auth", func(r chi.Router) {
 		r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/login", s.handleAPILogin)

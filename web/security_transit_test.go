@@ -15,6 +15,7 @@ import (
 
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/transit"
+	"github.com/aktobe/geoportal/web/pages"
 )
 
 // Before: any department's staff read any vehicle's track (personal data of its driver).
@@ -155,8 +156,8 @@ func TestAttackLiveStreamSubscribers(t *testing.T) {
 func TestAdminPageWarnsOfOpenTrackers(t *testing.T) {
 	f := newAuthFixture(t, nil)
 	admin := f.ids["admin"]
-	for lang := range pageText {
-		if w := f.do(admin, "GET", "/admin?lang="+lang, ""); strings.Contains(w.Body.String(), pageText[lang]["tracker_open_warning"]) {
+	for _, lang := range pages.Langs {
+		if w := f.do(admin, "GET", "/admin?lang="+lang, ""); strings.Contains(w.Body.String(), pages.Text(lang, "page.tracker_open_warning")) {
 			t.Fatalf("/admin?lang=%s warns of open trackers when there are none", lang)
 		}
 	}
@@ -185,7 +186,7 @@ func TestAdminPageWarnsOfOpenTrackers(t *testing.T) {
 	}
 	for lang, word := range map[string]string{"en": "open: any password", "ru": "открыт: любой пароль", "kk": "ашық: кез келген құпиясөз"} {
 		body := f.do(admin, "GET", "/admin?lang="+lang, "").Body.String()
-		if !strings.Contains(body, pageText[lang]["tracker_open_warning"]) || !strings.Contains(body, word) || !strings.Contains(body, `class="warning"`) {
+		if !strings.Contains(body, pages.Text(lang, "page.tracker_open_warning")) || !strings.Contains(body, word) || !strings.Contains(body, `class="warning"`) {
 			t.Errorf("/admin?lang=%s does not warn of the open tracker", lang)
 		}
 	}

@@ -1,0 +1,37 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/layers/transit"
+	"github.com/aktobe/geoportal/web/live"
+	"github.com/aktobe/geoportal/web/pages"
+)
+
+// pages builds the server-rendered pages' face (web/pages) from the server: its stores, guard
+// and error writer, the roles of its staff pages, and the actions it shares with the JSON API.
+func (s *Server) pages() *pages.Pages {
+	return &pages.Pages{
+		Logger: s.Logger, Reply: s.reply, Guard: s.guard,
+		Accounts: s.Accounts, Reports: s.Reports, Transit: s.Transit, Modules: s.Modules,
+		Roles: pages.Roles{Import: importRoles, Dispatch: live.DispatchRoles, Outage: outageRoles, Area: areaRoles, Contest: contestRoles},
+		Shared: pages.Shared{
+			Login:  s.login,
+			Logout: s.logout,
+			CreateUser: func(r *http.Request, u accounts.NewUser) (*accounts.User, string, error) {
+				return s.createUser(r, createUserRequest{Email: u.Email, Name: u.Name, Role: string(u.Role),
+					Department: u.Department, Password: u.Password})
+			},
+			CreateKey:  s.createKey,
+			SetTracker: s.setTracker,
+			CheckNotSelfDemotion: func(r *http.Request, id int64, role accounts.Role, disabled bool) error {
+				return checkNotSelfDemotion(r, s, id, role, disabled)
+			},
+			AuditFilter:   parseAuditQuery,
+			ReportActor:   s.reportActor,
+			ReportFilter:  s.staffFilter,
+			TransitViewer: func(r *http.Request) (transit.Viewer, error) { return live.Viewer(s.guard, r) },
+		},
+	}
+}
