@@ -1,15 +1,12 @@
 package importers_test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
-	"github.com/aktobe/geoportal/data/dbtest"
-	"github.com/aktobe/geoportal/importers"
 )
 
 // osmTestdata locates a file of the paulmach/osm module's testdata (Delaware's PBF, Andorra's
@@ -30,18 +27,4 @@ func osmTestdata(t *testing.T, name string) string {
 		t.Fatalf("OSM test data: %v", err)
 	}
 	return p
-}
-
-func TestOSMDelawareSmoke(t *testing.T) {
-	pool := dbtest.New(t)
-	ctx := context.Background()
-	im := importers.New(pool, nil)
-	rep, err := im.ImportOSM(ctx, osmTestdata(t, "delaware-latest.osm.pbf"), importers.OSMRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range rep.Layers {
-		t.Logf("%-18s read %6d written %6d inserted %6d rejected %d %v", l.Layer, l.Read, l.Written, l.Inserted, l.Rejected, l.Rejections[:min(2, len(l.Rejections))])
-	}
-	t.Logf("nodes %d ways %d relations %d node bytes %d skipped %d %v in %v", rep.Nodes, rep.Ways, rep.Relations, rep.NodeBytes, rep.Skipped, rep.Problems[:min(5, len(rep.Problems))], rep.Duration)
 }

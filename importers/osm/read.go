@@ -88,6 +88,32 @@ type relation struct {
 	kind    string // area or route
 	members osm.Members
 	rules   []*Rule
+	// An old-style multipolygon carries its tags on its outer way: oldStyle is set, and the
+	// tags of its outer member ways are gathered in the second pass.
+	oldStyle  bool
+	outerTags map[int64]Tags
+}
+
+// lateWay is a way held back until the old-style multipolygons it is an outer of are built:
+// one whose tags became the relation's is not a feature of its own.
+type lateWay struct {
+	id    int64
+	obj   string
+	line  orb.LineString
+	tags  Tags
+	rules []*Rule
+}
+
+// insignificant are the keys that do not make a multipolygon relation's own tags.
+var insignificant = map[string]bool{"type": true, "role": true, "created_by": true, "source": true, "note": true, "fixme": true}
+
+func oldStyle(t Tags) bool {
+	for k := range t {
+		if k != "type" && k != "role" && k != "created_by" {
+			return false
+		}
+	}
+	return true
 }
 
 type reader struct {
@@ -101,6 +127,8 @@ type reader struct {
 	nodeName map[int64]string      // stop names of kept routes
 	nodes    *nodeStore
 	stats    Stats
+	oldOuter map[int64][]*relation // outer ways of old-style multipolygons
+	late     []lateWay
 }
 
 // Read reads the extract at path twice (relations first, then nodes and ways) and calls emit
@@ -115,11 +143,15 @@ func Read(ctx context.Context, path string, opt Options, emit func(*Feature) err
 		return Stats{}, fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
 	r := &reader{opt: opt, path: path, size: st.Size(), wayNeed: map[int64][]orb.Point{},
-		nodeName: map[int64]string{}, nodes: newNodeStore()}
+		nodeName: map[int64]string{}, nodes: newNodeStore(),
+		oldOuter: map[int64][]*relation{}}
 	if err := r.passRelations(ctx); err != nil {
 		return r.stats, err
 	}
 	if err := r.passNodesWays(ctx, emit); err != nil {
+		return r.stats, err
+	}
+	if err := r.resolveOldStyle(emit); err != nil {
 		return r.stats, err
 	}
 	if err := r.emitRelations(emit); err != nil {
@@ -292,7 +324,17 @@ func (r *reader) passRelations(ctx context.Context) error {
 			continue
 		}
 		rules := r.rulesFor(KindRelation, t)
-		if len(rules) == 0 {
+		old := kind == "area" && oldStyle(t)
+		if len(rules) == 0 && !old {
+			if kind == "area" {
+				// Not a feature, but its outer ways may be drawn by it (see resolveOldStyle).
+				light := &relation{id: int64(rel.ID), tags: t, kind: kind, outerTags: map[int64]Tags{}}
+				light.members = outerMembers(rel.Members)
+				for _, m := range outerWays(rel.Members) {
+					r.oldOuter[m] = append(r.oldOuter[m], light)
+				}
+				r.rels = append(r.rels, light)
+			}
 			continue
 		}
 		obj := "relation/" + strconv.FormatInt(int64(rel.ID), 10)
@@ -306,7 +348,13 @@ func (r *reader) passRelations(ctx context.Context) error {
 			r.problem(obj, "references itself")
 			continue
 		}
-		kept := &relation{id: int64(rel.ID), tags: t, kind: kind, members: rel.Members, rules: rules}
+		kept := &relation{id: int64(rel.ID), tags: t, kind: kind, members: rel.Members, rules: rules, oldStyle: old}
+		if kind == "area" {
+			kept.outerTags = map[int64]Tags{}
+			for _, m := range outerWays(rel.Members) {
+				r.oldOuter[m] = append(r.oldOuter[m], kept)
+			}
+		}
 		for _, m := range rel.Members {
 			switch {
 			case m.Type == osm.TypeWay:
@@ -383,17 +431,20 @@ func (r *reader) passNodesWays(ctx context.Context, emit func(*Feature) error) e
 			if needed {
 				r.wayNeed[int64(o.ID)] = line
 			}
-			for _, ru := range rules {
-				g, err := shape(line, r.opt.Targets[ru.Layer].GeometryType)
-				if err != nil {
-					r.problem(obj, "layer %s: %v", ru.Layer, err)
-					continue
+			if rels := r.oldOuter[int64(o.ID)]; len(rels) > 0 {
+				for _, rel := range rels {
+					rel.outerTags[int64(o.ID)] = t
 				}
-				if err := emit(r.feature(ru, obj, g, t)); err != nil {
-					return err
+				if len(rules) > 0 {
+					r.late = append(r.late, lateWay{id: int64(o.ID), obj: obj, line: line, tags: t, rules: rules})
 				}
+				continue
+			}
+			if err := r.emitWay(obj, line, t, rules, emit); err != nil {
+				return err
 			}
 		case *osm.Relation:
+
 			// The relations were read in the first pass; the XML reader cannot skip them.
 			if err := s.Err(); err != nil {
 				return scanErr(name, err)
@@ -407,6 +458,118 @@ func (r *reader) passNodesWays(ctx context.Context, emit func(*Feature) error) e
 	if !sealed {
 		r.nodes.seal()
 	}
+	return nil
+}
+
+func (r *reader) emitWay(obj string, line orb.LineString, t Tags, rules []*Rule, emit func(*Feature) error) error {
+	for _, ru := range rules {
+		g, err := shape(line, r.opt.Targets[ru.Layer].GeometryType)
+		if err != nil {
+			r.problem(obj, "layer %s: %v", ru.Layer, err)
+			continue
+		}
+		if err := emit(r.feature(ru, obj, g, t)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outerMembers keeps a relation's outer ways only.
+func outerMembers(ms osm.Members) osm.Members {
+	var out osm.Members
+	for _, id := range outerWays(ms) {
+		out = append(out, osm.Member{Type: osm.TypeWay, Ref: id, Role: "outer"})
+	}
+	return out
+}
+
+// outerWays are the ways of a multipolygon with role outer (all its ways when none has).
+func outerWays(ms osm.Members) []int64 {
+	var out, all []int64
+	for _, m := range ms {
+		if m.Type != osm.TypeWay {
+			continue
+		}
+		all = append(all, m.Ref)
+		if m.Role == "outer" {
+			out = append(out, m.Ref)
+		}
+	}
+	if len(out) == 0 {
+		return all
+	}
+	return out
+}
+
+// shareFeatureKey reports whether a way and a relation have a key in common that says what
+// they are (building, leisure…; not a name, an address or a note).
+func shareFeatureKey(way, rel Tags) bool {
+	for k := range way {
+		if insignificant[k] || strings.HasPrefix(k, "name") || strings.HasPrefix(k, "addr:") {
+			continue
+		}
+		if _, ok := rel[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveOldStyle gives each old-style multipolygon the tags of its first outer way (with
+// its own), and emits the held-back outer ways that the relation does not draw. A relation
+// draws its outer ways when it is old-style, or when they share a key saying what they are
+// (both building=*): GDAL's OSM driver judges alike, so both give the same features.
+func (r *reader) resolveOldStyle(emit func(*Feature) error) error {
+	taken := map[int64]bool{}
+	for _, rel := range r.rels {
+		if rel.kind != "area" {
+			continue
+		}
+		outers := outerWays(rel.members)
+		if !rel.oldStyle {
+			if len(rel.rules) == 0 {
+				continue
+			}
+			for _, id := range outers {
+				if t, ok := rel.outerTags[id]; ok && shareFeatureKey(t, rel.tags) {
+					taken[id] = true
+				}
+			}
+			continue
+		}
+		var first Tags
+		for _, id := range outers {
+			if t := rel.outerTags[id]; len(t) > 0 {
+				first = t
+				break
+			}
+		}
+		if first == nil {
+			continue
+		}
+		merged := Tags{}
+		for k, v := range first {
+			merged[k] = v
+		}
+		for k, v := range rel.tags {
+			merged[k] = v
+		}
+		rel.tags = merged
+		rel.rules = r.rulesFor(KindRelation, merged)
+		for _, id := range outers {
+			taken[id] = true
+		}
+	}
+	for _, w := range r.late {
+		if taken[w.id] {
+			continue
+		}
+		if err := r.emitWay(w.obj, w.line, w.tags, w.rules, emit); err != nil {
+			return err
+		}
+	}
+	r.late = nil
 	return nil
 }
 
@@ -489,6 +652,9 @@ func (r *reader) feature(ru *Rule, obj string, g orb.Geometry, t Tags) *Feature 
 // emitRelations assembles the kept relations from their member ways.
 func (r *reader) emitRelations(emit func(*Feature) error) error {
 	for _, rel := range r.rels {
+		if len(rel.rules) == 0 {
+			continue
+		}
 		obj := "relation/" + strconv.FormatInt(rel.id, 10)
 		var lines []orb.LineString
 		var stops []string
@@ -515,9 +681,11 @@ func (r *reader) emitRelations(emit func(*Feature) error) error {
 				}
 			}
 		}
-		if missing != "" {
+		if missing != "" && rel.kind == "area" {
 			r.problem(obj, "member %s is missing from the extract (or broken)", missing)
 			continue
+		} else if missing != "" {
+			r.problem(obj, "member %s is missing from the extract (or broken): the route is kept without it", missing)
 		}
 		if len(lines) == 0 {
 			r.problem(obj, "has no member ways")
