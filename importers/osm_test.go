@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-
 )
 
 // osmTestdata locates a file of the paulmach/osm module's testdata (Delaware's PBF, Andorra's
