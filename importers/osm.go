@@ -140,6 +140,7 @@ func (im *Importer) ImportOSM(ctx context.Context, path string, req OSMRequest) 
 		}
 		return out, err
 	}
+	im.Logger.Debug("osm import: read and staged", "file", name, "seconds", time.Since(started).Seconds(), "node_store_bytes", stats.NodeBytes)
 	if _, err := conn.Exec(ctx, `CREATE INDEX ON pg_temp.osm_stage (layer, osm_id); ANALYZE pg_temp.osm_stage`); err != nil {
 		return out, fmt.Errorf("import %s: %w", name, err)
 	}
@@ -152,8 +153,10 @@ func (im *Importer) ImportOSM(ctx context.Context, path string, req OSMRequest) 
 	var first error
 	for _, s := range slugs {
 		rep := reps[s]
+		t0 := time.Now()
 		err := im.applyOSMLayer(ctx, conn, byslug[s], m, stage, req, rep)
 		rep.Duration = Duration(time.Since(rep.Started))
+		im.Logger.Debug("osm import: layer applied", "layer", s, "seconds", time.Since(t0).Seconds())
 		if err != nil {
 			rep.Status, rep.Error = "failed", geoportal.ErrorMessage(err)
 			if !req.DryRun {
