@@ -76,3 +76,33 @@ func TestImportOSMCommand(t *testing.T) {
 		t.Errorf("bad mapping: %v", err)
 	}
 }
+
+// TestDemoFromOSM builds the demo from the made-up extract: the generated schools give way to
+// the extract's, and the catchments are derived from them.
+func TestDemoFromOSM(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": dbtest.NewURL(t)}
+	getenv := func(k string) string { return env[k] }
+	ctx := context.Background()
+	root, err := dbtest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"demo", "-osm", filepath.Join(root, "testdata", "osm", "small.osm")}, getenv, &out, io.Discard); err != nil {
+		t.Fatalf("demo -osm: %v\n%s", err, out.String())
+	}
+	pool, err := pgxpool.New(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var name string
+	var catchments int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT string_agg(name_en, ',') FROM layer.schools),
+		(SELECT count(*) FROM layer.school_catchments)`).Scan(&name, &catchments); err != nil {
+		t.Fatal(err)
+	}
+	if name != "School-gymnasium No. 5" || catchments != 1 {
+		t.Errorf("schools %q, %d catchments\n%s", name, catchments, out.String())
+	}
+}
