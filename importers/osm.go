@@ -259,13 +259,11 @@ func (im *Importer) stageOSM(ctx context.Context, conn *pgxpool.Conn, path strin
 	_, cerr := conn.Conn().PgConn().CopyFrom(ctx, pr, `COPY pg_temp.osm_stage (layer, osm_id, geom, props) FROM STDIN (FORMAT binary)`)
 	pr.CloseWithError(io.ErrClosedPipe)
 	rerr := <-readErr
-	if rerr != nil {
-		return stats, rerr
-	}
-	if cerr != nil {
+	if cerr != nil && (rerr == nil || errors.Is(rerr, io.ErrClosedPipe)) {
+		// The database gave up first; the reader only saw the pipe close.
 		return stats, fmt.Errorf("copy: %w", cerr)
 	}
-	return stats, nil
+	return stats, rerr
 }
 
 // chunkWriter hands the COPY data to the pipe in chunks of about 256 KiB.

@@ -51,7 +51,7 @@ func TestImportOSMCommand(t *testing.T) {
 	}
 	// A boundary around the school and the building, not the park further north.
 	if _, err := pool.Exec(ctx, `INSERT INTO layer.city_boundary (geom, name) VALUES
-		(ST_Multi(ST_MakeEnvelope(57.16, 50.27, 57.175, 50.285, 4326)), 'Test city')`); err != nil {
+		(ST_Multi(ST_MakeEnvelope(57.56, 50.47, 57.575, 50.485, 4326)), 'Test city')`); err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()
