@@ -113,7 +113,7 @@ func TestCatalogFollowsWrites(t *testing.T) {
 func TestCreateLayerRefusesBadDefinitions(t *testing.T) {
 	ctx := context.Background()
 	store := layers.NewStore(dbtest.New(t))
-	good := layers.Layer{Slug: "trees", Title: layers.Titles{KK: "Ағаштар", RU: "Деревья", EN: "Trees"},
+	good := layers.Layer{Slug: "benches", Title: layers.Titles{KK: "Орындықтар", RU: "Скамейки", EN: "Benches"},
 		GeometryType: "Point", Attributes: []layers.Attribute{{Name: "species", Type: "text"}}}
 	if err := store.CreateLayer(ctx, nil, good); err != nil {
 		t.Fatalf("good layer: %v", err)
@@ -149,11 +149,11 @@ func TestCreateLayerRefusesBadDefinitions(t *testing.T) {
 	all, _ := store.Layers(ctx, true)
 	n := 0
 	for _, l := range all {
-		if l.Slug == "trees" {
+		if l.Slug == "benches" {
 			n++
 		}
 	}
 	if n != 1 {
-		t.Fatalf("catalog has %d rows for trees", n)
+		t.Fatalf("catalog has %d rows for benches", n)
 	}
 }

@@ -43,6 +43,8 @@ gis_email=gis.staff@example.kz
 gis_password="browser test gis staff $$ $(date +%s)"
 printf '%s\n' "$gis_password" | "$bin" user add --email "$gis_email" --name "GIS staff" \
   --role gis_staff --password-stdin >>"$log" 2>&1
+# A piece of a city from OpenStreetMap beside the demo (web/frontend/tests/osm.test.mjs).
+"$bin" import --quiet testdata/osm/small.osm >>"$log" 2>&1
 # Uploads: the import tests send more files within a minute than a person would (the default is
 # 10 a minute, bursts of 5): a looser limit, so that their outcome does not hang on timing.
 demo_serve -upload-rate 60/30

@@ -64,11 +64,12 @@ type layerDef struct {
 	sqlMemAll, sqlMemBox string
 }
 
-// tileProperties picks the attributes that go into tiles: those shown in popups, plus "name".
+// tileProperties picks the attributes that go into tiles: those shown in popups, plus the
+// name and its kk/ru/en forms (the popup's title in the page's language).
 func tileProperties(l *layers.Layer) []layers.Attribute {
 	var out []layers.Attribute
 	for _, a := range l.Attributes {
-		if a.Popup || a.Name == "name" {
+		if a.Popup || a.Name == "name" || a.Name == "name_kk" || a.Name == "name_ru" || a.Name == "name_en" {
 			out = append(out, a)
 		}
 	}

@@ -23,6 +23,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	cfg.register(fs, getenv)
 	seed := fs.Int64("seed", demo.DefaultSeed, "seed of the generated city (the same seed gives the same city)")
+	osmFile := fs.String("osm", "", "build the demo from this OpenStreetMap extract (.osm.pbf, .osm, .osm.bz2) instead of the generated city")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -37,6 +38,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	defer db.Close()
 	if _, err := data.Migrate(ctx, db.Pool); err != nil {
 		return err
+	}
+	if *osmFile != "" {
+		return osmDemo(ctx, db, *osmFile, logger, stdout)
 	}
 	sum, err := demo.Load(ctx, db.Pool, demo.Options{Seed: *seed}, logger)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/importers"
+	"github.com/aktobe/geoportal/importers/osm"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/schollz/progressbar/v3"
@@ -21,13 +22,15 @@ import (
 const importUsage = `Usage: geoportal import [flags] FILE…
 
 Loads a shapefile (.shp with its .shx/.dbf/.prj/.cpg, a folder or a .zip), GeoJSON, CSV, KML or
-GeoPackage into a layer, in one transaction, and prints a report.
+GeoPackage into a layer, in one transaction, and prints a report. An OpenStreetMap extract
+(.osm.pbf, .osm, .osm.bz2) goes into every city layer its mapping fills (docs/osm.md).
 
 Examples:
   geoportal import --layer schools schools.zip
   geoportal import --layer schools --mode replace --encoding cp866 schools.shp
   geoportal import --layer clinics --mode upsert --key name --map "NAME=name,ADDR=address" clinics.shp
   geoportal import --preview roads.zip
+  geoportal import kazakhstan-latest.osm.pbf --clip --mapping city.map
 
 Flags:
 `
@@ -69,8 +72,17 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	fs.BoolVar(&jsonOut, "json", false, "print the report as JSON")
 	fs.BoolVar(&quiet, "quiet", false, "no progress bar")
 	fs.IntVar(&req.Workers, "workers", 0, "goroutines reprojecting and validating geometries (0: one per core)")
+	var osmFlags osmImportFlags
+	osmFlags.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if osmFlags.printMapping {
+		fmt.Fprint(stdout, osm.DefaultText())
+		return nil
+	}
+	if fs.NArg() == 1 && osm.IsOSMFile(fs.Arg(0)) {
+		return runImportOSM(ctx, cfg, fs.Arg(0), osmFlags, req.DryRun || preview, jsonOut, quiet, getenv, stdout, stderr)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
