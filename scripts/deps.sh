@@ -3,12 +3,13 @@
 # PostgreSQL 15 + PostGIS, GEOS and PROJ headers for cgo, Chromium for browser tests, GDAL's
 # command-line tools (tests compare with ogrinfo and read our OGC API with ogr2ogr), and wrk,
 # nginx and pgRouting for the benchmarks (BENCHMARKS.md), and the external clients that
-# scripts/standards-tests.sh runs (OWSLib, promtool from prometheus, sqlmap). Only missing
+# scripts/standards-tests.sh runs (OWSLib, promtool from prometheus, sqlmap), and the DejaVu fonts
+# the map's labels are drawn from (package glyphs). Only missing
 # packages are installed; nothing runs when all are present.
 set -euo pipefail
 want=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib libgeos-dev libproj-dev pkg-config
       gcc chromium gdal-bin nodejs npm nginx-light wrk postgresql-15-pgrouting
-      python3-owslib prometheus sqlmap curl)
+      python3-owslib prometheus sqlmap curl fonts-dejavu-core)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
