@@ -227,3 +227,24 @@ func TestMissingFontDir(t *testing.T) {
 		t.Errorf("Range with no font file = %v, want an error naming the package", err)
 	}
 }
+
+// BenchmarkRange makes the Cyrillic range (Kazakh letters included) afresh each time: the cost of
+// a range's first request (later ones are served from memory).
+func BenchmarkRange(b *testing.B) {
+	for b.Loop() {
+		fonts := glyphs.New(glyphs.DefaultDir)
+		if _, err := fonts.Range("DejaVu Sans Book", 1024); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestWarm(t *testing.T) {
+	fonts := glyphs.New(glyphs.DefaultDir)
+	if err := fonts.Warm(); err != nil {
+		t.Fatal(err)
+	}
+	if err := glyphs.New(t.TempDir()).Warm(); err == nil {
+		t.Error("Warm with no font files: no error")
+	}
+}

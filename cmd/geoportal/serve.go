@@ -124,6 +124,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	svc.Glyphs = glyphs.New(*fontDir)
 	if err := svc.Glyphs.Check(); err != nil {
 		logger.Warn("map labels will not draw", "err", err)
+	} else {
+		go func() {
+			if err := svc.Glyphs.Warm(); err != nil {
+				logger.Warn("glyphs: making the common ranges", "err", err)
+			}
+		}()
 	}
 
 	srv := web.New(logger, svc)

@@ -27,6 +27,9 @@ const DEFAULT_LAYERS = [...BASE_SLUGS, 'clinics', 'schools', 'parks'];
 const NEAREST_LAYERS = ['clinics', 'ramps', 'biotoilets', 'bus_stops', 'sports_grounds'];
 const LIVE_REFRESH_MS = 15000;
 const LANG_KEY = 'geoportal.lang';
+// /?labels=off opens the map without labels and icons: for a print without text, and for
+// measuring what labels cost (web/frontend/tests/labels-bench.mjs).
+const LABELS = new URLSearchParams(window.location.search).get('labels') !== 'off';
 
 const state = {
   lang: 'ru',
@@ -400,7 +403,7 @@ async function copyLink() {
 function createMap(p) {
   const visible = state.visible;
   const basemap = state.config.basemap_url ? { url: state.config.basemap_url, attribution: state.config.basemap_attribution } : null;
-  const full = buildStyle(state.catalog, visible, ORIGIN, basemap, state.lang);
+  const full = buildStyle(state.catalog, visible, ORIGIN, basemap, state.lang, LABELS);
   state.labelLayers = full.layers.filter((l) => l.id.startsWith('lbl-'));
   state.composite = compositeSlugs(state.catalog, visible);
   // Styles of the thematic layers come from the catalog, edited by GIS staff. MapLibre refuses a

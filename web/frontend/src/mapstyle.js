@@ -90,9 +90,9 @@ function highlightLayer(layer, st, src, main) {
 /**
  * buildStyle returns a MapLibre style for the catalog; visible is the set of slugs shown.
  * basemap, when set, is {url, attribution} of an optional external raster basemap; lang is the
- * labels' language.
+ * labels' language, labels false leaves labels and icons out.
  */
-export function buildStyle(catalog, visible, origin, basemap, lang = 'ru') {
+export function buildStyle(catalog, visible, origin, basemap, lang = 'ru', labels = true) {
   const composite = compositeSlugs(catalog, visible);
   const sources = {};
   const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#f2efe9' } }];
@@ -173,8 +173,8 @@ export function buildStyle(catalog, visible, origin, basemap, lang = 'ru') {
     layers.push(main);
     hl.push(hlayer);
   }
-  const labels = labelLayers(catalog, visible, (slug) => sourceId(slug, composite), lang);
-  return { version: 8, glyphs: glyphsURL(origin), sources, layers: [...layers, ...hl, ...labels] };
+  const text = labels ? labelLayers(catalog, visible, (slug) => sourceId(slug, composite), lang) : [];
+  return { version: 8, glyphs: glyphsURL(origin), sources, layers: [...layers, ...hl, ...text] };
 }
 
 /** legendEntries turns a style fragment into swatches: [{color, label?}] (label for match). */
