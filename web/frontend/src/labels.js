@@ -15,6 +15,21 @@ export const FONT_BOLD = ['DejaVu Sans Bold'];
 /** glyphsURL is the style's glyphs template on origin. */
 export const glyphsURL = (origin) => `${origin}/fonts/{fontstack}/{range}.pbf`;
 
+/**
+ * prefetchGlyphs asks for the glyph ranges the first view's labels will need while the page
+ * loads its catalog, so that the first tiles do not wait for them after they arrive (MapLibre
+ * asks for a range only once it has laid out a tile's text). District and city names are bold;
+ * street and place names, drawn from z14, are regular. kk and ru need Cyrillic, every language
+ * the Latin range (digits, spaces).
+ */
+export function prefetchGlyphs(origin, lang, zoom) {
+  const ranges = lang === 'en' ? ['0-255'] : ['0-255', '1024-1279'];
+  const stacks = zoom >= 13.5 ? [FONT[0], FONT_BOLD[0]] : [FONT_BOLD[0]];
+  for (const stack of stacks) {
+    for (const r of ranges) fetch(`${origin}/fonts/${encodeURIComponent(stack)}/${r}.pbf`).catch(() => {});
+  }
+}
+
 // Names in order of preference for each language: a feature without a name in the reader's
 // language shows the next one, and "name" (the name as recorded) in the end.
 export const NAME_FALLBACK = {

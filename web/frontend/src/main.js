@@ -11,7 +11,7 @@ import { buildStyle, compositeSlugs, legendEntries, swatch, sourceId, tileURL, l
 import { followingReport, initReports, reportMapClick } from './report.js';
 import * as extensions from './extensions.js';
 import { addIconOnDemand, iconNames, iconSVG } from './icons.js';
-import { relabel } from './labels.js';
+import { prefetchGlyphs, relabel } from './labels.js';
 // The extensions are a separate file, fetched while the map starts and initialised once it has
 // drawn its first tiles (see start), so that they do not delay the first render.
 const extensionsLoaded = import('./ext/index.js').catch((err) => console.warn('extensions:', err));
@@ -939,6 +939,7 @@ async function start() {
   state.lang = initialLang(LANGS.includes(hashLang) ? hashLang : null);
   setLanguage(state.lang);
   document.documentElement.lang = state.lang;
+  if (LABELS) prefetchGlyphs(ORIGIN, state.lang, parsePermalink(window.location.hash, new Set(), LANGS).zoom ?? 12);
   buildShell();
   renderTexts();
   document.title = `${cityText('map.documentTitle')} — ${t('map.programme')}`;
