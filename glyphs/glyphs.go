@@ -82,10 +82,11 @@ func (f *Fonts) Check() error {
 }
 
 // Warm makes the ranges most labels need (Basic Latin and Latin-1, Cyrillic with the Kazakh
-// letters) of every stack, so that the first visitors do not wait for them (about 150 ms each).
+// letters, punctuation such as dashes, letterlike symbols such as №) of every stack, so that the
+// first visitors do not wait for them (the large ones take about 150 ms each).
 func (f *Fonts) Warm() error {
 	for _, name := range stackNames() {
-		for _, start := range []int{0, 1024} {
+		for _, start := range []int{0, 1024, 8192, 8448} {
 			if _, err := f.Range(name, start); err != nil {
 				return err
 			}

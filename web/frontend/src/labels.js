@@ -18,14 +18,15 @@ export const glyphsURL = (origin) => `${origin}/fonts/{fontstack}/{range}.pbf`;
 /**
  * prefetchGlyphs asks for the glyph ranges the first view's labels will need while the page
  * loads its catalog, so that the first tiles do not wait for them after they arrive (MapLibre
- * asks for a range only once it has laid out a tile's text). District and city names are bold;
- * street and place names, drawn from z14, are regular. kk and ru need Cyrillic, every language
- * the Latin range (digits, spaces).
+ * asks for a range only once it has laid out a tile's text). District and city names (to z13)
+ * are bold, in Latin or Cyrillic letters; street and place names (from z14) regular, and street
+ * names are Cyrillic in every language, with dashes (U+2013) and the number sign (U+2116).
  */
 export function prefetchGlyphs(origin, lang, zoom) {
-  const ranges = lang === 'en' ? ['0-255'] : ['0-255', '1024-1279'];
-  const stacks = zoom >= 13.5 ? [FONT[0], FONT_BOLD[0]] : [FONT_BOLD[0]];
-  for (const stack of stacks) {
+  const want = zoom >= 13.5
+    ? [[FONT[0], ['0-255', '1024-1279', '8192-8447', '8448-8703']]]
+    : [[FONT_BOLD[0], lang === 'en' ? ['0-255'] : ['0-255', '1024-1279']]];
+  for (const [stack, ranges] of want) {
     for (const r of ranges) fetch(`${origin}/fonts/${encodeURIComponent(stack)}/${r}.pbf`).catch(() => {});
   }
 }
