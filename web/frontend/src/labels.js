@@ -3,6 +3,9 @@
 // The glyphs come from our own server (package glyphs, /fonts/{fontstack}/{range}.pbf); the icons
 // are drawn in the browser (icons.js).
 //
+// An area's name is drawn once per tile its polygon reaches (tiles are cut at their edges), so the
+// district and city names keep a wide margin: a second copy of a name near the first is left out.
+//
 // Which label wins a place on the screen: MapLibre places the symbols of the top style layer
 // first, so the order of labelLayers' answer is the priority, from the least important (house
 // numbers) to the most (district names); within a layer, symbol-sort-key puts main streets first.
@@ -110,9 +113,12 @@ export function labelLayers(catalog, visible, source, lang) {
     if (!icon && !name) continue;
     if (g.includes('Line')) continue; // routes and networks: their colour says enough
     const polygon = g.includes('Polygon');
-    // Street lights stand every few metres: their icons only where the lamps can be told apart.
-    const minzoom = Math.max(l.min_zoom || 0, polygon ? 13 : 14, l.slug === 'street_lights' ? 17 : 0);
-    const textZoom = polygon ? 14 : 15;
+    // Settlements are named from afar; street lights stand every few metres: their icons only
+    // where the lamps can be told apart.
+    const settlements = l.slug === 'places';
+    const minzoom = settlements ? Math.max(l.min_zoom || 0, 8)
+      : Math.max(l.min_zoom || 0, polygon ? 13 : 14, l.slug === 'street_lights' ? 17 : 0);
+    const textZoom = settlements ? undefined : polygon ? 14 : 15;
     const layout = { visibility: vis(l.slug) };
     if (icon) Object.assign(layout, { 'icon-image': icon, 'icon-size': 1, 'icon-padding': 1 });
     if (name) {
@@ -135,14 +141,15 @@ export function labelLayers(catalog, visible, source, lang) {
       ...named('lbl-districts'), type: 'symbol', source: source('districts'), 'source-layer': 'districts', minzoom: 9, maxzoom: 13,
       layout: { visibility: vis('districts'), 'text-field': nameField(lang), 'text-font': FONT_BOLD,
         'text-size': ['interpolate', ['linear'], ['zoom'], 9, 11, 13, 15], 'text-transform': 'uppercase',
-        'text-letter-spacing': 0.08, 'text-max-width': 8, 'text-padding': 12 },
+        'text-letter-spacing': 0.08, 'text-max-width': 8, 'text-padding': 40 },
       paint: { 'text-color': '#5b4a86', ...HALO, 'text-halo-width': 1.8 },
     });
   }
   if (bySlug.has('city_boundary')) {
     out.push({
       ...named('lbl-city_boundary'), type: 'symbol', source: source('city_boundary'), 'source-layer': 'city_boundary', maxzoom: 9,
-      layout: { visibility: vis('city_boundary'), 'text-field': nameField(lang), 'text-font': FONT_BOLD, 'text-size': 16 },
+      layout: { visibility: vis('city_boundary'), 'text-field': nameField(lang), 'text-font': FONT_BOLD, 'text-size': 16,
+        'text-padding': 150 },
       paint: { 'text-color': '#3d2f5c', ...HALO, 'text-halo-width': 2 },
     });
   }
