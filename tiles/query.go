@@ -64,12 +64,17 @@ type layerDef struct {
 	sqlMemAll, sqlMemBox string
 }
 
-// tileProperties picks the attributes that go into tiles: those shown in popups, plus the
-// name and its kk/ru/en forms (the popup's title in the page's language).
+// labelAttributes are the attributes that go into tiles whether shown in popups or not: the map
+// draws its labels from them (the name in each language, with "name" the fallback, and house
+// numbers).
+var labelAttributes = map[string]bool{"name": true, "name_kk": true, "name_ru": true, "name_en": true, "housenumber": true}
+
+// tileProperties picks the attributes that go into tiles: those shown in popups, plus the label
+// attributes.
 func tileProperties(l *layers.Layer) []layers.Attribute {
 	var out []layers.Attribute
 	for _, a := range l.Attributes {
-		if a.Popup || a.Name == "name" || a.Name == "name_kk" || a.Name == "name_ru" || a.Name == "name_en" {
+		if a.Popup || labelAttributes[a.Name] {
 			out = append(out, a)
 		}
 	}

@@ -190,6 +190,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/tiles", s.handleTileCatalog)
 	r.Get("/tiles/{layers}.json", s.handleTileJSON)
 	r.Get("/tiles/{layers}/{z}/{x}/{y}.mvt", s.handleTile)
+	r.Get("/fonts/{fontstack}/{range}.pbf", s.handleGlyphs)
 
 	// OGC API – Features (parts 1–4, web/ogc); see OGCRoutes.
 	r.Route("/ogc", func(r chi.Router) { s.OGCRoutes(r, s.guard.IsStaff, ogc.GISStaffEdit(s.guard)) })

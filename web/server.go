@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal/data"
+	"github.com/aktobe/geoportal/glyphs"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/analysis"
@@ -51,6 +52,8 @@ type Server struct {
 	Modules *modules.Store
 	// Transit is the live-vehicle module (ingest, live push, arrivals, GTFS-rt, dispatch).
 	Transit *transit.Service
+	// Glyphs makes the SDF glyph ranges the map's labels are drawn with (/fonts/...).
+	Glyphs *glyphs.Fonts
 	// ImportMaxBytes bounds an upload to POST /api/import (handlers_import.go); 0: 512 MiB.
 	ImportMaxBytes int64
 	// Timeouts bound how long a connection may take to send a request and read the answer
@@ -75,6 +78,8 @@ type Services struct {
 	Modules *modules.Store
 	Transit *transit.Service
 	Tiles   *tiles.Tiler
+	// Glyphs are the label fonts (glyphs.New(glyphs.DefaultDir) unless configured).
+	Glyphs *glyphs.Fonts
 }
 
 // NewRegistry returns a metrics registry with the Go runtime's and the process's collectors.
@@ -93,7 +98,8 @@ func DefaultServices(logger *slog.Logger, pool *pgxpool.Pool) Services {
 	an := analysis.NewStore(pool, ls)
 	return Services{Pool: pool, Registry: reg, Layers: ls, Accounts: accounts.NewStore(pool),
 		Analysis: an, Reports: reports.NewStore(pool), Modules: modules.NewStore(pool, ls, an),
-		Transit: transit.New(pool, logger), Tiles: tiles.New(pool, ls, logger, reg, tiles.Options{})}
+		Transit: transit.New(pool, logger), Tiles: tiles.New(pool, ls, logger, reg, tiles.Options{}),
+		Glyphs: glyphs.New(glyphs.DefaultDir)}
 }
 
 // New wires a server over services built by the caller.
@@ -111,6 +117,10 @@ func New(logger *slog.Logger, svc Services) *Server {
 		Modules:  svc.Modules,
 		Transit:  svc.Transit,
 		Tiles:    svc.Tiles,
+		Glyphs:   svc.Glyphs,
+	}
+	if s.Glyphs == nil {
+		s.Glyphs = glyphs.New(glyphs.DefaultDir)
 	}
 	s.metrics = newHTTPMetrics(s.Registry)
 	s.guard = guard.New(s.Accounts, &s.Security, logger, s.failFor, s.allowUpload)

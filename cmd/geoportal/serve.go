@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal/data"
+	"github.com/aktobe/geoportal/glyphs"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/analysis"
@@ -47,6 +48,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	debugAddr := fs.String("debug-addr", getenv("GEOPORTAL_DEBUG_ADDR"), "loopback address for Go's profiler (/debug/pprof/) while measuring (env GEOPORTAL_DEBUG_ADDR; empty: none)")
 	smsGateway := fs.String("sms", getenv("GEOPORTAL_SMS"), "SMS gateway for messages to reporters' phones (env GEOPORTAL_SMS): empty keeps them queued in reports.outbox; \"log\" writes them to the log (development only: codes end up in the log)")
 	publicURL := fs.String("public-url", getenv("GEOPORTAL_PUBLIC_URL"), "the site's address as residents reach it, e.g. https://geo.aktobe.kz: links in confirmation e-mails and SMS (and self links in answers) are built from it, never from the request's Host header (env GEOPORTAL_PUBLIC_URL; empty: messages link to the listen address and a warning is logged)")
+	fontDir := fs.String("font-dir", envOr(getenv, "GEOPORTAL_FONT_DIR", glyphs.DefaultDir), "folder of the TrueType fonts the map's labels are drawn with: DejaVuSans.ttf and DejaVuSans-Bold.ttf (env GEOPORTAL_FONT_DIR; Debian's fonts-dejavu-core)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -119,6 +121,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	svc.Tiles = tiles.New(tilePool, svc.Layers, logger, svc.Registry, tileOpts)
+	svc.Glyphs = glyphs.New(*fontDir)
+	if err := svc.Glyphs.Check(); err != nil {
+		logger.Warn("map labels will not draw", "err", err)
+	} else {
+		go func() {
+			if err := svc.Glyphs.Warm(); err != nil {
+				logger.Warn("glyphs: making the common ranges", "err", err)
+			}
+		}()
+	}
 
 	srv := web.New(logger, svc)
 	srv.Security, srv.Timeouts = secCfg, timeouts

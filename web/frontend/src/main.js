@@ -10,6 +10,8 @@ import { parse as parsePermalink, format as formatPermalink } from './permalink.
 import { buildStyle, compositeSlugs, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS } from './mapstyle.js';
 import { followingReport, initReports, reportMapClick } from './report.js';
 import * as extensions from './extensions.js';
+import { addIconOnDemand, iconNames, iconSVG } from './icons.js';
+import { prefetchGlyphs, relabel } from './labels.js';
 // The extensions are a separate file, fetched while the map starts and initialised once it has
 // drawn its first tiles (see start), so that they do not delay the first render.
 const extensionsLoaded = import('./ext/index.js').catch((err) => console.warn('extensions:', err));
@@ -25,6 +27,9 @@ const DEFAULT_LAYERS = [...BASE_SLUGS, 'clinics', 'schools', 'parks'];
 const NEAREST_LAYERS = ['clinics', 'ramps', 'biotoilets', 'bus_stops', 'sports_grounds'];
 const LIVE_REFRESH_MS = 15000;
 const LANG_KEY = 'geoportal.lang';
+// /?labels=off opens the map without labels and icons: for a print without text, and for
+// measuring what labels cost (web/frontend/tests/labels-bench.mjs).
+const LABELS = new URLSearchParams(window.location.search).get('labels') !== 'off';
 
 const state = {
   lang: 'ru',
@@ -79,7 +84,10 @@ function setLang(lang, { remember = true } = {}) {
   renderNotices();
   localizeMapControls();
   updatePermalink();
-  if (state.map) extensions.langChanged(extCtx, lang);
+  if (state.map) {
+    relabel(state.map, state.labelLayers, lang);
+    extensions.langChanged(extCtx, lang);
+  }
 }
 
 // ---------------------------------------------------------------- shell
@@ -301,7 +309,7 @@ function layerItem(l, zoom) {
   const input = h('input', { type: 'checkbox', id, checked: state.visible.has(l.slug), dataset: { slug: l.slug },
     onchange: (e) => setLayerVisible(l.slug, e.target.checked) });
   const label = h('label', { for: id },
-    swatch(leg.type, leg.paint, leg.entries[0]?.color || '#777'),
+    layerSymbol(l, leg),
     h('span', { class: 'layer-title' }, pick(l.title, L),
       l.live ? h('span', { class: 'badge-live' }, t('map.live')) : null,
       hidden && state.visible.has(l.slug) ? h('span', { class: 'hint' }, t('map.zoomInToSee')) : null),
@@ -311,6 +319,14 @@ function layerItem(l, zoom) {
       leg.entries.map((e) => h('li', {}, swatch(leg.type, leg.paint, e.color), valueName(e.label))))
     : null;
   return h('li', { class: `layer-item${hidden ? ' out-of-zoom' : ''}`, dataset: { slug: l.slug } }, input, label, sub);
+}
+
+// layerSymbol is a layer's mark in the legend and popups: the icons the map draws for it (icons.js),
+// else a swatch of its colour.
+function layerSymbol(l, leg) {
+  const icons = iconNames(l.slug);
+  if (icons.length) return h('span', { class: 'layer-icons' }, icons.map((n) => iconSVG(n)));
+  return swatch(leg.type, leg.paint, leg.entries[0]?.color || '#777');
 }
 
 function setLayerVisible(slug, on) {
@@ -387,7 +403,8 @@ async function copyLink() {
 function createMap(p) {
   const visible = state.visible;
   const basemap = state.config.basemap_url ? { url: state.config.basemap_url, attribution: state.config.basemap_attribution } : null;
-  const full = buildStyle(state.catalog, visible, ORIGIN, basemap);
+  const full = buildStyle(state.catalog, visible, ORIGIN, basemap, state.lang, LABELS);
+  state.labelLayers = full.layers.filter((l) => l.id.startsWith('lbl-'));
   state.composite = compositeSlugs(state.catalog, visible);
   // Styles of the thematic layers come from the catalog, edited by GIS staff. MapLibre refuses a
   // whole style when one layer in it is invalid, so those layers are added one by one once the
@@ -418,8 +435,14 @@ function createMap(p) {
   window.__geoportal = { map, state, refreshLive };
   holdPartialFrames(map);
 
+  // Icons are drawn when a tile first needs one (icons.js), so they never hold up the first tiles.
+  addIconOnDemand(map);
+  // The deferred layers go under the labels, their labels under the district names (labels.js:
+  // the upper layer wins a contested place).
+  const firstLabel = style.layers.find((l) => l.id.startsWith('lbl-'))?.id;
+  const placeLabel = style.layers.find((l) => l.id === 'lbl-districts' || l.id === 'lbl-city_boundary')?.id;
   map.once('style.load', () => {
-    for (const l of deferred) map.addLayer(l);
+    for (const l of deferred) map.addLayer(l, l.id.startsWith('lbl-') ? placeLabel : firstLabel);
   });
   map.on('error', (e) => {
     if (e.sourceId === 'basemap' || (e.error && String(e.error.url || e.error.message || '').includes(state.config.basemap_url || '\u0000'))) {
@@ -707,7 +730,7 @@ function renderPopup() {
         onclick: () => { state.popupIndex++; renderPopup(); } }, '›'))
     : null;
   const content = h('div', { class: 'popup', dataset: { layer: f.layer, id: String(f.id ?? '') } },
-    h('p', { class: 'popup-layer' }, leg ? swatch(leg.type, leg.paint, leg.entries[0].color) : null, pick(layer?.title, L)),
+    h('p', { class: 'popup-layer' }, leg ? layerSymbol(layer, leg) : null, pick(layer?.title, L)),
     name ? h('h3', { class: 'popup-title' }, name) : null,
     rows.length ? h('table', { class: 'popup-table' }, h('tbody', {}, rows)) : null,
     extensions.popupExtras(extCtx, f, layer),
@@ -916,6 +939,7 @@ async function start() {
   state.lang = initialLang(LANGS.includes(hashLang) ? hashLang : null);
   setLanguage(state.lang);
   document.documentElement.lang = state.lang;
+  if (LABELS) prefetchGlyphs(ORIGIN, state.lang, parsePermalink(window.location.hash, new Set(), LANGS).zoom ?? 12);
   buildShell();
   renderTexts();
   document.title = `${cityText('map.documentTitle')} — ${t('map.programme')}`;

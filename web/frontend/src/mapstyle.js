@@ -1,8 +1,9 @@
 // The MapLibre style: our own base map (boundary, districts, streets, buildings) drawn quietly,
 // then each catalog layer from its style fragment, each with a highlight layer driven by
-// feature-state (hover, selected).
+// feature-state (hover, selected); above everything the labels and icons (labels.js).
 
 import { s } from './dom.js';
+import { glyphsURL, labelLayers } from './labels.js';
 
 export const BASE_SLUGS = ['city_boundary', 'districts', 'streets', 'buildings'];
 export const BASE_SOURCE = 'base';
@@ -65,7 +66,7 @@ const typeRank = { fill: 0, line: 1, circle: 2 };
 const NOT_CLUSTER = ['!', ['has', 'point_count']];
 
 /** layerIds lists the style layers drawing one catalog layer. */
-export const layerIds = (slug) => [`case-${slug}`, `lyr-${slug}`, `cl-${slug}`, `hl-${slug}`];
+export const layerIds = (slug) => [`case-${slug}`, `lyr-${slug}`, `cl-${slug}`, `hl-${slug}`, `lbl-${slug}`];
 
 const hoverOr = (on, off) => ['case', ['boolean', ['feature-state', 'selected'], false], on,
   ['boolean', ['feature-state', 'hover'], false], on, off];
@@ -88,9 +89,10 @@ function highlightLayer(layer, st, src, main) {
 
 /**
  * buildStyle returns a MapLibre style for the catalog; visible is the set of slugs shown.
- * basemap, when set, is {url, attribution} of an optional external raster basemap.
+ * basemap, when set, is {url, attribution} of an optional external raster basemap; lang is the
+ * labels' language, labels false leaves labels and icons out.
  */
-export function buildStyle(catalog, visible, origin, basemap) {
+export function buildStyle(catalog, visible, origin, basemap, lang = 'ru', labels = true) {
   const composite = compositeSlugs(catalog, visible);
   const sources = {};
   const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#f2efe9' } }];
@@ -171,7 +173,8 @@ export function buildStyle(catalog, visible, origin, basemap) {
     layers.push(main);
     hl.push(hlayer);
   }
-  return { version: 8, sources, layers: [...layers, ...hl] };
+  const text = labels ? labelLayers(catalog, visible, (slug) => sourceId(slug, composite), lang) : [];
+  return { version: 8, glyphs: glyphsURL(origin), sources, layers: [...layers, ...hl, ...text] };
 }
 
 /** legendEntries turns a style fragment into swatches: [{color, label?}] (label for match). */
