@@ -4,9 +4,11 @@ import (
 	"net/http"
 
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/web/live"
 	"github.com/aktobe/geoportal/web/pages"
+	webreports "github.com/aktobe/geoportal/web/reports"
 )
 
 // pages builds the server-rendered pages' face (web/pages) from the server: its stores, guard
@@ -29,8 +31,8 @@ func (s *Server) pages() *pages.Pages {
 				return checkNotSelfDemotion(r, s, id, role, disabled)
 			},
 			AuditFilter:   parseAuditQuery,
-			ReportActor:   s.reportActor,
-			ReportFilter:  s.staffFilter,
+			ReportActor:   func(r *http.Request) (reports.Actor, error) { return webreports.Actor(s.guard, r) },
+			ReportFilter:  webreports.StaffFilter,
 			TransitViewer: func(r *http.Request) (transit.Viewer, error) { return live.Viewer(s.guard, r) },
 		},
 	}

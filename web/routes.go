@@ -10,6 +10,7 @@ import (
 	"github.com/aktobe/geoportal/web/ogc"
 	"github.com/aktobe/geoportal/web/open311"
 	"github.com/aktobe/geoportal/web/reply"
+	"github.com/aktobe/geoportal/web/reports"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
@@ -71,30 +72,31 @@ func (s *Server) routes() http.Handler {
 		})
 	})
 
-	// Citizen reports (handlers_reports.go): filing and following are open to residents (proof of
-	// work + rate limits); the console needs department staff, a dispatcher or an admin.
+	// Citizen reports (web/reports): filing and following are open to residents (proof of work +
+	// rate limits); the console needs department staff, a dispatcher or an admin.
+	rp := &reports.API{Reports: s.Reports, Guard: s.guard, Reply: s.reply}
 	r.Route("/api/reports", func(r chi.Router) {
-		r.Get("/services", s.handleReportServices)
-		r.Get("/challenge", s.handleReportChallenge)
-		r.Get("/nearby", s.handleReportsNearby)
-		r.Get("/stats", s.handleReportStats)
-		r.With(s.guard.RateLimit(guard.LimitSubmit), s.guard.MaxBody(maxReportBody)).Post("/", s.handleReportCreate)
-		r.Get("/follow/{secret}", s.handleReportFollow)
+		r.Get("/services", rp.Services)
+		r.Get("/challenge", rp.Challenge)
+		r.Get("/nearby", rp.Nearby)
+		r.Get("/stats", rp.Stats)
+		r.With(s.guard.RateLimit(guard.LimitSubmit), s.guard.MaxBody(reports.MaxReportBody)).Post("/", rp.Create)
+		r.Get("/follow/{secret}", rp.Follow)
 		// Contact confirmation: guessing a code is limited like a login, sending one like a report.
-		r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/confirm", s.handleReportConfirm)
-		r.With(s.guard.RateLimit(guard.LimitSubmit)).Post("/confirm/resend", s.handleReportConfirmResend)
-		r.Get("/{id}", s.handleReportGet)
-		r.With(s.guard.RateLimit(guard.LimitSubmit)).Post("/{id}/support", s.handleReportSupport)
-		r.Get("/{id}/photos/{file}", s.handleReportPhoto)
+		r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/confirm", rp.Confirm)
+		r.With(s.guard.RateLimit(guard.LimitSubmit)).Post("/confirm/resend", rp.ConfirmResend)
+		r.Get("/{id}", rp.Get)
+		r.With(s.guard.RateLimit(guard.LimitSubmit)).Post("/{id}/support", rp.Support)
+		r.Get("/{id}/photos/{file}", rp.Photo)
 	})
 	r.Route("/api/staff/reports", func(r chi.Router) {
-		r.Use(s.guard.RequireRole(reportStaffRoles...))
-		r.Get("/", s.handleStaffReports)
-		r.Get("/export.csv", s.handleStaffReportsCSV)
-		r.Post("/bulk", s.handleStaffReportsBulk)
-		r.Get("/{id}", s.handleStaffReportOne)
-		r.Post("/{id}/status", s.handleStaffReportStatus)
-		r.Post("/{id}/moderate", s.handleStaffReportModerate)
+		r.Use(s.guard.RequireRole(reports.StaffRoles...))
+		r.Get("/", rp.StaffList)
+		r.Get("/export.csv", rp.StaffCSV)
+		r.Post("/bulk", rp.StaffBulk)
+		r.Get("/{id}", rp.StaffOne)
+		r.Post("/{id}/status", rp.StaffStatus)
+		r.Post("/{id}/moderate", rp.StaffModerate)
 	})
 	// Live vehicles and transit (web/live): trackers post with their device key; tracks and the
 	// on-line control are for dispatchers.
@@ -163,7 +165,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/staff/reports", pg.Console)
 	r.Get("/staff/reports/{id}", pg.Report)
 	r.Group(func(r chi.Router) {
-		r.Use(s.guard.RequireRole(reportStaffRoles...))
+		r.Use(s.guard.RequireRole(reports.StaffRoles...))
 		r.Post("/staff/reports/bulk", pg.BulkForm)
 		r.Post("/staff/reports/{id}/status", pg.StatusForm)
 		r.Post("/staff/reports/{id}/moderate", pg.ModerateForm)
