@@ -19,6 +19,7 @@ import (
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/modules"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -200,8 +201,8 @@ var writeRules = map[string]writeRule{
 	// Tracker ingest: only device keys or API keys with scope tracker, never a browser session.
 	"POST /api/vehicles/positions": {scope: accounts.ScopeTracker},
 	// Best-yard contest: every signed-in account (citizens too) nominates and votes.
-	"POST /api/modules/yards/nominations":           {roles: voterRoles},
-	"POST /api/modules/yards/nominations/{id}/vote": {roles: voterRoles},
+	"POST /api/modules/yards/nominations":           {roles: modules.VoterRoles},
+	"POST /api/modules/yards/nominations/{id}/vote": {roles: modules.VoterRoles},
 }
 
 func ruleFor(method, pattern string) writeRule {

@@ -9,18 +9,11 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web/api"
+	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
-
-func pathID(r *http.Request, name string) (int64, error) {
-	v := chi.URLParam(r, name)
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, geoportal.Errorf(geoportal.EINVALID, "%s %q is not a positive integer", name, v)
-	}
-	return id, nil
-}
 
 // parseTime reads a time given as RFC 3339 or as a date (YYYY-MM-DD, midnight UTC).
 func parseTime(field, v string) (time.Time, error) {
@@ -120,7 +113,7 @@ func (s *Server) createUser(r *http.Request, req createUserRequest) (*accounts.U
 
 func (s *Server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
 	var req createUserRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := guard.DecodeJSON(r, &req); err != nil {
 		s.reply.Error(w, r, err)
 		return
 	}
@@ -145,7 +138,7 @@ func checkNotSelfDemotion(r *http.Request, s *Server, id int64, role accounts.Ro
 }
 
 func (s *Server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := api.PathID(r, "id")
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -156,7 +149,7 @@ func (s *Server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request) {
 		Department *string `json:"department"`
 		Disabled   *bool   `json:"disabled"`
 	}
-	if err := decodeJSON(r, &req); err != nil {
+	if err := guard.DecodeJSON(r, &req); err != nil {
 		s.reply.Error(w, r, err)
 		return
 	}
@@ -204,7 +197,7 @@ func (s *Server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := api.PathID(r, "id")
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -212,7 +205,7 @@ func (s *Server) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) 
 	var req struct {
 		Password string `json:"password"`
 	}
-	if err := decodeJSON(r, &req); err != nil {
+	if err := guard.DecodeJSON(r, &req); err != nil {
 		s.reply.Error(w, r, err)
 		return
 	}
@@ -233,7 +226,7 @@ func (s *Server) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) handleAdminRevokeSessions(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := api.PathID(r, "id")
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -251,7 +244,7 @@ func (s *Server) handleAdminRevokeSessions(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) handleAdminUserSessions(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := api.PathID(r, "id")
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -302,7 +295,7 @@ func (s *Server) handleAdminCreateKey(w http.ResponseWriter, r *http.Request) {
 		Scopes    []string `json:"scopes"`
 		ExpiresAt string   `json:"expires_at"`
 	}
-	if err := decodeJSON(r, &req); err != nil {
+	if err := guard.DecodeJSON(r, &req); err != nil {
 		s.reply.Error(w, r, err)
 		return
 	}
@@ -315,7 +308,7 @@ func (s *Server) handleAdminCreateKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAdminRevokeKey(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := api.PathID(r, "id")
 	if err != nil {
 		s.reply.Error(w, r, err)
 		return
@@ -348,7 +341,7 @@ func (s *Server) handleAdminSetTracker(w http.ResponseWriter, r *http.Request) {
 		Note     string `json:"note"`
 		Open     bool   `json:"open"`
 	}
-	if err := decodeJSON(r, &req); err != nil {
+	if err := guard.DecodeJSON(r, &req); err != nil {
 		s.reply.Error(w, r, err)
 		return
 	}

@@ -1,10 +1,8 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
-	"mime"
+
 	"net/http"
 	"strings"
 	"time"
@@ -54,28 +52,6 @@ func (s *Server) login(r *http.Request, email, password string) (*accounts.User,
 	return u, token, sess, nil
 }
 
-// decodeJSON reads one JSON object from a request with Content-Type application/json into v,
-// refusing unknown fields. Other content types are refused: a cross-site form cannot send them.
-func decodeJSON(r *http.Request, v any) error {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "application/json" {
-		return geoportal.Errorf(geoportal.EINVALID, "Content-Type must be application/json")
-	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return reply.ErrTooLarge(mbe.Limit)
-		}
-		return geoportal.Errorf(geoportal.EINVALID, "request body is not the expected JSON: %v", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return geoportal.Errorf(geoportal.EINVALID, "request body has data after the JSON object")
-	}
-	return nil
-}
-
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -84,7 +60,7 @@ type loginRequest struct {
 // parseLoginJSON reads the body of POST /api/auth/login.
 func parseLoginJSON(r *http.Request) (loginRequest, error) {
 	var req loginRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := guard.DecodeJSON(r, &req); err != nil {
 		return req, err
 	}
 	if req.Email == "" || req.Password == "" {
@@ -171,7 +147,7 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		Current string `json:"current_password"`
 		New     string `json:"new_password"`
 	}
-	if err := decodeJSON(r, &req); err != nil {
+	if err := guard.DecodeJSON(r, &req); err != nil {
 		s.reply.Error(w, r, err)
 		return
 	}

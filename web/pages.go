@@ -7,6 +7,7 @@ import (
 	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/web/live"
+	webmodules "github.com/aktobe/geoportal/web/modules"
 	"github.com/aktobe/geoportal/web/pages"
 	webreports "github.com/aktobe/geoportal/web/reports"
 )
@@ -17,7 +18,7 @@ func (s *Server) pages() *pages.Pages {
 	return &pages.Pages{
 		Logger: s.Logger, Reply: s.reply, Guard: s.guard,
 		Accounts: s.Accounts, Reports: s.Reports, Transit: s.Transit, Modules: s.Modules,
-		Roles: pages.Roles{Import: importRoles, Dispatch: live.DispatchRoles, Outage: outageRoles, Area: areaRoles, Contest: contestRoles},
+		Roles: pages.Roles{Import: importRoles, Dispatch: live.DispatchRoles, Outage: webmodules.OutageRoles, Area: webmodules.AreaRoles, Contest: webmodules.ContestRoles},
 		Shared: pages.Shared{
 			Login:  s.login,
 			Logout: s.logout,

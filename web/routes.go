@@ -7,6 +7,7 @@ import (
 	"github.com/aktobe/geoportal/web/api"
 	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/live"
+	"github.com/aktobe/geoportal/web/modules"
 	"github.com/aktobe/geoportal/web/ogc"
 	"github.com/aktobe/geoportal/web/open311"
 	"github.com/aktobe/geoportal/web/reply"
@@ -113,47 +114,48 @@ func (s *Server) routes() http.Handler {
 	r.Get("/staff/dispatch", pg.Dispatch)
 	r.Get("/staff/dispatch/track", pg.Track)
 
-	// City modules (handlers_modules.go, docs/modules.md): public answers for residents; staff
-	// draw outages, recompute areas and run the best-yard seasons; any signed-in account may
-	// nominate a yard and vote once a season.
+	// City modules (web/modules, docs/modules.md): public answers for residents; staff draw
+	// outages, recompute areas and run the best-yard seasons; any signed-in account may nominate
+	// a yard and vote once a season.
+	md := &modules.API{Modules: s.Modules, Guard: s.guard, Reply: s.reply}
 	r.Route("/api/modules", func(r chi.Router) {
-		r.Get("/lighting/audit", s.handleLightingAudit)
-		r.Get("/lighting/audit.csv", s.handleLightingAuditCSV)
-		r.Get("/outages", s.handleOutages)
-		r.Get("/outages/affected", s.handleOutageAffected)
-		r.With(s.guard.RequireRole(outageRoles...)).Post("/outages", s.handleOutageCreate)
-		r.With(s.guard.RequireRole(outageRoles...)).Post("/outages/{id}/close", s.handleOutageClose)
-		r.Get("/clinics/mine", s.handleMine("clinic"))
-		r.Get("/clinics/planning", s.handleClinicPlanning)
-		r.With(s.guard.RequireRole(areaRoles...)).Post("/clinics/areas", s.handleRecomputeAreas("clinic"))
-		r.Get("/schools/mine", s.handleMine("school"))
-		r.Get("/schools/safety", s.handleSchoolSafety)
-		r.Get("/schools/{id}/cameras", s.handleSchoolCameras)
-		r.With(s.guard.RequireRole(areaRoles...)).Post("/schools/catchments", s.handleRecomputeAreas("school"))
-		r.Get("/access", s.handleAccessibility)
-		r.Get("/yards/season", s.handleYardSeason)
-		r.Get("/yards/seasons", s.handleYardSeasons) // handlers_yards.go
-		r.Get("/yards/mine", s.handleYardMine)
-		r.Get("/yards/ranking", s.handleYardRanking)
-		r.Get("/yards/nominations/{id}/photos/{file}", s.handleYardPhoto)
-		r.With(s.guard.RequireRole(voterRoles...), s.guard.RateLimit(guard.LimitSubmit), s.guard.MaxBody(maxNominationBody)).
-			Post("/yards/nominations", s.handleYardNominate)
-		r.With(s.guard.RequireRole(voterRoles...), s.guard.RateLimit(guard.LimitSubmit)).Post("/yards/nominations/{id}/vote", s.handleYardVote)
-		r.With(s.guard.RequireRole(contestRoles...)).Post("/yards/seasons", s.handleYardSeasonOpen)
-		r.With(s.guard.RequireRole(contestRoles...)).Post("/yards/nominations/{id}/hide", s.handleYardHide)
-		r.With(s.guard.RequireRole(contestRoles...)).Post("/yards/seasons/{season}/close", s.handleYardSeasonClose)
+		r.Get("/lighting/audit", md.LightingAudit)
+		r.Get("/lighting/audit.csv", md.LightingAuditCSV)
+		r.Get("/outages", md.Outages)
+		r.Get("/outages/affected", md.OutageAffected)
+		r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/outages", md.OutageCreate)
+		r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/outages/{id}/close", md.OutageClose)
+		r.Get("/clinics/mine", md.Mine("clinic"))
+		r.Get("/clinics/planning", md.ClinicPlanning)
+		r.With(s.guard.RequireRole(modules.AreaRoles...)).Post("/clinics/areas", md.RecomputeAreas("clinic"))
+		r.Get("/schools/mine", md.Mine("school"))
+		r.Get("/schools/safety", md.SchoolSafety)
+		r.Get("/schools/{id}/cameras", md.SchoolCameras)
+		r.With(s.guard.RequireRole(modules.AreaRoles...)).Post("/schools/catchments", md.RecomputeAreas("school"))
+		r.Get("/access", md.Accessibility)
+		r.Get("/yards/season", md.YardSeason)
+		r.Get("/yards/seasons", md.YardSeasons)
+		r.Get("/yards/mine", md.YardMine)
+		r.Get("/yards/ranking", md.YardRanking)
+		r.Get("/yards/nominations/{id}/photos/{file}", md.YardPhoto)
+		r.With(s.guard.RequireRole(modules.VoterRoles...), s.guard.RateLimit(guard.LimitSubmit), s.guard.MaxBody(modules.MaxNominationBody)).
+			Post("/yards/nominations", md.YardNominate)
+		r.With(s.guard.RequireRole(modules.VoterRoles...), s.guard.RateLimit(guard.LimitSubmit)).Post("/yards/nominations/{id}/vote", md.YardVote)
+		r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/yards/seasons", md.YardSeasonOpen)
+		r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/yards/nominations/{id}/hide", md.YardHide)
+		r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/yards/seasons/{season}/close", md.YardSeasonClose)
 	})
 	// The printable street-lighting audit (public information).
 	r.Get("/lighting/audit", pg.Lighting)
 	// The modules' staff page (plain forms): outages, areas, best-yard seasons.
 	r.Get("/staff/modules", pg.ModulesStaff)
-	r.With(s.guard.RequireRole(outageRoles...)).Post("/staff/modules/outages", pg.OutageCreateForm())
-	r.With(s.guard.RequireRole(outageRoles...)).Post("/staff/modules/outages/{id}/close", pg.OutageCloseForm())
-	r.With(s.guard.RequireRole(areaRoles...)).Post("/staff/modules/clinics/areas", pg.ClinicAreasForm())
-	r.With(s.guard.RequireRole(areaRoles...)).Post("/staff/modules/schools/catchments", pg.SchoolCatchmentsForm())
-	r.With(s.guard.RequireRole(contestRoles...)).Post("/staff/modules/yards/seasons", pg.SeasonOpenForm())
-	r.With(s.guard.RequireRole(contestRoles...)).Post("/staff/modules/yards/seasons/{season}/close", pg.SeasonCloseForm())
-	r.With(s.guard.RequireRole(contestRoles...)).Post("/staff/modules/yards/nominations/{id}/hide", pg.YardHideForm())
+	r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/staff/modules/outages", pg.OutageCreateForm())
+	r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/staff/modules/outages/{id}/close", pg.OutageCloseForm())
+	r.With(s.guard.RequireRole(modules.AreaRoles...)).Post("/staff/modules/clinics/areas", pg.ClinicAreasForm())
+	r.With(s.guard.RequireRole(modules.AreaRoles...)).Post("/staff/modules/schools/catchments", pg.SchoolCatchmentsForm())
+	r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/staff/modules/yards/seasons", pg.SeasonOpenForm())
+	r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/staff/modules/yards/seasons/{season}/close", pg.SeasonCloseForm())
+	r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/staff/modules/yards/nominations/{id}/hide", pg.YardHideForm())
 
 	// The pages' one stylesheet.
 	r.Get("/pages/pages.css", pg.CSS)
