@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/web/api"
@@ -12,6 +13,7 @@ import (
 	"github.com/aktobe/geoportal/web/open311"
 	"github.com/aktobe/geoportal/web/reply"
 	"github.com/aktobe/geoportal/web/reports"
+	"github.com/aktobe/geoportal/web/tiles"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +35,7 @@ func (s *Server) routes() http.Handler {
 	r.Use(s.securityHeaders, s.guard.LimitBody, s.checkText, s.guard.Authenticate)
 	// The server-rendered pages (web/pages), built in pages.go.
 	pg := s.pages()
+	tl := &tiles.API{Tiles: s.Tiles, Guard: s.guard, Reply: s.reply}
 
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
@@ -190,10 +193,10 @@ func (s *Server) routes() http.Handler {
 	r.Method(http.MethodGet, "/assets/*", s.assetsHandler())
 	r.Method(http.MethodHead, "/assets/*", s.assetsHandler())
 
-	// Vector tiles: {layers} is one layer slug or several separated by commas.
-	r.Get("/tiles", s.handleTileCatalog)
-	r.Get("/tiles/{layers}.json", s.handleTileJSON)
-	r.Get("/tiles/{layers}/{z}/{x}/{y}.mvt", s.handleTile)
+	// Vector tiles (web/tiles): {layers} is one layer slug or several separated by commas.
+	r.Get("/tiles", tl.Catalog)
+	r.Get("/tiles/{layers}.json", tl.TileJSON)
+	r.Get(tileRoute, tl.Tile)
 
 	// OGC API – Features (parts 1–4, web/ogc); see OGCRoutes.
 	r.Route("/ogc", func(r chi.Router) { s.OGCRoutes(r, s.guard.IsStaff, ogc.GISStaffEdit(s.guard)) })
@@ -243,9 +246,19 @@ func (s *Server) routes() http.Handler {
 		reply.JSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{
 			"code": "not_found", "message": "no such path: " + r.URL.Path}})
 	})
-	// Cached tiles of public layers are answered before the middleware (handlers_tiles.go).
-	return s.leanTiles(r)
+	// Cached tiles of public layers are answered before the middleware (web/tiles), counted in
+	// the same HTTP metrics under the tile route.
+	return tl.Lean(r, tiles.LeanMetrics{
+		SecurityHeaders: s.securityHeaders,
+		Requests: func(status int) prometheus.Counter {
+			return s.metrics.requests.WithLabelValues(tileRoute, strconv.Itoa(status))
+		},
+		Duration: func() prometheus.Observer { return s.metrics.duration.WithLabelValues(tileRoute) },
+	})
 }
+
+// tileRoute is the route of tiles, the label of their HTTP metrics.
+const tileRoute = "/tiles/{layers}/{z}/{x}/{y}.mvt"
 
 // OGCRoutes lists the OGC API – Features routes under /ogc (web/ogc). canView decides who sees
 // staff-only layers, canEdit who may create, replace, update and delete features (nil error =
