@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/aktobe/geoportal/layers/accounts"
+	webaccounts "github.com/aktobe/geoportal/web/accounts"
 	"github.com/aktobe/geoportal/web/api"
 	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/live"
@@ -33,8 +34,10 @@ func (s *Server) routes() http.Handler {
 	// anything hands them to PostgreSQL, and who is calling (session cookie + CSRF check on
 	// writes, or API key): see web/guard.
 	r.Use(s.securityHeaders, s.guard.LimitBody, s.checkText, s.guard.Authenticate)
-	// The server-rendered pages (web/pages), built in pages.go.
-	pg := s.pages()
+	// Sign-in and administration's JSON API (web/accounts), whose actions the pages share; the
+	// server-rendered pages (web/pages), built in pages.go.
+	ac := &webaccounts.API{Accounts: s.Accounts, Guard: s.guard, Reply: s.reply, Logger: s.Logger}
+	pg := s.pages(ac)
 	tl := &tiles.API{Tiles: s.Tiles, Guard: s.guard, Reply: s.reply}
 
 	r.Get("/healthz", s.handleHealthz)
@@ -201,8 +204,8 @@ func (s *Server) routes() http.Handler {
 	// OGC API – Features (parts 1–4, web/ogc); see OGCRoutes.
 	r.Route("/ogc", func(r chi.Router) { s.OGCRoutes(r, s.guard.IsStaff, ogc.GISStaffEdit(s.guard)) })
 
-	// Accounts: sign-in pages, the admin page (web/pages) and their JSON APIs (handlers_auth.go,
-	// handlers_admin.go). Every admin action needs the admin role.
+	// Accounts: sign-in pages, the admin page (web/pages) and their JSON APIs (web/accounts).
+	// Every admin action needs the admin role.
 	r.Get("/login", pg.Login)
 	r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/login", pg.LoginForm)
 	r.Post("/logout", pg.LogoutForm)
@@ -220,26 +223,26 @@ func (s *Server) routes() http.Handler {
 		r.Post("/admin/trackers/delete", pg.DeleteTrackerForm())
 	})
 	r.Route("/api/auth", func(r chi.Router) {
-		r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/login", s.handleAPILogin)
-		r.Post("/logout", s.handleAPILogout)
-		r.Get("/me", s.handleMe)
-		r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/password", s.handleChangePassword)
+		r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/login", ac.Login)
+		r.Post("/logout", ac.Logout)
+		r.Get("/me", ac.Me)
+		r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/password", ac.ChangePassword)
 	})
 	r.Route("/api/admin", func(r chi.Router) {
 		r.Use(s.guard.RequireRole(accounts.Admin))
-		r.Get("/users", s.handleAdminUsers)
-		r.Post("/users", s.handleAdminCreateUser)
-		r.Patch("/users/{id}", s.handleAdminUpdateUser)
-		r.Post("/users/{id}/password", s.handleAdminSetPassword)
-		r.Post("/users/{id}/revoke-sessions", s.handleAdminRevokeSessions)
-		r.Get("/users/{id}/sessions", s.handleAdminUserSessions)
-		r.Get("/keys", s.handleAdminKeys)
-		r.Post("/keys", s.handleAdminCreateKey)
-		r.Delete("/keys/{id}", s.handleAdminRevokeKey)
-		r.Get("/trackers", s.handleAdminTrackers)
-		r.Post("/trackers", s.handleAdminSetTracker)
-		r.Delete("/trackers/{login}", s.handleAdminDeleteTracker)
-		r.Get("/audit", s.handleAdminAudit)
+		r.Get("/users", ac.Users)
+		r.Post("/users", ac.CreateUser)
+		r.Patch("/users/{id}", ac.UpdateUser)
+		r.Post("/users/{id}/password", ac.SetPassword)
+		r.Post("/users/{id}/revoke-sessions", ac.RevokeSessions)
+		r.Get("/users/{id}/sessions", ac.UserSessions)
+		r.Get("/keys", ac.Keys)
+		r.Post("/keys", ac.CreateKey)
+		r.Delete("/keys/{id}", ac.RevokeKey)
+		r.Get("/trackers", ac.Trackers)
+		r.Post("/trackers", ac.SetTracker)
+		r.Delete("/trackers/{login}", ac.DeleteTracker)
+		r.Get("/audit", ac.Audit)
 	})
 
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -1,8 +1,11 @@
-package web
+// Package accounts is the JSON API of sign-in and administration: /api/auth (sign in and out,
+// who am I, change my password) and /api/admin (users, sessions, API keys, trackers, the audit
+// log). The sign-in and admin pages (web/pages) do the same through the exported actions.
+package accounts
 
 import (
 	"errors"
-
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -13,6 +16,15 @@ import (
 	"github.com/aktobe/geoportal/web/reply"
 )
 
+// API serves the /api/auth and /api/admin routes; they are registered in web/routes.go.
+type API struct {
+	Accounts *accounts.Store
+	// Guard says who is calling and holds the login limits; Reply writes error answers.
+	Guard  *guard.Guard
+	Reply  reply.Writer
+	Logger *slog.Logger
+}
+
 // loginAccountKey is an account's key in the per-account login limiter.
 func loginAccountKey(email string) string {
 	key := strings.ToLower(strings.TrimSpace(email))
@@ -22,33 +34,33 @@ func loginAccountKey(email string) string {
 	return "account:" + key
 }
 
-// login applies the per-account rate limit, checks the password and starts a session, ending
+// StartSession applies the per-account rate limit, checks the password and starts a session, ending
 // the session the request came with (no session fixation).
-func (s *Server) login(r *http.Request, email, password string) (*accounts.User, string, *accounts.Session, error) {
+func (as *API) StartSession(r *http.Request, email, password string) (*accounts.User, string, *accounts.Session, error) {
 	key := loginAccountKey(email)
-	if ok, wait := s.guard.Limiter(guard.LimitLoginAccount).Allow(key); !ok {
-		s.Logger.Warn("login rate limited", "account", key, "ip", s.guard.ClientIP(r))
+	if ok, wait := as.Guard.Limiter(guard.LimitLoginAccount).Allow(key); !ok {
+		as.Logger.Warn("login rate limited", "account", key, "ip", as.Guard.ClientIP(r))
 		return nil, "", nil, geoportal.Errorf(geoportal.ERATELIMIT, "too many login attempts for this account; try again in %d s",
 			int(wait.Seconds())+1)
 	}
-	ip := s.guard.ClientIP(r)
-	u, err := s.Accounts.Authenticate(r.Context(), email, password, ip)
+	ip := as.Guard.ClientIP(r)
+	u, err := as.Accounts.Authenticate(r.Context(), email, password, ip)
 	if err != nil {
 		if errors.Is(err, accounts.ErrBadLogin) {
-			s.Logger.Warn("login failed", "ip", ip)
+			as.Logger.Warn("login failed", "ip", ip)
 		}
 		return nil, "", nil, err
 	}
 	if old := guard.SessionToken(r); old != "" {
-		if err := s.Accounts.RevokeSession(r.Context(), old); err != nil {
+		if err := as.Accounts.RevokeSession(r.Context(), old); err != nil {
 			return nil, "", nil, err
 		}
 	}
-	token, sess, err := s.Accounts.CreateSession(r.Context(), u.ID, ip, r.UserAgent())
+	token, sess, err := as.Accounts.CreateSession(r.Context(), u.ID, ip, r.UserAgent())
 	if err != nil {
 		return nil, "", nil, err
 	}
-	s.Logger.Info("signed in", "user", u.Email, "role", u.Role, "ip", ip)
+	as.Logger.Info("signed in", "user", u.Email, "role", u.Role, "ip", ip)
 	return u, token, sess, nil
 }
 
@@ -76,44 +88,45 @@ type meResponse struct {
 	Via       string         `json:"via,omitempty"`
 }
 
-func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) {
+func (as *API) Login(w http.ResponseWriter, r *http.Request) {
 	req, err := parseLoginJSON(r)
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
-	u, token, sess, err := s.login(r, req.Email, req.Password)
+	u, token, sess, err := as.StartSession(r, req.Email, req.Password)
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
-	s.guard.SetSessionCookie(w, r, token, sess.ExpiresAt)
+	as.Guard.SetSessionCookie(w, r, token, sess.ExpiresAt)
 	reply.JSON(w, http.StatusOK, meResponse{User: u, CSRFToken: accounts.CSRFToken(token), ExpiresAt: &sess.ExpiresAt, Via: "session"})
 }
 
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+// EndSession ends the request's session and clears its cookie.
+func (as *API) EndSession(w http.ResponseWriter, r *http.Request) error {
 	if tok := guard.SessionToken(r); tok != "" {
-		if err := s.Accounts.RevokeSession(r.Context(), tok); err != nil {
+		if err := as.Accounts.RevokeSession(r.Context(), tok); err != nil {
 			return err
 		}
 	}
-	s.guard.ClearCookie(w, r, guard.SessionCookie)
+	as.Guard.ClearCookie(w, r, guard.SessionCookie)
 	return nil
 }
 
-func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) {
-	if err := s.logout(w, r); err != nil {
-		s.reply.Error(w, r, err)
+func (as *API) Logout(w http.ResponseWriter, r *http.Request) {
+	if err := as.EndSession(w, r); err != nil {
+		as.Reply.Error(w, r, err)
 		return
 	}
 	reply.JSON(w, http.StatusOK, map[string]string{"status": "signed_out"})
 }
 
-// handleMe answers who the caller is; {"user": null} for anonymous callers.
-func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
-	u, err := s.guard.AuthUser(r)
+// Me answers who the caller is; {"user": null} for anonymous callers.
+func (as *API) Me(w http.ResponseWriter, r *http.Request) {
+	u, err := as.Guard.AuthUser(r)
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -128,19 +141,19 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	reply.JSON(w, http.StatusOK, resp)
 }
 
-// handleChangePassword lets a signed-in user change their own password: every session ends and
+// ChangePassword lets a signed-in user change their own password: every session ends and
 // this browser gets a new one. Checking the current password is a guess like a login: the route
 // has the per-address login limit, and the account shares its login budget (guard.LimitLoginAccount),
 // so a stolen session cannot try passwords faster than the sign-in form.
-func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.guard.CurrentUser(r)
+func (as *API) ChangePassword(w http.ResponseWriter, r *http.Request) {
+	u, ok := as.Guard.CurrentUser(r)
 	if !ok || u.Session == nil {
-		s.guard.Refuse(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in (with a session, not an API key) to change your password"))
+		as.Guard.Refuse(w, r, geoportal.Errorf(geoportal.EUNAUTHORIZED, "sign in (with a session, not an API key) to change your password"))
 		return
 	}
 	key := loginAccountKey(u.Email)
-	if ok, wait := s.guard.Limiter(guard.LimitLoginAccount).Allow(key); !ok {
-		s.guard.RefuseRateLimited(w, r, guard.LimitLoginAccount, key, wait)
+	if ok, wait := as.Guard.Limiter(guard.LimitLoginAccount).Allow(key); !ok {
+		as.Guard.RefuseRateLimited(w, r, guard.LimitLoginAccount, key, wait)
 		return
 	}
 	var req struct {
@@ -148,18 +161,18 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		New     string `json:"new_password"`
 	}
 	if err := guard.DecodeJSON(r, &req); err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
-	if err := s.Accounts.ChangePassword(r.Context(), u.ID, req.Current, req.New); err != nil {
-		s.reply.Error(w, r, err)
+	if err := as.Accounts.ChangePassword(r.Context(), u.ID, req.Current, req.New); err != nil {
+		as.Reply.Error(w, r, err)
 		return
 	}
-	token, sess, err := s.Accounts.CreateSession(r.Context(), u.ID, s.guard.ClientIP(r), r.UserAgent())
+	token, sess, err := as.Accounts.CreateSession(r.Context(), u.ID, as.Guard.ClientIP(r), r.UserAgent())
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
-	s.guard.SetSessionCookie(w, r, token, sess.ExpiresAt)
+	as.Guard.SetSessionCookie(w, r, token, sess.ExpiresAt)
 	reply.JSON(w, http.StatusOK, meResponse{User: u, CSRFToken: accounts.CSRFToken(token), ExpiresAt: &sess.ExpiresAt, Via: "session"})
 }
