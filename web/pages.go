@@ -6,6 +6,7 @@ import (
 	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/layers/transit"
 	webaccounts "github.com/aktobe/geoportal/web/accounts"
+	"github.com/aktobe/geoportal/web/api"
 	"github.com/aktobe/geoportal/web/live"
 	webmodules "github.com/aktobe/geoportal/web/modules"
 	"github.com/aktobe/geoportal/web/pages"
@@ -19,7 +20,7 @@ func (s *Server) pages(ac *webaccounts.API) *pages.Pages {
 	return &pages.Pages{
 		Logger: s.Logger, Reply: s.reply, Guard: s.guard,
 		Accounts: s.Accounts, Reports: s.Reports, Transit: s.Transit, Modules: s.Modules,
-		Roles: pages.Roles{Import: importRoles, Dispatch: live.DispatchRoles, Outage: webmodules.OutageRoles, Area: webmodules.AreaRoles, Contest: webmodules.ContestRoles},
+		Roles: pages.Roles{Import: api.ImportRoles, Dispatch: live.DispatchRoles, Outage: webmodules.OutageRoles, Area: webmodules.AreaRoles, Contest: webmodules.ContestRoles},
 		Shared: pages.Shared{
 			Login:                ac.StartSession,
 			Logout:               ac.EndSession,

@@ -45,15 +45,17 @@ func (s *Server) routes() http.Handler {
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(prometheus.Gatherers{s.Registry, s.Transit.Metrics()}, promhttp.HandlerOpts{}))
 
 	// The map's JSON API (web/api): layers, search, nearest and the planners' analyses.
-	mapAPI := &api.Handlers{Store: s.Layers, Analysis: s.Analysis, Guard: s.guard, Reply: s.reply}
+	mapAPI := &api.Handlers{Store: s.Layers, Analysis: s.Analysis, Map: &s.Map, Guard: s.guard, Reply: s.reply}
+	im := &api.Imports{Pool: s.Pool, Layers: s.Layers, Logger: s.Logger, Guard: s.guard, Reply: s.reply,
+		MaxBytes: func() int64 { return s.ImportMaxBytes }}
 	r.Route("/api", func(r chi.Router) {
 		r.Get("/layers", mapAPI.Layers)
 		r.Get("/layers/{slug}", mapAPI.Layer)
-		// Imports and exports (handlers_import.go): uploads need GIS staff or an admin.
-		r.Get("/layers/{slug}/export.{format}", s.handleExport)
-		r.With(s.guard.RequireRole(importRoles...), s.guard.RateLimit(guard.LimitUpload), s.importLimit).Post("/import", s.handleImport)
-		r.With(s.guard.RequireRole(importRoles...)).Get("/imports", s.handleImports)
-		r.Get("/config", s.handleMapConfig)
+		// Imports and exports (web/api/imports.go): uploads need GIS staff or an admin.
+		r.Get("/layers/{slug}/export.{format}", im.Export)
+		r.With(s.guard.RequireRole(api.ImportRoles...), s.guard.RateLimit(guard.LimitUpload), im.Limit).Post("/import", im.Import)
+		r.With(s.guard.RequireRole(api.ImportRoles...)).Get("/imports", im.History)
+		r.Get("/config", mapAPI.Config)
 		r.Get("/search", mapAPI.Search)
 		r.Get("/nearest", mapAPI.Nearest)
 		// Planner analyses (web/api): open to anyone over public layers; saved

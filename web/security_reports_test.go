@@ -547,3 +547,24 @@ func TestAttackSupportInflation(t *testing.T) {
 		t.Errorf("support count %d, want 2", n)
 	}
 }
+
+// multipartBody is a multipart/form-data body of fields and files (each in field "file"), and
+// its Content-Type. (webtest.MultipartBody for the face packages: a test of package web cannot
+// import webtest, which imports web.)
+func multipartBody(t *testing.T, fields map[string]string, files map[string][]byte) (string, *bytes.Buffer) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	for name, b := range files {
+		w, err := mw.CreateFormFile("file", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+	}
+	mw.Close()
+	return mw.FormDataContentType(), &buf
+}
