@@ -38,6 +38,7 @@ func (s *Server) routes() http.Handler {
 	// server-rendered pages (web/pages), built in pages.go.
 	ac := &webaccounts.API{Accounts: s.Accounts, Guard: s.guard, Reply: s.reply, Logger: s.Logger}
 	pg := s.pages(ac)
+	s.pageFail = pg.Fail
 	tl := &tiles.API{Tiles: s.Tiles, Guard: s.guard, Reply: s.reply}
 
 	r.Get("/healthz", s.handleHealthz)

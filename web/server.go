@@ -46,6 +46,8 @@ type Server struct {
 	// uses (web/guard); reply writes error answers (web/reply).
 	guard *guard.Guard
 	reply reply.Writer
+	// pageFail writes the pages' error page (web/pages), set when the routes are built.
+	pageFail func(http.ResponseWriter, *http.Request, error)
 	// Analysis runs the planners' coverage, siting, camera and access analyses.
 	Analysis *analysis.Store
 	// Reports is the citizen reports module (web app API, staff console, Open311).
