@@ -15,6 +15,7 @@ import (
 
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/web/webtest"
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -169,7 +170,7 @@ func withoutTimeStamp(b []byte) []byte {
 // TestLiveStreamCompressedEventByEvent: the live vehicle stream is compressed too, and each event
 // reaches the client when it is sent, not when the stream ends.
 func TestLiveStreamCompressedEventByEvent(t *testing.T) {
-	_, ts := newTransitServer(t)
+	_, ts := webtest.NewTransit(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"/api/vehicles/live", nil)

@@ -2,14 +2,19 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/aktobe/geoportal/layers/accounts"
+	webaccounts "github.com/aktobe/geoportal/web/accounts"
 	"github.com/aktobe/geoportal/web/api"
 	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/live"
+	"github.com/aktobe/geoportal/web/modules"
 	"github.com/aktobe/geoportal/web/ogc"
 	"github.com/aktobe/geoportal/web/open311"
 	"github.com/aktobe/geoportal/web/reply"
+	"github.com/aktobe/geoportal/web/reports"
+	"github.com/aktobe/geoportal/web/tiles"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,23 +34,29 @@ func (s *Server) routes() http.Handler {
 	// anything hands them to PostgreSQL, and who is calling (session cookie + CSRF check on
 	// writes, or API key): see web/guard.
 	r.Use(s.securityHeaders, s.guard.LimitBody, s.checkText, s.guard.Authenticate)
-	// The server-rendered pages (web/pages), built in pages.go.
-	pg := s.pages()
+	// Sign-in and administration's JSON API (web/accounts), whose actions the pages share; the
+	// server-rendered pages (web/pages), built in pages.go.
+	ac := &webaccounts.API{Accounts: s.Accounts, Guard: s.guard, Reply: s.reply, Logger: s.Logger}
+	pg := s.pages(ac)
+	s.pageFail = pg.Fail
+	tl := &tiles.API{Tiles: s.Tiles, Guard: s.guard, Reply: s.reply, Fonts: s.Glyphs}
 
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(prometheus.Gatherers{s.Registry, s.Transit.Metrics()}, promhttp.HandlerOpts{}))
 
 	// The map's JSON API (web/api): layers, search, nearest and the planners' analyses.
-	mapAPI := &api.Handlers{Store: s.Layers, Analysis: s.Analysis, Guard: s.guard, Reply: s.reply}
+	mapAPI := &api.Handlers{Store: s.Layers, Analysis: s.Analysis, Map: &s.Map, Guard: s.guard, Reply: s.reply}
+	im := &api.Imports{Pool: s.Pool, Layers: s.Layers, Logger: s.Logger, Guard: s.guard, Reply: s.reply,
+		MaxBytes: func() int64 { return s.ImportMaxBytes }}
 	r.Route("/api", func(r chi.Router) {
 		r.Get("/layers", mapAPI.Layers)
 		r.Get("/layers/{slug}", mapAPI.Layer)
-		// Imports and exports (handlers_import.go): uploads need GIS staff or an admin.
-		r.Get("/layers/{slug}/export.{format}", s.handleExport)
-		r.With(s.guard.RequireRole(importRoles...), s.guard.RateLimit(guard.LimitUpload), s.importLimit).Post("/import", s.handleImport)
-		r.With(s.guard.RequireRole(importRoles...)).Get("/imports", s.handleImports)
-		r.Get("/config", s.handleMapConfig)
+		// Imports and exports (web/api/imports.go): uploads need GIS staff or an admin.
+		r.Get("/layers/{slug}/export.{format}", im.Export)
+		r.With(s.guard.RequireRole(api.ImportRoles...), s.guard.RateLimit(guard.LimitUpload), im.Limit).Post("/import", im.Import)
+		r.With(s.guard.RequireRole(api.ImportRoles...)).Get("/imports", im.History)
+		r.Get("/config", mapAPI.Config)
 		r.Get("/search", mapAPI.Search)
 		r.Get("/nearest", mapAPI.Nearest)
 		// Planner analyses (web/api): open to anyone over public layers; saved
@@ -71,30 +82,31 @@ func (s *Server) routes() http.Handler {
 		})
 	})
 
-	// Citizen reports (handlers_reports.go): filing and following are open to residents (proof of
-	// work + rate limits); the console needs department staff, a dispatcher or an admin.
+	// Citizen reports (web/reports): filing and following are open to residents (proof of work +
+	// rate limits); the console needs department staff, a dispatcher or an admin.
+	rp := &reports.API{Reports: s.Reports, Guard: s.guard, Reply: s.reply}
 	r.Route("/api/reports", func(r chi.Router) {
-		r.Get("/services", s.handleReportServices)
-		r.Get("/challenge", s.handleReportChallenge)
-		r.Get("/nearby", s.handleReportsNearby)
-		r.Get("/stats", s.handleReportStats)
-		r.With(s.guard.RateLimit(guard.LimitSubmit), s.guard.MaxBody(maxReportBody)).Post("/", s.handleReportCreate)
-		r.Get("/follow/{secret}", s.handleReportFollow)
+		r.Get("/services", rp.Services)
+		r.Get("/challenge", rp.Challenge)
+		r.Get("/nearby", rp.Nearby)
+		r.Get("/stats", rp.Stats)
+		r.With(s.guard.RateLimit(guard.LimitSubmit), s.guard.MaxBody(reports.MaxReportBody)).Post("/", rp.Create)
+		r.Get("/follow/{secret}", rp.Follow)
 		// Contact confirmation: guessing a code is limited like a login, sending one like a report.
-		r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/confirm", s.handleReportConfirm)
-		r.With(s.guard.RateLimit(guard.LimitSubmit)).Post("/confirm/resend", s.handleReportConfirmResend)
-		r.Get("/{id}", s.handleReportGet)
-		r.With(s.guard.RateLimit(guard.LimitSubmit)).Post("/{id}/support", s.handleReportSupport)
-		r.Get("/{id}/photos/{file}", s.handleReportPhoto)
+		r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/confirm", rp.Confirm)
+		r.With(s.guard.RateLimit(guard.LimitSubmit)).Post("/confirm/resend", rp.ConfirmResend)
+		r.Get("/{id}", rp.Get)
+		r.With(s.guard.RateLimit(guard.LimitSubmit)).Post("/{id}/support", rp.Support)
+		r.Get("/{id}/photos/{file}", rp.Photo)
 	})
 	r.Route("/api/staff/reports", func(r chi.Router) {
-		r.Use(s.guard.RequireRole(reportStaffRoles...))
-		r.Get("/", s.handleStaffReports)
-		r.Get("/export.csv", s.handleStaffReportsCSV)
-		r.Post("/bulk", s.handleStaffReportsBulk)
-		r.Get("/{id}", s.handleStaffReportOne)
-		r.Post("/{id}/status", s.handleStaffReportStatus)
-		r.Post("/{id}/moderate", s.handleStaffReportModerate)
+		r.Use(s.guard.RequireRole(reports.StaffRoles...))
+		r.Get("/", rp.StaffList)
+		r.Get("/export.csv", rp.StaffCSV)
+		r.Post("/bulk", rp.StaffBulk)
+		r.Get("/{id}", rp.StaffOne)
+		r.Post("/{id}/status", rp.StaffStatus)
+		r.Post("/{id}/moderate", rp.StaffModerate)
 	})
 	// Live vehicles and transit (web/live): trackers post with their device key; tracks and the
 	// on-line control are for dispatchers.
@@ -111,47 +123,48 @@ func (s *Server) routes() http.Handler {
 	r.Get("/staff/dispatch", pg.Dispatch)
 	r.Get("/staff/dispatch/track", pg.Track)
 
-	// City modules (handlers_modules.go, docs/modules.md): public answers for residents; staff
-	// draw outages, recompute areas and run the best-yard seasons; any signed-in account may
-	// nominate a yard and vote once a season.
+	// City modules (web/modules, docs/modules.md): public answers for residents; staff draw
+	// outages, recompute areas and run the best-yard seasons; any signed-in account may nominate
+	// a yard and vote once a season.
+	md := &modules.API{Modules: s.Modules, Guard: s.guard, Reply: s.reply}
 	r.Route("/api/modules", func(r chi.Router) {
-		r.Get("/lighting/audit", s.handleLightingAudit)
-		r.Get("/lighting/audit.csv", s.handleLightingAuditCSV)
-		r.Get("/outages", s.handleOutages)
-		r.Get("/outages/affected", s.handleOutageAffected)
-		r.With(s.guard.RequireRole(outageRoles...)).Post("/outages", s.handleOutageCreate)
-		r.With(s.guard.RequireRole(outageRoles...)).Post("/outages/{id}/close", s.handleOutageClose)
-		r.Get("/clinics/mine", s.handleMine("clinic"))
-		r.Get("/clinics/planning", s.handleClinicPlanning)
-		r.With(s.guard.RequireRole(areaRoles...)).Post("/clinics/areas", s.handleRecomputeAreas("clinic"))
-		r.Get("/schools/mine", s.handleMine("school"))
-		r.Get("/schools/safety", s.handleSchoolSafety)
-		r.Get("/schools/{id}/cameras", s.handleSchoolCameras)
-		r.With(s.guard.RequireRole(areaRoles...)).Post("/schools/catchments", s.handleRecomputeAreas("school"))
-		r.Get("/access", s.handleAccessibility)
-		r.Get("/yards/season", s.handleYardSeason)
-		r.Get("/yards/seasons", s.handleYardSeasons) // handlers_yards.go
-		r.Get("/yards/mine", s.handleYardMine)
-		r.Get("/yards/ranking", s.handleYardRanking)
-		r.Get("/yards/nominations/{id}/photos/{file}", s.handleYardPhoto)
-		r.With(s.guard.RequireRole(voterRoles...), s.guard.RateLimit(guard.LimitSubmit), s.guard.MaxBody(maxNominationBody)).
-			Post("/yards/nominations", s.handleYardNominate)
-		r.With(s.guard.RequireRole(voterRoles...), s.guard.RateLimit(guard.LimitSubmit)).Post("/yards/nominations/{id}/vote", s.handleYardVote)
-		r.With(s.guard.RequireRole(contestRoles...)).Post("/yards/seasons", s.handleYardSeasonOpen)
-		r.With(s.guard.RequireRole(contestRoles...)).Post("/yards/nominations/{id}/hide", s.handleYardHide)
-		r.With(s.guard.RequireRole(contestRoles...)).Post("/yards/seasons/{season}/close", s.handleYardSeasonClose)
+		r.Get("/lighting/audit", md.LightingAudit)
+		r.Get("/lighting/audit.csv", md.LightingAuditCSV)
+		r.Get("/outages", md.Outages)
+		r.Get("/outages/affected", md.OutageAffected)
+		r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/outages", md.OutageCreate)
+		r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/outages/{id}/close", md.OutageClose)
+		r.Get("/clinics/mine", md.Mine("clinic"))
+		r.Get("/clinics/planning", md.ClinicPlanning)
+		r.With(s.guard.RequireRole(modules.AreaRoles...)).Post("/clinics/areas", md.RecomputeAreas("clinic"))
+		r.Get("/schools/mine", md.Mine("school"))
+		r.Get("/schools/safety", md.SchoolSafety)
+		r.Get("/schools/{id}/cameras", md.SchoolCameras)
+		r.With(s.guard.RequireRole(modules.AreaRoles...)).Post("/schools/catchments", md.RecomputeAreas("school"))
+		r.Get("/access", md.Accessibility)
+		r.Get("/yards/season", md.YardSeason)
+		r.Get("/yards/seasons", md.YardSeasons)
+		r.Get("/yards/mine", md.YardMine)
+		r.Get("/yards/ranking", md.YardRanking)
+		r.Get("/yards/nominations/{id}/photos/{file}", md.YardPhoto)
+		r.With(s.guard.RequireRole(modules.VoterRoles...), s.guard.RateLimit(guard.LimitSubmit), s.guard.MaxBody(modules.MaxNominationBody)).
+			Post("/yards/nominations", md.YardNominate)
+		r.With(s.guard.RequireRole(modules.VoterRoles...), s.guard.RateLimit(guard.LimitSubmit)).Post("/yards/nominations/{id}/vote", md.YardVote)
+		r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/yards/seasons", md.YardSeasonOpen)
+		r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/yards/nominations/{id}/hide", md.YardHide)
+		r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/yards/seasons/{season}/close", md.YardSeasonClose)
 	})
 	// The printable street-lighting audit (public information).
 	r.Get("/lighting/audit", pg.Lighting)
 	// The modules' staff page (plain forms): outages, areas, best-yard seasons.
 	r.Get("/staff/modules", pg.ModulesStaff)
-	r.With(s.guard.RequireRole(outageRoles...)).Post("/staff/modules/outages", pg.OutageCreateForm())
-	r.With(s.guard.RequireRole(outageRoles...)).Post("/staff/modules/outages/{id}/close", pg.OutageCloseForm())
-	r.With(s.guard.RequireRole(areaRoles...)).Post("/staff/modules/clinics/areas", pg.ClinicAreasForm())
-	r.With(s.guard.RequireRole(areaRoles...)).Post("/staff/modules/schools/catchments", pg.SchoolCatchmentsForm())
-	r.With(s.guard.RequireRole(contestRoles...)).Post("/staff/modules/yards/seasons", pg.SeasonOpenForm())
-	r.With(s.guard.RequireRole(contestRoles...)).Post("/staff/modules/yards/seasons/{season}/close", pg.SeasonCloseForm())
-	r.With(s.guard.RequireRole(contestRoles...)).Post("/staff/modules/yards/nominations/{id}/hide", pg.YardHideForm())
+	r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/staff/modules/outages", pg.OutageCreateForm())
+	r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/staff/modules/outages/{id}/close", pg.OutageCloseForm())
+	r.With(s.guard.RequireRole(modules.AreaRoles...)).Post("/staff/modules/clinics/areas", pg.ClinicAreasForm())
+	r.With(s.guard.RequireRole(modules.AreaRoles...)).Post("/staff/modules/schools/catchments", pg.SchoolCatchmentsForm())
+	r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/staff/modules/yards/seasons", pg.SeasonOpenForm())
+	r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/staff/modules/yards/seasons/{season}/close", pg.SeasonCloseForm())
+	r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/staff/modules/yards/nominations/{id}/hide", pg.YardHideForm())
 
 	// The pages' one stylesheet.
 	r.Get("/pages/pages.css", pg.CSS)
@@ -163,7 +176,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/staff/reports", pg.Console)
 	r.Get("/staff/reports/{id}", pg.Report)
 	r.Group(func(r chi.Router) {
-		r.Use(s.guard.RequireRole(reportStaffRoles...))
+		r.Use(s.guard.RequireRole(reports.StaffRoles...))
 		r.Post("/staff/reports/bulk", pg.BulkForm)
 		r.Post("/staff/reports/{id}/status", pg.StatusForm)
 		r.Post("/staff/reports/{id}/moderate", pg.ModerateForm)
@@ -186,17 +199,18 @@ func (s *Server) routes() http.Handler {
 	r.Method(http.MethodGet, "/assets/*", s.assetsHandler())
 	r.Method(http.MethodHead, "/assets/*", s.assetsHandler())
 
-	// Vector tiles: {layers} is one layer slug or several separated by commas.
-	r.Get("/tiles", s.handleTileCatalog)
-	r.Get("/tiles/{layers}.json", s.handleTileJSON)
-	r.Get("/tiles/{layers}/{z}/{x}/{y}.mvt", s.handleTile)
-	r.Get("/fonts/{fontstack}/{range}.pbf", s.handleGlyphs)
+	// Vector tiles (web/tiles): {layers} is one layer slug or several separated by commas.
+	r.Get("/tiles", tl.Catalog)
+	r.Get("/tiles/{layers}.json", tl.TileJSON)
+	r.Get(tileRoute, tl.Tile)
+	// Glyph ranges for the map's labels (web/tiles/glyphs.go, package glyphs).
+	r.Get("/fonts/{fontstack}/{range}.pbf", tl.Glyphs)
 
 	// OGC API – Features (parts 1–4, web/ogc); see OGCRoutes.
 	r.Route("/ogc", func(r chi.Router) { s.OGCRoutes(r, s.guard.IsStaff, ogc.GISStaffEdit(s.guard)) })
 
-	// Accounts: sign-in pages, the admin page (web/pages) and their JSON APIs (handlers_auth.go,
-	// handlers_admin.go). Every admin action needs the admin role.
+	// Accounts: sign-in pages, the admin page (web/pages) and their JSON APIs (web/accounts).
+	// Every admin action needs the admin role.
 	r.Get("/login", pg.Login)
 	r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/login", pg.LoginForm)
 	r.Post("/logout", pg.LogoutForm)
@@ -214,35 +228,45 @@ func (s *Server) routes() http.Handler {
 		r.Post("/admin/trackers/delete", pg.DeleteTrackerForm())
 	})
 	r.Route("/api/auth", func(r chi.Router) {
-		r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/login", s.handleAPILogin)
-		r.Post("/logout", s.handleAPILogout)
-		r.Get("/me", s.handleMe)
-		r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/password", s.handleChangePassword)
+		r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/login", ac.Login)
+		r.Post("/logout", ac.Logout)
+		r.Get("/me", ac.Me)
+		r.With(s.guard.RateLimit(guard.LimitLogin)).Post("/password", ac.ChangePassword)
 	})
 	r.Route("/api/admin", func(r chi.Router) {
 		r.Use(s.guard.RequireRole(accounts.Admin))
-		r.Get("/users", s.handleAdminUsers)
-		r.Post("/users", s.handleAdminCreateUser)
-		r.Patch("/users/{id}", s.handleAdminUpdateUser)
-		r.Post("/users/{id}/password", s.handleAdminSetPassword)
-		r.Post("/users/{id}/revoke-sessions", s.handleAdminRevokeSessions)
-		r.Get("/users/{id}/sessions", s.handleAdminUserSessions)
-		r.Get("/keys", s.handleAdminKeys)
-		r.Post("/keys", s.handleAdminCreateKey)
-		r.Delete("/keys/{id}", s.handleAdminRevokeKey)
-		r.Get("/trackers", s.handleAdminTrackers)
-		r.Post("/trackers", s.handleAdminSetTracker)
-		r.Delete("/trackers/{login}", s.handleAdminDeleteTracker)
-		r.Get("/audit", s.handleAdminAudit)
+		r.Get("/users", ac.Users)
+		r.Post("/users", ac.CreateUser)
+		r.Patch("/users/{id}", ac.UpdateUser)
+		r.Post("/users/{id}/password", ac.SetPassword)
+		r.Post("/users/{id}/revoke-sessions", ac.RevokeSessions)
+		r.Get("/users/{id}/sessions", ac.UserSessions)
+		r.Get("/keys", ac.Keys)
+		r.Post("/keys", ac.CreateKey)
+		r.Delete("/keys/{id}", ac.RevokeKey)
+		r.Get("/trackers", ac.Trackers)
+		r.Post("/trackers", ac.SetTracker)
+		r.Delete("/trackers/{login}", ac.DeleteTracker)
+		r.Get("/audit", ac.Audit)
 	})
 
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		reply.JSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{
 			"code": "not_found", "message": "no such path: " + r.URL.Path}})
 	})
-	// Cached tiles of public layers are answered before the middleware (handlers_tiles.go).
-	return s.leanTiles(r)
+	// Cached tiles of public layers are answered before the middleware (web/tiles), counted in
+	// the same HTTP metrics under the tile route.
+	return tl.Lean(r, tiles.LeanMetrics{
+		SecurityHeaders: s.securityHeaders,
+		Requests: func(status int) prometheus.Counter {
+			return s.metrics.requests.WithLabelValues(tileRoute, strconv.Itoa(status))
+		},
+		Duration: func() prometheus.Observer { return s.metrics.duration.WithLabelValues(tileRoute) },
+	})
 }
+
+// tileRoute is the route of tiles, the label of their HTTP metrics.
+const tileRoute = "/tiles/{layers}/{z}/{x}/{y}.mvt"
 
 // OGCRoutes lists the OGC API – Features routes under /ogc (web/ogc). canView decides who sees
 // staff-only layers, canEdit who may create, replace, update and delete features (nil error =

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"bytes"
@@ -22,22 +22,24 @@ import (
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/web"
 	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/ogc"
+	"github.com/aktobe/geoportal/web/webtest"
 )
 
 // secEnv is a real server over a fresh database with the city boundary, for the attack tests of
 // the reports, sign-in and OGC write interfaces.
 type secEnv struct {
 	t   *testing.T
-	s   *Server
+	s   *web.Server
 	ts  *httptest.Server
 	ctx context.Context
 }
 
-func newSecEnv(t *testing.T, tune func(*Server)) *secEnv {
+func newSecEnv(t *testing.T, tune func(*web.Server)) *secEnv {
 	t.Helper()
-	s := NewServer(slog.New(slog.DiscardHandler), dbtest.New(t))
+	s := web.NewServer(slog.New(slog.DiscardHandler), dbtest.New(t))
 	s.Reports.Difficulty = 6
 	s.Accounts.Params = accounts.HashParams{Memory: 64, Time: 1, Threads: 1}
 	if tune != nil {
@@ -52,6 +54,9 @@ func newSecEnv(t *testing.T, tune func(*Server)) *secEnv {
 	t.Cleanup(e.ts.Close)
 	return e
 }
+
+// testPassword is every test account's password (as in auth_test.go's fixture).
+const testPassword = "correct horse battery"
 
 // noRedirects answers redirects as they are (a form's 303 and its Location).
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -287,7 +292,7 @@ func TestAttackReportPhotoBeforeProofOfWork(t *testing.T) {
 // Host header the request came with.
 func TestAttackConfirmationLinkFromHostHeader(t *testing.T) {
 	const public = "https://geo.aktobe.example"
-	e := newSecEnv(t, func(s *Server) { s.Security.PublicURL = public })
+	e := newSecEnv(t, func(s *web.Server) { s.Security.PublicURL = public })
 	c, nonce := e.solved()
 	code, out := e.json(caller{}, "POST", "/api/reports/", map[string]any{"service_code": "pothole", "lon": 57.17, "lat": 50.28,
 		"description": "Яма", "email": "aigul@example.kz", "phone": "+7 701 555 44 33", "device_id": "dev-1",
@@ -339,7 +344,7 @@ func TestAttackConfirmationLinkFromHostHeader(t *testing.T) {
 // Without a configured public URL, messages carry the server's own listen address (what
 // `geoportal serve` sets), never the request's Host.
 func TestAttackConfirmationLinkWithoutPublicURL(t *testing.T) {
-	e := newSecEnv(t, func(s *Server) { s.Security.ListenURL = "http://127.0.0.1:8080" })
+	e := newSecEnv(t, func(s *web.Server) { s.Security.ListenURL = "http://127.0.0.1:8080" })
 	c, nonce := e.solved()
 	code, out := e.json(caller{}, "POST", "/api/reports/", map[string]any{"service_code": "pothole", "lon": 57.17, "lat": 50.28,
 		"description": "Яма", "email": "aigul@example.kz", "pow_challenge": c, "pow_nonce": nonce}, "Host", "evil.example")
@@ -418,7 +423,7 @@ func TestAttackOGCWritesOnWorkflowLayers(t *testing.T) {
 	gisImport := e.apiKey(e.user("gis2@akimat.kz", accounts.GISStaff, ""), accounts.ScopeImport, accounts.ScopeRead)
 	fc := `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[57.1,50.25]},"properties":{"status":"new","service_code":"pothole","description":"imported"}}]}`
 	for _, mode := range []string{"replace", "append"} {
-		ct, body := multipartBody(t, map[string]string{"layer": "citizen_reports", "mode": mode}, map[string][]byte{"r.geojson": []byte(fc)})
+		ct, body := webtest.MultipartBody(t, map[string]string{"layer": "citizen_reports", "mode": mode}, map[string][]byte{"r.geojson": []byte(fc)})
 		code, _, out := e.do(gisImport, "POST", "/api/import", ct, body)
 		if code != http.StatusConflict || !strings.Contains(out, "/api/staff/reports") {
 			t.Errorf("import %s into citizen_reports: %d %s", mode, code, out)
@@ -484,7 +489,7 @@ func flashOf(page string) string {
 // Point 13: guessing the current password through POST /api/auth/password is limited per
 // client and per account like a login.
 func TestAttackPasswordChangeGuessing(t *testing.T) {
-	e := newSecEnv(t, func(s *Server) {
+	e := newSecEnv(t, func(s *web.Server) {
 		s.Security.LoginPerIP = guard.RateLimit{PerMinute: 1, Burst: 10}
 		s.Security.LoginPerAccount = guard.RateLimit{PerMinute: 1, Burst: 5}
 	})
@@ -518,7 +523,7 @@ func TestAttackPasswordChangeGuessing(t *testing.T) {
 
 // Point 13: support needs the same proof of work as a report, and is limited per address.
 func TestAttackSupportInflation(t *testing.T) {
-	e := newSecEnv(t, func(s *Server) { s.Security.Submit = guard.RateLimit{PerMinute: 1, Burst: 5} })
+	e := newSecEnv(t, func(s *web.Server) { s.Security.Submit = guard.RateLimit{PerMinute: 1, Burst: 5} })
 	id := e.report("")
 	path := "/api/reports/" + strconv.FormatInt(id, 10) + "/support"
 	for i := 0; i < 3; i++ {

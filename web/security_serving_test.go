@@ -25,6 +25,7 @@ import (
 	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/web/guard"
+	"github.com/aktobe/geoportal/web/tiles"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -149,8 +150,8 @@ func TestSecurityStaffTilesNotPublic(t *testing.T) {
 	// Public layers stay cacheable by anyone, also when staff fetch them.
 	for _, id := range []*identity{anon, staff} {
 		resp, _ := s.send(id, "GET", "/tiles/sec_pub"+tile, "")
-		if cc := resp.Header.Get("Cache-Control"); resp.StatusCode != http.StatusOK || cc != tileCacheControl {
-			t.Errorf("%s GET public tile: %s Cache-Control %q, want %q", id.name, resp.Status, cc, tileCacheControl)
+		if cc := resp.Header.Get("Cache-Control"); resp.StatusCode != http.StatusOK || cc != tiles.CacheControl {
+			t.Errorf("%s GET public tile: %s Cache-Control %q, want %q", id.name, resp.Status, cc, tiles.CacheControl)
 		}
 	}
 }

@@ -4,10 +4,12 @@ package web
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/glyphs"
 	"github.com/aktobe/geoportal/layers"
@@ -17,6 +19,7 @@ import (
 	"github.com/aktobe/geoportal/layers/reports"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/tiles"
+	"github.com/aktobe/geoportal/web/api"
 	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/reply"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -31,7 +34,7 @@ type Server struct {
 	Layers   *layers.Store
 	Registry *prometheus.Registry
 	// Map configures the web map (optional external basemap); served at /api/config.
-	Map MapConfig
+	Map api.MapConfig
 	// Tiles serves the vector tiles; run Tiles.Invalidator() for the server's lifetime so that
 	// tiles are cached (and kept fresh).
 	Tiles *tiles.Tiler
@@ -44,17 +47,19 @@ type Server struct {
 	// uses (web/guard); reply writes error answers (web/reply).
 	guard *guard.Guard
 	reply reply.Writer
+	// pageFail writes the pages' error page (web/pages), set when the routes are built.
+	pageFail func(http.ResponseWriter, *http.Request, error)
 	// Analysis runs the planners' coverage, siting, camera and access analyses.
 	Analysis *analysis.Store
 	// Reports is the citizen reports module (web app API, staff console, Open311).
 	Reports *reports.Store
-	// Modules are the city modules' stores (handlers_modules.go, handlers_yards.go).
+	// Modules are the city modules' stores (served by web/modules and web/pages).
 	Modules *modules.Store
 	// Transit is the live-vehicle module (ingest, live push, arrivals, GTFS-rt, dispatch).
 	Transit *transit.Service
 	// Glyphs makes the SDF glyph ranges the map's labels are drawn with (/fonts/...).
 	Glyphs *glyphs.Fonts
-	// ImportMaxBytes bounds an upload to POST /api/import (handlers_import.go); 0: 512 MiB.
+	// ImportMaxBytes bounds an upload to POST /api/import (web/api/imports.go); 0: 512 MiB.
 	ImportMaxBytes int64
 	// Timeouts bound how long a connection may take to send a request and read the answer
 	// (DefaultHTTPTimeouts unless changed before HTTPServer is called).
@@ -148,6 +153,26 @@ func (s *Server) ready(ctx context.Context) error {
 		return errPendingMigrations
 	}
 	return nil
+}
+
+// handleHealthz answers that the process is up; handleReadyz that the database answers and is
+// fully migrated (503 with a reason otherwise).
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	reply.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.ready(r.Context()); err != nil {
+		// The detail (host, role, SQLSTATE) is for the operator's log, not for anyone who asks.
+		reason := "database unavailable"
+		if errors.Is(err, errPendingMigrations) {
+			reason = geoportal.ErrorMessage(err)
+		}
+		s.Logger.Warn("not ready", "error", err)
+		reply.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
+		return
+	}
+	reply.JSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 // Handler returns the HTTP handler with every route.

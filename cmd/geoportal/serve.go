@@ -24,6 +24,7 @@ import (
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/tiles"
 	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/web/api"
 	"github.com/aktobe/geoportal/web/guard"
 )
 
@@ -134,7 +135,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	srv := web.New(logger, svc)
 	srv.Security, srv.Timeouts = secCfg, timeouts
-	srv.Map = web.MapConfig{BasemapURL: *basemapURL, BasemapAttribution: *basemapAttribution, City: city}
+	srv.Map = api.MapConfig{BasemapURL: *basemapURL, BasemapAttribution: *basemapAttribution, City: city}
 	go srv.Tiles.Invalidator().Run(ctx)
 	// Serve once the tile change listener is connected (it takes a moment): until then nothing is
 	// cached and the disk tier cannot tell which of its files are current.

@@ -53,6 +53,16 @@ func QueryInt(q url.Values, name string, def int) (int, error) {
 	return n, nil
 }
 
+// PathID reads the positive integer id in the path parameter name.
+func PathID(r *http.Request, name string) (int64, error) {
+	v := chi.URLParam(r, name)
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, geoportal.Errorf(geoportal.EINVALID, "%s %q is not a positive integer", name, v)
+	}
+	return id, nil
+}
+
 func queryBool(q url.Values, name string) (*bool, error) {
 	v := q.Get(name)
 	if v == "" {

@@ -1,5 +1,6 @@
-// Package api is the web map's JSON API: the layer catalog, search, "nearest to me" and the
-// planners' analyses (coverage, siting, cameras, access, population, jobs and scenarios).
+// Package api is the web map's JSON API: the layer catalog, the map's configuration, search,
+// "nearest to me", the planners' analyses (coverage, siting, cameras, access, population, jobs
+// and scenarios), and the imports into layers and exports of them.
 package api
 
 import (
@@ -21,6 +22,8 @@ import (
 type Handlers struct {
 	Store    *layers.Store // the layer catalog and features
 	Analysis *analysis.Store
+	// Map is the server's map configuration, read on each request to /api/config.
+	Map *MapConfig
 	// Guard says who is calling; Reply writes error answers.
 	Guard *guard.Guard
 	Reply reply.Writer

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/web/api"
 	"github.com/aktobe/geoportal/web/webtest"
 )
 
@@ -28,7 +29,7 @@ func newSearchServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	srv := web.NewServer(slog.New(slog.DiscardHandler), pool)
-	srv.Map = web.MapConfig{BasemapURL: "http://127.0.0.1:1/{z}/{x}/{y}.png", BasemapAttribution: "test basemap"}
+	srv.Map = api.MapConfig{BasemapURL: "http://127.0.0.1:1/{z}/{x}/{y}.png", BasemapAttribution: "test basemap"}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts

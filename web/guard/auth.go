@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"mime"
 	"net"
 	"net/http"
@@ -113,7 +114,12 @@ func (g *Guard) Authenticate(next http.Handler) http.Handler {
 				g.Refuse(w, r, err)
 				return
 			}
-			if !validCSRF(r, accounts.CSRFToken(sessionToken)) {
+			ok, err := validCSRF(r, accounts.CSRFToken(sessionToken))
+			if err != nil {
+				g.fail(w, r, err)
+				return
+			}
+			if !ok {
 				g.Refuse(w, r, geoportal.Errorf(geoportal.EFORBIDDEN,
 					"missing or wrong CSRF token: send the session's token in the X-CSRF-Token header or the csrf_token form field"))
 				return
@@ -145,18 +151,23 @@ func (g *Guard) checkSameOrigin(r *http.Request) error {
 
 // validCSRF compares the request's CSRF token with want in constant time. Form posts may send it
 // as a field; multipart uploads send the header (or ?csrf_token=), so their body is not parsed here.
-func validCSRF(r *http.Request, want string) bool {
+// A form body past its limit is the error: it is answered 413, not as a missing token.
+func validCSRF(r *http.Request, want string) (bool, error) {
 	got := r.Header.Get(CSRFHeader)
 	if got == "" {
 		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		switch ct {
 		case "application/x-www-form-urlencoded":
+			var mbe *http.MaxBytesError
+			if err := r.ParseForm(); errors.As(err, &mbe) {
+				return false, BodyError(err)
+			}
 			got = r.PostFormValue(CSRFField)
 		case "multipart/form-data":
 			got = r.URL.Query().Get(CSRFField)
 		}
 	}
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1, nil
 }
 
 // Refuse answers a request that authentication or authorisation turned away, with a log line.

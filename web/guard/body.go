@@ -2,8 +2,10 @@ package guard
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 
 	"github.com/aktobe/geoportal"
@@ -93,4 +95,26 @@ func BodyError(err error) error {
 		return reply.ErrTooLarge(mbe.Limit)
 	}
 	return geoportal.Errorf(geoportal.EINVALID, "cannot read the request body: %v", err)
+}
+
+// DecodeJSON reads one JSON object from a request with Content-Type application/json into v,
+// refusing unknown fields. Other content types are refused: a cross-site form cannot send them.
+func DecodeJSON(r *http.Request, v any) error {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/json" {
+		return geoportal.Errorf(geoportal.EINVALID, "Content-Type must be application/json")
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return reply.ErrTooLarge(mbe.Limit)
+		}
+		return geoportal.Errorf(geoportal.EINVALID, "request body is not the expected JSON: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return geoportal.Errorf(geoportal.EINVALID, "request body has data after the JSON object")
+	}
+	return nil
 }

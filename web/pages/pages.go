@@ -217,6 +217,10 @@ func (ps *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	ps.render(w, f.Status, p.Lang, "error.html", p)
 }
 
+// Fail answers err with the error page, as the pages' own handlers do; package web sends a
+// middleware's 413 on a page route here (web/errors.go).
+func (ps *Pages) Fail(w http.ResponseWriter, r *http.Request, err error) { ps.fail(w, r, err) }
+
 // signIn sends a visitor who is not signed in to the sign-in page and back to where they were.
 func signIn(w http.ResponseWriter, r *http.Request, lang string) {
 	http.Redirect(w, r, "/login?lang="+lang+"&next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)

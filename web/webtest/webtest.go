@@ -3,10 +3,12 @@
 package webtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -122,4 +124,24 @@ func GetJSON(t *testing.T, url string) (int, map[string]any) {
 		t.Fatalf("GET %s: not JSON (%v): %s", url, err, body)
 	}
 	return resp.StatusCode, v
+}
+
+// MultipartBody is a multipart/form-data body of fields and files (each in field "file"), and
+// its Content-Type.
+func MultipartBody(t *testing.T, fields map[string]string, files map[string][]byte) (string, *bytes.Buffer) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	for name, b := range files {
+		w, err := mw.CreateFormFile("file", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+	}
+	mw.Close()
+	return mw.FormDataContentType(), &buf
 }

@@ -1,4 +1,4 @@
-package web
+package accounts
 
 import (
 	"net/http"
@@ -9,18 +9,11 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web/api"
+	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
 )
-
-func pathID(r *http.Request, name string) (int64, error) {
-	v := chi.URLParam(r, name)
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, geoportal.Errorf(geoportal.EINVALID, "%s %q is not a positive integer", name, v)
-	}
-	return id, nil
-}
 
 // parseTime reads a time given as RFC 3339 or as a date (YYYY-MM-DD, midnight UTC).
 func parseTime(field, v string) (time.Time, error) {
@@ -36,8 +29,8 @@ func parseTime(field, v string) (time.Time, error) {
 	return time.Time{}, geoportal.Errorf(geoportal.EINVALID, "%s %q is not a time like 2026-01-31 or 2026-01-31T08:00:00Z", field, v)
 }
 
-// parseAuditQuery reads ?actor=&action=&object_type=&object_id=&since=&until=&before_id=&limit=.
-func parseAuditQuery(q url.Values) (accounts.AuditFilter, error) {
+// AuditFilter reads the audit log's filters from a query: ?actor=&action=&object_type=&object_id=&since=&until=&before_id=&limit=.
+func AuditFilter(q url.Values) (accounts.AuditFilter, error) {
 	f := accounts.AuditFilter{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")),
 		ObjectType: q.Get("object_type"), ObjectID: q.Get("object_id")}
 	var err error
@@ -69,15 +62,15 @@ func parseAuditQuery(q url.Values) (accounts.AuditFilter, error) {
 	return f, nil
 }
 
-func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
-	f, err := parseAuditQuery(r.URL.Query())
+func (as *API) Audit(w http.ResponseWriter, r *http.Request) {
+	f, err := AuditFilter(r.URL.Query())
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
-	recs, err := s.Accounts.AuditLog(r.Context(), f)
+	recs, err := as.Accounts.AuditLog(r.Context(), f)
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
 	if recs == nil {
@@ -86,10 +79,10 @@ func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
 	reply.JSON(w, http.StatusOK, map[string]any{"records": recs})
 }
 
-func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
-	us, err := s.Accounts.Users(r.Context())
+func (as *API) Users(w http.ResponseWriter, r *http.Request) {
+	us, err := as.Accounts.Users(r.Context())
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
 	if us == nil {
@@ -106,27 +99,27 @@ type createUserRequest struct {
 	Password   string `json:"password"`
 }
 
-// createUser adds a user; with no password given it generates one and returns it.
-func (s *Server) createUser(r *http.Request, req createUserRequest) (*accounts.User, string, error) {
+// AddUser adds a user; with no password given it generates one and returns it.
+func (as *API) AddUser(r *http.Request, n accounts.NewUser) (*accounts.User, string, error) {
 	generated := ""
-	if req.Password == "" {
-		req.Password = accounts.GeneratePassword()
-		generated = req.Password
+	if n.Password == "" {
+		n.Password = accounts.GeneratePassword()
+		generated = n.Password
 	}
-	u, err := s.Accounts.CreateUser(r.Context(), accounts.NewUser{Email: req.Email, Name: req.Name,
-		Role: accounts.Role(req.Role), Department: req.Department, Password: req.Password})
+	u, err := as.Accounts.CreateUser(r.Context(), n)
 	return u, generated, err
 }
 
-func (s *Server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
+func (as *API) CreateUser(w http.ResponseWriter, r *http.Request) {
 	var req createUserRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.reply.Error(w, r, err)
+	if err := guard.DecodeJSON(r, &req); err != nil {
+		as.Reply.Error(w, r, err)
 		return
 	}
-	u, generated, err := s.createUser(r, req)
+	u, generated, err := as.AddUser(r, accounts.NewUser{Email: req.Email, Name: req.Name,
+		Role: accounts.Role(req.Role), Department: req.Department, Password: req.Password})
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
 	resp := map[string]any{"user": u}
@@ -136,18 +129,18 @@ func (s *Server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
 	reply.JSON(w, http.StatusCreated, resp)
 }
 
-// checkNotSelfDemotion keeps an admin from locking themselves out.
-func checkNotSelfDemotion(r *http.Request, s *Server, id int64, role accounts.Role, disabled bool) error {
-	if me, ok := s.guard.CurrentUser(r); ok && me.ID == id && (role != accounts.Admin || disabled) {
+// CheckNotSelfDemotion keeps an admin from locking themselves out.
+func (as *API) CheckNotSelfDemotion(r *http.Request, id int64, role accounts.Role, disabled bool) error {
+	if me, ok := as.Guard.CurrentUser(r); ok && me.ID == id && (role != accounts.Admin || disabled) {
 		return geoportal.Errorf(geoportal.EINVALID, "you cannot remove your own admin role or disable yourself; ask another admin")
 	}
 	return nil
 }
 
-func (s *Server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+func (as *API) UpdateUser(w http.ResponseWriter, r *http.Request) {
+	id, err := api.PathID(r, "id")
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
 	var req struct {
@@ -156,13 +149,13 @@ func (s *Server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request) {
 		Department *string `json:"department"`
 		Disabled   *bool   `json:"disabled"`
 	}
-	if err := decodeJSON(r, &req); err != nil {
-		s.reply.Error(w, r, err)
+	if err := guard.DecodeJSON(r, &req); err != nil {
+		as.Reply.Error(w, r, err)
 		return
 	}
-	u, err := s.Accounts.User(r.Context(), id)
+	u, err := as.Accounts.User(r.Context(), id)
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
 	role, dept, disabled := u.Role, u.Department, u.Disabled
@@ -178,42 +171,42 @@ func (s *Server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request) {
 	if req.Disabled != nil {
 		disabled = *req.Disabled
 	}
-	if err := checkNotSelfDemotion(r, s, id, role, disabled); err != nil {
-		s.reply.Error(w, r, err)
+	if err := as.CheckNotSelfDemotion(r, id, role, disabled); err != nil {
+		as.Reply.Error(w, r, err)
 		return
 	}
 	if req.Name != nil {
-		if u, err = s.Accounts.SetName(r.Context(), id, *req.Name); err != nil {
-			s.reply.Error(w, r, err)
+		if u, err = as.Accounts.SetName(r.Context(), id, *req.Name); err != nil {
+			as.Reply.Error(w, r, err)
 			return
 		}
 	}
 	if req.Role != nil || req.Department != nil {
-		if u, err = s.Accounts.SetRole(r.Context(), id, role, dept); err != nil {
-			s.reply.Error(w, r, err)
+		if u, err = as.Accounts.SetRole(r.Context(), id, role, dept); err != nil {
+			as.Reply.Error(w, r, err)
 			return
 		}
 	}
 	if req.Disabled != nil {
-		if u, err = s.Accounts.SetDisabled(r.Context(), id, disabled); err != nil {
-			s.reply.Error(w, r, err)
+		if u, err = as.Accounts.SetDisabled(r.Context(), id, disabled); err != nil {
+			as.Reply.Error(w, r, err)
 			return
 		}
 	}
 	reply.JSON(w, http.StatusOK, map[string]any{"user": u})
 }
 
-func (s *Server) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+func (as *API) SetPassword(w http.ResponseWriter, r *http.Request) {
+	id, err := api.PathID(r, "id")
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
 	var req struct {
 		Password string `json:"password"`
 	}
-	if err := decodeJSON(r, &req); err != nil {
-		s.reply.Error(w, r, err)
+	if err := guard.DecodeJSON(r, &req); err != nil {
+		as.Reply.Error(w, r, err)
 		return
 	}
 	generated := ""
@@ -221,8 +214,8 @@ func (s *Server) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) 
 		req.Password = accounts.GeneratePassword()
 		generated = req.Password
 	}
-	if err := s.Accounts.SetPassword(r.Context(), id, req.Password); err != nil {
-		s.reply.Error(w, r, err)
+	if err := as.Accounts.SetPassword(r.Context(), id, req.Password); err != nil {
+		as.Reply.Error(w, r, err)
 		return
 	}
 	resp := map[string]any{"status": "password_set", "sessions_revoked": true}
@@ -232,33 +225,33 @@ func (s *Server) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) 
 	reply.JSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) handleAdminRevokeSessions(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+func (as *API) RevokeSessions(w http.ResponseWriter, r *http.Request) {
+	id, err := api.PathID(r, "id")
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
-	if _, err := s.Accounts.User(r.Context(), id); err != nil {
-		s.reply.Error(w, r, err)
+	if _, err := as.Accounts.User(r.Context(), id); err != nil {
+		as.Reply.Error(w, r, err)
 		return
 	}
-	n, err := s.Accounts.RevokeUserSessions(r.Context(), id)
+	n, err := as.Accounts.RevokeUserSessions(r.Context(), id)
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
 	reply.JSON(w, http.StatusOK, map[string]any{"revoked": n})
 }
 
-func (s *Server) handleAdminUserSessions(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+func (as *API) UserSessions(w http.ResponseWriter, r *http.Request) {
+	id, err := api.PathID(r, "id")
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
-	ss, err := s.Accounts.Sessions(r.Context(), id)
+	ss, err := as.Accounts.Sessions(r.Context(), id)
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
 	if ss == nil {
@@ -267,10 +260,10 @@ func (s *Server) handleAdminUserSessions(w http.ResponseWriter, r *http.Request)
 	reply.JSON(w, http.StatusOK, map[string]any{"sessions": ss})
 }
 
-func (s *Server) handleAdminKeys(w http.ResponseWriter, r *http.Request) {
-	ks, err := s.Accounts.Keys(r.Context())
+func (as *API) Keys(w http.ResponseWriter, r *http.Request) {
+	ks, err := as.Accounts.Keys(r.Context())
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
 	if ks == nil {
@@ -279,7 +272,8 @@ func (s *Server) handleAdminKeys(w http.ResponseWriter, r *http.Request) {
 	reply.JSON(w, http.StatusOK, map[string]any{"keys": ks})
 }
 
-func (s *Server) createKey(r *http.Request, userID int64, name string, scopes []string, expires string) (string, *accounts.APIKey, error) {
+// AddKey makes an API key; expires is a date or RFC 3339 time, empty for never.
+func (as *API) AddKey(r *http.Request, userID int64, name string, scopes []string, expires string) (string, *accounts.APIKey, error) {
 	sc, err := accounts.ParseScopes(strings.Join(scopes, ","))
 	if err != nil {
 		return "", nil, err
@@ -292,45 +286,45 @@ func (s *Server) createKey(r *http.Request, userID int64, name string, scopes []
 		}
 		exp = &t
 	}
-	return s.Accounts.CreateKey(r.Context(), userID, name, sc, exp)
+	return as.Accounts.CreateKey(r.Context(), userID, name, sc, exp)
 }
 
-func (s *Server) handleAdminCreateKey(w http.ResponseWriter, r *http.Request) {
+func (as *API) CreateKey(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		UserID    int64    `json:"user_id"`
 		Name      string   `json:"name"`
 		Scopes    []string `json:"scopes"`
 		ExpiresAt string   `json:"expires_at"`
 	}
-	if err := decodeJSON(r, &req); err != nil {
-		s.reply.Error(w, r, err)
+	if err := guard.DecodeJSON(r, &req); err != nil {
+		as.Reply.Error(w, r, err)
 		return
 	}
-	key, k, err := s.createKey(r, req.UserID, req.Name, req.Scopes, req.ExpiresAt)
+	key, k, err := as.AddKey(r, req.UserID, req.Name, req.Scopes, req.ExpiresAt)
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
 	reply.JSON(w, http.StatusCreated, map[string]any{"key": key, "api_key": k})
 }
 
-func (s *Server) handleAdminRevokeKey(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+func (as *API) RevokeKey(w http.ResponseWriter, r *http.Request) {
+	id, err := api.PathID(r, "id")
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
-	if err := s.Accounts.RevokeKey(r.Context(), id); err != nil {
-		s.reply.Error(w, r, err)
+	if err := as.Accounts.RevokeKey(r.Context(), id); err != nil {
+		as.Reply.Error(w, r, err)
 		return
 	}
 	reply.JSON(w, http.StatusOK, map[string]string{"status": "revoked"})
 }
 
-func (s *Server) handleAdminTrackers(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.Accounts.Trackers(r.Context())
+func (as *API) Trackers(w http.ResponseWriter, r *http.Request) {
+	ts, err := as.Accounts.Trackers(r.Context())
 	if err != nil {
-		s.reply.Error(w, r, err)
+		as.Reply.Error(w, r, err)
 		return
 	}
 	if ts == nil {
@@ -339,39 +333,40 @@ func (s *Server) handleAdminTrackers(w http.ResponseWriter, r *http.Request) {
 	reply.JSON(w, http.StatusOK, map[string]any{"trackers": ts})
 }
 
-// handleAdminSetTracker sets a tracker login's password, or with "open": true (and no password)
+// SetTracker sets a tracker login's password, or with "open": true (and no password)
 // marks the unit open: it then logs in with any password.
-func (s *Server) handleAdminSetTracker(w http.ResponseWriter, r *http.Request) {
+func (as *API) SetTracker(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Login    string `json:"login"`
 		Password string `json:"password"`
 		Note     string `json:"note"`
 		Open     bool   `json:"open"`
 	}
-	if err := decodeJSON(r, &req); err != nil {
-		s.reply.Error(w, r, err)
+	if err := guard.DecodeJSON(r, &req); err != nil {
+		as.Reply.Error(w, r, err)
 		return
 	}
-	if err := s.setTracker(r, req.Login, req.Password, req.Note, req.Open); err != nil {
-		s.reply.Error(w, r, err)
+	if err := as.SaveTracker(r, req.Login, req.Password, req.Note, req.Open); err != nil {
+		as.Reply.Error(w, r, err)
 		return
 	}
 	reply.JSON(w, http.StatusOK, map[string]any{"status": "saved", "login": req.Login, "open": req.Open})
 }
 
-func (s *Server) setTracker(r *http.Request, login, password, note string, open bool) error {
+// SaveTracker sets a tracker's password, or marks it open (then without a password).
+func (as *API) SaveTracker(r *http.Request, login, password, note string, open bool) error {
 	if !open {
-		return s.Accounts.SetTrackerPassword(r.Context(), login, password, note)
+		return as.Accounts.SetTrackerPassword(r.Context(), login, password, note)
 	}
 	if password != "" {
 		return geoportal.Errorf(geoportal.EINVALID, "an open tracker has no password: send either a password or open")
 	}
-	return s.Accounts.SetTrackerOpen(r.Context(), login, note)
+	return as.Accounts.SetTrackerOpen(r.Context(), login, note)
 }
 
-func (s *Server) handleAdminDeleteTracker(w http.ResponseWriter, r *http.Request) {
-	if err := s.Accounts.DeleteTracker(r.Context(), chi.URLParam(r, "login")); err != nil {
-		s.reply.Error(w, r, err)
+func (as *API) DeleteTracker(w http.ResponseWriter, r *http.Request) {
+	if err := as.Accounts.DeleteTracker(r.Context(), chi.URLParam(r, "login")); err != nil {
+		as.Reply.Error(w, r, err)
 		return
 	}
 	reply.JSON(w, http.StatusOK, map[string]string{"status": "deleted"})

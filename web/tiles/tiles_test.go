@@ -1,4 +1,4 @@
-package web_test
+package tiles_test
 
 import (
 	"bytes"

@@ -1,10 +1,11 @@
-package web
+package api
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,12 +18,27 @@ import (
 	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/reply"
 	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// importRoles may import files into layers.
-var importRoles = []accounts.Role{accounts.GISStaff, accounts.Admin}
+// Imports serve the uploads into layers (/api/import), their history (/api/imports) and the
+// layer exports (/api/layers/{slug}/export.{format}); they are registered in web/routes.go.
+type Imports struct {
+	Pool   *pgxpool.Pool
+	Layers *layers.Store
+	Logger *slog.Logger
+	// MaxBytes is the configured bound of an upload, read on each request (0: 512 MiB).
+	MaxBytes func() int64
+	// Guard says who is calling and raises the body limit; Reply writes error answers.
+	Guard *guard.Guard
+	Reply reply.Writer
+}
+
+// ImportRoles may import files into layers.
+var ImportRoles = []accounts.Role{accounts.GISStaff, accounts.Admin}
 
 const (
 	defaultImportMaxBytes = 512 << 20
@@ -30,17 +46,17 @@ const (
 	maxFormValue          = 64 << 10
 )
 
-func (s *Server) importMaxBytes() int64 {
-	if s.ImportMaxBytes > 0 {
-		return s.ImportMaxBytes
+func (im *Imports) maxBytes() int64 {
+	if n := im.MaxBytes(); n > 0 {
+		return n
 	}
 	return defaultImportMaxBytes
 }
 
-// importLimit raises the body limit of the upload route to ImportMaxBytes.
-func (s *Server) importLimit(next http.Handler) http.Handler {
+// Limit raises the body limit of the upload route to MaxBytes.
+func (im *Imports) Limit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.guard.MaxBody(s.importMaxBytes())(next).ServeHTTP(w, r)
+		im.Guard.MaxBody(im.maxBytes())(next).ServeHTTP(w, r)
 	})
 }
 
@@ -52,7 +68,7 @@ type upload struct {
 }
 
 // readUpload streams the multipart body to disk (memory stays flat whatever the file size).
-func (s *Server) readUpload(r *http.Request) (*upload, error) {
+func (im *Imports) readUpload(r *http.Request) (*upload, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, geoportal.Errorf(geoportal.EINVALID, "want a multipart/form-data upload with the file(s) in field \"file\"")
@@ -66,7 +82,7 @@ func (s *Server) readUpload(r *http.Request) (*upload, error) {
 		os.RemoveAll(dir)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, geoportal.Errorf(geoportal.ETOOLARGE, "the upload is larger than the limit of %d MiB", s.importMaxBytes()>>20)
+			return nil, geoportal.Errorf(geoportal.ETOOLARGE, "the upload is larger than the limit of %d MiB", im.maxBytes()>>20)
 		}
 		return nil, err
 	}
@@ -160,46 +176,46 @@ func parseFieldMap(v string) (map[string]string, error) {
 	return m, nil
 }
 
-// handleImport takes a multipart upload (field "file", once per file; options as form fields:
+// Import takes a multipart upload (field "file", once per file; options as form fields:
 // mode, layer, key, srid, encoding, default_encoding, map, direction, visibility, title_kk,
 // title_ru, title_en, lon, lat, wkt, dry_run) and either previews it (preview=1: detected
 // encoding, CRS, schema and the first features as GeoJSON) or imports it and answers with the
 // report. With stream=1 the answer is NDJSON: {"progress":n,"total":N} lines, then
 // {"report":…} or {"error":…}.
-func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
-	up, err := s.readUpload(r)
+func (im *Imports) Import(w http.ResponseWriter, r *http.Request) {
+	up, err := im.readUpload(r)
 	if err != nil {
-		s.reply.Error(w, r, err)
+		im.Reply.Error(w, r, err)
 		return
 	}
 	defer os.RemoveAll(up.dir)
 	f := up.form
 	srid, err := formInt(f, "srid")
 	if err != nil {
-		s.reply.Error(w, r, err)
+		im.Reply.Error(w, r, err)
 		return
 	}
 	direction, err := formInt(f, "direction")
 	if err != nil {
-		s.reply.Error(w, r, err)
+		im.Reply.Error(w, r, err)
 		return
 	}
 	fieldMap, err := parseFieldMap(f["map"])
 	if err != nil {
-		s.reply.Error(w, r, err)
+		im.Reply.Error(w, r, err)
 		return
 	}
 	src, err := importers.Open(up.paths, importers.Options{Encoding: f["encoding"], DefaultEncoding: f["default_encoding"],
 		SRID: srid, TempDir: up.dir, LonColumn: f["lon"], LatColumn: f["lat"], WKTColumn: f["wkt"], Layer: f["source_layer"]})
 	if err != nil {
-		s.reply.Error(w, r, err)
+		im.Reply.Error(w, r, err)
 		return
 	}
 	defer src.Close()
 	if formBool(f["preview"]) {
 		p, err := importers.MakePreview(src, 50)
 		if err != nil {
-			s.reply.Error(w, r, err)
+			im.Reply.Error(w, r, err)
 			return
 		}
 		reply.JSON(w, http.StatusOK, p)
@@ -208,14 +224,14 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	req := importers.Request{Layer: f["layer"], Mode: f["mode"], Key: f["key"], FieldMap: fieldMap,
 		Title: layers.Titles{KK: f["title_kk"], RU: f["title_ru"], EN: f["title_en"]}, Direction: direction,
 		Visibility: f["visibility"], DryRun: formBool(f["dry_run"])}
-	if u, ok := s.guard.CurrentUser(r); ok {
+	if u, ok := im.Guard.CurrentUser(r); ok {
 		req.User = u.Email
 	}
-	im := importers.New(s.Pool, s.Logger)
+	ip := importers.New(im.Pool, im.Logger)
 	if !formBool(f["stream"]) {
-		rep, err := im.Import(r.Context(), src, req)
+		rep, err := ip.Import(r.Context(), src, req)
 		if err != nil {
-			s.reply.Error(w, r, err)
+			im.Reply.Error(w, r, err)
 			return
 		}
 		reply.JSON(w, http.StatusOK, rep)
@@ -244,7 +260,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 			emit(map[string]int{"progress": n, "total": total})
 		}
 	}
-	rep, err := im.Import(r.Context(), src, req)
+	rep, err := ip.Import(r.Context(), src, req)
 	if err != nil {
 		emit(map[string]any{"error": map[string]string{"code": geoportal.ErrorCode(err), "message": geoportal.ErrorMessage(err)}, "report": rep})
 		return
@@ -252,59 +268,59 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	emit(map[string]any{"report": rep})
 }
 
-// handleImports lists the import history (?layer=slug&limit=n).
-func (s *Server) handleImports(w http.ResponseWriter, r *http.Request) {
+// History lists the import history (?layer=slug&limit=n).
+func (im *Imports) History(w http.ResponseWriter, r *http.Request) {
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	hist, err := importers.New(s.Pool, s.Logger).History(r.Context(), r.URL.Query().Get("layer"), limit)
+	hist, err := importers.New(im.Pool, im.Logger).History(r.Context(), r.URL.Query().Get("layer"), limit)
 	if err != nil {
-		s.reply.Error(w, r, err)
+		im.Reply.Error(w, r, err)
 		return
 	}
 	reply.JSON(w, http.StatusOK, map[string]any{"imports": hist})
 }
 
-// handleExport streams a layer as GeoJSON, CSV or zipped shapefile: GET
+// Export streams a layer as GeoJSON, CSV or zipped shapefile: GET
 // /api/layers/{slug}/export.{format}?bbox=west,south,east,north. Staff-only layers need staff.
-func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
+func (im *Imports) Export(w http.ResponseWriter, r *http.Request) {
 	slug, format := chi.URLParam(r, "slug"), chi.URLParam(r, "format")
-	req := importers.ExportRequest{Layer: slug, Format: format, Staff: s.guard.IsStaff(r)}
+	req := importers.ExportRequest{Layer: slug, Format: format, Staff: im.Guard.IsStaff(r)}
 	if b := r.URL.Query().Get("bbox"); b != "" {
 		parts := strings.Split(b, ",")
 		if len(parts) != 4 {
-			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "bbox must be west,south,east,north"))
+			im.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "bbox must be west,south,east,north"))
 			return
 		}
 		for _, p := range parts {
 			v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 			if err != nil {
-				s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "bbox value %q is not a number", p))
+				im.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "bbox value %q is not a number", p))
 				return
 			}
 			req.BBox = append(req.BBox, v)
 		}
 	}
 	// Check the layer and the request before the first byte, so errors get a proper status.
-	if _, err := s.Layers.Layer(r.Context(), slug, req.Staff); err != nil {
-		s.reply.Error(w, r, err)
+	if _, err := im.Layers.Layer(r.Context(), slug, req.Staff); err != nil {
+		im.Reply.Error(w, r, err)
 		return
 	}
 	switch format {
 	case importers.ExportGeoJSON, importers.ExportCSV, importers.ExportShapefile:
 	default:
-		s.reply.Error(w, r, geoportal.Errorf(geoportal.ENOTFOUND, "no export format %q (geojson, csv or zip)", format))
+		im.Reply.Error(w, r, geoportal.Errorf(geoportal.ENOTFOUND, "no export format %q (geojson, csv or zip)", format))
 		return
 	}
 	w.Header().Set("Content-Type", importers.ContentType(format))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, slug, format))
 	reply.KeepWriting(r) // a large export to a client that keeps reading outlasts the write timeout
 	ew := &exportWriter{w: w}
-	if err := importers.New(s.Pool, s.Logger).Export(r.Context(), ew, req); err != nil {
+	if err := importers.New(im.Pool, im.Logger).Export(r.Context(), ew, req); err != nil {
 		if !ew.wrote {
 			w.Header().Del("Content-Disposition")
-			s.reply.Error(w, r, err)
+			im.Reply.Error(w, r, err)
 			return
 		}
-		s.Logger.Error("export failed midway", "layer", slug, "format", format, "error", err)
+		im.Logger.Error("export failed midway", "layer", slug, "format", format, "error", err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package web_test
+package api_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/web"
+	"github.com/aktobe/geoportal/web/api"
 )
 
 // The city is configuration or data, never code: a database holding only features around Dover,
@@ -59,7 +60,7 @@ func TestMapConfigCity(t *testing.T) {
 				}
 			}
 			srv := web.NewServer(slog.New(slog.DiscardHandler), pool)
-			srv.Map = web.MapConfig{City: tc.configured}
+			srv.Map = api.MapConfig{City: tc.configured}
 			ts := httptest.NewServer(srv.Handler())
 			defer ts.Close()
 			resp, err := http.Get(ts.URL + "/api/config")

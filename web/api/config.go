@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -19,11 +19,13 @@ type MapConfig struct {
 	City layers.City `json:"city"`
 }
 
-func (s *Server) handleMapConfig(w http.ResponseWriter, r *http.Request) {
-	cfg := s.Map
-	city, err := s.Layers.City(r.Context(), s.Map.City)
+// Config serves /api/config: the installation's MapConfig, with the city completed from the
+// data.
+func (hs *Handlers) Config(w http.ResponseWriter, r *http.Request) {
+	cfg := *hs.Map
+	city, err := hs.Store.City(r.Context(), cfg.City)
 	if err != nil {
-		s.reply.Error(w, r, err)
+		hs.Reply.Error(w, r, err)
 		return
 	}
 	cfg.City = city

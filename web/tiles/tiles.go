@@ -1,4 +1,7 @@
-package web
+// Package tiles is the vector tiles' HTTP face: the MVT tiles, TileJSON and the tile catalog, and
+// the lean path that answers cached public tiles ahead of the router (tiles/ builds and caches
+// them).
+package tiles
 
 import (
 	"net/http"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/glyphs"
 	"github.com/aktobe/geoportal/tiles"
 	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/reply"
@@ -16,12 +20,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// API serves the tile routes; they are registered in web/routes.go.
+type API struct {
+	Tiles *tiles.Tiler
+	// Guard says who is calling (staff see staff-only layers); Reply writes error answers.
+	Guard *guard.Guard
+	Reply reply.Writer
+	// Fonts makes the SDF glyph ranges the map's labels are drawn with (Glyphs, /fonts/...).
+	Fonts *glyphs.Fonts
+}
+
 // Cache-Control of tiles. Edits reach clients within a minute; live layers (vehicles) only stay a
 // moment. Both carry ETags, so revalidating costs a 304. Tiles and TileJSON naming a staff-only
 // layer are private (the browser may keep them, a shared cache or CDN must not: it would hand
 // them to anyone) and vary by the credentials that let them through.
 const (
-	tileCacheControl            = "public, max-age=60"
+	CacheControl                = "public, max-age=60"
 	liveTileCacheControl        = "public, max-age=2"
 	privateTileCacheControl     = "private, max-age=60"
 	privateLiveTileCacheControl = "private, max-age=2"
@@ -29,12 +43,9 @@ const (
 	privateTileJSONCacheControl = "private, max-age=30"
 )
 
-// tileRoute is the route of tiles, the label of their HTTP metrics.
-const tileRoute = "/tiles/{layers}/{z}/{x}/{y}.mvt"
-
 // Header values shared by every tile answer (net/http only reads them).
 var (
-	hdrTileCache            = []string{tileCacheControl}
+	hdrTileCache            = []string{CacheControl}
 	hdrLiveTileCache        = []string{liveTileCacheControl}
 	hdrPrivateTileCache     = []string{privateTileCacheControl}
 	hdrPrivateLiveTileCache = []string{privateLiveTileCacheControl}
@@ -48,24 +59,24 @@ var (
 	hdrBrotli               = []string{"br"}
 )
 
-// handleTile serves /tiles/{layers}/{z}/{x}/{y}.mvt: one layer, or several separated by commas.
-func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) {
+// Tile serves /tiles/{layers}/{z}/{x}/{y}.mvt: one layer, or several separated by commas.
+func (ts *API) Tile(w http.ResponseWriter, r *http.Request) {
 	var zxy [3]int
 	for i, name := range [3]string{"z", "x", "y"} {
 		v := chi.URLParam(r, name)
 		n, err := strconv.Atoi(v)
 		if err != nil || len(v) > 8 {
-			s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "tile %s %q is not a whole number", name, truncateParam(v)))
+			ts.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "tile %s %q is not a whole number", name, truncateParam(v)))
 			return
 		}
 		zxy[i] = n
 	}
-	t, err := s.Tiles.Tile(r.Context(), chi.URLParam(r, "layers"), zxy[0], zxy[1], zxy[2], s.guard.IsStaff(r))
+	t, err := ts.Tiles.Tile(r.Context(), chi.URLParam(r, "layers"), zxy[0], zxy[1], zxy[2], ts.Guard.IsStaff(r))
 	if err != nil {
-		s.reply.Error(w, r, err)
+		ts.Reply.Error(w, r, err)
 		return
 	}
-	writeTile(w, r, s.Tiles, t)
+	writeTile(w, r, ts.Tiles, t)
 }
 
 // writeTile answers with tile t: 304 when the client holds it, 204 when it is empty, else the
@@ -127,7 +138,15 @@ func writeTile(w http.ResponseWriter, r *http.Request, tiler *tiles.Tiler, t *ti
 	return http.StatusOK
 }
 
-// leanTiles answers requests for tiles the cache holds, of public layers only, ahead of the
+// LeanMetrics are what the lean path takes from the router: its security headers middleware
+// and the HTTP metrics of the tile route (asked for on the first lean answer).
+type LeanMetrics struct {
+	SecurityHeaders func(http.Handler) http.Handler
+	Requests        func(status int) prometheus.Counter
+	Duration        func() prometheus.Observer
+}
+
+// Lean answers requests for tiles the cache holds, of public layers only, ahead of the
 // router and its middleware: such a tile is the same for every caller, so neither the session
 // nor the CSRF state is needed, and the database is not touched. The answer carries the same
 // headers as through the router (the security headers included) and is counted in the same
@@ -135,7 +154,7 @@ func writeTile(w http.ResponseWriter, r *http.Request, tiler *tiles.Tiler, t *ti
 // tile route, and the tile metrics). Everything else goes on to next: misses, staff-only layers,
 // requests with an API key (a bad key must still be refused), HTTPS requests, direct or through a
 // trusted proxy (they need HSTS), escaped paths and anything that does not parse.
-func (s *Server) leanTiles(next http.Handler) http.Handler {
+func (ts *API) Lean(next http.Handler, m LeanMetrics) http.Handler {
 	var (
 		once     sync.Once
 		security http.Header
@@ -145,17 +164,17 @@ func (s *Server) leanTiles(next http.Handler) http.Handler {
 	setup := func() {
 		// The security headers as the middleware sets them on a plain-http request.
 		security = http.Header{}
-		s.securityHeaders(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).
+		m.SecurityHeaders(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).
 			ServeHTTP(headerWriter(security), &http.Request{Header: http.Header{}, URL: &url.URL{}})
 		count = map[int]prometheus.Counter{}
 		for _, st := range []int{http.StatusOK, http.StatusNoContent, http.StatusNotModified} {
-			count[st] = s.metrics.requests.WithLabelValues(tileRoute, strconv.Itoa(st))
+			count[st] = m.Requests(st)
 		}
-		duration = s.metrics.duration.WithLabelValues(tileRoute)
+		duration = m.Duration()
 	}
 	serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/tiles/") || s.Tiles == nil ||
-			r.URL.RawPath != "" || s.guard.OverHTTPS(r) || r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" {
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/tiles/") || ts.Tiles == nil ||
+			r.URL.RawPath != "" || ts.Guard.OverHTTPS(r) || r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -165,7 +184,7 @@ func (s *Server) leanTiles(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		t, ok := s.Tiles.Cached(list, z, x, y)
+		t, ok := ts.Tiles.Cached(list, z, x, y)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
@@ -175,7 +194,7 @@ func (s *Server) leanTiles(next http.Handler) http.Handler {
 		for k, v := range security {
 			h[k] = v
 		}
-		status := writeTile(w, r, s.Tiles, &t)
+		status := writeTile(w, r, ts.Tiles, &t)
 		count[status].Inc()
 		duration.Observe(time.Since(start).Seconds())
 	})
@@ -246,11 +265,11 @@ func (h headerWriter) Header() http.Header         { return http.Header(h) }
 func (h headerWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (h headerWriter) WriteHeader(int)             {}
 
-// handleTileJSON serves /tiles/{layers}.json, TileJSON 3.0 with absolute tile URLs.
-func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) {
-	tj, err := s.Tiles.TileJSON(r.Context(), chi.URLParam(r, "layers"), s.guard.IsStaff(r), s.guard.RequestBase(r))
+// TileJSON serves /tiles/{layers}.json, TileJSON 3.0 with absolute tile URLs.
+func (ts *API) TileJSON(w http.ResponseWriter, r *http.Request) {
+	tj, err := ts.Tiles.TileJSON(r.Context(), chi.URLParam(r, "layers"), ts.Guard.IsStaff(r), ts.Guard.RequestBase(r))
 	if err != nil {
-		s.reply.Error(w, r, err)
+		ts.Reply.Error(w, r, err)
 		return
 	}
 	if tj.Private {
@@ -262,11 +281,11 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) {
 	reply.JSON(w, http.StatusOK, tj)
 }
 
-// handleTileCatalog serves /tiles: the layers one may fetch tiles of, with their URLs.
-func (s *Server) handleTileCatalog(w http.ResponseWriter, r *http.Request) {
-	ls, err := s.Tiles.Catalog(r.Context(), s.guard.IsStaff(r), s.guard.RequestBase(r))
+// Catalog serves /tiles: the layers one may fetch tiles of, with their URLs.
+func (ts *API) Catalog(w http.ResponseWriter, r *http.Request) {
+	ls, err := ts.Tiles.Catalog(r.Context(), ts.Guard.IsStaff(r), ts.Guard.RequestBase(r))
 	if err != nil {
-		s.reply.Error(w, r, err)
+		ts.Reply.Error(w, r, err)
 		return
 	}
 	reply.JSON(w, http.StatusOK, map[string]any{"layers": ls})

@@ -1,4 +1,4 @@
-package web
+package tiles
 
 import (
 	"net/http"
@@ -14,27 +14,27 @@ import (
 // glyphCacheControl: a glyph range changes only with the font files, and then its ETag does.
 const glyphCacheControl = "public, max-age=604800, stale-while-revalidate=86400"
 
-// handleGlyphs serves /fonts/{fontstack}/{range}.pbf, the SDF glyph ranges the map's labels
+// Glyphs serves /fonts/{fontstack}/{range}.pbf, the SDF glyph ranges the map's labels
 // are drawn with (package glyphs).
-func (s *Server) handleGlyphs(w http.ResponseWriter, r *http.Request) {
+func (a *API) Glyphs(w http.ResponseWriter, r *http.Request) {
 	fontstack, err := url.PathUnescape(chi.URLParam(r, "fontstack"))
 	if err != nil {
-		s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "fontstack %q is not a valid path segment", truncateParam(chi.URLParam(r, "fontstack"))))
+		a.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "fontstack %q is not a valid path segment", truncateParam(chi.URLParam(r, "fontstack"))))
 		return
 	}
 	stack, err := glyphs.Stack(fontstack)
 	if err != nil {
-		s.reply.Error(w, r, geoportal.Errorf(geoportal.ENOTFOUND, "%s", strings.TrimPrefix(err.Error(), "glyphs: ")))
+		a.Reply.Error(w, r, geoportal.Errorf(geoportal.ENOTFOUND, "%s", strings.TrimPrefix(err.Error(), "glyphs: ")))
 		return
 	}
 	start, err := glyphs.ParseRange(chi.URLParam(r, "range"))
 	if err != nil {
-		s.reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "%s", strings.TrimPrefix(err.Error(), "glyphs: ")))
+		a.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "%s", strings.TrimPrefix(err.Error(), "glyphs: ")))
 		return
 	}
-	rg, err := s.Glyphs.Range(stack, start)
+	rg, err := a.Fonts.Range(stack, start)
 	if err != nil {
-		s.reply.Error(w, r, err) // a font file missing or unreadable: internal, logged
+		a.Reply.Error(w, r, err) // a font file missing or unreadable: internal, logged
 		return
 	}
 	h := w.Header()

@@ -1,4 +1,4 @@
-package web_test
+package pages_test
 
 import (
 	"context"
@@ -16,14 +16,15 @@ import (
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/transit"
 	gtfsimport "github.com/aktobe/geoportal/layers/transit/gtfs"
+	"github.com/aktobe/geoportal/web/webtest"
 )
 
 // The dispatchers' page lists a vehicle put off its route with links to the map and to its
 // track; the track page draws the fixes, marks a teleport and refuses bad input.
 func TestDispatchPages(t *testing.T) {
 	ctx := context.Background()
-	srv, ts := newTransitServer(t)
-	if _, _, err := importers.New(srv.Pool, nil).ImportGTFS(ctx, os.DirFS("../layers/transit/gtfs/testdata/small"), "small", gtfsimport.Options{}, importers.Request{}); err != nil {
+	srv, ts := webtest.NewTransit(t)
+	if _, _, err := importers.New(srv.Pool, nil).ImportGTFS(ctx, os.DirFS("../../layers/transit/gtfs/testdata/small"), "small", gtfsimport.Options{}, importers.Request{}); err != nil {
 		t.Fatal(err)
 	}
 	off, offKey, err := srv.Transit.AddVehicle(ctx, transit.NewVehicle{DeviceID: "off-1", Plate: "<i>OFF</i> 1", Route: "5"})
@@ -36,7 +37,7 @@ func TestDispatchPages(t *testing.T) {
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	// About 1.5 km north of route 5's line (which runs near latitude 50.286 there).
-	if code, res := postPositions(t, ts.URL, offKey, fmt.Sprintf(`{"positions":[{"time":%q,"lat":50.2990,"lon":57.1700,"heading":0}]}`,
+	if code, res := webtest.PostPositions(t, ts.URL, offKey, fmt.Sprintf(`{"positions":[{"time":%q,"lat":50.2990,"lon":57.1700,"heading":0}]}`,
 		now.Add(-20*time.Second).Format(time.RFC3339))); code != 200 {
 		t.Fatalf("post off-route fix: %d %v", code, res)
 	}
@@ -50,7 +51,7 @@ func TestDispatchPages(t *testing.T) {
 	}
 	fixes = append(fixes, fmt.Sprintf(`{"time":%q,"lat":50.289,"lon":57.22,"speed_kmh":26,"heading":80}`,
 		start.Add(60*time.Second).Format(time.RFC3339)))
-	if code, res := postPositions(t, ts.URL, onKey, `{"positions":[`+strings.Join(fixes, ",")+`]}`); code != 200 || res["flagged"] != float64(1) {
+	if code, res := webtest.PostPositions(t, ts.URL, onKey, `{"positions":[`+strings.Join(fixes, ",")+`]}`); code != 200 || res["flagged"] != float64(1) {
 		t.Fatalf("post track: %d %v", code, res)
 	}
 

@@ -1,4 +1,4 @@
-package web_test
+package pages_test
 
 import (
 	"context"
@@ -11,14 +11,15 @@ import (
 
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/reports"
+	"github.com/aktobe/geoportal/web/webtest"
 )
 
 // Department staff work a report through the console pages, with a session cookie and the
 // form's CSRF token; the pages escape what residents wrote.
 func TestStaffConsolePages(t *testing.T) {
-	env := newReportsEnv(t)
+	env := webtest.NewReports(t)
 	ctx := context.Background()
-	rep, _, err := env.srv.Reports.Create(ctx, reports.NewReport{ServiceCode: "street_light", Lon: 57.17, Lat: 50.28,
+	rep, _, err := env.Srv.Reports.Create(ctx, reports.NewReport{ServiceCode: "street_light", Lon: 57.17, Lat: 50.28,
 		Description: `<script>alert("x")</script> фонарь`, Email: "me@example.kz", Attributes: map[string]string{"state": "off"}})
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +27,7 @@ func TestStaffConsolePages(t *testing.T) {
 	id := strconv.FormatInt(rep.ID, 10)
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-	resp, err := noRedirect.Get(env.ts.URL + "/staff/reports")
+	resp, err := noRedirect.Get(env.TS.URL + "/staff/reports")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,11 +37,11 @@ func TestStaffConsolePages(t *testing.T) {
 	}
 
 	session := func(email string, role accounts.Role, dept string) (string, string) {
-		u, err := env.srv.Accounts.CreateUser(ctx, accounts.NewUser{Email: email, Role: role, Department: dept, Password: "a long enough password 3"})
+		u, err := env.Srv.Accounts.CreateUser(ctx, accounts.NewUser{Email: email, Role: role, Department: dept, Password: "a long enough password 3"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, _, err := env.srv.Accounts.CreateSession(ctx, u.ID, "127.0.0.1", "test")
+		tok, _, err := env.Srv.Accounts.CreateSession(ctx, u.ID, "127.0.0.1", "test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,11 +52,11 @@ func TestStaffConsolePages(t *testing.T) {
 		if form != nil {
 			body = strings.NewReader(form.Encode())
 		}
-		req, _ := http.NewRequest(method, env.ts.URL+path, body)
+		req, _ := http.NewRequest(method, env.TS.URL+path, body)
 		req.Header.Set("Cookie", "geoportal_session="+tok)
 		if form != nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Origin", env.ts.URL)
+			req.Header.Set("Origin", env.TS.URL)
 		}
 		resp, err := noRedirect.Do(req)
 		if err != nil {
@@ -99,7 +100,7 @@ func TestStaffConsolePages(t *testing.T) {
 	if code != http.StatusSeeOther {
 		t.Fatalf("bulk: %d %s", code, loc)
 	}
-	got, _ := env.srv.Reports.Get(ctx, rep.ID)
+	got, _ := env.Srv.Reports.Get(ctx, rep.ID)
 	if got.Status != "in_progress" {
 		t.Fatalf("after bulk: %s", got.Status)
 	}
@@ -111,18 +112,18 @@ func TestStaffConsolePages(t *testing.T) {
 
 // The public statistics page draws its charts on the server, in the chosen language.
 func TestReportStatsPage(t *testing.T) {
-	env := newReportsEnv(t)
+	env := webtest.NewReports(t)
 	ctx := context.Background()
 	for _, code := range []string{"street_light", "street_light", "pothole"} {
 		n := reports.NewReport{ServiceCode: code, Lon: 57.17, Lat: 50.28, Description: "x"}
 		if code == "street_light" {
 			n.Attributes = map[string]string{"state": "off"}
 		}
-		if _, _, err := env.srv.Reports.Create(ctx, n); err != nil {
+		if _, _, err := env.Srv.Reports.Create(ctx, n); err != nil {
 			t.Fatal(err)
 		}
 	}
-	resp, err := http.Get(env.ts.URL + "/reports/stats?lang=ru")
+	resp, err := http.Get(env.TS.URL + "/reports/stats?lang=ru")
 	if err != nil {
 		t.Fatal(err)
 	}
