@@ -171,7 +171,9 @@ func NewURL(tb testing.TB) string {
 		tb.Fatalf("dbtest: create database: %v", err)
 	}
 	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		// DROP DATABASE waits for a checkpoint; while other test binaries load large files into
+		// the same cluster (the OSM extracts) that has taken over a minute on a busy machine.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		conn, err := pgx.Connect(ctx, base.String())
 		if err != nil {
