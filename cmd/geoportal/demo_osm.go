@@ -7,17 +7,21 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/aktobe/geoportal/data/demo"
 	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/layers/accounts"
-	"github.com/aktobe/geoportal/layers/modules"
 	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
 )
 
-// osmDemo builds the demo from a real extract: the generated features of the layers the OSM
-// mapping fills are removed, the extract is imported into them, and the clinic areas and school
-// catchments are derived from what it holds. The rest of the demo (reports, live buses) stays
-// as `geoportal demo` generated it; the map's centre comes from the configuration.
-func osmDemo(ctx context.Context, db *database, file string, logger *slog.Logger, stdout io.Writer) error {
+// osmDemo builds the demo of the city of a real extract: Aktobe's reference rows and the
+// generated features of the layers the OSM mapping fills are removed and the extract is
+// imported into them; its city boundary (or, without one, the extent of what was imported) is
+// the demo's city. The generated city is then laid out around that city's centre and loaded
+// into every layer the extract left empty (buses, cameras, stops when it has none…), keeping
+// only what lies within the city; last the clinic areas, school catchments, social-taxi area
+// and the buses' timetable are derived as for the generated demo.
+func osmDemo(ctx context.Context, db *database, file string, seed int64, logger *slog.Logger, stdout io.Writer) error {
 	rows, err := db.Pool.Query(ctx, `SELECT slug FROM geoportal.layers l WHERE EXISTS
 		(SELECT 1 FROM jsonb_array_elements(l.attributes) a WHERE a->>'name' = 'osm_id') ORDER BY slug`)
 	if err != nil {
@@ -26,6 +30,9 @@ func osmDemo(ctx context.Context, db *database, file string, logger *slog.Logger
 	slugs, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return err
+	}
+	if err := demo.RemoveReference(ctx, db.Pool); err != nil {
+		return fmt.Errorf("demo -osm: %w", err)
 	}
 	for _, s := range slugs {
 		if _, err := db.Pool.Exec(ctx, `DELETE FROM `+pgx.Identifier{"layer", s}.Sanitize()+` WHERE is_demo`); err != nil {
@@ -38,26 +45,81 @@ func osmDemo(ctx context.Context, db *database, file string, logger *slog.Logger
 	if err != nil {
 		return fmt.Errorf("demo -osm: %w", err)
 	}
-	// The areas are clipped to the city boundary: without one in the extract, the demo's city
-	// is the extent of what was imported.
+	// The catalog's extents only grow on deletes: made exact again, so that the extent of what
+	// was imported (and /api/config's city) no longer reaches Aktobe.
+	if err := tightenExtents(ctx, db); err != nil {
+		return fmt.Errorf("demo -osm: %w", err)
+	}
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO layer.city_boundary (geom, name, is_demo)
 		SELECT ST_Multi(ST_SetSRID(ST_Extent(l.bbox)::geometry, 4326)), $1, true FROM geoportal.layers l
 		WHERE l.slug = ANY($2) AND l.bbox IS NOT NULL
 		HAVING NOT EXISTS (SELECT 1 FROM layer.city_boundary) AND count(*) > 0`, filepath.Base(file), slugs); err != nil {
 		return fmt.Errorf("demo -osm: city boundary: %w", err)
 	}
-	if _, err := db.Pool.Exec(ctx, `ANALYZE`); err != nil {
+	// The generated city stands on the largest city polygon, and what it puts outside the
+	// city is dropped.
+	var lon, lat *float64
+	var within []byte
+	if err := db.Pool.QueryRow(ctx, `WITH c AS (SELECT geom FROM layer.city_boundary WHERE NOT ST_IsEmpty(geom)),
+		p AS (SELECT ST_PointOnSurface((SELECT geom FROM (SELECT (ST_Dump(geom)).geom FROM c) d
+			ORDER BY ST_Area(geom) DESC LIMIT 1)) AS pt)
+		SELECT ST_X(pt), ST_Y(pt), (SELECT ST_AsBinary(ST_Union(geom)) FROM c) FROM p`).Scan(&lon, &lat, &within); err != nil {
+		return fmt.Errorf("demo -osm: city: %w", err)
+	}
+	if lon == nil || lat == nil {
+		return fmt.Errorf("demo -osm: %s: nothing was imported, so there is no city to build the demo in", filepath.Base(file))
+	}
+	filled, err := filledLayers(ctx, db, slugs)
+	if err != nil {
+		return fmt.Errorf("demo -osm: %w", err)
+	}
+	sum, err := demo.Load(ctx, db.Pool, demo.Options{Seed: seed, Centre: &orb.Point{*lon, *lat}, Within: within, Keep: filled}, logger)
+	if err != nil {
+		return fmt.Errorf("demo -osm: %w", err)
+	}
+	printSummary(stdout, sum)
+	// the generated social-taxi area is Aktobe's: seeded again from this city's boundary
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM layer.social_taxi_area WHERE is_demo`); err != nil {
+		return fmt.Errorf("demo -osm: social-taxi area: %w", err)
+	}
+	if err := tightenExtents(ctx, db); err != nil {
+		return fmt.Errorf("demo -osm: %w", err)
+	}
+	return deriveDemoAreas(ctx, db, stdout, true)
+}
+
+// filledLayers are those of slugs that hold features.
+func filledLayers(ctx context.Context, db *database, slugs []string) ([]string, error) {
+	var filled []string
+	for _, s := range slugs {
+		var any bool
+		if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+pgx.Identifier{"layer", s}.Sanitize()+`)`).Scan(&any); err != nil {
+			return nil, fmt.Errorf("layer %s: %w", s, err)
+		}
+		if any {
+			filled = append(filled, s)
+		}
+	}
+	return filled, nil
+}
+
+// tightenExtents sets every layer's extent in the catalog to that of its features.
+func tightenExtents(ctx context.Context, db *database) error {
+	rows, err := db.Pool.Query(ctx, `SELECT slug FROM geoportal.layers
+		WHERE to_regclass(format('layer.%I', slug)) IS NOT NULL ORDER BY slug`)
+	if err != nil {
 		return err
 	}
-	m := modules.NewStore(db.Pool, nil, nil)
-	n, err := m.RecomputeAreas(ctx, modules.ClinicAreas)
+	slugs, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return fmt.Errorf("clinic areas: %w", err)
+		return err
 	}
-	k, err := m.RecomputeAreas(ctx, modules.SchoolCatchments)
-	if err != nil {
-		return fmt.Errorf("school catchments: %w", err)
+	for _, s := range slugs {
+		if _, err := db.Pool.Exec(ctx, `UPDATE geoportal.layers SET bbox =
+			(SELECT ST_SetSRID(ST_Envelope(ST_Expand(ST_Extent(geom)::geometry, 1e-7)), 4326) FROM `+
+			pgx.Identifier{"layer", s}.Sanitize()+`) WHERE slug = $1`, s); err != nil {
+			return fmt.Errorf("extent of %s: %w", s, err)
+		}
 	}
-	fmt.Fprintf(stdout, "derived %d clinic areas and %d school catchments\n", n, k)
 	return nil
 }
