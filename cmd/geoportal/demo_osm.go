@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 
 	"github.com/aktobe/geoportal/data/demo"
 	"github.com/aktobe/geoportal/importers"
@@ -78,6 +79,13 @@ func osmDemo(ctx context.Context, db *database, file string, seed int64, logger 
 		return fmt.Errorf("demo -osm: %w", err)
 	}
 	printSummary(stdout, sum)
+	n, err := snapToExtract(ctx, db, filled, within)
+	if err != nil {
+		return fmt.Errorf("demo -osm: %w", err)
+	}
+	if n > 0 {
+		fmt.Fprintf(stdout, "%d generated points moved onto the extract's streets and bus routes\n", n)
+	}
 	// the generated social-taxi area is Aktobe's: seeded again from this city's boundary
 	if _, err := db.Pool.Exec(ctx, `DELETE FROM layer.social_taxi_area WHERE is_demo`); err != nil {
 		return fmt.Errorf("demo -osm: social-taxi area: %w", err)
@@ -86,6 +94,51 @@ func osmDemo(ctx context.Context, db *database, file string, seed int64, logger 
 		return fmt.Errorf("demo -osm: %w", err)
 	}
 	return deriveDemoAreas(ctx, db, stdout, true)
+}
+
+// standOn says which layer the points of a generated layer stand on: cameras, crossings and
+// lamps at junctions and along the kerbs of the streets, buses on their routes. Generated bus
+// stops are not moved: they stay on the generated routes, which the timetable follows.
+// Within says how near (in degrees) the line must be: about 300 m for a street, 5 km for a bus
+// route (an extract's city has few).
+var standOn = []struct {
+	layer, onto string
+	within      float64
+}{
+	{"cameras", "streets", 0.003}, {"smart_crossings", "streets", 0.003}, {"street_lights", "streets", 0.003},
+	{"interchanges", "streets", 0.003}, {"overpasses", "streets", 0.003}, {"vehicles", "bus_routes", 0.05},
+}
+
+// snapToExtract moves, in one transaction, each generated point of a standOn layer the extract
+// did not fill onto the nearest line of the extract it stands on, when one is near enough; the
+// points that land outside the city are deleted. It returns how many were moved.
+func snapToExtract(ctx context.Context, db *database, filled []string, within []byte) (int64, error) {
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var moved int64
+	for _, s := range standOn {
+		if slices.Contains(filled, s.layer) || !slices.Contains(filled, s.onto) {
+			continue
+		}
+		table, onto := pgx.Identifier{"layer", s.layer}.Sanitize(), pgx.Identifier{"layer", s.onto}.Sanitize()
+		tag, err := tx.Exec(ctx, `UPDATE `+table+` t SET geom = n.p FROM (
+			SELECT d.id, (SELECT ST_ClosestPoint(o.geom, d.geom) FROM `+onto+` o
+				WHERE o.osm_id IS NOT NULL AND ST_DWithin(o.geom, d.geom, $1)
+				ORDER BY o.geom <-> d.geom LIMIT 1) AS p
+			FROM `+table+` d WHERE d.is_demo) n
+			WHERE t.id = n.id AND n.p IS NOT NULL`, s.within)
+		if err != nil {
+			return 0, fmt.Errorf("%s onto %s: %w", s.layer, s.onto, err)
+		}
+		moved += tag.RowsAffected()
+		if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE is_demo AND NOT ST_Within(geom, ST_GeomFromWKB($1, 4326))`, within); err != nil {
+			return 0, fmt.Errorf("%s within the city: %w", s.layer, err)
+		}
+	}
+	return moved, tx.Commit(ctx)
 }
 
 // filledLayers are those of slugs that hold features.

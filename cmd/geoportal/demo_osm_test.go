@@ -111,3 +111,17 @@ func TestDemoFromOSMStaysInTheCity(t *testing.T) {
 		t.Errorf("the city's centre is %v, want one in Delaware; city %+v", c, city)
 	}
 }
+
+// standsOn counts the generated points of layer within distance (degrees) of a line of onto from
+// the extract, and those of them that lie on one.
+func standsOn(t *testing.T, pool *pgxpool.Pool, layer, onto string, distance float64) (near, on int) {
+	t.Helper()
+	o := pgx.Identifier{"layer", onto}.Sanitize()
+	if err := pool.QueryRow(context.Background(), `SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM `+o+` s
+			WHERE s.osm_id IS NOT NULL AND ST_DWithin(s.geom, p.geom, 1e-9)))
+		FROM `+pgx.Identifier{"layer", layer}.Sanitize()+` p
+		WHERE p.is_demo AND EXISTS (SELECT 1 FROM `+o+` s WHERE s.osm_id IS NOT NULL AND ST_DWithin(s.geom, p.geom, $1))`, distance).Scan(&near, &on); err != nil {
+		t.Fatal(err)
+	}
+	return near, on
+}

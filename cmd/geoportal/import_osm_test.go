@@ -105,6 +105,10 @@ func TestDemoFromOSM(t *testing.T) {
 	if name != "School-gymnasium No. 5" || catchments != 1 {
 		t.Errorf("schools %q, %d catchments\n%s", name, catchments, out.String())
 	}
+	// The generated cameras near the extract's street stand on it.
+	if near, on := standsOn(t, pool, "cameras", "streets", 0.003); near == 0 || on != near {
+		t.Errorf("%d of the %d generated cameras near the extract's street stand on it\n%s", on, near, out.String())
+	}
 }
 
 // TestImportOSMPreview: `geoportal import --preview` of an extract says what each layer would
