@@ -42,7 +42,6 @@ const maxNominationBody = reports.MaxPhotos*reports.MaxPhotoBytes + 1<<20
 // almaty is the city's clock (Aktobe keeps UTC+5 all year).
 var almaty = time.FixedZone("UTC+5", 5*3600)
 
-
 // modulePoint reads lon/lat, or resolves address through the search.
 func (s *Server) modulePoint(r *http.Request) (float64, float64, string, error) {
 	q := r.URL.Query()
