@@ -15,9 +15,9 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// osmDemo builds the demo of the city of a real extract: Aktobe's reference rows and the
-// generated features of the layers the OSM mapping fills are removed and the extract is
-// imported into them; its city boundary (or, without one, the extent of what was imported) is
+// osmDemo builds the demo of the city of a real extract: the extract is imported into the
+// layers the OSM mapping fills, then Aktobe's reference rows and those layers' generated
+// features are removed; its city boundary (or, without one, the extent of what was imported) is
 // the demo's city. The generated city is then laid out around that city's centre and loaded
 // into every layer the extract left empty (buses, cameras, stops when it has none…), keeping
 // only what lies within the city; last the clinic areas, school catchments, social-taxi area
@@ -32,6 +32,14 @@ func osmDemo(ctx context.Context, db *database, file string, seed int64, logger 
 	if err != nil {
 		return err
 	}
+	ctx = accounts.WithActor(ctx, accounts.Actor{Label: "cli:demo"})
+	rep, err := importers.New(db.Pool, logger).ImportOSM(ctx, file, importers.OSMRequest{User: "demo"})
+	printOSMReport(stdout, rep)
+	if err != nil {
+		return fmt.Errorf("demo -osm: %w", err)
+	}
+	// Only once the extract is in (a broken one leaves the previous demo as it was): the import
+	// touches no feature without an osm_id, so the old demo's are still there to remove.
 	if err := demo.RemoveReference(ctx, db.Pool); err != nil {
 		return fmt.Errorf("demo -osm: %w", err)
 	}
@@ -39,12 +47,6 @@ func osmDemo(ctx context.Context, db *database, file string, seed int64, logger 
 		if _, err := db.Pool.Exec(ctx, `DELETE FROM `+pgx.Identifier{"layer", s}.Sanitize()+` WHERE is_demo`); err != nil {
 			return fmt.Errorf("demo -osm: clear %s: %w", s, err)
 		}
-	}
-	ctx = accounts.WithActor(ctx, accounts.Actor{Label: "cli:demo"})
-	rep, err := importers.New(db.Pool, logger).ImportOSM(ctx, file, importers.OSMRequest{User: "demo"})
-	printOSMReport(stdout, rep)
-	if err != nil {
-		return fmt.Errorf("demo -osm: %w", err)
 	}
 	// The catalog's extents only grow on deletes: made exact again, so that the extent of what
 	// was imported (and /api/config's city) no longer reaches Aktobe.

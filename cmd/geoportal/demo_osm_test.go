@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aktobe/geoportal/data/dbtest"
@@ -48,15 +49,37 @@ func TestDemoFromOSMStaysInTheCity(t *testing.T) {
 	if err := run(ctx, []string{"demo"}, getenv, &out, io.Discard); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	out.Reset()
-	if err := run(ctx, []string{"demo", "-osm", osmTestdata(t, "delaware-latest.osm.pbf")}, getenv, &out, io.Discard); err != nil {
-		t.Fatalf("demo -osm: %v\n%s", err, out.String())
-	}
 	pool, err := pgxpool.New(ctx, env["DATABASE_URL"])
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
+	counts := func() string {
+		t.Helper()
+		var s string
+		if err := pool.QueryRow(ctx, `SELECT string_agg(slug || '=' || feature_count, ' ' ORDER BY slug) FROM geoportal.layers`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	// A broken extract is refused, naming it, and the demo stays as it was.
+	before := counts()
+	broken := filepath.Join(t.TempDir(), "broken.osm")
+	if err := os.WriteFile(broken, []byte(`<?xml version="1.0"?><osm version="0.6"><node id="1" lat="39.1" lon=`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"demo", "-osm", broken}, getenv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "broken.osm") {
+		t.Errorf("demo -osm of a broken extract: %v, want an error naming it", err)
+	}
+	if after := counts(); after != before {
+		t.Errorf("a refused extract changed the demo:\n%s\n%s", before, after)
+	}
+
+	out.Reset()
+	if err := run(ctx, []string{"demo", "-osm", osmTestdata(t, "delaware-latest.osm.pbf")}, getenv, &out, io.Discard); err != nil {
+		t.Fatalf("demo -osm: %v\n%s", err, out.String())
+	}
 
 	// Delaware, with a margin: the extract's bounds are -75.79, 38.45 to -75.05, 39.84
 	const west, south, east, north = -76.0, 38.3, -74.9, 40.0

@@ -251,20 +251,20 @@ func deleteReference(ctx context.Context, tx pgx.Tx, l *Layer) error {
 }
 
 // RemoveReference deletes the reference rows of Aktobe a load wrote (its boundary and its
-// settlements), for a demo built somewhere else (`geoportal demo -osm`).
+// settlements), for a demo built somewhere else (`geoportal demo -osm`). Rows imported from
+// OpenStreetMap (with an osm_id) are kept, whatever their name.
 func RemoveReference(ctx context.Context, pool *pgxpool.Pool) error {
-	tx, err := pool.Begin(ctx)
+	places, err := reference.Places()
 	if err != nil {
-		return fmt.Errorf("demo: begin: %w", err)
+		return err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	for _, slug := range []string{"city_boundary", "places"} {
-		if err := deleteReference(ctx, tx, &Layer{Slug: slug}); err != nil {
-			return err
-		}
+	names := make([]string, len(places))
+	for i, p := range places {
+		names[i] = p.Name
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("demo: commit: %w", err)
+	if _, err := pool.Exec(ctx, `WITH b AS (DELETE FROM layer.city_boundary WHERE osm_id IS NULL)
+		DELETE FROM layer.places WHERE NOT is_demo AND osm_id IS NULL AND name = ANY($1)`, names); err != nil {
+		return fmt.Errorf("demo: remove the reference rows: %w", err)
 	}
 	return nil
 }
