@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,20 +41,21 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	if *osmFile != "" {
-		return osmDemo(ctx, db, *osmFile, logger, stdout)
+		return osmDemo(ctx, db, *osmFile, *seed, logger, stdout)
 	}
 	sum, err := demo.Load(ctx, db.Pool, demo.Options{Seed: *seed}, logger)
 	if err != nil {
 		return err
 	}
 	printSummary(stdout, sum)
-	return deriveDemoAreas(ctx, db, stdout)
+	return deriveDemoAreas(ctx, db, stdout, false)
 }
 
 // deriveDemoAreas recomputes what is made from the demo's layers: clinic attachment areas, school
 // catchments, the social-taxi service area (unless staff drew one) and the buses' timetable (a
-// GTFS feed of the drawn network).
-func deriveDemoAreas(ctx context.Context, db *database, stdout io.Writer) error {
+// GTFS feed of the drawn network; when busesOptional, a city without a bus route that has two
+// stops gets none instead of an error).
+func deriveDemoAreas(ctx context.Context, db *database, stdout io.Writer, busesOptional bool) error {
 	if _, err := db.Pool.Exec(ctx, `ANALYZE`); err != nil { // fresh statistics for the planner
 		return err
 	}
@@ -72,6 +74,10 @@ func deriveDemoAreas(ctx context.Context, db *database, stdout io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "derived %d clinic areas, %d school catchments and %d social-taxi area\n", n, k, taxi)
 	sum, _, err := demoTimetable(ctx, db, gtfs.DefaultDemoTimetable, true)
+	if busesOptional && errors.Is(err, errNoDemoNetwork) {
+		fmt.Fprintln(stdout, "no demo timetable: the city has no bus route with two stops")
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("demo timetable: %w", err)
 	}
@@ -102,5 +108,5 @@ func loadDemoIfEmpty(ctx context.Context, db *database, logger *slog.Logger) err
 		logger.Info("database has features, demo city not loaded")
 		return nil
 	}
-	return deriveDemoAreas(ctx, db, io.Discard)
+	return deriveDemoAreas(ctx, db, io.Discard, false)
 }

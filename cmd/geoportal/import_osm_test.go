@@ -105,4 +105,40 @@ func TestDemoFromOSM(t *testing.T) {
 	if name != "School-gymnasium No. 5" || catchments != 1 {
 		t.Errorf("schools %q, %d catchments\n%s", name, catchments, out.String())
 	}
+	// The generated cameras near the extract's street stand on it.
+	if near, on := standsOn(t, pool, "cameras", "streets", 0.003); near == 0 || on != near {
+		t.Errorf("%d of the %d generated cameras near the extract's street stand on it\n%s", on, near, out.String())
+	}
+}
+
+// TestImportOSMPreview: `geoportal import --preview` of an extract says what each layer would
+// get and writes nothing.
+func TestImportOSMPreview(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": dbtest.NewURL(t), "USER": "gis-operator"}
+	getenv := func(k string) string { return env[k] }
+	ctx := context.Background()
+	root, err := dbtest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"import", "--preview", "--quiet", filepath.Join(root, "testdata", "osm", "small.osm")}, getenv, &out, io.Discard); err != nil {
+		t.Fatalf("import --preview: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "schools") || !strings.Contains(out.String(), "dry_run") {
+		t.Errorf("preview lacks the schools' line or the dry run:\n%s", out.String())
+	}
+	pool, err := pgxpool.New(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM layer.schools) + (SELECT count(*) FROM layer.streets)
+		+ (SELECT count(*) FROM layer.parks)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("the preview wrote %d features", n)
+	}
 }

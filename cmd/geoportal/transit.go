@@ -422,6 +422,9 @@ func runGTFSDemo(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
+// errNoDemoNetwork: there is no bus network to make a demo timetable of.
+var errNoDemoNetwork = errors.New("gtfs demo: the bus_routes and bus_stops layers hold no route with two stops (load the demo city first: geoportal demo)")
+
 // demoTimetable makes a GTFS feed of the network drawn in the bus layers with an invented
 // timetable, and imports it as the timetable when asked.
 func demoTimetable(ctx context.Context, db *database, tt gtfs.DemoTimetable, doImport bool) (*gtfs.Summary, []byte, error) {
@@ -431,7 +434,7 @@ func demoTimetable(ctx context.Context, db *database, tt gtfs.DemoTimetable, doI
 		return nil, nil, err
 	}
 	if sum.Trips == 0 {
-		return nil, nil, fmt.Errorf("gtfs demo: the bus_routes and bus_stops layers hold no route with two stops (load the demo city first: geoportal demo)")
+		return nil, nil, errNoDemoNetwork
 	}
 	if doImport {
 		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))

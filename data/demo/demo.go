@@ -42,6 +42,16 @@ type Options struct {
 	// Now is the time of the vehicles' snapshot; zero means the time of the call.
 	Now time.Time
 
+	// Centre, when set, is where the generated city stands instead of Aktobe's centre (the demo
+	// of an imported extract, `geoportal demo -osm`); the reference layers are then not
+	// generated.
+	Centre *orb.Point
+	// Within, when set, is the area (EPSG:4326 WKB) the loaded demo features must lie in: the
+	// loader removes, in its transaction, the generated features not within it.
+	Within []byte
+	// Keep lists the layers the loader leaves as they are (the layers an extract filled).
+	Keep []string
+
 	// beforeLayer, when set (tests), runs before each layer is written; an error aborts the load.
 	beforeLayer func(slug string) error
 }
@@ -159,6 +169,9 @@ func Generate(opts Options) (*City, error) {
 	g.emitSocial()
 	for _, b := range g.buildings {
 		g.city.Residents += b.residents
+	}
+	if opts.Centre != nil {
+		g.city.moveTo(*opts.Centre)
 	}
 	return g.city, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/aktobe/geoportal"
@@ -95,6 +96,9 @@ func load(ctx context.Context, pool *pgxpool.Pool, opts Options, logger *slog.Lo
 		return sum, err
 	}
 	for _, l := range city.Layers {
+		if slices.Contains(opts.Keep, l.Slug) {
+			continue
+		}
 		if opts.beforeLayer != nil {
 			if err := opts.beforeLayer(l.Slug); err != nil {
 				return sum, fmt.Errorf("demo: layer %s: %w", l.Slug, err)
@@ -104,6 +108,13 @@ func load(ctx context.Context, pool *pgxpool.Pool, opts Options, logger *slog.Lo
 		n, err := writeLayer(ctx, tx, l, known)
 		if err != nil {
 			return sum, err
+		}
+		if opts.Within != nil {
+			dropped, err := keepWithin(ctx, tx, l.Slug, opts.Within)
+			if err != nil {
+				return sum, err
+			}
+			n -= dropped
 		}
 		sum.Layers = append(sum.Layers, LayerCount{Slug: l.Slug, Count: n, Duration: time.Since(tl)})
 		logger.Debug("demo layer written", "layer", l.Slug, "features", n, "took", time.Since(tl).String())
@@ -116,6 +127,24 @@ func load(ctx context.Context, pool *pgxpool.Pool, opts Options, logger *slog.Lo
 	logger.Info("demo city loaded", "seed", opts.Seed, "layers", len(sum.Layers), "features", sum.Features,
 		"residents", sum.Residents, "generate", sum.Generate.String(), "write", sum.Write.String())
 	return sum, nil
+}
+
+// keepWithin cuts the generated lines and areas of a layer of multi-geometries (bus routes,
+// parks) at the edge of within, so a route crossing it keeps its part inside, and deletes
+// the generated features that still do not lie within it. It returns how many it deleted.
+func keepWithin(ctx context.Context, tx pgx.Tx, slug string, within []byte) (int, error) {
+	table := pgx.Identifier{"layer", slug}.Sanitize()
+	if _, err := tx.Exec(ctx, `WITH w AS (SELECT ST_GeomFromWKB($1, 4326) AS g)
+		UPDATE `+table+` t SET geom = ST_Multi(ST_CollectionExtract(ST_Intersection(t.geom, w.g), ST_Dimension(t.geom) + 1))
+		FROM w WHERE t.is_demo AND GeometryType(t.geom) IN ('MULTILINESTRING', 'MULTIPOLYGON')
+		AND ST_Intersects(t.geom, w.g) AND NOT ST_Within(t.geom, w.g)`, within); err != nil {
+		return 0, fmt.Errorf("demo: layer %s: cut at the edge of the city: %w", slug, err)
+	}
+	tag, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE is_demo AND NOT ST_Within(geom, ST_GeomFromWKB($1, 4326))`, within)
+	if err != nil {
+		return 0, fmt.Errorf("demo: layer %s: keep what lies within the city: %w", slug, err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // featureCount is the number of features in all layers of the catalog.
@@ -217,6 +246,25 @@ func deleteReference(ctx context.Context, tx pgx.Tx, l *Layer) error {
 	}
 	if err != nil {
 		return fmt.Errorf("demo: layer %s: %w", l.Slug, err)
+	}
+	return nil
+}
+
+// RemoveReference deletes the reference rows of Aktobe a load wrote (its boundary and its
+// settlements), for a demo built somewhere else (`geoportal demo -osm`). Rows imported from
+// OpenStreetMap (with an osm_id) are kept, whatever their name.
+func RemoveReference(ctx context.Context, pool *pgxpool.Pool) error {
+	places, err := reference.Places()
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(places))
+	for i, p := range places {
+		names[i] = p.Name
+	}
+	if _, err := pool.Exec(ctx, `WITH b AS (DELETE FROM layer.city_boundary WHERE osm_id IS NULL)
+		DELETE FROM layer.places WHERE NOT is_demo AND osm_id IS NULL AND name = ANY($1)`, names); err != nil {
+		return fmt.Errorf("demo: remove the reference rows: %w", err)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/importers"
+	"github.com/aktobe/geoportal/importers/osm"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/web/guard"
@@ -205,6 +206,10 @@ func (im *Imports) Import(w http.ResponseWriter, r *http.Request) {
 		im.Reply.Error(w, r, err)
 		return
 	}
+	if len(up.paths) == 1 && osm.IsOSMFile(up.paths[0]) {
+		im.importOSM(w, r, up.paths[0], formBool(f["preview"]) || formBool(f["dry_run"]), formBool(f["stream"]))
+		return
+	}
 	src, err := importers.Open(up.paths, importers.Options{Encoding: f["encoding"], DefaultEncoding: f["default_encoding"],
 		SRID: srid, TempDir: up.dir, LonColumn: f["lon"], LatColumn: f["lat"], WKTColumn: f["wkt"], Layer: f["source_layer"]})
 	if err != nil {
@@ -266,6 +271,29 @@ func (im *Imports) Import(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	emit(map[string]any{"report": rep})
+}
+
+// importOSM imports an uploaded OpenStreetMap extract into every layer the built-in mapping
+// fills (a report per layer, an audit entry each); a preview is a dry run that says how many
+// features each layer would get. A broken extract is found while it is read, so the answer
+// waits for the end: asked to stream, it is one {"report":…} line.
+func (im *Imports) importOSM(w http.ResponseWriter, r *http.Request, path string, preview, stream bool) {
+	req := importers.OSMRequest{DryRun: preview}
+	if u, ok := im.Guard.CurrentUser(r); ok {
+		req.User = u.Email
+	}
+	rep, err := importers.New(im.Pool, im.Logger).ImportOSM(r.Context(), path, req)
+	if err != nil {
+		im.Reply.Error(w, r, err)
+		return
+	}
+	if stream {
+		w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(map[string]any{"report": rep})
+		return
+	}
+	reply.JSON(w, http.StatusOK, rep)
 }
 
 // History lists the import history (?layer=slug&limit=n).

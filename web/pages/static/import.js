@@ -93,7 +93,30 @@
   function heads(t, names) { var r = el('tr'); names.forEach(function (n) { var h = el('th', n); h.scope = 'col'; r.appendChild(h); }); t.appendChild(r); }
   function source(s) { return s ? ' (' + tr('src_' + s) + ')' : ''; }
 
+  // showLayers shows what an OpenStreetMap extract gave (or, previewed, would give) each layer
+  // its mapping fills, and the objects skipped.
+  function showLayers(rep, preview) {
+    var r = $('result'); r.textContent = '';
+    r.appendChild(el('h2', preview ? tr('p_layers') : tr('r_done')));
+    var t = el('table'); t.id = 'osm-layers';
+    heads(t, [tr('r_layer'), tr('r_written'), tr('r_rejected'), tr('r_status')]);
+    (rep.layers || []).forEach(function (l) {
+      if (!l.written && !l.deleted && !l.rejected) return;
+      var x = el('tr'); x.appendChild(el('td', l.layer)); x.appendChild(el('td', String(l.written)));
+      x.appendChild(el('td', String(l.rejected))); x.appendChild(el('td', tr('status_' + l.status))); t.appendChild(x);
+    });
+    r.appendChild(t);
+    if ((rep.problems || []).length) {
+      r.appendChild(el('h2', tr('p_problems')));
+      var pl = el('ul', null, 'warn');
+      rep.problems.slice(0, 50).forEach(function (x) { pl.appendChild(el('li', x.object + ': ' + x.reason)); });
+      r.appendChild(pl);
+    }
+    $('minimap').hidden = true;
+  }
+
   function showPreview(p) {
+    if (p.layers) return showLayers(p, true);
     var r = $('result'); r.textContent = '';
     var i = p.info, t = el('table', null, 'summary');
     t.id = 'preview-summary';
@@ -133,6 +156,7 @@
   }
 
   function showReport(rep) {
+    if (rep.layers) return showLayers(rep, false);
     var r = $('result'); r.textContent = '';
     r.appendChild(el('h2', tr('r_done')));
     var t = el('table'); t.id = 'report';
