@@ -10,6 +10,7 @@ import (
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/importers/osm"
+	"github.com/aktobe/geoportal/internal/testfiles"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -100,7 +101,7 @@ func TestOSMBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	pbf, err := os.ReadFile(osmTestdata(t, "delaware-latest.osm.pbf"))
+	pbf, err := os.ReadFile(testfiles.OSM(t, "delaware-latest.osm.pbf"))
 	if err != nil {
 		t.Fatal(err)
 	}

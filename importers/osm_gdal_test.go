@@ -14,6 +14,7 @@ import (
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/importers"
 	"github.com/aktobe/geoportal/importers/osm"
+	"github.com/aktobe/geoportal/internal/testfiles"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -208,7 +209,7 @@ func problemsOf(rep *importers.OSMReport, ids []string) []osm.Problem {
 func TestOSMDelawareMatchesGDAL(t *testing.T) {
 	pool := dbtest.New(t)
 	ctx := context.Background()
-	file := osmTestdata(t, "delaware-latest.osm.pbf")
+	file := testfiles.OSM(t, "delaware-latest.osm.pbf")
 	im := importers.New(pool, nil)
 	rep, err := im.ImportOSM(ctx, file, importers.OSMRequest{})
 	if err != nil {
@@ -312,7 +313,7 @@ func unbzip2(t *testing.T, file, dir string) string {
 func TestOSMAndorraXMLMatchesGDAL(t *testing.T) {
 	pool := dbtest.New(t)
 	ctx := context.Background()
-	file := osmTestdata(t, "andorra-latest.osm.bz2")
+	file := testfiles.OSM(t, "andorra-latest.osm.bz2")
 	rep, err := importers.New(pool, nil).ImportOSM(ctx, file, importers.OSMRequest{})
 	if err != nil {
 		t.Fatal(err)

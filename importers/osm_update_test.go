@@ -12,6 +12,7 @@ import (
 
 	"github.com/aktobe/geoportal/data/dbtest"
 	"github.com/aktobe/geoportal/importers"
+	"github.com/aktobe/geoportal/internal/testfiles"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -24,7 +25,7 @@ func TestOSMUpdateAppliesAnEditedExtract(t *testing.T) {
 	ctx := context.Background()
 	im := importers.New(pool, nil)
 	dir := t.TempDir()
-	orig := unbzip2(t, osmTestdata(t, "andorra-latest.osm.bz2"), dir)
+	orig := unbzip2(t, testfiles.OSM(t, "andorra-latest.osm.bz2"), dir)
 	if _, err := im.ImportOSM(ctx, orig, importers.OSMRequest{}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,39 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aktobe/geoportal/data/dbtest"
+	"github.com/aktobe/geoportal/internal/testfiles"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
-
-// osmTestdata locates a file of the paulmach/osm module's testdata (Delaware's PBF, Andorra's
-// XML; © OpenStreetMap contributors, ODbL) in the module cache, downloading the module through
-// the Go module proxy when it is missing. The test fails when it cannot be had.
-func osmTestdata(t *testing.T, name string) string {
-	t.Helper()
-	out, err := exec.Command("go", "mod", "download", "-json", "github.com/paulmach/osm@v0.8.0").Output()
-	if err != nil {
-		t.Fatalf("locating github.com/paulmach/osm in the module cache: %v", err)
-	}
-	var m struct{ Dir string }
-	if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
-		t.Fatalf("go mod download -json github.com/paulmach/osm@v0.8.0: no Dir in %s (%v)", out, err)
-	}
-	p := filepath.Join(m.Dir, "testdata", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("OSM test data: %v", err)
-	}
-	return p
-}
 
 // TestDemoFromOSMStaysInTheCity loads the Aktobe demo, then the demo of Delaware's extract over
 // it: every feature of every public layer lies within the extract's bounds, the generated ones
@@ -77,7 +56,7 @@ func TestDemoFromOSMStaysInTheCity(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := run(ctx, []string{"demo", "-osm", osmTestdata(t, "delaware-latest.osm.pbf")}, getenv, &out, io.Discard); err != nil {
+	if err := run(ctx, []string{"demo", "-osm", testfiles.OSM(t, "delaware-latest.osm.pbf")}, getenv, &out, io.Discard); err != nil {
 		t.Fatalf("demo -osm: %v\n%s", err, out.String())
 	}
 

@@ -5,7 +5,9 @@
 package testfiles
 
 import (
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -37,6 +39,26 @@ func Path(tb testing.TB, rel ...string) string {
 	p := filepath.Join(append([]string{Root(tb)}, rel...)...)
 	if _, err := os.Stat(p); err != nil {
 		tb.Fatalf("testfiles: %v", err)
+	}
+	return p
+}
+
+// OSM is a file of the github.com/paulmach/osm module's testdata (Delaware's PBF, Andorra's XML;
+// © OpenStreetMap contributors, ODbL), found in the module cache and downloaded through the Go
+// module proxy when missing. It fails the test when the file cannot be had.
+func OSM(tb testing.TB, name string) string {
+	tb.Helper()
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/paulmach/osm@v0.8.0").Output()
+	if err != nil {
+		tb.Fatalf("locating github.com/paulmach/osm in the module cache: %v", err)
+	}
+	var m struct{ Dir string }
+	if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
+		tb.Fatalf("go mod download -json github.com/paulmach/osm@v0.8.0: no Dir in %s (%v)", out, err)
+	}
+	p := filepath.Join(m.Dir, "testdata", name)
+	if _, err := os.Stat(p); err != nil {
+		tb.Fatalf("OSM test data: %v", err)
 	}
 	return p
 }
