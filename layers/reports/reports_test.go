@@ -50,7 +50,9 @@ func TestServicesInThreeLanguages(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"street_light", "missing_ramp", "pothole", "overflowing_bin", "damaged_playground",
-		"camera_out_of_order", "bus_off_schedule"}
+		"camera_out_of_order", "bus_off_schedule",
+		// migration 0150: winter and utility categories
+		"snow_road", "icy_pavement", "icicles", "no_heating", "no_water", "water_leak", "stray_animals", "open_manhole"}
 	if len(svs) != len(want) {
 		t.Fatalf("%d services, want %d", len(svs), len(want))
 	}

@@ -45,7 +45,7 @@ func TestOpen311Client(t *testing.T) {
 	if code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/xml") || !bytes.HasPrefix(b, []byte(`<?xml version="1.0" encoding="UTF-8"?>`)) {
 		t.Fatalf("services.xml: %d %s %s", code, h.Get("Content-Type"), b)
 	}
-	if err := xml.Unmarshal(b, &services); err != nil || len(services.Services) != 7 {
+	if err := xml.Unmarshal(b, &services); err != nil || len(services.Services) != 15 {
 		t.Fatalf("services.xml: %v %s", err, b)
 	}
 	if s := services.Services[0]; s.Code != "street_light" || s.Name != "Көше шамы жанбайды" || !s.Metadata || s.Type != "realtime" {

@@ -150,7 +150,7 @@ function focusTitle() {
   ui.panel.querySelector('#report-title')?.focus();
 }
 
-function setPin(p) {
+function setPin(p, opts = {}) {
   R.pin = [Number(p[0].toFixed(6)), Number(p[1].toFixed(6))];
   if (!R.marker) {
     const el = h('div', { class: 'report-pin', role: 'img' });
@@ -161,7 +161,33 @@ function setPin(p) {
   R.marker.setLngLat(R.pin).addTo(R.map);
   R.error = '';
   render();
+  revealPin(opts);
   loadNearby();
+}
+
+// revealPin moves the map so that the pin stands in the part of the map the panel leaves free: on
+// a phone the panel is a bottom sheet over the lower 60 % of the screen, where "My location" and
+// "Map centre" would otherwise put the pin. The pin (anchored at its foot, 40 px tall) is eased to
+// the middle of the strip above the sheet; a pin already in view stays where it is.
+const PIN_H = 40;
+function revealPin({ zoom } = {}) {
+  if (!R.map || !R.pin || ui.panel.hidden) return;
+  const box = R.map.getContainer().getBoundingClientRect();
+  const sheet = ui.panel.getBoundingClientRect();
+  const bottomSheet = sheet.width >= box.width - 2 && sheet.top > box.top;
+  const free = bottomSheet ? sheet.top - box.top : box.height;
+  const p = R.map.project(R.pin);
+  const px = p.x + box.left;
+  const py = p.y + box.top;
+  const underPanel = !bottomSheet && px + 15 > sheet.left && px - 15 < sheet.right && py > sheet.top && py - PIN_H < sheet.bottom;
+  const visible = p.y - PIN_H >= 8 && p.y <= free - 8 && p.x >= 0 && p.x <= box.width && !underPanel;
+  if (visible && zoom === undefined) return;
+  const y = Math.max(PIN_H + 8, free / 2 + PIN_H / 2);
+  // beside a side panel: the middle of the map to its right
+  const x = !bottomSheet && sheet.right < box.right - 60 ? (sheet.right - box.left + box.width) / 2 : box.width / 2;
+  const opts = { center: R.pin, offset: [x - box.width / 2, y - box.height / 2] };
+  if (zoom !== undefined) opts.zoom = zoom;
+  R.map.easeTo(opts);
 }
 
 function useMyLocation() {
@@ -170,8 +196,7 @@ function useMyLocation() {
   render();
   navigator.geolocation.getCurrentPosition((pos) => {
     R.locStatus = '';
-    setPin([pos.coords.longitude, pos.coords.latitude]);
-    R.map.easeTo({ center: R.pin, zoom: Math.max(R.map.getZoom(), 16) });
+    setPin([pos.coords.longitude, pos.coords.latitude], { zoom: Math.max(R.map.getZoom(), 16) });
   }, () => { R.locStatus = t('report.geolocationFailed'); render(); },
   { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
 }
