@@ -45,5 +45,8 @@ test('phone 375×667: the staff pages and the public lighting audit do not scrol
     const gis = await signedIn(process.env.GEOPORTAL_GIS_EMAIL, process.env.GEOPORTAL_GIS_PASSWORD, lang);
     await fits(gis, '/staff/import', lang);
     await gis.context().close();
+    const admin = await signedIn(process.env.GEOPORTAL_ADMIN_EMAIL, process.env.GEOPORTAL_ADMIN_PASSWORD, lang);
+    await fits(admin, '/admin', lang);
+    await admin.context().close();
   }
 });
