@@ -33,6 +33,11 @@ for who in resident.one resident.two; do
   printf '%s\n' "$resident_password" | "$bin" user add --email "$who@example.kz" --name "Resident $who" \
     --role citizen --password-stdin >>"$log" 2>&1
 done
+# An administrator for the staff pages on a phone (web/frontend/tests/staff.test.mjs).
+admin_email=admin.staff@example.kz
+admin_password="browser test admin $$ $(date +%s)"
+printf '%s\n' "$admin_password" | "$bin" user add --email "$admin_email" --name "Administrator" \
+  --role admin --password-stdin >>"$log" 2>&1
 # A planner for the coverage page: saves and compares scenarios (web/frontend/tests/planner.test.mjs).
 planner_email=planner@example.kz
 planner_password="browser test planner $$ $(date +%s)"
@@ -58,5 +63,6 @@ GEOPORTAL_URL="http://127.0.0.1:$port" GEOPORTAL_BIN="$bin" OUT_DIR="$root/test-
   GEOPORTAL_DISPATCH_EMAIL="$dispatch_email" GEOPORTAL_DISPATCH_PASSWORD="$dispatch_password" \
   GEOPORTAL_PLANNER_EMAIL="$planner_email" GEOPORTAL_PLANNER_PASSWORD="$planner_password" \
   GEOPORTAL_GIS_EMAIL="$gis_email" GEOPORTAL_GIS_PASSWORD="$gis_password" \
+  GEOPORTAL_ADMIN_EMAIL="$admin_email" GEOPORTAL_ADMIN_PASSWORD="$admin_password" \
   GEOPORTAL_RESIDENT_EMAILS="resident.one@example.kz resident.two@example.kz" GEOPORTAL_RESIDENT_PASSWORD="$resident_password" \
   node --test --test-concurrency=1 --test-timeout=1800000 ${BROWSER_TESTS:-tests/*.test.mjs} # BROWSER_TESTS: a subset
