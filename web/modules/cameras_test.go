@@ -25,4 +25,11 @@ func TestPrivateCameraRoles(t *testing.T) {
 	e.Want(alice, "GET", "/api/modules/cameras/queue", nil, 403, "Safe City")
 	e.Want(other, "POST", fmt.Sprintf("/api/modules/cameras/%d/decision", c.ID), `{"decision":"approve"}`, 403, "Safe City")
 	e.Want(webtest.Caller{}, "GET", "/api/modules/cameras/queue", nil, 401, "sign in")
+	admin := e.SignIn("safecity@akimat.kz", accounts.Admin)
+	e.Want(admin, "GET", "/api/modules/cameras/queue", nil, 200, `"owner":"alice@example.kz"`)
+	e.Want(admin, "POST", fmt.Sprintf("/api/modules/cameras/%d/decision", c.ID), `{"decision":"reject"}`, 400, "reason")
+	e.Want(admin, "POST", fmt.Sprintf("/api/modules/cameras/%d/decision", c.ID), `{"decision":"approve"}`, 200, `"status":"approved"`)
+	e.Want(admin, "GET", "/api/modules/cameras/incident?lon=57.2003&lat=50.3&from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", nil, 200, `"retention_reaches":false`)
+	e.Want(alice, "POST", fmt.Sprintf("/api/modules/cameras/%d/withdraw", c.ID), "", 200, `"status":"withdrawn"`)
+	e.Want(admin, "POST", fmt.Sprintf("/api/modules/cameras/%d/decision", c.ID), `{"decision":"approve"}`, 409, "withdrawn")
 }
