@@ -203,6 +203,10 @@ var writeRules = map[string]writeRule{
 	// Best-yard contest: every signed-in account (citizens too) nominates and votes.
 	"POST /api/modules/yards/nominations":           {roles: modules.VoterRoles},
 	"POST /api/modules/yards/nominations/{id}/vote": {roles: modules.VoterRoles},
+	// Private cameras: every signed-in account registers, edits and withdraws its own.
+	"POST /api/modules/cameras":               {roles: modules.VoterRoles},
+	"PUT /api/modules/cameras/{id}":           {roles: modules.VoterRoles},
+	"POST /api/modules/cameras/{id}/withdraw": {roles: modules.VoterRoles},
 }
 
 func ruleFor(method, pattern string) writeRule {

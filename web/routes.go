@@ -153,6 +153,15 @@ func (s *Server) routes() http.Handler {
 		r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/yards/seasons", md.YardSeasonOpen)
 		r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/yards/nominations/{id}/hide", md.YardHide)
 		r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/yards/seasons/{season}/close", md.YardSeasonClose)
+		// Private cameras (Safe City): owners register and withdraw theirs; safe-city staff
+		// (department safe_city or an admin, checked in the handlers) moderate and look up.
+		r.With(s.guard.RateLimit(guard.LimitSubmit)).Post("/cameras", md.CameraRegister)
+		r.Get("/cameras/mine", md.CameraMine)
+		r.Put("/cameras/{id}", md.CameraUpdate)
+		r.Post("/cameras/{id}/withdraw", md.CameraWithdraw)
+		r.Get("/cameras/queue", md.CameraQueue)
+		r.Post("/cameras/{id}/decision", md.CameraDecide)
+		r.Get("/cameras/incident", md.CameraIncident)
 	})
 	// The printable street-lighting audit (public information).
 	r.Get("/lighting/audit", pg.Lighting)
