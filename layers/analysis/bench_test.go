@@ -134,7 +134,7 @@ func BenchmarkCity(b *testing.B) {
 		}
 		for js.State == analysis.JobRunning {
 			time.Sleep(time.Millisecond)
-			if js, err = st.Job(js.ID); err != nil {
+			if js, err = st.Job(ctx, js.ID); err != nil {
 				b.Fatal(err)
 			}
 		}

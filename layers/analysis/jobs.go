@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/jackc/pgx/v5"
 )
 
 // Limits on background analyses (jobs), so that a few browsers cannot occupy the server.
@@ -25,7 +28,7 @@ const (
 	// MaxRunningJobsPerClient is how many jobs one client (an account, or an address when not
 	// signed in) may have running at once.
 	MaxRunningJobsPerClient = 2
-	// MaxKeptJobs bounds the jobs kept in memory, running and finished.
+	// MaxKeptJobs bounds the jobs kept (geoportal.analysis_jobs), running and finished.
 	MaxKeptJobs = 64
 	// MaxKeptJobsPerClient bounds one client's share of them.
 	MaxKeptJobsPerClient = 16
@@ -72,50 +75,40 @@ type JobStatus struct {
 	Error     *JobError `json:"error,omitempty"`
 }
 
-type job struct {
-	id, kind string
-	staff    bool
-	client   string // who started it (see jobClient); "" when not known
-	cancel   context.CancelFunc
-	done     chan struct{}
+// jobBeat is how often the node running a job writes its progress and heartbeat and reads
+// whether it was asked to stop; jobLost is how old a heartbeat may be before the job counts as
+// lost with its node.
+const (
+	jobBeat = 500 * time.Millisecond
+	jobLost = 30 * time.Second
+)
 
-	// guarded by jobs.mu
-	state    string
+// job is a job this node runs: what only this process can do to it (cancel its context) and its
+// latest progress, written to geoportal.analysis_jobs every jobBeat.
+type job struct {
+	id     string
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu       sync.Mutex
 	stage    string
 	progress float64
-	started  time.Time
-	finished time.Time
-	seen     time.Time
-	params   any
-	result   any
-	err      *JobError
 }
 
-// jobs holds the store's background analyses, in memory: an answer is worth keeping only while
-// the page that asked for it waits.
+// jobs are the jobs this node runs. Their state lives in geoportal.analysis_jobs (migration 0170),
+// so any node answers a poll or a cancel.
 type jobs struct {
-	mu      sync.Mutex
-	byID    map[string]*job
-	running int
-	now     func() time.Time
+	node  string // this process, in the table's node column
+	mu    sync.Mutex
+	local map[string]*job
 }
 
 func (s *Store) jobTable() *jobs {
-	s.jobsOnce.Do(func() { s.jobs = &jobs{byID: map[string]*job{}, now: time.Now} })
+	s.jobsOnce.Do(func() {
+		host, _ := os.Hostname()
+		s.jobs = &jobs{node: fmt.Sprintf("%s:%d:%s", host, os.Getpid(), newJobID()[:8]), local: map[string]*job{}}
+	})
 	return s.jobs
-}
-
-// sweep cancels abandoned jobs and forgets old finished ones. Called with mu held.
-func (js *jobs) sweep() {
-	now := js.now()
-	for id, j := range js.byID {
-		switch {
-		case j.state == JobRunning && now.Sub(j.seen) > JobAbandoned:
-			j.cancel()
-		case j.state != JobRunning && now.Sub(j.finished) > JobKept:
-			delete(js.byID, id)
-		}
-	}
 }
 
 func newJobID() string {
@@ -138,86 +131,176 @@ func jobClient(ctx context.Context) string {
 	return ""
 }
 
-// StartJob checks the request, then runs the analysis in the background and returns at once.
-// Its id is a random 128-bit token: whoever holds it may follow and cancel the job. staff (a
-// planner) allows staff-only layers, as for the synchronous analyses, and the slots kept for
-// planners. One client (jobClient) may run MaxRunningJobsPerClient jobs at once and keep
-// MaxKeptJobsPerClient; more is refused with ERATELIMIT.
+// jobsLock serialises the limit checks of StartJob across nodes (pg_advisory_xact_lock key).
+const jobsLock = 0x67656f6a6f6273 // "geojobs"
+
+// StartJob checks the request, then runs the analysis in the background on this node and returns
+// at once. Its id is a random 128-bit token: whoever holds it may follow and cancel the job,
+// through any node. staff (a planner) allows staff-only layers, as for the synchronous analyses,
+// and the slots kept for planners. The running limits count this node's jobs (they share its
+// CPU); the per-client limits and the number kept count every node's. More is refused with
+// ERATELIMIT.
 func (s *Store) StartJob(ctx context.Context, req JobRequest, staff bool) (JobStatus, error) {
 	if err := s.check(ctx, req.Kind, req.Params, staff); err != nil {
 		return JobStatus{}, err
 	}
 	client := jobClient(ctx)
 	js := s.jobTable()
-	js.mu.Lock()
-	defer js.mu.Unlock()
-	js.sweep()
-	if js.running >= MaxRunningJobs {
-		return JobStatus{}, geoportal.Errorf(geoportal.ERATELIMIT, "%d analyses are running already: try again when one ends", js.running)
-	}
-	if !staff && js.running >= MaxRunningJobs-PlannerReservedJobs {
-		return JobStatus{}, geoportal.Errorf(geoportal.ERATELIMIT,
-			"%d analyses are running already (the last %d slot(s) are kept for planners): try again when one ends", js.running, PlannerReservedJobs)
-	}
-	if len(js.byID) >= MaxKeptJobs {
-		return JobStatus{}, geoportal.Errorf(geoportal.ERATELIMIT, "too many analyses are kept: try again in a few minutes")
-	}
-	if client != "" {
-		running, kept := 0, 0
-		for _, j := range js.byID {
-			if j.client == client {
-				kept++
-				if j.state == JobRunning {
-					running++
-				}
-			}
+	id := newJobID()
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(jobsLock)); err != nil {
+			return err
 		}
-		if running >= MaxRunningJobsPerClient {
-			return JobStatus{}, geoportal.Errorf(geoportal.ERATELIMIT,
-				"you have %d analyses running already (at most %d at once): wait for one to end or cancel it", running, MaxRunningJobsPerClient)
+		if err := sweepJobs(ctx, tx); err != nil {
+			return err
 		}
-		if kept >= MaxKeptJobsPerClient {
-			return JobStatus{}, geoportal.Errorf(geoportal.ERATELIMIT,
-				"you have %d analyses kept (at most %d): try again in a few minutes", kept, MaxKeptJobsPerClient)
+		var running, kept, clientRunning, clientKept int
+		if err := tx.QueryRow(ctx, `SELECT
+				count(*) FILTER (WHERE state = 'running' AND node = $1),
+				count(*),
+				count(*) FILTER (WHERE state = 'running' AND client = $2 AND $2 <> ''),
+				count(*) FILTER (WHERE client = $2 AND $2 <> '')
+			FROM geoportal.analysis_jobs`, js.node, client).Scan(&running, &kept, &clientRunning, &clientKept); err != nil {
+			return err
 		}
+		switch {
+		case running >= MaxRunningJobs:
+			return geoportal.Errorf(geoportal.ERATELIMIT, "%d analyses are running already: try again when one ends", running)
+		case !staff && running >= MaxRunningJobs-PlannerReservedJobs:
+			return geoportal.Errorf(geoportal.ERATELIMIT,
+				"%d analyses are running already (the last %d slot(s) are kept for planners): try again when one ends", running, PlannerReservedJobs)
+		case kept >= MaxKeptJobs:
+			return geoportal.Errorf(geoportal.ERATELIMIT, "too many analyses are kept: try again in a few minutes")
+		case clientRunning >= MaxRunningJobsPerClient:
+			return geoportal.Errorf(geoportal.ERATELIMIT,
+				"you have %d analyses running already (at most %d at once): wait for one to end or cancel it", clientRunning, MaxRunningJobsPerClient)
+		case clientKept >= MaxKeptJobsPerClient:
+			return geoportal.Errorf(geoportal.ERATELIMIT,
+				"you have %d analyses kept (at most %d): try again in a few minutes", clientKept, MaxKeptJobsPerClient)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO geoportal.analysis_jobs (id, kind, staff, client, node, state, stage)
+			VALUES ($1, $2, $3, $4, $5, 'running', $6)`, id, req.Kind, staff, client, js.node, StageLayers)
+		return err
+	})
+	if err != nil {
+		if geoportal.ErrorCode(err) == geoportal.ERATELIMIT {
+			return JobStatus{}, err
+		}
+		return JobStatus{}, fmt.Errorf("start analysis job: %w", err)
 	}
 	// The job outlives the request that started it, so it gets its own context, bounded in time.
 	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), JobTimeout)
-	now := js.now()
-	j := &job{id: newJobID(), kind: req.Kind, staff: staff, client: client, cancel: cancel, done: make(chan struct{}),
-		state: JobRunning, stage: StageLayers, started: now, seen: now}
-	js.byID[j.id] = j
-	js.running++
+	j := &job{id: id, cancel: cancel, done: make(chan struct{}), stage: StageLayers}
+	js.mu.Lock()
+	js.local[id] = j
+	js.mu.Unlock()
 	jctx = WithProgress(jctx, func(stage string, done float64) {
-		js.mu.Lock()
+		j.mu.Lock()
 		j.stage, j.progress = stage, done
-		js.mu.Unlock()
+		j.mu.Unlock()
 	})
-	go s.runJob(jctx, js, j, req.Params)
-	return j.status(js.now()), nil
+	go s.beat(jctx, j)
+	go s.runJob(jctx, js, j, req.Kind, staff, req.Params)
+	return s.Job(ctx, id)
 }
 
-func (s *Store) runJob(ctx context.Context, js *jobs, j *job, raw json.RawMessage) {
-	defer close(j.done)
+// sweepJobs fails running jobs whose node stopped beating and forgets old finished ones.
+func sweepJobs(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `UPDATE geoportal.analysis_jobs SET state = 'failed', finished_at = now(),
+			error_code = $1, error_message = 'the server running the analysis stopped; start it again'
+		WHERE state = 'running' AND beat_at < now() - $2::interval`, geoportal.EUNAVAILABLE, jobLost.String()); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM geoportal.analysis_jobs WHERE state <> 'running' AND finished_at < now() - $1::interval`,
+		JobKept.String())
+	return err
+}
+
+// beat writes j's progress and heartbeat every jobBeat until it ends, and cancels it when someone
+// asked (through any node) or nobody has asked about it for JobAbandoned.
+func (s *Store) beat(ctx context.Context, j *job) {
+	t := time.NewTicker(jobBeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-j.done:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		j.mu.Lock()
+		stage, progress := j.stage, j.progress
+		j.mu.Unlock()
+		var stop bool
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		err := s.pool.QueryRow(bctx, `UPDATE geoportal.analysis_jobs SET stage = $2, progress = $3, beat_at = now()
+			WHERE id = $1 AND state = 'running'
+			RETURNING cancel_requested OR seen_at < now() - $4::interval`, j.id, stage, progress, JobAbandoned.String()).Scan(&stop)
+		cancel()
+		if err == nil && stop {
+			j.cancel()
+		}
+	}
+}
+
+func (s *Store) runJob(ctx context.Context, js *jobs, j *job, kind string, staff bool, raw json.RawMessage) {
+	defer func() {
+		js.mu.Lock()
+		delete(js.local, j.id)
+		js.mu.Unlock()
+		close(j.done)
+	}()
 	defer j.cancel()
-	params, result, err := s.Run(ctx, j.kind, raw, j.staff)
-	js.mu.Lock()
-	defer js.mu.Unlock()
-	js.running--
-	j.finished = js.now()
+	params, result, err := s.Run(ctx, kind, raw, staff)
+	state, jerr := JobDone, (*JobError)(nil)
 	switch {
 	case err == nil:
-		j.state, j.progress, j.params, j.result = JobDone, 1, params, result
 	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isCancelError(err)):
-		j.state = JobCanceled
+		state = JobCanceled
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			j.state = JobFailed
-			j.err = &JobError{Code: geoportal.EUNAVAILABLE, Message: "the analysis took longer than " + JobTimeout.String() + " and was stopped"}
+			state = JobFailed
+			jerr = &JobError{Code: geoportal.EUNAVAILABLE, Message: "the analysis took longer than " + JobTimeout.String() + " and was stopped"}
 		}
 	default:
-		j.state = JobFailed
-		j.err = &JobError{Code: geoportal.ErrorCode(err), Message: geoportal.ErrorMessage(err)}
+		state = JobFailed
+		jerr = &JobError{Code: geoportal.ErrorCode(err), Message: geoportal.ErrorMessage(err)}
 	}
+	var pj, rj []byte
+	if state == JobDone {
+		if pj, err = json.Marshal(params); err == nil {
+			rj, err = json.Marshal(result)
+		}
+		if err != nil {
+			state, jerr = JobFailed, &JobError{Code: geoportal.EINTERNAL, Message: "the answer could not be written"}
+			pj, rj = nil, nil
+		}
+	}
+	var code, msg *string
+	if jerr != nil {
+		code, msg = &jerr.Code, &jerr.Message
+	}
+	progress := 0.0
+	if state == JobDone {
+		progress = 1
+	} else {
+		j.mu.Lock()
+		progress = j.progress
+		j.mu.Unlock()
+	}
+	// Written even when the job's context ended (cancelled, timed out): the outcome must be kept.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	s.pool.Exec(wctx, `UPDATE geoportal.analysis_jobs SET state = $2, progress = $3, params = $4, result = $5,
+			error_code = $6, error_message = $7, finished_at = now(), beat_at = now()
+		WHERE id = $1 AND state = 'running'`, j.id, state, progress, nullJSON(pj), nullJSON(rj), code, msg)
+}
+
+func nullJSON(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
 }
 
 // isCancelError recognises PostgreSQL's answer to a cancelled statement, which pgx may return
@@ -226,57 +309,98 @@ func isCancelError(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "canceling statement due to user request")
 }
 
-func (j *job) status(now time.Time) JobStatus {
-	st := JobStatus{ID: j.id, Kind: j.kind, State: j.state, Stage: j.stage, Progress: round(j.progress, 3),
-		StartedAt: j.started, Params: j.params, Result: j.result, Error: j.err}
-	end := now
-	if j.state != JobRunning {
-		end = j.finished
+// jobStatus reads one job; seen marks it asked about (which keeps a running job alive). A running
+// job whose node stopped beating is failed on the way.
+func (s *Store) jobStatus(ctx context.Context, id string, seen bool) (JobStatus, error) {
+	var st JobStatus
+	var params, result []byte
+	var code, msg *string
+	var elapsed float64
+	err := s.pool.QueryRow(ctx, `UPDATE geoportal.analysis_jobs SET
+			seen_at = CASE WHEN $2 THEN now() ELSE seen_at END,
+			state = CASE WHEN state = 'running' AND beat_at < now() - $3::interval THEN 'failed' ELSE state END,
+			error_code = CASE WHEN state = 'running' AND beat_at < now() - $3::interval THEN $4 ELSE error_code END,
+			error_message = CASE WHEN state = 'running' AND beat_at < now() - $3::interval
+				THEN 'the server running the analysis stopped; start it again' ELSE error_message END,
+			finished_at = CASE WHEN state = 'running' AND beat_at < now() - $3::interval THEN now() ELSE finished_at END
+		WHERE id = $1
+		RETURNING id, kind, state, stage, progress, started_at,
+			extract(epoch FROM coalesce(finished_at, now()) - started_at) * 1000,
+			params::text::bytea, result::text::bytea, error_code, error_message`,
+		id, seen, jobLost.String(), geoportal.EUNAVAILABLE).Scan(&st.ID, &st.Kind, &st.State, &st.Stage, &st.Progress,
+		&st.StartedAt, &elapsed, &params, &result, &code, &msg)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return JobStatus{}, geoportal.Errorf(geoportal.ENOTFOUND, "analysis job %q not found (finished jobs are kept for %s)", id, JobKept)
 	}
-	st.ElapsedMS = end.Sub(j.started).Milliseconds()
-	return st
-}
-
-func (js *jobs) get(id string) (*job, error) {
-	j, ok := js.byID[id]
-	if !ok {
-		return nil, geoportal.Errorf(geoportal.ENOTFOUND, "analysis job %q not found (finished jobs are kept for %s)", id, JobKept)
-	}
-	return j, nil
-}
-
-// Job returns a job's status, with the answer once it is done. Asking keeps a running job alive.
-func (s *Store) Job(id string) (JobStatus, error) {
-	js := s.jobTable()
-	js.mu.Lock()
-	defer js.mu.Unlock()
-	js.sweep()
-	j, err := js.get(id)
 	if err != nil {
-		return JobStatus{}, err
+		return JobStatus{}, fmt.Errorf("analysis job %s: %w", id, err)
 	}
-	j.seen = js.now()
-	return j.status(j.seen), nil
+	if st.State == JobRunning {
+		// Run here: its progress is fresher than the last beat written.
+		js := s.jobTable()
+		js.mu.Lock()
+		j := js.local[id]
+		js.mu.Unlock()
+		if j != nil {
+			j.mu.Lock()
+			st.Stage, st.Progress = j.stage, j.progress
+			j.mu.Unlock()
+		}
+	}
+	st.Progress = round(st.Progress, 3)
+	st.ElapsedMS = int64(elapsed)
+	if params != nil {
+		st.Params = json.RawMessage(params)
+	}
+	if result != nil {
+		st.Result = json.RawMessage(result)
+	}
+	if code != nil {
+		st.Error = &JobError{Code: *code, Message: *msg}
+	}
+	return st, nil
 }
 
-// CancelJob stops a running job and waits (up to wait) for it to end; the queries it was running
-// are cancelled on the database too. Cancelling a finished job changes nothing.
-func (s *Store) CancelJob(id string, wait time.Duration) (JobStatus, error) {
+// Job returns a job's status, with the answer once it is done, from any node. Asking keeps a
+// running job alive.
+func (s *Store) Job(ctx context.Context, id string) (JobStatus, error) {
+	return s.jobStatus(ctx, id, true)
+}
+
+// CancelJob stops a running job, on whichever node runs it, and waits (up to wait) for it to end;
+// the queries it was running are cancelled on the database too. Cancelling a finished job changes
+// nothing.
+func (s *Store) CancelJob(ctx context.Context, id string, wait time.Duration) (JobStatus, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE geoportal.analysis_jobs SET cancel_requested = true WHERE id = $1`, id)
+	if err != nil {
+		return JobStatus{}, fmt.Errorf("cancel analysis job %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return JobStatus{}, geoportal.Errorf(geoportal.ENOTFOUND, "analysis job %q not found (finished jobs are kept for %s)", id, JobKept)
+	}
 	js := s.jobTable()
 	js.mu.Lock()
-	j, err := js.get(id)
+	j := js.local[id]
 	js.mu.Unlock()
-	if err != nil {
-		return JobStatus{}, err
+	if j != nil { // here: no need to wait for its next beat
+		j.cancel()
+		select {
+		case <-j.done:
+		case <-time.After(wait):
+		}
 	}
-	j.cancel()
-	select {
-	case <-j.done:
-	case <-time.After(wait):
+	deadline := time.Now().Add(wait)
+	for {
+		st, err := s.jobStatus(ctx, id, false)
+		if err != nil || st.State != JobRunning || time.Now().After(deadline) {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	js.mu.Lock()
-	defer js.mu.Unlock()
-	return j.status(js.now()), nil
 }
 
 // check reads and checks a request's parameters and the layers it names, so that bad input is

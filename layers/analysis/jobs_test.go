@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/analysis"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -83,12 +84,36 @@ func TestProgress(t *testing.T) {
 	})
 }
 
+// coverageOf decodes a job's answer (JSON, as kept in geoportal.analysis_jobs) as a coverage
+// result; false when the job has none.
+func coverageOf(t *testing.T, js analysis.JobStatus) (*analysis.CoverageResult, bool) {
+	t.Helper()
+	raw, ok := js.Result.(json.RawMessage)
+	if !ok {
+		return nil, false
+	}
+	var res analysis.CoverageResult
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatalf("job result: %v", err)
+	}
+	return &res, true
+}
+
+func coverageMust(t *testing.T, js analysis.JobStatus) *analysis.CoverageResult {
+	t.Helper()
+	res, ok := coverageOf(t, js)
+	if !ok {
+		t.Fatalf("job has no result: %+v", js)
+	}
+	return res
+}
+
 // waitJob polls a job until it leaves the running state.
 func waitJob(t *testing.T, st *analysis.Store, id string) analysis.JobStatus {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		js, err := st.Job(id)
+		js, err := st.Job(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +139,7 @@ func TestJobs(t *testing.T) {
 		t.Errorf("started %+v", js)
 	}
 	done := waitJob(t, st, js.ID)
-	res, ok := done.Result.(*analysis.CoverageResult)
+	res, ok := coverageOf(t, done)
 	if done.State != analysis.JobDone || done.Progress != 1 || !ok || res.ResidentsCovered != 350 {
 		t.Fatalf("done %+v", done)
 	}
@@ -142,7 +167,7 @@ func TestJobs(t *testing.T) {
 			}
 		})
 	}
-	if _, err := st.Job("0123"); geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
+	if _, err := st.Job(ctx, "0123"); geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
 		t.Errorf("unknown job: %v", err)
 	}
 }
@@ -193,10 +218,10 @@ func TestJobCancelReachesTheDatabase(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if cur, err := st.Job(js.ID); err != nil || cur.State != analysis.JobRunning || cur.Stage != analysis.StageResidents || cur.Progress <= 0 {
+	if cur, err := st.Job(ctx, js.ID); err != nil || cur.State != analysis.JobRunning || cur.Stage != analysis.StageResidents || cur.Progress <= 0 {
 		t.Errorf("while blocked: %+v %v", cur, err)
 	}
-	c, err := st.CancelJob(js.ID, 10*time.Second)
+	c, err := st.CancelJob(ctx, js.ID, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,14 +238,14 @@ func TestJobCancelReachesTheDatabase(t *testing.T) {
 	}
 	release()
 	// Cancelling again changes nothing; a new job runs to the end.
-	if again, err := st.CancelJob(js.ID, time.Second); err != nil || again.State != analysis.JobCanceled {
+	if again, err := st.CancelJob(ctx, js.ID, time.Second); err != nil || again.State != analysis.JobCanceled {
 		t.Errorf("second cancel %+v %v", again, err)
 	}
 	js, err = st.StartJob(ctx, analysis.JobRequest{Kind: "coverage", Params: json.RawMessage(`{"layer":"bus_stops","distance":100}`)}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if done := waitJob(t, st, js.ID); done.State != analysis.JobDone || done.Result.(*analysis.CoverageResult).ResidentsCovered != 300 {
+	if done := waitJob(t, st, js.ID); done.State != analysis.JobDone || coverageMust(t, done).ResidentsCovered != 300 {
 		t.Errorf("after the cancel: %+v", done)
 	}
 }
@@ -242,7 +267,7 @@ func TestJobsAreBounded(t *testing.T) {
 		t.Errorf("one job too many: %v", err)
 	}
 	for _, id := range ids {
-		if c, err := st.CancelJob(id, 10*time.Second); err != nil || c.State != analysis.JobCanceled {
+		if c, err := st.CancelJob(ctx, id, 10*time.Second); err != nil || c.State != analysis.JobCanceled {
 			t.Errorf("cancel %s: %+v %v", id, c, err)
 		}
 	}
@@ -250,5 +275,72 @@ func TestJobsAreBounded(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after the cancels: %v", err)
 	}
-	st.CancelJob(js.ID, 10*time.Second)
+	st.CancelJob(ctx, js.ID, 10*time.Second)
+}
+
+// Two stores over one database stand for two geoportal nodes behind a load balancer: a job
+// started on one is followed and cancelled through the other, and a job whose node died is
+// reported failed instead of running forever.
+func TestJobsAcrossNodes(t *testing.T) {
+	pool, a := fixture(t)
+	b := analysis.NewStore(pool, layers.NewStore(pool))
+	ctx := context.Background()
+	release := lockBuildings(t, pool)
+	js, err := a.StartJob(ctx, analysis.JobRequest{Kind: "coverage", Params: json.RawMessage(`{"layer":"bus_stops","distance":300}`)}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// B sees the job, and within a beat the progress A reports.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		cur, err := b.Job(ctx, js.ID)
+		if err != nil {
+			t.Fatalf("poll on the other node: %v", err)
+		}
+		if cur.State != analysis.JobRunning {
+			t.Fatalf("job left running while the lock is held: %+v", cur)
+		}
+		if cur.Stage == analysis.StageResidents && cur.Progress > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the other node never saw the job's progress: %+v", cur)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Cancelled through B: A's job stops, its database query included, while the lock is held.
+	c, err := b.CancelJob(ctx, js.ID, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.State != analysis.JobCanceled {
+		t.Fatalf("cancel through the other node: %+v", c)
+	}
+	for deadline := time.Now().Add(5 * time.Second); waitingQueries(t, pool) != 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the job's query still waits on layer.buildings after the cancel through the other node")
+		}
+	}
+	if at, err := a.Job(ctx, js.ID); err != nil || at.State != analysis.JobCanceled {
+		t.Errorf("on the node that ran it: %+v %v", at, err)
+	}
+	release()
+	// A job finished on A is read with its answer on B.
+	js, err = a.StartJob(ctx, analysis.JobRequest{Kind: "coverage", Params: json.RawMessage(`{"layer":"bus_stops","distance":100}`)}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitJob(t, a, js.ID)
+	if done, err := b.Job(ctx, js.ID); err != nil || done.State != analysis.JobDone || coverageMust(t, done).ResidentsCovered != 300 {
+		t.Errorf("finished job read on the other node: %+v %v", done, err)
+	}
+	// A node that died leaves its job running with a stale heartbeat: the next reader fails it.
+	if _, err := pool.Exec(ctx, `INSERT INTO geoportal.analysis_jobs (id, kind, staff, node, state, stage, beat_at)
+		VALUES ('deadbeefdeadbeefdeadbeefdeadbeef', 'coverage', false, 'gone:1:x', 'running', 'residents', now() - interval '1 minute')`); err != nil {
+		t.Fatal(err)
+	}
+	lost, err := b.Job(ctx, "deadbeefdeadbeefdeadbeefdeadbeef")
+	if err != nil || lost.State != analysis.JobFailed || lost.Error == nil || lost.Error.Code != geoportal.EUNAVAILABLE {
+		t.Errorf("job of a dead node: %+v %v", lost, err)
+	}
 }

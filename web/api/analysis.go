@@ -302,7 +302,7 @@ func (hs *Handlers) StartJob(w http.ResponseWriter, r *http.Request) {
 
 // GET /api/analysis/jobs/{id}
 func (hs *Handlers) Job(w http.ResponseWriter, r *http.Request) {
-	st, err := hs.Analysis.Job(chi.URLParam(r, "id"))
+	st, err := hs.Analysis.Job(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
 		hs.Reply.Error(w, r, err)
 		return
@@ -313,7 +313,7 @@ func (hs *Handlers) Job(w http.ResponseWriter, r *http.Request) {
 
 // DELETE /api/analysis/jobs/{id}: answers once the job has stopped (or after 5 s).
 func (hs *Handlers) CancelJob(w http.ResponseWriter, r *http.Request) {
-	st, err := hs.Analysis.CancelJob(chi.URLParam(r, "id"), 5*time.Second)
+	st, err := hs.Analysis.CancelJob(r.Context(), chi.URLParam(r, "id"), 5*time.Second)
 	if err != nil {
 		hs.Reply.Error(w, r, err)
 		return
