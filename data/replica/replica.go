@@ -390,6 +390,7 @@ func (s *Set) Changed(layer string, lsn LSN) {
 		s.need[layer] = max(s.need[layer], lsn)
 	}
 	s.needAll = max(s.needAll, lsn)
+	s.metrics.heard.Inc()
 }
 
 // Wrote records, after a commit by this node, that reads of the layers must see it: the next read
@@ -451,6 +452,7 @@ type metrics struct {
 	lag        *prometheus.GaugeVec
 	reads      *prometheus.CounterVec
 	fallbacks  *prometheus.CounterVec
+	heard      prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -463,9 +465,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Reads that may go to a replica, by where they went (primary or a replica)."}, []string{"use", "target"}),
 		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "geoportal_replica_fallbacks_total",
 			Help: "Reads sent to the primary although replicas are configured, by reason."}, []string{"use", "reason"}),
+		heard: prometheus.NewCounter(prometheus.CounterOpts{Name: "geoportal_replica_changes_heard_total",
+			Help: "Layer changes heard (or written here) whose WAL position reads must wait for on a replica."}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.inRotation, m.lag, m.reads, m.fallbacks} {
+		for _, c := range []prometheus.Collector{m.inRotation, m.lag, m.reads, m.fallbacks, m.heard} {
 			if err := reg.Register(c); err != nil {
 				var are prometheus.AlreadyRegisteredError
 				if !errors.As(err, &are) {
