@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/data/replica"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -104,9 +105,11 @@ func ValidSlug(s string) bool { return slugRE.MatchString(s) }
 // Store reads and writes the catalog and the layers' tables.
 type Store struct {
 	pool *pgxpool.Pool
-	// read serves the reads anyone may ask for (Features, Feature, Search, Nearest); pool when
-	// not set (SetReadPool).
-	read *pgxpool.Pool
+	// read serves the reads anyone may ask for (Features, Feature, Search, Nearest, City): pool
+	// when not set, else the public read pool or a replica.Reads over it and the replicas (SetReads).
+	read Reader
+	// replicas is told of this store's writes so that this node's next reads see them (SetReads).
+	replicas *replica.Set
 	// countBudget bounds the exact count of a filtered numberMatched (SetCountBudget).
 	countBudget time.Duration
 }
@@ -120,10 +123,23 @@ func NewStore(pool *pgxpool.Pool) *Store {
 // planner's estimate is given instead.
 const DefaultCountBudget = time.Second
 
+// Reader runs the public reads: a *pgxpool.Pool or a *replica.Reads.
+type Reader interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
 // SetReadPool makes the reads anyone may ask for (Features, Feature, Search, Nearest) use pool:
 // one made with data.PublicReadConfig, with its own size and statement_timeout. Call it before
 // serving.
 func (s *Store) SetReadPool(pool *pgxpool.Pool) { s.read = pool }
+
+// SetReads makes those reads use r, a replica.Reads over the public read pools of the primary and
+// the read replicas of set; the store's feature writes then tell set, so that this node's next
+// read of the layer waits for a replica that has the write (or goes to the primary). Call it
+// before serving.
+func (s *Store) SetReads(r Reader, set *replica.Set) { s.read, s.replicas = r, set }
 
 // SetCountBudget sets how long counting a filtered numberMatched may take (0: no bound) before
 // the estimate is used. Call it before serving.

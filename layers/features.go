@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/data/replica"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/cql2"
 	"github.com/jackc/pgx/v5"
@@ -412,6 +413,7 @@ func (l *Layer) CheckFeatureQuery(q FeatureQuery) error {
 // Features runs q over the layer and calls emit with each feature, row by row, as the
 // database returns them: a page is never held in memory. An error from emit stops the scan.
 func (s *Store) Features(ctx context.Context, l Layer, q FeatureQuery, emit func(Feature) error) (FeaturePage, error) {
+	ctx = replica.WithLayers(ctx, l.Slug)
 	var page FeaturePage
 	if q.Limit <= 0 {
 		q.Limit = 10
@@ -549,6 +551,7 @@ func (s *Store) estimate(ctx context.Context, sql string, args []any) (int64, er
 
 // Feature returns one feature by id, with its geometry in crs.
 func (s *Store) Feature(ctx context.Context, l Layer, id int64, crs CRS) (Feature, error) {
+	ctx = replica.WithLayers(ctx, l.Slug)
 	sel, err := l.selectSQL(FeatureQuery{CRS: crs})
 	if err != nil {
 		return Feature{}, err
@@ -762,6 +765,7 @@ func (s *Store) CreateFeature(ctx context.Context, l Layer, in FeatureInput) (in
 	if err != nil {
 		return 0, mapPgError(fmt.Errorf("create feature in %s: %w", l.Slug, err))
 	}
+	s.replicas.Wrote(ctx, l.Slug)
 	return id, nil
 }
 
@@ -817,6 +821,7 @@ func (s *Store) updateFeature(ctx context.Context, l Layer, id int64, in Feature
 	if err != nil {
 		return mapPgError(fmt.Errorf("update feature %s/%d: %w", l.Slug, id, err))
 	}
+	s.replicas.Wrote(ctx, l.Slug)
 	return nil
 }
 
@@ -836,5 +841,6 @@ func (s *Store) DeleteFeature(ctx context.Context, l Layer, id int64) error {
 	if err != nil {
 		return mapPgError(fmt.Errorf("delete feature %s/%d: %w", l.Slug, id, err))
 	}
+	s.replicas.Wrote(ctx, l.Slug)
 	return nil
 }

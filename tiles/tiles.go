@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/data/replica"
 	"github.com/aktobe/geoportal/geo"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/jackc/pgx/v5"
@@ -48,6 +49,14 @@ type Options struct {
 	// bytes the copies of point and polygon layers held in memory for drawing tiles may take
 	// (memstore.go; default 512 MiB; negative: none, every tile is read from PostgreSQL)
 	MemoryBytes int64
+	// Reads runs the tile queries when set: a replica.Reads, so that they go to a read replica
+	// that has replayed every change this node heard of (else the primary). Nil: the pool.
+	Reads Querier
+}
+
+// Querier runs a query: a *pgxpool.Pool or a *replica.Reads.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -87,7 +96,8 @@ const dataless = math.MaxInt64
 
 // Tiler serves the tiles of the catalog's layers.
 type Tiler struct {
-	pool    *pgxpool.Pool
+	pool    *pgxpool.Pool // the primary: the change listener, the catalog, the in-memory copies
+	reads   Querier       // tile queries: the primary or a fresh read replica (Options.Reads)
 	store   *layers.Store
 	logger  *slog.Logger
 	opts    Options
@@ -137,7 +147,10 @@ func (t *Tile) Empty() bool { return len(t.Raw) == 0 }
 // New returns a tile server over pool and the catalog in store, registering its metrics in reg.
 func New(pool *pgxpool.Pool, store *layers.Store, logger *slog.Logger, reg prometheus.Registerer, opts Options) *Tiler {
 	t := &Tiler{store: store, logger: logger, opts: opts.withDefaults()}
-	t.pool = pool
+	t.pool, t.reads = pool, opts.Reads
+	if t.reads == nil {
+		t.reads = pool
+	}
 	t.cache = NewCache(t.opts.CacheBytes)
 	t.mem = newMemStore(t, t.opts.MemoryBytes)
 	t.metrics = newMetrics(reg, t.cache, t.mem)
@@ -156,10 +169,21 @@ func New(pool *pgxpool.Pool, store *layers.Store, logger *slog.Logger, reg prome
 // Invalidator returns the listener that keeps the cache exact; run it for the tiler's lifetime.
 func (t *Tiler) Invalidator() *Invalidator { return t.inv }
 
-// NewPool opens a connection pool for tile queries from the application pool's configuration,
-// with PostgreSQL's parallel query and JIT compilation off: both make the short, index-driven tile
-// queries slower on a few cores (a heavy tile took 70 ms with parallel workers, 30 ms without).
+// NewPool opens a connection pool for tile queries from the application pool's configuration
+// (PoolConfig).
 func NewPool(ctx context.Context, base *pgxpool.Config, maxConns int32) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.NewWithConfig(ctx, PoolConfig(base, maxConns))
+	if err != nil {
+		return nil, fmt.Errorf("tiles: open pool: %w", err)
+	}
+	return pool, nil
+}
+
+// PoolConfig is a copy of base for tile queries, with PostgreSQL's parallel query and JIT
+// compilation off: both make the short, index-driven tile queries slower on a few cores (a heavy
+// tile took 70 ms with parallel workers, 30 ms without). It is used for the primary's tile pool
+// and for each read replica's.
+func PoolConfig(base *pgxpool.Config, maxConns int32) *pgxpool.Config {
 	cfg := base.Copy()
 	if cfg.ConnConfig.RuntimeParams == nil {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
@@ -169,11 +193,7 @@ func NewPool(ctx context.Context, base *pgxpool.Config, maxConns int32) (*pgxpoo
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("tiles: open pool: %w", err)
-	}
-	return pool, nil
+	return cfg
 }
 
 // ServeStats counts an answer to a tile request in the metrics: its HTTP status and body size.
@@ -615,7 +635,7 @@ func (t *Tiler) background(fn func(ctx context.Context)) {
 // the polygons left to ST_AsMVTGeom. Only a counting query enforces the feature cap.
 func (t *Tiler) encodeRows(ctx context.Context, enc *layerEncoder, sql string, args []any, keys []uint32, names []string,
 	layer string, fast *fastDraw, counting bool) (version int64, count int, again []int64, err error) {
-	rows, err := t.pool.Query(ctx, sql, args...)
+	rows, err := t.reads.Query(replica.WithLayers(ctx, layer), sql, args...)
 	if err != nil {
 		return 0, 0, nil, err
 	}

@@ -40,6 +40,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	security := registerSecurityFlags(fs, getenv)
 	transitLimits := registerTransitFlags(fs, getenv)
 	limits := registerLimitFlags(fs, getenv)
+	replicaOpts := registerReplicaFlags(fs, getenv)
 	wialonAddr := fs.String("wialon-addr", envOr(getenv, "GEOPORTAL_WIALON_ADDR", "127.0.0.1:20332"), "Wialon IPS 2.0 tracker listener (env GEOPORTAL_WIALON_ADDR; \"off\": none)")
 	demoIfEmpty := fs.Bool("demo-if-empty", false, "load the demo city when the database has no features yet")
 	smtpAddr := fs.String("smtp-addr", getenv("GEOPORTAL_SMTP_ADDR"), "SMTP relay host:port for messages to reporters (env GEOPORTAL_SMTP_ADDR; empty: messages stay queued in reports.outbox)")
@@ -121,6 +122,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("-tile-cache-dir: %w", err)
 		}
 	}
+	// Read replicas (replicas.go): tiles, public reads and analyses read from a fresh one.
+	replicas, closeReplicas, err := replicaOpts.open(ctx, db.Pool, logger, svc.Registry, svc.Layers, readPool, limits,
+		svc.Analysis, &tileOpts, tilePool)
+	if err != nil {
+		return err
+	}
+	defer closeReplicas()
+	go replicas.Run(ctx)
 	svc.Tiles = tiles.New(tilePool, svc.Layers, logger, svc.Registry, tileOpts)
 	svc.Glyphs = glyphs.New(*fontDir)
 	if err := svc.Glyphs.Check(); err != nil {

@@ -43,6 +43,10 @@ const (
 type Cluster struct {
 	Dir    string
 	Logger *slog.Logger
+	// Standby, when set, is the URL of a primary this cluster is a streaming replica of: the
+	// first Start copies it with pg_basebackup (-R: standby.signal and primary_conninfo) instead of
+	// running initdb. Used by scripts/cluster.sh and the replica tests.
+	Standby string
 
 	bin   string
 	runAs *user.User
@@ -158,7 +162,11 @@ func (c *Cluster) Start(ctx context.Context) (string, error) {
 	defer setup.Close()
 
 	if _, err := os.Stat(filepath.Join(c.pgdata(), "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
-		if err := c.initdb(ctx); err != nil {
+		init := c.initdb
+		if c.Standby != "" {
+			init = c.basebackup
+		}
+		if err := init(ctx); err != nil {
 			return "", err
 		}
 	}
@@ -319,6 +327,38 @@ func (c *Cluster) initdb(ctx context.Context) error {
 	if _, err := f.WriteString("\n# geoportal\n" + conf); err != nil {
 		return fmt.Errorf("pgcluster: %w", err)
 	}
+	return os.WriteFile(filepath.Join(c.Dir, "password"), []byte(password+"\n"), 0o600)
+}
+
+// basebackup makes the cluster a copy of the primary at c.Standby that follows it by streaming
+// replication. The role and its password are the primary's.
+func (c *Cluster) basebackup(ctx context.Context) error {
+	u, err := url.Parse(c.Standby)
+	if err != nil || u.User == nil {
+		return fmt.Errorf("pgcluster: standby of %q: want postgres://role:password@host:port/db", c.Standby)
+	}
+	password, _ := u.User.Password()
+	c.Logger.Info("copying the primary for a streaming replica", "dir", c.pgdata(), "primary", u.Host)
+	if err := os.MkdirAll(c.pgdata(), 0o700); err != nil {
+		return fmt.Errorf("pgcluster: %w", err)
+	}
+	if err := c.chown(c.pgdata()); err != nil {
+		return err
+	}
+	if err := c.reachable(); err != nil {
+		return err
+	}
+	cmd := c.command(ctx, filepath.Join(c.bin, "pg_basebackup"), "-D", c.pgdata(), "-R", "-X", "stream",
+		"-c", "fast", "-h", u.Hostname(), "-p", u.Port(), "-U", u.User.Username())
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, "PGPASSWORD="+password)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(c.pgdata())
+		return fmt.Errorf("pgcluster: pg_basebackup: %w: %s", err, out)
+	}
+	os.Chmod(c.pgdata(), 0o700)
 	return os.WriteFile(filepath.Join(c.Dir, "password"), []byte(password+"\n"), 0o600)
 }
 

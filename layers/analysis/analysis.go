@@ -47,7 +47,8 @@ const (
 
 // Store runs analyses over the layers in one database.
 type Store struct {
-	pool   *pgxpool.Pool
+	pool   *pgxpool.Pool // the primary: jobs, scenarios
+	reads  reads         // the analyses' reads of the layers: pool, or a replica.Reads (SetReads)
 	layers *layers.Store
 
 	// loading guards pop, net and obs: one analysis loads them while the others wait, and a
@@ -64,8 +65,18 @@ type Store struct {
 
 // NewStore returns an analysis store over pool; ls reads the layer catalog.
 func NewStore(pool *pgxpool.Pool, ls *layers.Store) *Store {
-	return &Store{pool: pool, layers: ls, loading: make(chan struct{}, 1)}
+	return &Store{pool: pool, reads: pool, layers: ls, loading: make(chan struct{}, 1)}
 }
+
+// reads is what the analyses read the layers with: a *pgxpool.Pool or a *replica.Reads.
+type reads interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	Acquire(ctx context.Context) (*pgxpool.Conn, error)
+}
+
+// SetReads makes the analyses read the layers through r (a replica.Reads: a read replica that
+// has every change this node heard of, else the primary). Call it before serving.
+func (s *Store) SetReads(r reads) { s.reads = r }
 
 // District is one row of layer.districts.
 type District struct {
@@ -159,7 +170,7 @@ func (s *Store) unlockLoading() { <-s.loading }
 
 // versions returns the data versions of the named layers ("" for a missing layer).
 func (s *Store) versions(ctx context.Context, slugs ...string) (map[string]int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT slug, version FROM geoportal.layers WHERE slug = ANY($1)`, slugs)
+	rows, err := s.reads.Query(ctx, `SELECT slug, version FROM geoportal.layers WHERE slug = ANY($1)`, slugs)
 	if err != nil {
 		return nil, fmt.Errorf("layer versions: %w", err)
 	}

@@ -19,7 +19,7 @@ type querier interface {
 // a lock (or still scanning) goes on until it next talks to the client; a cancelled analysis
 // must stop its SQL at once. A connection that was sent a cancel is closed, not reused.
 func (s *Store) onConn(ctx context.Context, fn func(db querier) error) error {
-	conn, err := s.pool.Acquire(ctx)
+	conn, err := s.reads.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("acquire connection: %w", err)
 	}
