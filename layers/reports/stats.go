@@ -3,6 +3,8 @@ package reports
 import (
 	"context"
 	"fmt"
+
+	"github.com/aktobe/geoportal/layers"
 )
 
 // Count is one bucket of a statistic.
@@ -10,6 +12,9 @@ type Count struct {
 	Key   string `json:"key"`
 	Open  int    `json:"open"`
 	Total int    `json:"total"`
+	// Names are a district's names by language (kk and en fall back to ru, then to the
+	// layer's name); nil for the other statistics.
+	Names *layers.Titles `json:"names,omitempty"`
 }
 
 // Stats are the report counts planners and the public see on the statistics page.
@@ -31,10 +36,11 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	}{
 		{&st.ByCategory, `SELECT service_code, count(*) FILTER (WHERE status IN ('new','accepted','in_progress')), count(*)
 			FROM layer.citizen_reports GROUP BY 1 ORDER BY 3 DESC, 1`},
-		{&st.ByDistrict, `SELECT coalesce(d.name_ru, d.name, '—'), count(*) FILTER (WHERE r.status IN ('new','accepted','in_progress')), count(*)
+		{&st.ByDistrict, `SELECT coalesce(nullif(d.name_ru, ''), d.name, '—'), count(*) FILTER (WHERE r.status IN ('new','accepted','in_progress')), count(*),
+				coalesce(nullif(d.name_kk, ''), nullif(d.name_ru, ''), d.name, '—'), coalesce(nullif(d.name_en, ''), nullif(d.name_ru, ''), d.name, '—')
 			FROM layer.citizen_reports r
-			LEFT JOIN LATERAL (SELECT name, name_ru FROM layer.districts d WHERE ST_Intersects(d.geom, r.geom) LIMIT 1) d ON true
-			GROUP BY 1 ORDER BY 3 DESC, 1`},
+			LEFT JOIN LATERAL (SELECT name, name_kk, name_ru, name_en FROM layer.districts d WHERE ST_Intersects(d.geom, r.geom) LIMIT 1) d ON true
+			GROUP BY 1, 4, 5 ORDER BY 3 DESC, 1`},
 		{&st.ByMonth, `SELECT to_char(date_trunc('month', requested_at AT TIME ZONE 'Asia/Aqtobe'), 'YYYY-MM'),
 				count(*) FILTER (WHERE status IN ('new','accepted','in_progress')), count(*)
 			FROM layer.citizen_reports GROUP BY 1 ORDER BY 1`},
@@ -49,9 +55,17 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 		*q.dst = []Count{}
 		for rows.Next() {
 			var c Count
-			if err := rows.Scan(&c.Key, &c.Open, &c.Total); err != nil {
+			dst := []any{&c.Key, &c.Open, &c.Total}
+			if q.dst == &st.ByDistrict {
+				c.Names = &layers.Titles{}
+				dst = append(dst, &c.Names.KK, &c.Names.EN)
+			}
+			if err := rows.Scan(dst...); err != nil {
 				rows.Close()
 				return st, err
+			}
+			if c.Names != nil {
+				c.Names.RU = c.Key
 			}
 			*q.dst = append(*q.dst, c)
 		}

@@ -35,6 +35,9 @@ func (p lightingPage) LED(x modules.LEDReplacement) string {
 	return fmt.Sprintf("LED %d %s", x.LEDPowerW, p.T("lighting.w"))
 }
 
+// UnknownTypes lists the lamp types without an LED equivalent, for the method note.
+func (p lightingPage) UnknownTypes() string { return strings.Join(p.Audit.UnknownTypes, ", ") }
+
 // Lighting is the printable audit (GET /lighting/audit?tariff=; public: the audit is public
 // information). A bad tariff shows its error over the audit at the default tariff.
 func (ps *Pages) Lighting(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web/pages"
 	"github.com/aktobe/geoportal/web/webtest"
 )
 
@@ -201,4 +203,38 @@ func TestYardStaffPageForms(t *testing.T) {
 		e.Want(staff, "GET", "/staff/modules?lang="+lang, nil, 200, says)
 	}
 	e.Want(webtest.Caller{}, "GET", "/api/modules/yards/ranking?season=2026", nil, 200, `"winner":true`)
+}
+
+// The audit page's method notes come from the catalog: the kk and ru pages hold none of the
+// API's English sentences (the API keeps them in English).
+func TestLightingAuditMethodTranslated(t *testing.T) {
+	e := webtest.NewSite(t)
+	e.Exec(`INSERT INTO layer.street_lights (geom, lamp_type, power_w, hours_per_year) VALUES
+		(ST_SetSRID(ST_MakePoint(57.05, 50.05), 4326), 'HPS', 250, 4000),
+		(ST_SetSRID(ST_MakePoint(57.06, 50.05), 4326), 'QXZ', 70, 4000)`)
+	var a struct {
+		Notes []string `json:"notes"`
+	}
+	if err := json.Unmarshal([]byte(e.Want(webtest.Caller{}, "GET", "/api/modules/lighting/audit", nil, 200, `"notes"`)), &a); err != nil || len(a.Notes) != 3 {
+		t.Fatalf("API notes: %v %q", err, a.Notes)
+	}
+	want := map[string][]string{
+		"kk": {"Әдістеме", "QXZ"}, "ru": {"Методика", "QXZ"}, "en": {"Method", "QXZ"},
+	}
+	for lang, words := range want {
+		page := e.Want(webtest.Caller{}, "GET", "/lighting/audit?lang="+lang, nil, 200, words[0])
+		if !strings.Contains(page, words[1]) {
+			t.Errorf("%s page does not name the lamp type without an LED equivalent", lang)
+		}
+		for _, note := range a.Notes {
+			if english := strings.Contains(page, html.EscapeString(note)); english != (lang == "en") {
+				t.Errorf("%s page: English note %q shown %v", lang, note, english)
+			}
+		}
+		for _, key := range []string{"lighting.note_kwh", "lighting.note_led"} {
+			if !strings.Contains(page, html.EscapeString(pages.Text(lang, key))) {
+				t.Errorf("%s page lacks %s", lang, key)
+			}
+		}
+	}
 }

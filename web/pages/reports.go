@@ -368,6 +368,8 @@ func (ps *Pages) Stats(w http.ResponseWriter, r *http.Request) {
 				TotalW: 300 * n.Total / most, OpenW: 300 * n.Open / most}
 			if g.name != nil {
 				b.Label = g.name(n.Key)
+			} else if n.Names != nil {
+				b.Label = p.Name(*n.Names)
 			}
 			b.LabelX = 226 + b.TotalW
 			c.Bars = append(c.Bars, b)

@@ -135,3 +135,34 @@ func TestReportStatsPage(t *testing.T) {
 		t.Fatalf("stats page: %d\n%.4000s", resp.StatusCode, page)
 	}
 }
+
+// The statistics page names a district in the page's language (kk and en fall back to ru).
+func TestReportStatsDistrictNames(t *testing.T) {
+	env := webtest.NewReports(t)
+	ctx := context.Background()
+	if _, err := env.Srv.Pool.Exec(ctx, `INSERT INTO layer.districts (geom, name, name_ru, name_kk, name_en)
+		VALUES (ST_Multi(ST_MakeEnvelope(57.1, 50.2, 57.3, 50.4, 4326)), 'Алматинский', 'Алматинский район', 'Алматы ауданы', 'Almaty district')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := env.Srv.Reports.Create(ctx, reports.NewReport{ServiceCode: "pothole", Lon: 57.17, Lat: 50.28, Description: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{"kk": "Алматы ауданы", "ru": "Алматинский район", "en": "Almaty district"}
+	for lang, want := range names {
+		resp, err := http.Get(env.TS.URL + "/reports/stats?lang=" + lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page := string(b)
+		if resp.StatusCode != 200 || !strings.Contains(page, "<td>"+want+"</td>") {
+			t.Errorf("%s stats page lacks %q: %d", lang, want, resp.StatusCode)
+		}
+		for other, name := range names {
+			if other != lang && strings.Contains(page, name) {
+				t.Errorf("%s stats page shows the %s district name %q", lang, other, name)
+			}
+		}
+	}
+}

@@ -4,6 +4,17 @@
 
 import { s } from './dom.js';
 import { glyphsURL, labelLayers } from './labels.js';
+import catalogTexts from './catalog.json' with { type: 'json' };
+
+// DEMO_ATTRIBUTION is the demo data's attribution in the layers catalog (English only there);
+// the map shows it in the chosen language (catalog key map.attributionDemo).
+const DEMO_ATTRIBUTION = 'Demo data generated for the Aktobe geoportal';
+
+/** attributionText is a layer's attribution in lang: the demo data's translated, others as they are. */
+export function attributionText(a, lang) {
+  const e = catalogTexts['map.attributionDemo'];
+  return a && a.trim() === DEMO_ATTRIBUTION ? (e[lang] || e.ru) : a;
+}
 
 export const BASE_SLUGS = ['city_boundary', 'districts', 'streets', 'buildings'];
 export const BASE_SOURCE = 'base';
@@ -109,7 +120,9 @@ export function buildStyle(catalog, visible, origin, basemap, lang = 'ru', label
       type: 'vector',
       tiles: [tileURL(origin, [...composite], ls.map((l) => l.version).join('.'))],
       minzoom: 0, maxzoom: 16,
-      attribution: '© <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener">OpenStreetMap</a> contributors, ODbL',
+      // OpenStreetMap's, then those of the composited layers (the demo data's, in lang).
+      attribution: ['© <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener">OpenStreetMap</a> contributors, ODbL',
+        ...new Set(ls.map((l) => l.attribution).filter((a) => a && !/OpenStreetMap/i.test(a)).map((a) => esc(attributionText(a, lang))))].join(' | '),
     };
   }
   const ordered = [...catalog].sort((a, b) => {
@@ -129,7 +142,7 @@ export function buildStyle(catalog, visible, origin, basemap, lang = 'ru', label
         tiles: [tileURL(origin, [l.slug], l.version)],
         minzoom: 0,
         maxzoom: 16,
-        attribution: l.attribution && !/OpenStreetMap/i.test(l.attribution) ? esc(l.attribution) : undefined,
+        attribution: l.attribution && !/OpenStreetMap/i.test(l.attribution) ? esc(attributionText(l.attribution, lang)) : undefined,
       };
       if (Array.isArray(l.bbox) && l.bbox.length === 4 && l.bbox.every(Number.isFinite)) {
         sources[src].bounds = [Math.max(-180, l.bbox[0] - 0.01), Math.max(-85, l.bbox[1] - 0.01), Math.min(180, l.bbox[2] + 0.01), Math.min(85, l.bbox[3] + 0.01)];
