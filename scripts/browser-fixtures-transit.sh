@@ -4,7 +4,7 @@
 # buses of one route with HTTP device keys: one the test drives along its line, one it puts off
 # the line. Exports GEOPORTAL_TRANSIT_* for the test.
 case "${BROWSER_TESTS:-all}" in
-*transit*|all)
+*transit*|*night*|all)
   "$bin" gtfs demo -first 0s -last 23h45m -headway 30m >>"$log" 2>&1
   GEOPORTAL_TRANSIT_ROUTE=$(psql "$DATABASE_URL" -AtXc \
     "SELECT r.short_name FROM transit.routes r JOIN transit.trips t USING (route_id) GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")

@@ -77,6 +77,7 @@ const live = {
   panel: null,
   panelText: null,
   layersAdded: false,
+  feedCount: null, // vehicles live now by GET /api/vehicles, while the stream is not live
 };
 
 const reducedMotion = () => window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
@@ -154,6 +155,7 @@ function disconnect(status) {
   }
   hideTiles(false);
   setStatus(status);
+  pollCount();
 }
 
 function parse(data) {
@@ -327,7 +329,29 @@ function setStatus(status) {
   renderPanel();
 }
 
+// The layer list's count of this layer is the number of vehicles live now: the vehicles the
+// stream draws while it is live, else the length of GET /api/vehicles, asked again every
+// COUNT_REFRESH_MS while the tab is visible (main.js shows "none live now" for 0).
+const COUNT_REFRESH_MS = 30000;
+
+function publishCount() {
+  const n = live.status === 'live' ? live.vehicles.size : live.feedCount;
+  if (Number.isInteger(n)) live.ctx?.setLiveCount?.(SLUG, n);
+}
+
+async function pollCount() {
+  if (document.visibilityState === 'hidden' || live.status === 'live') return;
+  try {
+    const r = await fetch('/api/vehicles', { cache: 'no-store' });
+    if (!r.ok) return;
+    const body = await r.json();
+    if (Array.isArray(body.vehicles)) live.feedCount = body.vehicles.length;
+  } catch { return; }
+  publishCount();
+}
+
 function renderPanel() {
+  publishCount();
   if (!live.panel) return;
   const L = live.ctx.lang();
   const on = live.ctx.visible(SLUG);
@@ -543,6 +567,10 @@ register({
     window.addEventListener('hashchange', () => setTimeout(() => { sync(); if (live.tilesHidden) hideTiles(true); }, 0));
     document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && live.popup?.isOpen()) closeVehiclePopup(); });
     if (ctx.visible(SLUG)) sync();
+    if (ctx.layer(SLUG)) {
+      pollCount();
+      setInterval(pollCount, COUNT_REFRESH_MS);
+    }
   },
   panel(ctx) {
     live.panelTitle = h('h2', { id: 'live-title' });
@@ -599,5 +627,6 @@ register({
 window.__geoportalLive = {
   drawn: () => [...live.vehicles.entries()].map(([id, e]) => ({ id, at: glide(e, performance.now()), to: e.to, route: e.v.route })),
   status: () => live.status,
+  count: () => (live.status === 'live' ? live.vehicles.size : live.feedCount),
   tilesHidden: () => live.tilesHidden,
 };
