@@ -485,6 +485,34 @@ function clock(L, iso) {
   }
 }
 
+/** dayClock is a time of day, with the weekday when it is not on the day of now. */
+function dayClock(L, iso, now) {
+  const day = (x) => new Intl.DateTimeFormat('en-CA', { timeZone: CITY_TZ }).format(new Date(x));
+  if (day(iso) === day(now)) return clock(L, iso);
+  try {
+    return new Intl.DateTimeFormat(LOCALES[L], { weekday: 'short', hour: '2-digit', minute: '2-digit', timeZone: CITY_TZ }).format(new Date(iso));
+  } catch {
+    return clock(L, iso);
+  }
+}
+
+/**
+ * noArrivals says why no bus is listed: with the stop's service hours by the timetable (the API's
+ * hours: the day's first and last departure) "no buses in service now — service runs 06:00–23:00",
+ * and the next scheduled departure (the timetable's, not a prediction).
+ */
+function noArrivals(L, body) {
+  const hrs = body.hours || {};
+  const out = [h('p', { class: 'live-muted live-service-hours' }, hrs.first && hrs.last
+    ? t('live.serviceHours', { from: clock(L, hrs.first), to: clock(L, hrs.last) })
+    : t('live.noArrivals'))];
+  if (hrs.next) {
+    out.push(h('p', { class: 'live-next-scheduled', dataset: { realtime: 'false' } },
+      t('live.nextScheduled', { t: dayClock(L, hrs.next, body.now) })));
+  }
+  return out;
+}
+
 function renderArrivals(node, code, res) {
   const L = live.ctx.lang();
   const list = node.querySelector('.live-arrivals-body');
@@ -494,7 +522,7 @@ function renderArrivals(node, code, res) {
   if (res.status === 'notfound') { list.append(h('p', { class: 'live-muted' }, t('live.noTimetable'))); return; }
   if (res.status !== 'ok') { list.append(h('p', { class: 'live-muted' }, t('live.loadError'))); return; }
   const arrivals = res.body.arrivals || [];
-  if (!arrivals.length) { list.append(h('p', { class: 'live-muted' }, t('live.noArrivals'))); return; }
+  if (!arrivals.length) { list.append(...noArrivals(L, res.body)); return; }
   // One line per route and direction, soonest first (the server sorts by predicted time).
   const groups = new Map();
   for (const a of arrivals) {
