@@ -18,11 +18,17 @@ case "${BROWSER_TESTS:-all}" in
   }
   read -r GEOPORTAL_TRANSIT_BUS_ID GEOPORTAL_TRANSIT_BUS_KEY < <(transit_add browser-bus-1 "101 BUS 04" -low-floor -department "Aktobe bus") || true
   read -r GEOPORTAL_TRANSIT_OFF_ID GEOPORTAL_TRANSIT_OFF_KEY < <(transit_add browser-bus-2 "202 OFF 04") || true
-  if [ -z "$GEOPORTAL_TRANSIT_ROUTE" ] || [ -z "$GEOPORTAL_TRANSIT_BUS_KEY" ] || [ -z "$GEOPORTAL_TRANSIT_OFF_KEY" ]; then
+  # A bus of no route for web/frontend/tests/night.test.mjs: it starts reporting while the test
+  # watches the layer list's count (its own, so that it does not move the buses above).
+  read -r GEOPORTAL_TRANSIT_NIGHT_ID GEOPORTAL_TRANSIT_NIGHT_KEY < <("$bin" vehicle add -device browser-bus-night \
+    -plate "303 NGT 04" 2>>"$log" | sed -nE 's/^vehicle ([0-9]+) .*\(shown once\): (.+)$/\1 \2/p') || true
+  if [ -z "$GEOPORTAL_TRANSIT_ROUTE" ] || [ -z "$GEOPORTAL_TRANSIT_BUS_KEY" ] || [ -z "$GEOPORTAL_TRANSIT_OFF_KEY" ] ||
+    [ -z "$GEOPORTAL_TRANSIT_NIGHT_KEY" ]; then
     echo "browser-tests: transit fixtures failed" >&2
     exit 1
   fi
   export GEOPORTAL_TRANSIT_ROUTE GEOPORTAL_TRANSIT_DISPATCH_EMAIL GEOPORTAL_TRANSIT_DISPATCH_PASSWORD \
-    GEOPORTAL_TRANSIT_BUS_ID GEOPORTAL_TRANSIT_BUS_KEY GEOPORTAL_TRANSIT_OFF_ID GEOPORTAL_TRANSIT_OFF_KEY
+    GEOPORTAL_TRANSIT_BUS_ID GEOPORTAL_TRANSIT_BUS_KEY GEOPORTAL_TRANSIT_OFF_ID GEOPORTAL_TRANSIT_OFF_KEY \
+    GEOPORTAL_TRANSIT_NIGHT_ID GEOPORTAL_TRANSIT_NIGHT_KEY
   ;;
 esac

@@ -10,7 +10,7 @@ import { launch, open, api, shot, BASE } from './helpers.mjs';
 const T = { timeout: 600000 };
 const catalog = JSON.parse(readFileSync(new URL('../src/catalog.json', import.meta.url)));
 const ROUTE = process.env.GEOPORTAL_TRANSIT_ROUTE;
-const BUS_KEY = process.env.GEOPORTAL_TRANSIT_BUS_KEY;
+const BUS_KEY = process.env.GEOPORTAL_TRANSIT_NIGHT_KEY; // a bus of its own (no route)
 const LAYERS = 'city_boundary,districts,streets,bus_routes,bus_stops';
 const SIZES = [{ width: 375, height: 667 }, { width: 1366, height: 768 }];
 let browser;
