@@ -32,6 +32,8 @@ type StopArrivals struct {
 	Name     string    `json:"name"`
 	Now      time.Time `json:"now"`
 	Arrivals []Arrival `json:"arrivals"`
+	// Hours is the stop's service hours by the timetable, for when no arrival is listed.
+	Hours ServiceHours `json:"hours"`
 }
 
 // Arrivals returns the next arrivals at a stop (GTFS stop_id or stop code), at most perRoute per route.
@@ -60,7 +62,7 @@ func (s *Service) Arrivals(ctx context.Context, stop string, now time.Time, perR
 	if arr == nil {
 		arr = []Arrival{}
 	}
-	return &StopArrivals{StopID: st.ID, Code: st.Code, Name: st.Name, Now: now, Arrivals: arr}, nil
+	return &StopArrivals{StopID: st.ID, Code: st.Code, Name: st.Name, Now: now, Arrivals: arr, Hours: net.Hours(st.ID, now)}, nil
 }
 
 // Alert is a dispatcher alert of the on-line control.

@@ -374,6 +374,44 @@ type Arrival struct {
 	Minutes   int       `json:"minutes"`
 }
 
+// ServiceHours is when buses serve a stop by the timetable: the first and last scheduled departure
+// of the service day of a time (zero when no trip serves the stop that day), and the next
+// scheduled departure after that time (zero when none in the coming week). The map says it when
+// no bus is live ("service runs 06:00–23:00"), e.g. at night.
+type ServiceHours struct {
+	First time.Time `json:"first,omitzero"`
+	Last  time.Time `json:"last,omitzero"`
+	Next  time.Time `json:"next,omitzero"`
+}
+
+// Hours returns the timetable's service hours of stop around now.
+func (n *Network) Hours(stopID string, now time.Time) ServiceHours {
+	var h ServiceHours
+	day, _ := n.serviceDay(now)
+	for _, v := range n.stopVisits[stopID] {
+		dep := v.trip.Stops[v.idx].Dep
+		if n.runs(v.trip, day) {
+			t := day.Add(time.Duration(dep) * time.Second)
+			if h.First.IsZero() || t.Before(h.First) {
+				h.First = t
+			}
+			if t.After(h.Last) {
+				h.Last = t
+			}
+		}
+		// Yesterday's trips running past midnight, today's and the next week's.
+		for k := -1; k <= 7; k++ {
+			d := day.AddDate(0, 0, k)
+			t := d.Add(time.Duration(dep) * time.Second)
+			if !t.After(now) || (!h.Next.IsZero() && !t.Before(h.Next)) || !n.runs(v.trip, d) {
+				continue
+			}
+			h.Next = t
+		}
+	}
+	return h
+}
+
 // LiveTrip is a vehicle's current trip match, as stored in transit.vehicle_state.
 type LiveTrip struct {
 	VehicleID int64

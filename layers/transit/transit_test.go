@@ -576,3 +576,40 @@ func TestWialonListener(t *testing.T) {
 		t.Error("listener did not stop")
 	}
 }
+
+// TestStopServiceHours: a stop's arrivals at night carry its service hours by the timetable —
+// the first and last departure of the day and the next one — so that the map can say when buses run.
+func TestStopServiceHours(t *testing.T) {
+	ctx := context.Background()
+	s, pool := newService(t)
+	importFeed(t, pool)
+	loc, _ := time.LoadLocation("Asia/Aqtobe")
+	at := func(y int, m time.Month, d, hh, mm, ss int) time.Time { return time.Date(y, m, d, hh, mm, ss, 0, loc) }
+	for _, c := range []struct {
+		name              string
+		now               time.Time
+		first, last, next time.Time
+	}{
+		// Monday 02:00: weekdays run R5 and R12 from 06:06:30 (R5-E-00 leaves S3) to 09:49:14
+		// (R5-W-11, no time at S3: interpolated by distance between S4 at 09:46:30 and S2 at
+		// 09:52); Sunday's night bus left at 00:19.
+		{"monday night", at(2027, 1, 4, 2, 0, 0), at(2027, 1, 4, 6, 6, 30), at(2027, 1, 4, 9, 49, 14), at(2027, 1, 4, 6, 6, 30)},
+		// Monday 10:00: the day's service is over; the next departure is Tuesday's first.
+		{"monday after service", at(2027, 1, 4, 10, 0, 0), at(2027, 1, 4, 6, 6, 30), at(2027, 1, 4, 9, 49, 14), at(2027, 1, 5, 6, 6, 30)},
+		// Saturday 10:00: the weekend night bus (24:19) is the day's last departure, after midnight.
+		{"saturday", at(2027, 1, 9, 10, 0, 0), at(2027, 1, 9, 6, 6, 30), at(2027, 1, 10, 0, 19, 0), at(2027, 1, 10, 0, 19, 0)},
+	} {
+		a, err := s.Arrivals(ctx, "S3", c.now, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.name == "monday night" && len(a.Arrivals) != 0 {
+			t.Errorf("%s: arrivals %+v, want none (no bus in the next hours)", c.name, a.Arrivals)
+		}
+		h := a.Hours
+		if !h.First.Equal(c.first) || !h.Last.Equal(c.last) || !h.Next.Equal(c.next) {
+			t.Errorf("%s: hours first %s last %s next %s, want %s %s %s", c.name,
+				h.First.In(loc), h.Last.In(loc), h.Next.In(loc), c.first, c.last, c.next)
+		}
+	}
+}

@@ -114,6 +114,14 @@ func TestTransitArrivalsFeedsAndDispatch(t *testing.T) {
 	if code != 200 || body["stop_id"] != "S3" || body["name"] != "Central square" {
 		t.Errorf("arrivals: %d %v", code, body)
 	}
+	// The stop's service hours by the timetable (daily: R5-E-00 leaves S3 at 06:06:30 first),
+	// for the map to say when buses run when none is listed.
+	hours, _ := body["hours"].(map[string]any)
+	first, err := time.Parse(time.RFC3339, fmt.Sprint(hours["first"]))
+	loc, _ := time.LoadLocation("Asia/Aqtobe")
+	if err != nil || first.In(loc).Format("15:04:05") != "06:06:30" || hours["last"] == nil || hours["next"] == nil {
+		t.Errorf("arrivals' service hours: %v (%v)", hours, err)
+	}
 	if code, _ := webtest.GetJSON(t, ts.URL+"/api/stops/NOPE/arrivals"); code != 404 {
 		t.Errorf("unknown stop: %d", code)
 	}

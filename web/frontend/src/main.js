@@ -36,6 +36,7 @@ const state = {
   catalog: [],
   directions: [],
   bySlug: new Map(),
+  liveCount: new Map(), // slug -> vehicles live now, from the live feed (ext/live.js), for a live layer
   visible: new Set(),
   config: {},
   composite: new Set(),
@@ -304,8 +305,8 @@ function layerItem(l, zoom) {
   const id = `layer-${l.slug}`;
   const leg = legendEntries(l);
   const hidden = zoom < (l.min_zoom || 0);
-  const count = h('span', { class: 'count', dataset: { count: l.slug }, title: t('map.featureCount', { n: formatNumber(l.feature_count || 0, L) }) },
-    formatNumber(l.feature_count || 0, L));
+  const count = h('span', { class: 'count', dataset: { count: l.slug } });
+  setCount(count, l);
   const input = h('input', { type: 'checkbox', id, checked: state.visible.has(l.slug), dataset: { slug: l.slug },
     onchange: (e) => setLayerVisible(l.slug, e.target.checked) });
   const label = h('label', { for: id },
@@ -319,6 +320,30 @@ function layerItem(l, zoom) {
       leg.entries.map((e) => h('li', {}, swatch(leg.type, leg.paint, e.color), valueName(e.label))))
     : null;
   return h('li', { class: `layer-item${hidden ? ' out-of-zoom' : ''}`, dataset: { slug: l.slug } }, input, label, sub);
+}
+
+// setCount writes a layer's count: its stored features, or for a live layer the vehicles live now
+// (the live feed's length, told by ext/live.js through setLiveCount), "none live now" when none.
+function setCount(node, l) {
+  const L = state.lang;
+  if (!state.liveCount.has(l.slug)) {
+    node.textContent = formatNumber(l.feature_count || 0, L);
+    node.title = t('map.featureCount', { n: formatNumber(l.feature_count || 0, L) });
+    delete node.dataset.live;
+    return;
+  }
+  const n = state.liveCount.get(l.slug);
+  node.dataset.live = String(n);
+  node.textContent = n ? formatNumber(n, L) : t('map.noneLive');
+  node.title = n ? t('map.liveNow', { n: formatNumber(n, L) }) : t('map.noneLive');
+}
+
+function setLiveCount(slug, n) {
+  if (state.liveCount.get(slug) === n) return;
+  state.liveCount.set(slug, n);
+  const l = state.bySlug.get(slug);
+  const c = ui.layerGroups?.querySelector(`[data-count="${slug}"]`);
+  if (l && c) setCount(c, l);
 }
 
 // layerSymbol is a layer's mark in the legend and popups: the icons the map draws for it (icons.js),
@@ -902,7 +927,7 @@ async function refreshLive() {
         const src = state.map.getSource(sourceId(l.slug, state.composite));
         if (src && src.setTiles) src.setTiles([tileURL(ORIGIN, [l.slug], l.version)]);
         const c = ui.layerGroups.querySelector(`[data-count="${l.slug}"]`);
-        if (c) c.textContent = formatNumber(l.feature_count || 0, state.lang);
+        if (c) setCount(c, l);
       }
     } catch { /* try again next round */ }
   }
@@ -919,6 +944,7 @@ const extCtx = {
   source: (slug) => sourceId(slug, state.composite), // the MapLibre source holding a catalog layer
   visible: (slug) => state.visible.has(slug),
   setLayerVisible,
+  setLiveCount,
   notice,
   popupRefresh: () => { if (state.popup?.isOpen()) renderPopup(); },
   closePopup: () => { if (state.popup?.isOpen()) state.popup.remove(); },

@@ -77,6 +77,7 @@ const live = {
   panel: null,
   panelText: null,
   layersAdded: false,
+  feedCount: null, // vehicles live now by GET /api/vehicles, while the stream is not live
 };
 
 const reducedMotion = () => window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
@@ -154,6 +155,7 @@ function disconnect(status) {
   }
   hideTiles(false);
   setStatus(status);
+  pollCount();
 }
 
 function parse(data) {
@@ -327,7 +329,29 @@ function setStatus(status) {
   renderPanel();
 }
 
+// The layer list's count of this layer is the number of vehicles live now: the vehicles the
+// stream draws while it is live, else the length of GET /api/vehicles, asked again every
+// COUNT_REFRESH_MS while the tab is visible (main.js shows "none live now" for 0).
+const COUNT_REFRESH_MS = 30000;
+
+function publishCount() {
+  const n = live.status === 'live' ? live.vehicles.size : live.feedCount;
+  if (Number.isInteger(n)) live.ctx?.setLiveCount?.(SLUG, n);
+}
+
+async function pollCount() {
+  if (document.visibilityState === 'hidden' || live.status === 'live') return;
+  try {
+    const r = await fetch('/api/vehicles', { cache: 'no-store' });
+    if (!r.ok) return;
+    const body = await r.json();
+    if (Array.isArray(body.vehicles)) live.feedCount = body.vehicles.length;
+  } catch { return; }
+  publishCount();
+}
+
 function renderPanel() {
+  publishCount();
   if (!live.panel) return;
   const L = live.ctx.lang();
   const on = live.ctx.visible(SLUG);
@@ -461,6 +485,34 @@ function clock(L, iso) {
   }
 }
 
+/** dayClock is a time of day, with the weekday when it is not on the day of now. */
+function dayClock(L, iso, now) {
+  const day = (x) => new Intl.DateTimeFormat('en-CA', { timeZone: CITY_TZ }).format(new Date(x));
+  if (day(iso) === day(now)) return clock(L, iso);
+  try {
+    return new Intl.DateTimeFormat(LOCALES[L], { weekday: 'short', hour: '2-digit', minute: '2-digit', timeZone: CITY_TZ }).format(new Date(iso));
+  } catch {
+    return clock(L, iso);
+  }
+}
+
+/**
+ * noArrivals says why no bus is listed: with the stop's service hours by the timetable (the API's
+ * hours: the day's first and last departure) "no buses in service now — service runs 06:00–23:00",
+ * and the next scheduled departure (the timetable's, not a prediction).
+ */
+function noArrivals(L, body) {
+  const hrs = body.hours || {};
+  const out = [h('p', { class: 'live-muted live-service-hours' }, hrs.first && hrs.last
+    ? t('live.serviceHours', { from: clock(L, hrs.first), to: clock(L, hrs.last) })
+    : t('live.noArrivals'))];
+  if (hrs.next) {
+    out.push(h('p', { class: 'live-next-scheduled', dataset: { realtime: 'false' } },
+      t('live.nextScheduled', { t: dayClock(L, hrs.next, body.now) })));
+  }
+  return out;
+}
+
 function renderArrivals(node, code, res) {
   const L = live.ctx.lang();
   const list = node.querySelector('.live-arrivals-body');
@@ -470,7 +522,7 @@ function renderArrivals(node, code, res) {
   if (res.status === 'notfound') { list.append(h('p', { class: 'live-muted' }, t('live.noTimetable'))); return; }
   if (res.status !== 'ok') { list.append(h('p', { class: 'live-muted' }, t('live.loadError'))); return; }
   const arrivals = res.body.arrivals || [];
-  if (!arrivals.length) { list.append(h('p', { class: 'live-muted' }, t('live.noArrivals'))); return; }
+  if (!arrivals.length) { list.append(...noArrivals(L, res.body)); return; }
   // One line per route and direction, soonest first (the server sorts by predicted time).
   const groups = new Map();
   for (const a of arrivals) {
@@ -543,6 +595,10 @@ register({
     window.addEventListener('hashchange', () => setTimeout(() => { sync(); if (live.tilesHidden) hideTiles(true); }, 0));
     document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && live.popup?.isOpen()) closeVehiclePopup(); });
     if (ctx.visible(SLUG)) sync();
+    if (ctx.layer(SLUG)) {
+      pollCount();
+      setInterval(pollCount, COUNT_REFRESH_MS);
+    }
   },
   panel(ctx) {
     live.panelTitle = h('h2', { id: 'live-title' });
@@ -599,5 +655,6 @@ register({
 window.__geoportalLive = {
   drawn: () => [...live.vehicles.entries()].map(([id, e]) => ({ id, at: glide(e, performance.now()), to: e.to, route: e.v.route })),
   status: () => live.status,
+  count: () => (live.status === 'live' ? live.vehicles.size : live.feedCount),
   tilesHidden: () => live.tilesHidden,
 };
