@@ -83,6 +83,9 @@ const (
 	jobLost = 30 * time.Second
 )
 
+// jobLostMessage is the error of a job whose node stopped beating.
+const jobLostMessage = "the server running the analysis stopped; start it again"
+
 // job is a job this node runs: what only this process can do to it (cancel its context) and its
 // latest progress, written to geoportal.analysis_jobs every jobBeat.
 type job struct {
@@ -207,8 +210,8 @@ func (s *Store) StartJob(ctx context.Context, req JobRequest, staff bool) (JobSt
 // sweepJobs fails running jobs whose node stopped beating and forgets old finished ones.
 func sweepJobs(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, `UPDATE geoportal.analysis_jobs SET state = 'failed', finished_at = now(),
-			error_code = $1, error_message = 'the server running the analysis stopped; start it again'
-		WHERE state = 'running' AND beat_at < now() - $2::interval`, geoportal.EUNAVAILABLE, jobLost.String()); err != nil {
+			error_code = $1, error_message = $3
+		WHERE state = 'running' AND beat_at < now() - $2::interval`, geoportal.EUNAVAILABLE, jobLost.String(), jobLostMessage); err != nil {
 		return err
 	}
 	_, err := tx.Exec(ctx, `DELETE FROM geoportal.analysis_jobs WHERE state <> 'running' AND finished_at < now() - $1::interval`,
@@ -316,18 +319,19 @@ func (s *Store) jobStatus(ctx context.Context, id string, seen bool) (JobStatus,
 	var params, result []byte
 	var code, msg *string
 	var elapsed float64
-	err := s.pool.QueryRow(ctx, `UPDATE geoportal.analysis_jobs SET
-			seen_at = CASE WHEN $2 THEN now() ELSE seen_at END,
-			state = CASE WHEN state = 'running' AND beat_at < now() - $3::interval THEN 'failed' ELSE state END,
-			error_code = CASE WHEN state = 'running' AND beat_at < now() - $3::interval THEN $4 ELSE error_code END,
-			error_message = CASE WHEN state = 'running' AND beat_at < now() - $3::interval
-				THEN 'the server running the analysis stopped; start it again' ELSE error_message END,
-			finished_at = CASE WHEN state = 'running' AND beat_at < now() - $3::interval THEN now() ELSE finished_at END
-		WHERE id = $1
-		RETURNING id, kind, state, stage, progress, started_at,
-			extract(epoch FROM coalesce(finished_at, now()) - started_at) * 1000,
-			params::text::bytea, result::text::bytea, error_code, error_message`,
-		id, seen, jobLost.String(), geoportal.EUNAVAILABLE).Scan(&st.ID, &st.Kind, &st.State, &st.Stage, &st.Progress,
+	err := s.pool.QueryRow(ctx, `UPDATE geoportal.analysis_jobs j SET
+			seen_at = CASE WHEN $2 THEN now() ELSE j.seen_at END,
+			state = CASE WHEN l.lost THEN 'failed' ELSE j.state END,
+			error_code = CASE WHEN l.lost THEN $4 ELSE j.error_code END,
+			error_message = CASE WHEN l.lost THEN $5 ELSE j.error_message END,
+			finished_at = CASE WHEN l.lost THEN now() ELSE j.finished_at END
+		FROM (SELECT state = 'running' AND beat_at < now() - $3::interval AS lost
+			FROM geoportal.analysis_jobs WHERE id = $1) AS l
+		WHERE j.id = $1
+		RETURNING j.id, j.kind, j.state, j.stage, j.progress, j.started_at,
+			extract(epoch FROM coalesce(j.finished_at, now()) - j.started_at) * 1000,
+			j.params::text::bytea, j.result::text::bytea, j.error_code, j.error_message`,
+		id, seen, jobLost.String(), geoportal.EUNAVAILABLE, jobLostMessage).Scan(&st.ID, &st.Kind, &st.State, &st.Stage, &st.Progress,
 		&st.StartedAt, &elapsed, &params, &result, &code, &msg)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return JobStatus{}, geoportal.Errorf(geoportal.ENOTFOUND, "analysis job %q not found (finished jobs are kept for %s)", id, JobKept)
