@@ -19,6 +19,7 @@ import (
 	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/data/pgcluster"
 	"github.com/aktobe/geoportal/internal/logthrottle"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -164,6 +165,13 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*databa
 		if err == nil {
 			return db, nil
 		}
+		if why := refusedForGood(err); why != "" {
+			// A wrong password or a database that does not exist stays so: waiting would only
+			// hide the mistake in a log of retries.
+			db.Close()
+			return nil, fmt.Errorf("database %s:%d/%s refused the connection (%s): %w", pcfg.ConnConfig.Host,
+				pcfg.ConnConfig.Port, pcfg.ConnConfig.Database, why, err)
+		}
 		logger.Warn("database not reachable, retrying", "host", pcfg.ConnConfig.Host,
 			"port", pcfg.ConnConfig.Port, "database", pcfg.ConnConfig.Database, "retry_in", delay.String(), "error", err)
 		select {
@@ -175,6 +183,24 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*databa
 		}
 		delay = min(delay*2, 10*time.Second)
 	}
+}
+
+// refusedForGood names why the server refused a connection when retrying cannot help (the
+// credentials, the database name or the role's rights are wrong), else returns "".
+func refusedForGood(err error) string {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return ""
+	}
+	switch pgErr.Code {
+	case "28P01", "28000":
+		return "check the user name and password in DATABASE_URL"
+	case "3D000":
+		return "the database does not exist; create it or fix its name in DATABASE_URL"
+	case "42501":
+		return "the user may not connect to this database"
+	}
+	return ""
 }
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,6 +93,40 @@ func TestServeWaitsForDatabase(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "retrying") {
 		t.Fatalf("no retry was logged:\n%s", logs.String())
+	}
+}
+
+// A wrong password or a database that does not exist is said at once, not retried for ever.
+func TestServeRefusedDatabase(t *testing.T) {
+	good, err := url.Parse(dbtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongPassword := *good
+	wrongPassword.User = url.UserPassword(good.User.Username(), "not the password")
+	noDatabase := *good
+	noDatabase.Path = "/no_such_database_here"
+	for name, c := range map[string]struct{ url, want string }{
+		"password": {wrongPassword.String(), "password"},
+		"database": {noDatabase.String(), "does not exist"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			// Far longer than a refused connection takes; the retry loop would run until it ends.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var logs strings.Builder
+			env := map[string]string{"DATABASE_URL": c.url}
+			err := run(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, io.Discard, &logs)
+			if err == nil || !strings.Contains(err.Error(), "refused the connection") || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("serve with a wrong %s = %v, want a 'refused' error naming %q", name, err, c.want)
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("serve kept retrying until its context ended")
+			}
+			if strings.Contains(logs.String(), "retrying") {
+				t.Fatalf("a refused connection was retried:\n%s", logs.String())
+			}
+		})
 	}
 }
 
