@@ -66,8 +66,13 @@ test('the live layer counts the vehicles live now, as the feed does', T, async (
         assert.equal(n, 0, 'no vehicle is live before the test posts one');
         await post({ time: new Date().toISOString(), lon: at[0], lat: at[1], heading: 90, speed_kmh: 20, sats: 9 });
         posted = true;
+        // The position is stored by the ingest's batch writer, not inside the POST: wait for it.
+        const arrived = await page.waitForFunction(async () => {
+          const r = await fetch('/api/vehicles', { cache: 'no-store' });
+          return (await r.json()).vehicles.length >= 1;
+        }, null, { timeout: 30000, polling: 250 }).then(() => true, () => false);
         n = await feed(page);
-        assert.ok(n >= 1, `the feed has the posted bus (${n})`);
+        assert.ok(arrived && n >= 1, `the feed has the posted bus (${n})`);
         await countMatches(page, lang, n, `${size.width}px, after a bus reports`);
       }
       await shot(page, `night-${size.width}-${lang}.png`);
