@@ -21,11 +21,13 @@ import (
 
 	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/importers"
+	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/transit"
 	"github.com/aktobe/geoportal/layers/transit/gtfs"
 	"github.com/aktobe/geoportal/layers/transit/sim"
 	"github.com/aktobe/geoportal/web"
+	"github.com/paulmach/orb"
 )
 
 // transitFlags are the serve flags that bound the Wialon IPS listener and the live stream.
@@ -306,6 +308,17 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 				routes = append(routes, t.RouteID)
 			}
 		}
+	}
+	if len(walkers) == 0 {
+		// No timetable to drive: the vehicles stand around the city's centre, as the data give it.
+		city, err := layers.NewStore(db.Pool).City(ctx, layers.City{})
+		if err != nil {
+			return err
+		}
+		if city.Center == nil {
+			return fmt.Errorf("simulate: no timetable and no city data to place vehicles in; run `geoportal demo` or import the city first")
+		}
+		sc.Home = orb.Point{city.Center[0], city.Center[1]}
 	}
 	vehicles := make([]sim.Vehicle, *n)
 	// The first share of the vehicles speak Wialon IPS (sim.Run): each gets a fresh password this

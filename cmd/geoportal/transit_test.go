@@ -230,9 +230,19 @@ func TestCrashLosesNoAcknowledgedPosition(t *testing.T) {
 }
 
 // geoportal simulate gives its Wialon units passwords: against a served geoportal with the
-// default limits they all log in and their fixes are stored.
+// default limits they all log in and their fixes are stored. With no timetable its vehicles stand
+// in the city the data describe (here a boundary around Dover, Delaware), not in Aktobe.
 func TestSimulateWialonUnitsLogIn(t *testing.T) {
 	dbURL := dbtest.NewURL(t)
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(context.Background(), `INSERT INTO layer.city_boundary (name, geom)
+		VALUES ('Dover', ST_Multi(ST_MakeEnvelope(-75.56, 39.13, -75.48, 39.20, 4326)))`); err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -248,11 +258,12 @@ func TestSimulateWialonUnitsLogIn(t *testing.T) {
 	if err != nil || !strings.Contains(out.String(), "; 0 errors;") {
 		t.Fatalf("simulate: %v\n%s", err, out.String())
 	}
-	pool, err := pgxpool.New(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
+	var away int
+	pool.QueryRow(context.Background(), `SELECT count(*) FROM transit.positions
+		WHERE NOT (lon BETWEEN -75.6 AND -75.4 AND lat BETWEEN 39.1 AND 39.3)`).Scan(&away)
+	if away > 0 {
+		t.Errorf("%d simulated positions lie outside the city the data describe", away)
 	}
-	defer pool.Close()
 	var units int
 	pool.QueryRow(context.Background(), `SELECT count(DISTINCT vehicle_id) FROM transit.positions WHERE source = 'w'`).Scan(&units)
 	if units != 2 {

@@ -47,6 +47,7 @@ type Config struct {
 	Duration    time.Duration // how long to run
 	Watch       bool          // measure ingest-to-push latency on /api/vehicles/live
 	SpeedKmh    float64       // simulated driving speed (default 25)
+	Home        orb.Point     // lon, lat around which vehicles with no route stand (the city's centre)
 }
 
 // Report is what a run measured.
@@ -173,12 +174,13 @@ type mover struct {
 	v     Vehicle
 	dist  float64
 	clock time.Time
-	speed float64 // m/s
-	live  bool    // clock follows the wall clock (rate <= 1)
+	speed float64   // m/s
+	live  bool      // clock follows the wall clock (rate <= 1)
+	home  orb.Point // where it stands when it has no route
 }
 
 func newMover(v Vehicle, cfg Config) *mover {
-	m := &mover{v: v, speed: cfg.SpeedKmh / 3.6 * (0.8 + 0.4*rand.Float64())}
+	m := &mover{v: v, home: cfg.Home, speed: cfg.SpeedKmh / 3.6 * (0.8 + 0.4*rand.Float64())}
 	if v.Route != nil {
 		m.dist = rand.Float64() * v.Route.Length()
 	}
@@ -214,7 +216,7 @@ func (m *mover) next() wialon.Fix {
 		}
 		pt, heading = m.v.Route.At(m.dist)
 	} else {
-		pt = orb.Point{57.1669 + float64(m.v.ID%100)*0.0005, 50.2839 + float64(m.v.ID/100%100)*0.0005}
+		pt = orb.Point{m.home[0] + float64(m.v.ID%100)*0.0005, m.home[1] + float64(m.v.ID/100%100)*0.0005}
 	}
 	return wialon.Fix{Time: at, Lat: pt[1], Lon: pt[0], HasPos: true, Speed: math.Round(m.speed * 3.6), Course: math.Round(heading),
 		Alt: 200, Sats: 10, HDOP: 0.9}
