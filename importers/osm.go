@@ -15,6 +15,7 @@ import (
 	"github.com/aktobe/geoportal/geo"
 	"github.com/aktobe/geoportal/importers/osm"
 	"github.com/aktobe/geoportal/internal/wkb"
+	"github.com/aktobe/geoportal/data/replica"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/jackc/pgx/v5"
@@ -86,7 +87,7 @@ func (im *Importer) ImportOSM(ctx context.Context, path string, req OSMRequest) 
 	if m == nil {
 		m = osm.Default()
 	}
-	all, err := im.Layers.Layers(ctx, true)
+	all, err := im.Layers.Layers(replica.OnPrimary(ctx), true)
 	if err != nil {
 		return out, err
 	}
