@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/data/replica"
 	"github.com/aktobe/geoportal/geo"
 	"github.com/aktobe/geoportal/importers/osm"
 	"github.com/aktobe/geoportal/internal/wkb"
-	"github.com/aktobe/geoportal/data/replica"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/jackc/pgx/v5"
