@@ -39,12 +39,13 @@ base=http://127.0.0.1:$CLUSTER_PORT
 trap 'scripts/cluster.sh down >/dev/null 2>&1 || true' EXIT
 
 # ticks PID…: CPU ticks of each process: its own, its reaped children's, and its live children's.
+# (cat, not awk, opens the files: a process that ends meanwhile must not stop the count.)
 ticks() {
   awk -v roots="$*" 'BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) want[r[i]] = i }
     { pid = $1; rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " ")   # after "(comm) "
       ppid = f[2]; own = f[12] + f[13] + f[14] + f[15]                      # utime stime cutime cstime
       if (pid in want) t[want[pid]] += own; else if (ppid in want) t[want[ppid]] += own }
-    END { for (i = 1; i <= n; i++) printf "%d ", t[i] + 0; print "" }' /proc/[0-9]*/stat 2>/dev/null
+    END { for (i = 1; i <= n; i++) printf "%d ", t[i] + 0; print "" }' < <(cat /proc/[0-9]*/stat 2>/dev/null)
 }
 self_ticks() { awk '{ print $16 + $17 }' /proc/$$/stat; }
 
