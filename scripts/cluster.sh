@@ -19,8 +19,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${CLUSTER_DIR:-$root/.data/cluster}
-mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
+[ "${1:-}" != up ] || mkdir -p "$dir"
+[ ! -d "$dir" ] || dir=$(cd "$dir" && pwd)
 port=${CLUSTER_PORT:-8090}
 read -r -a node_ports <<<"${CLUSTER_NODE_PORTS:-8091 8092}"
 bin=${GEOPORTAL_BIN:-$root/bin/geoportal}
