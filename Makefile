@@ -8,7 +8,7 @@ export CGO_ENABLED := 1
 # our code (net/http, html/template, crypto/tls, crypto/x509), all fixed in 1.27.3.
 export GOTOOLCHAIN ?= go1.27.3
 
-.PHONY: run test deps build frontend test-go test-browser test-standards fuzz vulncheck bench stop-db clean check-tree
+.PHONY: run test deps build frontend test-go test-browser test-standards fuzz vulncheck bench stop-db clean check-tree cluster-up cluster-down cluster-status
 
 run: build
 	$(BIN) serve -demo-if-empty
@@ -43,6 +43,16 @@ fuzz: build
 
 stop-db: build
 	$(BIN) db stop
+
+# A primary, a streaming replica, two app nodes and nginx on 127.0.0.1 (docs/scaling.md).
+cluster-up: build
+	@scripts/cluster.sh up
+
+cluster-down:
+	@scripts/cluster.sh down
+
+cluster-status:
+	@scripts/cluster.sh status
 
 clean:
 	rm -rf bin web/frontend/node_modules standards/node_modules

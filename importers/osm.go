@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/data/replica"
 	"github.com/aktobe/geoportal/geo"
 	"github.com/aktobe/geoportal/importers/osm"
 	"github.com/aktobe/geoportal/internal/wkb"
@@ -86,7 +87,7 @@ func (im *Importer) ImportOSM(ctx context.Context, path string, req OSMRequest) 
 	if m == nil {
 		m = osm.Default()
 	}
-	all, err := im.Layers.Layers(ctx, true)
+	all, err := im.Layers.Layers(replica.OnPrimary(ctx), true)
 	if err != nil {
 		return out, err
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/data/replica"
 	"github.com/aktobe/geoportal/geo"
 	"github.com/aktobe/geoportal/internal/wkb"
 	"github.com/aktobe/geoportal/layers"
@@ -319,7 +320,7 @@ func (im *Importer) plan(ctx context.Context, info *Info, req Request) (*plan, e
 		if !layers.ValidSlug(slug) {
 			return nil, invalid("layer name %q is not a lower-case word of at most 48 letters, digits and _ (give one with --layer)", slug)
 		}
-		if _, err := im.Layers.Layer(ctx, slug, true); err == nil {
+		if _, err := im.Layers.Layer(replica.OnPrimary(ctx), slug, true); err == nil {
 			return nil, layers.LayerExistsError(slug)
 		} else if geoportal.ErrorCode(err) != geoportal.ENOTFOUND {
 			return nil, err
@@ -370,7 +371,7 @@ func (im *Importer) plan(ctx context.Context, info *Info, req Request) (*plan, e
 	if req.Layer == "" {
 		return nil, invalid("mode %s needs the layer to import into (--layer)", req.Mode)
 	}
-	l, err := im.Layers.Layer(ctx, req.Layer, true)
+	l, err := im.Layers.Layer(replica.OnPrimary(ctx), req.Layer, true)
 	if err != nil {
 		return nil, err
 	}

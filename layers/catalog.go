@@ -108,6 +108,8 @@ type Store struct {
 	// read serves the reads anyone may ask for (Features, Feature, Search, Nearest, City): pool
 	// when not set, else the public read pool or a replica.Reads over it and the replicas (SetReads).
 	read Reader
+	// catalog serves Layers and Layer: pool, or a replica.Reads over it (SetCatalogReads).
+	catalog Reader
 	// replicas is told of this store's writes so that this node's next reads see them (SetReads).
 	replicas *replica.Set
 	// countBudget bounds the exact count of a filtered numberMatched (SetCountBudget).
@@ -116,7 +118,7 @@ type Store struct {
 
 // NewStore returns a store over pool.
 func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, read: pool, countBudget: DefaultCountBudget}
+	return &Store{pool: pool, read: pool, catalog: pool, countBudget: DefaultCountBudget}
 }
 
 // DefaultCountBudget is how long the exact count of a filtered numberMatched may take before the
@@ -140,6 +142,14 @@ func (s *Store) SetReadPool(pool *pgxpool.Pool) { s.read = pool }
 // read of the layer waits for a replica that has the write (or goes to the primary). Call it
 // before serving.
 func (s *Store) SetReads(r Reader, set *replica.Set) { s.read, s.replicas = r, set }
+
+// SetCatalogReads makes the catalog reads (Layers, Layer) use r, a replica.Reads over the
+// primary's pool. A read of one layer goes to a replica that has replayed every change of that
+// layer this node heard of (its features, which change the count and extent, and its catalog
+// entry: layer_catalog_changed, data/migrations/0200), the list of every layer to one that has
+// replayed every change heard of; else to the primary. A read that must see this node's own
+// catalog write runs under replica.OnPrimary (the importers do). Call it before serving.
+func (s *Store) SetCatalogReads(r Reader) { s.catalog = r }
 
 // SetCountBudget sets how long counting a filtered numberMatched may take (0: no bound) before
 // the estimate is used. Call it before serving.
@@ -172,7 +182,8 @@ func scanLayer(row pgx.Row) (Layer, error) {
 
 // Layers returns the catalog in display order; staff-only layers only when staff is true.
 func (s *Store) Layers(ctx context.Context, staff bool) ([]Layer, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+layerColumns+` FROM geoportal.layers
+	// Every layer's count and extent are in the list: it needs every change heard of.
+	rows, err := s.catalog.Query(replica.WithLayers(ctx), `SELECT `+layerColumns+` FROM geoportal.layers
 		WHERE $1 OR visibility = 'public' ORDER BY direction, sort_order, slug`, staff)
 	if err != nil {
 		return nil, fmt.Errorf("list layers: %w", err)
@@ -195,7 +206,7 @@ func (s *Store) Layer(ctx context.Context, slug string, staff bool) (Layer, erro
 	if !ValidSlug(slug) {
 		return Layer{}, geoportal.Errorf(geoportal.ENOTFOUND, "layer %q not found", slug)
 	}
-	l, err := scanLayer(s.pool.QueryRow(ctx, `SELECT `+layerColumns+` FROM geoportal.layers
+	l, err := scanLayer(s.catalog.QueryRow(replica.WithLayers(ctx, slug), `SELECT `+layerColumns+` FROM geoportal.layers
 		WHERE slug = $1 AND ($2 OR visibility = 'public')`, slug, staff))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Layer{}, geoportal.Errorf(geoportal.ENOTFOUND, "layer %q not found", slug)
@@ -265,6 +276,9 @@ func (s *Store) CreateLayer(ctx context.Context, tx pgx.Tx, l Layer) error {
 	}
 	if err != nil {
 		return mapPgError(fmt.Errorf("create layer %s: %w", l.Slug, err))
+	}
+	if tx == nil {
+		s.replicas.Wrote(ctx, l.Slug)
 	}
 	return nil
 }

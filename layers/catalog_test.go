@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/data/dbtest"
@@ -155,5 +156,45 @@ func TestCreateLayerRefusesBadDefinitions(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("catalog has %d rows for benches", n)
+	}
+}
+
+// A layer's catalog entry changing is announced on layer_catalog_changed (data/migrations/0200)
+// with the layer's slug; feature writes, which only move the entry's count, extent and version,
+// are not (they announce themselves on layer_changed). Nothing is timed: the feature write comes
+// first, so the first announcement heard after both must be the catalog change's.
+func TestCatalogChangesAreAnnounced(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	listen, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listen.Release()
+	if _, err := listen.Exec(ctx, `LISTEN layer_catalog_changed`); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct{ name, sql, want string }{
+		{"feature written", `INSERT INTO layer.playgrounds (geom, name) VALUES (ST_SetSRID(ST_MakePoint(57.2, 50.3), 4326), 'x')`, ""},
+		{"style changed", `UPDATE geoportal.layers SET style = '{"type": "circle"}' WHERE slug = 'schools'`, `{"layer" : "schools"}`},
+		{"feature deleted", `DELETE FROM layer.playgrounds`, ""},
+		{"layer dropped", `SELECT geoportal.drop_layer('biotoilets')`, `{"layer" : "biotoilets"}`},
+	}
+	for _, st := range steps {
+		if _, err := pool.Exec(ctx, st.sql); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if st.want == "" {
+			continue
+		}
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		n, err := listen.Conn().WaitForNotification(wctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: no announcement heard: %v", st.name, err)
+		}
+		if n.Payload != st.want {
+			t.Errorf("%s: heard %s, want %s (a feature write announced as a catalog change?)", st.name, n.Payload, st.want)
+		}
 	}
 }

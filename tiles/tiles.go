@@ -356,7 +356,9 @@ func (t *Tiler) refreshCatalog(ctx context.Context, seen *catalog) (*catalog, er
 	if c := t.catalog.Load(); c != nil && c != seen {
 		return c, nil
 	}
-	ls, err := t.store.Layers(ctx, true)
+	// From the primary: a refresh follows a layer found there (or a dropped table), and the
+	// snapshot then serves for CatalogTTL, so it must not be older than what the primary has.
+	ls, err := t.store.Layers(replica.OnPrimary(ctx), true)
 	if err != nil {
 		return nil, fmt.Errorf("tiles: read catalog: %w", err)
 	}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -41,7 +42,7 @@ Commands:
   serve     serve the map, tiles and APIs (migrates first)
   migrate   apply database migrations
   demo      load the demo city (real boundary + generated layers)
-  db        manage the project-local PostgreSQL cluster: start | stop | url
+  db        manage the project-local PostgreSQL cluster: start | stop | url | status
   import    load a shapefile, GeoJSON, CSV, KML or GeoPackage into a layer (import -h)
   gtfs      import a GTFS static feed into the timetable and bus layers: gtfs import FEED
   vehicle   manage the vehicle registry: add | key | list ('geoportal vehicle')
@@ -230,6 +231,7 @@ func runDB(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs := flag.NewFlagSet("db", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.register(fs, getenv)
+	standbyOf := fs.String("standby-of", "", "on first start, make the cluster a streaming replica of this primary (pg_basebackup -R) instead of a new one (scripts/cluster.sh)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -238,6 +240,7 @@ func runDB(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	c := pgcluster.New(dir, newLogger(stderr, cfg.LogLevel))
+	c.Standby = *standbyOf
 	switch strings.Join(fs.Args(), " ") {
 	case "start", "url":
 		u, err := c.Start(ctx)
@@ -251,6 +254,28 @@ func runDB(ctx context.Context, args []string, getenv func(string) string, stdou
 		return nil // the lock is released at exit
 	case "stop":
 		return c.Stop()
+	case "status":
+		st, err := c.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if !st.Running {
+			fmt.Fprintf(stdout, "stopped data=%s\n", dir)
+			return nil
+		}
+		role := "primary"
+		if st.Standby {
+			role = "standby"
+		}
+		fmt.Fprintf(stdout, "%s pid=%d port=%d", role, st.PID, st.Port)
+		if st.Standby {
+			fmt.Fprintf(stdout, " wal_receiver=%s", cmp.Or(st.Receiver, "none"))
+		}
+		fmt.Fprintf(stdout, " data=%s\n", dir)
+		for _, r := range st.Replicas {
+			fmt.Fprintf(stdout, "  replica addr=%s state=%s lag_bytes=%d replay_lag=%s\n", r.Addr, r.State, r.LagBytes, cmp.Or(r.ReplayLag, "0"))
+		}
+		return nil
 	}
-	return fmt.Errorf("db: want start, stop or url")
+	return fmt.Errorf("db: want start, stop, url or status")
 }

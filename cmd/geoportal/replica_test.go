@@ -195,6 +195,29 @@ func TestReadReplicas(t *testing.T) {
 	waitFor(t, 10*time.Second, "B hears of the write", func() bool {
 		return metric(t, b, "geoportal_replica_changes_heard_total") > heardBefore
 	})
+	// A change to the layer's catalog entry on the primary is announced (layer_catalog_changed)
+	// and read fresh as well: /api/layers and the layer from either node have it.
+	pconn, err := pgx.Connect(ctx, purl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pconn.Close(ctx)
+	heardBefore = metric(t, b, "geoportal_replica_changes_heard_total")
+	if _, err := pconn.Exec(ctx, `UPDATE geoportal.layers SET title_en = 'Replica playgrounds' WHERE slug = 'playgrounds'`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "B hears of the catalog change", func() bool {
+		return metric(t, b, "geoportal_replica_changes_heard_total") > heardBefore
+	})
+	catalogBefore := replicaReads(b, "catalog")
+	for _, n := range []string{a, b} {
+		for _, path := range []string{"/api/layers/playgrounds", "/api/layers"} {
+			status, body := httpDo(t, "GET", n+path, "")
+			if status != 200 || !bytes.Contains(body, []byte("Replica playgrounds")) {
+				t.Errorf("%s%s while the replica lags: %d, the new title missing", n, path, status)
+			}
+		}
+	}
 	// …so the replica lacks it: both nodes read that layer from the primary, and every answer,
 	// features and tiles, has it.
 	items := fmt.Sprintf("%s/ogc/collections/playgrounds/items?bbox=%v,%v,%v,%v", b, lon-0.01, lat-0.01, lon+0.01, lat+0.01)
@@ -210,6 +233,9 @@ func TestReadReplicas(t *testing.T) {
 	}
 	if got := replicaReads(b, "public"); got != readsBefore {
 		t.Errorf("B read the changed layer from a replica that had not replayed the change (%v → %v)", readsBefore, got)
+	}
+	if got := replicaReads(b, "catalog"); got != catalogBefore {
+		t.Errorf("B read the changed catalog from a replica that had not replayed the change (%v → %v)", catalogBefore, got)
 	}
 	// Replay resumes: B reads the write from the replica.
 	if _, err := rconn.Exec(ctx, `SELECT pg_wal_replay_resume()`); err != nil {
@@ -228,6 +254,14 @@ func TestReadReplicas(t *testing.T) {
 			t.Errorf("tile from %s after the write: %d features, want 1", n, got)
 		}
 	}
+	waitFor(t, 10*time.Second, "the catalog change seen through B reading from the replica", func() bool {
+		before := replicaReads(b, "catalog")
+		_, body := httpDo(t, "GET", b+"/api/layers/playgrounds", "")
+		if !bytes.Contains(body, []byte("Replica playgrounds")) {
+			t.Fatalf("B answered with the old catalog entry: %s", body)
+		}
+		return replicaReads(b, "catalog") > before
+	})
 
 	// An analysis job started on A is followed and cancelled on B. A lock on the buildings, taken
 	// on the primary, is replayed on the replica: the job's query waits there.

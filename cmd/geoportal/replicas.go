@@ -26,7 +26,7 @@ type replicaFlags struct {
 
 func registerReplicaFlags(fs *flag.FlagSet, getenv func(string) string) *replicaFlags {
 	f := &replicaFlags{}
-	fs.StringVar(&f.urls, "replica-url", getenv("GEOPORTAL_REPLICA_URL"), "read replicas (PostgreSQL streaming standbys of DATABASE_URL), comma-separated URLs: tiles, OGC API and search reads and the analyses read from one that has replayed every change this node heard of, else from the primary; writes, sessions and notifications stay on the primary (env GEOPORTAL_REPLICA_URL; empty: none)")
+	fs.StringVar(&f.urls, "replica-url", getenv("GEOPORTAL_REPLICA_URL"), "read replicas (PostgreSQL streaming standbys of DATABASE_URL), comma-separated URLs: tiles, OGC API, search and layer catalog reads and the analyses read from one that has replayed every change this node heard of, else from the primary; writes, sessions and notifications stay on the primary (env GEOPORTAL_REPLICA_URL; empty: none)")
 	lag, err := time.ParseDuration(envOr(getenv, "GEOPORTAL_REPLICA_MAX_LAG", "5s"))
 	if err != nil {
 		lag = -1
@@ -85,6 +85,13 @@ func (f *replicaFlags) open(ctx context.Context, primary *pgxpool.Pool, logger *
 	}
 	closers = append(closers, ar.Close)
 	as.SetReads(ar)
+	cr, err := set.Reads(ctx, "catalog", primary, func(c *pgxpool.Config) *pgxpool.Config { return c })
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	closers = append(closers, cr.Close)
+	ls.SetCatalogReads(cr)
 	logger.Info("read replicas configured", "replicas", set.Replicas(), "max_lag", f.maxLag.String())
 	return set, closeAll, nil
 }

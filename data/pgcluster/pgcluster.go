@@ -497,3 +497,84 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// State is what Status reports of a cluster.
+type State struct {
+	Running bool
+	PID     int
+	Port    int
+	// Standby is true while the server replays a primary's WAL (a streaming replica).
+	Standby bool
+	// Replicas are the standbys streaming from this server, as pg_stat_replication shows them.
+	Replicas []ReplicaState
+	// Receiver is a standby's WAL receiver status ("streaming" when connected to its primary).
+	Receiver string
+}
+
+// ReplicaState is one standby as its primary sees it.
+type ReplicaState struct {
+	Addr  string
+	State string
+	// LagBytes is how much WAL the primary has that the standby has not replayed yet.
+	LagBytes int64
+	// ReplayLag is PostgreSQL's replay_lag: how long the last replayed commit took to reach the
+	// standby's data (empty when there has been no recent write).
+	ReplayLag string
+}
+
+// Status reports whether the cluster runs, its pid and port, whether it is a standby and how far
+// behind the standbys streaming from it are. It starts nothing.
+func (c *Cluster) Status(ctx context.Context) (State, error) {
+	if err := c.resolve(); err != nil {
+		return State{}, err
+	}
+	port, running := c.runningPort()
+	if !running {
+		return State{}, nil
+	}
+	st := State{Running: true, Port: port, PID: c.pid()}
+	password, err := os.ReadFile(filepath.Join(c.Dir, "password"))
+	if err != nil {
+		return st, fmt.Errorf("pgcluster: read password: %w", err)
+	}
+	u := &url.URL{Scheme: "postgres", User: url.UserPassword(Role, strings.TrimSpace(string(password))),
+		Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Path: "/postgres", RawQuery: "sslmode=disable"}
+	conn, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		return st, fmt.Errorf("pgcluster: connect: %w", err)
+	}
+	defer conn.Close(ctx)
+	if err := conn.QueryRow(ctx, `SELECT pg_is_in_recovery(),
+		coalesce((SELECT status FROM pg_stat_wal_receiver), '')`).Scan(&st.Standby, &st.Receiver); err != nil {
+		return st, fmt.Errorf("pgcluster: status: %w", err)
+	}
+	if st.Standby {
+		return st, nil
+	}
+	rows, err := conn.Query(ctx, `SELECT coalesce(host(client_addr), 'local'), state,
+		coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0)::bigint, coalesce(replay_lag::text, '')
+		FROM pg_stat_replication ORDER BY client_addr, client_port`)
+	if err != nil {
+		return st, fmt.Errorf("pgcluster: replication status: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r ReplicaState
+		if err := rows.Scan(&r.Addr, &r.State, &r.LagBytes, &r.ReplayLag); err != nil {
+			return st, fmt.Errorf("pgcluster: replication status: %w", err)
+		}
+		st.Replicas = append(st.Replicas, r)
+	}
+	return st, rows.Err()
+}
+
+// pid is the server's process id from postmaster.pid (0 when unknown).
+func (c *Cluster) pid() int {
+	b, err := os.ReadFile(filepath.Join(c.pgdata(), "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(first))
+	return pid
+}

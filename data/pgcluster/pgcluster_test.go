@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/aktobe/geoportal/data/pgcluster"
 	"github.com/jackc/pgx/v5"
@@ -107,4 +108,51 @@ func TestBusyPortIsAvoided(t *testing.T) {
 	}
 	query(t, urlA)
 	query(t, urlB)
+}
+
+// Status tells a primary from its streaming standby, shows the standby as the primary sees it,
+// and a stopped cluster as stopped.
+func TestStatusOfPrimaryAndStandby(t *testing.T) {
+	ctx := context.Background()
+	primary := pgcluster.New(newTestDir(t), nil)
+	purl, err := primary.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer primary.Close()
+	standby := pgcluster.New(newTestDir(t), nil)
+	standby.Standby = purl
+	if _, err := standby.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer standby.Close()
+
+	var st pgcluster.State
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if st, err = primary.Status(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Replicas) == 1 && st.Replicas[0].State == "streaming" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the primary shows no streaming standby: %+v", st)
+		}
+	}
+	if !st.Running || st.Standby || st.PID <= 0 || st.Port <= 0 || st.Replicas[0].LagBytes < 0 {
+		t.Errorf("primary status: %+v", st)
+	}
+	sst, err := standby.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sst.Running || !sst.Standby || sst.Receiver != "streaming" || sst.Port == st.Port || len(sst.Replicas) != 0 {
+		t.Errorf("standby status: %+v", sst)
+	}
+	if err := standby.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if sst, err = standby.Status(ctx); err != nil || sst.Running {
+		t.Errorf("stopped standby: %+v %v", sst, err)
+	}
 }

@@ -66,6 +66,10 @@ type Options struct {
 // Channel is the notification channel of the layer tables' triggers (data/migrations/0001).
 const Channel = "layer_changed"
 
+// CatalogChannel announces changes to a layer's catalog entry (data/migrations/0200):
+// {"layer": slug}. Catalog reads of that layer wait for them like feature reads for Channel's.
+const CatalogChannel = "layer_catalog_changed"
+
 // ListenerName is the application_name of the Set's listening connection.
 const ListenerName = "geoportal replica freshness listener"
 
@@ -317,8 +321,10 @@ func (s *Set) listen(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{Channel}.Sanitize()); err != nil {
-		return err
+	for _, ch := range []string{Channel, CatalogChannel} {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return err
+		}
 	}
 	// Anything committed before LISTEN was not heard: reads need what the primary has now.
 	if err := s.heard(ctx, conn, ""); err != nil {
@@ -344,7 +350,7 @@ func (s *Set) listen(ctx context.Context) error {
 	}
 }
 
-// layerOf takes the layer slug out of a layer_changed payload ({"layer": "...", ...}); "" when
+// layerOf takes the layer slug out of a layer_changed or layer_catalog_changed payload ({"layer": "...", ...}); "" when
 // it cannot (then the change counts for every layer).
 func layerOf(payload string) string {
 	_, rest, ok := strings.Cut(payload, `"layer"`)
