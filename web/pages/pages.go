@@ -43,6 +43,10 @@ type Pages struct {
 	Modules *modules.Store
 	Roles   Roles
 	Shared  Shared
+	// MapEntry names the built files of one of the map bundle's entries (its script and
+	// stylesheets, under /assets/), for the pages that draw a map; nil or "" when the bundle
+	// was not built.
+	MapEntry func(entry string) (js string, css []string)
 }
 
 // Roles are who may open each staff page (the JSON API's routes check the same lists).
