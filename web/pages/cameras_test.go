@@ -2,6 +2,7 @@ package pages_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -176,5 +177,43 @@ func TestCameraPages(t *testing.T) {
 	}
 	if code, _, page := form(staff, decide, url.Values{"decision": {"approve"}, "lang": {"en"}}); code != 409 || !strings.Contains(page, "withdrawn") {
 		t.Fatalf("approve withdrawn: %d\n%.2000s", code, page)
+	}
+}
+
+// The public layer's tiles follow the registrations at once: approved (shown) the camera is in
+// the tile of its place at the layer's new version, withdrawn it is not, and an earlier tile is
+// not served for the new version.
+func TestCameraTilesFresh(t *testing.T) {
+	e := webtest.NewSite(t)
+	alice := e.SignIn("alice@example.kz", accounts.Citizen)
+	admin := e.SignIn("safecity@akimat.kz", accounts.Admin)
+	cam := `{"lon":57.2,"lat":50.3,"name":"Дүкен","heading":90,"fov":60,"range_m":50,"height_m":3,"films":"street","retention_days":7,"contact":"+7 700","consent_police":true,"consent_coverage":true,"show_public":true}`
+	var c struct{ ID int64 }
+	json.Unmarshal([]byte(e.Want(alice, "POST", "/api/modules/cameras", cam, 201, `"status":"pending"`)), &c)
+	// z16 tile of (57.2, 50.3).
+	const z, x, y = 16, 43180, 22140
+	tile := func() (int64, int) {
+		t.Helper()
+		var l struct{ Version int64 }
+		json.Unmarshal([]byte(e.Want(webtest.Caller{}, "GET", "/api/layers/private_cameras", nil, 200, `"slug":"private_cameras"`)), &l)
+		code, body := e.Do(webtest.Caller{}, "GET", fmt.Sprintf("/tiles/private_cameras/%d/%d/%d.mvt?v=%d", z, x, y, l.Version), nil)
+		if code != 200 && code != 204 {
+			t.Fatalf("tile: %d", code)
+		}
+		return l.Version, len(body)
+	}
+	v0, n0 := tile()
+	if n0 != 0 {
+		t.Fatalf("a pending camera in the public tile: %d bytes", n0)
+	}
+	e.Want(admin, "POST", fmt.Sprintf("/api/modules/cameras/%d/decision", c.ID), `{"decision":"approve"}`, 200, `"status":"approved"`)
+	v1, n1 := tile()
+	if v1 == v0 || n1 == 0 {
+		t.Fatalf("approved: version %d → %d, tile %d bytes", v0, v1, n1)
+	}
+	e.Want(alice, "POST", fmt.Sprintf("/api/modules/cameras/%d/withdraw", c.ID), "", 200, `"status":"withdrawn"`)
+	v2, n2 := tile()
+	if v2 == v1 || n2 != 0 {
+		t.Fatalf("withdrawn: version %d → %d, tile %d bytes", v1, v2, n2)
 	}
 }

@@ -137,6 +137,14 @@ async function registerMap(el) {
     el.dataset.range = String(c.range);
   }
   const set = (n, v) => { input(n).value = String(v); };
+  // fit shows the camera with room around its sector for the handles to be dragged further out.
+  const fit = () => {
+    const c = cam();
+    if (!placed()) return;
+    const r = Math.max(c.range, 30) * 1.8;
+    const b = new maplibregl.LngLatBounds(offset(c.lon, c.lat, 225, r * Math.SQRT2), offset(c.lon, c.lat, 45, r * Math.SQRT2));
+    map.fitBounds(b, { padding: 10, maxZoom: 19.5, duration: 0 });
+  };
   for (const [k, label] of [['position', text.handle_position], ['heading', text.handle_heading], ['fov', text.handle_fov]]) {
     markers[k] = new maplibregl.Marker({ element: handle(k, label), draggable: true });
   }
@@ -164,14 +172,16 @@ async function registerMap(el) {
     const first = !placed();
     set('lon', round(e.lngLat.lng, 6));
     set('lat', round(e.lngLat.lat, 6));
+    if (first) fit();
     place();
-    if (first && map.getZoom() < 17) map.jumpTo({ center: e.lngLat, zoom: 18 });
   });
   for (const n of ['lon', 'lat', 'heading', 'fov', 'range_m']) input(n).addEventListener('input', () => place());
+  // Typed coordinates: the map follows once the value is complete.
+  for (const n of ['lon', 'lat']) input(n).addEventListener('change', () => { fit(); place(); });
   map.on('load', () => {
     addSectorLayers(map);
     if (placed()) {
-      map.jumpTo({ center: [num('lon'), num('lat')], zoom: 18 });
+      fit();
       place();
     }
     document.body.dataset.camerasReady = 'true';
