@@ -210,6 +210,8 @@ test('phone: an owner draws a camera\'s view sector, staff approve, it is on the
   await touchDrag(owner, await handleAt(owner, 'fov'), await at(owner, offset(lon, lat, heading - 30, 35)));
   const fov = Number(await owner.inputValue('#fov'));
   assert.ok(Math.abs(fov - 60) <= 4, `fov ${fov}`);
+  await owner.locator('#camera-map').scrollIntoViewIfNeeded();
+  await shot(owner, 'cameras-sector-phone.png');
   const drawn = await owner.evaluate(() => window.__cameras.register.map.queryRenderedFeatures({ layers: ['sectors-fill'] }).length);
   assert.ok(drawn > 0, 'the view sector is drawn on the map');
   const NAME = 'Дүкен «Береке», кіреберіс';
@@ -226,6 +228,7 @@ test('phone: an owner draws a camera\'s view sector, staff approve, it is on the
   await staff.locator(`#queue li.card[data-camera="${id}"] .mini-map[data-ready=true]`).waitFor({ timeout: 60000 });
   await mapReady(staff);
   await clean(staff, 'moderation page, ru');
+  await shot(staff, 'cameras-moderation.png');
   await decide(staff, id, 'approve');
 
   const features = await onPublicMap(PHONE, { lon, lat }, NAME);
