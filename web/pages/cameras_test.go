@@ -139,10 +139,14 @@ func TestCameraPages(t *testing.T) {
 	if code, _, _ := form(e.SignInStaff("social@akimat.kz"), "/staff/cameras", nil); code != 403 {
 		t.Fatalf("social staff on the staff page: %d", code)
 	}
+	// A city camera 2 m away looking nearly the same way is a duplicate to look at.
+	e.Exec(`INSERT INTO layer.cameras (geom, name, status, heading, fov, range_m)
+		VALUES (ST_SetSRID(ST_MakePoint(57.20002, 50.30001), 4326), 'City 77', 'installed', 100, 90, 60)`)
 	staff := e.SignInDepartment("operator@safecity.kz", "safe_city")
 	code, _, page = form(staff, "/staff/cameras?lang=ru", nil)
-	if code != 200 || !strings.Contains(page, "Модерация частных камер") || !strings.Contains(page, "alice@example.kz") || !strings.Contains(page, `class="mini-map"`) {
-		t.Fatalf("staff page: %d\n%.3000s", code, page)
+	if code != 200 || !strings.Contains(page, "Модерация частных камер") || !strings.Contains(page, "alice@example.kz") || !strings.Contains(page, `class="mini-map"`) ||
+		!strings.Contains(page, `<li data-kind="city">Городская камера`) || !strings.Contains(page, "City 77") || !strings.Contains(page, `&#34;kind&#34;:&#34;city&#34;`) {
+		t.Fatalf("staff page: %d\n%.5000s", code, page)
 	}
 	decide := fmt.Sprintf("/staff/cameras/%d/decision", id)
 	if code, _, page := form(staff, decide, url.Values{"decision": {"reject"}, "lang": {"en"}}); code != 400 || !strings.Contains(page, `id="err-reason"`) {

@@ -1,8 +1,8 @@
 // Package pages is the geoportal's server-rendered face: the sign-in and admin pages, the
-// reports console and statistics, the dispatchers' pages, the city modules' pages and the upload
-// page, in kk, ru and en. One template engine (one layout, one FuncMap), one stylesheet, one
-// error page and one text catalog (catalog.json) serve them all; package web registers the
-// handlers in its routes.go.
+// reports console and statistics, the dispatchers' pages, the city modules' pages, the private
+// cameras' pages (owners and Safe City staff) and the upload page, in kk, ru and en. One template
+// engine (one layout, one FuncMap), one stylesheet, one error page and one text catalog
+// (catalog.json) serve them all; package web registers the handlers in its routes.go.
 package pages
 
 import (
