@@ -356,3 +356,24 @@ test('desktop: typed numbers draw the sector, staff ask for changes, the owner e
   await owner.context().close();
   await staff.context().close();
 });
+
+test('phone: the moderation and incident pages fit 375 px and pass axe in kk, ru and en', T, async () => {
+  const staff = await signIn(PHONE, SAFECITY_EMAIL, SAFECITY_PASSWORD, '/staff/cameras', 'kk');
+  const titles = { kk: 'Жеке камераларды модерациялау', ru: 'Модерация частных камер', en: 'Private cameras: moderation' };
+  for (const lang of ['kk', 'ru', 'en']) {
+    await staff.goto(`${BASE}/staff/cameras?lang=${lang}`);
+    assert.equal(await staff.locator('h1').textContent(), titles[lang]);
+    await mapReady(staff);
+    await clean(staff, `moderation page, phone, ${lang}`);
+    await staff.goto(`${BASE}/staff/cameras/incident?lang=${lang}`);
+    await mapReady(staff);
+    await clean(staff, `incident lookup, phone, ${lang}`);
+  }
+  // The place picked by a tap on the incident map fills the form.
+  const box = await staff.locator('#incident-map').boundingBox();
+  await staff.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+  await staff.waitForFunction(() => document.getElementById('lon').value !== '');
+  assert.ok(Number(await staff.inputValue('#lat')) > 40);
+  assert.deepEqual(staff.errors, []);
+  await staff.context().close();
+});
