@@ -33,6 +33,16 @@ for who in resident.one resident.two; do
   printf '%s\n' "$resident_password" | "$bin" user add --email "$who@example.kz" --name "Resident $who" \
     --role citizen --password-stdin >>"$log" 2>&1
 done
+# Safe City staff (department safe_city, migration 0190) moderate private cameras that two
+# camera owners (citizen accounts) register (web/frontend/tests/cameras.test.mjs).
+safecity_email=operator.safecity@example.kz
+safecity_password="browser test safe city $$ $(date +%s)"
+printf '%s\n' "$safecity_password" | "$bin" user add --email "$safecity_email" --name "Safe City operator" \
+  --role department_staff --department safe_city --password-stdin >>"$log" 2>&1
+for who in owner.phone owner.desk; do
+  printf '%s\n' "$resident_password" | "$bin" user add --email "$who@example.kz" --name "Camera owner $who" \
+    --role citizen --password-stdin >>"$log" 2>&1
+done
 # An administrator for the staff pages on a phone (web/frontend/tests/staff.test.mjs).
 admin_email=admin.staff@example.kz
 admin_password="browser test admin $$ $(date +%s)"
@@ -65,4 +75,6 @@ GEOPORTAL_URL="http://127.0.0.1:$port" GEOPORTAL_BIN="$bin" OUT_DIR="$root/test-
   GEOPORTAL_GIS_EMAIL="$gis_email" GEOPORTAL_GIS_PASSWORD="$gis_password" \
   GEOPORTAL_ADMIN_EMAIL="$admin_email" GEOPORTAL_ADMIN_PASSWORD="$admin_password" \
   GEOPORTAL_RESIDENT_EMAILS="resident.one@example.kz resident.two@example.kz" GEOPORTAL_RESIDENT_PASSWORD="$resident_password" \
+  GEOPORTAL_SAFECITY_EMAIL="$safecity_email" GEOPORTAL_SAFECITY_PASSWORD="$safecity_password" \
+  GEOPORTAL_OWNER_EMAILS="owner.phone@example.kz owner.desk@example.kz" \
   node --test --test-concurrency=1 --test-timeout=1800000 ${BROWSER_TESTS:-tests/*.test.mjs} # BROWSER_TESTS: a subset

@@ -8,9 +8,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 stamp=../dist/index.html
-if [ ! -f "$stamp" ] || [ ! -f ../dist/planner.html ] ||
+if [ ! -f "$stamp" ] || [ ! -f ../dist/planner.html ] || [ ! -f ../dist/.vite/manifest.json ] ||
   [ -n "$(find src index.html planner.html package.json package-lock.json vite.config.* -newer "$stamp" 2>/dev/null | head -1)" ]; then
-  rm -rf ../dist/assets ../dist/index.html ../dist/planner.html
+  rm -rf ../dist/assets ../dist/index.html ../dist/planner.html ../dist/.vite
   npx vite build --logLevel warn
 fi
 touch ../dist/.keep

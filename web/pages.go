@@ -19,7 +19,7 @@ import (
 func (s *Server) pages(ac *webaccounts.API) *pages.Pages {
 	return &pages.Pages{
 		Logger: s.Logger, Reply: s.reply, Guard: s.guard,
-		Accounts: s.Accounts, Reports: s.Reports, Transit: s.Transit, Modules: s.Modules,
+		Accounts: s.Accounts, Reports: s.Reports, Transit: s.Transit, Modules: s.Modules, MapEntry: mapEntry,
 		Roles: pages.Roles{Import: api.ImportRoles, Dispatch: live.DispatchRoles, Outage: webmodules.OutageRoles, Area: webmodules.AreaRoles, Contest: webmodules.ContestRoles},
 		Shared: pages.Shared{
 			Login:                ac.StartSession,

@@ -175,6 +175,16 @@ func (s *Server) routes() http.Handler {
 	r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/staff/modules/yards/seasons/{season}/close", pg.SeasonCloseForm())
 	r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/staff/modules/yards/nominations/{id}/hide", pg.YardHideForm())
 
+	// Private cameras (Safe City): the owners' page and the staff's moderation and incident pages
+	// (plain forms; the map is the bundle's cameras entry).
+	r.Get("/cameras", pg.Cameras)
+	r.With(s.guard.RateLimit(guard.LimitSubmit)).Post("/cameras", pg.CameraRegisterForm)
+	r.Post("/cameras/{id}", pg.CameraUpdateForm)
+	r.Post("/cameras/{id}/withdraw", pg.CameraWithdrawForm)
+	r.Get("/staff/cameras", pg.CamerasStaff)
+	r.Post("/staff/cameras/{id}/decision", pg.CameraDecisionForm)
+	r.Get("/staff/cameras/incident", pg.CameraIncident)
+
 	// The pages' one stylesheet.
 	r.Get("/pages/pages.css", pg.CSS)
 	// The reports console pages (web/pages): sign-in redirect, then role checks.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"embed"
+	"encoding/json"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -121,4 +122,34 @@ func gzipAsset(name string) ([]byte, error) {
 	zw.Close()
 	v, _ := gzipped.LoadOrStore(name, buf.Bytes())
 	return v.([]byte), nil
+}
+
+// viteManifest is the bundle's .vite/manifest.json (Vite's build.manifest): for each entry, its
+// hashed script and stylesheets.
+var viteManifest = sync.OnceValue(func() map[string]struct {
+	File string   `json:"file"`
+	CSS  []string `json:"css"`
+} {
+	m := map[string]struct {
+		File string   `json:"file"`
+		CSS  []string `json:"css"`
+	}{}
+	if b, err := fs.ReadFile(distFS(), ".vite/manifest.json"); err == nil {
+		json.Unmarshal(b, &m) // a bundle without a manifest has no pages' map: the pages say so
+	}
+	return m
+})
+
+// mapEntry names the built script and stylesheets of a bundle entry (a path of web/frontend,
+// "src/cameras/main.js") as URLs; "" when the bundle lacks it.
+func mapEntry(entry string) (string, []string) {
+	e, ok := viteManifest()[entry]
+	if !ok {
+		return "", nil
+	}
+	css := make([]string, len(e.CSS))
+	for i, c := range e.CSS {
+		css[i] = "/" + c
+	}
+	return "/" + e.File, css
 }

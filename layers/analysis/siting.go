@@ -35,6 +35,10 @@ type SitingParams struct {
 	Demand string  `json:"demand,omitempty"`
 	Res    int     `json:"res,omitempty"`  // H3 resolution of residents demand, default 10
 	Step   float64 `json:"step,omitempty"` // street sample length for streets demand, default 10 m
+	// Private (a camera layer, streets demand) counts what the approved private cameras with
+	// their owners' consent see as covered already, so no site is spent there; the figures
+	// with and without them are in SitingResult.WithPrivate (cameras.go).
+	Private bool `json:"private,omitempty"`
 }
 
 // Normalize fills defaults and checks the parameters that need no database.
@@ -115,6 +119,7 @@ type SitingResult struct {
 	Exhausted       bool                      `json:"exhausted"`
 	Evaluations     int                       `json:"evaluations"`
 	SitesGeoJSON    geojson.FeatureCollection `json:"sites_geojson"`
+	WithPrivate     *SitingPrivate            `json:"with_private,omitempty"`
 	Notes           []string                  `json:"notes"`
 }
 
@@ -231,6 +236,12 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 		}
 		res.Notes = append(res.Notes, "demand: metres of street, in pieces of at most the step")
 	}
+	var cityCovered []bool
+	if p.Private && p.Demand == DemandStreets && isCameraLayer(l) {
+		if cityCovered, err = s.withPrivate(ctx, res, pop.proj, demandXY, &prob); err != nil {
+			return nil, err
+		}
+	}
 	stage(ctx, StageCandidates, 0.45, 0.85)
 	if prob.Covers, err = coverSets(ctx, demandXY, cands, p.Distance); err != nil {
 		return nil, err
@@ -245,6 +256,9 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 	res.CoveredAfter = g.Existing + g.Added
 	res.ShareBefore, res.ShareAfter = share(res.CoveredBefore, res.DemandTotal), share(res.CoveredAfter, res.DemandTotal)
 	res.Exhausted, res.Evaluations = g.Exhausted, g.Evaluations
+	if res.WithPrivate != nil {
+		res.WithPrivate.finish(res, g, prob, cityCovered)
+	}
 	res.Bound = Bound{Guarantee: coverage.GreedyBound, OptimumAddedAtMost: g.Upper, Certified: 1}
 	if g.Upper > 0 {
 		res.Bound.Certified = g.Added / g.Upper

@@ -99,6 +99,12 @@ type Nearby struct {
 	Status   string  `json:"status"`
 	Distance float64 `json:"distance_m"`
 	Heading  float64 `json:"heading"`
+	// Where it is and what it sees, for the moderators' small map (a city camera's unknown
+	// field of view is 360, its unknown range 0).
+	Lon   float64 `json:"lon"`
+	Lat   float64 `json:"lat"`
+	FOV   float64 `json:"fov"`
+	Range float64 `json:"range_m"`
 }
 
 func fieldError(field, format string, args ...any) error {
@@ -389,12 +395,13 @@ func (s *Store) listCameras(ctx context.Context, where string, args ...any) ([]P
 func (s *Store) CameraDuplicates(ctx context.Context, id int64) ([]Nearby, error) {
 	rows, err := s.pool.Query(ctx, `WITH me AS (SELECT geom, heading FROM modules.private_cameras WHERE id = $1)
 		SELECT 'city', k.id, coalesce(k.name, ''), coalesce(k.status, ''), ST_Distance(k.geom::geography, me.geom::geography),
-			coalesce(k.heading, 0)
+			coalesce(k.heading, 0), ST_X(k.geom), ST_Y(k.geom), coalesce(nullif(k.fov, 0), 360), coalesce(k.range_m, 0)
 		FROM layer.cameras k, me
 		WHERE ST_DWithin(k.geom::geography, me.geom::geography, $2)
 		  AND (k.heading IS NULL OR least(abs(k.heading - me.heading), 360 - abs(k.heading - me.heading)) <= $3)
 		UNION ALL
-		SELECT 'private', c.id, c.name, c.status, ST_Distance(c.geom::geography, me.geom::geography), c.heading
+		SELECT 'private', c.id, c.name, c.status, ST_Distance(c.geom::geography, me.geom::geography), c.heading,
+			ST_X(c.geom), ST_Y(c.geom), c.fov, c.range_m
 		FROM modules.private_cameras c, me
 		WHERE c.id <> $1 AND c.status NOT IN ('withdrawn', 'rejected')
 		  AND ST_DWithin(c.geom::geography, me.geom::geography, $2)
@@ -405,7 +412,7 @@ func (s *Store) CameraDuplicates(ctx context.Context, id int64) ([]Nearby, error
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Nearby, error) {
 		var n Nearby
-		err := r.Scan(&n.Kind, &n.ID, &n.Name, &n.Status, &n.Distance, &n.Heading)
+		err := r.Scan(&n.Kind, &n.ID, &n.Name, &n.Status, &n.Distance, &n.Heading, &n.Lon, &n.Lat, &n.FOV, &n.Range)
 		n.Distance = round(n.Distance, 1)
 		return n, err
 	})

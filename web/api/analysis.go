@@ -143,16 +143,20 @@ func (hs *Handlers) Siting(w http.ResponseWriter, r *http.Request) {
 }
 
 // GET /api/analysis/cameras[?layer=cameras][&filter=status:installed|all][&step=5][&occlusion=true]
-// [&crossings=smart_crossings|intersections][&geometry=true]
+// [&crossings=smart_crossings|intersections][&geometry=true][&private=true: the private group too]
 func (hs *Handlers) CameraCoverage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p := analysis.CameraParams{Layer: q.Get("layer"), Filter: q.Get("filter"), Crossings: q.Get("crossings")}
 	var err error
+	var private *bool
 	if p.Step, err = QueryFloat(q, "step", 0); err == nil {
 		if p.Occlusion, err = queryBool(q, "occlusion"); err == nil {
-			p.Geometry, err = queryBool(q, "geometry")
+			if p.Geometry, err = queryBool(q, "geometry"); err == nil {
+				private, err = queryBool(q, "private")
+			}
 		}
 	}
+	p.Private = private != nil && *private
 	if err != nil {
 		hs.Reply.Error(w, r, err)
 		return

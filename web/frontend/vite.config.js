@@ -33,8 +33,13 @@ export default defineConfig({
     // imports no module of the map's, so the map's files stay as with one entry. The modulepreload
     // polyfill (for browsers without <link rel=modulepreload>) would be the one shared chunk: off.
     modulePreload: { polyfill: false },
+    // The private cameras' pages are server-rendered (web/pages); their map is a third entry,
+    // a script without a page (src/cameras/main.js, sharing no module with the map either),
+    // whose hashed file names the pages read from the manifest (web/static.go).
+    manifest: true,
     rolldownOptions: {
-      input: { index: fileURLToPath(new URL('./index.html', import.meta.url)), planner: fileURLToPath(new URL('./planner.html', import.meta.url)) },
+      input: { index: fileURLToPath(new URL('./index.html', import.meta.url)), planner: fileURLToPath(new URL('./planner.html', import.meta.url)),
+        cameras: fileURLToPath(new URL('./src/cameras/main.js', import.meta.url)) },
     },
   },
   server: {

@@ -1,8 +1,8 @@
 // Package pages is the geoportal's server-rendered face: the sign-in and admin pages, the
-// reports console and statistics, the dispatchers' pages, the city modules' pages and the upload
-// page, in kk, ru and en. One template engine (one layout, one FuncMap), one stylesheet, one
-// error page and one text catalog (catalog.json) serve them all; package web registers the
-// handlers in its routes.go.
+// reports console and statistics, the dispatchers' pages, the city modules' pages, the private
+// cameras' pages (owners and Safe City staff) and the upload page, in kk, ru and en. One template
+// engine (one layout, one FuncMap), one stylesheet, one error page and one text catalog
+// (catalog.json) serve them all; package web registers the handlers in its routes.go.
 package pages
 
 import (
@@ -43,6 +43,10 @@ type Pages struct {
 	Modules *modules.Store
 	Roles   Roles
 	Shared  Shared
+	// MapEntry names the built files of one of the map bundle's entries (its script and
+	// stylesheets, under /assets/), for the pages that draw a map; nil or "" when the bundle
+	// was not built.
+	MapEntry func(entry string) (js string, css []string)
 }
 
 // Roles are who may open each staff page (the JSON API's routes check the same lists).

@@ -60,6 +60,14 @@ func (e *Site) SignInStaff(email string) Caller {
 		Password: "a long enough password 3"})
 }
 
+// SignInDepartment signs in a staff member of the named department (safe_city moderates the
+// private cameras).
+func (e *Site) SignInDepartment(email, department string) Caller {
+	e.T.Helper()
+	return e.signIn(accounts.NewUser{Email: email, Role: accounts.DepartmentStaff, Department: department,
+		Password: "a long enough password 3"})
+}
+
 func (e *Site) signIn(n accounts.NewUser) Caller {
 	e.T.Helper()
 	ctx := context.Background()

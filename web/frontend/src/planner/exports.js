@@ -37,3 +37,38 @@ export function sitesCSV(res) {
   return csv(['rank', 'lon', 'lat', 'gain', 'cumulative', 'cumulative_share', 'id', 'name'],
     res.sites.map((p) => [p.rank, p.lon, p.lat, p.gain, p.cumulative, p.cumulative_share.toFixed(5), p.id ?? '', p.name ?? '']));
 }
+
+/** cameraFiguresCSV: the camera coverage's figures, by the city cameras and with private ones too. */
+export function cameraFiguresCSV(res) {
+  const w = res.with_private;
+  const row = (k, city, priv) => [k, city, w ? priv : ''];
+  return csv(['measure', 'city_cameras', 'with_private_cameras'], [
+    row('cameras', res.cameras, res.cameras + (w?.private_cameras ?? 0)),
+    row('street_length_m', res.street_length_m, res.street_length_m),
+    row('seen_length_m', res.seen_length_m, w?.seen_length_m),
+    row('seen_share', res.seen_share.toFixed(5), w?.seen_share.toFixed(5)),
+    row('crossings_total', res.crossings_total, res.crossings_total),
+    row('crossings_seen', res.crossings_seen, w?.crossings_seen),
+    row('crossings_share', res.crossings_share.toFixed(5), w?.crossings_share.toFixed(5)),
+  ]);
+}
+
+/** cameraStreetsGeoJSON: the streets the city cameras do not see (group unseen_by_city) and the
+ * pieces of them the private cameras see (group seen_with_private), one collection. */
+export function cameraStreetsGeoJSON(res) {
+  const tag = (fc, group) => (fc?.features || []).map((f) => ({ ...f, properties: { ...f.properties, group } }));
+  return { type: 'FeatureCollection', features: [...tag(res.unseen_streets, 'unseen_by_city'), ...tag(res.with_private?.streets, 'seen_with_private')],
+    summary: { seen_share: res.seen_share, with_private_seen_share: res.with_private?.seen_share ?? null } };
+}
+
+/** sitingFiguresCSV: a camera siting's figures by the city cameras and with private ones too. */
+export function sitingFiguresCSV(res) {
+  const w = res.with_private;
+  return csv(['measure', 'city_cameras', 'with_private_cameras'], [
+    ['covered_before', w.city_covered_before, w.covered_before],
+    ['share_before', w.city_share_before.toFixed(5), w.share_before.toFixed(5)],
+    ['covered_after', w.city_covered_after, w.covered_after],
+    ['share_after', w.city_share_after.toFixed(5), w.share_after.toFixed(5)],
+    ['private_cameras', 0, w.private_cameras],
+  ]);
+}

@@ -9,7 +9,7 @@ import './planner.css';
 import { h, clear } from './dom.js';
 import { LANGS, LANG_NAMES, t, setLanguage, pick, num, pct, metres, measureName } from './strings.js';
 import { coverageChart, gainChart } from './charts.js';
-import { download, districtsCSV, sitesCSV } from './exports.js';
+import { download, districtsCSV, sitesCSV, cameraFiguresCSV, sitingFiguresCSV, cameraStreetsGeoJSON } from './exports.js';
 
 // The worker is the same file as the map's (the ?planner only keeps the two pages' modules apart);
 // without the query the page's preload of it is used.
@@ -22,6 +22,7 @@ const PLANNER_ROLES = ['planner', 'gis_staff', 'admin'];
 const BASE = ['districts', 'streets', 'buildings'];
 const HEX_COLORS = ['#fde9c9', '#f7b267', '#e4572e', '#8c1c13'];
 const POLL_MS = 250;
+const CAM_COLORS = { city: '#c62828', private: '#6a1b9a', unseen: '#e4572e' };
 
 const state = {
   lang: 'ru',
@@ -146,7 +147,18 @@ function build() {
     h('div', { class: 'row' },
       h('div', {}, ui.sitNLabel = h('label', { for: 'sit-n' }), ui.sitN),
       h('div', {}, ui.sitDistanceLabel = h('label', { for: 'sit-distance' }), ui.sitDistance)),
+    ui.sitPrivateRow = h('label', { class: 'radio', hidden: true },
+      ui.sitPrivate = h('input', { type: 'checkbox', id: 'sit-private', name: 'private', checked: true }), ui.sitPrivateText = h('span', {})),
     ui.sitRun);
+
+  // Camera coverage of the streets, with the private cameras as a group of their own (issue 19).
+  ui.camPrivate = h('input', { type: 'checkbox', id: 'cam-private', name: 'private', checked: true });
+  ui.camRun = h('button', { type: 'submit', class: 'primary' });
+  ui.camForm = h('form', { class: 'card', id: 'cameras-form', onsubmit: onCamerasSubmit },
+    ui.camH = h('h2', {}), ui.camHint = h('p', { class: 'hint' }),
+    h('label', { class: 'radio' }, ui.camPrivate, ui.camPrivateText = h('span', {})),
+    ui.camRun);
+  ui.camResult = h('section', { class: 'card result', id: 'cameras-result', hidden: true, 'aria-live': 'polite' });
 
   // Progress of the running job.
   ui.progress = h('progress', { id: 'job-progress', max: 1, value: 0 });
@@ -162,8 +174,8 @@ function build() {
 
   ui.mapEl = h('div', { class: 'map', id: 'map' });
   ui.legend = h('div', { class: 'legend', hidden: true });
-  const side = h('main', { class: 'side', id: 'content' }, ui.covForm, ui.sitForm, ui.jobBox, ui.status,
-    ui.covResult, ui.sitResult, ui.scenarios);
+  const side = h('main', { class: 'side', id: 'content' }, ui.covForm, ui.sitForm, ui.camForm, ui.jobBox, ui.status,
+    ui.covResult, ui.sitResult, ui.camResult, ui.scenarios);
   clear(app).append(header, h('div', { class: 'body' }, ui.mapWrap = h('section', { class: 'map-wrap' }, ui.mapEl, ui.legend), side));
 }
 
@@ -212,14 +224,22 @@ function render() {
   ui.sitNLabel.textContent = t('planner.howMany');
   ui.sitDistanceLabel.textContent = t('planner.distance');
   ui.sitRun.textContent = t('planner.choose');
+  ui.sitPrivateText.textContent = t('planner.sitPrivate');
+  ui.camH.textContent = t('planner.cameras');
+  ui.camHint.textContent = t('planner.camerasHint');
+  ui.camPrivateText.textContent = t('planner.camPrivate');
+  ui.camRun.textContent = t('planner.run');
   ui.progressLabel.textContent = t('planner.progress');
   ui.cancel.textContent = t('planner.cancel');
   fillLayerSelect(ui.covLayer, 'bus_stops');
   fillLayerSelect(ui.sitLayer, 'schools');
+  ui.sitLayer.onchange = showSitPrivate;
   fillCandidates();
+  showSitPrivate();
   renderWho();
   renderCoverage();
   renderSiting();
+  renderCameras();
   renderScenarios();
   renderLegend();
 }
@@ -264,9 +284,17 @@ function initMap() {
     map.addSource('sites', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
     map.addLayer({ id: 'sites', type: 'circle', source: 'sites', paint: {
       'circle-radius': 7, 'circle-color': '#0b5d73', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 } });
+    map.addSource('cam-sectors', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    map.addLayer({ id: 'cam-sectors', type: 'fill', source: 'cam-sectors', paint: {
+      'fill-color': ['match', ['get', 'group'], 'private', CAM_COLORS.private, CAM_COLORS.city], 'fill-opacity': 0.3 } }, 'sites');
+    map.addSource('cam-unseen', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    map.addLayer({ id: 'cam-unseen', type: 'line', source: 'cam-unseen', paint: { 'line-color': CAM_COLORS.unseen, 'line-width': 2 } }, 'sites');
+    map.addSource('cam-private', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    map.addLayer({ id: 'cam-private', type: 'line', source: 'cam-private', paint: { 'line-color': CAM_COLORS.private, 'line-width': 3 } }, 'sites');
     document.body.dataset.plannerReady = 'true';
     drawCoverage();
     drawSiting();
+    drawCameras();
   });
   map.on('error', (e) => console.warn('map:', e.error?.message || e));
   state.map = map;
@@ -312,6 +340,10 @@ function renderLegend() {
       h('p', { class: 'legend-row' }, h('span', { class: 'dot-facility', 'aria-hidden': 'true' }), layerTitle(state.coverage.result.layer)));
   }
   if (state.siting) items.push(h('p', { class: 'legend-row' }, h('span', { class: 'dot-site', 'aria-hidden': 'true' }), t('planner.sitesLegend')));
+  if (state.cameras) {
+    items.push(h('p', { class: 'legend-row' }, h('span', { class: 'line-unseen', 'aria-hidden': 'true' }), t('planner.unseenLegend')));
+    if (state.cameras.result.with_private) items.push(h('p', { class: 'legend-row' }, h('span', { class: 'line-private', 'aria-hidden': 'true' }), t('planner.privateLegend')));
+  }
   ui.legend.append(...items);
   ui.legend.hidden = items.length === 0;
 }
@@ -442,8 +474,20 @@ function renderCoverage() {
 
 // ------------------------------------------------------------------ siting
 
+// isCameraLayer: a layer with numeric heading, fov and range_m, whose siting counts streets seen.
+function isCameraLayer(slug) {
+  const l = state.catalog.find((x) => x.slug === slug);
+  return ['heading', 'fov', 'range_m'].every((n) => l?.attributes?.some((a) => a.name === n && ['double', 'integer', 'bigint'].includes(a.type)));
+}
+
+function showSitPrivate() {
+  ui.sitPrivateRow.hidden = !isCameraLayer(ui.sitLayer.value);
+}
+
 function sitingParams() {
-  return { layer: ui.sitLayer.value, candidates: ui.sitCand.value, n: Number(ui.sitN.value), distance: Number(ui.sitDistance.value) };
+  const p = { layer: ui.sitLayer.value, candidates: ui.sitCand.value, n: Number(ui.sitN.value), distance: Number(ui.sitDistance.value) };
+  if (isCameraLayer(p.layer) && ui.sitPrivate.checked) p.private = true;
+  return p;
 }
 
 async function onSitingSubmit(e) {
@@ -474,6 +518,12 @@ function renderSiting() {
     h('p', {}, t('planner.shareBeforeAfter', { a: pct(r.share_before, L()), b: pct(r.share_after, L()) })),
     h('p', { class: 'hint' }, t('planner.bound', { g: pct(r.bound.guarantee, L(), 0), c: pct(r.bound.certified, L()) })),
   );
+  if (r.with_private) {
+    const w = r.with_private;
+    ui.sitResult.append(h('dl', { class: 'figures', id: 'siting-private' },
+      h('dt', {}, t('planner.seenByCity')), h('dd', {}, t('planner.shareBeforeAfter', { a: pct(w.city_share_before, L()), b: pct(w.city_share_after, L()) })),
+      h('dt', {}, t('planner.seenWithPrivate', { n: num(w.private_cameras, L()) })), h('dd', {}, t('planner.shareBeforeAfter', { a: pct(w.share_before, L()), b: pct(w.share_after, L()) }))));
+  }
   if (r.exhausted) ui.sitResult.append(h('p', { class: 'hint' }, t('planner.exhausted', { n: num(r.sites.length, L()) })));
   if (r.sites.length) {
     const first = r.sites[0];
@@ -495,8 +545,67 @@ function renderSiting() {
   }
   const base = `siting-${r.layer}-${r.n}-${r.distance}m`;
   ui.sitResult.append(h('div', { class: 'exports', role: 'group', 'aria-label': t('planner.export') },
-    h('button', { type: 'button', class: 'secondary', id: 'export-sites', onclick: () => download(`${base}.geojson`, JSON.stringify(r.sites_geojson), 'application/geo+json') }, t('planner.exportSites')),
-    h('button', { type: 'button', class: 'secondary', id: 'export-sites-csv', onclick: () => download(`${base}.csv`, sitesCSV(r), 'text/csv') }, t('planner.exportSitesCSV'))));
+    h('button', { type: 'button', class: 'secondary', id: 'export-sites', onclick: () => download(`${base}.geojson`, JSON.stringify(sitesGeoJSON(r)), 'application/geo+json') }, t('planner.exportSites')),
+    h('button', { type: 'button', class: 'secondary', id: 'export-sites-csv', onclick: () => download(`${base}.csv`, sitesCSV(r), 'text/csv') }, t('planner.exportSitesCSV')),
+    r.with_private ? h('button', { type: 'button', class: 'secondary', id: 'export-siting-figures', onclick: () => download(`${base}-figures.csv`, sitingFiguresCSV(r), 'text/csv') }, t('planner.exportFigures')) : null));
+}
+
+// sitesGeoJSON is the sites with the figures as a foreign member (both groups' when counted).
+function sitesGeoJSON(r) {
+  const summary = { share_before: r.share_before, share_after: r.share_after };
+  if (r.with_private) summary.with_private = r.with_private;
+  return { ...r.sites_geojson, summary };
+}
+
+// ------------------------------------------------------------------ cameras
+
+async function onCamerasSubmit(e) {
+  e.preventDefault();
+  const params = { private: ui.camPrivate.checked, geometry: true };
+  const result = await runJob('cameras', params);
+  if (!result) return;
+  state.cameras = { params, result };
+  document.body.dataset.camerasDone = String(Date.now());
+  renderCameras();
+  renderLegend();
+  drawCameras();
+  ui.status.setAttribute('role', 'status');
+}
+
+function renderCameras() {
+  const c = state.cameras;
+  clear(ui.camResult);
+  ui.camResult.hidden = !c;
+  if (!c) return;
+  const r = c.result;
+  const w = r.with_private;
+  ui.camResult.append(
+    h('h2', {}, t('planner.cameras')),
+    h('p', { class: 'big' }, h('span', { class: 'big-num', id: 'cam-city-share' }, pct(r.seen_share, L())), ' ', t('planner.seenByCity')),
+    w ? h('p', { class: 'big' }, h('span', { class: 'big-num', id: 'cam-private-share' }, pct(w.seen_share, L())), ' ', t('planner.seenWithPrivate', { n: num(w.private_cameras, L()) })) : null,
+    h('div', { class: 'table-wrap' }, h('table', { class: 'districts', id: 'camera-figures' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('planner.measureCol')), h('th', { scope: 'col', class: 'n' }, t('planner.cityCameras')),
+        w ? h('th', { scope: 'col', class: 'n' }, t('planner.withPrivate')) : null)),
+      h('tbody', {},
+        h('tr', {}, h('th', { scope: 'row' }, t('planner.camerasN')), h('td', { class: 'n' }, num(r.cameras, L())), w ? h('td', { class: 'n', dataset: { measure: 'private_cameras' } }, `+${num(w.private_cameras, L())}`) : null),
+        h('tr', {}, h('th', { scope: 'row' }, t('planner.streetsSeen')), h('td', { class: 'n' }, pct(r.seen_share, L())), w ? h('td', { class: 'n' }, pct(w.seen_share, L())) : null),
+        h('tr', {}, h('th', { scope: 'row' }, t('planner.crossingsSeen')), h('td', { class: 'n' }, pct(r.crossings_share, L())), w ? h('td', { class: 'n' }, pct(w.crossings_share, L())) : null)))),
+  );
+  ui.camResult.append(h('div', { class: 'exports', role: 'group', 'aria-label': t('planner.export') },
+    h('button', { type: 'button', class: 'secondary', id: 'export-camera-streets', onclick: () => download('camera-coverage-streets.geojson', JSON.stringify(cameraStreetsGeoJSON(r)), 'application/geo+json') }, t('planner.exportCameraStreets')),
+    h('button', { type: 'button', class: 'secondary', id: 'export-camera-figures', onclick: () => download('camera-coverage-figures.csv', cameraFiguresCSV(r), 'text/csv') }, t('planner.exportFigures'))));
+}
+
+function drawCameras() {
+  const map = state.map;
+  if (!map?.getSource('cam-unseen')) return;
+  const r = state.cameras?.result;
+  const none = { type: 'FeatureCollection', features: [] };
+  map.getSource('cam-unseen').setData(r?.unseen_streets || none);
+  map.getSource('cam-private').setData(r?.with_private?.streets || none);
+  map.getSource('cam-sectors').setData({ type: 'FeatureCollection', features: [
+    ...(r?.sectors?.features || []).map((f) => ({ ...f, properties: { ...f.properties, group: 'city' } })),
+    ...(r?.with_private?.sectors?.features || []).map((f) => ({ ...f, properties: { ...f.properties, group: 'private' } }))] });
 }
 
 // ------------------------------------------------------------------ scenarios
