@@ -207,6 +207,10 @@ var writeRules = map[string]writeRule{
 	"POST /api/modules/cameras":               {roles: modules.VoterRoles},
 	"PUT /api/modules/cameras/{id}":           {roles: modules.VoterRoles},
 	"POST /api/modules/cameras/{id}/withdraw": {roles: modules.VoterRoles},
+	// The owners' page posts the same as forms.
+	"POST /cameras":               {roles: modules.VoterRoles},
+	"POST /cameras/{id}":          {roles: modules.VoterRoles},
+	"POST /cameras/{id}/withdraw": {roles: modules.VoterRoles},
 }
 
 func ruleFor(method, pattern string) writeRule {

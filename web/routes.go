@@ -182,7 +182,7 @@ func (s *Server) routes() http.Handler {
 	r.Post("/cameras/{id}", pg.CameraUpdateForm)
 	r.Post("/cameras/{id}/withdraw", pg.CameraWithdrawForm)
 	r.Get("/staff/cameras", pg.CamerasStaff)
-	r.Post("/staff/cameras/{id}/decision", pg.CameraDecisionForm)
+	r.With(s.guard.RequireRole(accounts.DepartmentStaff, accounts.Admin)).Post("/staff/cameras/{id}/decision", pg.CameraDecisionForm)
 	r.Get("/staff/cameras/incident", pg.CameraIncident)
 
 	// The pages' one stylesheet.
