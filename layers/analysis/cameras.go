@@ -369,32 +369,10 @@ func (s *Store) Cameras(ctx context.Context, p CameraParams, staff bool) (*Camer
 		for i, v := range privOnly {
 			notOnly[i] = !v
 		}
-		streets := newCollection()
-		pieces := coverage.Unseen(samples, notOnly)
-		for i := 0; i < len(pieces); {
-			line := pieces[i].Line
-			var parts orb.MultiLineString
-			length := 0.0
-			for ; i < len(pieces) && pieces[i].Line == line; i++ {
-				parts = append(parts, orb.LineString(pop.proj.InverseLine(coverage.Cut(sn.lines[line], pieces[i].From, pieces[i].To))))
-				length += pieces[i].To - pieces[i].From
-			}
-			streets.Append(feature(sn.ids[line], parts, map[string]any{"id": sn.ids[line], "name": sn.names[line], "private_seen_m": round(length, 1)}))
-		}
+		streets := streetPieces(coverage.Unseen(samples, notOnly), sn, pop.proj, "private_seen_m")
 		res.WithPrivate.Streets = &streets
 	}
-	unseen := newCollection()
-	pieces := coverage.Unseen(samples, seen)
-	for i := 0; i < len(pieces); {
-		line := pieces[i].Line
-		var parts orb.MultiLineString
-		length := 0.0
-		for ; i < len(pieces) && pieces[i].Line == line; i++ {
-			parts = append(parts, orb.LineString(pop.proj.InverseLine(coverage.Cut(sn.lines[line], pieces[i].From, pieces[i].To))))
-			length += pieces[i].To - pieces[i].From
-		}
-		unseen.Append(feature(sn.ids[line], parts, map[string]any{"id": sn.ids[line], "name": sn.names[line], "unseen_m": round(length, 1)}))
-	}
+	unseen := streetPieces(coverage.Unseen(samples, seen), sn, pop.proj, "unseen_m")
 	res.UnseenStreets = &unseen
 	sectors := newCollection()
 	for i, c := range cams {
@@ -463,4 +441,21 @@ func (wp *SitingPrivate) finish(res *SitingResult, g coverage.SitingResult, prob
 	wp.Before, wp.After = g.Existing, g.Existing+g.Added
 	wp.CityShareBefore, wp.CityShareAfter = share(wp.CityBefore, g.Total), share(wp.CityAfter, g.Total)
 	wp.ShareBefore, wp.ShareAfter = share(wp.Before, g.Total), share(wp.After, g.Total)
+}
+
+// streetPieces is one feature per street of pieces (ordered by street, as coverage.Unseen gives
+// them): its pieces as a multi-line and their length in metres under the property lengthProp.
+func streetPieces(pieces []coverage.Piece, sn *streetNet, proj coverage.Local, lengthProp string) geojson.FeatureCollection {
+	out := newCollection()
+	for i := 0; i < len(pieces); {
+		line := pieces[i].Line
+		var parts orb.MultiLineString
+		length := 0.0
+		for ; i < len(pieces) && pieces[i].Line == line; i++ {
+			parts = append(parts, orb.LineString(proj.InverseLine(coverage.Cut(sn.lines[line], pieces[i].From, pieces[i].To))))
+			length += pieces[i].To - pieces[i].From
+		}
+		out.Append(feature(sn.ids[line], parts, map[string]any{"id": sn.ids[line], "name": sn.names[line], lengthProp: round(length, 1)}))
+	}
+	return out
 }
