@@ -275,9 +275,9 @@ const searchMatches = `
 			word_similarity($1, i.terms)
 				+ CASE WHEN i.terms = $1 THEN 0.75 WHEN i.terms LIKE $2 THEN 0.5 WHEN i.terms LIKE $3 THEN 0.25 ELSE 0 END,
 			CASE WHEN $4 <> '' AND i.house = $4 AND i.street %> $5 THEN 1.5 + word_similarity($5, i.street) ELSE 0 END,
-			CASE WHEN $6 <> '' AND i.code = $6 THEN 3 WHEN $6 <> '' AND i.code LIKE $6 || '%' THEN 2.5 ELSE 0 END
+			CASE WHEN $6 <> '' AND i.code_norm = $6 THEN 3 WHEN $6 <> '' AND i.code_norm LIKE $6 || '%' THEN 2.5 ELSE 0 END
 		) + CASE WHEN i.layer = ANY($7) THEN 2 ELSE 0 END AS score,
-		CASE WHEN $6 <> '' AND i.code LIKE $6 || '%' THEN 'code'
+		CASE WHEN $6 <> '' AND i.code_norm LIKE $6 || '%' THEN 'code'
 			WHEN $4 <> '' AND i.house = $4 AND i.street %> $5 THEN 'address'
 			WHEN i.layer = ANY($7) THEN 'category' ELSE 'name' END AS match,
 		CASE WHEN $10::float8 IS NULL THEN NULL
@@ -287,7 +287,7 @@ const searchMatches = `
 	FROM geoportal.search_index i
 	WHERE i.layer = ANY($8) AND (i.terms %> $1 OR i.terms LIKE $3
 		OR ($4 <> '' AND i.house = $4 AND i.street %> $5)
-		OR ($6 <> '' AND i.code LIKE $6 || '%')
+		OR ($6 <> '' AND i.code_norm LIKE $6 || '%')
 		OR i.layer = ANY($7))`
 
 // searchSQL merges the matches of one layer with one name and address (the 8 stops of one name
@@ -306,7 +306,7 @@ const searchSQL = `WITH m AS (` + searchMatches + `),
 			ST_Extent(coalesce(bbox, point)) AS ext,
 			(array_agg(match ORDER BY score DESC))[1] AS match
 		FROM m GROUP BY layer, merge_key)
-	SELECT layer, id, name, CASE WHEN address = name THEN '' ELSE address END, upper(code), ST_X(point), ST_Y(point), score, dist, members,
+	SELECT layer, id, name, CASE WHEN address = name THEN '' ELSE address END, code, ST_X(point), ST_Y(point), score, dist, members,
 		CASE WHEN members > 1 THEN ARRAY[ST_XMin(ext), ST_YMin(ext), ST_XMax(ext), ST_YMax(ext)] END,
 		match, count(*) OVER ()::int
 	FROM g

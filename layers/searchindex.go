@@ -154,12 +154,12 @@ func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
 		return fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	var (
-		ids                                   []int64
-		nm, kk, ru, en, ad, cd, terms, street []string
-		house, key                            []string
-		members                               []int32
-		xs, ys                                []float64
-		bx0, by0, bx1, by1                    []*float64
+		ids                                       []int64
+		nm, kk, ru, en, ad, cd, cn, terms, street []string
+		house, key                                []string
+		members                                   []int32
+		xs, ys                                    []float64
+		bx0, by0, bx1, by1                        []*float64
 	)
 	for rows.Next() {
 		var id int64
@@ -176,7 +176,8 @@ func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
 		if t == "" && c == "" {
 			continue
 		}
-		ids, nm, kk, ru, en, ad, cd = append(ids, id), append(nm, n), append(kk, k), append(ru, r), append(en, e), append(ad, a), append(cd, normCode(c))
+		ids, nm, kk, ru, en, ad, cd = append(ids, id), append(nm, n), append(kk, k), append(ru, r), append(en, e), append(ad, a), append(cd, c)
+		cn = append(cn, normCode(c))
 		terms, street, house = append(terms, t), append(street, st), append(house, h)
 		key = append(key, strings.ToLower(strings.Join([]string{n, k, r, e, a}, "|")))
 		members, xs, ys = append(members, m), append(xs, x), append(ys, y)
@@ -194,15 +195,15 @@ func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
 		return fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO geoportal.search_index (layer, feature_id, name, name_kk, name_ru,
-			name_en, address, code, terms, street, house, merge_key, members, priority, point, bbox)
-		SELECT $1, u.id, u.nm, u.kk, u.ru, u.en, u.ad, u.cd, u.terms, u.street, u.house, u.key, u.members, $2,
+			name_en, address, code, code_norm, terms, street, house, merge_key, members, priority, point, bbox)
+		SELECT $1, u.id, u.nm, u.kk, u.ru, u.en, u.ad, u.cd, u.cn, u.terms, u.street, u.house, u.key, u.members, $2,
 			ST_SetSRID(ST_MakePoint(u.x, u.y), 4326),
 			CASE WHEN u.bx0 IS NULL THEN NULL ELSE ST_SetSRID(ST_Expand(ST_MakeEnvelope(u.bx0, u.by0, u.bx1, u.by1), 1e-6), 4326) END
 		FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-			$10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::float8[], $16::float8[],
-			$17::float8[], $18::float8[], $19::float8[], $20::float8[])
-			AS u(id, nm, kk, ru, en, ad, cd, terms, street, house, key, members, x, y, bx0, by0, bx1, by1)`,
-		l.Slug, searchPriority(l), ids, nm, kk, ru, en, ad, cd, terms, street, house, key, members, xs, ys,
+			$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int[], $16::float8[], $17::float8[],
+			$18::float8[], $19::float8[], $20::float8[], $21::float8[])
+			AS u(id, nm, kk, ru, en, ad, cd, cn, terms, street, house, key, members, x, y, bx0, by0, bx1, by1)`,
+		l.Slug, searchPriority(l), ids, nm, kk, ru, en, ad, cd, cn, terms, street, house, key, members, xs, ys,
 		bx0, by0, bx1, by1); err != nil {
 		return fmt.Errorf("search index %s: %w", l.Slug, err)
 	}

@@ -13,7 +13,8 @@ CREATE TABLE geoportal.search_index (
     name_ru     text NOT NULL DEFAULT '',
     name_en     text NOT NULL DEFAULT '',
     address     text NOT NULL DEFAULT '',
-    code        text NOT NULL DEFAULT '',
+    code        text NOT NULL DEFAULT '',  -- as written ("A0415")
+    code_norm   text NOT NULL DEFAULT '',  -- normalised ("а0415"): what a query is compared with
     -- normalised names, address and code: what a query's words are matched against
     terms       text NOT NULL,
     -- an address split into its normalised street and house number ("маресев", "95")
@@ -31,7 +32,7 @@ CREATE TABLE geoportal.search_index (
 CREATE INDEX search_index_terms_trgm_idx ON geoportal.search_index USING gin (terms gin_trgm_ops);
 CREATE INDEX search_index_street_trgm_idx ON geoportal.search_index USING gin (street gin_trgm_ops) WHERE house <> '';
 CREATE INDEX search_index_house_idx ON geoportal.search_index (house) WHERE house <> '';
-CREATE INDEX search_index_code_idx ON geoportal.search_index (code) WHERE code <> '';
+CREATE INDEX search_index_code_idx ON geoportal.search_index (code_norm text_pattern_ops) WHERE code_norm <> '';
 
 -- The layer version each layer's index rows were built from.
 CREATE TABLE geoportal.search_index_state (
