@@ -204,7 +204,9 @@ func (s *Store) Find(ctx context.Context, q SearchQuery) (SearchPage, error) {
 	if nq == "" || len(visible) == 0 {
 		return page, nil // punctuation only: nothing to look for
 	}
-	page.Categories = categoryOf(q.Q, titles)
+	if c := categoryOf(q.Q, titles); c != nil {
+		page.Categories = c
+	}
 	street, house := splitAddress(q.Q)
 	code := ""
 	if c := normCode(q.Q); utf8.RuneCountInString(c) >= 3 && strings.ContainsAny(c, "0123456789") && !strings.Contains(q.Q, " ") {
@@ -223,7 +225,7 @@ func (s *Store) Find(ctx context.Context, q SearchQuery) (SearchPage, error) {
 	// Typos cost trigrams; 0.4 keeps one wrong letter in a short word findable. The estimated
 	// cost of the trigram operators can trigger JIT compilation, which takes longer than the
 	// query itself: off.
-	if _, err := tx.Exec(ctx, `SET LOCAL pg_trgm.word_similarity_threshold = 0.4; SET LOCAL jit = off`); err != nil {
+	if _, err := tx.Exec(ctx, `SET LOCAL pg_trgm.word_similarity_threshold = 0.4; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
 		return page, fmt.Errorf("search: %w", err)
 	}
 	rows, err := tx.Query(ctx, searchSQL, nq, esc+"%", "%"+esc+"%", house, street, code, page.Categories,
@@ -268,9 +270,10 @@ func (s *Store) Find(ctx context.Context, q SearchQuery) (SearchPage, error) {
 // searchMatches selects the index rows a query matches, with their score:
 // $1 the normalised query, $2/$3 its prefix and substring LIKE patterns, $4/$5 a house number and
 // street read from it, $6 a code, $7 the layers whose kind it names, $8 the visible layers, $9
-// the language, $10/$11 the user's position or NULL.
+// the language, $10/$11 the user's position or NULL. d2 is the distance in metres on the sphere
+// (within 0.5% of the spheroid's, and cheap enough for every match).
 const searchMatches = `
-	SELECT i.*,
+	SELECT i.layer, i.feature_id, i.address, i.code, i.merge_key, i.members, i.priority, i.point, i.bbox,
 		greatest(
 			word_similarity($1, i.terms)
 				+ CASE WHEN i.terms = $1 THEN 0.75 WHEN i.terms LIKE $2 THEN 0.5 WHEN i.terms LIKE $3 THEN 0.25 ELSE 0 END,
@@ -281,39 +284,37 @@ const searchMatches = `
 			WHEN $4 <> '' AND i.house = $4 AND i.street %> $5 THEN 'address'
 			WHEN i.layer = ANY($7) THEN 'category' ELSE 'name' END AS match,
 		CASE WHEN $10::float8 IS NULL THEN NULL
-			ELSE ST_Distance(i.point::geography, ST_SetSRID(ST_MakePoint($10, $11), 4326)::geography) END AS dist,
+			ELSE ST_DistanceSphere(i.point, ST_SetSRID(ST_MakePoint($10, $11), 4326)) END AS d2,
 		coalesce(nullif(CASE $9 WHEN 'kk' THEN i.name_kk WHEN 'ru' THEN i.name_ru ELSE i.name_en END, ''),
 			nullif(i.name, ''), nullif(i.name_ru, ''), nullif(i.name_kk, ''), nullif(i.name_en, ''), i.address) AS display
 	FROM geoportal.search_index i
-	WHERE i.layer = ANY($8) AND (i.terms %> $1 OR i.terms LIKE $3
-		OR ($4 <> '' AND i.house = $4 AND i.street %> $5)
-		OR ($6 <> '' AND i.code_norm LIKE $6 || '%')
-		OR i.layer = ANY($7))`
+	WHERE (i.terms %> $1 OR i.terms LIKE $3
+		OR ($4 <> '' AND i.house <> '' AND i.house = $4 AND i.street %> $5)
+		OR ($6 <> '' AND i.code_norm <> '' AND i.code_norm LIKE $6 || '%')
+		OR i.layer = ANY($7))
+		-- not an index condition: the visible layers are nearly all of them, the matches few
+		AND i.layer || '' = ANY($8)`
 
-// searchSQL merges the matches of one layer with one name and address (the 8 stops of one name
-// along a street are one result with a count and the extent of them all), counts the merged
-// results and returns page $12 at offset $13: by score, or category matches nearest first when
-// the position is known.
+// searchSQL merges the matches of one layer with one name and address (the stops of one name
+// along a street are one result with a count and the extent of them all, shown by the nearest),
+// counts the merged results and returns page $12 at offset $13: by score, or category matches
+// nearest first when the position is known.
 const searchSQL = `WITH m AS (` + searchMatches + `),
 	g AS (
-		SELECT layer,
-			(array_agg(feature_id ORDER BY dist NULLS LAST, score DESC, feature_id))[1] AS id,
-			(array_agg(display ORDER BY dist NULLS LAST, score DESC, feature_id))[1] AS name,
-			(array_agg(address ORDER BY dist NULLS LAST, score DESC, feature_id))[1] AS address,
-			(array_agg(code ORDER BY dist NULLS LAST, score DESC, feature_id))[1] AS code,
-			(array_agg(point ORDER BY dist NULLS LAST, score DESC, feature_id))[1] AS point,
-			max(score) AS score, min(dist) AS dist, sum(members)::int AS members, min(priority) AS priority,
-			ST_Extent(coalesce(bbox, point)) AS ext,
-			(array_agg(match ORDER BY score DESC))[1] AS match
-		FROM m GROUP BY layer, merge_key)
-	SELECT layer, id, name, CASE WHEN address = name THEN '' ELSE address END, code, ST_X(point), ST_Y(point), score, dist, members,
-		CASE WHEN members > 1 THEN ARRAY[ST_XMin(ext), ST_YMin(ext), ST_XMax(ext), ST_YMax(ext)] END,
-		match, count(*) OVER ()::int
-	FROM g
-	ORDER BY CASE WHEN $10::float8 IS NOT NULL AND match = 'category' THEN 0 ELSE 1 END,
-		CASE WHEN $10::float8 IS NOT NULL AND match = 'category' THEN dist END,
-		score DESC, priority, dist NULLS LAST, length(name), layer, id
-	LIMIT $12 OFFSET $13`
+		SELECT m.*, row_number() OVER (PARTITION BY layer, merge_key ORDER BY d2 NULLS LAST, score DESC, feature_id) AS rn,
+			CASE WHEN $10::float8 IS NOT NULL AND match = 'category' THEN 0 ELSE 1 END AS near_first,
+			max(score) OVER w AS best, sum(members) OVER w AS n, min(priority) OVER w AS prio,
+			CASE WHEN count(*) OVER w > 1 OR bbox IS NOT NULL THEN ST_Extent(coalesce(bbox, point)) OVER w END AS ext
+		FROM m WINDOW w AS (PARTITION BY layer, merge_key)),
+	page AS (
+		SELECT g.*, count(*) OVER () AS total FROM g WHERE rn = 1
+		ORDER BY near_first, CASE WHEN near_first = 0 THEN d2 END, best DESC, prio, d2 NULLS LAST, length(display), layer, feature_id
+		LIMIT $12 OFFSET $13)
+	SELECT layer, feature_id, display, CASE WHEN address = display THEN '' ELSE address END, code, ST_X(point), ST_Y(point), best,
+		d2, n::int, CASE WHEN n > 1 THEN ARRAY[ST_XMin(ext), ST_YMin(ext), ST_XMax(ext), ST_YMax(ext)] END,
+		match, total::int
+	FROM page
+	ORDER BY near_first, CASE WHEN near_first = 0 THEN d2 END, best DESC, prio, d2 NULLS LAST, length(display), layer, feature_id`
 
 // Nearest returns the limit features of layer closest to (lon, lat), nearest first, with their
 // distance in metres on the spheroid.

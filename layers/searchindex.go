@@ -3,6 +3,8 @@ package layers
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -123,6 +125,24 @@ func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
 	if builtVersion != nil && *builtVersion == version {
 		return nil
 	}
+	old := map[int64]string{}
+	drows, err := tx.Query(ctx, `SELECT feature_id, digest FROM geoportal.search_index WHERE layer = $1`, l.Slug)
+	if err != nil {
+		return fmt.Errorf("search index %s: %w", l.Slug, err)
+	}
+	for drows.Next() {
+		var id int64
+		var d string
+		if err := drows.Scan(&id, &d); err != nil {
+			drows.Close()
+			return fmt.Errorf("search index %s: %w", l.Slug, err)
+		}
+		old[id] = d
+	}
+	drows.Close()
+	if err := drows.Err(); err != nil {
+		return fmt.Errorf("search index %s: %w", l.Slug, err)
+	}
 	names, address, code := searchable(l)
 	col := func(c string, have bool) string {
 		if !have {
@@ -156,7 +176,8 @@ func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
 	var (
 		ids                                       []int64
 		nm, kk, ru, en, ad, cd, cn, terms, street []string
-		house, key                                []string
+		house, key, digests                       []string
+		gone                                      []int64
 		members                                   []int32
 		xs, ys                                    []float64
 		bx0, by0, bx1, by1                        []*float64
@@ -176,6 +197,16 @@ func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
 		if t == "" && c == "" {
 			continue
 		}
+		d := rowDigest(id, n, k, r, e, a, c, m, x, y, bbox)
+		prev, had := old[id]
+		delete(old, id)
+		if had && prev == d {
+			continue // unchanged since the last build
+		}
+		if had {
+			gone = append(gone, id)
+		}
+		digests = append(digests, d)
 		ids, nm, kk, ru, en, ad, cd = append(ids, id), append(nm, n), append(kk, k), append(ru, r), append(en, e), append(ad, a), append(cd, c)
 		cn = append(cn, normCode(c))
 		terms, street, house = append(terms, t), append(street, st), append(house, h)
@@ -191,25 +222,29 @@ func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM geoportal.search_index WHERE layer = $1`, l.Slug); err != nil {
+	for id := range old {
+		gone = append(gone, id) // no longer in the layer
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM geoportal.search_index WHERE layer = $1 AND feature_id = ANY($2)`, l.Slug, gone); err != nil {
 		return fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO geoportal.search_index (layer, feature_id, name, name_kk, name_ru,
-			name_en, address, code, code_norm, terms, street, house, merge_key, members, priority, point, bbox)
+			name_en, address, code, code_norm, terms, street, house, merge_key, members, priority, point, bbox, digest)
 		SELECT $1, u.id, u.nm, u.kk, u.ru, u.en, u.ad, u.cd, u.cn, u.terms, u.street, u.house, u.key, u.members, $2,
 			ST_SetSRID(ST_MakePoint(u.x, u.y), 4326),
-			CASE WHEN u.bx0 IS NULL THEN NULL ELSE ST_SetSRID(ST_Expand(ST_MakeEnvelope(u.bx0, u.by0, u.bx1, u.by1), 1e-6), 4326) END
+			CASE WHEN u.bx0 IS NULL THEN NULL ELSE ST_SetSRID(ST_Expand(ST_MakeEnvelope(u.bx0, u.by0, u.bx1, u.by1), 1e-6), 4326) END, u.digest
 		FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
 			$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int[], $16::float8[], $17::float8[],
-			$18::float8[], $19::float8[], $20::float8[], $21::float8[])
-			AS u(id, nm, kk, ru, en, ad, cd, cn, terms, street, house, key, members, x, y, bx0, by0, bx1, by1)`,
+			$18::float8[], $19::float8[], $20::float8[], $21::float8[], $22::text[])
+			AS u(id, nm, kk, ru, en, ad, cd, cn, terms, street, house, key, members, x, y, bx0, by0, bx1, by1, digest)`,
 		l.Slug, searchPriority(l), ids, nm, kk, ru, en, ad, cd, cn, terms, street, house, key, members, xs, ys,
-		bx0, by0, bx1, by1); err != nil {
+		bx0, by0, bx1, by1, digests); err != nil {
 		return fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO geoportal.search_index_state (layer, version, rows) VALUES ($1, $2, $3)
+	if _, err := tx.Exec(ctx, `INSERT INTO geoportal.search_index_state (layer, version, rows)
+		VALUES ($1, $2, (SELECT count(*) FROM geoportal.search_index WHERE layer = $1))
 		ON CONFLICT (layer) DO UPDATE SET version = EXCLUDED.version, rows = EXCLUDED.rows, built_at = now()`,
-		l.Slug, version, len(ids)); err != nil {
+		l.Slug, version); err != nil {
 		return fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -231,3 +266,14 @@ func indexTerms(texts ...string) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// rowDigest fingerprints an index row's sources (and the normaliser's version, so that a change
+// of the rules rebuilds every row).
+func rowDigest(id int64, n, k, r, e, a, c string, m int32, x, y float64, bbox []float64) string {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d|%s|%s|%s|%s|%s|%s|%d|%.7f|%.7f|%v|%d", id, n, k, r, e, a, c, m, x, y, bbox, normaliserVersion)
+	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+// normaliserVersion changes whenever Normalize, splitAddress or normCode change what they return.
+const normaliserVersion = 1

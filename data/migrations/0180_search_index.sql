@@ -27,6 +27,8 @@ CREATE TABLE geoportal.search_index (
     priority    smallint NOT NULL DEFAULT 1,
     point       geometry(Point, 4326) NOT NULL,
     bbox        geometry(Polygon, 4326),
+    -- a hash of the row as built: a rebuild rewrites only the rows whose hash changed
+    digest      text NOT NULL DEFAULT '',
     PRIMARY KEY (layer, feature_id)
 );
 CREATE INDEX search_index_terms_trgm_idx ON geoportal.search_index USING gin (terms gin_trgm_ops);
