@@ -250,6 +250,13 @@ func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
+	// After a large change (the first build, a demo load, an import) the planner needs fresh
+	// statistics at once, not at autovacuum's next round, to pick the trigram indexes.
+	if changed := len(ids) + len(gone); changed >= 500 {
+		if _, err := s.pool.Exec(ctx, `ANALYZE geoportal.search_index`); err != nil {
+			return fmt.Errorf("search index %s: analyze: %w", l.Slug, err)
+		}
+	}
 	return nil
 }
 
