@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/aktobe/geoportal"
@@ -41,6 +42,12 @@ type Hit struct {
 	Point      [2]float64 `json:"point"` // lon, lat: a point on the feature
 	Score      float64    `json:"score,omitempty"`
 	DistanceM  *float64   `json:"distance_m,omitempty"`
+	// Search only: the stop code, how many features the result merges (a street's segments,
+	// stops of one name) with their extent, and what matched: name, address, code or category.
+	Code  string      `json:"code,omitempty"`
+	Count int         `json:"count,omitempty"`
+	BBox  *[4]float64 `json:"bbox,omitempty"`
+	Match string      `json:"match,omitempty"`
 }
 
 // searchColumns are the text attributes the search box looks at, by role.
@@ -92,98 +99,222 @@ func escapeLike(s string) string {
 	return r.Replace(s)
 }
 
-// Search finds features of the visible layers whose name or address matches q: typo-tolerant
-// (pg_trgm word similarity) and substring matches, best first. Names are given in lang.
-func (s *Store) Search(ctx context.Context, q, lang string, limit int, staff bool) ([]Hit, error) {
-	q = strings.Join(strings.Fields(q), " ")
+// SearchQuery is one search: the text, the language of the names, a page of the results and,
+// when known, where the user is (category results come nearest first).
+type SearchQuery struct {
+	Q      string
+	Lang   string
+	Limit  int
+	Offset int
+	Near   *[2]float64 // lon, lat
+	Staff  bool
+}
+
+// SearchPage is one page of results and how many there are in all.
+type SearchPage struct {
+	Query      string   `json:"query"`
+	Total      int      `json:"total"`
+	Offset     int      `json:"offset"`
+	Limit      int      `json:"limit"`
+	Categories []string `json:"categories"` // layers whose kind the query names
+	Results    []Hit    `json:"results"`
+}
+
+// MaxSearchOffset bounds paging: deeper pages are no use to anyone typing into a search box.
+const MaxSearchOffset = 1000
+
+// validSearch checks a query; its errors name the parameter at fault.
+func validSearch(q *SearchQuery) error {
+	raw := q.Q
 	switch {
-	case q == "":
-		return nil, geoportal.Errorf(geoportal.EINVALID, "search: query q is empty")
-	case utf8.RuneCountInString(q) > MaxSearchQuery:
-		return nil, geoportal.Errorf(geoportal.EINVALID, "search: query q is longer than %d characters", MaxSearchQuery)
-	case !utf8.ValidString(q):
-		return nil, geoportal.Errorf(geoportal.EINVALID, "search: query q is not valid UTF-8")
-	case !ValidLanguage(lang):
-		return nil, geoportal.Errorf(geoportal.EINVALID, "search: lang %q is not one of kk, ru, en", lang)
-	case limit < 1 || limit > MaxSearchLimit:
-		return nil, geoportal.Errorf(geoportal.EINVALID, "search: limit %d is not between 1 and %d", limit, MaxSearchLimit)
+	case !utf8.ValidString(raw):
+		return geoportal.Errorf(geoportal.EINVALID, "search: query q is not valid UTF-8")
+	case strings.IndexFunc(raw, func(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }) >= 0:
+		return geoportal.Errorf(geoportal.EINVALID, "search: query q contains control characters")
 	}
-	ls, err := s.Layers(ctx, staff)
+	q.Q = strings.Join(strings.Fields(raw), " ")
+	switch {
+	case q.Q == "":
+		return geoportal.Errorf(geoportal.EINVALID, "search: query q is empty")
+	case utf8.RuneCountInString(q.Q) > MaxSearchQuery:
+		return geoportal.Errorf(geoportal.EINVALID, "search: query q is longer than %d characters", MaxSearchQuery)
+	case !ValidLanguage(q.Lang):
+		return geoportal.Errorf(geoportal.EINVALID, "search: lang %q is not one of kk, ru, en", q.Lang)
+	case q.Limit < 1 || q.Limit > MaxSearchLimit:
+		return geoportal.Errorf(geoportal.EINVALID, "search: limit %d is not between 1 and %d", q.Limit, MaxSearchLimit)
+	case q.Offset < 0 || q.Offset > MaxSearchOffset:
+		return geoportal.Errorf(geoportal.EINVALID, "search: offset %d is not between 0 and %d", q.Offset, MaxSearchOffset)
+	}
+	if q.Near != nil {
+		lon, lat := q.Near[0], q.Near[1]
+		if math.IsNaN(lon) || lon < -180 || lon > 180 {
+			return geoportal.Errorf(geoportal.EINVALID, "search: lon %v is not between -180 and 180", lon)
+		}
+		if math.IsNaN(lat) || lat < -90 || lat > 90 {
+			return geoportal.Errorf(geoportal.EINVALID, "search: lat %v is not between -90 and 90", lat)
+		}
+	}
+	return nil
+}
+
+// Search finds features of the visible layers by name, address, house number, stop code or the
+// word for their kind, in kk, ru or en, in Cyrillic or Latin letters, typo-tolerant (pg_trgm word
+// similarity over geoportal.search_index): best first, features of the same layer with the same
+// name and address merged into one result with a count. Names are given in lang.
+func (s *Store) Search(ctx context.Context, q, lang string, limit int, staff bool) ([]Hit, error) {
+	p, err := s.Find(ctx, SearchQuery{Q: q, Lang: lang, Limit: limit, Staff: staff})
 	if err != nil {
 		return nil, err
 	}
-	byLayer := map[string]Titles{}
-	var parts, titles []string
-	for i := range ls {
-		l := &ls[i]
-		names, address := textColumns(l)
-		if len(names) == 0 && !address {
+	return p.Results, nil
+}
+
+// Find is Search with paging and the user's position: one page of results and the total.
+func (s *Store) Find(ctx context.Context, q SearchQuery) (SearchPage, error) {
+	if err := validSearch(&q); err != nil {
+		return SearchPage{}, err
+	}
+	page := SearchPage{Query: q.Q, Offset: q.Offset, Limit: q.Limit, Categories: []string{}, Results: []Hit{}}
+	all, err := s.Layers(ctx, true)
+	if err != nil {
+		return page, err
+	}
+	stale, err := s.searchIndexStale(ctx, all)
+	if err != nil {
+		return page, err
+	}
+	if stale {
+		if err := s.RefreshSearchIndex(ctx); err != nil {
+			return page, err
+		}
+	}
+	titles := map[string]Titles{}
+	var visible []string
+	for i := range all {
+		l := &all[i]
+		if !q.Staff && !l.Public() {
 			continue
 		}
-		byLayer[l.Slug] = l.Title
-		cols := append([]string{}, names...)
-		if address {
-			cols = append(cols, "address")
+		if names, address, code := searchable(l); len(names) > 0 || address || code {
+			titles[l.Slug] = l.Title
+			visible = append(visible, l.Slug)
 		}
-		var sims, conds []string
-		for _, c := range cols {
-			id := pgx.Identifier{c}.Sanitize()
-			// word_similarity finds the query inside longer names despite typos; a prefix
-			// match of the whole name ranks first, any substring match next.
-			sims = append(sims, fmt.Sprintf("word_similarity($1, %[1]s) + CASE WHEN %[1]s ILIKE $3 THEN 0.5 WHEN %[1]s ILIKE $2 THEN 0.25 ELSE 0 END", id))
-			conds = append(conds, fmt.Sprintf("%[1]s %%> $1 OR %[1]s ILIKE $2", id))
-		}
-		addr := "''"
-		if address {
-			addr = `coalesce("address", '')`
-		}
-		name := displayName(names, lang)
-		if len(names) == 0 {
-			name = addr
-		}
-		// A query naming the kind of place ("парк", "мектеп", "clinic") lifts that layer's
-		// features above others that merely share the word.
-		titles = append(titles, l.Title.KK+" "+l.Title.RU+" "+l.Title.EN)
-		kind := fmt.Sprintf("CASE WHEN word_similarity($1, ($5::text[])[%d]) >= 0.6 THEN 0.3 ELSE 0 END", len(titles))
-		base := 0
-		if l.Direction == 0 {
-			base = 1 // the base map's buildings and streets come after named places on a tie
-		}
-		parts = append(parts, fmt.Sprintf(`(SELECT %s::text AS layer, id, %s AS name, %s AS address,
-			ST_PointOnSurface(geom) AS pt, greatest(%s) + %s AS score, %d AS base
-			FROM %s WHERE %s ORDER BY score DESC LIMIT $4)`,
-			quoteLiteral(l.Slug), name, addr, strings.Join(sims, ", "), kind, base, l.Table(), strings.Join(conds, " OR ")))
 	}
-	if len(parts) == 0 {
-		return []Hit{}, nil
+	nq := Normalize(q.Q)
+	if nq == "" || len(visible) == 0 {
+		return page, nil // punctuation only: nothing to look for
 	}
-	sql := `SELECT layer, id, name, address, ST_X(pt), ST_Y(pt), score FROM (` +
-		strings.Join(parts, " UNION ALL ") + `) AS hits
-		ORDER BY score DESC, base, length(name), layer, id LIMIT $4`
+	if c := categoryOf(q.Q, titles); c != nil {
+		page.Categories = c
+	}
+	street, house := splitAddress(q.Q)
+	code := ""
+	if c := normCode(q.Q); utf8.RuneCountInString(c) >= 3 && strings.ContainsAny(c, "0123456789") && !strings.Contains(q.Q, " ") {
+		code = c
+	}
+	var lon, lat *float64
+	if q.Near != nil {
+		lon, lat = &q.Near[0], &q.Near[1]
+	}
+	esc := escapeLike(nq)
 	tx, err := s.read.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return page, fmt.Errorf("search: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	// Typos cost trigrams; 0.4 keeps one wrong letter in a short word findable.
-	// The planner prices the trigram operators like cheap comparisons and scans small tables
-	// row by row, computing word_similarity for each; the trigram indexes are much faster.
-	// That makes the estimated cost of this long UNION large enough to trigger JIT compilation,
-	// which takes seconds for a query that runs in milliseconds: off.
-	if _, err := tx.Exec(ctx, `SET LOCAL pg_trgm.word_similarity_threshold = 0.4; SET LOCAL enable_seqscan = off; SET LOCAL jit = off`); err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+	// Typos cost trigrams; 0.4 keeps one wrong letter in a short word findable. The estimated
+	// cost of the trigram operators can trigger JIT compilation, which takes longer than the
+	// query itself: off.
+	if _, err := tx.Exec(ctx, `SET LOCAL pg_trgm.word_similarity_threshold = 0.4; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+		return page, fmt.Errorf("search: %w", err)
 	}
-	esc := escapeLike(q)
-	rows, err := tx.Query(ctx, sql, q, "%"+esc+"%", esc+"%", limit, titles)
+	rows, err := tx.Query(ctx, searchSQL, nq, esc+"%", "%"+esc+"%", house, street, code, page.Categories,
+		visible, q.Lang, lon, lat, q.Limit, q.Offset)
 	if err != nil {
-		return nil, mapPgError(fmt.Errorf("search %q: %w", q, err))
+		return page, mapPgError(fmt.Errorf("search %q: %w", q.Q, err))
 	}
-	hits, err := scanHits(rows, byLayer, false)
-	if err != nil {
-		return nil, mapPgError(fmt.Errorf("search %q: %w", q, err))
+	defer rows.Close()
+	for rows.Next() {
+		var h Hit
+		var score float64
+		var dist *float64
+		var bbox []float64
+		if err := rows.Scan(&h.Layer, &h.ID, &h.Name, &h.Address, &h.Code, &h.Point[0], &h.Point[1], &score, &dist,
+			&h.Count, &bbox, &h.Match, &page.Total); err != nil {
+			return page, mapPgError(fmt.Errorf("search %q: %w", q.Q, err))
+		}
+		h.Score = math.Round(score*1000) / 1000
+		if dist != nil {
+			d := math.Round(*dist*10) / 10
+			h.DistanceM = &d
+		}
+		if len(bbox) == 4 && (bbox[0] != bbox[2] || bbox[1] != bbox[3]) {
+			h.BBox = &[4]float64{bbox[0], bbox[1], bbox[2], bbox[3]}
+		}
+		h.LayerTitle = titles[h.Layer]
+		page.Results = append(page.Results, h)
 	}
-	return hits, nil
+	if err := rows.Err(); err != nil {
+		return page, mapPgError(fmt.Errorf("search %q: %w", q.Q, err))
+	}
+	if len(page.Results) == 0 && q.Offset > 0 {
+		// Past the last page: the total is still worth knowing.
+		if err := tx.QueryRow(ctx, `SELECT count(DISTINCT (m.layer, m.merge_key)) FROM (`+searchMatches+`) m`, nq, esc+"%", "%"+esc+"%",
+			house, street, code, page.Categories, visible, q.Lang, lon, lat).Scan(&page.Total); err != nil {
+			return page, mapPgError(fmt.Errorf("search %q: %w", q.Q, err))
+		}
+	}
+	return page, nil
 }
+
+// searchMatches selects the index rows a query matches, with their score:
+// $1 the normalised query, $2/$3 its prefix and substring LIKE patterns, $4/$5 a house number and
+// street read from it, $6 a code, $7 the layers whose kind it names, $8 the visible layers, $9
+// the language, $10/$11 the user's position or NULL. d2 is the distance in metres on the sphere
+// (within 0.5% of the spheroid's, and cheap enough for every match).
+const searchMatches = `
+	SELECT i.layer, i.feature_id, i.address, i.code, i.merge_key, i.members, i.priority, i.point, i.bbox,
+		greatest(
+			word_similarity($1, i.terms)
+				+ CASE WHEN i.terms = $1 THEN 0.75 WHEN i.terms LIKE $2 THEN 0.5 WHEN i.terms LIKE $3 THEN 0.25 ELSE 0 END,
+			CASE WHEN $4 <> '' AND i.house = $4 AND i.street %> $5 THEN 1.5 + word_similarity($5, i.street) ELSE 0 END,
+			CASE WHEN $6 <> '' AND i.code_norm = $6 THEN 3 WHEN $6 <> '' AND i.code_norm LIKE $6 || '%' THEN 2.5 ELSE 0 END
+		) + CASE WHEN i.layer = ANY($7) THEN 2 ELSE 0 END AS score,
+		CASE WHEN $6 <> '' AND i.code_norm LIKE $6 || '%' THEN 'code'
+			WHEN $4 <> '' AND i.house = $4 AND i.street %> $5 THEN 'address'
+			WHEN i.layer = ANY($7) THEN 'category' ELSE 'name' END AS match,
+		CASE WHEN $10::float8 IS NULL THEN NULL
+			ELSE ST_DistanceSphere(i.point, ST_SetSRID(ST_MakePoint($10, $11), 4326)) END AS d2,
+		coalesce(nullif(CASE $9 WHEN 'kk' THEN i.name_kk WHEN 'ru' THEN i.name_ru ELSE i.name_en END, ''),
+			nullif(i.name, ''), nullif(i.name_ru, ''), nullif(i.name_kk, ''), nullif(i.name_en, ''), i.address) AS display
+	FROM geoportal.search_index i
+	WHERE (i.terms %> $1 OR i.terms LIKE $3
+		OR ($4 <> '' AND i.house <> '' AND i.house = $4 AND i.street %> $5)
+		OR ($6 <> '' AND i.code_norm <> '' AND i.code_norm LIKE $6 || '%')
+		OR i.layer = ANY($7))
+		-- not an index condition: the visible layers are nearly all of them, the matches few
+		AND i.layer || '' = ANY($8)`
+
+// searchSQL merges the matches of one layer with one name and address (the stops of one name
+// along a street are one result with a count and the extent of them all, shown by the nearest),
+// counts the merged results and returns page $12 at offset $13: by score, or category matches
+// nearest first when the position is known.
+const searchSQL = `WITH m AS (` + searchMatches + `),
+	g AS (
+		SELECT m.*, row_number() OVER (PARTITION BY layer, merge_key ORDER BY d2 NULLS LAST, score DESC, feature_id) AS rn,
+			CASE WHEN $10::float8 IS NOT NULL AND match = 'category' THEN 0 ELSE 1 END AS near_first,
+			max(score) OVER w AS best, sum(members) OVER w AS n, min(priority) OVER w AS prio,
+			CASE WHEN count(*) OVER w > 1 OR bbox IS NOT NULL THEN ST_Extent(coalesce(bbox, point)) OVER w END AS ext
+		FROM m WINDOW w AS (PARTITION BY layer, merge_key)),
+	page AS (
+		SELECT g.*, count(*) OVER () AS total FROM g WHERE rn = 1
+		ORDER BY near_first, CASE WHEN near_first = 0 THEN d2 END, best DESC, prio, d2 NULLS LAST, length(display), layer, feature_id
+		LIMIT $12 OFFSET $13)
+	SELECT layer, feature_id, display, CASE WHEN address = display THEN '' ELSE address END, code, ST_X(point), ST_Y(point), best,
+		d2, n::int, CASE WHEN n > 1 THEN ARRAY[ST_XMin(ext), ST_YMin(ext), ST_XMax(ext), ST_YMax(ext)] END,
+		match, total::int
+	FROM page
+	ORDER BY near_first, CASE WHEN near_first = 0 THEN d2 END, best DESC, prio, d2 NULLS LAST, length(display), layer, feature_id`
 
 // Nearest returns the limit features of layer closest to (lon, lat), nearest first, with their
 // distance in metres on the spheroid.

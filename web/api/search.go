@@ -4,16 +4,23 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/web/reply"
 )
 
-// handleSearch answers GET /api/search?q=&lang=&limit= with the best matching features.
+// Search answers GET /api/search?q=&lang=&limit=&offset=&lon=&lat= with one page of the best
+// matching features, the total and the layers whose kind the query names; lon and lat (both or
+// neither) put the nearest of those first.
 func (hs *Handlers) Search(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	raw := q.Get("q")
+	if len(raw) > 4*layers.MaxSearchQuery+64 {
+		// Refused before anything else looks at it: 10 KB of text is no query.
+		hs.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "search: query q is longer than %d characters", layers.MaxSearchQuery))
+		return
+	}
 	lang, err := langParam(q.Get("lang"))
 	if err != nil {
 		hs.Reply.Error(w, r, err)
@@ -24,12 +31,31 @@ func (hs *Handlers) Search(w http.ResponseWriter, r *http.Request) {
 		hs.Reply.Error(w, r, err)
 		return
 	}
-	hits, err := hs.Store.Search(r.Context(), q.Get("q"), lang, limit, hs.Guard.IsStaff(r))
+	offset, err := intParam(q.Get("offset"), "offset", 0)
 	if err != nil {
 		hs.Reply.Error(w, r, err)
 		return
 	}
-	reply.JSON(w, http.StatusOK, map[string]any{"query": strings.Join(strings.Fields(q.Get("q")), " "), "results": hits})
+	sq := layers.SearchQuery{Q: raw, Lang: lang, Limit: limit, Offset: offset, Staff: hs.Guard.IsStaff(r)}
+	if q.Has("lon") || q.Has("lat") {
+		lon, err := floatParam(q.Get("lon"), "lon")
+		if err != nil {
+			hs.Reply.Error(w, r, err)
+			return
+		}
+		lat, err := floatParam(q.Get("lat"), "lat")
+		if err != nil {
+			hs.Reply.Error(w, r, err)
+			return
+		}
+		sq.Near = &[2]float64{lon, lat}
+	}
+	page, err := hs.Store.Find(r.Context(), sq)
+	if err != nil {
+		hs.Reply.Error(w, r, err)
+		return
+	}
+	reply.JSON(w, http.StatusOK, page)
 }
 
 // handleNearest answers GET /api/nearest?layer=&lon=&lat=&limit=&lang= with the closest features.

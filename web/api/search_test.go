@@ -217,3 +217,48 @@ func TestIndexPage(t *testing.T) {
 		}
 	}
 }
+
+func TestSearchAPIBadInput(t *testing.T) {
+	ts := newSearchServer(t)
+	tests := []struct{ name, query, want string }{
+		{"empty", "q=", "q"},
+		{"10 KB", "q=" + url.QueryEscape(strings.Repeat("емхана ", 1500)), "q"},
+		{"control characters", "q=" + url.QueryEscape("шко\x07ла"), "q"},
+		{"bad lang", "q=a&lang=de", "lang"},
+		{"bad limit", "q=a&limit=x", "limit"},
+		{"zero limit", "q=a&limit=0", "limit"},
+		{"bad offset", "q=a&offset=-5", "offset"},
+		{"offset not a number", "q=a&offset=1e3", "offset"},
+		{"bad lon", "q=a&lon=abc&lat=50", "lon"},
+		{"lon out of range", "q=a&lon=190&lat=50", "lon"},
+		{"lon without lat", "q=a&lon=57.1", "lat"},
+		{"bad lat", "q=a&lon=57&lat=NaN", "lat"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := getRaw(t, ts.URL+"/api/search?"+tc.query)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+				t.Fatalf("status %d body %s, want 400 naming %q", resp.StatusCode, body, tc.want)
+			}
+		})
+	}
+}
+
+func TestSearchAPIPage(t *testing.T) {
+	ts := newSearchServer(t)
+	code, body := webtest.GetJSON(t, ts.URL+"/api/search?q=emhana&lang=kk&limit=1&lon=57.2&lat=50.3")
+	if code != 200 {
+		t.Fatalf("status %d %v", code, body)
+	}
+	res := body["results"].([]any)
+	if body["total"].(float64) != 2 || len(res) != 1 || body["categories"].([]any)[0] != "clinics" {
+		t.Fatalf("body %v", body)
+	}
+	if h := res[0].(map[string]any); h["id"].(float64) != 2 || h["distance_m"] == nil {
+		t.Fatalf("nearest clinic first: %v", h)
+	}
+	_, body = webtest.GetJSON(t, ts.URL+"/api/search?q=emhana&lang=kk&limit=1&offset=1&lon=57.2&lat=50.3")
+	if h := body["results"].([]any)[0].(map[string]any); h["id"].(float64) != 1 {
+		t.Fatalf("page 2: %v", body)
+	}
+}

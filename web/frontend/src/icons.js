@@ -31,6 +31,9 @@ export const ICONS = {
   cinema: { color: '#8e24aa', parts: [F('M4.5 10h15v9.5h-15z'), F('M4.3 5.8l14.3-2.6.6 3.3-14.3 2.6z'), S('M8 5.4l1.6 2.6M12.2 4.6l1.6 2.6', 1.2, 'bg')] },
   leisure: { color: '#8e24aa', parts: [F('M12 3.5l2.5 5.2 5.6.7-4.1 3.9 1 5.6L12 16.2l-5 2.7 1-5.6-4.1-3.9 5.6-.7z')] },
   yard: { color: '#ef6c00', parts: [F('M12 4l8 6.5V20h-5.5v-5h-5v5H4v-9.5z')] },
+  // Search results only (the base map draws streets and buildings without icons).
+  street: { color: '#6d6a62', parts: [S('M8 20.5L10 3.5M16 20.5L14 3.5', 1.8), S('M12 5v2.5M12 10.5v3M12 16.5v3', 1.6)] },
+  house: { color: '#8d6e63', parts: [F('M12 4l8 7h-2.5v8.5h-11V11H4z'), F('M10 14h4v5.5h-4z', 'bg')] },
 };
 
 /**

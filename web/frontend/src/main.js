@@ -10,7 +10,7 @@ import { parse as parsePermalink, format as formatPermalink } from './permalink.
 import { buildStyle, compositeSlugs, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS } from './mapstyle.js';
 import { followingReport, initReports, reportMapClick } from './report.js';
 import * as extensions from './extensions.js';
-import { addIconOnDemand, iconNames, iconSVG } from './icons.js';
+import { addIconOnDemand, iconNames, iconSVG, ICONS } from './icons.js';
 import { prefetchGlyphs, relabel } from './labels.js';
 // The extensions are a separate file, fetched while the map starts and initialised once it has
 // drawn its first tiles (see start), so that they do not delay the first render.
@@ -50,6 +50,7 @@ const state = {
   nearestMarker: null,
   lastNearest: null,
   lastSearch: null,
+  here: null, // the user's position, once geolocation gave it
   notices: [],
 };
 
@@ -79,7 +80,7 @@ function setLang(lang, { remember = true } = {}) {
   renderTexts();
   renderLayerPanel();
   renderNearestOptions();
-  if (state.lastSearch) renderSearchResults(state.lastSearch);
+  if (state.lastSearch) submitSearch(); // the names again, in the new language
   if (state.lastNearest) renderNearestResults(state.lastNearest);
   if (state.popup && state.popup.isOpen()) renderPopup();
   renderNotices();
@@ -112,34 +113,49 @@ function buildShell() {
 
   // Search
   ui.searchLabel = h('label', { for: 'search-input', class: 'visually-hidden' });
+  // The search box is an ARIA combobox: focus stays in the input, the arrow keys move the active
+  // option of the listbox (aria-activedescendant), Enter chooses it, Escape closes the list.
   ui.searchInput = h('input', {
     id: 'search-input', type: 'search', autocomplete: 'off', spellcheck: 'false', maxlength: 100,
+    role: 'combobox', 'aria-autocomplete': 'list', 'aria-expanded': 'false',
     'aria-controls': 'search-results', 'aria-describedby': 'search-status',
   });
   ui.searchClear = h('button', { type: 'button', class: 'icon-btn search-clear', hidden: true, onclick: clearSearch }, '×');
   ui.searchStatus = h('p', { id: 'search-status', class: 'search-status', role: 'status', 'aria-live': 'polite' });
-  ui.searchResults = h('ul', { id: 'search-results', class: 'results', hidden: true });
+  ui.searchResults = h('div', { id: 'search-results', class: 'results', role: 'listbox', hidden: true });
   const searchIcon = s('svg', { class: 'search-icon', viewBox: '0 0 24 24', width: 20, height: 20, 'aria-hidden': 'true', focusable: 'false' },
     s('circle', { cx: 10.5, cy: 10.5, r: 6.5, fill: 'none', stroke: 'currentColor', 'stroke-width': 2.2 }),
     s('path', { d: 'M15.5 15.5L21 21', stroke: 'currentColor', 'stroke-width': 2.4, 'stroke-linecap': 'round' }));
   ui.searchForm = h('form', { class: 'searchbox', role: 'search', onsubmit: async (e) => {
-    // Enter goes straight to the best match, as residents expect from a map's search box.
+    // Enter chooses the active option, else goes straight to the best match, as residents
+    // expect from a map's search box.
     e.preventDefault();
+    const active = activeOption();
+    if (active) { chooseOption(active); return; }
     await submitSearch();
-    if (state.lastSearch?.length) selectHit(state.lastSearch[0]);
+    if (state.lastSearch?.results.length) selectHit(state.lastSearch.results[0]);
   } },
     ui.searchLabel, h('div', { class: 'search-field' }, searchIcon, ui.searchInput, ui.searchClear),
     ui.searchStatus, ui.searchResults);
   ui.searchInput.addEventListener('input', onSearchInput);
   ui.searchInput.addEventListener('keydown', (e) => {
-    if (e.key === 'ArrowDown') {
-      const first = ui.searchResults.querySelector('button');
-      if (first) { e.preventDefault(); first.focus(); }
+    const opts = [...ui.searchResults.querySelectorAll('[role="option"]')];
+    const i = opts.indexOf(activeOption());
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      if (!opts.length) return;
+      e.preventDefault();
+      if (ui.searchResults.hidden) showResults(true);
+      const next = e.key === 'ArrowDown' ? Math.min(i + 1, opts.length - 1) : i - 1;
+      setActiveOption(next >= 0 ? opts[next] : null);
+    } else if (e.key === 'Home' && i >= 0) {
+      e.preventDefault(); setActiveOption(opts[0]);
+    } else if (e.key === 'End' && i >= 0) {
+      e.preventDefault(); setActiveOption(opts[opts.length - 1]);
     } else if (e.key === 'Escape') {
-      clearSearch();
+      e.preventDefault();
+      if (!ui.searchResults.hidden) showResults(false); else clearSearch();
     }
   });
-  ui.searchResults.addEventListener('keydown', (e) => listKeys(e, ui.searchResults, ui.searchInput));
 
   // Nearest
   ui.nearestTitle = h('h2', { id: 'nearest-title' });
@@ -768,6 +784,7 @@ function renderPopup() {
 
 let searchTimer = 0;
 let searchAbort = null;
+const SEARCH_PAGE = 10;
 
 function onSearchInput() {
   ui.searchClear.hidden = !ui.searchInput.value;
@@ -780,27 +797,84 @@ function clearSearch() {
   ui.searchClear.hidden = true;
   state.lastSearch = null;
   ui.searchStatus.textContent = '';
-  clear(ui.searchResults).hidden = true;
+  clear(ui.searchResults);
+  showResults(false);
   ui.searchInput.focus();
+}
+
+function showResults(on) {
+  ui.searchResults.hidden = !on;
+  ui.searchInput.setAttribute('aria-expanded', String(on));
+  if (!on) setActiveOption(null);
+}
+
+function activeOption() {
+  const id = ui.searchInput.getAttribute('aria-activedescendant');
+  return id ? document.getElementById(id) : null;
+}
+
+function setActiveOption(opt) {
+  for (const o of ui.searchResults.querySelectorAll('[aria-selected="true"]')) o.setAttribute('aria-selected', 'false');
+  if (!opt) { ui.searchInput.removeAttribute('aria-activedescendant'); return; }
+  opt.setAttribute('aria-selected', 'true');
+  ui.searchInput.setAttribute('aria-activedescendant', opt.id);
+  opt.scrollIntoView({ block: 'nearest' });
+}
+
+function chooseOption(opt) {
+  if (opt.dataset.more) { searchMore(); return; }
+  const hit = state.lastSearch?.results[Number(opt.dataset.index)];
+  if (hit) selectHit(hit);
+}
+
+/** searchPosition is where the results are measured from: the user's position when known, else the map's centre. */
+function searchPosition() {
+  if (state.here) return { lon: state.here[0], lat: state.here[1], mine: true };
+  const c = state.map?.getCenter();
+  return c ? { lon: c.lng, lat: c.lat, mine: false } : null;
+}
+
+async function fetchSearch(q, offset) {
+  if (searchAbort) searchAbort.abort();
+  searchAbort = new AbortController();
+  const params = { q, lang: state.lang, limit: String(SEARCH_PAGE), offset: String(offset) };
+  const pos = searchPosition();
+  if (pos) { params.lon = pos.lon.toFixed(6); params.lat = pos.lat.toFixed(6); }
+  const res = await fetch(`/api/search?${new URLSearchParams(params)}`, { signal: searchAbort.signal });
+  const body = await res.json();
+  if (!res.ok) throw new Error(body?.error?.message || res.statusText);
+  return { ...body, mine: !!pos?.mine };
 }
 
 async function submitSearch() {
   clearTimeout(searchTimer);
   const q = ui.searchInput.value.trim();
-  if (searchAbort) searchAbort.abort();
-  if (!q) { state.lastSearch = null; ui.searchStatus.textContent = ''; clear(ui.searchResults).hidden = true; return; }
-  searchAbort = new AbortController();
+  if (!q) { if (searchAbort) searchAbort.abort(); state.lastSearch = null; ui.searchStatus.textContent = ''; clear(ui.searchResults); showResults(false); return; }
   ui.searchStatus.textContent = t('map.searching');
   try {
-    const url = `/api/search?${new URLSearchParams({ q, lang: state.lang, limit: '8' })}`;
-    const res = await fetch(url, { signal: searchAbort.signal });
-    const body = await res.json();
-    if (!res.ok) throw new Error(body?.error?.message || res.statusText);
-    state.lastSearch = body.results || [];
+    const body = await fetchSearch(q, 0);
+    state.lastSearch = { q, total: body.total, mine: body.mine, results: body.results || [] };
     renderSearchResults(state.lastSearch);
   } catch (err) {
     if (err.name === 'AbortError') return;
     ui.searchStatus.textContent = t('map.loadError');
+  }
+}
+
+/** searchMore loads the next page of the same query and keeps the keyboard on the first new result. */
+async function searchMore() {
+  const last = state.lastSearch;
+  if (!last) return;
+  const from = last.results.length;
+  try {
+    const body = await fetchSearch(last.q, from);
+    last.results = last.results.concat(body.results || []);
+    last.total = body.total;
+    renderSearchResults(last);
+    const opt = ui.searchResults.querySelector(`[role="option"][data-index="${from}"]`);
+    if (opt) setActiveOption(opt);
+  } catch (err) {
+    if (err.name !== 'AbortError') ui.searchStatus.textContent = t('map.loadError');
   }
 }
 
@@ -816,11 +890,59 @@ function hitButton(hit, extra) {
     extra ? h('span', { class: 'result-extra' }, extra) : null));
 }
 
-function renderSearchResults(hits) {
+/** resultIcon is the icon of a result's kind: the layer's map icon, a street or house pictogram, else its legend swatch. */
+function resultIcon(slug) {
+  const names = iconNames(slug);
+  if (names.length) return iconSVG(names[0], 26);
+  const layer = state.bySlug.get(slug);
+  if (layer?.geometry_type?.endsWith('LineString') && ICONS.street) return iconSVG('street', 26);
+  if (slug === 'buildings' && ICONS.house) return iconSVG('house', 26);
+  const leg = layer ? legendEntries(layer) : null;
+  return leg ? swatch(leg.type, leg.paint, leg.entries[0].color) : null;
+}
+
+/** renderSearchResults draws the loaded results grouped by kind (in the order of each kind's best result), then "more". */
+function renderSearchResults(r) {
+  const L = state.lang;
   clear(ui.searchResults);
-  ui.searchStatus.textContent = hits.length ? t('map.resultsCount', { n: hits.length }) : t('map.noResults');
-  for (const hit of hits) ui.searchResults.append(hitButton(hit));
-  ui.searchResults.hidden = hits.length === 0;
+  setActiveOption(null);
+  const hits = r.results;
+  ui.searchResults.dataset.q = r.q;
+  ui.searchStatus.textContent = !r.total ? t('map.noResults')
+    : r.total > hits.length ? t('map.resultsShown', { n: r.total, shown: hits.length }) : t('map.resultsCount', { n: r.total });
+  const groups = new Map();
+  hits.forEach((hit, i) => {
+    if (!groups.has(hit.layer)) groups.set(hit.layer, []);
+    groups.get(hit.layer).push([hit, i]);
+  });
+  for (const [slug, items] of groups) {
+    const labelId = `search-group-${slug}`;
+    const title = pick(items[0][0].layer_title, L);
+    ui.searchResults.append(h('div', { role: 'group', class: 'result-group', 'aria-labelledby': labelId, dataset: { layer: slug } },
+      h('div', { class: 'result-group-title', id: labelId }, resultIcon(slug), h('span', {}, title)),
+      h('div', { class: 'result-group-list' }, items.map(([hit, i]) => {
+        const meta = [];
+        if (hit.address && hit.address !== hit.name) meta.push(hit.address);
+        if (hit.count > 1) meta.push(t('map.searchMerged', { n: formatNumber(hit.count, L) }));
+        if (hit.code && hit.count <= 1) meta.push(t('map.searchCode', { code: hit.code }));
+        return h('div', {
+          role: 'option', id: `search-opt-${i}`, class: 'result', 'aria-selected': 'false',
+          dataset: { layer: hit.layer, id: String(hit.id), index: String(i) },
+          onclick: () => selectHit(hit), onmousemove: (e) => setActiveOption(e.currentTarget),
+        },
+        h('span', { class: 'result-text' },
+          h('span', { class: 'result-name' }, hit.name || hit.address || `#${hit.id}`),
+          meta.length ? h('span', { class: 'result-meta' }, meta.join(' · ')) : null),
+        r.mine && hit.distance_m != null ? h('span', { class: 'result-extra' }, formatDistance(hit.distance_m)) : null);
+      }))));
+  }
+  if (r.total > hits.length) {
+    ui.searchResults.append(h('div', {
+      role: 'option', id: 'search-opt-more', class: 'result result-more', 'aria-selected': 'false', dataset: { more: '1' },
+      onclick: searchMore,
+    }, t('map.searchMore', { n: formatNumber(r.total - hits.length, L) })));
+  }
+  showResults(hits.length > 0);
 }
 
 function selectHit(hit) {
@@ -828,7 +950,7 @@ function selectHit(hit) {
   const layer = state.bySlug.get(hit.layer);
   if (!state.visible.has(hit.layer)) setLayerVisible(hit.layer, true);
   if (window.matchMedia('(max-width: 720px)').matches) toggleSheet(false);
-  ui.searchResults.hidden = true;
+  showResults(false);
   const zoom = Math.max(map.getZoom(), (layer?.min_zoom || 0) + 0.5, 16);
   const src = sourceId(hit.layer, state.composite);
   const show = () => {
@@ -838,7 +960,13 @@ function selectHit(hit) {
       : { layer: hit.layer, id: hit.id, properties: { name: hit.name, address: hit.address }, source: src, sourceLayer: hit.layer };
     openPopup([f], hit.point);
   };
-  map.flyTo({ center: hit.point, zoom, duration: window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 0 : 900 });
+  const duration = window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 0 : 900;
+  if (hit.bbox && hit.count > 1) {
+    // A street or several places of one name: show them all.
+    map.fitBounds([[hit.bbox[0], hit.bbox[1]], [hit.bbox[2], hit.bbox[3]]], { padding: 60, maxZoom: 17, duration });
+  } else {
+    map.flyTo({ center: hit.point, zoom, duration });
+  }
   map.once('idle', show);
 }
 
@@ -866,7 +994,7 @@ function nearestFromGeolocation() {
   if (!navigator.geolocation) { ui.nearestStatus.textContent = t('map.geolocationFailed'); return; }
   ui.nearestStatus.textContent = t('map.locating');
   navigator.geolocation.getCurrentPosition(
-    (pos) => runNearest([pos.coords.longitude, pos.coords.latitude]),
+    (pos) => { state.here = [pos.coords.longitude, pos.coords.latitude]; runNearest(state.here); },
     () => { ui.nearestStatus.textContent = t('map.geolocationFailed'); },
     { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
 }

@@ -215,12 +215,12 @@ test('search finds a feature despite a typo and jumps to it', T, async () => {
   const word = words[0] || name;
   const typo = word.slice(0, 3) + word.slice(4);
   await page.locator('#search-input').fill(typo);
-  const result = page.locator(`#search-results button[data-layer="clinics"]`).first();
+  const result = page.locator(`#search-results [role="option"][data-layer="clinics"]`).first();
   await result.waitFor({ timeout: 10000 });
   // Exact name: this clinic comes first.
   await page.locator('#search-input').fill(name);
-  const first = page.locator('#search-results button').first();
-  await page.waitForFunction((id) => document.querySelector('#search-results button')?.dataset.id === String(id), clinic.id, { timeout: 10000 });
+  const first = page.locator('#search-results [role="option"]').first();
+  await page.waitForFunction((id) => document.querySelector('#search-results [role="option"]')?.dataset.id === String(id), clinic.id, { timeout: 10000 });
   assert.equal(await first.locator('.result-name').textContent(), name);
   // Keyboard: arrow down into the list, Enter to choose.
   await page.locator('#search-input').press('ArrowDown');

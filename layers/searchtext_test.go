@@ -1,0 +1,90 @@
+package layers
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestNormalizeMeets(t *testing.T) {
+	// Each group: spellings a resident may type for one thing; all must normalise alike.
+	groups := [][]string{
+		{"Ақтөбе", "Актобе", "Aqtöbe", "Aktobe", "AKTOBE", "Актобе."},
+		{"Құрманғазы", "Курмангазы", "kurmangazy", "Qurmanğazy", "Kurmangazy street", "ул. Курмангазы", "Құрманғазы көшесі"},
+		{"ул. Маресьева", "Маресьева", "улица Маресьева", "Маресьев көшесі", "Maresyeva street", "Maresyeva st.", "Маресьёва"},
+		{"пр. Абая", "проспект Абая", "Абай даңғылы", "Abay avenue", "Abai ave", "Абая", "Абай"},
+		{"есет батыра", "Есет батыр көшесі", "Eset batyr"},
+		{"емхана", "Емхана", "emhana", "emkhana"},
+		{"мектеп", "mektep", "Мектеп"},
+		{"Шевченко", "Shevchenko"},
+		{"Жубанова", "Zhubanov", "Жұбанов"},
+		{"мкр. Шығыс-1", "шағын аудан Шығыс-1", "Shygys-1 mkr", "Шыгыс 1"},
+	}
+	for _, g := range groups {
+		want := Normalize(g[0])
+		for _, s := range g[1:] {
+			if got := Normalize(s); got != want {
+				t.Errorf("Normalize(%q) = %q, want %q as for %q", s, got, want, g[0])
+			}
+		}
+	}
+	// Different names stay different.
+	if Normalize("Абая") == Normalize("Абдирова") || Normalize("Маресьева") == Normalize("Мира") {
+		t.Error("different streets normalised alike")
+	}
+}
+
+func TestSplitAddress(t *testing.T) {
+	tests := []struct{ in, street, house string }{
+		{"ул. Маресьева, 95", "маресев", "95"},
+		{"Маресьева 95", "маресев", "95"},
+		{"95 Маресьева", "маресев", "95"},
+		{"Абай даңғылы 12", "аба", "12"},
+		{"пр. Абая, 12а", "аба", "12а"},
+		{"мкр. Шығыс-1, д. 12", "шигис 1", "12"},
+		{"Маресьева", "", ""},
+		{"Школа №12", "школ", "12"},
+		{"12", "", ""},
+	}
+	for _, tc := range tests {
+		if s, h := splitAddress(tc.in); s != tc.street || h != tc.house {
+			t.Errorf("splitAddress(%q) = %q, %q; want %q, %q", tc.in, s, h, tc.street, tc.house)
+		}
+	}
+}
+
+func TestCategoryOf(t *testing.T) {
+	titles := map[string]Titles{
+		"clinics":    {KK: "Емханалар", RU: "Поликлиники", EN: "Clinics"},
+		"schools":    {KK: "Мектептер", RU: "Школы", EN: "Schools"},
+		"pharmacies": {KK: "Дәріханалар", RU: "Аптеки", EN: "Pharmacies"},
+		"bus_stops":  {KK: "Қоғамдық көлік аялдамалары", RU: "Остановки общественного транспорта", EN: "Bus stops"},
+		"streets":    {KK: "Көшелер", RU: "Улицы", EN: "Streets"},
+	}
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{"clinic", []string{"clinics"}}, {"поликлиника", []string{"clinics"}}, {"емхана", []string{"clinics"}},
+		{"emhana", []string{"clinics"}}, {"Емханалар", []string{"clinics"}}, {"поликлинника", []string{"clinics"}},
+		{"school", []string{"schools"}}, {"мектеп", []string{"schools"}}, {"школа", []string{"schools"}}, {"mektep", []string{"schools"}},
+		{"pharmacy", []string{"pharmacies"}}, {"аптека", []string{"pharmacies"}}, {"дәріхана", []string{"pharmacies"}}, {"darihana", []string{"pharmacies"}},
+		{"аялдама", []string{"bus_stops"}}, {"остановка", []string{"bus_stops"}}, {"bus stop", []string{"bus_stops"}},
+		{"Маресьева", nil}, {"школа 12", nil}, {"A0415", nil},
+	}
+	for _, tc := range tests {
+		got := categoryOf(tc.q, titles)
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("categoryOf(%q) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}
+
+func TestNormCode(t *testing.T) {
+	// A stop code typed with a Latin or a Cyrillic A, with or without a space.
+	for _, s := range []string{"A0415", "а0415", "А 0415", "a0415"} {
+		if got := normCode(s); got != "а0415" {
+			t.Errorf("normCode(%q) = %q", s, got)
+		}
+	}
+}
