@@ -84,24 +84,24 @@ type AttributeValue struct {
 
 // Report is what anyone may see of a report.
 type Report struct {
-	ID           int64      `json:"id"`
-	ServiceCode  string     `json:"service_code"`
-	Status       string     `json:"status"`
-	Description  string     `json:"description"`
+	ID          int64  `json:"id"`
+	ServiceCode string `json:"service_code"`
+	Status      string `json:"status"`
+	Description string `json:"description"`
 	// Address is what the reporter gave (Open311 address_string); Place is the address of the
 	// point in each language, found when the report was filed (layers.ReverseAll).
 	Address      string        `json:"address"`
 	Place        layers.Titles `json:"place"`
-	Department   string     `json:"department"`
-	Lon          float64    `json:"lon"`
-	Lat          float64    `json:"lat"`
-	RequestedAt  time.Time  `json:"requested_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
-	SupportCount int        `json:"support_count"`
-	DuplicateOf  *int64     `json:"duplicate_of,omitempty"`
-	StatusNotes  string     `json:"status_notes"` // the latest public comment
-	Photos       int        `json:"photos"`
-	ExpectedAt   *time.Time `json:"expected_at,omitempty"`
+	Department   string        `json:"department"`
+	Lon          float64       `json:"lon"`
+	Lat          float64       `json:"lat"`
+	RequestedAt  time.Time     `json:"requested_at"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+	SupportCount int           `json:"support_count"`
+	DuplicateOf  *int64        `json:"duplicate_of,omitempty"`
+	StatusNotes  string        `json:"status_notes"` // the latest public comment
+	Photos       int           `json:"photos"`
+	ExpectedAt   *time.Time    `json:"expected_at,omitempty"`
 }
 
 // Private is what only staff see.
