@@ -109,12 +109,12 @@ type Site struct {
 	Name string `json:"name"`
 	// Address is the nearest address of the site in Lang (layers.Store.Reverse); empty when
 	// nothing is near or the site is beyond MaxNamedSites.
-	Address   string  `json:"address,omitempty"`
-	Lon       float64 `json:"lon"`
-	Lat       float64 `json:"lat"`
-	Gain      float64 `json:"gain"`       // demand this site newly covers
-	Covered   float64 `json:"cumulative"` // demand covered after this site, existing included
-	Share     float64 `json:"cumulative_share"`
+	Address string  `json:"address,omitempty"`
+	Lon     float64 `json:"lon"`
+	Lat     float64 `json:"lat"`
+	Gain    float64 `json:"gain"`       // demand this site newly covers
+	Covered float64 `json:"cumulative"` // demand covered after this site, existing included
+	Share   float64 `json:"cumulative_share"`
 }
 
 // Bound says how far the greedy answer can be from the best possible one.
@@ -325,7 +325,7 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 	for k, pk := range g.Picks {
 		ll := pop.proj.Inverse(cands[pk.Candidate])
 		site := Site{Rank: k + 1, Candidate: pk.Candidate, Lon: r7(ll[0]), Lat: r7(ll[1]),
-			Ref: fmt.Sprintf("%s/%d", p.Candidates, pk.Candidate),
+			Ref:  fmt.Sprintf("%s/%d", p.Candidates, pk.Candidate),
 			Gain: pk.Gain, Covered: pk.Covered, Share: share(pk.Covered, g.Total)}
 		if candFac != nil {
 			c := candFac[pk.Candidate]
