@@ -5,7 +5,7 @@ import * as maplibregl from 'maplibre-gl';
 import './report.css';
 
 import { h, clear } from './dom.js';
-import { LOCALES, t, has, pick } from './i18n.js';
+import { LOCALES, t, has, pick, formatDistance } from './i18n.js';
 import { solve } from './pow.js';
 
 const MAX_PHOTOS = 3;
@@ -195,7 +195,7 @@ function placeShown(L) {
   if (p.lang !== L && !p.loading) { lookupPlace(); return ''; }
   if (!p.text) return '';
   if (p.kind === 'place' && p.distance >= 50) {
-    return t('report.pinnedNear', { place: p.text, distance: t('map.metres', { n: new Intl.NumberFormat(LOCALES[L]).format(Math.round(p.distance)) }) });
+    return t('report.pinnedNear', { place: p.text, distance: formatDistance(p.distance) });
   }
   return t('report.pinnedAt', { place: p.text });
 }
