@@ -4,8 +4,10 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/web/reply"
 )
 
@@ -25,8 +27,12 @@ func (hs *Handlers) Reverse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := q.Get("lang")
-	if lang == "" {
+	switch {
+	case lang == "":
 		lang = "ru"
+	case !layers.ValidLanguage(lang):
+		hs.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "parameter lang %q is not one of kk, ru, en", shortValue(lang)))
+		return
 	}
 	p, err := hs.Store.Reverse(r.Context(), lon, lat, lang)
 	if err != nil {
@@ -47,10 +53,23 @@ func coordinateParam(q map[string][]string, name string, limit float64) (float64
 	}
 	f, err := strconv.ParseFloat(vs[0], 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, geoportal.Errorf(geoportal.EINVALID, "parameter %s %q is not a number", name, vs[0])
+		return 0, geoportal.Errorf(geoportal.EINVALID, "parameter %s %q is not a number", name, shortValue(vs[0]))
 	}
 	if f < -limit || f > limit {
 		return 0, geoportal.Errorf(geoportal.EINVALID, "parameter %s %v is not between -%v and %v", name, f, limit, limit)
 	}
 	return f, nil
+}
+
+// shortValue is a bad value as an error names it: its first 32 bytes (whole letters), so that a
+// long value is not echoed back whole.
+func shortValue(v string) string {
+	if len(v) <= 32 {
+		return v
+	}
+	cut := 32
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut] + "…"
 }

@@ -65,6 +65,8 @@ func TestReverseAPIBadInput(t *testing.T) {
 		{"lang unknown", "lon=57.17&lat=50.28&lang=de", 400, "lang"},
 		{"far outside the city", "lon=0&lat=0", 400, "outside the city"},
 		{"nothing near", "lon=57.29&lat=50.34", 404, "no address"},
+		{"lon 20 KB", "lon=" + strings.Repeat("9", 20000) + "x&lat=50.28", 400, "lon"},
+		{"lang 20 KB", "lon=57.17&lat=50.28&lang=" + strings.Repeat("ә", 10000), 400, "lang"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,8 +75,12 @@ func TestReverseAPIBadInput(t *testing.T) {
 				t.Fatalf("status %d, want %d: %v", code, tc.code, body)
 			}
 			e, _ := body["error"].(map[string]any)
-			if msg, _ := e["message"].(string); !strings.Contains(msg, tc.mention) {
+			msg, _ := e["message"].(string)
+			if !strings.Contains(msg, tc.mention) {
 				t.Errorf("message %q does not mention %q", msg, tc.mention)
+			}
+			if len(msg) > 200 {
+				t.Errorf("message of %d bytes echoes the value: %.100s…", len(msg), msg)
 			}
 		})
 	}
