@@ -787,7 +787,7 @@ function renderPopup() {
     : null;
   const content = h('div', { class: 'popup', dataset: { layer: f.layer, id: String(f.id ?? '') } },
     h('p', { class: 'popup-layer' }, leg ? layerSymbol(layer, leg) : null, pick(layer?.title, L)),
-    name ? h('h2', { class: 'popup-title' }, name) : null,
+    name ? h('h3', { class: 'popup-title' }, name) : null,
     rows.length ? h('table', { class: 'popup-table' }, h('tbody', {}, rows)) : null,
     extensions.popupExtras(extCtx, f, layer),
     nav);
