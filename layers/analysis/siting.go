@@ -45,7 +45,7 @@ type SitingParams struct {
 }
 
 // MaxNamedSites is how many of the chosen sites, best first, are named by their address.
-const MaxNamedSites = 300
+const MaxNamedSites = 100
 
 // Normalize fills defaults and checks the parameters that need no database.
 func (p *SitingParams) Normalize() error {
