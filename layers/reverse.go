@@ -159,6 +159,13 @@ func (f *found) in(lang string) (Place, error) {
 
 func round1(x float64) float64 { return math.Round(x*10) / 10 }
 
+// degreesAround returns how many degrees of longitude and latitude, a little more than m metres
+// at latitude lat, a box around a point must reach out.
+func degreesAround(lat, m float64) (dlon, dlat float64) {
+	c := math.Max(math.Cos(lat*math.Pi/180), 0.01)
+	return 1.01 * m / (111320 * c), 1.01 * m / 110540
+}
+
 // checkReverse checks the point and the language of a reverse geocoding request.
 func checkReverse(lon, lat float64, lang string) error {
 	switch {
@@ -286,7 +293,7 @@ func reverseFind(ctx context.Context, q Querier, lon, lat float64) (*found, erro
 		selects = append(selects, "bld.id, coalesce(bld.address, ''), bld.d")
 		joins = append(joins, fmt.Sprintf(`LEFT JOIN LATERAL (
 			SELECT c.id, c.address, c.geom, ST_Distance(c.geom::geography, here.g::geography) AS d
-			FROM (SELECT t.id, t.address, t.geom FROM %s t WHERE t.address <> ''
+			FROM (SELECT t.id, t.address, t.geom FROM %s t WHERE t.address <> '' AND t.geom && here.near
 				ORDER BY t.geom <-> here.g LIMIT 8) c
 			ORDER BY d, c.id LIMIT 1) bld ON true`, tbl(reverseBuildings)))
 		if streets != nil && streets["name"] {
@@ -321,16 +328,21 @@ func reverseFind(ctx context.Context, q Querier, lon, lat float64) (*found, erro
 		selects = append(selects, fmt.Sprintf("%[1]s.id, coalesce(%[1]s.name, ''), coalesce(%[1]s.kk, ''), coalesce(%[1]s.ru, ''), coalesce(%[1]s.en, ''), %[1]s.d", l.alias))
 		joins = append(joins, fmt.Sprintf(`LEFT JOIN LATERAL (
 			SELECT c.id, c.name, c.kk, c.ru, c.en, ST_Distance(c.geom::geography, here.g::geography) AS d
-			FROM (SELECT t.id, t.geom, %s FROM %s t WHERE %s
+			FROM (SELECT t.id, t.geom, %s FROM %s t WHERE (%s) AND t.geom && here.far
 				ORDER BY t.geom <-> here.g LIMIT 8) AS c(id, geom, name, kk, ru, en)
 			ORDER BY d, c.id LIMIT 1) %s ON true`,
 			nameColumnsSQL(cols, "t"), tbl(l.slug), strings.Join(named, " OR "), l.alias))
 	}
-	sql := `WITH here AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS g)
+	// Every lookup is bounded by a box around the point (index conditions the KNN scan stops at):
+	// without one, a layer whose features mostly lack an address or name would be read whole.
+	sql := `WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS g),
+		here AS (SELECT g, ST_Expand(g, $3, $4) AS near, ST_Expand(g, $5, $6) AS far FROM p)
 		SELECT ` + strings.Join(selects, ", ") + ` FROM here ` + strings.Join(joins, " ")
 	f := &found{}
 	var bd, sd, pd *float64
-	err = q.QueryRow(ctx, sql, lon, lat).Scan(&f.outsideM,
+	nearX, nearY := degreesAround(lat, 4*HouseRadius)
+	farX, farY := degreesAround(lat, ReverseRadius)
+	err = q.QueryRow(ctx, sql, lon, lat, nearX, nearY, farX, farY).Scan(&f.outsideM,
 		&f.buildingID, &f.buildingAddress, &bd,
 		&f.buildingStreet.name, &f.buildingStreet.kk, &f.buildingStreet.ru, &f.buildingStreet.en,
 		&f.streetID, &f.street.name, &f.street.kk, &f.street.ru, &f.street.en, &sd,
@@ -352,6 +364,7 @@ func reverseFind(ctx context.Context, q Querier, lon, lat float64) (*found, erro
 	onStreet := f.streetID != nil && f.streetD <= StreetRadius && !(f.buildingID != nil && f.buildingD <= HouseRadius)
 	if onStreet && bc["address"] && f.street.name != "" {
 		// The nearest house whose address names this street.
+		houseX, houseY := degreesAround(lat, StreetHouseRadius)
 		var addr string
 		var d float64
 		err := q.QueryRow(ctx, fmt.Sprintf(`WITH here AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS g)
@@ -359,8 +372,7 @@ func reverseFind(ctx context.Context, q Querier, lon, lat float64) (*found, erro
 				SELECT t.address, ST_Distance(t.geom::geography, here.g::geography) AS d FROM %s t, here
 				WHERE starts_with(t.address, $3) AND t.geom && ST_Expand(here.g, $4, $5)
 				ORDER BY t.geom <-> here.g LIMIT 8) c WHERE c.d <= $6 ORDER BY c.d LIMIT 1`, tbl(reverseBuildings)),
-			lon, lat, f.street.name+", ", StreetHouseRadius/(111320*math.Cos(lat*math.Pi/180)), StreetHouseRadius/110540,
-			StreetHouseRadius).Scan(&addr, &d)
+			lon, lat, f.street.name+", ", houseX, houseY, StreetHouseRadius).Scan(&addr, &d)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 		case err != nil:

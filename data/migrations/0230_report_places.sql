@@ -31,7 +31,8 @@ BEGIN
             FROM pts
             LEFT JOIN LATERAL (
                 SELECT c.address, c.geom, ST_Distance(c.geom::geography, pts.g::geography) AS d
-                FROM (SELECT t.address, t.geom FROM layer.buildings t WHERE t.address <> ''
+                FROM (SELECT t.address, t.geom FROM layer.buildings t
+                      WHERE t.address <> '' AND t.geom && ST_Expand(pts.g, 0.0015)
                       ORDER BY t.geom <-> pts.g LIMIT 8) c ORDER BY 3 LIMIT 1) b ON true
             LEFT JOIN LATERAL (
                 SELECT nullif(s.name_kk, '') AS kk, nullif(s.name_ru, '') AS ru, nullif(s.name_en, '') AS en
@@ -42,15 +43,17 @@ BEGIN
                 SELECT c.name, c.kk, c.ru, c.en, ST_Distance(c.geom::geography, pts.g::geography) AS d
                 FROM (SELECT t.geom, nullif(t.name, '') AS name, nullif(t.name_kk, '') AS kk,
                           nullif(t.name_ru, '') AS ru, nullif(t.name_en, '') AS en FROM layer.streets t
-                      WHERE coalesce(t.name, '') <> '' OR coalesce(t.name_kk, '') <> '' OR coalesce(t.name_ru, '') <> ''
-                          OR coalesce(t.name_en, '') <> ''
+                      WHERE (coalesce(t.name, '') <> '' OR coalesce(t.name_kk, '') <> '' OR coalesce(t.name_ru, '') <> ''
+                          OR coalesce(t.name_en, '') <> '')
+                      AND t.geom && ST_Expand(pts.g, 0.03)
                       ORDER BY t.geom <-> pts.g LIMIT 8) c ORDER BY 5 LIMIT 1) st ON true
             LEFT JOIN LATERAL (
                 SELECT c.name, c.kk, c.ru, c.en, ST_Distance(c.geom::geography, pts.g::geography) AS d
                 FROM (SELECT t.geom, nullif(t.name, '') AS name, nullif(t.name_kk, '') AS kk,
                           nullif(t.name_ru, '') AS ru, nullif(t.name_en, '') AS en FROM layer.places t
-                      WHERE coalesce(t.name, '') <> '' OR coalesce(t.name_kk, '') <> '' OR coalesce(t.name_ru, '') <> ''
-                          OR coalesce(t.name_en, '') <> ''
+                      WHERE (coalesce(t.name, '') <> '' OR coalesce(t.name_kk, '') <> '' OR coalesce(t.name_ru, '') <> ''
+                          OR coalesce(t.name_en, '') <> '')
+                      AND t.geom && ST_Expand(pts.g, 0.03)
                       ORDER BY t.geom <-> pts.g LIMIT 8) c ORDER BY 5 LIMIT 1) pl ON true
             LEFT JOIN LATERAL (
                 SELECT substring(c.address FROM ', ([^,]*)$') AS house
