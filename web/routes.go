@@ -45,7 +45,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/readyz", s.handleReadyz)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(prometheus.Gatherers{s.Registry, s.Transit.Metrics()}, promhttp.HandlerOpts{}))
 
-	// The map's JSON API (web/api): layers, search, nearest and the planners' analyses.
+	// The map's JSON API (web/api): layers, search, nearest, reverse geocoding and the planners' analyses.
 	mapAPI := &api.Handlers{Store: s.Layers, Analysis: s.Analysis, Map: &s.Map, Guard: s.guard, Reply: s.reply}
 	im := &api.Imports{Pool: s.Pool, Layers: s.Layers, Logger: s.Logger, Guard: s.guard, Reply: s.reply,
 		MaxBytes: func() int64 { return s.ImportMaxBytes }}
@@ -59,6 +59,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/config", mapAPI.Config)
 		r.Get("/search", mapAPI.Search)
 		r.Get("/nearest", mapAPI.Nearest)
+		r.Get("/reverse", mapAPI.Reverse)
 		// Planner analyses (web/api): open to anyone over public layers; saved
 		// scenarios need a planner.
 		r.Route("/analysis", func(r chi.Router) {

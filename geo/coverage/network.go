@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 )
@@ -360,4 +361,97 @@ func closestOnSegment(p, a, b orb.Point) (orb.Point, float64) {
 	t := ((p[0]-a[0])*dx + (p[1]-a[1])*dy) / l2
 	t = min(max(t, 0), 1)
 	return orb.Point{a[0] + t*dx, a[1] + t*dy}, t * math.Sqrt(l2)
+}
+
+// CoverSets lists, for each candidate site, the demand points within d metres of walking from
+// it (straight to the nearest street, along the streets, straight to the point), in increasing
+// order: the cover sets of siting by the street network, as CoverSets is by straight line. A
+// candidate or demand point off the network (Edge -1) covers or is covered by nothing. progress,
+// when not nil, is told how many candidates are done now and then.
+func (n *Network) CoverSets(ctx context.Context, demand, candidates []Snap, d float64, progress func(done, total int)) ([][]int32, error) {
+	onEdge := make([][]int32, len(n.Edges))
+	for i, p := range demand {
+		if p.Edge >= 0 && p.Offset <= d {
+			onEdge[p.Edge] = append(onEdge[p.Edge], int32(i))
+		}
+	}
+	dist := make([]float64, len(n.Nodes))
+	for i := range dist {
+		dist[i] = math.Inf(1)
+	}
+	seen := make([]int32, len(n.Edges)) // candidate index + 1 that last looked at the edge
+	var touched []int32
+	q := &nodeHeap{}
+	out := make([][]int32, len(candidates))
+	for j, c := range candidates {
+		if j%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if progress != nil {
+				progress(j, len(candidates))
+			}
+		}
+		if c.Edge < 0 || c.Offset > d {
+			continue
+		}
+		for _, v := range touched {
+			dist[v] = math.Inf(1)
+		}
+		touched = touched[:0]
+		*q = (*q)[:0]
+		push := func(v int32, dv float64) {
+			if dv <= d && dv < dist[v] {
+				if math.IsInf(dist[v], 1) {
+					touched = append(touched, v)
+				}
+				dist[v] = dv
+				heap.Push(q, nodeDist{v, dv})
+			}
+		}
+		ce := n.Edges[c.Edge]
+		push(ce.U, c.Offset+c.At)
+		push(ce.V, c.Offset+ce.Length-c.At)
+		for q.Len() > 0 {
+			it := heap.Pop(q).(nodeDist)
+			if it.d > dist[it.v] {
+				continue
+			}
+			for _, ei := range n.adj[it.v] {
+				e := n.Edges[ei]
+				other := e.V
+				if other == it.v {
+					other = e.U
+				}
+				push(other, it.d+e.Length)
+			}
+		}
+		var ids []int32
+		visit := func(ei int) {
+			if seen[ei] == int32(j+1) {
+				return
+			}
+			seen[ei] = int32(j + 1)
+			e := n.Edges[ei]
+			for _, i := range onEdge[ei] {
+				p := demand[i]
+				best := min(dist[e.U]+p.At, dist[e.V]+e.Length-p.At)
+				if ei == c.Edge {
+					best = min(best, c.Offset+math.Abs(c.At-p.At))
+				}
+				if best+p.Offset <= d {
+					ids = append(ids, i)
+				}
+			}
+		}
+		visit(c.Edge)
+		for _, v := range touched {
+			for _, ei := range n.adj[v] {
+				visit(int(ei))
+			}
+		}
+		slices.Sort(ids)
+		out[j] = ids
+	}
+	return out, nil
 }

@@ -164,6 +164,19 @@ func BenchmarkCity(b *testing.B) {
 			}
 		}
 	})
+	b.Run("siting_460_stops_of_20000_midpoints_network", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			res, err := st.Siting(ctx, analysis.SitingParams{Layer: "bus_stops", Method: analysis.MethodNetwork, Candidates: "midpoints",
+				N: 460, Distance: 500}, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if i == 0 {
+				b.Logf("walked stop siting: %d candidates, residents served %.1f %% -> %.1f %%, certified %.3f of optimum, first site %q",
+					res.CandidatesCount, 100*res.ShareBefore, 100*res.ShareAfter, res.Bound.Certified, res.Sites[0].Name)
+			}
+		}
+	})
 	b.Run("postgis_dwithin_cover_pairs", func(b *testing.B) {
 		// The first step of siting done in SQL: every (street midpoint, residential building)
 		// pair within 500 m. PostGIS has no greedy; this join alone is what it would start from.

@@ -87,6 +87,10 @@ type CoverageResult struct {
 
 const lineNote = "straight-line distances in a local equirectangular projection around the city (error under 0.3 %)"
 
+func networkNote() string {
+	return fmt.Sprintf("walking distance: straight to the nearest street (within %.0f m), along layer.streets (ends within %.1f m joined), straight to the facility", SnapRadius, SnapTolerance)
+}
+
 // Coverage answers CoverageParams. staff allows staff-only layers.
 func (s *Store) Coverage(ctx context.Context, p CoverageParams, staff bool) (*CoverageResult, error) {
 	if err := p.Normalize(); err != nil {
@@ -154,7 +158,7 @@ func (s *Store) Coverage(ctx context.Context, p CoverageParams, staff bool) (*Co
 			return nil, err
 		}
 	case MethodNetwork:
-		res.Notes = append(res.Notes, fmt.Sprintf("walking distance: straight to the nearest street (within %.0f m), along layer.streets (ends within %.1f m joined), straight to the facility", SnapRadius, SnapTolerance))
+		res.Notes = append(res.Notes, networkNote())
 		stage(ctx, StageStreets, residentsTo, distancesFrom)
 		sn, err := s.network(ctx, pop)
 		if err != nil {

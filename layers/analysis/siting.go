@@ -2,11 +2,14 @@ package analysis
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/aktobe/geoportal"
 	"github.com/aktobe/geoportal/geo/coverage"
+	"github.com/aktobe/geoportal/layers"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
@@ -22,9 +25,11 @@ const (
 )
 
 // SitingParams asks for the next N sites among Candidates that cover the most demand within
-// Distance metres (straight line), with the features of Layer (matching Filter) kept as they are.
+// Distance metres, measured by Method as coverage is (straight line, or walking along the
+// streets), with the features of Layer (matching Filter) kept as they are.
 type SitingParams struct {
 	Layer           string  `json:"layer"`
+	Method          string  `json:"method"` // line (default) or network
 	Filter          string  `json:"filter,omitempty"`
 	Candidates      string  `json:"candidates"`
 	CandidateFilter string  `json:"candidate_filter,omitempty"`
@@ -39,7 +44,12 @@ type SitingParams struct {
 	// their owners' consent see as covered already, so no site is spent there; the figures
 	// with and without them are in SitingResult.WithPrivate (cameras.go).
 	Private bool `json:"private,omitempty"`
+	// Lang is the language the proposed sites are named in (by their nearest address), default ru.
+	Lang string `json:"lang,omitempty"`
 }
+
+// MaxNamedSites is how many of the chosen sites, best first, are named by their address.
+const MaxNamedSites = 100
 
 // Normalize fills defaults and checks the parameters that need no database.
 func (p *SitingParams) Normalize() error {
@@ -51,6 +61,18 @@ func (p *SitingParams) Normalize() error {
 	}
 	if p.Candidates == "" {
 		p.Candidates = CandidatesIntersections
+	}
+	if p.Method == "" {
+		p.Method = MethodLine
+	}
+	if p.Lang == "" {
+		p.Lang = "ru"
+	}
+	if p.Method != MethodLine && p.Method != MethodNetwork {
+		return geoportal.Errorf(geoportal.EINVALID, "method must be %q or %q, got %q", MethodLine, MethodNetwork, p.Method)
+	}
+	if !layers.ValidLanguage(p.Lang) {
+		return geoportal.Errorf(geoportal.EINVALID, "lang must be kk, ru or en, got %q", p.Lang)
 	}
 	if err := checkDistance(p.Distance); err != nil {
 		return err
@@ -81,15 +103,22 @@ func (p *SitingParams) Normalize() error {
 
 // Site is one chosen site.
 type Site struct {
-	Rank      int     `json:"rank"`
-	Candidate int     `json:"candidate"`    // index among the candidates
-	ID        *int64  `json:"id,omitempty"` // feature id for layer candidates
-	Name      string  `json:"name,omitempty"`
-	Lon       float64 `json:"lon"`
-	Lat       float64 `json:"lat"`
-	Gain      float64 `json:"gain"`       // demand this site newly covers
-	Covered   float64 `json:"cumulative"` // demand covered after this site, existing included
-	Share     float64 `json:"cumulative_share"`
+	Rank      int    `json:"rank"`
+	Candidate int    `json:"candidate"`    // index among the candidates
+	ID        *int64 `json:"id,omitempty"` // feature id for layer candidates
+	// Ref names the candidate in exports: layer/id for layer candidates, else
+	// intersections/N or midpoints/N (N the candidate's index in the street graph).
+	Ref string `json:"ref"`
+	// Name is the candidate feature's name, else Address.
+	Name string `json:"name"`
+	// Address is the nearest address of the site in Lang (layers.Store.Reverse); empty when
+	// nothing is near or the site is beyond MaxNamedSites.
+	Address string  `json:"address,omitempty"`
+	Lon     float64 `json:"lon"`
+	Lat     float64 `json:"lat"`
+	Gain    float64 `json:"gain"`       // demand this site newly covers
+	Covered float64 `json:"cumulative"` // demand covered after this site, existing included
+	Share   float64 `json:"cumulative_share"`
 }
 
 // Bound says how far the greedy answer can be from the best possible one.
@@ -139,6 +168,9 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 			p.Demand = DemandStreets
 		}
 	}
+	if p.Method == MethodNetwork && isCameraLayer(l) {
+		return nil, geoportal.Errorf(geoportal.EINVALID, "method network does not apply to cameras: a camera sees along straight lines; use method line")
+	}
 	f, _ := ParseFilter(p.Filter)
 	// An empty layer is fine here: siting the first facilities is a question too.
 	existing, err := s.loadFacilities(ctx, l, f)
@@ -185,7 +217,23 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 		return nil, geoportal.Errorf(geoportal.EINVALID, "n = %d is more than the %d candidates (%s)", p.N, len(cands), p.Candidates)
 	}
 	res := &SitingResult{SitingParams: p, CandidatesCount: len(cands), Existing: len(existing)}
-	res.Notes = append(res.Notes, lineNote)
+	// The walking network, when distances are walked.
+	var sn *streetNet
+	snap := func(pts []orb.Point) []coverage.Snap {
+		out := make([]coverage.Snap, len(pts))
+		for i, q := range pts {
+			out[i] = sn.net.Snap(q, SnapRadius)
+		}
+		return out
+	}
+	if p.Method == MethodNetwork {
+		if sn, err = s.network(ctx, pop); err != nil {
+			return nil, err
+		}
+		res.Notes = append(res.Notes, networkNote())
+	} else {
+		res.Notes = append(res.Notes, lineNote)
+	}
 	// Demand and what the existing facilities cover already.
 	var prob coverage.Siting
 	var demandXY []orb.Point
@@ -196,6 +244,16 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 	switch p.Demand {
 	case DemandResidents:
 		res.Unit = "residents"
+		if p.Method == MethodNetwork {
+			// Walked, the demand is the buildings themselves, as coverage measures them: the
+			// share before the new sites is coverage's share.
+			demandXY, prob.Weights = pop.xy, pop.weights
+			if prob.Covered, err = coverage.CoveredNetwork(ctx, sn.net, sn.demand, snap(existXY), p.Distance); err != nil {
+				return nil, err
+			}
+			res.Notes = append(res.Notes, "demand: residents per building, placed on the nearest street")
+			break
+		}
 		_, pcs, err := pop.cellsAt(p.Res)
 		if err != nil {
 			return nil, err
@@ -222,7 +280,11 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 		for i, piece := range sm.pieces {
 			prob.Weights[i] = piece.Length
 		}
-		if isCameraLayer(l) && len(existing) > 0 {
+		if p.Method == MethodNetwork {
+			if prob.Covered, err = coverage.CoveredNetwork(ctx, sn.net, snap(demandXY), snap(existXY), p.Distance); err != nil {
+				return nil, err
+			}
+		} else if isCameraLayer(l) && len(existing) > 0 {
 			cams, _, _, err := s.cameras(ctx, l, f, pop.proj)
 			if err != nil {
 				return nil, err
@@ -243,7 +305,16 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 		}
 	}
 	stage(ctx, StageCandidates, 0.45, 0.85)
-	if prob.Covers, err = coverSets(ctx, demandXY, cands, p.Distance); err != nil {
+	if p.Method == MethodNetwork {
+		demandSnaps := sn.demand
+		if p.Demand == DemandStreets {
+			demandSnaps = snap(demandXY)
+		}
+		if prob.Covers, err = sn.net.CoverSets(ctx, demandSnaps, snap(cands), p.Distance,
+			func(done, total int) { step(ctx, done, total) }); err != nil {
+			return nil, err
+		}
+	} else if prob.Covers, err = coverSets(ctx, demandXY, cands, p.Distance); err != nil {
 		return nil, err
 	}
 	stage(ctx, StageGreedy, 0.85, 0.98)
@@ -268,17 +339,36 @@ func (s *Store) Siting(ctx context.Context, p SitingParams, staff bool) (*Siting
 	for k, pk := range g.Picks {
 		ll := pop.proj.Inverse(cands[pk.Candidate])
 		site := Site{Rank: k + 1, Candidate: pk.Candidate, Lon: r7(ll[0]), Lat: r7(ll[1]),
+			Ref:  fmt.Sprintf("%s/%d", p.Candidates, pk.Candidate),
 			Gain: pk.Gain, Covered: pk.Covered, Share: share(pk.Covered, g.Total)}
 		if candFac != nil {
 			c := candFac[pk.Candidate]
 			id := c.ID
 			site.ID, site.Name, site.Lon, site.Lat = &id, c.Name, r7(c.Point[0]), r7(c.Point[1])
+			site.Ref = fmt.Sprintf("%s/%d", strings.TrimPrefix(p.Candidates, candidatesLayerPrefix), id)
+		}
+		if k < MaxNamedSites {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			place, err := s.layers.Reverse(ctx, site.Lon, site.Lat, p.Lang)
+			var ge *geoportal.Error
+			switch {
+			case err == nil:
+				site.Address = place.Address
+			case !errors.As(err, &ge):
+				return nil, err
+			}
+		}
+		if site.Name == "" {
+			site.Name = site.Address
 		}
 		res.Sites = append(res.Sites, site)
-		props := map[string]any{"rank": site.Rank, "gain": round(site.Gain, 2), "cumulative": round(site.Covered, 2),
+		props := map[string]any{"rank": site.Rank, "ref": site.Ref, "name": site.Name, "address": site.Address,
+			"method": p.Method, "distance": p.Distance, "gain": round(site.Gain, 2), "cumulative": round(site.Covered, 2),
 			"cumulative_share": round(site.Share, 5)}
 		if site.ID != nil {
-			props["id"], props["name"] = *site.ID, site.Name
+			props["id"] = *site.ID
 		}
 		res.SitesGeoJSON.Append(feature(site.Rank, orb.Point{site.Lon, site.Lat}, props))
 	}

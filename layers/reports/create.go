@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/jackc/pgx/v5"
 )
@@ -148,6 +149,20 @@ func (s *Store) Create(ctx context.Context, n NewReport) (Report, Secrets, error
 		if inside != nil && !*inside {
 			return geoportal.Errorf(geoportal.EINVALID, "location %.5f, %.5f is outside the city", n.Lat, n.Lon)
 		}
+		// Where the report is, in words: the nearest address in each language. A point with
+		// nothing near keeps its coordinates only.
+		place, placeD, err := layers.ReverseAll(ctx, tx, n.Lon, n.Lat)
+		var ge *geoportal.Error
+		if errors.As(err, &ge) {
+			place, err = layers.Titles{}, nil
+		}
+		if err != nil {
+			return fmt.Errorf("address of the point: %w", err)
+		}
+		var placeDistance *float64
+		if place.RU != "" {
+			placeDistance = &placeD
+		}
 		keys := []string{reporterKey("device", n.DeviceID), reporterKey("email", n.Email)}
 		var banned bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reports.banned WHERE reporter = ANY($1))`,
@@ -174,10 +189,11 @@ func (s *Store) Create(ctx context.Context, n NewReport) (Report, Secrets, error
 		}
 		expected := now.AddDate(0, 0, sv.SLADays)
 		if _, err := tx.Exec(ctx, `INSERT INTO reports.private (report_id, first_name, last_name, email, phone,
-				device_id, account_id, api_key_id, attributes, original_text, follow_hash, token, expected_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+				device_id, account_id, api_key_id, attributes, original_text, follow_hash, token, expected_at,
+				place_kk, place_ru, place_en, place_distance_m)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			id, n.FirstName, n.LastName, n.Email, n.Phone, n.DeviceID, account, apiKey, attrs, n.Description,
-			hashSecret(sec.Follow), sec.Token, expected); err != nil {
+			hashSecret(sec.Follow), sec.Token, expected, place.KK, place.RU, place.EN, placeDistance); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO reports.history (report_id, at, status, comment, actor)

@@ -84,21 +84,24 @@ type AttributeValue struct {
 
 // Report is what anyone may see of a report.
 type Report struct {
-	ID           int64      `json:"id"`
-	ServiceCode  string     `json:"service_code"`
-	Status       string     `json:"status"`
-	Description  string     `json:"description"`
-	Address      string     `json:"address"`
-	Department   string     `json:"department"`
-	Lon          float64    `json:"lon"`
-	Lat          float64    `json:"lat"`
-	RequestedAt  time.Time  `json:"requested_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
-	SupportCount int        `json:"support_count"`
-	DuplicateOf  *int64     `json:"duplicate_of,omitempty"`
-	StatusNotes  string     `json:"status_notes"` // the latest public comment
-	Photos       int        `json:"photos"`
-	ExpectedAt   *time.Time `json:"expected_at,omitempty"`
+	ID          int64  `json:"id"`
+	ServiceCode string `json:"service_code"`
+	Status      string `json:"status"`
+	Description string `json:"description"`
+	// Address is what the reporter gave (Open311 address_string); Place is the address of the
+	// point in each language, found when the report was filed (layers.ReverseAll).
+	Address      string        `json:"address"`
+	Place        layers.Titles `json:"place"`
+	Department   string        `json:"department"`
+	Lon          float64       `json:"lon"`
+	Lat          float64       `json:"lat"`
+	RequestedAt  time.Time     `json:"requested_at"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+	SupportCount int           `json:"support_count"`
+	DuplicateOf  *int64        `json:"duplicate_of,omitempty"`
+	StatusNotes  string        `json:"status_notes"` // the latest public comment
+	Photos       int           `json:"photos"`
+	ExpectedAt   *time.Time    `json:"expected_at,omitempty"`
 }
 
 // Private is what only staff see.
@@ -191,14 +194,29 @@ const reportColumns = `r.id, r.service_code, r.status, r.description, coalesce(r
 	coalesce((SELECT h.comment FROM reports.history h WHERE h.report_id = r.id AND h.comment <> ''
 		ORDER BY h.at DESC, h.id DESC LIMIT 1), ''),
 	(SELECT count(*) FROM reports.photos p WHERE p.report_id = r.id AND NOT p.hidden),
-	p.expected_at`
+	p.expected_at, p.place_kk, p.place_ru, p.place_en`
 
 func scanReport(row pgx.Row) (Report, error) {
 	var r Report
 	err := row.Scan(&r.ID, &r.ServiceCode, &r.Status, &r.Description, &r.Address, &r.Department, &r.Lon,
 		&r.Lat, &r.RequestedAt, &r.UpdatedAt, &r.SupportCount, &r.DuplicateOf, &r.StatusNotes, &r.Photos,
-		&r.ExpectedAt)
+		&r.ExpectedAt, &r.Place.KK, &r.Place.RU, &r.Place.EN)
 	return r, err
+}
+
+// AddressIn is where the report is, in lang: the address the reporter gave, else the address
+// of its point in lang (Russian when there is none in lang), else "".
+func (r Report) AddressIn(lang string) string {
+	if r.Address != "" {
+		return r.Address
+	}
+	switch {
+	case lang == "kk" && r.Place.KK != "":
+		return r.Place.KK
+	case lang == "en" && r.Place.EN != "":
+		return r.Place.EN
+	}
+	return r.Place.RU
 }
 
 // Get returns one report.

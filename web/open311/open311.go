@@ -266,7 +266,7 @@ func (a *API) serviceRequests(r *http.Request, rs []reports.Report) ([]serviceRe
 			StatusNotes: rep.StatusNotes, ServiceName: names[rep.ServiceCode], ServiceCode: rep.ServiceCode,
 			Description: rep.Description, AgencyResponsible: pick(depts[rep.Department], lang),
 			RequestedDatetime: rep.RequestedAt.Format(time.RFC3339), UpdatedDatetime: rep.UpdatedAt.Format(time.RFC3339),
-			Address: rep.Address, Lat: rep.Lat, Long: rep.Lon}
+			Address: rep.AddressIn(lang), Lat: rep.Lat, Long: rep.Lon}
 		if reports.Open(rep.Status) {
 			o.Status = "open"
 		}

@@ -121,12 +121,14 @@ func (api *API) StaffCSV(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="reports.csv"`)
 	cw := csvsafe.NewWriter(w) // spreadsheet formulas in user text defused
+	// The address is the reporter's, else the point's in the console's language (?lang=).
+	lang := r.URL.Query().Get("lang")
 	cw.Write([]string{"id", "service_code", "status", "department", "requested_at", "updated_at", "lon", "lat", "address", "support_count", "description"})
 	for _, rep := range rs {
 		cw.Write([]string{strconv.FormatInt(rep.ID, 10), rep.ServiceCode, rep.Status, rep.Department,
 			rep.RequestedAt.Format(time.RFC3339), rep.UpdatedAt.Format(time.RFC3339),
 			strconv.FormatFloat(rep.Lon, 'f', 6, 64), strconv.FormatFloat(rep.Lat, 'f', 6, 64),
-			rep.Address, strconv.Itoa(rep.SupportCount), rep.Description})
+			rep.AddressIn(lang), strconv.Itoa(rep.SupportCount), rep.Description})
 	}
 	cw.Flush()
 }

@@ -639,7 +639,8 @@ function featuresAt(point, pad) {
     const key = `${slug}/${cluster ? 'c' : ''}${f.id ?? JSON.stringify(f.properties)}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ layer: slug, id: f.id, properties: f.properties, source: f.source, sourceLayer: f.sourceLayer, cluster });
+    const point = !cluster && f.geometry?.type === 'Point' ? f.geometry.coordinates : null;
+    out.push({ layer: slug, id: f.id, properties: f.properties, source: f.source, sourceLayer: f.sourceLayer, cluster, point });
   }
   // Points and lines before the polygons they sit on; the base map last.
   const rank = (x) => (state.composite.has(x.layer) ? 2 : 0) + (/Polygon/.test(state.bySlug.get(x.layer)?.geometry_type) ? 1 : 0);
@@ -747,6 +748,31 @@ function featureName(layer, props, L) {
   return props[`name_${L}`] || props.name || props.address || props.ref || '';
 }
 
+// Points with no address of their own (a camera, a stop, a report pinned without one) are
+// described by the nearest address (/api/reverse), asked once per point and language.
+const NO_REVERSE = new Set(['buildings', 'streets', 'districts', 'city_boundary', 'places']);
+const placeCache = new Map(); // "lon,lat,lang" → text, '' (nothing near) or null (asked)
+
+function popupPlace(f, L) {
+  if (!f.point || NO_REVERSE.has(f.layer) || f.properties.address) return '';
+  const [lon, lat] = f.point.map((x) => Number(x.toFixed(6)));
+  const key = `${lon},${lat},${L}`;
+  if (placeCache.has(key)) return placeCache.get(key) || '';
+  placeCache.set(key, null);
+  fetch(`/api/reverse?${new URLSearchParams({ lon: String(lon), lat: String(lat), lang: L })}`)
+    .then((r) => (r.ok ? r.json() : null))
+    .then((b) => {
+      const p = b?.place;
+      const text = !p ? '' : p.kind === 'place' && p.distance_m >= 50
+        ? t('map.addressNear', { place: p.address, distance: formatDistance(p.distance_m) })
+        : p.address;
+      placeCache.set(key, text);
+      if (text && state.popup?.isOpen() && state.popupFeatures[state.popupIndex] === f && state.lang === L) renderPopup();
+    })
+    .catch(() => placeCache.set(key, ''));
+  return '';
+}
+
 function renderPopup() {
   const L = state.lang;
   const f = state.popupFeatures[state.popupIndex];
@@ -754,13 +780,18 @@ function renderPopup() {
   const layer = state.bySlug.get(f.layer);
   setSelected(f);
   const name = featureName(layer, f.properties, L);
+  const place = popupPlace(f, L);
   const rows = (layer?.attributes || []).filter((a) => a.popup && !(a.name === 'name' && name === f.properties.name))
     .map((a) => {
       const v = f.properties[a.name];
       // Status-like codes read in the chosen language; other text is shown as it was entered.
-      const shown = ['status', 'network'].includes(a.name) && v ? valueName(v) : formatValue(v, a.type, L);
+      let shown = ['status', 'network'].includes(a.name) && v ? valueName(v) : formatValue(v, a.type, L);
+      if (a.name === 'address' && !v && place) shown = h('span', { class: 'popup-place' }, place);
       return h('tr', {}, h('th', { scope: 'row' }, pick(a.title, L)), h('td', {}, shown));
     });
+  if (place && !(layer?.attributes || []).some((a) => a.popup && a.name === 'address')) {
+    rows.push(h('tr', {}, h('th', { scope: 'row' }, t('map.address')), h('td', {}, h('span', { class: 'popup-place' }, place))));
+  }
   const leg = layer ? legendEntries(layer) : null;
   const nav = state.popupFeatures.length > 1
     ? h('div', { class: 'popup-nav' },

@@ -5,7 +5,7 @@ import * as maplibregl from 'maplibre-gl';
 import './report.css';
 
 import { h, clear } from './dom.js';
-import { LOCALES, t, has, pick } from './i18n.js';
+import { LOCALES, t, has, pick, formatDistance } from './i18n.js';
 import { solve } from './pow.js';
 
 const MAX_PHOTOS = 3;
@@ -51,6 +51,7 @@ const R = {
   values: { service: '', description: '', address: '', first_name: '', last_name: '', email: '', phone: '', attrs: {} },
   files: [],
   pin: null,
+  place: null, // the pin's address from /api/reverse: { pin, lang, text, distance, kind } or { pin, lang, loading } or { pin, lang, none }
   marker: null,
   nearby: [],
   supported: new Map(), // report id → support count after our +1
@@ -160,9 +161,43 @@ function setPin(p, opts = {}) {
   R.marker.getElement().setAttribute('aria-label', t('report.place'));
   R.marker.setLngLat(R.pin).addTo(R.map);
   R.error = '';
+  lookupPlace();
   render();
   revealPin(opts);
   loadNearby();
+}
+
+// lookupPlace asks for the address of the pin in the page's language: a place reads as a place,
+// its coordinates as a secondary detail. The answer for an older pin or language is dropped.
+let placeSeq = 0;
+async function lookupPlace() {
+  const seq = ++placeSeq;
+  const pin = R.pin;
+  const L = lang();
+  if (!pin) { R.place = null; return; }
+  R.place = { pin, lang: L, loading: true };
+  const q = new URLSearchParams({ lon: String(pin[0]), lat: String(pin[1]), lang: L });
+  let place = { pin, lang: L, none: true };
+  try {
+    const body = await apiJSON(`/api/reverse?${q}`);
+    const p = body.place;
+    place = { pin, lang: L, text: p.address, distance: p.distance_m, kind: p.kind };
+  } catch { /* nothing named near, or the lookup failed: the coordinates stay */ }
+  if (seq !== placeSeq) return;
+  R.place = place;
+  render();
+}
+
+/** placeShown is the pin's address for the form, in the page's language ("" while unknown). */
+function placeShown(L) {
+  const p = R.place;
+  if (!R.pin || !p || p.pin !== R.pin) return '';
+  if (p.lang !== L && !p.loading) { lookupPlace(); return ''; }
+  if (!p.text) return '';
+  if (p.kind === 'place' && p.distance >= 50) {
+    return t('report.pinnedNear', { place: p.text, distance: formatDistance(p.distance) });
+  }
+  return t('report.pinnedAt', { place: p.text });
 }
 
 // revealPin moves the map so that the pin stands in the part of the map the panel leaves free: on
@@ -296,6 +331,7 @@ async function submit(e) {
     R.nearby = [];
     if (R.marker) R.marker.remove();
     R.pin = null;
+    R.place = null;
     showNewReport();
   } catch (err) {
     R.error = t('report.failed', { msg: err.message });
@@ -528,8 +564,11 @@ function renderForm() {
 
   // place
   parts.push(h('fieldset', { class: 'report-set' }, h('legend', {}, t('report.place')),
-    h('p', { class: 'report-pin-status', id: 'report-pin-status' },
-      R.pin ? t('report.pinned', { lat: R.pin[1].toFixed(5), lon: R.pin[0].toFixed(5) }) : t('report.pinHint')),
+    h('p', { class: 'report-pin-status', id: 'report-pin-status', 'aria-live': 'polite' },
+      !R.pin ? t('report.pinHint') : placeShown(L)
+        ? [h('span', { class: 'report-pin-place', id: 'report-pin-place' }, placeShown(L)), ' ',
+          h('span', { class: 'report-pin-coords' }, `(${R.pin[1].toFixed(5)}, ${R.pin[0].toFixed(5)})`)]
+        : t('report.pinned', { lat: R.pin[1].toFixed(5), lon: R.pin[0].toFixed(5) })),
     R.pin ? h('p', { class: 'report-hint' }, t('report.pinAgain')) : null,
     h('div', { class: 'btn-row' },
       h('button', { type: 'button', id: 'report-locate', class: 'btn btn-secondary', onclick: useMyLocation }, t('report.myLocation')),
@@ -657,6 +696,11 @@ function renderDone() {
     h('p', {}, h('button', { type: 'button', class: 'link-btn', onclick: () => { R.view = 'form'; R.error = ''; render(); focusTitle(); } }, t('report.another'))));
 }
 
+/** reportAddress is where a report is: the reporter's address, else its point's in L (ru when none). */
+function reportAddress(rep, L) {
+  return rep.address || rep.place?.[L] || rep.place?.ru || '';
+}
+
 function renderFollow() {
   const L = lang();
   const f = R.follow;
@@ -672,7 +716,7 @@ function renderFollow() {
     rep.description ? h('p', { class: 'report-nearby-text' }, rep.description) : null,
     h('dl', { class: 'report-facts' },
       h('dt', {}, t('report.filed')), h('dd', {}, fmtDate(rep.requested_at, L)),
-      rep.address ? [h('dt', {}, t('report.addressPlain')), h('dd', {}, rep.address)] : null,
+      reportAddress(rep, L) ? [h('dt', {}, t('report.addressPlain')), h('dd', { id: 'report-follow-address' }, reportAddress(rep, L))] : null,
       rep.expected_at ? [h('dt', {}, t('report.expected')), h('dd', {}, fmtDate(rep.expected_at, L, false))] : null,
       h('dt', {}, t('report.supporters', { n: '' }).replace(/[:\s]+$/, '')), h('dd', {}, String(rep.support_count))),
     ...confirmBlocks(L),

@@ -54,6 +54,22 @@ async function runSiting(page, { layer, candidates, n, distance }) {
   await page.waitForFunction((b) => (document.body.dataset.sitingDone || '') !== b, before, { timeout: 60000 });
 }
 
+/** csvRow splits one RFC 4180 line (quoted fields may hold commas). */
+function csvRow(line) {
+  const out = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (c === '"') quoted = false; else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { out.push(cur); cur = ''; } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
 /** downloaded clicks a button and returns the name and text of the file it offers. */
 async function downloaded(page, selector) {
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
@@ -96,9 +112,12 @@ test('coverage: hex map, numbers, districts, chart and downloads match the API',
   assert.deepEqual(fc.features.map((f) => f.properties.h3).sort(), want.unserved_hexes.features.map((f) => f.properties.h3).sort());
   const csv = await downloaded(page, '#export-districts');
   const lines = csv.text.trim().split('\r\n');
-  assert.equal(lines[0], 'district_id,district,residents_total,residents_covered,covered_share');
+  assert.equal(lines[0], 'district_id,district,residents_total,residents_covered,covered_share,method,distance_m');
   assert.equal(lines.length, want.districts.length + 1);
   assert.equal(lines[1].split(',')[3], String(want.districts[0].residents_covered));
+  assert.deepEqual(lines[1].split(',').slice(-2), ['network', '400'], 'every row says how it was measured');
+  assert.equal(fc.method, 'network');
+  assert.equal(await page.textContent('#coverage-method'), 'Distances are measured walking along streets, up to 400 m.');
 
   assert.doesNotMatch(await page.textContent('#coverage-result'), /null|undefined|NaN/);
   await shot(page, 'planner-coverage-desktop.png');
@@ -126,9 +145,10 @@ test('siting: chosen sites on the map and in the table, downloads, language swit
   const gj = JSON.parse((await downloaded(page, '#export-sites')).text);
   assert.deepEqual(gj.features.map((f) => f.geometry.coordinates), want.sites.map((p) => [p.lon, p.lat]));
   const csv = (await downloaded(page, '#export-sites-csv')).text.trim().split('\r\n');
-  assert.equal(csv[0], 'rank,lon,lat,gain,cumulative,cumulative_share,id,name');
+  assert.equal(csv[0], 'rank,id,name,address,lon,lat,gain,cumulative,cumulative_share,method,distance_m');
   assert.equal(csv.length, 7);
-  assert.deepEqual(csv[1].split(',').slice(0, 4), [1, want.sites[0].lon, want.sites[0].lat, want.sites[0].gain].map(String));
+  assert.deepEqual(csvRow(csv[1]).slice(4, 7), [want.sites[0].lon, want.sites[0].lat, want.sites[0].gain].map(String));
+  assert.deepEqual(csvRow(csv[1]).slice(-2), ['line', '500']);
 
   // The language switch redraws every text, the results included.
   await page.click('button[data-lang="kk"]');
@@ -137,7 +157,7 @@ test('siting: chosen sites on the map and in the table, downloads, language swit
   assert.equal(await page.textContent('#siting-form button[type=submit]'), 'Орындарды таңдау');
   assert.match(await page.textContent('#siting-result'), /Әр жаңа орынның үлесі/);
   await page.click('button[data-lang="en"]');
-  assert.equal(await page.textContent('#siting-result h2 + p + p'), `Coverage: ${new Intl.NumberFormat('en-GB', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(want.share_before)} → ${new Intl.NumberFormat('en-GB', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(want.share_after)}`);
+  assert.equal(await page.textContent('#siting-share'), `Coverage (in a straight line): ${new Intl.NumberFormat('en-GB', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(want.share_before)} → ${new Intl.NumberFormat('en-GB', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(want.share_after)}`);
   assert.equal(await page.getAttribute('button[data-lang="en"]', 'aria-pressed'), 'true');
 
   assert.doesNotMatch(await page.textContent('#siting-result'), /null|undefined|NaN/);
@@ -146,6 +166,65 @@ test('siting: chosen sites on the map and in the table, downloads, language swit
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+// Issue 24, point 5: after walking coverage the sites are chosen by walking too, every figure
+// says how it was measured, and the sites are named by their nearest address in the page's
+// language, in the table and in both downloads.
+for (const [lang, size, walking, line] of [
+  ['kk', DESKTOP, 'көшелер бойымен жаяу', 'түзу сызық бойынша'],
+  ['ru', PHONE, 'пешком по улицам', 'по прямой'],
+  ['en', PHONE, 'walking along streets', 'in a straight line'],
+]) {
+  test(`siting follows walking coverage and names its sites (${lang}, ${size.width} px)`, async () => {
+    const page = await openPlanner(size, { lang });
+    await runCoverage(page, { layer: 'schools', distance: 500, method: 'network', res: '9' });
+    const covShare = await page.textContent('#covered-share');
+    assert.equal(await page.isChecked('#sit-method-network'), true, 'the siting form takes the coverage method');
+    await runSiting(page, { layer: 'schools', candidates: 'intersections', n: 3, distance: 500 });
+    const params = { layer: 'schools', candidates: 'intersections', n: 3, distance: 500, method: 'network', lang };
+    const want = await (await fetch(`${BASE}/api/analysis/siting`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(params) })).json();
+    assert.equal(want.method, 'network');
+    assert.equal(want.sites.length, 3);
+
+    // The share before the new sites is the walking coverage's share, and the page says walking.
+    const share = await page.textContent('#siting-share');
+    assert.ok(share.includes(`(${walking})`) && share.includes(`${covShare} →`), share);
+    assert.ok((await page.textContent('#siting-result h2')).endsWith(walking));
+    assert.ok((await page.textContent('#siting-method')).includes(walking));
+    assert.ok(!(await page.textContent('#siting-result')).includes(line), 'no figure is said to be straight-line');
+    assert.equal(await page.locator('#method-differs').count(), 0);
+
+    // Sites read as places: the name is the API's address in this language, not coordinates.
+    const names = await page.$$eval('#sites-table .site-name', (bs) => bs.map((b) => b.textContent));
+    assert.deepEqual(names, want.sites.map((p) => p.name));
+    for (const n of names) assert.doesNotMatch(n, /^\d+[.,]\d+, \d+[.,]\d+$/, `site named ${n}`);
+    assert.ok(want.sites.every((p) => p.address && p.name === p.address && p.ref.startsWith('intersections/')));
+
+    const csv = (await downloaded(page, '#export-sites-csv')).text.trim().split('\r\n');
+    assert.match(csv[0], /^rank,id,name,address,/);
+    for (const [i, row] of csv.slice(1).map(csvRow).entries()) {
+      assert.equal(row[1], want.sites[i].ref, 'id is filled');
+      assert.equal(row[2], want.sites[i].name, 'name is filled');
+      assert.equal(row.at(-2), 'network');
+    }
+    const gj = JSON.parse((await downloaded(page, '#export-sites')).text);
+    assert.deepEqual(gj.features.map((f) => [f.properties.ref, f.properties.name, f.properties.method]),
+      want.sites.map((p) => [p.ref, p.name, 'network']));
+
+    // Choosing straight-line sites after walking coverage is allowed, and said.
+    await page.check('#sit-method-line');
+    await runSiting(page, { layer: 'schools', candidates: 'intersections', n: 3, distance: 500 });
+    assert.ok((await page.textContent('#method-differs')).includes(walking));
+    assert.ok((await page.textContent('#siting-share')).includes(`(${line})`));
+
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= size.width, `page is ${wide} px wide at ${size.width} px`);
+    await shot(page, `planner-siting-method-${lang}-${size.width}.png`);
+    assert.deepEqual(await axe(page), []);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+}
 
 test('a long analysis shows its progress and can be cancelled', async () => {
   assert.ok(DB, 'DATABASE_URL is set by scripts/browser-tests.sh');

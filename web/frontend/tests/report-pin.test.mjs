@@ -1,6 +1,7 @@
 // Browser test of issue #24 point 6: the report pin stays visible above the phone's bottom sheet
 // after "My location", "Map centre" and a tap (375×667 and 1366×768, kk, ru and en), and the
-// category list offers the winter and utility categories in each language.
+// category list offers the winter and utility categories in each language. Issue #23: the pin is
+// described by its nearest address in the page's language, its coordinates as a detail.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, open, waitIdle, shot } from './helpers.mjs';
@@ -58,11 +59,24 @@ for (const [size, vp] of Object.entries(SIZES)) {
       // "My location" (the context's geolocation), from a map moved away
       await page.evaluate(() => window.__geoportal.map.jumpTo({ center: [57.2, 50.3], zoom: 14 }));
       await page.click('#report-locate');
-      await page.waitForFunction(() => /50\.2839/.test(document.querySelector('#report-pin-status')?.textContent || ''));
+      // (the centre pin before it may already be at these coordinates: wait for the zoom too)
+      await page.waitForFunction(() => /50\.2839/.test(document.querySelector('#report-pin-status')?.textContent || '') &&
+        window.__geoportal.map.getZoom() >= 16, null, { timeout: 15000 }).catch(() => {});
       const l = await pinBox(page);
       assertAbove(l, `${size} ${lang} my location`);
       const ll = await page.evaluate(() => window.__geoportal.map.getZoom());
       assert.ok(ll >= 16, `zoomed in to the location: ${ll}`);
+
+      // The pin reads as a place: the nearest address in this language (issue #23, reverse
+      // geocoding), the coordinates kept beside it.
+      await page.waitForSelector('#report-pin-place');
+      const want = await page.evaluate(async (l) => (await (await fetch(`/api/reverse?lon=57.1669&lat=50.2839&lang=${l}`)).json()).place, lang);
+      assert.ok(want.address && !/^\d/.test(want.address), `an address near home: ${JSON.stringify(want)}`);
+      const placeText = await page.textContent('#report-pin-place');
+      assert.ok(placeText.includes(want.address), `${placeText} names ${want.address}`);
+      assert.match(await page.textContent('#report-pin-status'), /\(50\.28390, 57\.16690\)/);
+      const statusBox = await page.evaluate(() => { const b = document.querySelector('#report-pin-status').getBoundingClientRect(); return { right: b.right, vw: innerWidth, sw: document.documentElement.scrollWidth }; });
+      assert.ok(statusBox.sw <= vp.width, `page ${statusBox.sw} px wide at ${vp.width}`);
 
       // a tap just above the sheet's top (the pin's foot there, its head above)
       const at = { x: Math.round(vp.width / 2 + (size === 'desktop' ? 300 : 0)), y: Math.round((size === 'phone' ? l.panel.top : vp.height) - 12) };

@@ -28,14 +28,18 @@ export function download(name, text, type) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+// Every row says how its distances were measured (method: line or network) and how far.
+
 export function districtsCSV(res) {
-  return csv(['district_id', 'district', 'residents_total', 'residents_covered', 'covered_share'],
-    res.districts.map((d) => [d.id ?? '', d.name, d.residents_total, d.residents_covered, d.covered_share.toFixed(5)]));
+  return csv(['district_id', 'district', 'residents_total', 'residents_covered', 'covered_share', 'method', 'distance_m'],
+    res.districts.map((d) => [d.id ?? '', d.name, d.residents_total, d.residents_covered, d.covered_share.toFixed(5), res.method, res.distance]));
 }
 
+/** sitesCSV: id is the candidate feature's id, else the candidate's ref (midpoints/17); name its name, else its address. */
 export function sitesCSV(res) {
-  return csv(['rank', 'lon', 'lat', 'gain', 'cumulative', 'cumulative_share', 'id', 'name'],
-    res.sites.map((p) => [p.rank, p.lon, p.lat, p.gain, p.cumulative, p.cumulative_share.toFixed(5), p.id ?? '', p.name ?? '']));
+  return csv(['rank', 'id', 'name', 'address', 'lon', 'lat', 'gain', 'cumulative', 'cumulative_share', 'method', 'distance_m'],
+    res.sites.map((p) => [p.rank, p.id ?? p.ref, p.name ?? '', p.address ?? '', p.lon, p.lat, p.gain, p.cumulative,
+      p.cumulative_share.toFixed(5), res.method, res.distance]));
 }
 
 /** cameraFiguresCSV: the camera coverage's figures, by the city cameras and with private ones too. */

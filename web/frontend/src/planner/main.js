@@ -139,11 +139,16 @@ function build() {
   ui.sitCand = h('select', { id: 'sit-candidates', name: 'candidates' });
   ui.sitN = h('input', { id: 'sit-n', name: 'n', type: 'number', min: 1, max: 5000, step: 1, value: 10, required: true, inputmode: 'numeric' });
   ui.sitDistance = h('input', { id: 'sit-distance', name: 'distance', type: 'number', min: 1, max: 10000, step: 1, value: 500, required: true, inputmode: 'numeric' });
+  ui.sitMethodLine = h('input', { type: 'radio', name: 'sit-method', id: 'sit-method-line', value: 'line', checked: true });
+  ui.sitMethodNet = h('input', { type: 'radio', name: 'sit-method', id: 'sit-method-network', value: 'network' });
   ui.sitRun = h('button', { type: 'submit', class: 'primary' });
   ui.sitForm = h('form', { class: 'card', id: 'siting-form', onsubmit: onSitingSubmit },
     ui.sitH = h('h2', {}), ui.sitHint = h('p', { class: 'hint' }),
     ui.sitLayerLabel = h('label', { for: 'sit-layer' }), ui.sitLayer,
     ui.sitCandLabel = h('label', { for: 'sit-candidates' }), ui.sitCand,
+    h('fieldset', { class: 'radios' }, ui.sitMethodLegend = h('legend', {}),
+      h('label', { class: 'radio' }, ui.sitMethodLine, ui.sitMethodLineText = h('span', {})),
+      h('label', { class: 'radio' }, ui.sitMethodNet, ui.sitMethodNetText = h('span', {}))),
     h('div', { class: 'row' },
       h('div', {}, ui.sitNLabel = h('label', { for: 'sit-n' }), ui.sitN),
       h('div', {}, ui.sitDistanceLabel = h('label', { for: 'sit-distance' }), ui.sitDistance)),
@@ -223,6 +228,9 @@ function render() {
   ui.sitCandLabel.textContent = t('planner.candidates');
   ui.sitNLabel.textContent = t('planner.howMany');
   ui.sitDistanceLabel.textContent = t('planner.distance');
+  ui.sitMethodLegend.textContent = t('planner.method');
+  ui.sitMethodLineText.textContent = t('planner.methodLine');
+  ui.sitMethodNetText.textContent = t('planner.methodNetwork');
   ui.sitRun.textContent = t('planner.choose');
   ui.sitPrivateText.textContent = t('planner.sitPrivate');
   ui.camH.textContent = t('planner.cameras');
@@ -427,12 +435,18 @@ async function onCoverageSubmit(e) {
   const result = await runJob('coverage', params);
   if (!result) return;
   state.coverage = { params, result };
+  // Sites are chosen by the distance the coverage was measured with, unless the planner changes it.
+  ui.sitMethodNet.checked = result.method === 'network';
+  ui.sitMethodLine.checked = result.method !== 'network';
   document.body.dataset.coverageDone = String(Date.now());
   renderCoverage();
   renderLegend();
   drawCoverage();
   ui.status.setAttribute('role', 'status');
 }
+
+/** methodName is how a result's distances were measured, in words. */
+const methodName = (m) => t(m === 'network' ? 'planner.methodNetwork' : 'planner.methodLine');
 
 function renderCoverage() {
   const c = state.coverage;
@@ -443,8 +457,9 @@ function renderCoverage() {
   const unserved = r.residents_total - r.residents_covered;
   const headers = [t('planner.district'), t('planner.residents'), t('planner.covered'), t('planner.share')];
   ui.covResult.append(
-    h('h2', {}, `${layerTitle(r.layer)} · ${metres(r.distance, L())} · ${t(r.method === 'network' ? 'planner.methodNetwork' : 'planner.methodLine')}`),
+    h('h2', {}, `${layerTitle(r.layer)} · ${metres(r.distance, L())} · ${methodName(r.method)}`),
     h('p', { class: 'big' }, h('span', { class: 'big-num', id: 'covered-share' }, pct(r.covered_share, L())), ' ', t('planner.sharecovered')),
+    h('p', { class: 'hint method-note', id: 'coverage-method' }, t('planner.methodNote', { method: methodName(r.method), d: metres(r.distance, L()) })),
     h('p', {}, t('planner.residentsOf', { covered: num(Math.round(r.residents_covered), L()), total: num(Math.round(r.residents_total), L()) }),
       ' · ', t('planner.unserved', { n: num(Math.round(unserved), L()) }), ' · ', t('planner.facilitiesN', { n: num(r.facilities, L()) })),
     h('h3', {}, t('planner.byDistrict')),
@@ -468,7 +483,7 @@ function renderCoverage() {
   }
   const base = `coverage-${r.layer}-${r.method}-${r.distance}m`;
   ui.covResult.append(h('div', { class: 'exports', role: 'group', 'aria-label': t('planner.export') },
-    h('button', { type: 'button', class: 'secondary', id: 'export-hexes', onclick: () => download(`${base}-unserved.geojson`, JSON.stringify(r.unserved_hexes), 'application/geo+json') }, t('planner.exportHexes')),
+    h('button', { type: 'button', class: 'secondary', id: 'export-hexes', onclick: () => download(`${base}-unserved.geojson`, JSON.stringify(hexesGeoJSON(r)), 'application/geo+json') }, t('planner.exportHexes')),
     h('button', { type: 'button', class: 'secondary', id: 'export-districts', onclick: () => download(`${base}-districts.csv`, districtsCSV(r), 'text/csv') }, t('planner.exportDistricts'))));
 }
 
@@ -484,8 +499,16 @@ function showSitPrivate() {
   ui.sitPrivateRow.hidden = !isCameraLayer(ui.sitLayer.value);
 }
 
+const coords = (p) => `${num(p.lat, L(), { minimumFractionDigits: 5, maximumFractionDigits: 5 })}, ${num(p.lon, L(), { minimumFractionDigits: 5, maximumFractionDigits: 5 })}`;
+
+/** hexesGeoJSON is the unserved hexagons with how they were measured, as foreign members. */
+function hexesGeoJSON(r) {
+  return { ...r.unserved_hexes, layer: r.layer, method: r.method, distance_m: r.distance };
+}
+
 function sitingParams() {
-  const p = { layer: ui.sitLayer.value, candidates: ui.sitCand.value, n: Number(ui.sitN.value), distance: Number(ui.sitDistance.value) };
+  const p = { layer: ui.sitLayer.value, candidates: ui.sitCand.value, n: Number(ui.sitN.value), distance: Number(ui.sitDistance.value),
+    method: ui.sitMethodNet.checked ? 'network' : 'line', lang: L() };
   if (isCameraLayer(p.layer) && ui.sitPrivate.checked) p.private = true;
   return p;
 }
@@ -513,9 +536,10 @@ function renderSiting() {
   const unit = t(r.unit === 'metres' ? 'planner.unitMetres' : 'planner.unitResidents');
   const fmtGain = (v) => num(Math.round(v), L());
   ui.sitResult.append(
-    h('h2', {}, `${layerTitle(r.layer)} · +${num(r.sites.length, L())} · ${metres(r.distance, L())}`),
+    h('h2', {}, `${layerTitle(r.layer)} · +${num(r.sites.length, L())} · ${metres(r.distance, L())} · ${methodName(r.method)}`),
     h('p', { class: 'big' }, h('span', { class: 'big-num' }, `+${num(Math.round(r.covered_after - r.covered_before), L())}`), ' ', unit),
-    h('p', {}, t('planner.shareBeforeAfter', { a: pct(r.share_before, L()), b: pct(r.share_after, L()) })),
+    h('p', { id: 'siting-share' }, t('planner.shareBeforeAfterMethod', { a: pct(r.share_before, L()), b: pct(r.share_after, L()), method: methodName(r.method) })),
+    h('p', { class: 'hint method-note', id: 'siting-method' }, t('planner.methodNote', { method: methodName(r.method), d: metres(r.distance, L()) })),
     h('p', { class: 'hint' }, t('planner.bound', { g: pct(r.bound.guarantee, L(), 0), c: pct(r.bound.certified, L()) })),
   );
   if (r.with_private) {
@@ -523,6 +547,10 @@ function renderSiting() {
     ui.sitResult.append(h('dl', { class: 'figures', id: 'siting-private' },
       h('dt', {}, t('planner.seenByCity')), h('dd', {}, t('planner.shareBeforeAfter', { a: pct(w.city_share_before, L()), b: pct(w.city_share_after, L()) })),
       h('dt', {}, t('planner.seenWithPrivate', { n: num(w.private_cameras, L()) })), h('dd', {}, t('planner.shareBeforeAfter', { a: pct(w.share_before, L()), b: pct(w.share_after, L()) }))));
+  }
+  const cov = state.coverage?.result;
+  if (cov && cov.method !== r.method) {
+    ui.sitResult.append(h('p', { class: 'hint warn', id: 'method-differs' }, t('planner.methodDiffers', { a: methodName(cov.method), b: methodName(r.method) })));
   }
   if (r.exhausted) ui.sitResult.append(h('p', { class: 'hint' }, t('planner.exhausted', { n: num(r.sites.length, L()) })));
   if (r.sites.length) {
@@ -538,12 +566,14 @@ function renderSiting() {
       h('thead', {}, h('tr', {}, [t('planner.rank'), t('planner.place'), t('planner.gain'), t('planner.cumulative')].map((x, i) => h('th', { scope: 'col', class: i > 1 ? 'n' : '' }, x)))),
       h('tbody', {}, r.sites.map((p) => h('tr', {},
         h('th', { scope: 'row' }, String(p.rank)),
-        h('td', {}, h('button', { type: 'button', class: 'link-btn', onclick: () => state.map?.flyTo({ center: [p.lon, p.lat], zoom: 15 }) },
-          p.name || `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}`)),
+        h('td', {}, h('button', { type: 'button', class: 'link-btn site-name', onclick: () => state.map?.flyTo({ center: [p.lon, p.lat], zoom: 15 }) },
+          p.name || coords(p)),
+        p.address && p.address !== p.name ? h('span', { class: 'site-address' }, ` · ${p.address}`) : null,
+        h('span', { class: 'coords' }, ` ${coords(p)}`)),
         h('td', { class: 'n' }, `+${fmtGain(p.gain)}`),
         h('td', { class: 'n' }, pct(p.cumulative_share, L()))))))));
   }
-  const base = `siting-${r.layer}-${r.n}-${r.distance}m`;
+  const base = `siting-${r.layer}-${r.method}-${r.n}-${r.distance}m`;
   ui.sitResult.append(h('div', { class: 'exports', role: 'group', 'aria-label': t('planner.export') },
     h('button', { type: 'button', class: 'secondary', id: 'export-sites', onclick: () => download(`${base}.geojson`, JSON.stringify(sitesGeoJSON(r)), 'application/geo+json') }, t('planner.exportSites')),
     h('button', { type: 'button', class: 'secondary', id: 'export-sites-csv', onclick: () => download(`${base}.csv`, sitesCSV(r), 'text/csv') }, t('planner.exportSitesCSV')),
