@@ -6,6 +6,7 @@
 package pages
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/modules"
 	"github.com/aktobe/geoportal/layers/reports"
@@ -41,13 +43,19 @@ type Pages struct {
 	Transit  *transit.Service
 	// Modules is the city modules' store.
 	Modules *modules.Store
+	// Layers is the layer catalog (the layer management page).
+	Layers *layers.Store
 	Roles   Roles
 	Shared  Shared
 }
 
-// Roles are who may open each staff page (the JSON API's routes check the same lists).
+// Roles are who may open each staff page (the JSON API's routes check the same lists); the
+// navigation bar (nav.go) shows each section to the same roles.
 type Roles struct {
 	Import, Dispatch, Outage, Area, Contest []accounts.Role
+	// Reports work on citizen reports; Planner open the planners' page; Layers manage the layer
+	// catalog (titles, visibility, style, deletion).
+	Reports, Planner, Layers []accounts.Role
 }
 
 // Shared are what a page does exactly as the JSON API does.
@@ -72,6 +80,8 @@ type Shared struct {
 	ReportFilter func(r *http.Request, a reports.Actor) (reports.Filter, error)
 	// TransitViewer is the caller as the transit module sees them.
 	TransitViewer func(r *http.Request) (transit.Viewer, error)
+	// LayerChanged reads the tile catalog again after a layer's catalog entry changed.
+	LayerChanged func(ctx context.Context) error
 }
 
 //go:embed templates static
@@ -166,6 +176,8 @@ type page struct {
 	User  *accounts.User
 	Error string
 	Flash string
+	// Nav is the staff navigation bar (nav.go): the sections the user's role may open.
+	Nav []NavItem
 }
 
 // T is a text in the page's language, for the handlers.
@@ -176,6 +188,7 @@ func (ps *Pages) newPage(r *http.Request) page {
 	if u, ok := ps.Guard.CurrentUser(r); ok && u.Session != nil {
 		p.User = u
 		p.CSRF = accounts.CSRFToken(guard.SessionToken(r))
+		p.Nav = ps.nav(u, r.URL.Path)
 	}
 	return p
 }
@@ -234,6 +247,11 @@ func (ps *Pages) forbidden(w http.ResponseWriter, r *http.Request, why string) {
 // CSS serves the pages' one stylesheet (/pages/pages.css).
 func (ps *Pages) CSS(w http.ResponseWriter, r *http.Request) {
 	ps.static(w, r, "static/pages.css", "text/css; charset=utf-8", "public, max-age=3600")
+}
+
+// NavJS serves the navigation bar's script (/pages/nav.js): it folds the bar on a phone.
+func (ps *Pages) NavJS(w http.ResponseWriter, r *http.Request) {
+	ps.static(w, r, "static/nav.js", "text/javascript; charset=utf-8", "public, max-age=3600")
 }
 
 // ImportJS serves the upload page's script (/staff/import.js).
