@@ -36,7 +36,9 @@ func (p layersPage) Title(l layers.Layer) string {
 }
 
 // Count is a layer's feature count as the pages write numbers.
-func (p layersPage) Count(l layers.Layer) string { return groupDigits(strconv.FormatInt(l.FeatureCount, 10)) }
+func (p layersPage) Count(l layers.Layer) string {
+	return groupDigits(strconv.FormatInt(l.FeatureCount, 10))
+}
 
 // Color is the colour input's value: the style's colour, or the map's default.
 func (p layersPage) Color(l layers.Layer) string {

@@ -70,7 +70,11 @@ func TestLayerManagement(t *testing.T) {
 	}
 
 	// Bad input: a 4xx naming the field, nothing changed.
-	for _, tc := range []struct{ name, path, says string; code int; kv []string }{
+	for _, tc := range []struct {
+		name, path, says string
+		code             int
+		kv               []string
+	}{
 		{"empty title", "/staff/layers/wrong_import/titles", "title_en is empty", 400, []string{"title_kk", "Жаңа", "title_ru", "Новый", "title_en", "  "}},
 		{"unknown slug", "/staff/layers/no_such_layer/titles", "no_such_layer", 404, []string{"title_kk", "A", "title_ru", "B", "title_en", "C"}},
 		{"bad colour", "/staff/layers/wrong_import/color", "color", 400, []string{"color", "red"}},

@@ -45,8 +45,8 @@ type Pages struct {
 	Modules *modules.Store
 	// Layers is the layer catalog (the layer management page).
 	Layers *layers.Store
-	Roles   Roles
-	Shared  Shared
+	Roles  Roles
+	Shared Shared
 }
 
 // Roles are who may open each staff page (the JSON API's routes check the same lists); the
