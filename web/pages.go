@@ -1,6 +1,7 @@
 package web
 
 import (
+	"io/fs"
 	"net/http"
 
 	"github.com/aktobe/geoportal/layers/reports"
@@ -19,7 +20,7 @@ import (
 func (s *Server) pages(ac *webaccounts.API) *pages.Pages {
 	return &pages.Pages{
 		Logger: s.Logger, Reply: s.reply, Guard: s.guard,
-		Accounts: s.Accounts, Reports: s.Reports, Transit: s.Transit, Modules: s.Modules, Layers: s.Layers,
+		Accounts: s.Accounts, Reports: s.Reports, Transit: s.Transit, Modules: s.Modules, Layers: s.Layers, StaffMap: staffMap(),
 		Roles: pages.Roles{Import: api.ImportRoles, Dispatch: live.DispatchRoles, Outage: webmodules.OutageRoles, Area: webmodules.AreaRoles, Contest: webmodules.ContestRoles,
 			Reports: webreports.StaffRoles, Planner: api.PlannerRoles, Layers: api.ImportRoles},
 		Shared: pages.Shared{
@@ -36,4 +37,17 @@ func (s *Server) pages(ac *webaccounts.API) *pages.Pages {
 			LayerChanged:         s.Tiles.RefreshCatalog,
 		},
 	}
+}
+
+// staffMap finds the staff pages' map bundle among the built assets (Vite names the entry
+// assets/staffmap-HASH.js, its styles assets/staffmap-HASH.css).
+func staffMap() pages.StaffMap {
+	var m pages.StaffMap
+	if js, _ := fs.Glob(distFS(), "assets/staffmap-*.js"); len(js) == 1 {
+		m.Script = "/" + js[0]
+	}
+	if css, _ := fs.Glob(distFS(), "assets/staffmap-*.css"); len(css) == 1 {
+		m.Style = "/" + css[0]
+	}
+	return m
 }

@@ -169,6 +169,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/staff/modules", pg.ModulesStaff)
 	r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/staff/modules/outages", pg.OutageCreateForm())
 	r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/staff/modules/outages/{id}/close", pg.OutageCloseForm())
+	r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/staff/modules/outages/{id}/area", pg.OutageAreaForm())
 	r.With(s.guard.RequireRole(modules.AreaRoles...)).Post("/staff/modules/clinics/areas", pg.ClinicAreasForm())
 	r.With(s.guard.RequireRole(modules.AreaRoles...)).Post("/staff/modules/schools/catchments", pg.SchoolCatchmentsForm())
 	r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/staff/modules/yards/seasons", pg.SeasonOpenForm())

@@ -34,7 +34,9 @@ export default defineConfig({
     // polyfill (for browsers without <link rel=modulepreload>) would be the one shared chunk: off.
     modulePreload: { polyfill: false },
     rolldownOptions: {
-      input: { index: fileURLToPath(new URL('./index.html', import.meta.url)), planner: fileURLToPath(new URL('./planner.html', import.meta.url)) },
+      input: { index: fileURLToPath(new URL('./index.html', import.meta.url)), planner: fileURLToPath(new URL('./planner.html', import.meta.url)),
+        // The staff pages' maps (src/staffmap/): a script entry the server-rendered pages name (web/pages.go).
+        staffmap: fileURLToPath(new URL('./src/staffmap/main.js', import.meta.url)) },
     },
   },
   server: {

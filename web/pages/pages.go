@@ -45,6 +45,9 @@ type Pages struct {
 	Modules *modules.Store
 	// Layers is the layer catalog (the layer management page).
 	Layers *layers.Store
+	// StaffMap names the staff pages' map bundle (src/staffmap in the front-end); empty when the
+	// front-end is not built in, and the pages then keep their plain fields.
+	StaffMap StaffMap
 	Roles  Roles
 	Shared Shared
 }
@@ -57,6 +60,9 @@ type Roles struct {
 	// catalog (titles, visibility, style, deletion).
 	Reports, Planner, Layers []accounts.Role
 }
+
+// StaffMap is the script and stylesheet of the staff pages' maps, as paths under /assets/.
+type StaffMap struct{ Script, Style string }
 
 // Shared are what a page does exactly as the JSON API does.
 type Shared struct {
@@ -178,13 +184,18 @@ type page struct {
 	Flash string
 	// Nav is the staff navigation bar (nav.go): the sections the user's role may open.
 	Nav []NavItem
+	// StaffMap is the map bundle, for the pages with a map ("staffmap" in layout.html).
+	StaffMap StaffMap
 }
+
+// MapText is the map script's texts in the page language (the staffmap.* keys without prefix).
+func (p page) MapText() map[string]string { return table(p.Lang, "staffmap.") }
 
 // T is a text in the page's language, for the handlers.
 func (p page) T(key string, params ...any) string { return Text(p.Lang, key, params...) }
 
 func (ps *Pages) newPage(r *http.Request) page {
-	p := page{Lang: Lang(r), Path: r.URL.Path}
+	p := page{Lang: Lang(r), Path: r.URL.Path, StaffMap: ps.StaffMap}
 	if u, ok := ps.Guard.CurrentUser(r); ok && u.Session != nil {
 		p.User = u
 		p.CSRF = accounts.CSRFToken(guard.SessionToken(r))
