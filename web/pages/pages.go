@@ -48,8 +48,8 @@ type Pages struct {
 	// StaffMap names the staff pages' map bundle (src/staffmap in the front-end); empty when the
 	// front-end is not built in, and the pages then keep their plain fields.
 	StaffMap StaffMap
-	Roles  Roles
-	Shared Shared
+	Roles    Roles
+	Shared   Shared
 }
 
 // Roles are who may open each staff page (the JSON API's routes check the same lists); the

@@ -96,6 +96,7 @@ test('the staff navigation bar by role, folded on a phone, on every staff page i
 
 test('the outage Close button is on screen on a phone', T, async () => {
   const page = await signedIn('dispatcher', SIZES[0], 'kk');
+  await page.goto(`${BASE}/staff/modules?lang=kk`);
   const csrf = await page.locator('form[action="/logout"] input[name=csrf_token]').first().inputValue();
   const res = await page.request.post(`${BASE}/api/modules/outages`, {
     headers: { 'X-CSRF-Token': csrf, Origin: BASE },
@@ -166,6 +167,143 @@ test('layer management: retitle, hide and delete a layer after a confirmation na
       assert.equal(await catalogTitle(slug, page), undefined, 'deleted');
       assert.equal(await page.locator(`#layer-${slug}`).count(), 0);
     }
+    await page.context().close();
+  }
+});
+
+/** clickMap clicks the map in box at the fractions fx, fy of its width and height. */
+async function clickMap(page, box, fx, fy) {
+  const b = await box.locator('.staff-map canvas').boundingBox();
+  await page.mouse.click(b.x + b.width * fx, b.y + b.height * fy);
+}
+
+async function outagesNow() {
+  const r = await fetch(`${BASE}/api/modules/outages`);
+  assert.equal(r.status, 200);
+  const body = await r.json();
+  return body.features || body.outages || body;
+}
+
+const DRAW = {
+  kk: { save: 'Өшірілуді сақтау', count: 'Бұрыштар: ' },
+  ru: { save: 'Сохранить отключение', count: 'Углов: ' },
+  en: { save: 'Save the outage', count: 'Corners: ' },
+};
+
+test('an outage area drawn on the map (mouse or keyboard), saved, read back and redrawn, at 375 and 1366 px in kk, ru and en', T, async () => {
+  const runs = [{ size: SIZES[0], lang: 'kk', keyboard: false }, { size: SIZES[1], lang: 'en', keyboard: false }, { size: SIZES[1], lang: 'ru', keyboard: true }];
+  for (const { size, lang, keyboard } of runs) {
+    const what = `${lang} ${size.width}px${keyboard ? ' keyboard' : ''}`;
+    const page = await signedIn('dispatcher', size, lang);
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e));
+    await page.goto(`${BASE}/staff/modules?lang=${lang}`);
+    const box = page.locator('.draw[data-input="geometry-new"]');
+    await page.locator('.draw[data-input="geometry-new"][data-ready="true"]').waitFor({ timeout: 45000 });
+    await noSideScroll(page, `/staff/modules drawing ${what}`);
+    assert.equal(await page.locator('#geometry-new').isVisible(), false, `${what}: no GeoJSON to type`);
+    const submit = page.locator('form[action="/staff/modules/outages"] button[type=submit]');
+    assert.equal((await submit.textContent()).trim(), DRAW[lang].save);
+    const status = box.locator('.draw-status');
+    if (keyboard) {
+      // Move the map with the arrow keys, then add a corner at the cross, four times.
+      const canvas = box.locator('.staff-map canvas');
+      for (const key of ['ArrowLeft', 'ArrowUp', 'ArrowRight', 'ArrowDown']) {
+        await canvas.focus();
+        for (let i = 0; i < 3; i++) await page.keyboard.press(key);
+        await page.waitForFunction(() => !window.__staffmap.maps[0].isMoving());
+        await box.locator('.draw-add').focus();
+        await page.keyboard.press('Enter');
+      }
+    } else {
+      for (const [fx, fy] of [[0.3, 0.3], [0.7, 0.3], [0.7, 0.7], [0.5, 0.9], [0.3, 0.7]]) await clickMap(page, box, fx, fy);
+      assert.equal(await status.textContent(), `${DRAW[lang].count}5`);
+      await box.locator('.draw-undo').click();
+    }
+    assert.equal(await status.textContent(), `${DRAW[lang].count}4`, what);
+    const drawn = JSON.parse(await page.locator('#geometry-new').inputValue());
+    assert.equal(drawn.type, 'Polygon');
+    assert.equal(drawn.coordinates[0].length, 5, `${what}: four corners, closed`);
+    const note = `Drawn outage ${what} ${Date.now()}`;
+    await page.fill('input[name=description_en]', note);
+    await Promise.all([page.waitForURL(/msg=saved/), submit.click()]);
+    // Read the area back from the public outages.
+    const list = await outagesNow();
+    const mine = list.find((o) => (o.description?.en || o.properties?.description_en || o.properties?.description?.en) === note);
+    assert.ok(mine, `${what}: the outage is listed: ${JSON.stringify(list).slice(0, 400)}`);
+    const geom = mine.geometry;
+    const ring = geom.type === 'MultiPolygon' ? geom.coordinates[0][0] : geom.coordinates[0];
+    assert.equal(ring.length, 5);
+    for (const [i, [x, y]] of ring.entries()) {
+      assert.ok(Math.abs(x - drawn.coordinates[0][i][0]) < 1e-5 && Math.abs(y - drawn.coordinates[0][i][1]) < 1e-5, `${what}: corner ${i}`);
+    }
+    // Redraw it: open its edit form, clear, three new corners, save.
+    await page.locator(`a.edit-area[href*="edit=${mine.id}"]`).click();
+    const edit = page.locator('.draw[data-input="geometry-edit"]');
+    await page.locator('.draw[data-input="geometry-edit"][data-ready="true"]').waitFor({ timeout: 45000 });
+    assert.equal(await edit.locator('.draw-status').textContent(), `${DRAW[lang].count}4`, `${what}: the stored area is on the edit map`);
+    await edit.locator('.draw-clear').click();
+    for (const [fx, fy] of [[0.4, 0.4], [0.6, 0.4], [0.5, 0.6]]) await clickMap(page, edit, fx, fy);
+    await Promise.all([page.waitForURL(/msg=saved/), page.locator('#edit-area button[type=submit]').click()]);
+    const again = (await outagesNow()).find((o) => o.id === mine.id);
+    const ring2 = again.geometry.type === 'MultiPolygon' ? again.geometry.coordinates[0][0] : again.geometry.coordinates[0];
+    assert.equal(ring2.length, 4, `${what}: redrawn with three corners`);
+    // Two corners are not an area: the server's error shows, in a 400 page.
+    await page.goto(`${BASE}/staff/modules?lang=${lang}`);
+    await page.locator('.draw[data-input="geometry-new"][data-ready="true"]').waitFor({ timeout: 45000 });
+    await clickMap(page, box, 0.3, 0.3);
+    await clickMap(page, box, 0.6, 0.6);
+    await page.fill('input[name=description_en]', 'two corners');
+    const [resp] = await Promise.all([page.waitForNavigation(), submit.click()]);
+    assert.equal(resp.status(), 400);
+    assert.match(await page.locator('.error').textContent(), /geometry is required/);
+    assert.deepEqual(errors, [], `${what}: no page errors`);
+    // Off the map again, so that other tests' buildings are not in it.
+    await Promise.all([page.waitForURL(/msg=saved/), page.locator(`form[action="/staff/modules/outages/${mine.id}/close"] button`).click()]);
+    await page.context().close();
+  }
+});
+
+test('the reports console shows the listed reports on a map; the filters apply to it; a click opens the report', T, async () => {
+  for (const [size, lang] of [[SIZES[0], 'ru'], [SIZES[1], 'kk'], [SIZES[1], 'en']]) {
+    const page = await signedIn('department_staff', size, lang);
+    await page.goto(`${BASE}/staff/reports?lang=${lang}`);
+    await page.locator('#reports-map[data-ready="true"]').waitFor({ timeout: 45000 });
+    await noSideScroll(page, `/staff/reports map ${lang} ${size.width}px`);
+    const ids = async () => page.evaluate(() => window.__staffmap.maps[0].getSource('reports')._data.features.map((f) => f.properties.id).sort((a, b) => a - b));
+    const rows = async () => page.evaluate(() => [...document.querySelectorAll('#bulk tbody input[name=id]')].map((i) => +i.value).sort((a, b) => a - b));
+    const all = await ids();
+    assert.ok(all.length > 0, 'the demo has reports for the department');
+    assert.deepEqual(all, await rows(), 'the map has the listed reports');
+    // Filter by the first listed report's status: the map follows.
+    const st = await page.locator('#bulk tbody tr .st').first().getAttribute('class');
+    const status = st.split(' ').find((c) => c.startsWith('st-') && c !== 'st').slice(3);
+    await page.selectOption('select[name=status]', status);
+    await Promise.all([page.waitForURL(/status=/), page.click('form[aria-label] button[type=submit]')]);
+    await page.locator('#reports-map[data-ready="true"]').waitFor({ timeout: 45000 });
+    const filtered = await ids();
+    assert.deepEqual(filtered, await rows());
+    assert.ok(filtered.length <= all.length);
+    // Click the first point.
+    const xy = await page.evaluate(() => {
+      const m = window.__staffmap.maps[0];
+      const f = m.getSource('reports')._data.features[0];
+      const p = m.project(f.geometry.coordinates);
+      const r = m.getCanvas().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    });
+    await page.locator('#reports-map').scrollIntoViewIfNeeded();
+    const xy2 = await page.evaluate(() => {
+      const m = window.__staffmap.maps[0];
+      const f = m.getSource('reports')._data.features[0];
+      const p = m.project(f.geometry.coordinates);
+      const r = m.getCanvas().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    });
+    assert.ok(xy);
+    await Promise.all([page.waitForURL(/\/staff\/reports\/\d+/), page.mouse.click(xy2.x, xy2.y)]);
+    const id = +new URL(page.url()).pathname.split('/').pop();
+    assert.ok(filtered.includes(id), `opened report ${id} is a listed one`);
     await page.context().close();
   }
 });
