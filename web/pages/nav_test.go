@@ -83,6 +83,11 @@ func TestStaffSectionsByRole(t *testing.T) {
 			} else {
 				c = e.SignIn(string(role)+"@akimat.kz", role)
 			}
+			// The public lighting audit carries the bar for staff too.
+			_, _, audit := getPage(t, e, c, "/lighting/audit?lang=ru")
+			if got, current := navOf(audit); !slices.Equal(got, sections) || current != "/lighting/audit" {
+				t.Errorf("/lighting/audit: the bar lists %v (current %q), want %v", got, current, sections)
+			}
 			for _, p := range pages {
 				code, _, body := getPage(t, e, c, p+"?lang=kk")
 				if !slices.Contains(sections, p) {

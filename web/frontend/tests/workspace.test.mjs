@@ -173,6 +173,7 @@ test('layer management: retitle, hide and delete a layer after a confirmation na
 
 /** clickMap clicks the map in box at the fractions fx, fy of its width and height. */
 async function clickMap(page, box, fx, fy) {
+  await box.locator('.staff-map').scrollIntoViewIfNeeded();
   const b = await box.locator('.staff-map canvas').boundingBox();
   await page.mouse.click(b.x + b.width * fx, b.y + b.height * fy);
 }
@@ -270,7 +271,7 @@ test('the reports console shows the listed reports on a map; the filters apply t
     await page.goto(`${BASE}/staff/reports?lang=${lang}`);
     await page.locator('#reports-map[data-ready="true"]').waitFor({ timeout: 45000 });
     await noSideScroll(page, `/staff/reports map ${lang} ${size.width}px`);
-    const ids = async () => page.evaluate(() => window.__staffmap.maps[0].getSource('reports')._data.features.map((f) => f.properties.id).sort((a, b) => a - b));
+    const ids = async () => page.evaluate(() => window.__staffmap.reports.map((p) => p.id).sort((a, b) => a - b));
     const rows = async () => page.evaluate(() => [...document.querySelectorAll('#bulk tbody input[name=id]')].map((i) => +i.value).sort((a, b) => a - b));
     const all = await ids();
     assert.ok(all.length > 0, 'the demo has reports for the department');
@@ -287,16 +288,16 @@ test('the reports console shows the listed reports on a map; the filters apply t
     // Click the first point.
     const xy = await page.evaluate(() => {
       const m = window.__staffmap.maps[0];
-      const f = m.getSource('reports')._data.features[0];
-      const p = m.project(f.geometry.coordinates);
+      const f = window.__staffmap.reports[0];
+      const p = m.project([f.lon, f.lat]);
       const r = m.getCanvas().getBoundingClientRect();
       return { x: r.left + p.x, y: r.top + p.y };
     });
     await page.locator('#reports-map').scrollIntoViewIfNeeded();
     const xy2 = await page.evaluate(() => {
       const m = window.__staffmap.maps[0];
-      const f = m.getSource('reports')._data.features[0];
-      const p = m.project(f.geometry.coordinates);
+      const f = window.__staffmap.reports[0];
+      const p = m.project([f.lon, f.lat]);
       const r = m.getCanvas().getBoundingClientRect();
       return { x: r.left + p.x, y: r.top + p.y };
     });

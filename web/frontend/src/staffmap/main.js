@@ -54,6 +54,7 @@ async function newMap(el, label) {
 /** The reports console: the listed reports as points; a click opens the report. */
 async function reportsMap(el) {
   const points = JSON.parse(document.getElementById(el.dataset.points).textContent || '[]');
+  window.__staffmap.reports = points;
   const map = await newMap(el, t('map_reports'));
   map.addSource('reports', { type: 'geojson', data: { type: 'FeatureCollection', features: points.map((p) => ({
     type: 'Feature', id: p.id, properties: { id: p.id, status: p.status, href: p.href }, geometry: { type: 'Point', coordinates: [p.lon, p.lat] } })) } });
