@@ -58,6 +58,11 @@ gis_email=gis.staff@example.kz
 gis_password="browser test gis staff $$ $(date +%s)"
 printf '%s\n' "$gis_password" | "$bin" user add --email "$gis_email" --name "GIS staff" \
   --role gis_staff --password-stdin >>"$log" 2>&1
+# A wrongly imported layer for the layer management test to retitle, hide and delete
+# (web/frontend/tests/workspace.test.mjs).
+trash="$(mktemp -d)/staff_trash.geojson"
+printf '%s\n' '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"a"},"geometry":{"type":"Point","coordinates":[57.17,50.28]}},{"type":"Feature","properties":{"name":"b"},"geometry":{"type":"Point","coordinates":[57.18,50.29]}},{"type":"Feature","properties":{"name":"c"},"geometry":{"type":"Point","coordinates":[57.19,50.27]}}]}' >"$trash"
+"$bin" import --quiet --layer staff_trash --title-kk "Қате импорт" --title-ru "Ошибочный импорт" --title-en "Wrong import" "$trash" >>"$log" 2>&1
 # A piece of a city from OpenStreetMap beside the demo (web/frontend/tests/osm.test.mjs).
 "$bin" import --quiet testdata/osm/small.osm >>"$log" 2>&1
 # Uploads: the import tests send more files within a minute than a person would (the default is

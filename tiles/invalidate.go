@@ -130,7 +130,7 @@ func (i *Invalidator) listen(ctx context.Context) error {
 			}
 			return err
 		}
-		if err := i.handle(n.Payload); err != nil {
+		if err := i.handle(ctx, n.Payload); err != nil {
 			return err
 		}
 	}
@@ -152,16 +152,26 @@ type notification struct {
 	Layer   string      `json:"layer"`
 	Version int64       `json:"version"`
 	BBox    *[4]float64 `json:"bbox"`
+	// Catalog marks a change of the layer's catalog entry (title, visibility, style, deletion:
+	// layers/manage.go), not of its features: the catalog is read again.
+	Catalog bool `json:"catalog"`
 }
 
 // handle applies one notification: the change is recorded and the tiles it touches dropped. An
 // unreadable notification empties the cache and fails, so that the listener starts over.
-func (i *Invalidator) handle(payload string) error {
+func (i *Invalidator) handle(ctx context.Context, payload string) error {
 	i.t.metrics.notifications.Inc()
 	var n notification
 	if err := json.Unmarshal([]byte(payload), &n); err != nil || n.Layer == "" {
 		i.disconnect()
 		return fmt.Errorf("unreadable %s notification %q: %v", Channel, truncate(payload, 200), err)
+	}
+	if n.Catalog {
+		// The refreshed catalog drops the tiles of the layer when its definition changed.
+		if err := i.t.RefreshCatalog(ctx); err != nil {
+			i.t.logger.Warn("tiles: catalog refresh after a layer change failed", "layer", n.Layer, "error", err)
+		}
+		return nil
 	}
 	c := change{version: n.Version}
 	if n.BBox != nil {

@@ -348,6 +348,13 @@ func (t *Tiler) Cached(list string, z, x, y int) (Tile, bool) {
 	return Tile{Raw: e.raw, Gzip: e.gz, ETag: e.etag, Live: live, Hit: true, Brotli: e.brotli(), entry: e}, true
 }
 
+// RefreshCatalog reads the catalog now: after a layer's catalog entry changed (layers/manage.go),
+// so that tiles and TileJSON follow at once rather than within the catalog TTL.
+func (t *Tiler) RefreshCatalog(ctx context.Context) error {
+	_, err := t.refreshCatalog(ctx, t.catalog.Load())
+	return err
+}
+
 // refreshCatalog reads the catalog unless another caller already replaced seen meanwhile. Tiles
 // of layers whose definition changed or that were dropped leave the cache.
 func (t *Tiler) refreshCatalog(ctx context.Context, seen *catalog) (*catalog, error) {

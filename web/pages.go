@@ -19,8 +19,9 @@ import (
 func (s *Server) pages(ac *webaccounts.API) *pages.Pages {
 	return &pages.Pages{
 		Logger: s.Logger, Reply: s.reply, Guard: s.guard,
-		Accounts: s.Accounts, Reports: s.Reports, Transit: s.Transit, Modules: s.Modules, MapEntry: mapEntry,
-		Roles: pages.Roles{Import: api.ImportRoles, Dispatch: live.DispatchRoles, Outage: webmodules.OutageRoles, Area: webmodules.AreaRoles, Contest: webmodules.ContestRoles},
+		Accounts: s.Accounts, Reports: s.Reports, Transit: s.Transit, Modules: s.Modules, Layers: s.Layers, StaffMap: staffMap(), MapEntry: mapEntry,
+		Roles: pages.Roles{Import: api.ImportRoles, Dispatch: live.DispatchRoles, Outage: webmodules.OutageRoles, Area: webmodules.AreaRoles, Contest: webmodules.ContestRoles,
+			Reports: webreports.StaffRoles, Planner: api.PlannerRoles, Layers: api.ImportRoles},
 		Shared: pages.Shared{
 			Login:                ac.StartSession,
 			Logout:               ac.EndSession,
@@ -32,6 +33,14 @@ func (s *Server) pages(ac *webaccounts.API) *pages.Pages {
 			ReportActor:          func(r *http.Request) (reports.Actor, error) { return webreports.Actor(s.guard, r) },
 			ReportFilter:         webreports.StaffFilter,
 			TransitViewer:        func(r *http.Request) (transit.Viewer, error) { return live.Viewer(s.guard, r) },
+			LayerChanged:         s.Tiles.RefreshCatalog,
 		},
 	}
+}
+
+// staffMap names the staff pages' map bundle from the Vite manifest (its script and the
+// stylesheets it needs, shared chunks included).
+func staffMap() pages.StaffMap {
+	js, css := mapEntry("src/staffmap/main.js")
+	return pages.StaffMap{Script: js, Styles: css}
 }

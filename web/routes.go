@@ -170,6 +170,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/staff/modules", pg.ModulesStaff)
 	r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/staff/modules/outages", pg.OutageCreateForm())
 	r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/staff/modules/outages/{id}/close", pg.OutageCloseForm())
+	r.With(s.guard.RequireRole(modules.OutageRoles...)).Post("/staff/modules/outages/{id}/area", pg.OutageAreaForm())
 	r.With(s.guard.RequireRole(modules.AreaRoles...)).Post("/staff/modules/clinics/areas", pg.ClinicAreasForm())
 	r.With(s.guard.RequireRole(modules.AreaRoles...)).Post("/staff/modules/schools/catchments", pg.SchoolCatchmentsForm())
 	r.With(s.guard.RequireRole(modules.ContestRoles...)).Post("/staff/modules/yards/seasons", pg.SeasonOpenForm())
@@ -188,6 +189,7 @@ func (s *Server) routes() http.Handler {
 
 	// The pages' one stylesheet.
 	r.Get("/pages/pages.css", pg.CSS)
+	r.Get("/pages/nav.js", pg.NavJS) // the staff navigation bar folds on a phone
 	// The reports console pages (web/pages): sign-in redirect, then role checks.
 	r.Get("/reports/stats", pg.Stats) // public statistics with charts
 	// The upload page for GIS staff (web/pages).
@@ -200,6 +202,16 @@ func (s *Server) routes() http.Handler {
 		r.Post("/staff/reports/bulk", pg.BulkForm)
 		r.Post("/staff/reports/{id}/status", pg.StatusForm)
 		r.Post("/staff/reports/{id}/moderate", pg.ModerateForm)
+	})
+	// Layer management for GIS staff (web/pages/layers.go): titles, visibility, colour, deletion.
+	r.Get("/staff/layers", pg.LayersPage)
+	r.Get("/staff/layers/{slug}/delete", pg.LayerDeletePage)
+	r.Group(func(r chi.Router) {
+		r.Use(s.guard.RequireRole(api.ImportRoles...))
+		r.Post("/staff/layers/{slug}/titles", pg.LayerTitlesForm())
+		r.Post("/staff/layers/{slug}/visibility", pg.LayerVisibilityForm())
+		r.Post("/staff/layers/{slug}/color", pg.LayerColorForm())
+		r.Post("/staff/layers/{slug}/delete", pg.LayerDeleteForm)
 	})
 	// Open311 GeoReport v2 (web/open311): each resource as NAME.json or NAME.xml.
 	o311 := &open311.API{Reports: s.Reports, Accounts: s.Accounts, Guard: s.guard, Reply: s.reply, Logger: s.Logger}

@@ -40,19 +40,27 @@ type Outage struct {
 
 const maxDescription = 2000
 
+// areaType checks that g is a GeoJSON Polygon or MultiPolygon.
+func areaType(g json.RawMessage) error {
+	if len(g) == 0 || string(g) == "null" {
+		return geoportal.Errorf(geoportal.EINVALID, "geometry is required: a GeoJSON Polygon or MultiPolygon in WGS 84")
+	}
+	var t struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(g, &t); err != nil || (t.Type != "Polygon" && t.Type != "MultiPolygon") {
+		return geoportal.Errorf(geoportal.EINVALID, "geometry must be a GeoJSON Polygon or MultiPolygon, got %q", t.Type)
+	}
+	return nil
+}
+
 func (o *NewOutage) validate(now time.Time) error {
 	o.Network = strings.ToLower(strings.TrimSpace(o.Network))
 	if !slices.Contains(Networks, o.Network) {
 		return geoportal.Errorf(geoportal.EINVALID, "network %q is not one of %s", o.Network, strings.Join(Networks, ", "))
 	}
-	if len(o.Geometry) == 0 || string(o.Geometry) == "null" {
-		return geoportal.Errorf(geoportal.EINVALID, "geometry is required: a GeoJSON Polygon or MultiPolygon in WGS 84")
-	}
-	var g struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(o.Geometry, &g); err != nil || (g.Type != "Polygon" && g.Type != "MultiPolygon") {
-		return geoportal.Errorf(geoportal.EINVALID, "geometry must be a GeoJSON Polygon or MultiPolygon, got %q", g.Type)
+	if err := areaType(o.Geometry); err != nil {
+		return err
 	}
 	if o.StartsAt == nil {
 		o.StartsAt = &now
@@ -81,21 +89,10 @@ func (s *Store) CreateOutage(ctx context.Context, n NewOutage) (Outage, error) {
 	}
 	var o Outage
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var valid string
-		err := tx.QueryRow(ctx, `SELECT CASE WHEN NOT ST_IsValid(g) THEN ST_IsValidReason(g)
-			WHEN ST_XMin(g) < -180 OR ST_XMax(g) > 180 OR ST_YMin(g) < -90 OR ST_YMax(g) > 90
-			THEN 'coordinates must be lon -180..180, lat -90..90 (WGS 84 degrees)' ELSE '' END
-			FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) g) x`, string(n.Geometry)).Scan(&valid)
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) {
-			return geoportal.Errorf(geoportal.EINVALID, "geometry is not valid GeoJSON: %s", pe.Message)
-		} else if err != nil {
-			return fmt.Errorf("check outage geometry: %w", err)
+		if err := checkOutageArea(ctx, tx, n.Geometry); err != nil {
+			return err
 		}
-		if valid != "" {
-			return geoportal.Errorf(geoportal.EINVALID, "geometry is not a valid polygon: %s", valid)
-		}
-		err = tx.QueryRow(ctx, `INSERT INTO layer.outages (geom, network, starts_at, expected_end, description_kk, description_ru, description_en)
+		err := tx.QueryRow(ctx, `INSERT INTO layer.outages (geom, network, starts_at, expected_end, description_kk, description_ru, description_en)
 			VALUES (ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326)), $2, $3, $4, $5, $6, $7)
 			RETURNING id, network, starts_at, expected_end, ST_AsGeoJSON(geom, 7)::jsonb`,
 			string(n.Geometry), n.Network, n.StartsAt, n.ExpectedEnd, n.Description.KK, n.Description.RU, n.Description.EN).
@@ -106,6 +103,57 @@ func (s *Store) CreateOutage(ctx context.Context, n NewOutage) (Outage, error) {
 		o.Description = n.Description
 		return accounts.Audit(ctx, tx, accounts.Entry{Action: "outage.create", ObjectType: "outage",
 			ObjectID: fmt.Sprint(o.ID), After: o})
+	})
+	return o, err
+}
+
+// checkOutageArea checks in tx that g is a valid polygon in WGS 84 degrees (EINVALID naming the
+// problem otherwise).
+func checkOutageArea(ctx context.Context, tx pgx.Tx, g json.RawMessage) error {
+	var valid string
+	err := tx.QueryRow(ctx, `SELECT CASE WHEN NOT ST_IsValid(g) THEN ST_IsValidReason(g)
+		WHEN ST_XMin(g) < -180 OR ST_XMax(g) > 180 OR ST_YMin(g) < -90 OR ST_YMax(g) > 90
+		THEN 'coordinates must be lon -180..180, lat -90..90 (WGS 84 degrees)' ELSE '' END
+		FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) g) x`, string(g)).Scan(&valid)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return geoportal.Errorf(geoportal.EINVALID, "geometry is not valid GeoJSON: %s", pe.Message)
+	} else if err != nil {
+		return fmt.Errorf("check outage geometry: %w", err)
+	}
+	if valid != "" {
+		return geoportal.Errorf(geoportal.EINVALID, "geometry is not a valid polygon: %s", valid)
+	}
+	return nil
+}
+
+// SetOutageArea redraws an outage's area, audited as outage.area with the old and new areas.
+func (s *Store) SetOutageArea(ctx context.Context, id int64, geometry json.RawMessage) (Outage, error) {
+	if err := areaType(geometry); err != nil {
+		return Outage{}, err
+	}
+	var o Outage
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := checkOutageArea(ctx, tx, geometry); err != nil {
+			return err
+		}
+		var before json.RawMessage
+		err := tx.QueryRow(ctx, `SELECT ST_AsGeoJSON(geom, 7)::jsonb FROM layer.outages WHERE id = $1 FOR UPDATE`, id).Scan(&before)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return geoportal.Errorf(geoportal.ENOTFOUND, "outage %d is not on the map (unknown or already closed)", id)
+		} else if err != nil {
+			return fmt.Errorf("outage %d: %w", id, err)
+		}
+		err = tx.QueryRow(ctx, `UPDATE layer.outages SET geom = ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($2), 4326)), updated_at = now()
+			WHERE id = $1 RETURNING id, coalesce(network, ''), coalesce(starts_at, created_at), expected_end,
+			coalesce(description_kk, ''), coalesce(description_ru, ''), coalesce(description_en, ''), ST_AsGeoJSON(geom, 7)::jsonb`,
+			id, string(geometry)).Scan(&o.ID, &o.Network, &o.StartsAt, &o.ExpectedEnd, &o.Description.KK, &o.Description.RU,
+			&o.Description.EN, &o.Geometry)
+		if err != nil {
+			return fmt.Errorf("redraw outage %d: %w", id, err)
+		}
+		return accounts.Audit(ctx, tx, accounts.Entry{Action: "outage.area", ObjectType: "outage",
+			ObjectID: fmt.Sprint(id), Before: map[string]any{"geometry": before}, After: map[string]any{"geometry": o.Geometry}})
 	})
 	return o, err
 }

@@ -39,7 +39,9 @@ export default defineConfig({
     manifest: true,
     rolldownOptions: {
       input: { index: fileURLToPath(new URL('./index.html', import.meta.url)), planner: fileURLToPath(new URL('./planner.html', import.meta.url)),
-        cameras: fileURLToPath(new URL('./src/cameras/main.js', import.meta.url)) },
+        cameras: fileURLToPath(new URL('./src/cameras/main.js', import.meta.url)),
+        // The staff pages' maps (src/staffmap/): a script entry the server-rendered pages name (web/pages.go).
+        staffmap: fileURLToPath(new URL('./src/staffmap/main.js', import.meta.url)) },
     },
   },
   server: {

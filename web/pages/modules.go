@@ -72,6 +72,18 @@ type modulesStaffPage struct {
 	// LastClosed is the latest closed season with its published winners.
 	LastClosed *modules.Ranking
 	Year       int
+	// Edit is the outage whose area is being redrawn (?edit=ID); NewGeometry keeps a drawn
+	// area over a refused form.
+	Edit        *modules.Outage
+	NewGeometry string
+}
+
+// drawArea is what the "drawarea" template needs: the geometry field's id and the map bundle.
+type drawArea struct{ Input, Script string }
+
+// Draw is the drawing map for the geometry field input.
+func (p modulesStaffPage) Draw(input string) drawArea {
+	return drawArea{Input: input, Script: p.StaffMap.Script}
 }
 
 // Name picks the page language's text.
@@ -101,6 +113,19 @@ func (ps *Pages) showModulesStaff(w http.ResponseWriter, r *http.Request, status
 		if p.Outages, err = m.Outages(ctx); err != nil {
 			ps.fail(w, r, err)
 			return
+		}
+		edit := r.URL.Query().Get("edit")
+		if r.Method == http.MethodPost {
+			if strings.HasSuffix(r.URL.Path, "/area") {
+				edit = chi.URLParam(r, "id")
+			} else if strings.HasSuffix(r.URL.Path, "/outages") {
+				p.NewGeometry = r.PostForm.Get("geometry")
+			}
+		}
+		for i := range p.Outages {
+			if edit != "" && strconv.FormatInt(p.Outages[i].ID, 10) == edit {
+				p.Edit = &p.Outages[i]
+			}
 		}
 	}
 	if p.CanContest {
@@ -156,6 +181,7 @@ func (ps *Pages) modulesForm(action func(r *http.Request) error) http.HandlerFun
 // The staff page's forms, each at its POST /staff/modules/… route.
 func (ps *Pages) OutageCreateForm() http.HandlerFunc { return ps.modulesForm(ps.formOutageCreate) }
 func (ps *Pages) OutageCloseForm() http.HandlerFunc  { return ps.modulesForm(ps.formOutageClose) }
+func (ps *Pages) OutageAreaForm() http.HandlerFunc   { return ps.modulesForm(ps.formOutageArea) }
 func (ps *Pages) ClinicAreasForm() http.HandlerFunc {
 	return ps.modulesForm(func(r *http.Request) error {
 		_, err := ps.Modules.RecomputeAreas(r.Context(), modules.ClinicAreas)
@@ -205,6 +231,16 @@ func (ps *Pages) formOutageClose(r *http.Request) error {
 		return err
 	}
 	_, err = ps.Modules.CloseOutage(r.Context(), id)
+	return err
+}
+
+// formOutageArea redraws an outage's area (the page's edit form).
+func (ps *Pages) formOutageArea(r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	_, err = ps.Modules.SetOutageArea(r.Context(), id, json.RawMessage(strings.TrimSpace(r.PostForm.Get("geometry"))))
 	return err
 }
 

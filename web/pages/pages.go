@@ -6,6 +6,7 @@
 package pages
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aktobe/geoportal"
+	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/layers/modules"
 	"github.com/aktobe/geoportal/layers/reports"
@@ -41,17 +43,32 @@ type Pages struct {
 	Transit  *transit.Service
 	// Modules is the city modules' store.
 	Modules *modules.Store
-	Roles   Roles
-	Shared  Shared
+	// Layers is the layer catalog (the layer management page).
+	Layers *layers.Store
+	// StaffMap names the staff pages' map bundle (src/staffmap in the front-end); empty when the
+	// front-end is not built in, and the pages then keep their plain fields.
+	StaffMap StaffMap
+	Roles    Roles
+	Shared   Shared
 	// MapEntry names the built files of one of the map bundle's entries (its script and
 	// stylesheets, under /assets/), for the pages that draw a map; nil or "" when the bundle
 	// was not built.
 	MapEntry func(entry string) (js string, css []string)
 }
 
-// Roles are who may open each staff page (the JSON API's routes check the same lists).
+// Roles are who may open each staff page (the JSON API's routes check the same lists); the
+// navigation bar (nav.go) shows each section to the same roles.
 type Roles struct {
 	Import, Dispatch, Outage, Area, Contest []accounts.Role
+	// Reports work on citizen reports; Planner open the planners' page; Layers manage the layer
+	// catalog (titles, visibility, style, deletion).
+	Reports, Planner, Layers []accounts.Role
+}
+
+// StaffMap is the script and stylesheet of the staff pages' maps, as paths under /assets/.
+type StaffMap struct {
+	Script string
+	Styles []string
 }
 
 // Shared are what a page does exactly as the JSON API does.
@@ -76,6 +93,8 @@ type Shared struct {
 	ReportFilter func(r *http.Request, a reports.Actor) (reports.Filter, error)
 	// TransitViewer is the caller as the transit module sees them.
 	TransitViewer func(r *http.Request) (transit.Viewer, error)
+	// LayerChanged reads the tile catalog again after a layer's catalog entry changed.
+	LayerChanged func(ctx context.Context) error
 }
 
 //go:embed templates static
@@ -170,16 +189,24 @@ type page struct {
 	User  *accounts.User
 	Error string
 	Flash string
+	// Nav is the staff navigation bar (nav.go): the sections the user's role may open.
+	Nav []NavItem
+	// StaffMap is the map bundle, for the pages with a map ("staffmap" in layout.html).
+	StaffMap StaffMap
 }
+
+// MapText is the map script's texts in the page language (the staffmap.* keys without prefix).
+func (p page) MapText() map[string]string { return table(p.Lang, "staffmap.") }
 
 // T is a text in the page's language, for the handlers.
 func (p page) T(key string, params ...any) string { return Text(p.Lang, key, params...) }
 
 func (ps *Pages) newPage(r *http.Request) page {
-	p := page{Lang: Lang(r), Path: r.URL.Path}
+	p := page{Lang: Lang(r), Path: r.URL.Path, StaffMap: ps.StaffMap}
 	if u, ok := ps.Guard.CurrentUser(r); ok && u.Session != nil {
 		p.User = u
 		p.CSRF = accounts.CSRFToken(guard.SessionToken(r))
+		p.Nav = ps.nav(u, r.URL.Path)
 	}
 	return p
 }
@@ -238,6 +265,11 @@ func (ps *Pages) forbidden(w http.ResponseWriter, r *http.Request, why string) {
 // CSS serves the pages' one stylesheet (/pages/pages.css).
 func (ps *Pages) CSS(w http.ResponseWriter, r *http.Request) {
 	ps.static(w, r, "static/pages.css", "text/css; charset=utf-8", "public, max-age=3600")
+}
+
+// NavJS serves the navigation bar's script (/pages/nav.js): it folds the bar on a phone.
+func (ps *Pages) NavJS(w http.ResponseWriter, r *http.Request) {
+	ps.static(w, r, "static/nav.js", "text/javascript; charset=utf-8", "public, max-age=3600")
 }
 
 // ImportJS serves the upload page's script (/staff/import.js).

@@ -60,6 +60,25 @@ func (p staffPage) Name(t layers.Titles) string {
 	return t.RU
 }
 
+// mapPoint is a listed report on the console's map.
+type mapPoint struct {
+	ID     int64   `json:"id"`
+	Lat    float64 `json:"lat"`
+	Lon    float64 `json:"lon"`
+	Status string  `json:"status"`
+	Href   string  `json:"href"`
+}
+
+// Points are the listed reports for the console's map (the filters apply to both).
+func (p staffPage) Points() []mapPoint {
+	out := make([]mapPoint, 0, len(p.Reports))
+	for _, r := range p.Reports {
+		out = append(out, mapPoint{ID: r.ID, Lat: r.Lat, Lon: r.Lon, Status: r.Status,
+			Href: "/staff/reports/" + strconv.FormatInt(r.ID, 10) + "?lang=" + p.Lang})
+	}
+	return out
+}
+
 // ServiceName is a category's title in the page language.
 func (p staffPage) ServiceName(code string) string {
 	for _, sv := range p.Services {

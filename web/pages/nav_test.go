@@ -1,0 +1,118 @@
+package pages_test
+
+import (
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web/webtest"
+)
+
+// getPage fetches path as c without following redirects.
+func getPage(t *testing.T, e *webtest.Site, c webtest.Caller, path string) (int, string, string) {
+	t.Helper()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("GET", e.TS.URL+path, nil)
+	if c.Token != "" {
+		req.Header.Set("Cookie", "geoportal_session="+c.Token)
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+}
+
+var navLink = regexp.MustCompile(`<a href="([^"?]+)\?lang=[a-z]+"( aria-current="page")?>`)
+
+// navOf lists the section paths of a page's staff navigation bar and the one marked current.
+func navOf(page string) (paths []string, current string) {
+	start := strings.Index(page, `<nav class="staff"`)
+	if start < 0 {
+		return nil, ""
+	}
+	end := strings.Index(page[start:], "</nav>")
+	for _, m := range navLink.FindAllStringSubmatch(page[start:start+end], -1) {
+		if m[1] == "/" {
+			continue // back to the map, on every bar
+		}
+		paths = append(paths, m[1])
+		if m[2] != "" {
+			current = m[1]
+		}
+	}
+	return paths, current
+}
+
+// Each staff section answers its roles (200) and refuses the others (403; anonymous visitors are
+// sent to sign in), and the navigation bar on every page lists exactly the sections of the role.
+func TestStaffSectionsByRole(t *testing.T) {
+	e := webtest.NewSite(t)
+	pages := []string{"/staff/reports", "/staff/dispatch", "/staff/modules", "/staff/import", "/staff/layers", "/admin"}
+	// The sections each role may open, in the bar's order (/lighting/audit and /planner are
+	// links for all staff and for planners; their pages are public).
+	want := map[accounts.Role][]string{
+		accounts.GISStaff:        {"/staff/modules", "/lighting/audit", "/planner", "/staff/import", "/staff/layers"},
+		accounts.Planner:         {"/staff/modules", "/lighting/audit", "/planner"},
+		accounts.DepartmentStaff: {"/staff/reports", "/staff/dispatch", "/staff/modules", "/lighting/audit"},
+		accounts.Dispatcher:      {"/staff/reports", "/staff/dispatch", "/staff/modules", "/lighting/audit"},
+		accounts.Admin:           {"/staff/reports", "/staff/dispatch", "/staff/modules", "/lighting/audit", "/planner", "/staff/import", "/staff/layers", "/admin"},
+	}
+	for _, p := range pages {
+		if code, loc, _ := getPage(t, e, webtest.Caller{}, p+"?lang=en"); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login") {
+			t.Errorf("anonymous %s: %d %q, want 303 to /login", p, code, loc)
+		}
+	}
+	citizen := e.SignIn("resident@example.kz", accounts.Citizen)
+	for _, p := range pages {
+		if code, _, body := getPage(t, e, citizen, p); code != http.StatusForbidden || strings.Contains(body, `<nav class="staff"`) {
+			t.Errorf("citizen %s: %d, want 403 without a staff bar", p, code)
+		}
+	}
+	for role, sections := range want {
+		t.Run(string(role), func(t *testing.T) {
+			var c webtest.Caller
+			if role == accounts.DepartmentStaff {
+				c = e.SignInStaff("staff." + string(role) + "@akimat.kz")
+			} else {
+				c = e.SignIn(string(role)+"@akimat.kz", role)
+			}
+			// The public lighting audit carries the bar for staff too.
+			_, _, audit := getPage(t, e, c, "/lighting/audit?lang=ru")
+			if got, current := navOf(audit); !slices.Equal(got, sections) || current != "/lighting/audit" {
+				t.Errorf("/lighting/audit: the bar lists %v (current %q), want %v", got, current, sections)
+			}
+			for _, p := range pages {
+				code, _, body := getPage(t, e, c, p+"?lang=kk")
+				if !slices.Contains(sections, p) {
+					if code != http.StatusForbidden {
+						t.Errorf("%s: %d, want 403", p, code)
+					}
+					continue
+				}
+				if code != http.StatusOK {
+					t.Errorf("%s: %d, want 200\n%.500s", p, code, body)
+					continue
+				}
+				got, current := navOf(body)
+				if !slices.Equal(got, sections) {
+					t.Errorf("%s: the bar lists %v, want %v", p, got, sections)
+				}
+				if current != p {
+					t.Errorf("%s: the bar marks %q as current", p, current)
+				}
+				for _, s := range []string{`action="/logout"`, `href="?lang=en"`, `href="/?lang=kk#lang=kk"`, "Мәзір"} {
+					if !strings.Contains(body, s) {
+						t.Errorf("%s: the header lacks %s", p, s)
+					}
+				}
+			}
+		})
+	}
+}
