@@ -5,7 +5,8 @@ import * as maplibregl from 'maplibre-gl';
 import './report.css';
 
 import { h, clear } from './dom.js';
-import { LOCALES, t, has, pick } from './i18n.js';
+import { t, has, pick } from './i18n.js';
+import { formatDate } from './format.js';
 import { solve } from './pow.js';
 
 const MAX_PHOTOS = 3;
@@ -484,9 +485,8 @@ function renderConfirm() {
 // ---------------------------------------------------------------- rendering
 
 function fmtDate(iso, L, time = true) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  return new Intl.DateTimeFormat(LOCALES[L], time ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' }).format(d);
+  if (Number.isNaN(new Date(iso).getTime())) return '';
+  return formatDate(iso, L, { time });
 }
 
 function head(title) {

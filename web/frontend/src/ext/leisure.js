@@ -5,7 +5,8 @@
 import { h, clear } from '../dom.js';
 import { formatNumber, has, t } from '../i18n.js';
 import { register } from '../extensions.js';
-import { getJSON, section, overlay, CITY_TZ } from './modkit.js';
+import { getJSON, section, overlay } from './modkit.js';
+import { timeZone } from '../format.js';
 import { parseHours, openState, cityClock } from './hours.js';
 
 export const HOURS_LAYERS = ['parks', 'sports_grounds', 'leisure_places', 'biotoilets', 'pharmacies', 'playgrounds'];
@@ -24,7 +25,7 @@ let drawHexes = null;
 /** hoursLine renders "Open now · until 22:00" for an opening-hours text. */
 function hoursLine(text, L) {
   const parsed = parseHours(text);
-  const st = openState(parsed, cityClock(new Date(), CITY_TZ));
+  const st = openState(parsed, cityClock(new Date(), timeZone()));
   if (!st) return h('p', { class: 'mod-meta', dataset: { open: 'unknown' } }, t('leisure.hours', { h: text }));
   let detail;
   if (st.always) detail = t('leisure.always');
