@@ -177,6 +177,13 @@ func formatFuncs(lang string) map[string]any {
 		// percentage, year a year; each "—" for what is not a number (a nil pointer).
 		"num": func(v any) string {
 			if x, ok := number(v); ok {
+				return FormatNumber(lang, x, 0)
+			}
+			return "—"
+		},
+		// round is num with halves rounded away from zero (num rounds them to even).
+		"round": func(v any) string {
+			if x, ok := number(v); ok {
 				return FormatNumber(lang, math.Round(x), 0)
 			}
 			return "—"

@@ -113,8 +113,6 @@ func funcs(lang string) template.FuncMap {
 	for k, f := range formatFuncs(lang) {
 		fm[k] = f
 	}
-	// round is num (a rounded whole number), under the name the templates used first.
-	fm["round"] = fm["num"]
 	return fm
 }
 
