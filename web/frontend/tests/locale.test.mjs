@@ -52,6 +52,9 @@ async function popupAt(page, layer, point, lang) {
   await popup.waitFor({ timeout: 15000 });
   const rows = await popup.locator('.popup-table tr').evaluateAll((trs) => Object.fromEntries(trs.map((tr) => [tr.querySelector('th').textContent, tr.querySelector('td').textContent])));
   const props = await page.evaluate(() => window.__geoportal.state.popupFeatures[window.__geoportal.state.popupIndex].properties);
+  // Closed, so that it does not cover the next feature (the popups open at the map's centre).
+  await page.keyboard.press('Escape');
+  await page.locator('.maplibregl-popup').waitFor({ state: 'detached' });
   return { rows, props };
 }
 
