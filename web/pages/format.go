@@ -123,6 +123,23 @@ func FormatDate(lang string, t time.Time) string {
 	return fmt.Sprintf("%d %s %d г.", t.Day(), name, t.Year())
 }
 
+// monthsNominative are the Russian months standing alone ("декабрь 2026").
+var monthsNominative = [12]string{"январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"}
+
+// FormatMonth writes a month of a year: "2026 ж. желтоқсан", "декабрь 2026", "December 2026".
+func FormatMonth(lang string, year int, month time.Month) string {
+	if month < 1 || month > 12 {
+		return FormatYear(year)
+	}
+	switch lang {
+	case "kk":
+		return fmt.Sprintf("%d ж. %s", year, months["kk"][month-1])
+	case "en":
+		return fmt.Sprintf("%s %d", months["en"][month-1], year)
+	}
+	return fmt.Sprintf("%s %d", monthsNominative[month-1], year)
+}
+
 // FormatDateTime is FormatDate with the time of day: "7 желтоқсан 2026 ж., 01:50".
 func FormatDateTime(lang string, t time.Time) string {
 	return FormatDate(lang, t) + ", " + t.In(cityClock).Format("15:04")

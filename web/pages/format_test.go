@@ -76,6 +76,9 @@ func TestFormatDate(t *testing.T) {
 		{pages.FormatDate("en", at), "7 December 2026"},
 		{pages.FormatDateTime("kk", at), "7 желтоқсан 2026 ж., 01:50"},
 		{pages.FormatDate("kk", time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)), "1 наурыз 2026 ж."},
+		{pages.FormatMonth("kk", 2026, time.December), "2026 ж. желтоқсан"},
+		{pages.FormatMonth("ru", 2026, time.December), "декабрь 2026"},
+		{pages.FormatMonth("en", 2026, time.May), "May 2026"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
@@ -115,5 +118,29 @@ func TestAdminAuditInCityTime(t *testing.T) {
 	page := e.Want(admin, "GET", "/admin?lang=ru", nil, 200, "test.night")
 	if !strings.Contains(page, "<td>2026-12-07 01:50</td>") || regexp.MustCompile(`\d\d:\d\d UTC`).MatchString(page) {
 		t.Errorf("audit log not in city time (want 2026-12-07 01:50):\n%.6000s", page)
+	}
+}
+
+// The statistics page names months in the page's language ("2026 ж. желтоқсан", not "2026-12")
+// and writes its counts with the formatter.
+func TestReportStatsMonthNames(t *testing.T) {
+	e := webtest.NewSite(t)
+	e.Exec(`INSERT INTO layer.city_boundary (geom, name) VALUES (ST_Multi(ST_MakeEnvelope(57.0, 50.2, 57.3, 50.4, 4326)), 'Ақтөбе')`)
+	e.Srv.Reports.Difficulty = 6
+	if _, _, err := e.Srv.Reports.Create(context.Background(), reports.NewReport{ServiceCode: "pothole", Lon: 57.17, Lat: 50.28,
+		Description: "Яма"}); err != nil {
+		t.Fatal(err)
+	}
+	var month time.Time
+	if err := e.Pool.QueryRow(context.Background(), `SELECT requested_at FROM layer.citizen_reports LIMIT 1`).Scan(&month); err != nil {
+		t.Fatal(err)
+	}
+	month = month.In(time.FixedZone("Aktobe", 5*3600))
+	for _, lang := range []string{"kk", "ru", "en"} {
+		want := pages.FormatMonth(lang, month.Year(), month.Month())
+		page := e.Want(webtest.Caller{}, "GET", "/reports/stats?lang="+lang, nil, 200, want)
+		if strings.Contains(page, ">"+month.Format("2006-01")+"<") {
+			t.Errorf("%s: the month is shown as its key:\n%.3000s", lang, page)
+		}
 	}
 }

@@ -402,6 +402,13 @@ func (ps *Pages) Stats(w http.ResponseWriter, r *http.Request) {
 		p.Open += c.Open
 	}
 	status := func(k string) string { return p.T("reports.st_" + k) }
+	// month names a "2026-12" key in the page's language.
+	month := func(k string) string {
+		if t, err := time.Parse("2006-01", k); err == nil {
+			return FormatMonth(p.Lang, t.Year(), t.Month())
+		}
+		return k
+	}
 	for _, g := range []struct {
 		id     string
 		counts []reports.Count
@@ -409,7 +416,7 @@ func (ps *Pages) Stats(w http.ResponseWriter, r *http.Request) {
 	}{
 		{"category", p.Stats.ByCategory, p.ServiceName},
 		{"district", p.Stats.ByDistrict, nil},
-		{"month", p.Stats.ByMonth, nil},
+		{"month", p.Stats.ByMonth, month},
 		{"status", p.Stats.ByStatus, status},
 	} {
 		if len(g.counts) == 0 {
