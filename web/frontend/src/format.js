@@ -8,8 +8,8 @@
 // "4 080,5", "70,1 %") and Kazakh dates are put together here with the month names below.
 import { t } from './i18n.js';
 
-// NUMBER_LOCALES are the BCP 47 tags numbers are formatted with.
-const NUMBER_LOCALES = { kk: 'ru-RU', ru: 'ru-RU', en: 'en-GB' };
+// numberLocale is the BCP 47 tag numbers of lang are formatted with: Russian rules for Kazakh.
+const numberLocale = (lang) => (lang === 'en' ? 'en-GB' : 'ru-RU');
 
 /** KK_MONTHS are the months in Kazakh, January first. */
 export const KK_MONTHS = ['қаңтар', 'ақпан', 'наурыз', 'сәуір', 'мамыр', 'маусым', 'шілде', 'тамыз', 'қыркүйек', 'қазан', 'қараша', 'желтоқсан'];
@@ -36,7 +36,7 @@ export function timeZone() {
 
 /** formatNumber writes n in lang ("4 080,5" in kk and ru, "4,080.5" in en); opts as Intl.NumberFormat's. */
 export function formatNumber(n, lang, opts) {
-  return new Intl.NumberFormat(NUMBER_LOCALES[lang] || NUMBER_LOCALES.ru, opts).format(n);
+  return new Intl.NumberFormat(numberLocale(lang), opts).format(n);
 }
 
 /** formatPercent writes a share (0.701) as a percentage with digits decimals: "70,1 %" (kk, ru), "70.1%" (en). */
