@@ -44,7 +44,10 @@ type Request struct {
 	// not in the map go to the attribute of the same (normalised) name, if any.
 	FieldMap map[string]string
 	// Create mode: catalog entry. Empty titles take the file name.
-	Title      layers.Titles
+	Title layers.Titles
+	// Values are value dictionaries for the layer's attributes (attribute → value → its kk, ru
+	// and en labels): set on a new layer's attributes, merged into an existing layer's.
+	Values     map[string]map[string]layers.Titles
 	Direction  int
 	Visibility string
 	DryRun     bool   // do everything, then roll back
@@ -233,6 +236,10 @@ func (im *Importer) run(ctx context.Context, src Source, req Request, rep *Repor
 		}
 	} else if err := lockLayer(ctx, tx, p.layer.Slug); err != nil {
 		return err
+	} else if len(req.Values) > 0 {
+		if err := im.Layers.SaveValues(ctx, tx, p.layer); err != nil {
+			return err
+		}
 	}
 
 	if rep.Mode == ModeUpsert {
@@ -366,6 +373,9 @@ func (im *Importer) plan(ctx context.Context, info *Info, req Request) (*plan, e
 		if req.Key != "" {
 			return nil, invalid("--key is for upsert mode")
 		}
+		if err := p.layer.ApplyValues(req.Values); err != nil {
+			return nil, err
+		}
 		return p, nil
 	}
 	if req.Layer == "" {
@@ -376,6 +386,9 @@ func (im *Importer) plan(ctx context.Context, info *Info, req Request) (*plan, e
 		return nil, err
 	}
 	if err := l.GenericWrites(); err != nil {
+		return nil, err
+	}
+	if err := l.ApplyValues(req.Values); err != nil {
 		return nil, err
 	}
 	p := &plan{layer: l}

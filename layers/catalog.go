@@ -42,6 +42,9 @@ type Attribute struct {
 	Type  string `json:"type"` // text, integer, bigint, double, boolean, date, timestamptz, jsonb
 	Title Titles `json:"title"`
 	Popup bool   `json:"popup"`
+	// Values is the attribute's value dictionary: what each coded value ("park", "photocell")
+	// reads as in kk, ru and en. A value with no entry is shown as it is (ValueLabel).
+	Values map[string]Titles `json:"values,omitempty"`
 }
 
 // Layer is one row of the catalog.
@@ -237,6 +240,9 @@ func (s *Store) Versions(ctx context.Context) (map[string]int64, error) {
 
 // CreateLayer adds a layer and its typed table in tx (or in its own transaction when tx is nil).
 func (s *Store) CreateLayer(ctx context.Context, tx pgx.Tx, l Layer) error {
+	if err := ValidateValues(l.Attributes); err != nil {
+		return err
+	}
 	def := map[string]any{
 		"slug": l.Slug, "title_kk": l.Title.KK, "title_ru": l.Title.RU, "title_en": l.Title.EN,
 		"description_kk": l.Description.KK, "description_ru": l.Description.RU, "description_en": l.Description.EN,
@@ -279,6 +285,32 @@ func (s *Store) CreateLayer(ctx context.Context, tx pgx.Tx, l Layer) error {
 	}
 	if tx == nil {
 		s.replicas.Wrote(ctx, l.Slug)
+	}
+	return nil
+}
+
+// SaveValues stores the value dictionaries of l's attributes (Layer.ApplyValues) in tx, which
+// holds the layer's catalog row locked.
+func (s *Store) SaveValues(ctx context.Context, tx pgx.Tx, l Layer) error {
+	if err := ValidateValues(l.Attributes); err != nil {
+		return err
+	}
+	b, err := json.Marshal(l.Attributes)
+	if err != nil {
+		return err
+	}
+	// Only the dictionaries change: each stored attribute gets the "values" of the attribute of
+	// the same name, so that a column added meanwhile is kept.
+	tag, err := tx.Exec(ctx, `UPDATE geoportal.layers SET attributes = (
+		SELECT coalesce(jsonb_agg(CASE WHEN n.a ? 'values' THEN x || jsonb_build_object('values', n.a->'values') ELSE x END ORDER BY o), '[]')
+		FROM jsonb_array_elements(attributes) WITH ORDINALITY AS e(x, o)
+		LEFT JOIN LATERAL (SELECT a FROM jsonb_array_elements($2::jsonb) a WHERE a->>'name' = x->>'name' LIMIT 1) n ON true)
+		WHERE slug = $1`, l.Slug, b)
+	if err != nil {
+		return mapPgError(fmt.Errorf("layer %s: save value dictionaries: %w", l.Slug, err))
+	}
+	if tag.RowsAffected() == 0 {
+		return geoportal.Errorf(geoportal.ENOTFOUND, "layer %q not found", l.Slug)
 	}
 	return nil
 }

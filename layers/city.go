@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
+	_ "time/tzdata" // the city's time zone must load on machines without tzdata
 
 	"github.com/aktobe/geoportal"
 	"github.com/jackc/pgx/v5"
@@ -23,6 +25,23 @@ type City struct {
 	// "zoom", "bounds". The web map keeps itself within Bounds only when they were configured
 	// (derived bounds would shut out a layer imported elsewhere).
 	Derived []string `json:"derived,omitempty"`
+	// TimeZone is the city's time zone (IANA name), which the browser shows times in; TimeZone
+	// when not configured.
+	TimeZone string `json:"time_zone"`
+}
+
+// TimeZone is the city's time zone: the server's one source of it. The pages show times on its
+// clock, report statistics count months by it, a timetable without an agency time zone runs on
+// it, and /api/config tells the browser (City.TimeZone).
+const TimeZone = "Asia/Aqtobe"
+
+// Location is TimeZone loaded (time/tzdata is linked in, so a machine without tzdata has it).
+func Location() *time.Location {
+	loc, err := time.LoadLocation(TimeZone)
+	if err != nil {
+		panic(fmt.Sprintf("layers: time zone %s: %v", TimeZone, err))
+	}
+	return loc
 }
 
 // CityBoundaryLayer is the catalog layer holding the city's administrative boundary; its name_kk,
@@ -41,6 +60,9 @@ const fitViewportW, fitViewportH = 1024.0, 700.0
 // answers /api/config with it, on each request, so that data imported later is found.
 func (s *Store) City(ctx context.Context, configured City) (City, error) {
 	c := configured
+	if c.TimeZone == "" {
+		c.TimeZone = TimeZone
+	}
 	if c.Name == (Titles{}) {
 		name, err := s.cityName(ctx)
 		if err != nil {

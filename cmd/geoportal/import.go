@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -58,6 +59,8 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	fs.StringVar(&opt.Encoding, "encoding", "", "text encoding of the .dbf/.csv (cp1251, cp866, koi8-r, latin1, utf-8, pt154, …); default: .cpg, DBF language byte, then --default-encoding")
 	fs.StringVar(&opt.DefaultEncoding, "default-encoding", "cp1251", "encoding when the file names none")
 	fs.StringVar(&fieldMap, "map", "", "field mapping SRC=attr,SRC2=attr2,SKIP=- onto the layer's attributes")
+	var valuesFile string
+	fs.StringVar(&valuesFile, "values", "", "a JSON file of value dictionaries: attribute → value → {\"kk\", \"ru\", \"en\"} (docs/import.md)")
 	fs.BoolVar(&req.DryRun, "dry-run", false, "do the whole import, then roll it back")
 	fs.BoolVar(&preview, "preview", false, "show the detected encoding, CRS, schema and the first features; write nothing")
 	fs.IntVar(&req.Direction, "direction", 0, "create: programme direction 0..6")
@@ -97,6 +100,15 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 				return fmt.Errorf("import: --map entry %q is not SRC=attr", kv)
 			}
 			req.FieldMap[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	if valuesFile != "" {
+		b, err := os.ReadFile(valuesFile)
+		if err != nil {
+			return fmt.Errorf("import: --values: %w", err)
+		}
+		if err := json.Unmarshal(b, &req.Values); err != nil {
+			return fmt.Errorf("import: --values %s: want a JSON object of attribute → value → {\"kk\", \"ru\", \"en\"}: %w", valuesFile, err)
 		}
 	}
 	src, err := importers.Open(fs.Args(), opt)

@@ -31,24 +31,25 @@ type Stats struct {
 func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	var st Stats
 	queries := []struct {
-		dst *[]Count
-		sql string
+		dst  *[]Count
+		sql  string
+		args []any
 	}{
 		{&st.ByCategory, `SELECT service_code, count(*) FILTER (WHERE status IN ('new','accepted','in_progress')), count(*)
-			FROM layer.citizen_reports GROUP BY 1 ORDER BY 3 DESC, 1`},
+			FROM layer.citizen_reports GROUP BY 1 ORDER BY 3 DESC, 1`, nil},
 		{&st.ByDistrict, `SELECT coalesce(nullif(d.name_ru, ''), d.name, '—'), count(*) FILTER (WHERE r.status IN ('new','accepted','in_progress')), count(*),
 				coalesce(nullif(d.name_kk, ''), nullif(d.name_ru, ''), d.name, '—'), coalesce(nullif(d.name_en, ''), nullif(d.name_ru, ''), d.name, '—')
 			FROM layer.citizen_reports r
 			LEFT JOIN LATERAL (SELECT name, name_kk, name_ru, name_en FROM layer.districts d WHERE ST_Intersects(d.geom, r.geom) LIMIT 1) d ON true
-			GROUP BY 1, 4, 5 ORDER BY 3 DESC, 1`},
-		{&st.ByMonth, `SELECT to_char(date_trunc('month', requested_at AT TIME ZONE 'Asia/Aqtobe'), 'YYYY-MM'),
+			GROUP BY 1, 4, 5 ORDER BY 3 DESC, 1`, nil},
+		{&st.ByMonth, `SELECT to_char(date_trunc('month', requested_at AT TIME ZONE $1), 'YYYY-MM'),
 				count(*) FILTER (WHERE status IN ('new','accepted','in_progress')), count(*)
-			FROM layer.citizen_reports GROUP BY 1 ORDER BY 1`},
+			FROM layer.citizen_reports GROUP BY 1 ORDER BY 1`, []any{layers.TimeZone}},
 		{&st.ByStatus, `SELECT status, count(*) FILTER (WHERE status IN ('new','accepted','in_progress')), count(*)
-			FROM layer.citizen_reports GROUP BY 1 ORDER BY 3 DESC, 1`},
+			FROM layer.citizen_reports GROUP BY 1 ORDER BY 3 DESC, 1`, nil},
 	}
 	for _, q := range queries {
-		rows, err := s.pool.Query(ctx, q.sql)
+		rows, err := s.pool.Query(ctx, q.sql, q.args...)
 		if err != nil {
 			return st, fmt.Errorf("report stats: %w", err)
 		}

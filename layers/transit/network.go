@@ -9,6 +9,7 @@ import (
 	_ "time/tzdata" // the agency time zone (Asia/Aqtobe) must load on machines without tzdata
 
 	"github.com/aktobe/geoportal/internal/wkb"
+	"github.com/aktobe/geoportal/layers"
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 )
@@ -76,8 +77,8 @@ func LoadNetwork(ctx context.Context, q Querier) (*Network, error) {
 	n := &Network{Routes: map[string]*Route{}, Trips: map[string]*Trip{}, Stops: map[string]*Stop{},
 		tripsByRoute: map[string][]*Trip{}, stopVisits: map[string][]stopVisit{}, services: map[string]service{},
 		exceptions: map[serviceDate]bool{}, shapes: map[string]*path{}}
-	tz := "Asia/Aqtobe"
-	if err := q.QueryRow(ctx, `SELECT coalesce((SELECT timezone FROM transit.agencies ORDER BY agency_id LIMIT 1), 'Asia/Aqtobe')`).Scan(&tz); err != nil {
+	tz := layers.TimeZone
+	if err := q.QueryRow(ctx, `SELECT coalesce((SELECT timezone FROM transit.agencies ORDER BY agency_id LIMIT 1), $1)`, layers.TimeZone).Scan(&tz); err != nil {
 		return nil, fmt.Errorf("transit network: agency: %w", err)
 	}
 	loc, err := time.LoadLocation(tz)

@@ -177,9 +177,25 @@ func parseFieldMap(v string) (map[string]string, error) {
 	return m, nil
 }
 
+// parseValues reads the value dictionaries of an import: a JSON object of attribute → value →
+// {"kk", "ru", "en"} (docs/import.md).
+func parseValues(v string) (map[string]map[string]layers.Titles, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	var m map[string]map[string]layers.Titles
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, geoportal.Errorf(geoportal.EINVALID, "values: want a JSON object of attribute → value → {\"kk\", \"ru\", \"en\"}: %v", err)
+	}
+	return m, nil
+}
+
 // Import takes a multipart upload (field "file", once per file; options as form fields:
-// mode, layer, key, srid, encoding, default_encoding, map, direction, visibility, title_kk,
-// title_ru, title_en, lon, lat, wkt, dry_run) and either previews it (preview=1: detected
+// mode, layer, key, srid, encoding, default_encoding, map, values, direction, visibility,
+// title_kk, title_ru, title_en, lon, lat, wkt, dry_run) and either previews it (preview=1: detected
 // encoding, CRS, schema and the first features as GeoJSON) or imports it and answers with the
 // report. With stream=1 the answer is NDJSON: {"progress":n,"total":N} lines, then
 // {"report":…} or {"error":…}.
@@ -206,6 +222,11 @@ func (im *Imports) Import(w http.ResponseWriter, r *http.Request) {
 		im.Reply.Error(w, r, err)
 		return
 	}
+	values, err := parseValues(f["values"])
+	if err != nil {
+		im.Reply.Error(w, r, err)
+		return
+	}
 	if len(up.paths) == 1 && osm.IsOSMFile(up.paths[0]) {
 		im.importOSM(w, r, up.paths[0], formBool(f["preview"]) || formBool(f["dry_run"]), formBool(f["stream"]))
 		return
@@ -227,7 +248,7 @@ func (im *Imports) Import(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := importers.Request{Layer: f["layer"], Mode: f["mode"], Key: f["key"], FieldMap: fieldMap,
-		Title: layers.Titles{KK: f["title_kk"], RU: f["title_ru"], EN: f["title_en"]}, Direction: direction,
+		Title: layers.Titles{KK: f["title_kk"], RU: f["title_ru"], EN: f["title_en"]}, Values: values, Direction: direction,
 		Visibility: f["visibility"], DryRun: formBool(f["dry_run"])}
 	if u, ok := im.Guard.CurrentUser(r); ok {
 		req.User = u.Email

@@ -97,13 +97,16 @@ type itemsPage struct {
 	CollectionTitle string
 }
 
-// cell formats a JSON property value for a table cell.
-func cell(v any) string {
+// cell formats a JSON property value of attribute a for a table cell: a coded value in people's
+// words in lang from the attribute's value dictionary, other values as they are.
+func cell(a layers.Attribute, v any, lang string) string {
 	switch v := v.(type) {
 	case nil:
 		return ""
 	case string:
-		return v
+		return a.ValueLabel(v, lang)
+	case json.Number:
+		return a.ValueLabel(v.String(), lang)
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
@@ -154,7 +157,7 @@ func (o *API) itemsHTML(w http.ResponseWriter, r *http.Request, l layers.Layer, 
 		props := decodeProps(ft.Properties)
 		row := itemsRow{ID: ft.ID, Href: path + "/" + strconv.FormatInt(ft.ID, 10) + "?f=html", Geometry: shortGeometry(ft.Geometry)}
 		for _, a := range cols {
-			row.Cells = append(row.Cells, cell(props[a.Name]))
+			row.Cells = append(row.Cells, cell(a, props[a.Name], lg))
 		}
 		p.Rows = append(p.Rows, row)
 		return nil
@@ -190,7 +193,7 @@ func (o *API) itemHTML(w http.ResponseWriter, r *http.Request, l layers.Layer, f
 	p := itemPage{Title: pick(l.Title, lg) + " " + strconv.FormatInt(ft.ID, 10), Geometry: string(ft.Geometry),
 		Collection: o.base(r) + "/collections/" + l.Slug, CollectionTitle: pick(l.Title, lg)}
 	for _, a := range l.Attributes {
-		p.Rows = append(p.Rows, struct{ Name, Value string }{pick(a.Title, lg), cell(props[a.Name])})
+		p.Rows = append(p.Rows, struct{ Name, Value string }{pick(a.Title, lg), cell(a, props[a.Name], lg)})
 	}
 	o.html(w, r, "item", lg, p)
 }

@@ -113,7 +113,7 @@ func TestDispatchPages(t *testing.T) {
 			t.Errorf("off-route row lacks %q:\n%s", want, row[1])
 		}
 	}
-	if m := regexp.MustCompile(`<td class="num">(\d+)</td>`).FindStringSubmatch(row[1]); m == nil || len(m[1]) < 4 {
+	if m := regexp.MustCompile(`<td class="num">(\d{1,3}(?:\x{00a0}\d{3})+)</td>`).FindStringSubmatch(row[1]); m == nil {
 		t.Errorf("distance from the route: %v (want over 1000 m)", m)
 	}
 	if strings.Contains(page, "<i>OFF</i>") {

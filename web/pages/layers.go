@@ -37,7 +37,7 @@ func (p layersPage) Title(l layers.Layer) string {
 
 // Count is a layer's feature count as the pages write numbers.
 func (p layersPage) Count(l layers.Layer) string {
-	return groupDigits(strconv.FormatInt(l.FeatureCount, 10))
+	return FormatNumber(p.Lang, float64(l.FeatureCount), 0)
 }
 
 // Color is the colour input's value: the style's colour, or the map's default.

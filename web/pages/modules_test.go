@@ -49,7 +49,7 @@ func TestLightingAuditAPIAndPage(t *testing.T) {
 	}
 
 	page := e.Want(webtest.Caller{}, "GET", "/lighting/audit?lang=kk&tariff=20", nil, 200, "Көше жарығының энергоаудиті")
-	if !strings.Contains(page, "Астана ауданы") || !strings.Contains(page, "24\u202f800") || !strings.Contains(page, `lang="kk"`) {
+	if !strings.Contains(page, "Астана ауданы") || !strings.Contains(page, "24\u00a0800") || !strings.Contains(page, `lang="kk"`) {
 		t.Errorf("kk page misses the district or the cost:\n%.3000s", page)
 	}
 	e.Want(webtest.Caller{}, "GET", "/lighting/audit?lang=en", nil, 200, "Street-lighting energy audit")

@@ -13,11 +13,9 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aktobe/geoportal"
@@ -100,8 +98,8 @@ type Shared struct {
 //go:embed templates static
 var files embed.FS
 
-// cityClock is Aktobe's clock (UTC+5 all year): pages show times in it and read form times in it.
-var cityClock = time.FixedZone("UTC+5", 5*3600)
+// cityClock is the city's clock (layers.TimeZone): pages show times in it and read form times in it.
+var cityClock = layers.Location()
 
 // templates holds the pages parsed once per language: the t func of each set speaks its
 // language, so a template names a text by its key alone ({{t "page.sign_in"}}).
@@ -120,34 +118,24 @@ var templateGlobs = []string{"templates/*.html", "templates/*/*.html"}
 
 // funcs is the one FuncMap of the pages, with t speaking lang.
 func funcs(lang string) template.FuncMap {
-	return template.FuncMap{
+	fm := template.FuncMap{
 		// t is a text of the catalog with its {name} placeholders filled from name, value pairs.
 		"t": func(key string, params ...any) string { return Text(lang, key, params...) },
-		// utc, local, localsec and date format a time.Time or *time.Time (nil: "—"): in UTC for
-		// the admin page, in the city's clock elsewhere; clock is the city's time of day.
+		// utc, local, localsec and date format a time.Time or *time.Time (nil: "—"): in UTC
+		// (utc), else on the city's clock; clock is the city's time of day. Numbers, shares,
+		// years and dates with month names: formatFuncs (format.go).
 		"utc":      timeFormat(time.UTC, "2006-01-02 15:04 UTC"),
 		"local":    timeFormat(cityClock, "2006-01-02 15:04"),
 		"localsec": timeFormat(cityClock, "2006-01-02 15:04:05"),
 		"date":     timeFormat(cityClock, "2006-01-02"),
 		"clock":    timeFormat(cityClock, "15:04:05"),
-		// num is a whole number with thin spaces between thousands; round a rounded number of a
-		// float64 or *float64 (nil: "—"); pct a share as a percentage.
-		"num": func(v float64) string { return groupDigits(strconv.FormatFloat(v, 'f', 0, 64)) },
-		"round": func(v any) string {
-			switch x := v.(type) {
-			case float64:
-				return strconv.FormatFloat(math.Round(x), 'f', 0, 64)
-			case *float64:
-				if x != nil {
-					return strconv.FormatFloat(math.Round(*x), 'f', 0, 64)
-				}
-			}
-			return "—"
-		},
-		"pct":      func(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + " %" },
 		"json":     func(b json.RawMessage) string { return string(b) },
 		"hasScope": func(k accounts.APIKey, sc accounts.Scope) bool { return k.HasScope(sc) },
 	}
+	for k, f := range formatFuncs(lang) {
+		fm[k] = f
+	}
+	return fm
 }
 
 func timeFormat(loc *time.Location, layout string) func(v any) string {
@@ -162,23 +150,6 @@ func timeFormat(loc *time.Location, layout string) func(v any) string {
 		}
 		return "—"
 	}
-}
-
-// groupDigits puts thin spaces between thousands: 1234567 → 1 234 567.
-func groupDigits(s string) string {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteRune('\u202f')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // page is what every page gets.

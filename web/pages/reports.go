@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aktobe/geoportal"
@@ -87,6 +88,62 @@ func (p staffPage) ServiceName(code string) string {
 		}
 	}
 	return code
+}
+
+// question is the question code of the report's category, if it has one.
+func (p staffPage) question(code string) (reports.ServiceAttribute, bool) {
+	for _, sv := range p.Services {
+		if sv.Code != p.Report.ServiceCode {
+			continue
+		}
+		for _, a := range sv.Attributes {
+			if a.Code == code {
+				return a, true
+			}
+		}
+	}
+	return reports.ServiceAttribute{}, false
+}
+
+// Question is a question of the report's category in the page language, its code when the
+// category no longer asks it.
+func (p staffPage) Question(code string) string {
+	if a, ok := p.question(code); ok {
+		if s := a.Description.Label(p.Lang); s != "" {
+			return s
+		}
+	}
+	return code
+}
+
+// Answer is the answer value to question code in the page language: a list answer's choices
+// by their names ("large" → "Большая"), anything else as it was given.
+func (p staffPage) Answer(code, value string) string {
+	a, ok := p.question(code)
+	if !ok || len(a.Values) == 0 {
+		return value
+	}
+	keys := strings.Split(value, ",")
+	for i, k := range keys {
+		k = strings.TrimSpace(k)
+		keys[i] = k
+		for _, v := range a.Values {
+			if v.Key == k {
+				keys[i] = v.Name.Label(p.Lang)
+			}
+		}
+	}
+	return strings.Join(keys, ", ")
+}
+
+// ActorName is who made a change in the report's history: the reporter and the system by
+// their names in the page language, staff by their own.
+func (p staffPage) ActorName(actor string) string {
+	switch actor {
+	case "reporter", "system":
+		return p.T("reports.actor_" + actor)
+	}
+	return actor
 }
 
 // newStaffPage checks the visitor may work on reports: anonymous visitors go to sign in, other
@@ -364,6 +421,13 @@ func (ps *Pages) Stats(w http.ResponseWriter, r *http.Request) {
 		p.Open += c.Open
 	}
 	status := func(k string) string { return p.T("reports.st_" + k) }
+	// month names a "2026-12" key in the page's language.
+	month := func(k string) string {
+		if t, err := time.Parse("2006-01", k); err == nil {
+			return FormatMonth(p.Lang, t.Year(), t.Month())
+		}
+		return k
+	}
 	for _, g := range []struct {
 		id     string
 		counts []reports.Count
@@ -371,7 +435,7 @@ func (ps *Pages) Stats(w http.ResponseWriter, r *http.Request) {
 	}{
 		{"category", p.Stats.ByCategory, p.ServiceName},
 		{"district", p.Stats.ByDistrict, nil},
-		{"month", p.Stats.ByMonth, nil},
+		{"month", p.Stats.ByMonth, month},
 		{"status", p.Stats.ByStatus, status},
 	} {
 		if len(g.counts) == 0 {

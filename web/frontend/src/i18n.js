@@ -4,14 +4,20 @@
 // entry in every key of the catalog and its code in LANGS; tests/unit.test.mjs checks that
 // every key has every language.
 import catalog from './catalog.json' with { type: 'json' };
+import { formatDistance as fmtDistance } from './format.js';
 
 export const LANGS = ['kk', 'ru', 'en'];
 
 /** LANG_NAMES are the languages' own names, shown on the language buttons. */
 export const LANG_NAMES = { kk: 'Қазақша', ru: 'Русский', en: 'English' };
 
-// BCP 47 tags for number and date formatting.
+// BCP 47 tags of the languages. Numbers and dates are formatted by format.js (Chromium has no
+// Kazakh locale data: Intl with kk-KZ writes English), not with these.
 export const LOCALES = { kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' };
+
+// The formatter of numbers, distances and dates lives in format.js; these are re-exported for
+// the modules that import them from here.
+export { formatNumber } from './format.js';
 
 export const CATALOG = catalog;
 
@@ -61,12 +67,7 @@ export function pick(titles, lang) {
   return titles[lang] || titles.ru || titles.kk || titles.en || '';
 }
 
-export function formatNumber(n, lang, opts) {
-  return new Intl.NumberFormat(LOCALES[lang], opts).format(n);
-}
-
-/** formatDistance writes metres as "350 m" or "1.5 km" in the current language. */
+/** formatDistance writes metres as "350 м" or "1,5 км" in the current language. */
 export function formatDistance(m) {
-  if (m < 1000) return t('map.metres', { n: formatNumber(Math.round(m / 10) * 10, current) });
-  return t('map.kilometres', { n: formatNumber(m / 1000, current, { maximumFractionDigits: 1 }) });
+  return fmtDistance(m, current);
 }

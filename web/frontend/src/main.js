@@ -5,7 +5,8 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import './style.css';
 
 import { h, s, clear } from './dom.js';
-import { LANGS, LANG_NAMES, t, setLanguage, pick, formatNumber, formatDistance, LOCALES, valueName } from './i18n.js';
+import { LANGS, LANG_NAMES, t, setLanguage, pick, formatNumber, formatDistance, valueName } from './i18n.js';
+import { formatDate, formatYear, setTimeZone } from './format.js';
 import { parse as parsePermalink, format as formatPermalink } from './permalink.js';
 import { buildStyle, compositeSlugs, legendEntries, swatch, sourceId, tileURL, layerIds, BASE_SLUGS } from './mapstyle.js';
 import { followingReport, initReports, reportMapClick } from './report.js';
@@ -729,17 +730,38 @@ function localizePopup() {
   if (btn) { btn.setAttribute('aria-label', t('map.close')); btn.title = t('map.close'); }
 }
 
-function formatValue(v, type, L) {
+// YEAR_ATTRIBUTE names the whole-number attributes that hold a year ("year", "season",
+// "built_year"): written as "2026", never "2 026".
+const YEAR_ATTRIBUTE = /(^|_)(year|season)(_|$)/;
+
+/**
+ * valueLabel is a coded value in people's words in L from the attribute's value dictionary
+ * (the catalog's attributes[].values); a list ("пластик, бумага") whose every item is in the
+ * dictionary reads item by item. Without an entry it is null.
+ */
+function valueLabel(a, v, L) {
+  const dict = a?.values;
+  if (!dict || v === undefined || v === null || v === '') return null;
+  const s = String(v);
+  if (Object.hasOwn(dict, s)) return pick(dict[s], L);
+  if (!s.includes(',')) return null;
+  const items = s.split(',').map((x) => x.trim());
+  return items.every((x) => Object.hasOwn(dict, x)) ? items.map((x) => pick(dict[x], L)).join(', ') : null;
+}
+
+function formatValue(v, a, L) {
+  const type = a?.type;
   if (v === undefined || v === null || v === '') return t('map.noData');
+  const label = valueLabel(a, v, L);
+  if (label !== null) return label;
   if (type === 'boolean') return (v === true || v === 'true' || v === 't' || v === 1) ? t('map.yes') : t('map.no');
+  if (['integer', 'bigint'].includes(type) && YEAR_ATTRIBUTE.test(a.name) && Number.isFinite(Number(v))) return formatYear(v);
   if (['integer', 'bigint', 'double'].includes(type) && Number.isFinite(Number(v))) {
     return formatNumber(Number(v), L, { maximumFractionDigits: 2 });
   }
   if (type === 'timestamptz' || type === 'date') {
-    const d = new Date(typeof v === 'number' && v < 1e11 ? v * 1000 : v);
-    if (!Number.isNaN(d.getTime())) {
-      return new Intl.DateTimeFormat(LOCALES[L], type === 'date' ? { dateStyle: 'medium' } : { dateStyle: 'medium', timeStyle: 'short' }).format(d);
-    }
+    const s = formatDate(v, L, { time: type !== 'date' });
+    if (s !== String(v)) return s;
   }
   return String(v);
 }
@@ -784,8 +806,9 @@ function renderPopup() {
   const rows = (layer?.attributes || []).filter((a) => a.popup && !(a.name === 'name' && name === f.properties.name))
     .map((a) => {
       const v = f.properties[a.name];
-      // Status-like codes read in the chosen language; other text is shown as it was entered.
-      let shown = ['status', 'network'].includes(a.name) && v ? valueName(v) : formatValue(v, a.type, L);
+      // Coded values read in the chosen language (the attribute's dictionary, else the
+      // catalog's value.* for status-like codes); other text is shown as it was entered.
+      let shown = valueLabel(a, v, L) ?? (['status', 'network'].includes(a.name) && v ? valueName(v) : formatValue(v, a, L));
       if (a.name === 'address' && !v && place) shown = h('span', { class: 'popup-place' }, place);
       return h('tr', {}, h('th', { scope: 'row' }, pick(a.title, L)), h('td', {}, shown));
     });
@@ -1133,6 +1156,7 @@ async function start() {
     const [layers, config] = await Promise.all([getJSON('/api/layers'), getJSON('/api/config').catch(() => ({}))]);
     catalog = layers;
     state.config = config || {};
+    setTimeZone(state.config.city?.time_zone);
   } catch {
     notice('map.loadError', null, { id: 'load' });
     return;

@@ -6,6 +6,7 @@ import './report.css';
 
 import { h, clear } from './dom.js';
 import { LOCALES, t, has, pick, formatDistance } from './i18n.js';
+import { formatDate } from './format.js';
 import { solve } from './pow.js';
 
 const MAX_PHOTOS = 3;
@@ -520,9 +521,8 @@ function renderConfirm() {
 // ---------------------------------------------------------------- rendering
 
 function fmtDate(iso, L, time = true) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  return new Intl.DateTimeFormat(LOCALES[L], time ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' }).format(d);
+  if (Number.isNaN(new Date(iso).getTime())) return '';
+  return formatDate(iso, L, { time });
 }
 
 function head(title) {

@@ -272,7 +272,8 @@ test('dispatcher: a bus off its route is listed, followed to the map, and a trac
   }
   assert.equal(await row.locator('td').first().textContent(), ROUTE);
   assert.equal(await row.locator('td').nth(1).textContent(), '202 OFF 04');
-  assert.ok(Number(await row.locator('td.num').textContent()) > 700, 'distance from the route');
+  // The distance as the page's formatter writes it ("1,234" in English).
+  assert.ok(Number((await row.locator('td.num').textContent()).replace(/[,\u00a0]/g, '')) > 700, 'distance from the route');
   assert.equal(await page.locator('h1').textContent(), 'Dispatcher: on-line control');
   assert.deepEqual(await axe(page), []);
   await shot(page, 'transit-dispatch.png');

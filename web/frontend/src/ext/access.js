@@ -4,6 +4,7 @@
 // with the worst gaps (/api/modules/access), drawn as a district choropleth and gap points.
 import { h, clear } from '../dom.js';
 import { formatNumber, t } from '../i18n.js';
+import { formatPercent } from '../format.js';
 import { layerIds } from '../mapstyle.js';
 import { register } from '../extensions.js';
 import { getJSON, section, overlay, whenReady, fitTo, bboxOf } from './modkit.js';
@@ -116,7 +117,7 @@ function renderScores() {
   if (!showScores || !report) return;
   const r = report;
   const d = t('access.metres', { n: formatNumber(r.distance_m, L) });
-  const pct = (v) => `${formatNumber(Math.round(v * 100), L)} %`;
+  const pct = (v) => formatPercent(v, L, 0);
   const rows = [...r.districts].sort((a, b) => a.score - b.score).map((x) => h('tr', { dataset: { district: String(x.id ?? '') } },
     h('th', { scope: 'row' }, h('span', { class: 'mod-swatch', dataset: { score: String(Math.min(4, Math.floor(x.score / 20))) }, 'aria-hidden': 'true' }),
       x.names[L] || x.names.ru || x.names.en),
@@ -205,7 +206,7 @@ register({
       const d = r.districts.find((x) => x.id === f.id);
       if (!d) { box.remove(); return; }
       const L = c.lang();
-      const pct = (v) => `${formatNumber(Math.round(v * 100), L)} %`;
+      const pct = (v) => formatPercent(v, L, 0);
       clear(box).append(h('strong', {}, t('access.scoreOf', { s: formatNumber(d.score, L) })), h('br', {}),
         t('access.shares', { a: pct(d.shares.ramp), b: pct(d.shares.low_floor_stop), c: pct(d.shares.accessible_toilet) }));
     }).catch((err) => { box.textContent = t('access.failed', { msg: err.message }); });

@@ -5,7 +5,8 @@
 import { h, clear } from '../dom.js';
 import { formatNumber, has, t } from '../i18n.js';
 import { register } from '../extensions.js';
-import { getJSON, section, overlay, CITY_TZ } from './modkit.js';
+import { getJSON, section, overlay } from './modkit.js';
+import { formatPercent, timeZone } from '../format.js';
 import { parseHours, openState, cityClock } from './hours.js';
 
 export const HOURS_LAYERS = ['parks', 'sports_grounds', 'leisure_places', 'biotoilets', 'pharmacies', 'playgrounds'];
@@ -24,7 +25,7 @@ let drawHexes = null;
 /** hoursLine renders "Open now · until 22:00" for an opening-hours text. */
 function hoursLine(text, L) {
   const parsed = parseHours(text);
-  const st = openState(parsed, cityClock(new Date(), CITY_TZ));
+  const st = openState(parsed, cityClock(new Date(), timeZone()));
   if (!st) return h('p', { class: 'mod-meta', dataset: { open: 'unknown' } }, t('leisure.hours', { h: text }));
   let detail;
   if (st.always) detail = t('leisure.always');
@@ -81,7 +82,7 @@ function renderResult() {
   const n = Math.round(r.residents_total - r.residents_covered);
   ui.result.append(
     h('p', { class: 'mod-verdict', dataset: { share: String(r.covered_share) } }, t('leisure.covered', {
-      p: `${formatNumber(Math.round(r.covered_share * 1000) / 10, L)} %`,
+      p: formatPercent(r.covered_share, L),
       d: t('leisure.metres', { n: formatNumber(r.distance, L) }),
       n: formatNumber(n, L),
       h: formatNumber(r.unserved_hexes?.features?.length || 0, L),

@@ -11,7 +11,8 @@
 import * as maplibregl from 'maplibre-gl';
 import { h, clear } from '../dom.js';
 import { register, whenStyleReady } from '../extensions.js';
-import { LOCALES, formatNumber, has, pick, t } from '../i18n.js';
+import { formatNumber, has, pick, t } from '../i18n.js';
+import { cityDay, formatTime, formatWeekdayTime } from '../format.js';
 import './live.css';
 
 const SLUG = 'vehicles';
@@ -23,7 +24,6 @@ const STALE_S = 120; // drawn faded when silent longer than this
 const MAX_GLIDE_MS = 3000; // longest glide between two fixes
 const TELEPORT_M = 2000; // a jump longer than this is drawn at once, not glided
 const ARRIVALS_REFRESH_MS = 20000;
-const CITY_TZ = 'Asia/Aqtobe';
 
 // ---------------------------------------------------------------- geometry helpers
 
@@ -478,22 +478,13 @@ function focusVehicle() {
 const arrivalsCache = new Map(); // stop code -> { at, body, status }
 
 function clock(L, iso) {
-  try {
-    return new Intl.DateTimeFormat(LOCALES[L], { hour: '2-digit', minute: '2-digit', timeZone: CITY_TZ }).format(new Date(iso));
-  } catch {
-    return new Intl.DateTimeFormat(LOCALES[L], { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
-  }
+  return formatTime(iso, L);
 }
 
 /** dayClock is a time of day, with the weekday when it is not on the day of now. */
 function dayClock(L, iso, now) {
-  const day = (x) => new Intl.DateTimeFormat('en-CA', { timeZone: CITY_TZ }).format(new Date(x));
-  if (day(iso) === day(now)) return clock(L, iso);
-  try {
-    return new Intl.DateTimeFormat(LOCALES[L], { weekday: 'short', hour: '2-digit', minute: '2-digit', timeZone: CITY_TZ }).format(new Date(iso));
-  } catch {
-    return clock(L, iso);
-  }
+  if (cityDay(iso) === cityDay(now)) return clock(L, iso);
+  return formatWeekdayTime(iso, L);
 }
 
 /**

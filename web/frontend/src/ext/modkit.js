@@ -3,12 +3,11 @@
 // zone, an address box that goes through the portal's search, one "pick a point on the map" at a
 // time, and GeoJSON overlays drawn above the catalog layers.
 import { h, clear } from '../dom.js';
-import { LOCALES, formatNumber, t } from '../i18n.js';
+import { t } from '../i18n.js';
+import { formatDate, formatDistance } from '../format.js';
 import { register, whenStyleReady } from '../extensions.js';
 import './modules.css';
 
-/** The city's time zone: outage times are shown as the city's clocks read. */
-export const CITY_TZ = 'Asia/Aqtobe';
 
 /** getJSON fetches url; a refusal throws an Error with the API's message and .status. */
 export async function getJSON(url, opts) {
@@ -23,16 +22,14 @@ export async function getJSON(url, opts) {
   return body;
 }
 
-/** formatTime shows a timestamp in the city's time zone. */
+/** formatTime shows a timestamp on the city's clock (format.js). */
 export function formatTime(v, lang) {
-  const d = new Date(v);
-  if (Number.isNaN(d.getTime())) return '';
-  return new Intl.DateTimeFormat(LOCALES[lang], { dateStyle: 'medium', timeStyle: 'short', timeZone: CITY_TZ }).format(d);
+  if (Number.isNaN(new Date(v).getTime())) return '';
+  return formatDate(v, lang, { time: true });
 }
 
 export function formatMetres(m, lang) {
-  if (m < 1000) return t('modules.metres', { n: formatNumber(Math.round(m / 10) * 10, lang) });
-  return t('modules.km', { n: formatNumber(m / 1000, lang, { maximumFractionDigits: 1 }) });
+  return formatDistance(m, lang);
 }
 
 const narrow = () => window.matchMedia('(max-width: 720px)').matches;

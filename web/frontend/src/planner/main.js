@@ -10,6 +10,7 @@ import { h, clear } from './dom.js';
 import { LANGS, LANG_NAMES, t, setLanguage, pick, num, pct, metres, measureName } from './strings.js';
 import { coverageChart, gainChart } from './charts.js';
 import { download, districtsCSV, sitesCSV, cameraFiguresCSV, sitingFiguresCSV, cameraStreetsGeoJSON } from './exports.js';
+import { setTimeZone } from '../format.js';
 
 // The worker is the same file as the map's (the ?planner only keeps the two pages' modules apart);
 // without the query the page's preload of it is used.
@@ -744,6 +745,7 @@ async function start() {
   try {
     const [cat, me, config] = await Promise.all([api('/api/layers'), api('/api/auth/me').catch(() => ({})), api('/api/config').catch(() => ({}))]);
     state.city = config.city || null;
+    setTimeZone(config.city?.time_zone);
     document.title = pageTitle();
     state.catalog = cat.layers || [];
     state.user = me.user || null;

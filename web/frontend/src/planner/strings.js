@@ -1,6 +1,7 @@
 // The planner page's number formats; its words are planner.* in the catalog (../catalog.json),
 // read through the one t() of ../i18n.js.
-import { LOCALES, has, t } from '../i18n.js';
+import { has, t } from '../i18n.js';
+import { formatNumber, formatPercent } from '../format.js';
 
 export { LANGS, LANG_NAMES, LOCALES, pick, setLanguage, t } from '../i18n.js';
 
@@ -9,12 +10,13 @@ export function measureName(key) {
   return has(`planner.measure.${key}`) ? t(`planner.measure.${key}`) : key;
 }
 
+// num and pct are format.js's formatNumber and formatPercent.
 export function num(n, lang, opts) {
-  return new Intl.NumberFormat(LOCALES[lang], opts).format(n);
+  return formatNumber(n, lang, opts);
 }
 
 export function pct(share, lang, digits = 1) {
-  return new Intl.NumberFormat(LOCALES[lang], { style: 'percent', maximumFractionDigits: digits, minimumFractionDigits: digits }).format(share);
+  return formatPercent(share, lang, digits);
 }
 
 export function metres(m, lang) {
