@@ -50,8 +50,10 @@ type Request struct {
 	Values     map[string]map[string]layers.Titles
 	Direction  int
 	Visibility string
-	DryRun     bool   // do everything, then roll back
-	User       string // who, for the history
+	DryRun     bool // do everything, then roll back
+	// ConfirmOutside imports data lying outside the city boundary (OutsideShare) all the same.
+	ConfirmOutside bool
+	User           string // who, for the history
 	// Progress, when set, is called from time to time with the number of records read.
 	Progress func(read int)
 	Workers  int // validation goroutines; 0: GOMAXPROCS
@@ -86,9 +88,14 @@ type Report struct {
 	Rejected   int         `json:"rejected"`
 	Rejections []Rejection `json:"rejections"`
 	Warnings   []string    `json:"warnings"`
-	Error      string      `json:"error,omitempty"`
-	Started    time.Time   `json:"started_at"`
-	Duration   Duration    `json:"duration"`
+	// Place is where the features lie against the city boundary, when some lie outside it.
+	Place    *layers.CityFit `json:"place,omitempty"`
+	Error    string          `json:"error,omitempty"`
+	Started  time.Time       `json:"started_at"`
+	Duration Duration        `json:"duration"`
+	// awaitsConfirm: refused until confirmed (checkPlace), which is a question, not a failure to
+	// keep in the history.
+	awaitsConfirm bool
 }
 
 // Duration marshals as seconds.
@@ -133,6 +140,7 @@ type plan struct {
 	cols    []column
 	ignored []string
 	stage   string // sanitized name of the staging table
+	sample  sample // centres of the features encoded, to check the import's place
 }
 
 var stageSeq atomic.Int64
@@ -170,7 +178,7 @@ func (im *Importer) failed(ctx context.Context, req Request, err error, reps ...
 		if geoportal.ErrorCode(err) == geoportal.EINTERNAL {
 			rep.Error = err.Error()
 		}
-		if rep.Layer != "" && !req.DryRun {
+		if rep.Layer != "" && !req.DryRun && !rep.awaitsConfirm {
 			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			if herr := im.saveReport(hctx, im.Pool, rep, req.User); herr != nil {
 				im.Logger.Warn("import history not written", "error", herr)
@@ -247,6 +255,9 @@ func (im *Importer) run(ctx context.Context, src Source, req Request, rep *Repor
 			return err
 		}
 	} else if err := im.copyInto(ctx, tx, src, p, req, rep); err != nil {
+		return err
+	}
+	if err := im.checkPlace(ctx, &p.sample, req, rep); err != nil {
 		return err
 	}
 	return im.commit(ctx, tx, req, rep)
@@ -495,12 +506,14 @@ type rowStream struct {
 	pending map[int]result
 	next    int
 	ext     extent // of the rows handed on
+	sample  *sample
 }
 
 type result struct {
 	seq      int
-	buf      []byte // the batch's rows in binary COPY format
-	ends     []int  // where each row ends in buf
+	buf      []byte      // the batch's rows in binary COPY format
+	ends     []int       // where each row ends in buf
+	bounds   []orb.Bound // each row's, for the place sample
 	ext      extent
 	rejected []Rejection
 	repaired int
@@ -518,7 +531,7 @@ type job struct {
 func newRowStream(parent context.Context, src Source, p *plan, req Request, rep *Report, layout rowLayout) *rowStream {
 	ctx, cancel := context.WithCancel(parent)
 	s := &rowStream{ctx: ctx, cancel: cancel, out: make(chan result, 8), rep: rep, prog: req.Progress,
-		pending: map[int]result{}}
+		pending: map[int]result{}, sample: &p.sample}
 	workers := req.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -587,6 +600,7 @@ func newRowStream(parent context.Context, src Source, p *plan, req Request, rep 
 						r.repaired++
 					}
 					r.ends = append(r.ends, len(r.buf))
+					r.bounds = append(r.bounds, b)
 					r.ext.add(b)
 					r.ext.rows++
 				}
@@ -650,6 +664,9 @@ func (s *rowStream) nextBatch() (result, bool) {
 			s.rep.reject(rj.Record, rj.Reason)
 		}
 		s.ext.merge(r.ext)
+		for _, b := range r.bounds {
+			s.sample.add(b)
+		}
 		if s.prog != nil {
 			s.prog(s.rep.Read)
 		}

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -168,4 +169,71 @@ func ViewOf(bounds []float64) (center []float64, zoom float64) {
 	}
 	zoom = math.Max(1, math.Round(zoom*10)/10)
 	return center, zoom
+}
+
+// CityFit says where a set of points lies against the city boundary: how many were checked, how
+// many lie outside it and how far the farthest of those is from it. Known is false when the
+// portal has no city boundary (nothing to check against).
+type CityFit struct {
+	Known   bool    `json:"known"`
+	Checked int     `json:"checked"`
+	Outside int     `json:"outside"`
+	Share   float64 `json:"share"` // Outside / Checked, 0..1
+	// MaxDistanceM is the distance from the boundary of the farthest point outside, in metres
+	// (on the spheroid); 0 when none is outside.
+	MaxDistanceM float64 `json:"max_distance_m"`
+}
+
+// PlaceAgainstCity checks points (longitude, latitude pairs in EPSG:4326) against the features of
+// the city boundary layer, in one query. A layer's import sends a sample of its features' centres.
+func (s *Store) PlaceAgainstCity(ctx context.Context, lons, lats []float64) (CityFit, error) {
+	l, err := s.Layer(ctx, CityBoundaryLayer, true)
+	if geoportal.ErrorCode(err) == geoportal.ENOTFOUND {
+		return CityFit{}, nil
+	} else if err != nil {
+		return CityFit{}, fmt.Errorf("place against city: %w", err)
+	}
+	if len(lons) != len(lats) {
+		return CityFit{}, fmt.Errorf("place against city: %d longitudes, %d latitudes", len(lons), len(lats))
+	}
+	var known bool
+	p := CityFit{Checked: len(lons)}
+	err = s.read.QueryRow(ctx, `WITH c AS (SELECT ST_Union(geom) AS g FROM `+l.Table()+`),
+		p AS (SELECT ST_SetSRID(ST_MakePoint(x, y), 4326) AS g FROM unnest($1::float8[], $2::float8[]) AS u(x, y)),
+		o AS (SELECT p.g FROM p, c WHERE NOT ST_Intersects(p.g, c.g))
+		SELECT c.g IS NOT NULL, (SELECT count(*) FROM o),
+			coalesce((SELECT max(ST_Distance(o.g::geography, c.g::geography)) FROM o), 0)
+		FROM c`, lons, lats).Scan(&known, &p.Outside, &p.MaxDistanceM)
+	if err != nil {
+		return CityFit{}, fmt.Errorf("place against city: %w", err)
+	}
+	if !known {
+		return CityFit{}, nil
+	}
+	p.Known = true
+	if p.Checked > 0 {
+		p.Share = float64(p.Outside) / float64(p.Checked)
+	}
+	return p, nil
+}
+
+// CityOutline is the city boundary as GeoJSON (EPSG:4326), simplified to about 50 m, for a small
+// map drawn under other data (the import preview); nil when the portal has no boundary.
+func (s *Store) CityOutline(ctx context.Context) (json.RawMessage, error) {
+	l, err := s.Layer(ctx, CityBoundaryLayer, true)
+	if geoportal.ErrorCode(err) == geoportal.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("city outline: %w", err)
+	}
+	var g []byte
+	err = s.read.QueryRow(ctx, `SELECT ST_AsGeoJSON(ST_SimplifyPreserveTopology(ST_Union(geom), 0.0005), 5)::text
+		FROM `+l.Table()).Scan(&g)
+	if err != nil {
+		return nil, fmt.Errorf("city outline: %w", err)
+	}
+	if g == nil {
+		return nil, nil
+	}
+	return json.RawMessage(g), nil
 }

@@ -66,8 +66,9 @@ type layerDef struct {
 
 // labelAttributes are the attributes that go into tiles whether shown in popups or not: the map
 // draws its labels from them (the name in each language, with "name" the fallback, and house
-// numbers).
-var labelAttributes = map[string]bool{"name": true, "name_kk": true, "name_ru": true, "name_en": true, "housenumber": true}
+// numbers) and its colours ("color": a bus route's own, from GTFS route_color).
+var labelAttributes = map[string]bool{"name": true, "name_kk": true, "name_ru": true, "name_en": true, "housenumber": true,
+	"color": true}
 
 // tileProperties picks the attributes that go into tiles: those shown in popups, plus the label
 // attributes.

@@ -377,8 +377,9 @@ func TestTileJSON(t *testing.T) {
 }
 
 // The map labels features in the reader's language (name_kk, name_ru, name_en, falling back to
-// name) and buildings by house number: those attributes go into tiles even when popups leave them
-// out; other attributes without a popup still never do.
+// name) and buildings by house number, and colours bus routes by their own colour: those
+// attributes go into tiles even when popups leave them out; other attributes without a popup
+// still never do.
 func TestTileCarriesLabelAttributes(t *testing.T) {
 	f := newFixture(t, tiles.Options{})
 	f.exec(t, `SELECT geoportal.create_layer('{"slug": "t_named", "direction": 0, "geometry_type": "Polygon",
@@ -389,10 +390,12 @@ func TestTileCarriesLabelAttributes(t *testing.T) {
     {"name": "name_ru", "type": "text", "title": {"en": "N", "ru": "N", "kk": "N"}, "popup": false},
     {"name": "name_en", "type": "text", "title": {"en": "N", "ru": "N", "kk": "N"}, "popup": false},
     {"name": "housenumber", "type": "text", "title": {"en": "N", "ru": "N", "kk": "N"}, "popup": false},
+    {"name": "color", "type": "text", "title": {"en": "N", "ru": "N", "kk": "N"}, "popup": false},
     {"name": "secret", "type": "text", "title": {"en": "N", "ru": "N", "kk": "N"}, "popup": false}]}'::jsonb)`)
-	f.exec(t, `INSERT INTO layer.t_named (id, geom, name, name_kk, name_ru, name_en, housenumber, secret) VALUES
-  (1, ST_Buffer(ST_SetSRID(ST_MakePoint($1, $2), 4326), 0.0005), 'Ақтөбе', 'Ақтөбе', 'Актобе', 'Aktobe', '12А', 'x')`, cLon, cLat)
-	want := map[string]any{"name": "Ақтөбе", "name_kk": "Ақтөбе", "name_ru": "Актобе", "name_en": "Aktobe", "housenumber": "12А"}
+	f.exec(t, `INSERT INTO layer.t_named (id, geom, name, name_kk, name_ru, name_en, housenumber, color, secret) VALUES
+  (1, ST_Buffer(ST_SetSRID(ST_MakePoint($1, $2), 4326), 0.0005), 'Ақтөбе', 'Ақтөбе', 'Актобе', 'Aktobe', '12А', '#e53935', 'x')`, cLon, cLat)
+	want := map[string]any{"name": "Ақтөбе", "name_kk": "Ақтөбе", "name_ru": "Актобе", "name_en": "Aktobe", "housenumber": "12А",
+		"color": "#e53935"}
 	for _, z := range []maptile.Zoom{10, 16} {
 		_, ls := f.get(t, "t_named", centreTile(z))
 		l := layerNamed(ls, "t_named")

@@ -117,6 +117,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/api/vehicles/live", lv.VehiclesLive)
 	r.With(s.guard.RequireRole(live.DispatchRoles...)).Get("/api/vehicles/{id}/track", lv.Track)
 	r.Get("/api/stops/{id}/arrivals", lv.Arrivals)
+	r.Get("/api/transit/service", lv.Service)
 	r.With(s.guard.RequireRole(live.DispatchRoles...)).Get("/api/dispatch/alerts", lv.DispatchAlerts)
 	r.Get("/gtfs-rt/vehicle-positions.pb", lv.GTFSRT(live.VehiclePositions))
 	r.Get("/gtfs-rt/trip-updates.pb", lv.GTFSRT(live.TripUpdates))

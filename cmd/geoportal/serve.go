@@ -190,6 +190,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *addr, err)
 	}
+	go web.PrecompressAssets() // the bundle gzipped before the first visitor asks for it
 	srv.Security.ListenURL = guard.ListenURL(ln.Addr())
 	if public == "" {
 		logger.Warn("no -public-url (GEOPORTAL_PUBLIC_URL): links in confirmation e-mails and SMS point at the listen address; set it to the address residents use",

@@ -262,16 +262,16 @@ func (g *gen) emitTransit() {
 		}
 		stops.add(g.f.ll(s.u, s.v), s.name, s.code, strings.Join(s.seg.routes, ", "), r.Float64() < pSmart, r.Float64() < 0.75)
 	}
-	routes := g.city.newLayer("bus_routes", true, "ref", "name", "operator", "low_floor_share")
+	routes := g.city.newLayer("bus_routes", true, "ref", "name", "operator", "low_floor_share", "color")
 	vehicles := g.city.newLayer("vehicles", true, "vehicle_id", "plate", "route", "kind", "speed_kmh", "heading", "low_floor", "seen_at")
 	letters := "ABCEHKMOPTXY"
 	nv := 0
-	for _, rt := range g.routes {
+	for ri, rt := range g.routes {
 		ls := make(orb.LineString, 0, len(rt.nodes))
 		for _, n := range rt.nodes {
 			ls = append(ls, g.f.ll(float64(n.i)*unit, float64(n.j)*unit))
 		}
-		routes.add(orb.MultiLineString{ls}, rt.ref, rt.name, rt.operator, rt.lowFloor)
+		routes.add(orb.MultiLineString{ls}, rt.ref, rt.name, rt.operator, rt.lowFloor, routeColor(ri))
 		// a snapshot of the buses on the line
 		total := 0.0
 		for _, s := range rt.segs {
@@ -303,4 +303,31 @@ func (g *gen) emitTransit() {
 			}
 		}
 	}
+}
+
+// routeColor is the demo colour of the i-th route: hues a golden angle apart (neighbours in the
+// list differ most), dark enough to read on the map's pale land.
+func routeColor(i int) string {
+	h := math.Mod(float64(i)*137.508, 360) / 60
+	const sat, light = 0.70, 0.38
+	c := (1 - math.Abs(2*light-1)) * sat
+	x := c * (1 - math.Abs(math.Mod(h, 2)-1))
+	var r, g, b float64
+	switch int(h) {
+	case 0:
+		r, g = c, x
+	case 1:
+		r, g = x, c
+	case 2:
+		g, b = c, x
+	case 3:
+		g, b = x, c
+	case 4:
+		r, b = x, c
+	default:
+		r, b = c, x
+	}
+	m := light - c/2
+	to := func(v float64) int { return int(math.Round((v + m) * 255)) }
+	return fmt.Sprintf("#%02x%02x%02x", to(r), to(g), to(b))
 }

@@ -15,10 +15,24 @@ import (
 
 // The barrier-free criteria: what a resident with limited mobility needs within reach of home.
 const (
-	NeedRamp     = "ramp"              // any ramp (layer ramps)
+	NeedRamp     = "ramp"              // a ramp that meets the slope rule (AccessibleRamp)
 	NeedLowFloor = "low_floor_stop"    // a bus stop served by a route with low-floor buses
 	NeedToilet   = "accessible_toilet" // an accessible bio-toilet
 )
+
+// MaxRampSlopePct is the steepest ramp that counts as accessible: 1:12 (8 %), the limit that
+// SP 59.13330.2020 "Accessibility of buildings and structures for persons with reduced mobility"
+// (the updated SNiP 35-01-2001, applied in Kazakhstan beside SP RK 3.06-101) allows for existing
+// buildings that are reconstructed or adapted, which is what a city's entrance ramps mostly are
+// (a new building's outdoor ramp must be 1:20, 5 %; 1:10 only for a rise of 0.2 m or less, which
+// the layer does not record). The web map's "accessible places only" filter uses the same rule
+// (web/frontend/src/ext/access.js).
+const MaxRampSlopePct = 8.0
+
+// AccessibleRamp is the SQL condition on a row of layer.ramps (its $1 is MaxRampSlopePct): the
+// slope within the norm (a lowered kerb from OpenStreetMap has none, and counts) and the
+// condition not poor.
+const AccessibleRamp = `(slope_pct IS NULL OR slope_pct <= $1) AND coalesce(condition, '') <> 'poor'`
 
 // Needs lists the criteria in the order of the score.
 var Needs = []string{NeedRamp, NeedLowFloor, NeedToilet}
@@ -56,7 +70,8 @@ type AccessReport struct {
 }
 
 // Accessibility scores each district by the share of its residents (buildings' resident
-// estimates, at a point on each building) within distance metres in a straight line of a ramp,
+// estimates, at a point on each building) within distance metres in a straight line of a ramp
+// meeting the slope rule (MaxRampSlopePct),
 // of a low-floor bus stop and of an accessible bio-toilet; the score is the mean of the three
 // shares (0..100). Gaps are the limit buildings missing the most needs, most residents first.
 func (s *Store) Accessibility(ctx context.Context, distance float64, limit int) (*AccessReport, error) {
@@ -73,13 +88,13 @@ func (s *Store) Accessibility(ctx context.Context, distance float64, limit int) 
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	// Facilities of each need, as points.
 	frows, err := tx.Query(ctx, `
-		SELECT 0, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM layer.ramps
+		SELECT 0, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM layer.ramps WHERE `+AccessibleRamp+`
 		UNION ALL
 		SELECT 1, ST_X(st.geom), ST_Y(st.geom) FROM layer.bus_stops st
 		WHERE regexp_split_to_array(btrim(coalesce(st.routes, '')), '\s*[,;]\s*')
 		      && ARRAY(SELECT r.ref FROM layer.bus_routes r WHERE r.low_floor_share > 0 AND r.ref IS NOT NULL)
 		UNION ALL
-		SELECT 2, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM layer.biotoilets WHERE accessible`)
+		SELECT 2, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM layer.biotoilets WHERE accessible`, MaxRampSlopePct)
 	if err != nil {
 		return nil, fmt.Errorf("accessibility: facilities: %w", err)
 	}
@@ -285,6 +300,7 @@ func (s *Store) Accessibility(ctx context.Context, distance float64, limit int) 
 		"residents are the buildings' resident estimates, counted at a point on each building",
 		"straight-line distances in a local metric projection (error under 0.3 %); a low-floor stop is a bus stop whose routes field names a route with low_floor_share > 0",
 		"score = mean of the three shares × 100",
+		fmt.Sprintf("a ramp counts when its slope is at most %g %% (1:12, SP 59.13330.2020 for existing buildings adapted) and its condition is not poor", MaxRampSlopePct),
 	}
 	return rep, nil
 }

@@ -423,6 +423,10 @@ func TestAccessibility(t *testing.T) {
 		square(57.0799, 50.0499, 57.0801, 50.0501)).Scan(&b2)
 	exec(t, pool, `INSERT INTO layer.buildings (geom, address, residents) VALUES ($1, 'empty', 0)`, square(57.06, 50.06, 57.0601, 50.0601))
 	exec(t, pool, `INSERT INTO layer.ramps (geom, condition) VALUES ($1, 'good')`, pt(57.051, 50.05))
+	// Beside b2, ramps that do not count: 11.6 % is steeper than 1:12 (8 %) even in good
+	// condition; a 5 % ramp in poor condition.
+	exec(t, pool, `INSERT INTO layer.ramps (geom, slope_pct, condition) VALUES ($1, 11.6, 'good'), ($2, 5, 'poor')`,
+		pt(57.0805, 50.05), pt(57.0795, 50.05))
 	exec(t, pool, `INSERT INTO layer.bus_routes (geom, ref, low_floor_share) VALUES
 		(ST_Multi('SRID=4326;LINESTRING(57 50.06, 57.2 50.06)'::geometry), '5', 50),
 		(ST_Multi('SRID=4326;LINESTRING(57 50.04, 57.2 50.04)'::geometry), '7', 0)`)
@@ -445,6 +449,12 @@ func TestAccessibility(t *testing.T) {
 		rep.Gaps[1].BuildingID != b1 || rep.Gaps[1].Missing[0] != modules.NeedToilet {
 		t.Errorf("gaps = %+v", rep.Gaps)
 	}
+	// An 8 % ramp (the limit) beside b2 counts: the ramp share becomes 400/400.
+	exec(t, pool, `INSERT INTO layer.ramps (geom, slope_pct, condition) VALUES ($1, 8, 'fair')`, pt(57.0802, 50.05))
+	if rep, err := m.Accessibility(ctx, 300, 10); err != nil || !near(rep.Shares[modules.NeedRamp], 1) {
+		t.Errorf("with an 8 %% ramp beside b2: %+v %v", rep, err)
+	}
+	exec(t, pool, `DELETE FROM layer.ramps WHERE slope_pct = 8`)
 	// Within 50 m nothing is reached.
 	if rep, _ := m.Accessibility(ctx, 50, 10); rep.Score != 0 || len(rep.Gaps) != 2 {
 		t.Errorf("50 m: %+v", rep)

@@ -234,3 +234,25 @@ func (s *Service) Track(ctx context.Context, who Viewer, vehicleID int64, from, 
 	}
 	return pts, nil
 }
+
+// NetworkService is the network's service hours by the timetable and its next trip starts.
+type NetworkService struct {
+	Now        time.Time    `json:"now"`
+	Hours      ServiceHours `json:"hours"`
+	InService  bool         `json:"in_service"` // now lies between the day's first and last start
+	Departures []Departure  `json:"departures"`
+}
+
+// Service returns the network's service hours around now and its next limit trip starts.
+func (s *Service) Service(ctx context.Context, now time.Time, limit int) (*NetworkService, error) {
+	if limit < 1 || limit > 50 {
+		return nil, geoportal.Errorf(geoportal.EINVALID, "limit %d is not a number from 1 to 50", limit)
+	}
+	net, err := s.Network(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, deps := net.Service(now, limit)
+	in := !h.First.IsZero() && !now.Before(h.First) && !now.After(h.Last)
+	return &NetworkService{Now: now, Hours: h, InService: in, Departures: deps}, nil
+}

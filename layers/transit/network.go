@@ -476,3 +476,79 @@ func (n *Network) Arrivals(stopID string, now time.Time, live []LiveTrip, perRou
 	}
 	return kept
 }
+
+// Departure is a trip's scheduled start: its route, headsign, first stop and time.
+type Departure struct {
+	TripID    string    `json:"trip_id"`
+	RouteID   string    `json:"route_id"`
+	Route     string    `json:"route"` // short name, else the route id
+	Color     string    `json:"color,omitempty"`
+	Headsign  string    `json:"headsign"`
+	FromStop  string    `json:"from_stop"`
+	Departure time.Time `json:"departure"`
+}
+
+// Service returns the network's service hours around now by the timetable (the first and last
+// trip start of now's service day over every trip, and the next start after now) and the next
+// limit trip starts after now within the coming week, soonest first: what the live map shows
+// when no bus reports its position, e.g. at night.
+func (n *Network) Service(now time.Time, limit int) (ServiceHours, []Departure) {
+	var h ServiceHours
+	day, _ := n.serviceDay(now)
+	type start struct {
+		t    time.Time
+		trip *Trip
+	}
+	var next []start
+	for _, tr := range n.Trips {
+		if len(tr.Stops) == 0 {
+			continue
+		}
+		dep := tr.Stops[0].Dep
+		if n.runs(tr, day) {
+			t := day.Add(time.Duration(dep) * time.Second)
+			if h.First.IsZero() || t.Before(h.First) {
+				h.First = t
+			}
+			if t.After(h.Last) {
+				h.Last = t
+			}
+		}
+		for k := -1; k <= 7; k++ {
+			d := day.AddDate(0, 0, k)
+			t := d.Add(time.Duration(dep) * time.Second)
+			if !t.After(now) || !n.runs(tr, d) {
+				continue
+			}
+			next = append(next, start{t, tr})
+			break // the soonest of this trip
+		}
+	}
+	sort.Slice(next, func(i, j int) bool {
+		if !next[i].t.Equal(next[j].t) {
+			return next[i].t.Before(next[j].t)
+		}
+		return next[i].trip.ID < next[j].trip.ID
+	})
+	if len(next) > 0 {
+		h.Next = next[0].t
+	}
+	out := []Departure{}
+	for _, s := range next {
+		if len(out) == limit {
+			break
+		}
+		d := Departure{TripID: s.trip.ID, RouteID: s.trip.RouteID, Route: s.trip.RouteID, Headsign: s.trip.Headsign, Departure: s.t}
+		if r := n.Routes[s.trip.RouteID]; r != nil {
+			if r.ShortName != "" {
+				d.Route = r.ShortName
+			}
+			d.Color = r.Color
+		}
+		if st := n.Stops[s.trip.Stops[0].StopID]; st != nil {
+			d.FromStop = st.Name
+		}
+		out = append(out, d)
+	}
+	return h, out
+}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -611,5 +612,57 @@ func TestStopServiceHours(t *testing.T) {
 			t.Errorf("%s: hours first %s last %s next %s, want %s %s %s", c.name,
 				h.First.In(loc), h.Last.In(loc), h.Next.In(loc), c.first, c.last, c.next)
 		}
+	}
+}
+
+// TestNetworkService: the network's service hours by the timetable (the day's first and last trip
+// start), whether buses run now, and the next trip starts, soonest first — what the live panel
+// says at night when no bus is live.
+func TestNetworkService(t *testing.T) {
+	ctx := context.Background()
+	s, pool := newService(t)
+	importFeed(t, pool)
+	loc, _ := time.LoadLocation("Asia/Aqtobe")
+	at := func(d, hh, mm int) time.Time { return time.Date(2027, 1, d, hh, mm, 0, 0, loc) }
+	for _, c := range []struct {
+		name              string
+		now               time.Time
+		in                bool
+		first, last, next time.Time
+	}{
+		// Monday 02:00: weekdays' trips start from 06:00 (R5 both ways) to 09:40; Sunday's night
+		// bus left at 00:15.
+		{"monday night", at(4, 2, 0), false, at(4, 6, 0), at(4, 9, 40), at(4, 6, 0)},
+		{"monday morning", at(4, 7, 0), true, at(4, 6, 0), at(4, 9, 40), at(4, 7, 10)}, // R12 southbound
+		{"monday after service", at(4, 10, 0), false, at(4, 6, 0), at(4, 9, 40), at(5, 6, 0)},
+	} {
+		sv, err := s.Service(ctx, c.now, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sv.Hours
+		if sv.InService != c.in || !h.First.Equal(c.first) || !h.Last.Equal(c.last) || !h.Next.Equal(c.next) {
+			t.Errorf("%s: in service %v, first %s last %s next %s; want %v %s %s %s", c.name, sv.InService,
+				h.First.In(loc), h.Last.In(loc), h.Next.In(loc), c.in, c.first, c.last, c.next)
+		}
+		if len(sv.Departures) != 3 || !sv.Departures[0].Departure.Equal(c.next) {
+			t.Errorf("%s: departures %+v", c.name, sv.Departures)
+		}
+	}
+	sv, err := s.Service(ctx, at(4, 2, 0), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range sv.Departures {
+		got = append(got, d.TripID+" "+d.Route+" "+d.Color+" "+d.FromStop+" "+d.Departure.In(loc).Format("15:04"))
+	}
+	want := []string{"R5-E-00 5 1E88E5 Western terminal 06:00", "R5-W-00 5 1E88E5 Eastern terminal 06:00",
+		"R12-S-00 12 E53935 Northern district 06:10"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("departures at 02:00:\n got %q\nwant %q", got, want)
+	}
+	if _, err := s.Service(ctx, at(4, 2, 0), 0); geoportal.ErrorCode(err) != geoportal.EINVALID {
+		t.Errorf("limit 0: %v", err)
 	}
 }

@@ -194,10 +194,12 @@ func parseValues(v string) (map[string]map[string]layers.Titles, error) {
 }
 
 // Import takes a multipart upload (field "file", once per file; options as form fields:
-// mode, layer, key, srid, encoding, default_encoding, map, values, direction, visibility,
-// title_kk, title_ru, title_en, lon, lat, wkt, dry_run) and either previews it (preview=1: detected
-// encoding, CRS, schema and the first features as GeoJSON) or imports it and answers with the
-// report. With stream=1 the answer is NDJSON: {"progress":n,"total":N} lines, then
+// mode, layer, key, srid, encoding, default_encoding, map, values, direction, visibility, title_kk,
+// title_ru, title_en, lon, lat, wkt, dry_run, confirm_outside) and either previews it
+// (preview=1: detected encoding, CRS, schema, the first features as GeoJSON, where they lie
+// against the city and the city's outline) or imports it and answers with the report. A new
+// layer needs title_kk, title_ru and title_en; data lying outside the city boundary
+// (importers.OutsideShare) is refused with "conflict" until confirm_outside=1. With stream=1 the answer is NDJSON: {"progress":n,"total":N} lines, then
 // {"report":…} or {"error":…}.
 func (im *Imports) Import(w http.ResponseWriter, r *http.Request) {
 	up, err := im.readUpload(r)
@@ -238,8 +240,9 @@ func (im *Imports) Import(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer src.Close()
+	ip := importers.New(im.Pool, im.Logger)
 	if formBool(f["preview"]) {
-		p, err := importers.MakePreview(src, 50)
+		p, err := ip.Preview(r.Context(), src, 50)
 		if err != nil {
 			im.Reply.Error(w, r, err)
 			return
@@ -249,11 +252,14 @@ func (im *Imports) Import(w http.ResponseWriter, r *http.Request) {
 	}
 	req := importers.Request{Layer: f["layer"], Mode: f["mode"], Key: f["key"], FieldMap: fieldMap,
 		Title: layers.Titles{KK: f["title_kk"], RU: f["title_ru"], EN: f["title_en"]}, Values: values, Direction: direction,
-		Visibility: f["visibility"], DryRun: formBool(f["dry_run"])}
+		Visibility: f["visibility"], DryRun: formBool(f["dry_run"]), ConfirmOutside: formBool(f["confirm_outside"])}
+	if err := requireTitles(req); err != nil {
+		im.Reply.Error(w, r, err)
+		return
+	}
 	if u, ok := im.Guard.CurrentUser(r); ok {
 		req.User = u.Email
 	}
-	ip := importers.New(im.Pool, im.Logger)
 	if !formBool(f["stream"]) {
 		rep, err := ip.Import(r.Context(), src, req)
 		if err != nil {
@@ -292,6 +298,22 @@ func (im *Imports) Import(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	emit(map[string]any{"report": rep})
+}
+
+// requireTitles refuses a new layer without its title in each language: on the map a missing
+// title would show the file name (or nothing) to the readers of that language. (The command
+// line's `geoportal import` still takes the file name for titles it is not given.)
+func requireTitles(req importers.Request) error {
+	if req.Mode != "" && req.Mode != importers.ModeCreate {
+		return nil
+	}
+	for _, t := range []struct{ field, lang, v string }{{"title_kk", "Kazakh", req.Title.KK},
+		{"title_ru", "Russian", req.Title.RU}, {"title_en", "English", req.Title.EN}} {
+		if strings.TrimSpace(t.v) == "" {
+			return geoportal.Errorf(geoportal.EINVALID, "%s is empty: a new layer needs its title in %s", t.field, t.lang)
+		}
+	}
+	return nil
 }
 
 // importOSM imports an uploaded OpenStreetMap extract into every layer the built-in mapping

@@ -40,10 +40,13 @@ func ncZip(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-func TestImportAPI(t *testing.T) {
-	s := web.NewServer(slog.New(slog.DiscardHandler), dbtest.New(t))
+// importServer is a server (and its test listener) on a fresh database with a GIS staff member's and a planner's API
+// keys, and post, which uploads files with form fields to /api/import.
+func importServer(t *testing.T) (s *web.Server, ts *httptest.Server, gis, planner string, post func(apiKey string, fields map[string]string, files map[string][]byte) (int, []byte)) {
+	t.Helper()
+	s = web.NewServer(slog.New(slog.DiscardHandler), dbtest.New(t))
 	s.Security.Upload = guard.RateLimit{PerMinute: 600, Burst: 100} // the default (burst 5) is for people
-	ts := httptest.NewServer(s.Handler())
+	ts = httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	ctx := context.Background()
 	key := func(email string, role accounts.Role) string {
@@ -57,8 +60,8 @@ func TestImportAPI(t *testing.T) {
 		}
 		return k
 	}
-	gis, planner := key("gis@example.kz", accounts.GISStaff), key("planner@example.kz", accounts.Planner)
-	post := func(apiKey string, fields map[string]string, files map[string][]byte) (int, []byte) {
+	gis, planner = key("gis@example.kz", accounts.GISStaff), key("planner@example.kz", accounts.Planner)
+	post = func(apiKey string, fields map[string]string, files map[string][]byte) (int, []byte) {
 		t.Helper()
 		ct, body := webtest.MultipartBody(t, fields, files)
 		req, _ := http.NewRequest("POST", ts.URL+"/api/import", body)
@@ -74,6 +77,12 @@ func TestImportAPI(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, b
 	}
+	return s, ts, gis, planner, post
+}
+
+func TestImportAPI(t *testing.T) {
+	s, ts, gis, planner, post := importServer(t)
+	ctx := context.Background()
 	zipBytes := ncZip(t)
 	files := map[string][]byte{"nc.zip": zipBytes}
 
@@ -110,7 +119,7 @@ func TestImportAPI(t *testing.T) {
 	}
 
 	// Import, streamed.
-	code, b = post(gis, map[string]string{"layer": "nc", "stream": "1", "title_ru": "Округа"}, files)
+	code, b = post(gis, map[string]string{"layer": "nc", "stream": "1", "title_kk": "Округтер", "title_ru": "Округа", "title_en": "nc"}, files)
 	if code != 200 {
 		t.Fatalf("import: %d %s", code, b)
 	}
@@ -138,7 +147,10 @@ func TestImportAPI(t *testing.T) {
 		code   int
 		want   string
 	}{
-		{"exists", map[string]string{"layer": "nc"}, files, 409, "already exists"},
+		{"exists", map[string]string{"layer": "nc", "title_kk": "a", "title_ru": "b", "title_en": "c"}, files, 409, "already exists"},
+		{"no Kazakh title", map[string]string{"layer": "x5", "title_ru": "Округа", "title_en": "Counties"}, files, 400, "title_kk is empty"},
+		{"blank English title", map[string]string{"layer": "x6", "title_kk": "Округтер", "title_ru": "Округа", "title_en": "  "}, files, 400, "title_en is empty"},
+		{"no Russian title, dry run", map[string]string{"layer": "x7", "title_kk": "Округтер", "title_en": "Counties", "dry_run": "1"}, files, 400, "title_ru is empty"},
 		{"not a zip", map[string]string{"layer": "x1"}, map[string][]byte{"data.zip": []byte("<html>hello</html>")}, 400, "not a zip"},
 		{"bad mode", map[string]string{"layer": "nc", "mode": "merge"}, files, 400, "unknown mode"},
 		{"no file", map[string]string{"layer": "x2"}, nil, 400, "no file"},
@@ -217,5 +229,105 @@ func TestImportAPI(t *testing.T) {
 		if got := resp.Status[:3]; got != tc.want {
 			t.Errorf("GET %s: %s, want %s", tc.path, resp.Status, tc.want)
 		}
+	}
+}
+
+// TestImportOutsideCity: nine points about 4,500 km from Aktobe (testdata/import) are previewed
+// with where they lie against the city and the city's outline, refused (409, naming
+// confirm_outside) and nothing is stored, then imported once confirmed; a dry run warns.
+func TestImportOutsideCity(t *testing.T) {
+	s, _, gis, _, post := importServer(t)
+	ctx := context.Background()
+	// The city boundary: a box around Aktobe.
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO layer.city_boundary (geom, name) VALUES
+		(ST_Multi(ST_MakeEnvelope(56.95, 50.15, 57.35, 50.40, 4326)), 'Aktobe')`); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(testfiles.Path(t, "import", "outside_city.geojson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"outside_city.geojson": b}
+	titles := map[string]string{"layer": "far", "title_kk": "Алыс нүктелер", "title_ru": "Далёкие точки", "title_en": "Far points"}
+	with := func(extra ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range titles {
+			m[k] = v
+		}
+		for i := 0; i+1 < len(extra); i += 2 {
+			m[extra[i]] = extra[i+1]
+		}
+		return m
+	}
+	type place struct {
+		Known        bool    `json:"known"`
+		Checked      int     `json:"checked"`
+		Outside      int     `json:"outside"`
+		Share        float64 `json:"share"`
+		MaxDistanceM float64 `json:"max_distance_m"`
+	}
+	// From (0°, −5°) to the box's south-west corner (56.95° E, 50.15° N): about 7,600 km on the
+	// spheroid; the nearest point (8°, 3°) is about 6,600 km away. The farthest counts.
+	far := func(p place) bool { return p.MaxDistanceM > 7_000_000 && p.MaxDistanceM < 8_500_000 }
+
+	code, out := post(gis, map[string]string{"preview": "1"}, files)
+	var pv struct {
+		Place *place          `json:"place"`
+		City  json.RawMessage `json:"city"`
+	}
+	json.Unmarshal(out, &pv)
+	if code != 200 || pv.Place == nil || !pv.Place.Known || pv.Place.Checked != 9 || pv.Place.Outside != 9 || pv.Place.Share != 1 || !far(*pv.Place) {
+		t.Errorf("preview: %d %s", code, out)
+	}
+	if !strings.Contains(string(pv.City), `"MultiPolygon"`) && !strings.Contains(string(pv.City), `"Polygon"`) {
+		t.Errorf("preview without the city outline: %s", pv.City)
+	}
+
+	code, out = post(gis, with("dry_run", "1"), files)
+	var rep struct {
+		Status   string   `json:"status"`
+		Written  int      `json:"written"`
+		Warnings []string `json:"warnings"`
+		Place    *place   `json:"place"`
+	}
+	json.Unmarshal(out, &rep)
+	if code != 200 || rep.Status != "dry_run" || rep.Place == nil || rep.Place.Outside != 9 ||
+		!strings.Contains(strings.Join(rep.Warnings, " "), "9 of 9 features (100 %) lie outside the city boundary") {
+		t.Errorf("dry run: %d %s", code, out)
+	}
+
+	code, out = post(gis, with(), files)
+	if code != 409 || !strings.Contains(string(out), "9 of 9 features (100 %) lie outside the city boundary, up to") ||
+		!strings.Contains(string(out), "confirm_outside=1") {
+		t.Errorf("unconfirmed import: %d %s; want 409 naming confirm_outside", code, out)
+	}
+	if _, err := s.Layers.Layer(ctx, "far", true); err == nil {
+		t.Error("the refused import created the layer")
+	}
+	var hist int
+	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM geoportal.imports WHERE layer = 'far'`).Scan(&hist); err != nil || hist != 0 {
+		t.Errorf("the refusal (a question, not a failure) is in the import history: %d %v", hist, err)
+	}
+
+	code, out = post(gis, with("confirm_outside", "1"), files)
+	rep = struct {
+		Status   string   `json:"status"`
+		Written  int      `json:"written"`
+		Warnings []string `json:"warnings"`
+		Place    *place   `json:"place"`
+	}{}
+	json.Unmarshal(out, &rep)
+	if code != 200 || rep.Status != "ok" || rep.Written != 9 || rep.Place == nil || !far(*rep.Place) {
+		t.Errorf("confirmed import: %d %s", code, out)
+	}
+	if l, err := s.Layers.Layer(ctx, "far", true); err != nil || l.FeatureCount != 9 || l.Title.KK != "Алыс нүктелер" {
+		t.Errorf("layer after the confirmed import: %+v %v", l, err)
+	}
+
+	// Inside the city: no place in the report, no warning.
+	in := []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"centre"},"geometry":{"type":"Point","coordinates":[57.17,50.28]}}]}`)
+	code, out = post(gis, map[string]string{"layer": "near", "title_kk": "Жақын", "title_ru": "Рядом", "title_en": "Near"}, map[string][]byte{"near.geojson": in})
+	if code != 200 || strings.Contains(string(out), `"place"`) {
+		t.Errorf("import inside the city: %d %s", code, out)
 	}
 }

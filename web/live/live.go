@@ -304,6 +304,28 @@ func (lv *API) Arrivals(w http.ResponseWriter, r *http.Request) {
 	reply.JSON(w, http.StatusOK, a)
 }
 
+// Service answers GET /api/transit/service[?limit=n]: the network's service hours by the
+// timetable (the day's first and last trip start, the next one), whether now lies within them,
+// and the next n (default 6) trip starts — what the live map says when no bus is live.
+func (lv *API) Service(w http.ResponseWriter, r *http.Request) {
+	limit := 6
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			lv.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "limit %q is not a number from 1 to 50", v))
+			return
+		}
+		limit = n
+	}
+	sv, err := lv.Transit.Service(r.Context(), time.Now(), limit)
+	if err != nil {
+		lv.Reply.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	reply.JSON(w, http.StatusOK, sv)
+}
+
 // GTFSRT serves a GTFS-realtime feed (protobuf) with Last-Modified from its newest fix.
 func (lv *API) GTFSRT(build func(*transit.Service, *http.Request) ([]byte, time.Time, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

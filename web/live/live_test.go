@@ -122,6 +122,20 @@ func TestTransitArrivalsFeedsAndDispatch(t *testing.T) {
 	if err != nil || first.In(loc).Format("15:04:05") != "06:06:30" || hours["last"] == nil || hours["next"] == nil {
 		t.Errorf("arrivals' service hours: %v (%v)", hours, err)
 	}
+	// The network's service (GET /api/transit/service): the day's first start (06:00), the next
+	// trip starts with their routes' numbers and colours.
+	code, body = webtest.GetJSON(t, ts.URL+"/api/transit/service?limit=2")
+	shours, _ := body["hours"].(map[string]any)
+	sfirst, err := time.Parse(time.RFC3339, fmt.Sprint(shours["first"]))
+	deps, _ := body["departures"].([]any)
+	if code != 200 || err != nil || sfirst.In(loc).Format("15:04") != "06:00" || len(deps) != 2 || body["in_service"] == nil {
+		t.Errorf("network service: %d %v", code, body)
+	} else if d, _ := deps[0].(map[string]any); d["route"] == "" || d["departure"] == nil || d["from_stop"] == "" {
+		t.Errorf("network service's first departure: %v", d)
+	}
+	if code, _ := webtest.GetJSON(t, ts.URL+"/api/transit/service?limit=99"); code != 400 {
+		t.Errorf("network service, limit 99: %d", code)
+	}
 	if code, _ := webtest.GetJSON(t, ts.URL+"/api/stops/NOPE/arrivals"); code != 404 {
 		t.Errorf("unknown stop: %d", code)
 	}

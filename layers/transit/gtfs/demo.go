@@ -35,15 +35,16 @@ var DefaultDemoTimetable = DemoTimetable{FirstS: 6 * 3600, LastS: 22 * 3600, Hea
 // serving the stops that list it and lie within StopRadiusM of the line, in order along it.
 func FromLayers(ctx context.Context, pool *pgxpool.Pool, tt DemoTimetable, w io.Writer) (*Summary, error) {
 	type route struct {
-		ref, name, operator string
-		line                orb.LineString
+		ref, name, operator, color string
+		line                       orb.LineString
 	}
 	var routes []route
-	rows, _ := pool.Query(ctx, `SELECT coalesce(ref, id::text), coalesce(name, ''), coalesce(operator, ''), ST_AsBinary(ST_LineMerge(geom))
+	rows, _ := pool.Query(ctx, `SELECT coalesce(ref, id::text), coalesce(name, ''), coalesce(operator, ''),
+		coalesce(ltrim(color, '#'), ''), ST_AsBinary(ST_LineMerge(geom))
 		FROM layer.bus_routes ORDER BY id`)
 	var r route
 	var g []byte
-	if _, err := pgx.ForEachRow(rows, []any{&r.ref, &r.name, &r.operator, &g}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&r.ref, &r.name, &r.operator, &r.color, &g}, func() error {
 		geom, err := wkb.Unmarshal(g)
 		if err != nil {
 			return err
@@ -194,11 +195,11 @@ func FromLayers(ctx context.Context, pool *pgxpool.Pool, tt DemoTimetable, w io.
 	}
 	cw.Write([]string{"AKT", operator, "https://aktobe.gov.kz", "Asia/Aqtobe", "ru"})
 	cw.Flush()
-	if cw, err = open("routes.txt", "route_id", "agency_id", "route_short_name", "route_long_name", "route_type"); err != nil {
+	if cw, err = open("routes.txt", "route_id", "agency_id", "route_short_name", "route_long_name", "route_type", "route_color"); err != nil {
 		return nil, err
 	}
 	for ri, rt := range routes {
-		cw.Write([]string{fmt.Sprintf("r%d", ri+1), "AKT", rt.ref, rt.name, "3"})
+		cw.Write([]string{fmt.Sprintf("r%d", ri+1), "AKT", rt.ref, rt.name, "3", rt.color})
 	}
 	cw.Flush()
 	if cw, err = open("stops.txt", "stop_id", "stop_code", "stop_name", "stop_lat", "stop_lon"); err != nil {

@@ -649,16 +649,18 @@ func Import(ctx context.Context, tx pgx.Tx, fsys fs.FS, opt Options) (*Summary, 
 		if err != nil {
 			return fmt.Errorf("bus_routes layer: %w", err)
 		}
-		insRoutes, err := tx.Exec(ctx, `INSERT INTO layer.bus_routes (geom, ref, name, operator, low_floor_share, is_demo)
+		// The route's colour (route_color, six hex digits without '#') as the style reads it.
+		insRoutes, err := tx.Exec(ctx, `INSERT INTO layer.bus_routes (geom, ref, name, operator, low_floor_share, color, is_demo)
 			SELECT ST_Multi(ST_Collect(DISTINCT sh.geom)), coalesce(nullif(r.short_name, ''), r.route_id), r.long_name,
 				coalesce(a.name, ''),
 				(SELECT round(100.0 * avg(v.low_floor::int), 1) FROM transit.vehicles v
 				 WHERE v.route IN (r.route_id, r.short_name) AND v.route <> ''),
+				CASE WHEN r.color ~ '^[0-9A-Fa-f]{6}$' THEN '#' || lower(r.color) END,
 				$1
 			FROM transit.routes r JOIN transit.trips t ON t.route_id = r.route_id
 			JOIN transit.shapes sh ON sh.shape_id = t.shape_id
 			LEFT JOIN transit.agencies a ON a.agency_id = r.agency_id
-			GROUP BY r.route_id, r.short_name, r.long_name, a.name`, opt.Demo)
+			GROUP BY r.route_id, r.short_name, r.long_name, r.color, a.name`, opt.Demo)
 		if err != nil {
 			return fmt.Errorf("bus_routes layer: %w", err)
 		}

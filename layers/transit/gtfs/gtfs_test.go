@@ -207,6 +207,13 @@ func TestImportSampleGTFSFeed(t *testing.T) {
 		!strings.Contains(strings.Join(sum.Warnings, "\n"), "trips.txt line 11: trip during-dst-1 has 1 stop time(s)") {
 		t.Errorf("summary %+v", *sum)
 	}
+	// The bus_routes layer takes each route's number and colour (route_short_name, route_color:
+	// Babbage is FF0000, the others have none and keep the layer's default).
+	var colours string
+	if err := pool.QueryRow(ctx, `SELECT string_agg(ref || '=' || coalesce(color, '-'), ',' ORDER BY ref) FROM layer.bus_routes`).Scan(&colours); err != nil ||
+		!strings.Contains(colours, "Babbage=#ff0000") || !strings.Contains(colours, "Ada=-") {
+		t.Errorf("bus_routes colours %q %v; want Babbage=#ff0000, Ada without", colours, err)
+	}
 	// calendar_dates.txt exceptions count: all-day is removed on 2019-05-01, on-weekends on
 	// Saturday 2019-07-20.
 	net, err := transit.LoadNetwork(ctx, pool)

@@ -104,6 +104,20 @@ export function labelLayers(catalog, visible, source, lang) {
       paint: { 'text-color': '#3b3732', ...HALO },
     });
   }
+  if (bySlug.has('bus_routes')) {
+    // Each route's number along its line, in the route's colour (GTFS route_color, else the
+    // layer's green): which bus goes where reads on the map without a click.
+    out.push({
+      id: 'lbl-bus_routes', type: 'symbol', source: source('bus_routes'), 'source-layer': 'bus_routes', minzoom: 12,
+      filter: ['has', 'ref'],
+      layout: {
+        visibility: vis('bus_routes'), 'symbol-placement': 'line', 'text-field': ['to-string', ['get', 'ref']],
+        'text-font': FONT_BOLD, 'text-size': ['interpolate', ['linear'], ['zoom'], 12, 10, 16, 13], 'symbol-spacing': 260,
+        'text-padding': 2, 'text-rotation-alignment': 'viewport', 'text-keep-upright': true, 'text-allow-overlap': false,
+      },
+      paint: { 'text-color': ['to-color', ['get', 'color'], '#2e7d32'], 'text-halo-color': '#ffffff', 'text-halo-width': 2.2 },
+    });
+  }
   const thematic = catalog.filter((l) => !SKIP.has(l.slug) && source(l.slug))
     .sort((a, b) => PRIORITY.indexOf(a.slug) - PRIORITY.indexOf(b.slug));
   for (const l of thematic) {

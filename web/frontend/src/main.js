@@ -25,7 +25,9 @@ const ORIGIN = window.location.origin;
 // Where the map opens when neither the configuration nor the data says (an empty database).
 const WORLD = { center: [0, 20], zoom: 3 };
 const DEFAULT_LAYERS = [...BASE_SLUGS, 'clinics', 'schools', 'parks'];
-const NEAREST_LAYERS = ['clinics', 'ramps', 'biotoilets', 'bus_stops', 'sports_grounds'];
+// The places of public interest "nearest to me" offers (those the catalog has), in this order.
+const NEAREST_LAYERS = ['clinics', 'pharmacies', 'schools', 'bus_stops', 'ramps', 'biotoilets', 'playgrounds',
+  'sports_grounds', 'parks', 'leisure_places', 'waste_sites'];
 const LIVE_REFRESH_MS = 15000;
 const LANG_KEY = 'geoportal.lang';
 // /?labels=off opens the map without labels and icons: for a print without text, and for
@@ -184,8 +186,10 @@ function buildShell() {
   ui.pageLinks = h('nav', { class: 'page-links' });
   const foot = h('footer', { class: 'panel-foot' }, ui.copyLink, ui.pageLinks, ui.footNote);
 
-  ui.extPanel = h('div', { class: 'ext-panel' });
-  ui.panel = h('div', { id: 'panel', class: 'panel' }, nearest, ui.extPanel, layersSec, foot);
+  // The city's tools (the extensions' cards) come after the layer list: eight cards above it
+  // pushed the layers 1,200 px down the side panel (issue #24, point 9).
+  ui.extPanel = h('div', { class: 'ext-panel', id: 'tools' });
+  ui.panel = h('div', { id: 'panel', class: 'panel' }, nearest, layersSec, ui.extPanel, foot);
   ui.side = h('aside', { class: 'side' }, header, ui.searchForm, ui.panel);
 
   ui.mapEl = h('div', { id: 'map', class: 'map' });
@@ -625,7 +629,7 @@ function interactiveLayerIds() {
   const ids = [];
   for (const l of state.catalog) {
     if (!state.visible.has(l.slug)) continue;
-    for (const id of [`lyr-${l.slug}`, `cl-${l.slug}`]) if (state.map.getLayer(id)) ids.push(id);
+    for (const id of [`lyr-${l.slug}`, `cl-${l.slug}`, `hit-${l.slug}`]) if (state.map.getLayer(id)) ids.push(id);
   }
   return ids;
 }
@@ -1074,7 +1078,9 @@ async function runNearest(from) {
 function renderNearestResults(r) {
   const L = state.lang;
   clear(ui.nearestResults);
-  ui.nearestStatus.textContent = r.results.length ? `${pick(state.bySlug.get(r.layer)?.title, L)}: ${r.results.length}` : t('map.noResults');
+  // The distances are in a straight line (the API's): said, so that nobody reads them as a walk.
+  ui.nearestStatus.textContent = r.results.length
+    ? `${pick(state.bySlug.get(r.layer)?.title, L)}: ${r.results.length} · ${t('map.straightLine')}` : t('map.noResults');
   for (const hit of r.results) ui.nearestResults.append(hitButton(hit, formatDistance(hit.distance_m)));
   ui.nearestResults.hidden = r.results.length === 0;
 }

@@ -77,7 +77,7 @@ const typeRank = { fill: 0, line: 1, circle: 2 };
 const NOT_CLUSTER = ['!', ['has', 'point_count']];
 
 /** layerIds lists the style layers drawing one catalog layer. */
-export const layerIds = (slug) => [`case-${slug}`, `lyr-${slug}`, `cl-${slug}`, `hl-${slug}`, `lbl-${slug}`];
+export const layerIds = (slug) => [`case-${slug}`, `hit-${slug}`, `lyr-${slug}`, `cl-${slug}`, `hl-${slug}`, `lbl-${slug}`];
 
 const hoverOr = (on, off) => ['case', ['boolean', ['feature-state', 'selected'], false], on,
   ['boolean', ['feature-state', 'hover'], false], on, off];
@@ -181,6 +181,14 @@ export function buildStyle(catalog, visible, origin, basemap, lang = 'ru', label
           'line-color': '#d3ccbf',
           'line-width': ['interpolate', ['exponential', 1.6], ['zoom'], 11, 1.6, 14, 4.6, 17, 14.5],
         },
+      });
+    }
+    if (st.type === 'line' && /Polygon/.test(l.geometry_type || '') && !composite.has(l.slug)) {
+      // Areas drawn as outlines (school catchments, clinic areas): an invisible fill under the
+      // outline, so that a click anywhere inside opens the area, not only on its edge.
+      layers.push({
+        id: `hit-${l.slug}`, type: 'fill', source: src, 'source-layer': l.slug, minzoom: main.minzoom, maxzoom: main.maxzoom,
+        layout: { visibility: vis }, paint: { 'fill-color': '#000000', 'fill-opacity': 0 },
       });
     }
     layers.push(main);

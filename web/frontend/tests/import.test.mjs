@@ -20,6 +20,8 @@ const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..
 const NYBB = path.join(CORPUS, 'debian-geopandas/nybb_16a.zip'); // NAD83 / New York Long Island (ftUS)
 const CODEPAGE = path.join(CORPUS, 'shapefile-js/codepage.zip'); // .cpg "ANSI 1250", Czech text
 const BADZIP = path.join(CORPUS, 'shapefile-js/badzip.zip'); // not a zip archive
+// Nine points at 0–8° E, 5° S–3° N, about 8,000 km from Aktobe (made with ogr2ogr, testdata/README.md).
+const OUTSIDE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../testdata/import/outside_city.geojson');
 
 let browser;
 let tmp;
@@ -94,14 +96,19 @@ test('GIS staff import a projected shapefile: preview, import, the layer in the 
   assert.deepEqual(fields, want.fields);
   const shown = await page.locator('#preview-features').textContent();
   for (const name of want.values.BoroName) assert.ok(shown.includes(name), `${name} in the preview`);
-  assert.equal(await page.locator('#minimap path').count(), want.count, 'every borough drawn on the small map');
+  assert.equal(await page.locator('#minimap path:not(.city)').count(), want.count, 'every borough drawn on the small map');
+  assert.equal(await page.locator('#minimap path.city').count(), 1, 'the city (Aktobe) drawn under them');
   assert.deepEqual(await axe(page), [], 'preview: no accessibility violations');
   await shot(page, 'import-preview-desktop.png');
 
   // Nothing is written by a preview.
   assert.equal(sql(`SELECT count(*) FROM geoportal.layers WHERE slug = 'nyc_boroughs'`), '0');
 
+  // New York is not Aktobe: the import asks to confirm, and nothing is written until it is.
   await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.locator('#outside-warning').waitFor({ timeout: 120000 });
+  assert.equal(sql(`SELECT count(*) FROM geoportal.layers WHERE slug = 'nyc_boroughs'`), '0');
+  await page.getByRole('button', { name: 'Import anyway' }).click();
   await page.locator('#report').waitFor({ timeout: 120000 });
   assert.equal(await cell(page, 'report', 'Status'), 'done');
   assert.equal(await cell(page, 'report', 'Read'), String(want.count));
@@ -173,6 +180,7 @@ test('bad files are refused with a clear error (in Russian) and nothing is store
     [html, 'Предпросмотр', /roads\.zip is not a zip archive/]]) {
     await page.setInputFiles('#file', file);
     await page.fill('#layer', 'bad_layer');
+    for (const k of ['kk', 'ru', 'en']) await page.fill(`#title_${k}`, `bad ${k}`);
     await page.getByRole('button', { name: button }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
@@ -193,3 +201,67 @@ test('bad files are refused with a clear error (in Russian) and nothing is store
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+// Issue #24, point 7: data far from the city are previewed over the city's outline with how many
+// lie outside and how far; a new layer without a title in one language is refused naming the
+// field; the import is refused until confirmed, and nothing is stored before that.
+const PLACE = {
+  kk: { preview: 'Алдын ала қарау', import: 'Импорттау', confirm: 'Бәрібір импорттау', outside: /^Қала шекарасынан тыс: 9 \/ 9 нысан \(100 %\), шекарадан 8\s\d{3} км-ге дейін\./,
+    field: 'Өрісті толтырыңыз: Қазақша атауы', refused: 'Деректер қаладан тыс жатыр: импорт расталмайынша орындалмайды', done: 'дайын', city: 'Қала шекарасы' },
+  ru: { preview: 'Предпросмотр', import: 'Импортировать', confirm: 'Всё равно импортировать', outside: /^За границей города: 9 из 9 объектов \(100 %\), до 8\s\d{3} км от неё\./,
+    field: 'Заполните поле: Название на казахском', refused: 'Данные лежат за пределами города: импорт ждёт подтверждения', done: 'готово', city: 'Граница города' },
+  en: { preview: 'Preview', import: 'Import', confirm: 'Import anyway', outside: /^Outside the city boundary: 9 of 9 features \(100 %\), up to 8,\d{3} km from it\./,
+    field: 'Fill in the field: Title in Kazakh', refused: 'The data lie outside the city: the import waits for your confirmation', done: 'done', city: 'City boundary' },
+};
+// One sign-in per size (sign-ins are rate-limited), the page then opened in each language.
+for (const size of [PHONE, DESKTOP]) {
+  test(`data outside the city: warned, shown over the city, confirmed (kk, ru, en; ${size.width} px)`, T, async () => {
+    const page = await signIn(size, 'kk');
+    for (const lang of ['kk', 'ru', 'en']) {
+      const L = PLACE[lang];
+      const slug = `far_${lang}_${size.width}`;
+      await page.goto(`${BASE}/staff/import?lang=${lang}`);
+      assert.equal(await page.getAttribute('html', 'lang'), lang);
+      await page.setInputFiles('#file', OUTSIDE);
+      await page.fill('#layer', slug);
+      await page.getByRole('button', { name: L.preview }).click();
+      await page.locator('#preview-summary').waitFor();
+      assert.match(await page.locator('#preview-outside').textContent(), L.outside);
+      assert.equal(await page.locator('#minimap path.city').count(), 1, 'the city outline under the data');
+      assert.equal(await page.locator('#minimap circle:not(.city-mark)').count(), 9);
+      assert.equal(await page.locator('#minimap circle.city-mark').count(), 1, 'the city, a dot at this scale, ringed');
+      assert.ok(await page.locator('#minimap-legend').isVisible());
+      assert.match(await page.locator('#minimap-legend').textContent(), new RegExp(L.city));
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no horizontal scroll');
+      assert.deepEqual(await axe(page), [], 'preview: no accessibility violations');
+      await shot(page, `import-outside-preview-${lang}-${size.width}.png`);
+
+      // Titles: the Kazakh one is missing, then the English one is blank.
+      await page.fill('#title_ru', 'Далёкие точки');
+      await page.fill('#title_en', 'Far points');
+      await page.getByRole('button', { name: L.import, exact: true }).click();
+      await page.getByRole('alert').waitFor();
+      assert.equal(await page.getByRole('alert').locator('.error-detail').textContent(), L.field);
+      assert.equal(await page.locator('#title_kk').getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'title_kk');
+      await page.fill('#title_kk', 'Алыс нүктелер');
+
+      await page.getByRole('button', { name: L.import, exact: true }).click();
+      const warning = page.locator('#outside-warning');
+      await warning.waitFor();
+      assert.equal(await warning.locator('.error-title').textContent(), L.refused);
+      assert.match(await warning.locator('.error-detail').first().textContent(), L.outside);
+      assert.equal(sql(`SELECT count(*) FROM geoportal.layers WHERE slug = '${slug}'`), '0', 'nothing stored before the confirmation');
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no horizontal scroll');
+      assert.deepEqual(await axe(page), [], 'refusal: no accessibility violations');
+      await shot(page, `import-outside-refused-${lang}-${size.width}.png`);
+
+      await page.getByRole('button', { name: L.confirm }).click();
+      await page.locator('#report').waitFor();
+      assert.equal(await cell(page, 'report', ({ kk: 'Мәртебе', ru: 'Статус', en: 'Status' })[lang]), L.done);
+      assert.equal(sql(`SELECT feature_count || ' ' || title_kk FROM geoportal.layers WHERE slug = '${slug}'`), '9 Алыс нүктелер');
+    }
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+}

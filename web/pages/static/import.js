@@ -35,6 +35,26 @@
     Object.keys(extra).forEach(function (k) { fd.append(k, extra[k]); });
     return fd;
   }
+  // A new layer needs its title in each language: the empty field is named and focused.
+  function missingTitle() {
+    if ($('mode').value !== 'create') return null;
+    var empty = null;
+    ['title_kk', 'title_ru', 'title_en'].forEach(function (k) {
+      var bad = !$(k).value.trim();
+      $(k).setAttribute('aria-invalid', bad ? 'true' : 'false');
+      if (bad && !empty) empty = k;
+    });
+    return empty;
+  }
+  // Kazakh groups digits with a space and writes a decimal comma, as Russian does; Chromium's
+  // ICU data has no kk number format and would fall back to English.
+  function fmt(n, digits) { return new Intl.NumberFormat(lang === 'kk' ? 'ru' : lang, { maximumFractionDigits: digits || 0 }).format(n); }
+  function fill(s, v) { return s.replace(/\{(\w+)\}/g, function (m, k) { return v[k] != null ? v[k] : m; }); }
+  // placeText says how many of the features lie outside the city boundary and how far.
+  function placeText(pl) {
+    return fill(tr('outside'), { outside: fmt(pl.outside), checked: fmt(pl.checked), share: fmt(Math.round(pl.share * 100)),
+      distance: fmt(pl.max_distance_m / 1000, pl.max_distance_m < 10000 ? 1 : 0) });
+  }
   function post(extra) {
     return fetch('/api/import', { method: 'POST', body: formData(extra), credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } });
   }
@@ -62,12 +82,30 @@
     }).catch(function (e) { showError(tr('refused'), String(e)); }).then(function () { busy(false); });
   });
 
-  $('import').addEventListener('click', function () {
+  $('import').addEventListener('click', function () { runImport({}); });
+
+  // askConfirm shows why the data were refused (they lie outside the city) and a button that
+  // sends the same import again with confirm_outside=1.
+  function askConfirm(pl) {
+    var r = $('result'); r.textContent = '';
+    var box = el('div', null, 'error'); box.setAttribute('role', 'alert'); box.id = 'outside-warning';
+    box.appendChild(el('p', tr('outside_refused'), 'error-title'));
+    box.appendChild(el('p', placeText(pl), 'error-detail'));
+    box.appendChild(el('p', tr('outside_hint'), 'error-detail'));
+    var b = el('button', tr('confirm_outside')); b.type = 'button'; b.id = 'confirm-outside';
+    b.addEventListener('click', function () { runImport({ confirm_outside: '1' }); });
+    box.appendChild(b);
+    r.appendChild(box);
+  }
+
+  function runImport(extra) {
     if (!$('file').files.length) return showError(tr('choose_file'));
+    var empty = missingTitle();
+    if (empty) { showError(tr('refused'), fill(tr('need_title'), { field: $(empty).labels[0].textContent })); $(empty).focus(); return; }
     var bar = $('progress'); bar.hidden = false; bar.value = 0; bar.removeAttribute('value');
     busy(true);
     $('result').textContent = tr('importing');
-    post({ stream: '1' }).then(function (r) {
+    post(Object.assign({ stream: '1' }, extra)).then(function (r) {
       if (!r.ok) return r.json().then(function (b) { bar.hidden = true; showError(tr('refused'), errorText(b)); });
       var reader = r.body.getReader(), dec = new TextDecoder(), buf = '';
       function pump() {
@@ -79,7 +117,8 @@
             if (!l) return;
             var m = JSON.parse(l);
             if (m.progress != null) { bar.max = Math.max(m.total, m.progress, 1); bar.value = m.progress; }
-            if (m.error) { bar.hidden = true; showError(tr('failed'), m.error.message); }
+            if (m.error && m.error.code === 'conflict' && m.report && m.report.place) { bar.hidden = true; askConfirm(m.report.place); }
+            else if (m.error) { bar.hidden = true; showError(tr('failed'), m.error.message); }
             else if (m.report) { bar.max = 1; bar.value = 1; showReport(m.report); }
           });
           return pump();
@@ -87,7 +126,7 @@
       }
       return pump();
     }).catch(function (e) { bar.hidden = true; showError(tr('failed'), String(e)); }).then(function () { busy(false); });
-  });
+  }
 
   function row(t, k, v) { var r = el('tr'); r.appendChild(el('th', k)); r.lastChild.scope = 'row'; r.appendChild(el('td', v)); t.appendChild(r); }
   function heads(t, names) { var r = el('tr'); names.forEach(function (n) { var h = el('th', n); h.scope = 'col'; r.appendChild(h); }); t.appendChild(r); }
@@ -127,6 +166,10 @@
     row(t, tr('p_encoding'), (i.encoding || '—') + source(i.encoding_source));
     row(t, tr('p_crs'), (i.crs.epsg ? 'EPSG:' + i.crs.epsg + ' ' : '') + (i.crs.name || '') + source(i.crs_source));
     r.appendChild(t);
+    if (p.place && p.place.outside) {
+      var pw = el('p', placeText(p.place) + ' ' + tr('outside_hint'), 'warn'); pw.id = 'preview-outside'; pw.setAttribute('role', 'alert');
+      r.appendChild(pw);
+    }
     if ((i.warnings || []).length) {
       r.appendChild(el('h2', tr('p_warnings')));
       var wl = el('ul', null, 'warn'); i.warnings.forEach(function (w) { wl.appendChild(el('li', w)); }); r.appendChild(wl);
@@ -152,7 +195,7 @@
       p.rejections.forEach(function (x) { pl.appendChild(el('li', tr('p_record') + ' ' + x.record + ': ' + x.reason)); });
       r.appendChild(pl);
     }
-    drawMap(feats);
+    drawMap(feats, p.city);
   }
 
   function showReport(rep) {
@@ -184,13 +227,16 @@
     }).catch(function () {});
   }
 
-  // A small map of the previewed features: equirectangular, scaled to the features' extent.
-  function drawMap(feats) {
+  // A small map of the previewed features over the city's outline (so that data in the wrong
+  // place shows as far from the city): equirectangular, scaled to the extent of both.
+  function drawMap(feats, city) {
     var svg = $('minimap'); while (svg.firstChild) svg.removeChild(svg.firstChild);
     var pts = [];
     function walk(c, f) { if (typeof c[0] === 'number') f(c); else c.forEach(function (x) { walk(x, f); }); }
     feats.forEach(function (f) { if (f.geometry) walk(f.geometry.coordinates, function (p) { pts.push(p); }); });
+    $('minimap-legend').hidden = !city || !pts.length;
     if (!pts.length) { svg.hidden = true; return; }
+    if (city) walk(city.coordinates, function (p) { pts.push(p); });
     svg.hidden = false;
     var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     pts.forEach(function (p) { x0 = Math.min(x0, p[0]); x1 = Math.max(x1, p[0]); y0 = Math.min(y0, p[1]); y1 = Math.max(y1, p[1]); });
@@ -200,6 +246,22 @@
     function Y(p) { return (390 - (p[1] - y0) * s).toFixed(1); }
     var NS = 'http://www.w3.org/2000/svg';
     function ring(r) { return r.map(function (p, i) { return (i ? 'L' : 'M') + X(p) + ' ' + Y(p); }).join(''); }
+    var bg = document.createElementNS(NS, 'rect'); bg.setAttribute('width', 600); bg.setAttribute('height', 400); bg.setAttribute('class', 'ground');
+    svg.appendChild(bg);
+    if (city) {
+      var cp = city.type === 'Polygon' ? [city.coordinates] : city.type === 'MultiPolygon' ? city.coordinates : [];
+      var ce = document.createElementNS(NS, 'path'); ce.setAttribute('class', 'city'); ce.id = 'minimap-city';
+      ce.setAttribute('d', cp.map(function (p) { return p.map(function (r) { return ring(r) + 'Z'; }).join(''); }).join(''));
+      svg.appendChild(ce);
+      // A city 7,000 km from the data is a dot at this scale: a ring marks where it is.
+      var cx0 = Infinity, cy0 = Infinity, cx1 = -Infinity, cy1 = -Infinity;
+      walk(city.coordinates, function (p) { var x = +X(p), y = +Y(p); cx0 = Math.min(cx0, x); cx1 = Math.max(cx1, x); cy0 = Math.min(cy0, y); cy1 = Math.max(cy1, y); });
+      if (cx1 - cx0 < 12 && cy1 - cy0 < 12) {
+        var mk = document.createElementNS(NS, 'circle'); mk.setAttribute('class', 'city-mark');
+        mk.setAttribute('cx', ((cx0 + cx1) / 2).toFixed(1)); mk.setAttribute('cy', ((cy0 + cy1) / 2).toFixed(1)); mk.setAttribute('r', 9);
+        svg.appendChild(mk);
+      }
+    }
     feats.forEach(function (f) {
       var g = f.geometry; if (!g) return;
       var polys = g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : [];

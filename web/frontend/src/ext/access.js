@@ -1,5 +1,5 @@
-// Barrier-free city: an "accessible places only" filter over the catalog layers (ramps in good
-// condition, crossings with a sound signal, accessible bio-toilets and overpasses, low-floor
+// Barrier-free city: an "accessible places only" filter over the catalog layers (ramps within
+// the slope norm and not in poor condition, crossings with a sound signal, accessible bio-toilets and overpasses, low-floor
 // buses on the live map), kept in the link as &access=1; and the accessibility score per district
 // with the worst gaps (/api/modules/access), drawn as a district choropleth and gap points.
 import { h, clear } from '../dom.js';
@@ -11,15 +11,20 @@ import { getJSON, section, overlay, whenReady, fitTo, bboxOf } from './modkit.js
 
 // What "accessible" means per catalog layer (MapLibre filter expressions on tile properties).
 const yes = (k) => ['any', ['==', ['get', k], true], ['==', ['get', k], 'true']];
+// A ramp: no steeper than 1:12 (8 %, SP 59.13330.2020 for existing buildings; the same rule as
+// the score's, layers/modules/access.go MaxRampSlopePct; a lowered kerb without a slope counts)
+// and not in poor condition.
+export const MAX_RAMP_SLOPE_PCT = 8;
 export const RULES = {
-  ramps: ['==', ['get', 'condition'], 'good'],
+  ramps: ['all', ['<=', ['to-number', ['get', 'slope_pct'], 0], MAX_RAMP_SLOPE_PCT],
+    ['!=', ['to-string', ['get', 'condition']], 'poor']],
   smart_crossings: yes('sound_signal'),
   biotoilets: yes('accessible'),
   overpasses: yes('accessible'),
   vehicles: yes('low_floor'),
 };
 const SHOW_WHEN_ON = ['ramps', 'smart_crossings', 'biotoilets'];
-const NOTHING = ['==', 1, 0];
+const NOTHING = ['boolean', false]; // an expression: ['==', 1, 0] is read as a legacy filter and refused
 const DISTANCE = 300;
 
 let ctx = null;

@@ -78,6 +78,10 @@ const live = {
   panelText: null,
   layersAdded: false,
   feedCount: null, // vehicles live now by GET /api/vehicles, while the stream is not live
+  panelService: null,
+  service: null, // GET /api/transit/service: the network's hours and next trip starts, when none is live
+  serviceAt: 0,
+  serviceLoading: false,
 };
 
 const reducedMotion = () => window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
@@ -369,6 +373,56 @@ function renderPanel() {
   if (live.focusMissing) text += ` · ${t('live.missing', { id: live.focusMissing })}`;
   // Only real changes reach screen readers (the count, the connection).
   if (live.panelText.textContent !== text) live.panelText.textContent = text;
+  renderService(L);
+}
+
+// With no bus live (at night, or no tracker reporting) the panel says when buses run by the
+// timetable and lists the next trip starts, so that an empty map does not look broken.
+const SERVICE_REFRESH_MS = 60000;
+
+function renderService(L) {
+  const none = live.status === 'live' && live.vehicles.size === 0;
+  live.panelService.hidden = !none;
+  if (!none) return;
+  if ((!live.service || Date.now() - live.serviceAt > SERVICE_REFRESH_MS) && !live.serviceLoading) loadService();
+  const sv = live.service;
+  clear(live.panelService);
+  if (!sv) return;
+  const hrs = sv.hours || {};
+  if (hrs.first && hrs.last) {
+    live.panelService.append(h('p', { class: 'live-muted live-service-hours' }, t(sv.in_service ? 'live.noneReporting' : 'live.serviceHours',
+      { from: clock(L, hrs.first), to: clock(L, hrs.last) })));
+  } else if (!(sv.departures || []).length) {
+    live.panelService.append(h('p', { class: 'live-muted live-service-hours' }, t('live.noTimetable')));
+  }
+  if (!(sv.departures || []).length) return;
+  live.panelService.append(h('h3', { class: 'live-next-title' }, t('live.nextTimetable')),
+    h('ul', { class: 'live-arrivals-list live-departures' }, sv.departures.map((d) => h('li', { dataset: { route: d.route, trip: d.trip_id, realtime: 'false' } },
+      routeBadge(d),
+      h('span', { class: 'live-headsign' }, d.headsign ? t('live.towards', { x: d.headsign }) : ''),
+      h('span', { class: 'live-times' }, h('span', { class: 'live-when' }, dayClock(L, d.departure, sv.now),
+        h('span', { class: 'live-kind' }, d.from_stop ? ` · ${t('live.fromStop', { x: d.from_stop })}` : '')))))));
+}
+
+/** routeBadge is a route's number, marked with the route's colour (GTFS route_color) when it has one. */
+function routeBadge(d) {
+  const b = h('span', { class: 'live-route-badge' }, d.route);
+  // Through the CSSOM: the page's Content-Security-Policy refuses style attributes.
+  if (/^[0-9A-Fa-f]{6}$/.test(d.color || '')) b.style.borderLeft = `5px solid #${d.color}`;
+  return b;
+}
+
+async function loadService() {
+  live.serviceLoading = true;
+  try {
+    const r = await fetch('/api/transit/service?limit=4', { cache: 'no-store' });
+    live.service = r.ok ? await r.json() : null;
+  } catch {
+    live.service = null;
+  }
+  live.serviceAt = Date.now();
+  live.serviceLoading = false;
+  if (live.panel && !live.panel.hidden) renderService(live.ctx.lang());
 }
 
 // ---------------------------------------------------------------- the vehicle popup
@@ -594,7 +648,8 @@ register({
   panel(ctx) {
     live.panelTitle = h('h2', { id: 'live-title' });
     live.panelText = h('p', { class: 'live-status', role: 'status' });
-    live.panel = h('section', { class: 'card live-card', 'aria-labelledby': 'live-title', hidden: true }, live.panelTitle, live.panelText);
+    live.panelService = h('div', { class: 'live-service', hidden: true });
+    live.panel = h('section', { class: 'card live-card', 'aria-labelledby': 'live-title', hidden: true }, live.panelTitle, live.panelText, live.panelService);
     live.ctx = ctx;
     renderPanel();
     return live.panel;
