@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,35 +11,6 @@ import (
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/web/webtest"
 )
-
-// pageClient posts a page's forms (session cookie + CSRF field) without following redirects.
-func pageClient(t *testing.T, e *webtest.Site) func(c webtest.Caller, path string, v url.Values) (int, string, string) {
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return func(c webtest.Caller, path string, v url.Values) (int, string, string) {
-		t.Helper()
-		var rd io.Reader
-		method := "GET"
-		if v != nil {
-			v.Set("csrf_token", c.CSRF)
-			rd, method = strings.NewReader(v.Encode()), "POST"
-		}
-		req, _ := http.NewRequest(method, e.TS.URL+path, rd)
-		if v != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Origin", e.TS.URL)
-		}
-		if c.Token != "" {
-			req.Header.Set("Cookie", "geoportal_session="+c.Token)
-		}
-		resp, err := noRedirect.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header.Get("Location"), string(b)
-	}
-}
 
 func cameraForm(kv ...string) url.Values {
 	v := url.Values{"lon": {"57.2"}, "lat": {"50.3"}, "name": {"Дүкен «Береке»"}, "heading": {"90"}, "fov": {"60"},
@@ -62,7 +31,7 @@ func cameraForm(kv ...string) url.Values {
 // moderation page and see the decision in the history; the incident page finds the camera.
 func TestCameraPages(t *testing.T) {
 	e := webtest.NewSite(t)
-	form := pageClient(t, e)
+	form := e.Page
 	count := func(sql string) int {
 		var n int
 		if err := e.Pool.QueryRow(context.Background(), sql).Scan(&n); err != nil {

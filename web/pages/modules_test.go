@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -61,31 +59,7 @@ func TestLightingAuditAPIAndPage(t *testing.T) {
 // form's CSRF token), in kk/ru/en.
 func TestModulesStaffPage(t *testing.T) {
 	e := webtest.NewSite(t)
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	form := func(c webtest.Caller, path string, v url.Values) (int, string, string) {
-		t.Helper()
-		var rd io.Reader
-		method := "GET"
-		if v != nil {
-			v.Set("csrf_token", c.CSRF)
-			rd, method = strings.NewReader(v.Encode()), "POST"
-		}
-		req, _ := http.NewRequest(method, e.TS.URL+path, rd)
-		if v != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Origin", e.TS.URL)
-		}
-		if c.Token != "" {
-			req.Header.Set("Cookie", "geoportal_session="+c.Token)
-		}
-		resp, err := noRedirect.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header.Get("Location"), string(b)
-	}
+	form := e.Page
 	if code, loc, _ := form(webtest.Caller{}, "/staff/modules", nil); code != 303 || !strings.HasPrefix(loc, "/login") {
 		t.Fatalf("anonymous: %d %s", code, loc)
 	}

@@ -1,7 +1,6 @@
 package pages_test
 
 import (
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -11,23 +10,6 @@ import (
 	"github.com/aktobe/geoportal/layers/accounts"
 	"github.com/aktobe/geoportal/web/webtest"
 )
-
-// getPage fetches path as c without following redirects.
-func getPage(t *testing.T, e *webtest.Site, c webtest.Caller, path string) (int, string, string) {
-	t.Helper()
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, _ := http.NewRequest("GET", e.TS.URL+path, nil)
-	if c.Token != "" {
-		req.Header.Set("Cookie", "geoportal_session="+c.Token)
-	}
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(b)
-}
 
 var navLink = regexp.MustCompile(`<a href="([^"?]+)\?lang=[a-z]+"( aria-current="page")?>`)
 
@@ -65,13 +47,13 @@ func TestStaffSectionsByRole(t *testing.T) {
 		accounts.Admin:           {"/staff/reports", "/staff/dispatch", "/staff/modules", "/lighting/audit", "/planner", "/staff/import", "/staff/layers", "/admin"},
 	}
 	for _, p := range pages {
-		if code, loc, _ := getPage(t, e, webtest.Caller{}, p+"?lang=en"); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login") {
+		if code, loc, _ := e.Page(webtest.Caller{}, p+"?lang=en", nil); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login") {
 			t.Errorf("anonymous %s: %d %q, want 303 to /login", p, code, loc)
 		}
 	}
 	citizen := e.SignIn("resident@example.kz", accounts.Citizen)
 	for _, p := range pages {
-		if code, _, body := getPage(t, e, citizen, p); code != http.StatusForbidden || strings.Contains(body, `<nav class="staff"`) {
+		if code, _, body := e.Page(citizen, p, nil); code != http.StatusForbidden || strings.Contains(body, `<nav class="staff"`) {
 			t.Errorf("citizen %s: %d, want 403 without a staff bar", p, code)
 		}
 	}
@@ -84,12 +66,12 @@ func TestStaffSectionsByRole(t *testing.T) {
 				c = e.SignIn(string(role)+"@akimat.kz", role)
 			}
 			// The public lighting audit carries the bar for staff too.
-			_, _, audit := getPage(t, e, c, "/lighting/audit?lang=ru")
+			_, _, audit := e.Page(c, "/lighting/audit?lang=ru", nil)
 			if got, current := navOf(audit); !slices.Equal(got, sections) || current != "/lighting/audit" {
 				t.Errorf("/lighting/audit: the bar lists %v (current %q), want %v", got, current, sections)
 			}
 			for _, p := range pages {
-				code, _, body := getPage(t, e, c, p+"?lang=kk")
+				code, _, body := e.Page(c, p+"?lang=kk", nil)
 				if !slices.Contains(sections, p) {
 					if code != http.StatusForbidden {
 						t.Errorf("%s: %d, want 403", p, code)

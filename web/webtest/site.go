@@ -124,6 +124,37 @@ func (e *Site) Want(c Caller, method, path string, body any, status int, says st
 	return out
 }
 
+// noRedirect is a client that answers with the first response, redirects included.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// Page fetches a server-rendered page as c (GET when form is nil) or posts its form (the
+// caller's CSRF token added, as a browser would send it), without following redirects; it
+// answers with the status, the Location header and the body.
+func (e *Site) Page(c Caller, path string, form url.Values) (status int, location, body string) {
+	e.T.Helper()
+	var rd io.Reader
+	method := http.MethodGet
+	if form != nil {
+		form.Set("csrf_token", c.CSRF)
+		rd, method = strings.NewReader(form.Encode()), http.MethodPost
+	}
+	req, _ := http.NewRequest(method, e.TS.URL+path, rd)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", e.TS.URL)
+	}
+	if c.Token != "" {
+		req.Header.Set("Cookie", "geoportal_session="+c.Token)
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+}
+
 // Form is a page form's body: the caller's CSRF token and the key-value pairs kv.
 func Form(c Caller, kv ...string) string {
 	v := url.Values{"csrf_token": {c.CSRF}}
