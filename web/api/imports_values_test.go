@@ -37,6 +37,8 @@ func TestImportValueDictionaries(t *testing.T) {
 		{"type":"Feature","properties":{"kind":"press"},"geometry":{"type":"Point","coordinates":[57.17,50.29]}}]}`)}
 	post := func(fields map[string]string) (int, string) {
 		t.Helper()
+		// A new layer needs its titles in the three languages (requireTitles).
+		fields["title_kk"], fields["title_ru"], fields["title_en"] = "Дүңгіршектер", "Киоски", "Kiosks"
 		ct, body := webtest.MultipartBody(t, fields, files)
 		req, _ := http.NewRequest("POST", ts.URL+"/api/import", body)
 		req.Header.Set("Content-Type", ct)

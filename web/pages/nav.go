@@ -48,6 +48,10 @@ type NavItem struct {
 	Current   bool
 }
 
+// Section is the key's name within "nav.": the layout writes the link as t (printf "nav.%s"
+// .Section), a form the catalog test can check against catalog.json.
+func (n NavItem) Section() string { return strings.TrimPrefix(n.Key, "nav.") }
+
 // nav is the bar for u on the page at path: nil for visitors who are not staff.
 func (ps *Pages) nav(u *accounts.User, path string) []NavItem {
 	if u == nil || !u.Role.IsStaff() {
