@@ -258,7 +258,7 @@ function renderTexts() {
   ui.copyLink.textContent = t('map.copyLink');
   ui.pageLinks.setAttribute('aria-label', t('map.morePages'));
   clear(ui.pageLinks).append(...[['/planner', 'map.plannerPage'], ['/reports/stats', 'map.reportStats'],
-    ['/lighting/audit', 'map.lightingAudit'], ['/login', 'map.staffSignIn']]
+    ['/lighting/audit', 'map.lightingAudit'], ['/cameras', 'map.camerasPage'], ['/login', 'map.staffSignIn']]
     .map(([href, key]) => h('a', { href: `${href}?lang=${L}` }, t(key))));
   ui.footNote.textContent = `${t('map.programme')} · © OpenStreetMap contributors, ODbL`;
   ui.mapEl.setAttribute('aria-label', cityText('map.mapLabel'));

@@ -9,11 +9,29 @@ import catalogTexts from './catalog.json' with { type: 'json' };
 // DEMO_ATTRIBUTION is the demo data's attribution in the layers catalog (English only there);
 // the map shows it in the chosen language (catalog key map.attributionDemo).
 const DEMO_ATTRIBUTION = 'Demo data generated for the Aktobe geoportal';
+// COMPUTED_ATTRIBUTION matches the attribution of the layers the portal computes from another
+// one (migration 0100: clinic areas, school catchments); shown as map.attributionComputed with
+// the source layer's title in lang.
+const COMPUTED_ATTRIBUTION = /^Computed by the geoportal from the ([a-z0-9_]+) layer$/;
 
-/** attributionText is a layer's attribution in lang: the demo data's translated, others as they are. */
-export function attributionText(a, lang) {
-  const e = catalogTexts['map.attributionDemo'];
-  return a && a.trim() === DEMO_ATTRIBUTION ? (e[lang] || e.ru) : a;
+/**
+ * attributionText is a layer's attribution in lang: the demo data's and the computed layers'
+ * translated, others as they are. catalog (optional) gives the source layers' titles.
+ */
+export function attributionText(a, lang, catalog = []) {
+  const text = (a || '').trim();
+  if (text === DEMO_ATTRIBUTION) {
+    const e = catalogTexts['map.attributionDemo'];
+    return e[lang] || e.ru;
+  }
+  const m = COMPUTED_ATTRIBUTION.exec(text);
+  if (m) {
+    const e = catalogTexts['map.attributionComputed'];
+    const title = catalog.find((l) => l.slug === m[1])?.title;
+    const layer = (title && (title[lang] || title.ru)) || m[1];
+    return (e[lang] || e.ru).replace('{layer}', layer);
+  }
+  return a;
 }
 
 export const BASE_SLUGS = ['city_boundary', 'districts', 'streets', 'buildings'];
@@ -122,7 +140,7 @@ export function buildStyle(catalog, visible, origin, basemap, lang = 'ru', label
       minzoom: 0, maxzoom: 16,
       // OpenStreetMap's, then those of the composited layers (the demo data's, in lang).
       attribution: ['© <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener">OpenStreetMap</a> contributors, ODbL',
-        ...new Set(ls.map((l) => l.attribution).filter((a) => a && !/OpenStreetMap/i.test(a)).map((a) => esc(attributionText(a, lang))))].join(' | '),
+        ...new Set(ls.map((l) => l.attribution).filter((a) => a && !/OpenStreetMap/i.test(a)).map((a) => esc(attributionText(a, lang, catalog))))].join(' | '),
     };
   }
   const ordered = [...catalog].sort((a, b) => {
@@ -142,7 +160,7 @@ export function buildStyle(catalog, visible, origin, basemap, lang = 'ru', label
         tiles: [tileURL(origin, [l.slug], l.version)],
         minzoom: 0,
         maxzoom: 16,
-        attribution: l.attribution && !/OpenStreetMap/i.test(l.attribution) ? esc(attributionText(l.attribution, lang)) : undefined,
+        attribution: l.attribution && !/OpenStreetMap/i.test(l.attribution) ? esc(attributionText(l.attribution, lang, catalog)) : undefined,
       };
       if (Array.isArray(l.bbox) && l.bbox.length === 4 && l.bbox.every(Number.isFinite)) {
         sources[src].bounds = [Math.max(-180, l.bbox[0] - 0.01), Math.max(-85, l.bbox[1] - 0.01), Math.min(180, l.bbox[2] + 0.01), Math.min(85, l.bbox[3] + 0.01)];

@@ -184,6 +184,24 @@ async function tile(c) {
   return body;
 }
 
+test('the public map leads owners to the camera registration, in kk/ru/en', T, async () => {
+  const want = { kk: 'Жеке камераңызды «Қауіпсіз қалаға» қосу', ru: 'Подключить свою камеру к «Безопасному городу»', en: 'Join your camera to Safe City' };
+  const context = await browser.newContext({ viewport: DESKTOP, deviceScaleFactor: 1, locale: 'en-GB' });
+  const page = await context.newPage();
+  for (const lang of ['kk', 'ru', 'en']) {
+    await page.goto(`${BASE}/#lang=${lang}`);
+    await page.reload();
+    const link = page.locator(`.page-links a[href="/cameras?lang=${lang}"]`);
+    await link.waitFor({ state: 'attached' });
+    assert.equal((await link.textContent()).trim(), want[lang], lang);
+  }
+  // Followed while signed out, it asks the owner to sign in and comes back to the form.
+  await page.locator('.page-links a[href="/cameras?lang=en"]').scrollIntoViewIfNeeded();
+  await Promise.all([page.waitForURL(/\/login\?/), page.locator('.page-links a[href="/cameras?lang=en"]').click()]);
+  assert.equal(new URL(page.url()).searchParams.get('next'), '/cameras?lang=en');
+  await context.close();
+});
+
 test('phone: an owner draws a camera\'s view sector, staff approve, it is on the public map and in the coverage, withdrawn it is gone', T, async () => {
   const before0 = await coverage();
   const where = await spot();

@@ -41,7 +41,7 @@ test('map: lights by power, a light\'s consumption, links to the audit', T, asyn
   assert.equal(await page.locator('#lighting-title').textContent(), 'Көше жарығының энергоаудиті');
   assert.equal(await page.locator('#lighting-report').getAttribute('href'), '/lighting/audit?lang=kk');
   assert.equal(await page.locator('#lighting-csv').getAttribute('href'), '/api/modules/lighting/audit.csv?lang=kk');
-  assert.match(await page.locator('.lighting-sizes').textContent(), /50 Вт.*150 Вт.*400 Вт/);
+  assert.match(await page.locator('#lighting-power').textContent(), /50 Вт.*150 Вт.*400 Вт/);
   // A light near the centre; switch the layer on from the section and go to it.
   const near = await api('/api/nearest?layer=street_lights&lon=57.1675&lat=50.2839&limit=1&lang=kk');
   const light = near.results[0];

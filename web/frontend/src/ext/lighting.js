@@ -62,7 +62,7 @@ register({
       ctx.setLayerVisible(SLUG, on);
       if (on && ctx.map && ctx.map.getZoom() < MIN_ZOOM) ctx.map.easeTo({ zoom: MIN_ZOOM + 0.5, duration: 0 });
     } });
-    ui.sizes = h('p', { class: 'lighting-sizes' });
+    ui.sizes = h('p', { class: 'lighting-sizes', id: 'lighting-power' });
     ui.colours = h('p', { class: 'lighting-sizes', id: 'lighting-colours' });
     ui.report = h('a', { id: 'lighting-report', class: 'lighting-link' });
     ui.csv = h('a', { id: 'lighting-csv', class: 'lighting-link', download: 'street-lighting-audit.csv' });
