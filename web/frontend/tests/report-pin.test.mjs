@@ -89,3 +89,30 @@ for (const [size, vp] of Object.entries(SIZES)) {
     });
   }
 }
+
+// On a phone the floating "Report a problem" button sits where the search writes its status
+// ("Found: 468, shown: 10") and opens its list: it steps aside while a search is shown.
+for (const lang of ['kk', 'ru', 'en']) {
+  test(`phone, ${lang}: the report button never covers the search status or results`, T, async () => {
+    const page = await open(browser, SIZES.phone, `#lang=${lang}`);
+    try {
+      const button = page.locator('.report-open');
+      assert.ok(await button.isVisible(), 'the button shows on the map');
+      await page.locator('#search-input').fill('Маресьева');
+      await page.waitForFunction(() => document.querySelector('#search-status')?.textContent.trim() !== '' &&
+        document.querySelector('#search-results [role="option"]'), null, { timeout: 20000 });
+      const overlap = await page.evaluate(() => {
+        const b = document.querySelector('.report-open').getBoundingClientRect();
+        if (!b.width || !b.height) return null;
+        const hit = (el) => { const r = el.getBoundingClientRect(); return r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom; };
+        return ['#search-status', '#search-results'].filter((s) => hit(document.querySelector(s)));
+      });
+      assert.ok(overlap === null || overlap.length === 0, `the button covers ${overlap}`);
+      await page.locator('.search-clear, #search-clear').first().click();
+      await button.waitFor({ state: 'visible' });
+      assert.deepEqual(page.errors, []);
+    } finally {
+      await page.context().close();
+    }
+  });
+}
