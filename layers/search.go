@@ -179,13 +179,18 @@ func (s *Store) Find(ctx context.Context, q SearchQuery) (SearchPage, error) {
 	if err != nil {
 		return page, err
 	}
-	stale, err := s.searchIndexStale(ctx, all)
-	if err != nil {
-		return page, err
-	}
-	if stale {
-		if err := s.RefreshSearchIndex(ctx); err != nil {
+	// With the background indexer listening the index follows the changes by itself and the
+	// search reads it as it is (the rows of a layer being rebuilt as they were until the rebuild
+	// commits); without it, a stale layer is rebuilt here, before the read.
+	if !s.searchIndexLive() {
+		stale, err := s.searchIndexStale(ctx, all)
+		if err != nil {
 			return page, err
+		}
+		if stale {
+			if err := s.RefreshSearchIndex(ctx); err != nil {
+				return page, err
+			}
 		}
 	}
 	titles := map[string]Titles{}
@@ -288,17 +293,21 @@ const searchMatches = `
 		coalesce(nullif(CASE $9 WHEN 'kk' THEN i.name_kk WHEN 'ru' THEN i.name_ru ELSE i.name_en END, ''),
 			nullif(i.name, ''), nullif(i.name_ru, ''), nullif(i.name_kk, ''), nullif(i.name_en, ''), i.address) AS display
 	FROM geoportal.search_index i
-	WHERE (i.terms %> $1 OR i.terms LIKE $3
-		OR ($4 <> '' AND i.house <> '' AND i.house = $4 AND i.street %> $5)
-		OR ($6 <> '' AND i.code_norm <> '' AND i.code_norm LIKE $6 || '%')
-		OR i.layer = ANY($7))
+	WHERE (i.layer, i.feature_id) IN (
+		-- One branch per way of matching, each answered by its own index (the trigram index on
+		-- terms, the house number, the code, the primary key's layer): an OR of them all is
+		-- planned as one scan that cannot use them together and falls back to reading the whole
+		-- table. A branch whose parameter is empty is cut at planning (custom plans).
+		SELECT layer, feature_id FROM geoportal.search_index WHERE terms %> $1
+		UNION ALL SELECT layer, feature_id FROM geoportal.search_index WHERE terms LIKE $3
+		UNION ALL SELECT layer, feature_id FROM geoportal.search_index
+			WHERE $4 <> '' AND house <> '' AND house = $4 AND street %> $5
+		UNION ALL SELECT layer, feature_id FROM geoportal.search_index
+			WHERE $6 <> '' AND code_norm <> '' AND code_norm LIKE $6 || '%'
+		UNION ALL SELECT layer, feature_id FROM geoportal.search_index WHERE layer = ANY($7))
 		-- not an index condition: the visible layers are nearly all of them, the matches few
 		AND i.layer || '' = ANY($8)`
 
-// searchSQL merges the matches of one layer with one name and address (the stops of one name
-// along a street are one result with a count and the extent of them all, shown by the nearest),
-// counts the merged results and returns page $12 at offset $13: by score, or category matches
-// nearest first when the position is known.
 const searchSQL = `WITH m AS (` + searchMatches + `),
 	g AS (
 		SELECT m.*, row_number() OVER (PARTITION BY layer, merge_key ORDER BY d2 NULLS LAST, score DESC, feature_id) AS rn,
