@@ -289,4 +289,4 @@ func rowDigest(id int64, n, k, r, e, a, c string, m int32, x, y float64, bbox []
 }
 
 // normaliserVersion changes whenever Normalize, splitAddress or normCode change what they return.
-const normaliserVersion = 1
+const normaliserVersion = 2
