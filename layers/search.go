@@ -222,17 +222,15 @@ func (s *Store) Find(ctx context.Context, q SearchQuery) (SearchPage, error) {
 		lon, lat = &q.Near[0], &q.Near[1]
 	}
 	esc := escapeLike(nq)
-	tx, err := s.read.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	// Typos cost trigrams; 0.4 keeps one wrong letter in a short word findable. The estimated
+	// cost of the trigram operators can trigger JIT compilation, which takes longer than the
+	// query itself: off. Custom plans let the planner drop the branches of searchMatches whose
+	// parameter is empty. The settings go with BEGIN, in one round trip.
+	tx, err := s.read.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, BeginQuery: searchBegin})
 	if err != nil {
 		return page, fmt.Errorf("search: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	// Typos cost trigrams; 0.4 keeps one wrong letter in a short word findable. The estimated
-	// cost of the trigram operators can trigger JIT compilation, which takes longer than the
-	// query itself: off.
-	if _, err := tx.Exec(ctx, `SET LOCAL pg_trgm.word_similarity_threshold = 0.4; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
-		return page, fmt.Errorf("search: %w", err)
-	}
 	rows, err := tx.Query(ctx, searchSQL, nq, esc+"%", "%"+esc+"%", house, street, code, page.Categories,
 		visible, q.Lang, lon, lat, q.Limit, q.Offset)
 	if err != nil {
@@ -271,6 +269,10 @@ func (s *Store) Find(ctx context.Context, q SearchQuery) (SearchPage, error) {
 	}
 	return page, nil
 }
+
+// searchBegin opens the search's read-only transaction with its settings.
+const searchBegin = `BEGIN READ ONLY; SET LOCAL pg_trgm.word_similarity_threshold = 0.4; SET LOCAL jit = off;
+	SET LOCAL plan_cache_mode = force_custom_plan`
 
 // searchMatches selects the index rows a query matches, with their score:
 // $1 the normalised query, $2/$3 its prefix and substring LIKE patterns, $4/$5 a house number and
