@@ -37,6 +37,7 @@ func BenchmarkSearch(b *testing.B) {
 	case <-time.After(2 * time.Minute):
 		b.Fatal("the search indexer did not get ready")
 	}
+	var li, lt []time.Duration
 	index := func(q string) error {
 		_, err := store.Find(ctx, layers.SearchQuery{Q: q, Lang: "ru", Limit: 10, Near: &[2]float64{57.17, 50.28}})
 		return err
@@ -45,14 +46,22 @@ func BenchmarkSearch(b *testing.B) {
 		_, err := layers.OldSearch(store, ctx, q, "ru", 10, false)
 		return err
 	}
+	perQuery := map[string][2][]time.Duration{}
 	timed := func(lat *[]time.Duration, one func(string) error, q string) {
 		t0 := time.Now()
 		if err := one(q); err != nil {
 			b.Fatal(err)
 		}
-		*lat = append(*lat, time.Since(t0))
+		d := time.Since(t0)
+		*lat = append(*lat, d)
+		pq := perQuery[q]
+		if lat == &li {
+			pq[0] = append(pq[0], d)
+		} else {
+			pq[1] = append(pq[1], d)
+		}
+		perQuery[q] = pq
 	}
-	var li, lt []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for k, q := range benchQueries {
@@ -69,6 +78,12 @@ func BenchmarkSearch(b *testing.B) {
 	ms := func(lat []time.Duration, p float64) float64 {
 		slices.Sort(lat)
 		return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000
+	}
+	// With -v: the medians of each query, index and tables.
+	for _, q := range benchQueries {
+		if pq := perQuery[q]; len(pq[0]) > 0 {
+			b.Logf("%-20s index %6.2f ms  tables %6.2f ms", q, ms(pq[0], 0.5), ms(pq[1], 0.5))
+		}
 	}
 	b.ReportMetric(ms(li, 0.5), "index_p50_ms")
 	b.ReportMetric(ms(li, 0.99), "index_p99_ms")
