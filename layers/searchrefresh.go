@@ -71,9 +71,7 @@ func (s *Store) searchIndexLive() bool {
 	if ix == nil {
 		return false
 	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	return ix.live
+	return ix.isLive()
 }
 
 // Ready returns a channel that is closed once the indexer listens and has brought the index up
@@ -135,6 +133,12 @@ func (ix *SearchIndexer) setLive(live bool) {
 	ix.live = live
 }
 
+func (ix *SearchIndexer) isLive() bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.live
+}
+
 // nudge asks for a refresh; a refresh already asked for covers this one too.
 func (ix *SearchIndexer) nudge() {
 	select {
@@ -190,8 +194,10 @@ func (ix *SearchIndexer) listen(ctx context.Context) error {
 
 // refresher runs the refreshes the listener asks for, each after the changes pause for the
 // debounce (at most maxSearchDelay after the first), until ctx ends. A failed refresh is tried
-// again after a second.
+// again while the listener is connected, after 1 s doubling to 30 s; once it is not, the first
+// refresh of the next connection takes the changes in.
 func (ix *SearchIndexer) refresher(ctx context.Context) {
+	retry := time.Second
 	for {
 		select {
 		case <-ctx.Done():
@@ -216,10 +222,15 @@ func (ix *SearchIndexer) refresher(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			ix.log.Warn("search: index refresh failed; retrying", "error", err)
-			time.AfterFunc(time.Second, ix.nudge)
+			if !ix.isLive() {
+				continue // the listener reconnects and refreshes
+			}
+			ix.log.Warn("search: index refresh failed; retrying", "retry_in", retry.String(), "error", err)
+			time.AfterFunc(retry, ix.nudge)
+			retry = min(retry*2, 30*time.Second)
 			continue
 		}
+		retry = time.Second
 		ix.finished()
 	}
 }
