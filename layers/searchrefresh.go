@@ -90,8 +90,8 @@ func (ix *SearchIndexer) Refreshed() (int64, <-chan struct{}) {
 	return ix.refreshN, ix.done
 }
 
-// Run listens and refreshes until ctx ends, reconnecting with back-off (250 ms doubling to 10 s)
-// when the connection or the database goes away.
+// Run listens and refreshes until ctx ends (call it once), reconnecting with back-off (250 ms
+// doubling to 10 s) when the connection or the database goes away.
 func (ix *SearchIndexer) Run(ctx context.Context) {
 	work, stopWork := context.WithCancel(ctx)
 	var wg sync.WaitGroup
