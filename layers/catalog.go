@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aktobe/geoportal"
@@ -117,6 +118,9 @@ type Store struct {
 	replicas *replica.Set
 	// countBudget bounds the exact count of a filtered numberMatched (SetCountBudget).
 	countBudget time.Duration
+	// indexer keeps the search index current in the background once made (SearchIndexer).
+	indexerMu sync.Mutex
+	indexer   *SearchIndexer
 }
 
 // NewStore returns a store over pool.

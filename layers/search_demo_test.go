@@ -76,6 +76,14 @@ func TestSearchDemoCity(t *testing.T) {
 			}
 		}
 	})
+	t.Run("kazakh spelling of a street named in russian", func(t *testing.T) {
+		for _, q := range []string{"Әбілқайыр хан", "Әбілқайыр хан даңғылы", "Абулхаир хана", "Abulkhair khan", "Äbilqaiyr han"} {
+			p := find(t, store, layers.SearchQuery{Q: q, Lang: "kk"})
+			if h := first(p); h.Layer != "streets" || h.Name != "пр. Абулхаир хана" {
+				t.Errorf("%q: first %+v", q, h)
+			}
+		}
+	})
 	t.Run("category words in three languages, nearest first", func(t *testing.T) {
 		clinics := count(t, pool, `SELECT count(*) FROM layer.clinics`)
 		for _, tc := range []struct{ q, lang, layer string }{

@@ -30,6 +30,9 @@ func searchFixture(t *testing.T) *pgxpool.Pool {
 		`INSERT INTO layer.ramps (id, geom, address) VALUES
 			(1, ST_SetSRID(ST_MakePoint(57.1705, 50.2802), 4326), 'проспект Абилкайыр хана, 40'),
 			(2, ST_SetSRID(ST_MakePoint(57.300, 50.350), 4326), 'улица Тургенева, 1')`,
+		// A park named in Kazakh after the avenue the clinic's address names in Russian.
+		`INSERT INTO layer.parks (id, geom, name) VALUES
+			(1, ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint(57.175, 50.285), 4326), 0.002)), 'Әбілқайыр хан саябағы')`,
 		// A stop named after the clinic next to it: a search for clinics must list the clinics first.
 		`INSERT INTO layer.bus_stops (id, geom, name) VALUES (1, ST_SetSRID(ST_MakePoint(57.2002, 50.3001), 4326), 'Поликлиника')`,
 		// Staff-only layer: must never show in public search.
@@ -59,6 +62,8 @@ func TestSearch(t *testing.T) {
 		{name: "case and substring", q: "гимназия", lang: "ru", wantFirst: "schools/1"},
 		{name: "address", q: "Маресьева", lang: "ru", wantAll: []string{"clinics/3", "schools/1"}},
 		{name: "address with typo", q: "Абилкайр хана", lang: "ru", wantAll: []string{"clinics/1", "ramps/1"}},
+		{name: "kazakh spelling of a russian address", q: "Әбілқайыр хан", lang: "kk", wantAll: []string{"clinics/1", "ramps/1", "parks/1"}},
+		{name: "russian spelling of a kazakh name", q: "Абулхаир хана", lang: "ru", wantFirst: "parks/1", wantAll: []string{"clinics/1"}},
 		{name: "name in kazakh", q: "Астана", lang: "kk", wantFirst: "districts/1", wantName: "Астана ауданы"},
 		{name: "name in english", q: "Astana", lang: "en", wantFirst: "districts/1", wantName: "Astana district"},
 		{name: "name in russian", q: "Astana", lang: "ru", wantFirst: "districts/1", wantName: "район Астана"},

@@ -36,8 +36,8 @@ func searchPriority(l *Layer) int {
 
 // RefreshSearchIndex rebuilds the search index rows of every searchable layer whose data changed
 // since they were built (its version in the catalog differs from the one in
-// geoportal.search_index_state). It writes on the primary; Search calls it before reading, so
-// the index is never older than the catalog the search sees.
+// geoportal.search_index_state). It writes on the primary. The SearchIndexer calls it in the
+// background after changes; without one running, Find calls it before reading a stale index.
 func (s *Store) RefreshSearchIndex(ctx context.Context) error {
 	ls, err := s.Layers(ctx, true)
 	if err != nil {
@@ -61,6 +61,7 @@ func (s *Store) RefreshSearchIndex(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("search index: %w", err)
 	}
+	changed := 0
 	for i := range ls {
 		l := &ls[i]
 		names, address, code := searchable(l)
@@ -70,8 +71,18 @@ func (s *Store) RefreshSearchIndex(ctx context.Context) error {
 		if v, ok := built[l.Slug]; ok && v == l.Version {
 			continue
 		}
-		if err := s.indexLayer(ctx, l); err != nil {
+		n, err := s.indexLayer(ctx, l)
+		if err != nil {
 			return err
+		}
+		changed += n
+	}
+	// After a large change (the first build, a demo load, an import) the planner needs fresh
+	// statistics at once, not at autovacuum's next round, to pick the indexes: once, after
+	// every layer is in.
+	if changed >= 500 {
+		if _, err := s.pool.Exec(ctx, `ANALYZE geoportal.search_index`); err != nil {
+			return fmt.Errorf("search index: analyze: %w", err)
 		}
 	}
 	return nil
@@ -99,16 +110,18 @@ func (s *Store) searchIndexStale(ctx context.Context, ls []Layer) (bool, error) 
 	return stale, nil
 }
 
-// indexLayer replaces the layer's index rows in one transaction. An advisory lock keeps two
-// processes from building the same layer at once; the second finds it built and does nothing.
-func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
+// indexLayer replaces the layer's index rows in one transaction and returns how many rows it
+// wrote or deleted. An advisory lock keeps two processes from building the same layer at once;
+// the second finds it built and does nothing. Searches meanwhile read the rows as they were
+// before the transaction.
+func (s *Store) indexLayer(ctx context.Context, l *Layer) (int, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("search index %s: %w", l.Slug, err)
+		return 0, fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	defer tx.Rollback(ctx)
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('geoportal.search_index'), hashtext($1))`, l.Slug); err != nil {
-		return fmt.Errorf("search index %s: %w", l.Slug, err)
+		return 0, fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	// The version is read before the rows: a write committed in between is in the rows but
 	// not in the version, so the next search rebuilds once more rather than miss it.
@@ -117,31 +130,31 @@ func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
 	err = tx.QueryRow(ctx, `SELECT l.version, st.version FROM geoportal.layers l
 		LEFT JOIN geoportal.search_index_state st ON st.layer = l.slug WHERE l.slug = $1`, l.Slug).Scan(&version, &builtVersion)
 	if err == pgx.ErrNoRows {
-		return nil // dropped meanwhile
+		return 0, nil // dropped meanwhile
 	}
 	if err != nil {
-		return fmt.Errorf("search index %s: %w", l.Slug, err)
+		return 0, fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	if builtVersion != nil && *builtVersion == version {
-		return nil
+		return 0, nil
 	}
 	old := map[int64]string{}
 	drows, err := tx.Query(ctx, `SELECT feature_id, digest FROM geoportal.search_index WHERE layer = $1`, l.Slug)
 	if err != nil {
-		return fmt.Errorf("search index %s: %w", l.Slug, err)
+		return 0, fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	for drows.Next() {
 		var id int64
 		var d string
 		if err := drows.Scan(&id, &d); err != nil {
 			drows.Close()
-			return fmt.Errorf("search index %s: %w", l.Slug, err)
+			return 0, fmt.Errorf("search index %s: %w", l.Slug, err)
 		}
 		old[id] = d
 	}
 	drows.Close()
 	if err := drows.Err(); err != nil {
-		return fmt.Errorf("search index %s: %w", l.Slug, err)
+		return 0, fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	names, address, code := searchable(l)
 	col := func(c string, have bool) string {
@@ -171,7 +184,7 @@ func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
 	}
 	rows, err := tx.Query(ctx, sql)
 	if err != nil {
-		return fmt.Errorf("search index %s: %w", l.Slug, err)
+		return 0, fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	var (
 		ids                                       []int64
@@ -190,7 +203,7 @@ func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
 		var bbox []float64
 		if err := rows.Scan(&id, &n, &k, &r, &e, &a, &c, &m, &x, &y, &bbox); err != nil {
 			rows.Close()
-			return fmt.Errorf("search index %s: %w", l.Slug, err)
+			return 0, fmt.Errorf("search index %s: %w", l.Slug, err)
 		}
 		t := indexTerms(n, k, r, e, a)
 		st, h := splitAddress(a)
@@ -220,13 +233,13 @@ func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("search index %s: %w", l.Slug, err)
+		return 0, fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	for id := range old {
 		gone = append(gone, id) // no longer in the layer
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM geoportal.search_index WHERE layer = $1 AND feature_id = ANY($2)`, l.Slug, gone); err != nil {
-		return fmt.Errorf("search index %s: %w", l.Slug, err)
+		return 0, fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO geoportal.search_index (layer, feature_id, name, name_kk, name_ru,
 			name_en, address, code, code_norm, terms, street, house, merge_key, members, priority, point, bbox, digest)
@@ -239,25 +252,18 @@ func (s *Store) indexLayer(ctx context.Context, l *Layer) error {
 			AS u(id, nm, kk, ru, en, ad, cd, cn, terms, street, house, key, members, x, y, bx0, by0, bx1, by1, digest)`,
 		l.Slug, searchPriority(l), ids, nm, kk, ru, en, ad, cd, cn, terms, street, house, key, members, xs, ys,
 		bx0, by0, bx1, by1, digests); err != nil {
-		return fmt.Errorf("search index %s: %w", l.Slug, err)
+		return 0, fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO geoportal.search_index_state (layer, version, rows)
 		VALUES ($1, $2, (SELECT count(*) FROM geoportal.search_index WHERE layer = $1))
 		ON CONFLICT (layer) DO UPDATE SET version = EXCLUDED.version, rows = EXCLUDED.rows, built_at = now()`,
 		l.Slug, version); err != nil {
-		return fmt.Errorf("search index %s: %w", l.Slug, err)
+		return 0, fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("search index %s: %w", l.Slug, err)
+		return 0, fmt.Errorf("search index %s: %w", l.Slug, err)
 	}
-	// After a large change (the first build, a demo load, an import) the planner needs fresh
-	// statistics at once, not at autovacuum's next round, to pick the trigram indexes.
-	if changed := len(ids) + len(gone); changed >= 500 {
-		if _, err := s.pool.Exec(ctx, `ANALYZE geoportal.search_index`); err != nil {
-			return fmt.Errorf("search index %s: analyze: %w", l.Slug, err)
-		}
-	}
-	return nil
+	return len(ids) + len(gone), nil
 }
 
 // indexTerms is what a feature is found by: the distinct normalised forms of its names and address.
@@ -283,4 +289,4 @@ func rowDigest(id int64, n, k, r, e, a, c string, m int32, x, y float64, bbox []
 }
 
 // normaliserVersion changes whenever Normalize, splitAddress or normCode change what they return.
-const normaliserVersion = 1
+const normaliserVersion = 2

@@ -16,14 +16,14 @@ import (
 
 // latinDigraphs are the informal two-letter spellings, tried before single letters.
 var latinDigraphs = map[string]string{
-	"sh": "ш", "ch": "ч", "zh": "ж", "kh": "х", "ts": "ц", "ya": "я", "yu": "ю", "yo": "е", "ye": "е",
+	"sh": "ш", "ch": "ч", "zh": "ж", "kh": "к", "ts": "ц", "ya": "я", "yu": "ю", "yo": "е", "ye": "е",
 	"ia": "я", "iu": "ю",
 }
 
 // latinLetters maps the Latin letters of English, of informal Kazakh and Russian spellings and of
 // the Kazakh alphabet of 2021 (ä ğ ı i ñ ö q ş ū ü) onto Cyrillic.
 var latinLetters = map[rune]string{
-	'a': "а", 'b': "б", 'c': "к", 'd': "д", 'e': "е", 'f': "ф", 'g': "г", 'h': "х", 'i': "и",
+	'a': "а", 'b': "б", 'c': "к", 'd': "д", 'e': "е", 'f': "ф", 'g': "г", 'h': "к", 'i': "и",
 	'j': "ж", 'k': "к", 'l': "л", 'm': "м", 'n': "н", 'o': "о", 'p': "п", 'q': "к", 'r': "р",
 	's': "с", 't': "т", 'u': "у", 'v': "в", 'w': "у", 'x': "кс", 'y': "и", 'z': "з",
 	'ä': "а", 'á': "а", 'ğ': "г", 'ǵ': "г", 'ı': "и", 'ñ': "н", 'ń': "н", 'ö': "о", 'ó': "о",
@@ -31,10 +31,22 @@ var latinLetters = map[rune]string{
 }
 
 // cyrillicFold folds the Kazakh letters onto their Russian neighbours and the letters that
-// Latin spellings cannot tell apart (и/і/й/ы, е/э/ё) onto one.
+// Latin spellings cannot tell apart (и/і/й/ы, е/э/ё) onto one. х, һ and қ are one letter too:
+// where Kazakh writes қ or һ in a name of Arabic or Persian origin Russian writes х
+// ("Әбілқайыр" and "Абулхаир", "Қасым" and "Хасым", "Һарон" and "Харун"), and Latin spellings
+// write kh, h or q for either.
 var cyrillicFold = map[rune]string{
-	'ә': "а", 'ғ': "г", 'қ': "к", 'ң': "н", 'ө': "о", 'ұ': "у", 'ү': "у", 'һ': "х", 'і': "и",
+	'ә': "а", 'ғ': "г", 'қ': "к", 'ң': "н", 'ө': "о", 'ұ': "у", 'ү': "у", 'һ': "к", 'х': "к", 'і': "и",
 	'й': "и", 'ы': "и", 'ё': "е", 'э': "е", 'ь': "", 'ъ': "",
+}
+
+// nameVariants are the Kazakh and Russian spellings of the common Arabic-origin parts of names
+// that the letter folding alone does not bring together, by the folded beginning of a word:
+// "Әбіл-" is the Russian "Абул-" (Әбілқайыр, Абулхаир), "Әбдол-", "Ғабдол-" and "Габдул-" are
+// "Абдул-" (Әбдолла, Абдулла), "Ғали-" is "Али-", "Ғаббас" is "Аббас". Tried longest first.
+var nameVariants = [][2]string{
+	{"габдол", "абдул"}, {"габдул", "абдул"}, {"абдол", "абдул"},
+	{"абил", "абул"}, {"габас", "абас"}, {"гали", "али"},
 }
 
 // streetWords are the words (and abbreviations) of addresses that are not part of a street's
@@ -98,7 +110,34 @@ func fold(s string) string {
 			b.WriteByte(' ')
 		}
 	}
+	return undouble(b.String())
+}
+
+// undouble writes a doubled letter once: spellings disagree on them ("Абдулла" and "Әбдолла",
+// "Аккайнар" and "Акайнар") and the folding makes more ("Әбілқайыр" is "абилкаиир"). Digits
+// are kept as they are: "11" is a house number.
+func undouble(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	var prev rune
+	for _, r := range s {
+		if r == prev && unicode.IsLetter(r) {
+			continue
+		}
+		b.WriteRune(r)
+		prev = r
+	}
 	return b.String()
+}
+
+// nameVariant writes the beginning of a folded word the way nameVariants does.
+func nameVariant(w string) string {
+	for _, v := range nameVariants {
+		if strings.HasPrefix(w, v[0]) {
+			return v[1] + w[len(v[0]):]
+		}
+	}
+	return w
 }
 
 func tokens(s string) []string { return strings.Fields(s) }
@@ -136,7 +175,7 @@ func normWords(s string) []string {
 		if streetWords[ts[i]] {
 			continue
 		}
-		out = append(out, stem(ts[i]))
+		out = append(out, stem(nameVariant(ts[i])))
 	}
 	if len(out) == 0 {
 		for _, t := range ts {

@@ -146,6 +146,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	srv.Security, srv.Timeouts = secCfg, timeouts
 	srv.Map = api.MapConfig{BasemapURL: *basemapURL, BasemapAttribution: *basemapAttribution, City: city}
 	go srv.Tiles.Invalidator().Run(ctx)
+	// The search index follows layer changes in the background (searches do not wait for a
+	// rebuild); until its listener is up, a search rebuilds a stale layer itself.
+	go svc.Layers.SearchIndexer(logger).Run(ctx)
 	// Serve once the tile change listener is connected (it takes a moment): until then nothing is
 	// cached and the disk tier cannot tell which of its files are current.
 	select {
