@@ -209,8 +209,9 @@ func (s *Store) Find(ctx context.Context, q SearchQuery) (SearchPage, error) {
 	if nq == "" || len(visible) == 0 {
 		return page, nil // punctuation only: nothing to look for
 	}
-	if c := categoryOf(q.Q, titles); c != nil {
-		page.Categories = c
+	exactKinds, nearKinds := categoryOf(q.Q, titles)
+	if len(exactKinds)+len(nearKinds) > 0 {
+		page.Categories = append(exactKinds, nearKinds...)
 	}
 	street, house := splitAddress(q.Q)
 	code := ""
@@ -231,8 +232,8 @@ func (s *Store) Find(ctx context.Context, q SearchQuery) (SearchPage, error) {
 		return page, fmt.Errorf("search: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, searchSQL, nq, esc+"%", "%"+esc+"%", house, street, code, page.Categories,
-		visible, q.Lang, lon, lat, q.Limit, q.Offset)
+	rows, err := tx.Query(ctx, searchSQL, nq, esc+"%", "%"+esc+"%", house, street, code, exactKinds,
+		visible, q.Lang, lon, lat, nearKinds, q.Limit, q.Offset)
 	if err != nil {
 		return page, mapPgError(fmt.Errorf("search %q: %w", q.Q, err))
 	}
@@ -263,7 +264,7 @@ func (s *Store) Find(ctx context.Context, q SearchQuery) (SearchPage, error) {
 	if len(page.Results) == 0 && q.Offset > 0 {
 		// Past the last page: the total is still worth knowing.
 		if err := tx.QueryRow(ctx, `SELECT count(DISTINCT (m.layer, m.merge_key)) FROM (`+searchMatches+`) m`, nq, esc+"%", "%"+esc+"%",
-			house, street, code, page.Categories, visible, q.Lang, lon, lat).Scan(&page.Total); err != nil {
+			house, street, code, exactKinds, visible, q.Lang, lon, lat, nearKinds).Scan(&page.Total); err != nil {
 			return page, mapPgError(fmt.Errorf("search %q: %w", q.Q, err))
 		}
 	}
@@ -277,7 +278,9 @@ const searchBegin = `BEGIN READ ONLY; SET LOCAL pg_trgm.word_similarity_threshol
 // searchMatches selects the index rows a query matches, with their score:
 // $1 the normalised query, $2/$3 its prefix and substring LIKE patterns, $4/$5 a house number and
 // street read from it, $6 a code, $7 the layers whose kind it names, $8 the visible layers, $9
-// the language, $10/$11 the user's position or NULL. d2 is the distance in metres on the sphere
+// the language, $10/$11 the user's position or NULL, $12 the layers whose kind it names but
+// for a letter (categoryOf): their features score at least 0.6 (not 0.6 more), below a good
+// name match (a whole word of a name typed with one wrong letter scores about 0.75). d2 is the distance in metres on the sphere
 // (within 0.5% of the spheroid's, and cheap enough for every match).
 const searchMatches = `
 	SELECT i.layer, i.feature_id, i.address, i.code, i.merge_key, i.members, i.priority, i.point, i.bbox,
@@ -285,11 +288,12 @@ const searchMatches = `
 			word_similarity($1, i.terms)
 				+ CASE WHEN i.terms = $1 THEN 0.75 WHEN i.terms LIKE $2 THEN 0.5 WHEN i.terms LIKE $3 THEN 0.25 ELSE 0 END,
 			CASE WHEN $4 <> '' AND i.house = $4 AND i.street %> $5 THEN 1.5 + word_similarity($5, i.street) ELSE 0 END,
-			CASE WHEN $6 <> '' AND i.code_norm = $6 THEN 3 WHEN $6 <> '' AND i.code_norm LIKE $6 || '%' THEN 2.5 ELSE 0 END
+			CASE WHEN $6 <> '' AND i.code_norm = $6 THEN 3 WHEN $6 <> '' AND i.code_norm LIKE $6 || '%' THEN 2.5 ELSE 0 END,
+			CASE WHEN i.layer = ANY($12) THEN 0.6 ELSE 0 END
 		) + CASE WHEN i.layer = ANY($7) THEN 2 ELSE 0 END AS score,
 		CASE WHEN $6 <> '' AND i.code_norm LIKE $6 || '%' THEN 'code'
 			WHEN $4 <> '' AND i.house = $4 AND i.street %> $5 THEN 'address'
-			WHEN i.layer = ANY($7) THEN 'category' ELSE 'name' END AS match,
+			WHEN i.layer = ANY($7 || $12) THEN 'category' ELSE 'name' END AS match,
 		CASE WHEN $10::float8 IS NULL THEN NULL
 			ELSE ST_DistanceSphere(i.point, ST_SetSRID(ST_MakePoint($10, $11), 4326)) END AS d2,
 		coalesce(nullif(CASE $9 WHEN 'kk' THEN i.name_kk WHEN 'ru' THEN i.name_ru ELSE i.name_en END, ''),
@@ -309,25 +313,25 @@ const searchMatches = `
 			WHERE $4 <> '' AND house <> '' AND house = $4 AND street %> $5
 		UNION ALL SELECT ctid FROM geoportal.search_index
 			WHERE $6 <> '' AND code_norm <> '' AND code_norm LIKE $6 || '%'
-		UNION ALL SELECT ctid FROM geoportal.search_index WHERE layer = ANY($7)))
+		UNION ALL SELECT ctid FROM geoportal.search_index WHERE layer = ANY($7 || $12)))
 		-- not an index condition: the visible layers are nearly all of them, the matches few
 		AND i.layer || '' = ANY($8)`
 
 // searchSQL merges the matches of one layer with one name and address (the stops of one name
 // along a street are one result with a count and the extent of them all, shown by the nearest),
-// counts the merged results and returns page $12 at offset $13: by score, or category matches
+// counts the merged results and returns page $13 at offset $14: by score, or category matches
 // nearest first when the position is known.
 const searchSQL = `WITH m AS (` + searchMatches + `),
 	g AS (
 		SELECT m.*, row_number() OVER (PARTITION BY layer, merge_key ORDER BY d2 NULLS LAST, score DESC, feature_id) AS rn,
-			CASE WHEN $10::float8 IS NOT NULL AND match = 'category' THEN 0 ELSE 1 END AS near_first,
+			CASE WHEN $10::float8 IS NOT NULL AND layer = ANY($7) THEN 0 ELSE 1 END AS near_first,
 			max(score) OVER w AS best, sum(members) OVER w AS n, min(priority) OVER w AS prio,
 			CASE WHEN count(*) OVER w > 1 OR bbox IS NOT NULL THEN ST_Extent(coalesce(bbox, point)) OVER w END AS ext
 		FROM m WINDOW w AS (PARTITION BY layer, merge_key)),
 	page AS (
 		SELECT g.*, count(*) OVER () AS total FROM g WHERE rn = 1
 		ORDER BY near_first, CASE WHEN near_first = 0 THEN d2 END, best DESC, prio, d2 NULLS LAST, length(display), layer, feature_id
-		LIMIT $12 OFFSET $13)
+		LIMIT $13 OFFSET $14)
 	SELECT layer, feature_id, display, CASE WHEN address = display THEN '' ELSE address END, code, ST_X(point), ST_Y(point), best,
 		d2, n::int, CASE WHEN n > 1 THEN ARRAY[ST_XMin(ext), ST_YMin(ext), ST_XMax(ext), ST_YMax(ext)] END,
 		match, total::int

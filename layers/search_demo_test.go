@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -113,6 +114,19 @@ func TestSearchDemoCity(t *testing.T) {
 		schools := count(t, pool, `SELECT count(*) FROM layer.schools`)
 		if p := find(t, store, layers.SearchQuery{Q: "school", Lang: "en"}); p.Total != schools || schools < 100 {
 			t.Errorf("school: total %d, schools %d", p.Total, schools)
+		}
+	})
+	t.Run("a name typed with a wrong letter beats a category a letter away", func(t *testing.T) {
+		// "қаллық": "қалалық" (city, in every clinic's name) missing a letter, and a letter from
+		// "қалдық" (waste). The names come first, the waste sites after, nearest first or not.
+		for _, near := range []*[2]float64{nil, centre} {
+			p := find(t, store, layers.SearchQuery{Q: "қаллық", Lang: "kk", Limit: 10, Near: near})
+			if h := first(p); h.Layer != "clinics" {
+				t.Errorf("near %v: first %+v, want a clinic", near, h)
+			}
+			if !slices.Contains(p.Categories, "waste_sites") {
+				t.Errorf("near %v: categories %v, want the waste sites too", near, p.Categories)
+			}
 		}
 	})
 	t.Run("kazakh in latin letters and cyrillic", func(t *testing.T) {

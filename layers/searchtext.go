@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -245,33 +246,38 @@ var categoryWords = map[string][]string{
 	"yards":          {"yard", "yards", "двор", "дворы", "аула", "аулалар"},
 }
 
-// categoryOf returns the layers whose kind the whole query names ("clinic", "емхана", "поликлиники",
-// "школа" with a typo), given the layers' titles too.
-func categoryOf(q string, titles map[string]Titles) []string {
+// categoryOf returns the layers whose kind the whole query names ("clinic", "емхана",
+// "поликлиники"), given the layers' titles too: exact when a category word or title is the
+// query, near when one is only a letter away ("школа" with a typo). A near category is a guess:
+// "қаллық" is a letter from "қалдық" (waste) and from "қалалық" (city, in every clinic's name),
+// so the search ranks a near category's features below good name matches (searchMatches).
+func categoryOf(q string, titles map[string]Titles) (exact, near []string) {
 	nq := Normalize(q)
 	if nq == "" || strings.ContainsAny(nq, "0123456789") {
-		return nil
+		return nil, nil
 	}
-	var out []string
-	seen := map[string]bool{}
-	try := func(slug, word string) {
-		if seen[slug] {
-			return
-		}
-		if nw := Normalize(word); nw == nq || (utf8.RuneCountInString(nq) >= 5 && editDistanceAtMost1(nq, nw)) {
-			seen[slug] = true
-			out = append(out, slug)
-		}
-	}
+	isExact, isNear := map[string]bool{}, map[string]bool{}
 	for slug, t := range titles {
-		for _, w := range categoryWords[slug] {
-			try(slug, w)
-		}
-		for _, w := range []string{t.KK, t.RU, t.EN} {
-			try(slug, w)
+		words := append(append([]string(nil), categoryWords[slug]...), t.KK, t.RU, t.EN)
+		for _, w := range words {
+			switch nw := Normalize(w); {
+			case nw == nq:
+				isExact[slug] = true
+			case utf8.RuneCountInString(nq) >= 5 && editDistanceAtMost1(nq, nw):
+				isNear[slug] = true
+			}
 		}
 	}
-	return out
+	for slug := range titles {
+		if isExact[slug] {
+			exact = append(exact, slug)
+		} else if isNear[slug] {
+			near = append(near, slug)
+		}
+	}
+	slices.Sort(exact)
+	slices.Sort(near)
+	return exact, near
 }
 
 // editDistanceAtMost1 reports whether a and b differ by at most one inserted, deleted, replaced

@@ -85,10 +85,34 @@ func TestCategoryOf(t *testing.T) {
 		{"Маресьева", nil}, {"школа 12", nil}, {"A0415", nil},
 	}
 	for _, tc := range tests {
-		got := categoryOf(tc.q, titles)
+		exact, near := categoryOf(tc.q, titles)
+		got := append(exact, near...)
 		slices.Sort(got)
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("categoryOf(%q) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}
+
+// A category word typed as it is, and one typed with a wrong letter, are told apart: the second
+// is only a guess, ranked below good name matches.
+func TestCategoryOfExactOrNear(t *testing.T) {
+	titles := map[string]Titles{
+		"clinics":     {KK: "Емханалар", RU: "Поликлиники", EN: "Clinics"},
+		"waste_sites": {KK: "Қалдық жинау орындары", RU: "Площадки для отходов", EN: "Waste sites"},
+	}
+	for _, tc := range []struct {
+		q           string
+		exact, near []string
+	}{
+		{"поликлиника", []string{"clinics"}, nil},
+		{"полклиника", nil, []string{"clinics"}}, // a letter missing (a doubled one is the same word: Normalize)
+		{"қалдық", []string{"waste_sites"}, nil},
+		{"қаллық", nil, []string{"waste_sites"}},
+	} {
+		exact, near := categoryOf(tc.q, titles)
+		if !slices.Equal(exact, tc.exact) || !slices.Equal(near, tc.near) {
+			t.Errorf("categoryOf(%q) = %v exact, %v near; want %v, %v", tc.q, exact, near, tc.exact, tc.near)
 		}
 	}
 }
