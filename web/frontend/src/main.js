@@ -830,7 +830,8 @@ function renderPopup() {
     : null;
   const content = h('div', { class: 'popup', dataset: { layer: f.layer, id: String(f.id ?? '') } },
     h('p', { class: 'popup-layer' }, leg ? layerSymbol(layer, leg) : null, pick(layer?.title, L)),
-    name ? h('h3', { class: 'popup-title' }, name) : null,
+    // h2: on a phone the panel's h2s are folded away and the popup's title follows the page's h1.
+    name ? h('h2', { class: 'popup-title' }, name) : null,
     rows.length ? h('table', { class: 'popup-table' }, h('tbody', {}, rows)) : null,
     extensions.popupExtras(extCtx, f, layer),
     nav);

@@ -182,7 +182,7 @@ test('a simulated bus glides along its line; its popup; a stop shows the next ar
   assert.equal(shownStop, stop.code, 'the popup shows the stop clicked');
   await page.waitForFunction(() => ['ok', 'notfound', 'error'].includes(document.querySelector('.live-arrivals')?.dataset.state));
   assert.equal(await arr.getAttribute('data-state'), 'ok', `arrivals of stop ${shownStop}`);
-  assert.equal(await arr.locator('h4').textContent(), 'Next arrivals');
+  assert.equal(await arr.locator('h3').textContent(), 'Next arrivals');
   // Our bus, marked live, and the timetable's trips without a bus, marked as such.
   const mine = arr.locator(`li[data-route="${ROUTE}"] .live-when[data-realtime="true"]`);
   assert.ok(await mine.count() >= 1, 'the live prediction of our bus is listed');
@@ -198,7 +198,7 @@ test('a simulated bus glides along its line; its popup; a stop shows the next ar
   assert.deepEqual(await axe(page), []);
   // Kazakh, and the list refreshes itself while the popup stays open.
   await page.getByRole('button', { name: /Қазақша/ }).click();
-  await page.locator('.feature-popup .live-arrivals h4', { hasText: 'Жақын келетін көлік' }).waitFor();
+  await page.locator('.feature-popup .live-arrivals h3', { hasText: 'Жақын келетін көлік' }).waitFor();
   const again = await page.waitForRequest((r) => r.url().includes(`/api/stops/${encodeURIComponent(shownStop)}/arrivals`), { timeout: 30000 });
   assert.ok(again);
   await page.waitForFunction(() => document.querySelector('.live-arrivals')?.dataset.state === 'ok');

@@ -462,7 +462,7 @@ function vehicleContent(e) {
   const title = v.route ? `${kind} ${v.route}` : kind;
   const node = h('div', { class: 'popup live-vehicle', dataset: { layer: SLUG, vehicle: String(v.id) } },
     h('p', { class: 'popup-layer' }, h('span', { class: `live-dot${v.low_floor ? ' low-floor' : ''}`, 'aria-hidden': 'true' }), pick(layer?.title, L) || t('live.title')),
-    h('h3', { class: 'popup-title' }, title),
+    h('h2', { class: 'popup-title' }, title),
     h('table', { class: 'popup-table' }, h('tbody', {}, rows)));
   // The arrow shows the heading without an inline style (the page's CSP forbids them).
   node.querySelector('.live-heading')?.style?.setProperty('--deg', `${Math.round(e.heading)}deg`);
@@ -610,7 +610,7 @@ async function loadArrivals(node, code) {
 function arrivalsSection(code) {
   const id = `live-arrivals-${Math.random().toString(36).slice(2, 8)}`;
   const node = h('section', { class: 'live-arrivals', 'aria-labelledby': id, dataset: { stop: code } },
-    h('h4', { id }, t('live.arrivals')),
+    h('h3', { id }, t('live.arrivals')),
     h('div', { class: 'live-arrivals-body', 'aria-live': 'polite' }));
   const cached = arrivalsCache.get(code);
   renderArrivals(node, code, cached && Date.now() - cached.at < ARRIVALS_REFRESH_MS ? cached : { status: 'loading' });
