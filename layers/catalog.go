@@ -121,6 +121,8 @@ type Store struct {
 	// indexer keeps the search index current in the background once made (SearchIndexer).
 	indexerMu sync.Mutex
 	indexer   *SearchIndexer
+	// areaLabels keeps AreaLabels' answers until their layers change.
+	areaLabels labelCache
 }
 
 // NewStore returns a store over pool.

@@ -60,6 +60,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/search", mapAPI.Search)
 		r.Get("/nearest", mapAPI.Nearest)
 		r.Get("/reverse", mapAPI.Reverse)
+		r.Get("/labels/areas", mapAPI.AreaLabels)
 		// Planner analyses (web/api): open to anyone over public layers; saved
 		// scenarios need a planner.
 		r.Route("/analysis", func(r chi.Router) {

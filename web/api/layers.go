@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/aktobe/geoportal/layers"
 	"github.com/aktobe/geoportal/layers/analysis"
@@ -83,4 +84,22 @@ func layersDirections() any {
 		out = append(out, dir{ID: i, Title: t})
 	}
 	return out
+}
+
+// AreaLabels answers GET /api/labels/areas?layers=districts,city_boundary: the points where the
+// map writes the areas' names, once per area (layers.Store.AreaLabels), as GeoJSON. The answer
+// revalidates by an entity tag of its bytes, like the catalog.
+func (hs *Handlers) AreaLabels(w http.ResponseWriter, r *http.Request) {
+	var slugs []string
+	for _, s := range strings.Split(r.URL.Query().Get("layers"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			slugs = append(slugs, s)
+		}
+	}
+	fc, err := hs.Store.AreaLabels(r.Context(), slugs, hs.Guard.IsStaff(r))
+	if err != nil {
+		hs.Reply.Error(w, r, err)
+		return
+	}
+	hs.writeJSONRevalidated(w, r, fc)
 }

@@ -3,8 +3,10 @@
 // The glyphs come from our own server (package glyphs, /fonts/{fontstack}/{range}.pbf); the icons
 // are drawn in the browser (icons.js).
 //
-// An area's name is drawn once per tile its polygon reaches (tiles are cut at their edges), so the
-// district and city names keep a wide margin: a second copy of a name near the first is left out.
+// An area's name (district, city) is not read from the vector tiles, where each tile holds only
+// its own piece of the polygon and a name would be drawn once per tile: the server gives one
+// point per area, well inside it (GET /api/labels/areas, layers.Store.AreaLabels), as a small
+// GeoJSON source, AREA_LABELS_SOURCE.
 //
 // Which label wins a place on the screen: MapLibre places the symbols of the top style layer
 // first, so the order of labelLayers' answer is the priority, from the least important (house
@@ -76,6 +78,22 @@ const hasAttr = (l, name) => (l.attributes || []).some((a) => a.name === name);
  * metadata the zoom from which its text shows, so that a change of language can set text-field
  * again (relabel).
  */
+// AREA_SLUGS are the area layers named from AREA_LABELS_SOURCE's points.
+export const AREA_LABELS_SOURCE = 'area-labels';
+const AREA_SLUGS = ['districts', 'city_boundary'];
+
+/**
+ * areaLabelsSource is the GeoJSON source of the areas' label points for the catalog's area
+ * layers, or null when it has none; the layers' versions in the URL make a changed layer's
+ * points fetched anew.
+ */
+export function areaLabelsSource(catalog, origin) {
+  const ls = AREA_SLUGS.map((slug) => catalog.find((l) => l.slug === slug)).filter(Boolean);
+  if (!ls.length) return null;
+  const q = new URLSearchParams({ layers: ls.map((l) => l.slug).join(','), v: ls.map((l) => l.version).join('.') });
+  return { type: 'geojson', data: `${origin}/api/labels/areas?${q}` };
+}
+
 export function labelLayers(catalog, visible, source, lang) {
   const bySlug = new Map(catalog.map((l) => [l.slug, l]));
   const vis = (slug) => (visible.has(slug) ? 'visible' : 'none');
@@ -152,7 +170,7 @@ export function labelLayers(catalog, visible, source, lang) {
   }
   if (bySlug.has('districts')) {
     out.push({
-      ...named('lbl-districts'), type: 'symbol', source: source('districts'), 'source-layer': 'districts', minzoom: 9, maxzoom: 13,
+      ...named('lbl-districts'), type: 'symbol', source: AREA_LABELS_SOURCE, filter: ['==', ['get', 'layer'], 'districts'], minzoom: 9, maxzoom: 13,
       layout: { visibility: vis('districts'), 'text-field': nameField(lang), 'text-font': FONT_BOLD,
         'text-size': ['interpolate', ['linear'], ['zoom'], 9, 11, 13, 15], 'text-transform': 'uppercase',
         'text-letter-spacing': 0.08, 'text-max-width': 8, 'text-padding': 40 },
@@ -161,7 +179,7 @@ export function labelLayers(catalog, visible, source, lang) {
   }
   if (bySlug.has('city_boundary')) {
     out.push({
-      ...named('lbl-city_boundary'), type: 'symbol', source: source('city_boundary'), 'source-layer': 'city_boundary', maxzoom: 9,
+      ...named('lbl-city_boundary'), type: 'symbol', source: AREA_LABELS_SOURCE, filter: ['==', ['get', 'layer'], 'city_boundary'], maxzoom: 9,
       layout: { visibility: vis('city_boundary'), 'text-field': nameField(lang), 'text-font': FONT_BOLD, 'text-size': 16,
         'text-padding': 150 },
       paint: { 'text-color': '#3d2f5c', ...HALO, 'text-halo-width': 2 },

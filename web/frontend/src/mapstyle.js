@@ -3,7 +3,7 @@
 // feature-state (hover, selected); above everything the labels and icons (labels.js).
 
 import { s } from './dom.js';
-import { glyphsURL, labelLayers } from './labels.js';
+import { glyphsURL, labelLayers, areaLabelsSource, AREA_LABELS_SOURCE } from './labels.js';
 import catalogTexts from './catalog.json' with { type: 'json' };
 
 // DEMO_ATTRIBUTION is the demo data's attribution in the layers catalog (English only there);
@@ -213,6 +213,8 @@ export function buildStyle(catalog, visible, origin, basemap, lang = 'ru', label
     hl.push(hlayer);
   }
   const text = labels ? labelLayers(catalog, visible, (slug) => sourceId(slug, composite), lang) : [];
+  const areas = labels ? areaLabelsSource(catalog, origin) : null;
+  if (areas) sources[AREA_LABELS_SOURCE] = areas;
   return { version: 8, glyphs: glyphsURL(origin), sources, layers: [...layers, ...hl, ...text] };
 }
 

@@ -148,6 +148,18 @@ test('district names at low zoom and house numbers from z17', T, async () => {
   const districts = await rendered(page, ['lbl-districts']);
   assert.ok(districts.length > 0, 'district names are placed at z11.5');
   assert.ok(districts.some((d) => /район/.test(labelOf(d.props, 'ru'))), JSON.stringify(districts.map((d) => d.props)));
+  // Once each, from the server's one point per district (not once per tile the polygon reaches),
+  // and inside its district's polygon.
+  for (const zoom of [9.5, 11.5, 12.5]) {
+    await page.evaluate((z) => window.__geoportal.map.jumpTo({ zoom: z }), zoom);
+    await waitIdle(page);
+    const names = (await rendered(page, ['lbl-districts'])).map((d) => labelOf(d.props, 'ru'));
+    assert.equal(new Set(names).size, names.length, `z${zoom}: a district named twice: ${names}`);
+  }
+  const areas = await api('/api/labels/areas?layers=districts');
+  assert.ok(areas.features.length >= 2 && areas.features.every((f) => f.geometry.type === 'Point' && f.properties.layer === 'districts'), JSON.stringify(areas).slice(0, 300));
+  await page.evaluate(() => window.__geoportal.map.jumpTo({ zoom: 11.5 }));
+  await waitIdle(page);
   assert.equal((await rendered(page, ['lbl-buildings'])).length, 0, 'no house numbers at z11.5');
   const b = await feature('buildings', "address LIKE '%, %'");
   await page.evaluate((c) => window.__geoportal.map.jumpTo({ center: c, zoom: 17.5 }), b.centre);
