@@ -37,6 +37,11 @@ func TestSlowReadersHoldNoConnection(t *testing.T) {
 	}
 	t.Cleanup(readPool.Close)
 	srv.Layers.SetReadPool(readPool)
+	// The search index of the 12,000 stops is built first, as `serve`'s indexer would have it:
+	// the search below measures the stalled readers, not the first build (seconds on a busy machine).
+	if err := srv.Layers.RefreshSearchIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
 	addr := slowServer(t, srv)
 
 	// The stalled readers: a tiny receive buffer, a request, and nothing read.
