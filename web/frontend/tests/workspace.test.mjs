@@ -330,11 +330,10 @@ test('the planner carries the staff bar by role (folded on a phone), its languag
 
 /** fileReport files a report straight through the API (as an app would), with its proof of work. */
 async function fileReport(lon, lat, description) {
-  const { services } = await api('/api/reports/services');
   const ch = await api('/api/reports/challenge');
   const nonce = await solve(ch.challenge, ch.difficulty);
   const res = await fetch(`${BASE}/api/reports/`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ service_code: services[0].code, lon, lat, description, email: 'resident.map@example.kz',
+    body: JSON.stringify({ service_code: 'overflowing_bin', lon, lat, description, email: 'resident.map@example.kz',
       pow_challenge: ch.challenge, pow_nonce: nonce }) });
   assert.equal(res.status, 201, await res.clone().text());
   return (await res.json()).report.id;
@@ -374,14 +373,23 @@ test('the reports console map draws the listed reports and a click opens one, at
       assert.deepEqual(drawn, listed, `${what}: the map draws exactly the listed reports`);
       // A click on a filed report's point opens that report.
       const target = filed[lang === 'kk' ? 0 : lang === 'ru' ? 1 : 2];
+      // The point scrolled to the middle of the screen, then clicked (tapped on a phone).
       const xy = await page.evaluate((id) => {
         const m = window.__staffmap.maps[0];
         const f = window.__staffmap.reports.find((p) => p.id === id);
-        const p = m.project([f.lon, f.lat]);
-        const r = m.getCanvas().getBoundingClientRect();
-        return { x: r.left + p.x, y: r.top + p.y };
+        const at = () => {
+          const p = m.project([f.lon, f.lat]);
+          const r = m.getCanvas().getBoundingClientRect();
+          return { x: r.left + p.x, y: r.top + p.y };
+        };
+        window.scrollBy(0, at().y - innerHeight / 2);
+        return at();
       }, target);
-      await Promise.all([page.waitForURL(/\/staff\/reports\/\d+/), page.mouse.click(xy.x, xy.y)]);
+      assert.ok(xy.y > 0 && xy.y < size.height && xy.x > 0 && xy.x < size.width, `${what}: report ${target} on screen at ${JSON.stringify(xy)}`);
+      const hit = await page.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.className, xy);
+      assert.match(String(hit), /maplibregl-canvas/, `${what}: nothing lies over the point`);
+      await Promise.all([page.waitForURL(/\/staff\/reports\/\d+/),
+        size.width < 500 ? page.touchscreen.tap(xy.x, xy.y) : page.mouse.click(xy.x, xy.y)]);
       const opened = +new URL(page.url()).pathname.split('/').pop();
       assert.equal(opened, target, `${what}: the clicked report opens`);
       assert.match(await page.textContent('main'), /Map test report at/, `${what}: the report's detail`);
