@@ -135,9 +135,19 @@ for (const size of [PHONE, DESKTOP]) {
 
       // On foot along the streets: the same point, the list in the API's walking order, each
       // distance written as a walk ("650 m walk", "650 м пешком", "жаяу 650 м").
+      const statusEnds = (key) => page.waitForFunction((s) => document.querySelector('.nearest-status').textContent.endsWith(s), catalog[key][lang], { timeout: 30000 });
+      // That point (inside the widest, rural catchment) is kilometres from any street: the list
+      // stays in a straight line and says there is no walk from there.
       await openSheet(page, size);
       await page.locator('#nearest-by-walk').check();
-      await page.waitForFunction((s) => document.querySelector('.nearest-status').textContent.endsWith(s), catalog['map.walkAlongStreets'][lang], { timeout: 30000 });
+      await statusEnds('map.walkUnavailable');
+      // From the ramp in the city centre, the walk.
+      await page.evaluate(([lon, lat]) => window.__geoportal.map.jumpTo({ center: [lon, lat], zoom: 15 }), ramp);
+      await waitIdle(page);
+      await page.locator('.nearest .btn-secondary').click(); // "Point on the map" (closes the sheet on a phone)
+      const rampXY = await page.evaluate((p) => window.__geoportal.map.project(p), ramp);
+      await page.mouse.click(box.x + rampXY.x, box.y + rampXY.y);
+      await statusEnds('map.walkAlongStreets');
       const from = await page.evaluate(() => window.__geoportal.state.lastNearest.from);
       const walked = await api(`/api/nearest?layer=pharmacies&lon=${from[0].toFixed(6)}&lat=${from[1].toFixed(6)}&limit=5&lang=${lang}&by=walk`);
       assert.equal(walked.by, 'walk');
@@ -151,8 +161,9 @@ for (const size of [PHONE, DESKTOP]) {
       });
       const ids = await page.locator('.nearest-results button').evaluateAll((bs) => bs.map((b) => Number(b.dataset.id)));
       assert.deepEqual(ids, walked.results.map((r) => r.id), 'the list in walking order');
+      await openSheet(page, size);
       await page.locator('#nearest-by-line').check(); // back to the straight line for what follows
-      await page.waitForFunction((s) => document.querySelector('.nearest-status').textContent.endsWith(s), catalog['map.straightLine'][lang], { timeout: 30000 });
+      await statusEnds('map.straightLine');
 
       await openSheet(page, size);
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no horizontal scroll');
