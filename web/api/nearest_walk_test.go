@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -61,7 +62,8 @@ func nearestNames(t *testing.T, body map[string]any) (names []string, line, walk
 }
 
 // /api/nearest?by=walk orders by walking distance along the streets, never shorter than the
-// straight line; what cannot be reached on foot comes last without walk_m; bad input is a 400.
+// straight line; what cannot be reached on foot comes last without walk_m; from far off the
+// streets the answer is the straight line, saying why; bad input is a 400.
 func TestNearestByWalk(t *testing.T) {
 	ts := walkFixture(t)
 	from := "/api/nearest?layer=clinics&lon=57.170&lat=50.2801&limit=3&lang=en"
@@ -108,10 +110,16 @@ func TestNearestByWalk(t *testing.T) {
 		t.Errorf("limit 1 on foot: %d %v", code, names)
 	}
 
+	// Kilometres from any street: the straight line, saying there is no walk from there.
+	code, far := webtest.GetJSON(t, ts.URL+"/api/nearest?layer=clinics&lon=57.170&lat=50.3500&limit=2&by=walk")
+	if names, _, walked := nearestNames(t, far); code != 200 || far["by"] != "line" || !strings.Contains(fmt.Sprint(far["walk_unavailable"]), "from any street") ||
+		strings.Join(names, ",") != "Across,Along" || walked[0] != -1 {
+		t.Errorf("far from the streets: %d %v", code, far)
+	}
+
 	for _, c := range []struct{ path, want string }{
 		{from + "&by=car", "by"},
 		{from + "&by=", ""}, // empty is the default: line
-		{"/api/nearest?layer=clinics&lon=57.170&lat=50.3500&by=walk", "street"},
 		{strings.Replace(from, "limit=3", "limit=0", 1) + "&by=walk", "limit"},
 	} {
 		code, body := webtest.GetJSON(t, ts.URL+c.path)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"math"
 	"net/http"
 	"sort"
@@ -99,6 +100,14 @@ func (hs *Handlers) Nearest(w http.ResponseWriter, r *http.Request) {
 		reply.JSON(w, http.StatusOK, map[string]any{"layer": slug, "from": [2]float64{lon, lat}, "by": NearestByLine, "results": hits})
 	case NearestByWalk:
 		hits, complete, err := hs.nearestOnFoot(r, slug, lon, lat, lang, limit)
+		var noWalk *walkUnavailable
+		if errors.As(err, &noWalk) {
+			// No walk from here (far from any street, or a city without streets): the straight
+			// line, saying why.
+			reply.JSON(w, http.StatusOK, map[string]any{"layer": slug, "from": [2]float64{lon, lat}, "by": NearestByLine,
+				"walk_unavailable": noWalk.reason.Error(), "results": noWalk.line})
+			return
+		}
 		if err != nil {
 			hs.Reply.Error(w, r, err)
 			return
@@ -143,6 +152,9 @@ func (hs *Handlers) nearestOnFoot(r *http.Request, slug string, lon, lat float64
 		farthest = max(farthest, *c.DistanceM)
 	}
 	walks, err := hs.Analysis.Walking(r.Context(), orb.Point{lon, lat}, to)
+	if geoportal.ErrorCode(err) == geoportal.EINVALID {
+		return nil, false, &walkUnavailable{reason: err, line: cands[:min(limit, len(cands))]}
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -174,6 +186,16 @@ func (hs *Handlers) nearestOnFoot(r *http.Request, slug string, lon, lat float64
 	}
 	return out, complete, nil
 }
+
+// walkUnavailable is nearestOnFoot's answer when there is no walk to measure: the start is more
+// than analysis.SnapRadius from any street, or the city has no streets (or buildings) for the
+// graph. The handler answers with the straight-line nearest (line) and the reason.
+type walkUnavailable struct {
+	reason error
+	line   []layers.Hit
+}
+
+func (e *walkUnavailable) Error() string { return e.reason.Error() }
 
 // walkCandidates is how many straight-line nearest features are walked to for limit answers:
 // enough that a street detour seldom hides a nearer one, few enough for one bounded Dijkstra.

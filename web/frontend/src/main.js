@@ -1072,24 +1072,16 @@ async function runNearest(from) {
   const layer = ui.nearestSelect.value;
   if (!layer) return;
   ui.nearestStatus.textContent = t('map.searching');
-  const ask = async (by) => {
-    const q = new URLSearchParams({ layer, lon: from[0].toFixed(6), lat: from[1].toFixed(6), limit: '5', lang: state.lang, by });
-    const res = await fetch(`/api/nearest?${q}`);
-    const body = await res.json().catch(() => ({}));
-    return { status: res.status, ok: res.ok, body };
-  };
   try {
-    let by = ui.byWalk.checked ? 'walk' : 'line';
-    let walkUnavailable = false;
-    let r = await ask(by);
-    if (by === 'walk' && r.status === 400) {
-      // A start far from any street (or a city without streets): the straight line, said so.
-      walkUnavailable = true;
-      by = 'line';
-      r = await ask(by);
-    }
-    if (!r.ok) throw new Error(r.body?.error?.message || String(r.status));
-    state.lastNearest = { from, layer, by, walkUnavailable, results: r.body.results || [] };
+    const asked = ui.byWalk.checked ? 'walk' : 'line';
+    const q = new URLSearchParams({ layer, lon: from[0].toFixed(6), lat: from[1].toFixed(6), limit: '5', lang: state.lang, by: asked });
+    const res = await fetch(`/api/nearest?${q}`);
+    const body = await res.json();
+    if (!res.ok) throw new Error(body?.error?.message || res.statusText);
+    // Asked on foot from far off the streets (or in a city without them), the server answers in
+    // a straight line with walk_unavailable: the list says so.
+    const by = body.by === 'walk' ? 'walk' : 'line';
+    state.lastNearest = { from, layer, by, walkUnavailable: asked === 'walk' && by !== 'walk', results: body.results || [] };
     if (!state.visible.has(layer)) setLayerVisible(layer, true);
     renderNearestResults(state.lastNearest);
     showNearestOnMap(state.lastNearest);
