@@ -308,6 +308,8 @@ test('the planner carries the staff bar by role (folded on a phone), its languag
         assert.equal(words.signOut, BAR_WORDS[lang].signOut, `${what}: sign out`);
         assert.equal(words.planner, sections.includes('/planner') ? BAR_WORDS[lang].planner : null, `${what}: the planner's own section`);
         assert.ok(words.langs === 3 && words.pressed === lang, `${what}: the language switch`);
+        assert.equal(await page.locator('header a:visible', { hasText: BAR_WORDS[lang].toMap }).count()
+          + await page.locator('.top-links:visible').count(), 1, `${what}: one way back to the map, in the bar`);
         await noSideScroll(page, `${what} (bar open)`);
       }
       if (size.width < 500) {

@@ -742,7 +742,7 @@ function renderComparison() {
 function mountStaffBar(bar) {
   ui.bar = staffBar(bar);
   if (!ui.bar) return;
-  ui.topLinks.hidden = true;
+  ui.topLinks.remove(); // its links (back to the map, who is signed in) are in the bar
   ui.brand.after(ui.bar.toggle, ui.bar.nav);
   ui.langGroup.before(ui.bar.account);
 }
