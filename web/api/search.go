@@ -129,8 +129,8 @@ const (
 // the straight-line nearest first (walkCandidates of them), then each one's walk along the
 // street graph of the planners' network analyses (analysis.Store.Walking), ordered by it; those
 // not reachable on foot come last, by straight line, without walk_m. A walk is never shorter
-// than the straight line (the graph's local projection could make it so by a few centimetres
-// in a kilometre). complete says the answer is exact: no feature beyond the candidates could be
+// than the straight line (the graph's flat local projection could make it so by a fraction of a
+// percent). complete says the answer is exact: no feature beyond the candidates could be
 // nearer on foot, because the limit-th walk is no longer than the farthest candidate's straight
 // line (or the candidates were the whole layer).
 func (hs *Handlers) nearestOnFoot(r *http.Request, slug string, lon, lat float64, lang string, limit int) ([]layers.Hit, bool, error) {
