@@ -742,7 +742,10 @@ function renderComparison() {
 function mountStaffBar(bar) {
   ui.bar = staffBar(bar);
   if (!ui.bar) return;
-  ui.topLinks.remove(); // its links (back to the map, who is signed in) are in the bar
+  // The page's own links leave: back to the map is in the bar, and the planner's "Signed in:
+  // name" stands in the bar's account, beside Sign out.
+  ui.topLinks.remove();
+  ui.bar.signedIn.replaceWith(ui.who);
   ui.brand.after(ui.bar.toggle, ui.bar.nav);
   ui.langGroup.before(ui.bar.account);
 }

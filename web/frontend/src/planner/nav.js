@@ -10,7 +10,8 @@ const NARROW = '(max-width: 720px)';
 /**
  * staffBar builds the bar from the answer of /staff/nav.json, or returns null when the visitor
  * gets none (not signed in, or not staff). The result holds the elements to put in the header
- * (toggle, nav, account) and render(lang), which writes every text in lang.
+ * (toggle, nav, account: who is signed in, in signedIn, and Sign out) and render(lang), which
+ * writes every text in lang.
  */
 export function staffBar(bar) {
   if (!bar || !Array.isArray(bar.sections) || bar.sections.length === 0) return null;
@@ -54,5 +55,5 @@ export function staffBar(bar) {
     signOut.textContent = say(texts.sign_out, lang);
   }
 
-  return { toggle, nav, account, render };
+  return { toggle, nav, account, signedIn, render };
 }
