@@ -42,6 +42,9 @@ type Hit struct {
 	Point      [2]float64 `json:"point"` // lon, lat: a point on the feature
 	Score      float64    `json:"score,omitempty"`
 	DistanceM  *float64   `json:"distance_m,omitempty"`
+	// WalkM is the walking distance along the streets (GET /api/nearest?by=walk), absent when
+	// the feature cannot be reached on foot within the walk searched.
+	WalkM *float64 `json:"walk_m,omitempty"`
 	// Search only: the stop code, how many features the result merges (a street's segments,
 	// stops of one name) with their extent, and what matched: name, address, code or category.
 	Code  string      `json:"code,omitempty"`

@@ -191,7 +191,8 @@ func (s *Server) routes() http.Handler {
 
 	// The pages' one stylesheet.
 	r.Get("/pages/pages.css", pg.CSS)
-	r.Get("/pages/nav.js", pg.NavJS) // the staff navigation bar folds on a phone
+	r.Get("/pages/nav.js", pg.NavJS)     // the staff navigation bar folds on a phone
+	r.Get("/staff/nav.json", pg.NavJSON) // the same bar for the planner, which builds its own header
 	// The reports console pages (web/pages): sign-in redirect, then role checks.
 	r.Get("/reports/stats", pg.Stats) // public statistics with charts
 	// The upload page for GIS staff (web/pages).

@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aktobe/geoportal/layers/accounts"
+	"github.com/aktobe/geoportal/web/pages"
 	"github.com/aktobe/geoportal/web/webtest"
 )
 
@@ -57,6 +59,11 @@ func TestStaffSectionsByRole(t *testing.T) {
 			t.Errorf("citizen %s: %d, want 403 without a staff bar", p, code)
 		}
 	}
+	for who, c := range map[string]webtest.Caller{"anonymous": {}, "citizen": citizen} {
+		if got, current, bar := plannerNav(t, e, c); len(got) != 0 || current != "" || bar.CSRF != "" || bar.Email != "" {
+			t.Errorf("%s: the planner's bar lists %v (current %q, csrf %q), want none", who, got, current, bar.CSRF)
+		}
+	}
 	for role, sections := range want {
 		t.Run(string(role), func(t *testing.T) {
 			var c webtest.Caller
@@ -69,6 +76,18 @@ func TestStaffSectionsByRole(t *testing.T) {
 			_, _, audit := e.Page(c, "/lighting/audit?lang=ru", nil)
 			if got, current := navOf(audit); !slices.Equal(got, sections) || current != "/lighting/audit" {
 				t.Errorf("/lighting/audit: the bar lists %v (current %q), want %v", got, current, sections)
+			}
+			// The planner builds its header in the browser from /staff/nav.json: the same sections.
+			got, current, bar := plannerNav(t, e, c)
+			wantCurrent := ""
+			if slices.Contains(sections, "/planner") {
+				wantCurrent = "/planner"
+			}
+			if !slices.Equal(got, sections) || current != wantCurrent {
+				t.Errorf("/staff/nav.json: the planner's bar lists %v (current %q), want %v (current %q)", got, current, sections, wantCurrent)
+			}
+			if bar.CSRF == "" || bar.Email == "" || bar.Texts["menu"]["kk"] != "Мәзір" || bar.Sections[0].Title["en"] == "" {
+				t.Errorf("/staff/nav.json: sign-out token, account or texts missing: %+v", bar)
 			}
 			for _, p := range pages {
 				code, _, body := e.Page(c, p+"?lang=kk", nil)
@@ -97,4 +116,24 @@ func TestStaffSectionsByRole(t *testing.T) {
 			}
 		})
 	}
+}
+
+// plannerNav reads the planner's bar (GET /staff/nav.json?path=/planner) as c: its section paths
+// and the one marked current.
+func plannerNav(t *testing.T, e *webtest.Site, c webtest.Caller) (paths []string, current string, bar pages.NavBar) {
+	t.Helper()
+	code, _, body := e.Page(c, "/staff/nav.json?path=/planner", nil)
+	if code != http.StatusOK {
+		t.Fatalf("/staff/nav.json: %d %s", code, body)
+	}
+	if err := json.Unmarshal([]byte(body), &bar); err != nil {
+		t.Fatalf("/staff/nav.json: %v: %s", err, body)
+	}
+	for _, s := range bar.Sections {
+		paths = append(paths, s.Path)
+		if s.Current {
+			current = s.Path
+		}
+	}
+	return paths, current, bar
 }

@@ -166,12 +166,20 @@ function buildShell() {
   ui.nearestSelect = h('select', { id: 'nearest-layer', onchange: () => { if (state.lastNearest) runNearest(state.lastNearest.from); } });
   ui.myLocation = h('button', { type: 'button', class: 'btn', onclick: nearestFromGeolocation });
   ui.pickPoint = h('button', { type: 'button', class: 'btn btn-secondary', 'aria-pressed': 'false', onclick: togglePicking });
+  // Straight line (the default) or walking along the streets (/api/nearest?by=walk).
+  const rerun = () => { if (state.lastNearest) runNearest(state.lastNearest.from); };
+  ui.byLine = h('input', { type: 'radio', name: 'nearest-by', id: 'nearest-by-line', value: 'line', checked: true, onchange: rerun });
+  ui.byWalk = h('input', { type: 'radio', name: 'nearest-by', id: 'nearest-by-walk', value: 'walk', onchange: rerun });
+  ui.nearestBy = h('fieldset', { class: 'nearest-by' }, ui.nearestByLegend = h('legend', {}),
+    h('label', { class: 'radio' }, ui.byLine, ui.byLineText = h('span', {})),
+    h('label', { class: 'radio' }, ui.byWalk, ui.byWalkText = h('span', {})));
   ui.nearestStatus = h('p', { class: 'nearest-status', role: 'status', 'aria-live': 'polite' });
   ui.nearestResults = h('ul', { class: 'results nearest-results', hidden: true });
   ui.nearestResults.addEventListener('keydown', (e) => listKeys(e, ui.nearestResults, null));
   const nearest = h('section', { class: 'card nearest', 'aria-labelledby': 'nearest-title' },
     ui.nearestTitle,
     h('div', { class: 'field' }, ui.nearestLabel, ui.nearestSelect),
+    ui.nearestBy,
     h('div', { class: 'btn-row' }, ui.myLocation, ui.pickPoint),
     ui.nearestStatus, ui.nearestResults);
 
@@ -251,6 +259,9 @@ function renderTexts() {
   ui.searchResults.setAttribute('aria-label', t('map.results'));
   ui.nearestTitle.textContent = t('map.nearest');
   ui.nearestLabel.textContent = t('map.nearestWhat');
+  ui.nearestByLegend.textContent = t('map.nearestBy');
+  ui.byLineText.textContent = t('map.byLine');
+  ui.byWalkText.textContent = t('map.byWalk');
   ui.myLocation.textContent = t('map.myLocation');
   ui.pickPoint.textContent = t('map.pickOnMap');
   ui.nearestResults.setAttribute('aria-label', t('map.nearest'));
@@ -1063,11 +1074,15 @@ async function runNearest(from) {
   if (!layer) return;
   ui.nearestStatus.textContent = t('map.searching');
   try {
-    const q = new URLSearchParams({ layer, lon: from[0].toFixed(6), lat: from[1].toFixed(6), limit: '5', lang: state.lang });
+    const asked = ui.byWalk.checked ? 'walk' : 'line';
+    const q = new URLSearchParams({ layer, lon: from[0].toFixed(6), lat: from[1].toFixed(6), limit: '5', lang: state.lang, by: asked });
     const res = await fetch(`/api/nearest?${q}`);
     const body = await res.json();
     if (!res.ok) throw new Error(body?.error?.message || res.statusText);
-    state.lastNearest = { from, layer, results: body.results || [] };
+    // Asked on foot from far off the streets (or in a city without them), the server answers in
+    // a straight line with walk_unavailable: the list says so.
+    const by = body.by === 'walk' ? 'walk' : 'line';
+    state.lastNearest = { from, layer, by, walkUnavailable: asked === 'walk' && by !== 'walk', results: body.results || [] };
     if (!state.visible.has(layer)) setLayerVisible(layer, true);
     renderNearestResults(state.lastNearest);
     showNearestOnMap(state.lastNearest);
@@ -1079,10 +1094,16 @@ async function runNearest(from) {
 function renderNearestResults(r) {
   const L = state.lang;
   clear(ui.nearestResults);
-  // The distances are in a straight line (the API's): said, so that nobody reads them as a walk.
+  // Which distance the list gives is said, so that nobody reads a straight line as a walk.
+  const walk = r.by === 'walk';
+  const how = walk ? t('map.walkAlongStreets') : r.walkUnavailable ? t('map.walkUnavailable') : t('map.straightLine');
   ui.nearestStatus.textContent = r.results.length
-    ? `${pick(state.bySlug.get(r.layer)?.title, L)}: ${r.results.length} · ${t('map.straightLine')}` : t('map.noResults');
-  for (const hit of r.results) ui.nearestResults.append(hitButton(hit, formatDistance(hit.distance_m)));
+    ? `${pick(state.bySlug.get(r.layer)?.title, L)}: ${r.results.length} · ${how}` : t('map.noResults');
+  for (const hit of r.results) {
+    const d = formatDistance(hit.distance_m);
+    const label = !walk ? d : hit.walk_m != null ? t('map.walkDistance', { d: formatDistance(hit.walk_m) }) : t('map.walkNone', { d });
+    ui.nearestResults.append(hitButton(hit, label));
+  }
   ui.nearestResults.hidden = r.results.length === 0;
 }
 

@@ -5,7 +5,7 @@
 // not in poor condition; a school catchment opens from a click inside it, not only on its
 // outline; bus routes are drawn in their own colours with their numbers along the lines;
 // "nearest to me" offers the places of public interest and says its distances are straight
-// lines. Run by scripts/browser-tests.sh (the demo city).
+// lines, or walks along the streets when asked (/api/nearest?by=walk). Run by scripts/browser-tests.sh (the demo city).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -132,6 +132,38 @@ for (const size of [PHONE, DESKTOP]) {
       await page.mouse.click(box.x + box.width / 2, box.y + box.height / 3);
       await page.locator('.nearest-results button').first().waitFor({ state: 'attached' });
       assert.ok((await page.locator('.nearest-status').textContent()).endsWith(catalog['map.straightLine'][lang]));
+
+      // On foot along the streets: the same point, the list in the API's walking order, each
+      // distance written as a walk ("650 m walk", "650 м пешком", "жаяу 650 м").
+      const statusEnds = (key) => page.waitForFunction((s) => document.querySelector('.nearest-status').textContent.endsWith(s), catalog[key][lang], { timeout: 30000 });
+      // That point (inside the widest, rural catchment) is kilometres from any street: the list
+      // stays in a straight line and says there is no walk from there.
+      await openSheet(page, size);
+      await page.locator('#nearest-by-walk').check();
+      await statusEnds('map.walkUnavailable');
+      // From the ramp in the city centre, the walk.
+      await page.evaluate(([lon, lat]) => window.__geoportal.map.jumpTo({ center: [lon, lat], zoom: 15 }), ramp);
+      await waitIdle(page);
+      await page.locator('.nearest .btn-secondary').click(); // "Point on the map" (closes the sheet on a phone)
+      const rampXY = await page.evaluate((p) => window.__geoportal.map.project(p), ramp);
+      await page.mouse.click(box.x + rampXY.x, box.y + rampXY.y);
+      await statusEnds('map.walkAlongStreets');
+      const from = await page.evaluate(() => window.__geoportal.state.lastNearest.from);
+      const walked = await api(`/api/nearest?layer=pharmacies&lon=${from[0].toFixed(6)}&lat=${from[1].toFixed(6)}&limit=5&lang=${lang}&by=walk`);
+      assert.equal(walked.by, 'walk');
+      assert.ok(walked.results.some((r) => r.walk_m != null), 'the demo city walks to its pharmacies');
+      for (const r of walked.results) if (r.walk_m != null) assert.ok(r.walk_m >= r.distance_m, `walk ${r.walk_m} ≥ straight ${r.distance_m}`);
+      const listed = await page.locator('.nearest-results button').evaluateAll((bs) => bs.map((b) => b.querySelector('.result-extra')?.textContent || ''));
+      assert.equal(listed.length, walked.results.length);
+      const walkWord = { kk: /^жаяу \d[\d\u00a0 ,]* к?м$/, ru: /^\d[\d\u00a0 ,]* к?м пешком$/, en: /^\d[\d,.]* k?m walk$/ }[lang];
+      walked.results.forEach((r, i) => {
+        if (r.walk_m != null) assert.match(listed[i], walkWord, `result ${i}: ${listed[i]}`);
+      });
+      const ids = await page.locator('.nearest-results button').evaluateAll((bs) => bs.map((b) => Number(b.dataset.id)));
+      assert.deepEqual(ids, walked.results.map((r) => r.id), 'the list in walking order');
+      await openSheet(page, size);
+      await page.locator('#nearest-by-line').check(); // back to the straight line for what follows
+      await statusEnds('map.straightLine');
 
       await openSheet(page, size);
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no horizontal scroll');

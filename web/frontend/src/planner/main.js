@@ -11,6 +11,7 @@ import { LANGS, LANG_NAMES, t, setLanguage, pick, num, pct, metres, measureName 
 import { coverageChart, gainChart } from './charts.js';
 import { download, districtsCSV, sitesCSV, cameraFiguresCSV, sitingFiguresCSV, cameraStreetsGeoJSON } from './exports.js';
 import { setTimeZone } from '../format.js';
+import { staffBar } from './nav.js';
 
 // The worker is the same file as the map's (the ?planner only keeps the two pages' modules apart);
 // without the query the page's preload of it is used.
@@ -114,8 +115,9 @@ function build() {
   ui.subtitle = h('p', { class: 'subtitle' });
   ui.back = h('a', { href: '/', class: 'link' });
   ui.who = h('span', { class: 'who' });
-  const header = h('header', { class: 'top' }, h('div', { class: 'brand' }, ui.title, ui.subtitle),
-    h('nav', { class: 'top-links' }, ui.back, ui.who), ui.langGroup);
+  ui.brand = h('div', { class: 'brand' }, ui.title, ui.subtitle);
+  ui.topLinks = h('nav', { class: 'top-links' }, ui.back, ui.who);
+  const header = ui.header = h('header', { class: 'top' }, ui.brand, ui.topLinks, ui.langGroup);
 
   // Coverage form.
   ui.covLayer = h('select', { id: 'cov-layer', name: 'layer' });
@@ -209,6 +211,7 @@ function render() {
   ui.title.textContent = t('planner.title');
   ui.subtitle.textContent = t('planner.subtitle');
   ui.back.textContent = t('planner.backToMap');
+  ui.bar?.render(L());
   ui.langGroup.setAttribute('aria-label', t('planner.language'));
   for (const b of ui.langGroup.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.lang === L()));
   ui.mapWrap.setAttribute('aria-label', t('planner.mapLabel'));
@@ -734,6 +737,19 @@ function renderComparison() {
     })))));
 }
 
+// mountStaffBar puts the staff navigation bar (nav.js) into the header for signed-in staff: the
+// role's sections, back to the map and Sign out in place of the page's own links.
+function mountStaffBar(bar) {
+  ui.bar = staffBar(bar);
+  if (!ui.bar) return;
+  // The page's own links leave: back to the map is in the bar, and the planner's "Signed in:
+  // name" stands in the bar's account, beside Sign out.
+  ui.topLinks.remove();
+  ui.bar.signedIn.replaceWith(ui.who);
+  ui.brand.after(ui.bar.toggle, ui.bar.nav);
+  ui.langGroup.before(ui.bar.account);
+}
+
 // ------------------------------------------------------------------ start
 
 async function start() {
@@ -743,7 +759,9 @@ async function start() {
   document.title = pageTitle();
   build();
   try {
-    const [cat, me, config] = await Promise.all([api('/api/layers'), api('/api/auth/me').catch(() => ({})), api('/api/config').catch(() => ({}))]);
+    const [cat, me, config, bar] = await Promise.all([api('/api/layers'), api('/api/auth/me').catch(() => ({})), api('/api/config').catch(() => ({})),
+      api('/staff/nav.json?path=/planner').catch(() => null)]);
+    mountStaffBar(bar);
     state.city = config.city || null;
     setTimeZone(config.city?.time_zone);
     document.title = pageTitle();
