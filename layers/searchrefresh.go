@@ -2,14 +2,13 @@ package layers
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/aktobe/geoportal/data"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // SearchIndexerName is the application_name of the search indexer's listening connection (seen
@@ -98,26 +97,28 @@ func (ix *SearchIndexer) Run(ctx context.Context) {
 	wg.Add(1)
 	go func() { defer wg.Done(); ix.refresher(work) }()
 	defer func() { stopWork(); wg.Wait() }()
-	delay := 250 * time.Millisecond
-	for {
-		start := time.Now()
-		err := ix.listen(ctx)
-		ix.setLive(false)
-		if ctx.Err() != nil {
-			return
-		}
-		if time.Since(start) > time.Minute {
-			delay = 250 * time.Millisecond
-		}
-		ix.log.Warn("search: change listener disconnected, searches check the index themselves; reconnecting",
-			"retry_in", delay.String(), "error", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 10*time.Second)
+	l := data.Listener{
+		Config: ix.store.pool.Config().ConnConfig, Name: SearchIndexerName,
+		Channels: []string{"layer_changed", "layer_catalog_changed"},
+		// Anything committed from now on is heard; what was committed before, the first refresh
+		// (at once, without the debounce) takes in. Until it is done searches check for themselves.
+		Connected: func(ctx context.Context, _ *pgx.Conn) error {
+			if err := ix.store.RefreshSearchIndex(ctx); err != nil {
+				return err
+			}
+			ix.finished()
+			ix.setLive(true)
+			ix.log.Info("search: index current, listening for layer changes")
+			return nil
+		},
+		// Every change may matter (a feature renamed, a layer made or dropped): the refresh
+		// compares the layers' versions and rebuilds only those that changed.
+		Notify:       func(context.Context, *pgx.Conn, *pgconn.Notification) error { ix.nudge(); return nil },
+		Disconnected: func() { ix.setLive(false) },
+		Logger:       ix.log,
+		Lost:         "search: change listener disconnected, searches check the index themselves",
 	}
+	l.Run(ctx)
 }
 
 // setLive records whether the indexer keeps the index current.
@@ -144,51 +145,6 @@ func (ix *SearchIndexer) nudge() {
 	select {
 	case ix.kick <- struct{}{}:
 	default:
-	}
-}
-
-func (ix *SearchIndexer) listen(ctx context.Context) error {
-	cfg := data.ListenConfig(ix.store.pool.Config().ConnConfig, SearchIndexerName)
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, err := pgx.ConnectConfig(cctx, cfg)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, `LISTEN layer_changed; LISTEN layer_catalog_changed`); err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	// Anything committed from now on is heard; what was committed before, the first refresh
-	// (at once, without the debounce) takes in. Until it is done searches check for themselves.
-	if err := ix.store.RefreshSearchIndex(ctx); err != nil {
-		return err
-	}
-	ix.finished()
-	ix.setLive(true)
-	ix.log.Info("search: index current, listening for layer changes")
-	for {
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		_, err := conn.WaitForNotification(wctx)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if errors.Is(err, context.DeadlineExceeded) {
-				// Quiet for a while: make sure the connection is still alive.
-				pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				err = conn.Ping(pctx)
-				cancel()
-				if err == nil {
-					continue
-				}
-			}
-			return err
-		}
-		// Every change may matter (a feature renamed, a layer made or dropped): the refresh
-		// compares the layers' versions and rebuilds only those that changed.
-		ix.nudge()
 	}
 }
 

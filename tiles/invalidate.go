@@ -3,14 +3,13 @@ package tiles
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/aktobe/geoportal/data"
 	"github.com/aktobe/geoportal/geo"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/paulmach/orb"
 )
 
@@ -60,41 +59,22 @@ func (i *Invalidator) Connected() <-chan struct{} {
 // Run listens until ctx ends, reconnecting with back-off (250 ms doubling to 10 s) when the
 // connection or the database goes away.
 func (i *Invalidator) Run(ctx context.Context) {
-	delay := 250 * time.Millisecond
-	for {
-		start := time.Now()
-		err := i.listen(ctx)
-		i.disconnect()
-		if ctx.Err() != nil {
-			return
-		}
-		if time.Since(start) > time.Minute {
-			delay = 250 * time.Millisecond
-		}
-		i.t.logger.Warn("tiles: change listener disconnected, tile cache emptied; reconnecting",
-			"retry_in", delay.String(), "error", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 10*time.Second)
+	l := data.Listener{
+		Config: i.t.pool.Config().ConnConfig, Name: ListenerName, Channels: []string{Channel},
+		Connected: i.onConnect,
+		Notify: func(ctx context.Context, _ *pgx.Conn, n *pgconn.Notification) error {
+			return i.handle(ctx, n.Payload)
+		},
+		Disconnected: i.disconnect,
+		Logger:       i.t.logger,
+		Lost:         "tiles: change listener disconnected, tile cache emptied",
 	}
+	l.Run(ctx)
 }
 
-func (i *Invalidator) listen(ctx context.Context) error {
-	cfg := data.ListenConfig(i.t.pool.Config().ConnConfig, ListenerName)
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, err := pgx.ConnectConfig(cctx, cfg)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{Channel}.Sanitize()); err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	// Versions are read after LISTEN: any change committed later is heard.
+// onConnect reads the layers' versions on the listening connection, after LISTEN (any change
+// committed later is heard), and starts caching.
+func (i *Invalidator) onConnect(ctx context.Context, conn *pgx.Conn) error {
 	rows, err := conn.Query(ctx, `SELECT slug, version FROM geoportal.layers`)
 	if err != nil {
 		return fmt.Errorf("read layer versions: %w", err)
@@ -110,30 +90,7 @@ func (i *Invalidator) listen(ctx context.Context) error {
 	close(i.up)
 	i.mu.Unlock()
 	i.t.logger.Info("tiles: listening for layer changes", "channel", Channel)
-
-	for {
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		n, err := conn.WaitForNotification(wctx)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if errors.Is(err, context.DeadlineExceeded) {
-				// Quiet for a while: make sure the connection is still alive.
-				pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				err = conn.Ping(pctx)
-				cancel()
-				if err == nil {
-					continue
-				}
-			}
-			return err
-		}
-		if err := i.handle(ctx, n.Payload); err != nil {
-			return err
-		}
-	}
+	return nil
 }
 
 // disconnect stops caching and empties the cache: changes from now on would go unheard.

@@ -295,59 +295,24 @@ func (s *Set) Status() []Status {
 // listenLoop keeps a LISTEN connection to the primary, reconnecting with back-off. While it is
 // not connected, changes may go unheard, so every read goes to the primary (see needFor).
 func (s *Set) listenLoop(ctx context.Context) {
-	delay := 250 * time.Millisecond
-	for ctx.Err() == nil {
-		err := s.listen(ctx)
-		s.listening.Store(false)
-		if ctx.Err() != nil {
-			return
-		}
-		s.logger.Warn("replica: change listener disconnected; reads go to the primary until it is back", "error", err, "retry_in", delay.String())
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 10*time.Second)
-	}
-}
-
-func (s *Set) listen(ctx context.Context) error {
-	cfg := data.ListenConfig(s.primary.Config().ConnConfig, ListenerName)
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, err := pgx.ConnectConfig(cctx, cfg)
-	cancel()
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	for _, ch := range []string{Channel, CatalogChannel} {
-		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
-			return err
-		}
-	}
-	// Anything committed before LISTEN was not heard: reads need what the primary has now.
-	if err := s.heard(ctx, conn, ""); err != nil {
-		return err
-	}
-	s.listening.Store(true)
-	for {
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		n, err := conn.WaitForNotification(wctx)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+	l := data.Listener{
+		Config: s.primary.Config().ConnConfig, Name: ListenerName, Channels: []string{Channel, CatalogChannel},
+		// Anything committed before LISTEN was not heard: reads need what the primary has now.
+		Connected: func(ctx context.Context, conn *pgx.Conn) error {
+			if err := s.heard(ctx, conn, ""); err != nil {
+				return err
 			}
-			if errors.Is(err, context.DeadlineExceeded) {
-				continue
-			}
-			return err
-		}
-		if err := s.heard(ctx, conn, layerOf(n.Payload)); err != nil {
-			return err
-		}
+			s.listening.Store(true)
+			return nil
+		},
+		Notify: func(ctx context.Context, conn *pgx.Conn, n *pgconn.Notification) error {
+			return s.heard(ctx, conn, layerOf(n.Payload))
+		},
+		Disconnected: func() { s.listening.Store(false) },
+		Logger:       s.logger,
+		Lost:         "replica: change listener disconnected; reads go to the primary until it is back",
 	}
+	l.Run(ctx)
 }
 
 // layerOf takes the layer slug out of a layer_changed or layer_catalog_changed payload ({"layer": "...", ...}); "" when
