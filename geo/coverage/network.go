@@ -169,12 +169,24 @@ func (n *Network) Distances(ctx context.Context, sources []Snap, limit float64) 
 		push(e.U, s.Offset+s.At)
 		push(e.V, s.Offset+e.Length-s.At)
 	}
+	if err := n.relax(q, d, push, func(i int) error { return canceled(ctx, i) }); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// relax runs Dijkstra's loop over what push has queued in q: each node settled at its distance
+// in dist offers the far ends of its edges to push, which keeps what improves (and what lies
+// within the caller's limit). check, when set, runs before each step (cancellation).
+func (n *Network) relax(q *nodeHeap, dist []float64, push func(v int32, dv float64), check func(step int) error) error {
 	for i := 0; q.Len() > 0; i++ {
-		if err := canceled(ctx, i); err != nil {
-			return nil, err
+		if check != nil {
+			if err := check(i); err != nil {
+				return err
+			}
 		}
 		it := heap.Pop(q).(nodeDist)
-		if it.d > d[it.v] {
+		if it.d > dist[it.v] {
 			continue
 		}
 		for _, ei := range n.adj[it.v] {
@@ -186,7 +198,7 @@ func (n *Network) Distances(ctx context.Context, sources []Snap, limit float64) 
 			push(other, it.d+e.Length)
 		}
 	}
-	return d, nil
+	return nil
 }
 
 // OnEdge groups sources by edge, for walks that never leave a shared edge.
@@ -412,20 +424,7 @@ func (n *Network) CoverSets(ctx context.Context, demand, candidates []Snap, d fl
 		ce := n.Edges[c.Edge]
 		push(ce.U, c.Offset+c.At)
 		push(ce.V, c.Offset+ce.Length-c.At)
-		for q.Len() > 0 {
-			it := heap.Pop(q).(nodeDist)
-			if it.d > dist[it.v] {
-				continue
-			}
-			for _, ei := range n.adj[it.v] {
-				e := n.Edges[ei]
-				other := e.V
-				if other == it.v {
-					other = e.U
-				}
-				push(other, it.d+e.Length)
-			}
-		}
+		_ = n.relax(q, dist, push, nil) // without a check it cannot fail
 		var ids []int32
 		visit := func(ei int) {
 			if seen[ei] == int32(j+1) {
