@@ -3,7 +3,7 @@
 #
 # Loads the benchmark city as bench/tiles.sh does (layer bench_buildings in database
 # geoportal_bench_tiles; reused with SKIP_IMPORT=1), starts `geoportal serve` on it and, with wrk
-# and bench/ogcwalk.lua, asks for 1,000-limit bbox pages (one per z15 tile of the city, 912
+# and bench/listwalk.lua, asks for 1,000-limit bbox pages (one per z15 tile of the city, 912
 # pages, seeded order) for DURATION_S seconds at CONC connections, once per Accept-Encoding
 # (none, gzip, zstd), after one warm-up pass. Prints requests/s, p50/p99 and bytes per answer.
 # Traffic goes to 127.0.0.1 only; every pass is bounded in time.
@@ -49,8 +49,8 @@ SERVER_PID=$!
 for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && break; sleep 0.5; done
 curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" || { echo "geoportal did not start; see $OUT/server.log" >&2; exit 1; }
 
-export OGC_LIST=$OUT/bboxes.txt OGC_PATH="/ogc/collections/bench_buildings/items?limit=1000&bbox="
-features=$(awk 'NR==1' "$OUT/bboxes.txt" | xargs -I{} curl -s "http://127.0.0.1:$PORT${OGC_PATH}{}" | grep -o '"numberReturned":[0-9]*')
+export WALK_LIST=$OUT/bboxes.txt WALK_PATH="/ogc/collections/bench_buildings/items?limit=1000&bbox="
+features=$(awk 'NR==1' "$OUT/bboxes.txt" | xargs -I{} curl -s "http://127.0.0.1:$PORT${WALK_PATH}{}" | grep -o '"numberReturned":[0-9]*')
 log "first page: $features; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '| Accept-Encoding | requests/s | p50 / p99 ms | bytes per answer | errors |\n|---|---:|---:|---:|---:|\n'
 for enc in warmup none gzip zstd; do
@@ -58,7 +58,7 @@ for enc in warmup none gzip zstd; do
   case $enc in gzip|zstd) hdr=(-H "Accept-Encoding: $enc") ;; esac
   d=$DURATION_S
   [[ $enc == warmup ]] && d=5
-  res=$(timeout $((d + 30)) wrk -t2 -c"$CONC" -d"${d}s" --timeout 30s "${hdr[@]}" -s bench/ogcwalk.lua "http://127.0.0.1:$PORT" | grep '^RESULT')
+  res=$(timeout $((d + 30)) wrk -t2 -c"$CONC" -d"${d}s" --timeout 30s "${hdr[@]}" -s bench/listwalk.lua "http://127.0.0.1:$PORT" | grep '^RESULT')
   [[ $enc == warmup ]] && continue
   declare -A kv=()
   for f in ${res#RESULT }; do kv[${f%%=*}]=${f#*=}; done

@@ -5,7 +5,7 @@
 #
 # Builds the bundle and a binary, fills a fresh database with the demo city and serves it on a
 # free loopback port (scripts/served-demo.sh; the database is dropped at the end), makes
-# POINTS seeded random points over the buildings' extent, then with wrk and bench/pointwalk.lua
+# POINTS seeded random points over the buildings' extent, then with wrk and bench/listwalk.lua
 # runs, ROUNDS times in turn, /api/nearest and /api/reverse in ru and kk for DURATION_S seconds
 # at CONC connections each, after one warm-up pass. Traffic goes to 127.0.0.1 only; every pass
 # is bounded in time.
@@ -34,11 +34,11 @@ node -e '
     let x = 42; // a seeded generator: the same points every run
     const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
     const lines = [];
-    for (let i = 0; i < Number(n); i++) lines.push(`${(w + rnd() * (e - w)).toFixed(6)},${(s + rnd() * (nn - s)).toFixed(6)}`);
+    for (let i = 0; i < Number(n); i++) lines.push(`&lon=${(w + rnd() * (e - w)).toFixed(6)}&lat=${(s + rnd() * (nn - s)).toFixed(6)}`);
     require("fs").writeFileSync(out, lines.join("\n") + "\n");
   });' "$base" "$POINTS" "$list"
 run() { # name path seconds
-  POINT_LIST=$list POINT_PATH=$2 wrk -t1 -c"$CONC" -d"$3"s --timeout 10s -s bench/pointwalk.lua "$base" |
+  WALK_LIST=$list WALK_PATH=$2 WALK_OK=200,404 wrk -t1 -c"$CONC" -d"$3"s --timeout 10s -s bench/listwalk.lua "$base" |
     sed -n "s/^RESULT /$1 /p"
 }
 echo "points=$POINTS conc=$CONC duration_s=$DURATION_S load=$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -4,7 +4,7 @@
 #
 # Builds the bundle and a binary, fills a fresh database with the demo city and serves it on a
 # free loopback port (scripts/served-demo.sh; the database is dropped at the end), then with wrk
-# and bench/querywalk.lua runs, ROUNDS times in turn, /api/nearest and /api/search over the
+# and bench/listwalk.lua runs, ROUNDS times in turn, /api/nearest and /api/search over the
 # queries below (addresses, category words in three languages, Latin Kazakh, a stop code, a
 # typo, a Kazakh spelling of a Russian street name) for DURATION_S seconds at CONC connections
 # each, after one warm-up pass. Traffic goes to 127.0.0.1 only; every pass is bounded in time.
@@ -36,7 +36,7 @@ node -e '
   require("fs").writeFileSync(near, "lon=57.17&lat=50.28\nlon=57.2&lat=50.3\nlon=57.15&lat=50.25\n");
 ' "$queries" "$nearest"
 run() { # name path list seconds
-  QUERY_LIST=$3 QUERY_PATH=$2 wrk -t1 -c"$CONC" -d"$4"s --timeout 10s -s bench/querywalk.lua "$base" |
+  WALK_LIST=$3 WALK_PATH=$2 wrk -t1 -c"$CONC" -d"$4"s --timeout 10s -s bench/listwalk.lua "$base" |
     sed -n "s/^RESULT /$1 /p"
 }
 echo "queries=$(wc -l <"$queries") conc=$CONC duration_s=$DURATION_S load=$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -66,7 +66,7 @@ measure() {
   out=$(timeout -s INT -k 10 40 wrk "$@" "$base")
   after=$(ticks $pids) w1=$(self_ticks)
   echo "$out" >>"$OUT/wrk.log"
-  # TILEWALK (tilewalk.lua) or RESULT (ogcwalk.lua) lines carry the counts.
+  # TILEWALK (tilewalk.lua) or RESULT (listwalk.lua) lines carry the counts.
   n=$(grep -o 'answered=[0-9]*' <<<"$out" | cut -d= -f2 || true)
   secs=$(grep -o 'seconds=[0-9.]*' <<<"$out" | cut -d= -f2 || true)
   if [ -z "$n" ]; then
@@ -109,8 +109,8 @@ run_config() { # CONFIG NODE_PORTS
   local hit
   hit=$(curl -s -o /dev/null -D - -H 'Accept-Encoding: gzip' "$base/tiles/buildings/$(head -n1 "$OUT/warm.txt").mvt" | tr -d '\r' | sed -n 's/^X-Cache-Status: //p')
   echo "  (a warm tile afterwards: X-Cache-Status $hit)" | tee -a "$OUT/results.md"
-  OGC_LIST=$OUT/bboxes.txt OGC_PATH='/ogc/collections/buildings/items?limit=100&bbox=' \
-    measure "$config" "OGC items (pages of ≤100)" -t2 -c8 -d"${ITEMS_S}s" --timeout 30s -H 'Accept-Encoding: gzip' -s bench/ogcwalk.lua
+  WALK_LIST=$OUT/bboxes.txt WALK_PATH='/ogc/collections/buildings/items?limit=100&bbox=' \
+    measure "$config" "OGC items (pages of ≤100)" -t2 -c8 -d"${ITEMS_S}s" --timeout 30s -H 'Accept-Encoding: gzip' -s bench/listwalk.lua
 }
 
 {

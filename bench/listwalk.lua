@@ -1,16 +1,23 @@
--- ogcwalk.lua: wrk script that asks for OGC API – Features bbox pages, one per line of a list.
+-- listwalk.lua: wrk script that asks one path with many endings, one per line of a list: OGC
+-- API – Features bbox pages, search query strings, points for /api/reverse or /api/nearest.
 -- Environment (read when the script loads):
---   OGC_LIST   file with one "minlon,minlat,maxlon,maxlat" per line (bench/tileurls -bbox)
---   OGC_PATH   the items path, e.g. /ogc/collections/bench_buildings/items?limit=1000&bbox=
+--   WALK_LIST  file with one ending per line, appended to WALK_PATH as it is (already URL-encoded):
+--              "minlon,minlat,maxlon,maxlat" (bench/tileurls -bbox), "q=%D0%B0&lang=ru",
+--              "&lon=57.17&lat=50.28"
+--   WALK_PATH  what comes before it, e.g. /ogc/collections/buildings/items?limit=100&bbox=
+--   WALK_OK    the statuses that count as answers, comma-separated (default 200; the reverse
+--              geocoder's "nothing near" is a 404 for points in open ground)
 -- Each wrk thread walks the list round-robin from its own offset. At the end it prints
 --   RESULT requests_per_s=.. p50_ms=.. p99_ms=.. bad_status=.. sock_errors=.. bytes_per_answer=..
 -- bytes_per_answer is the mean size of the answers as received (headers included, compressed
 -- when the server compressed them).
 
-local list, path = {}, os.getenv("OGC_PATH")
-for line in io.lines(os.getenv("OGC_LIST")) do
+local list, path = {}, os.getenv("WALK_PATH")
+for line in io.lines(os.getenv("WALK_LIST")) do
   if line ~= "" then list[#list + 1] = line end
 end
+local ok = {}
+for code in (os.getenv("WALK_OK") or "200"):gmatch("%d+") do ok[tonumber(code)] = true end
 local threads = {}
 
 function setup(thread)
@@ -29,7 +36,7 @@ function request()
 end
 
 function response(status)
-  if status ~= 200 then bad = bad + 1 end
+  if not ok[status] then bad = bad + 1 end
 end
 
 function done(summary, latency, _)
