@@ -3,20 +3,12 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aktobe/geoportal/data/dbtest"
-	"github.com/aktobe/geoportal/layers/accounts"
-	"github.com/aktobe/geoportal/web"
-	"github.com/aktobe/geoportal/web/guard"
-	"github.com/aktobe/geoportal/web/webtest"
 )
 
 // TestImportOSMUpload uploads the made-up extract: the preview says which layers would get how
@@ -24,32 +16,11 @@ import (
 // layer, by the uploading GIS specialist; broken extracts are refused with a 400 naming the
 // file, every layer left as it was.
 func TestImportOSMUpload(t *testing.T) {
-	s := web.NewServer(slog.New(slog.DiscardHandler), dbtest.New(t))
-	s.Security.Upload = guard.RateLimit{PerMinute: 600, Burst: 100}
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
+	s, _, gis, _, postAs := importServer(t)
 	ctx := context.Background()
-	u, err := s.Accounts.CreateUser(ctx, accounts.NewUser{Email: "gis@example.kz", Name: "GIS", Role: accounts.GISStaff, Password: "a long enough test password 42"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := s.Accounts.CreateKey(ctx, u.ID, "test", []accounts.Scope{accounts.ScopeImport, accounts.ScopeRead}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	post := func(fields map[string]string, files map[string][]byte) (int, []byte) {
 		t.Helper()
-		ct, body := webtest.MultipartBody(t, fields, files)
-		req, _ := http.NewRequest("POST", ts.URL+"/api/import", body)
-		req.Header.Set("Content-Type", ct)
-		req.Header.Set("X-API-Key", key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
+		return postAs(gis, fields, files)
 	}
 	counts := func() map[string]int64 {
 		t.Helper()

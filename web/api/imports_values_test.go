@@ -2,36 +2,17 @@ package api_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/aktobe/geoportal/data/dbtest"
-	"github.com/aktobe/geoportal/layers/accounts"
-	"github.com/aktobe/geoportal/web"
-	"github.com/aktobe/geoportal/web/guard"
 	"github.com/aktobe/geoportal/web/webtest"
 )
 
 // An import may give its layer value dictionaries (form field values); a bad one is a 400 that
 // names the attribute and value, and nothing is created.
 func TestImportValueDictionaries(t *testing.T) {
-	s := web.NewServer(slog.New(slog.DiscardHandler), dbtest.New(t))
-	s.Security.Upload = guard.RateLimit{PerMinute: 600, Burst: 100}
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
+	s, ts, gis, _, postAs := importServer(t)
 	ctx := context.Background()
-	u, err := s.Accounts.CreateUser(ctx, accounts.NewUser{Email: "gis@example.kz", Name: "GIS", Role: accounts.GISStaff, Password: "a long enough test password 42"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := s.Accounts.CreateKey(ctx, u.ID, "test", []accounts.Scope{accounts.ScopeImport, accounts.ScopeRead}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	files := map[string][]byte{"kiosks.geojson": []byte(`{"type":"FeatureCollection","features":[
 		{"type":"Feature","properties":{"kind":"food"},"geometry":{"type":"Point","coordinates":[57.16,50.28]}},
 		{"type":"Feature","properties":{"kind":"press"},"geometry":{"type":"Point","coordinates":[57.17,50.29]}}]}`)}
@@ -39,17 +20,8 @@ func TestImportValueDictionaries(t *testing.T) {
 		t.Helper()
 		// A new layer needs its titles in the three languages (requireTitles).
 		fields["title_kk"], fields["title_ru"], fields["title_en"] = "Дүңгіршектер", "Киоски", "Kiosks"
-		ct, body := webtest.MultipartBody(t, fields, files)
-		req, _ := http.NewRequest("POST", ts.URL+"/api/import", body)
-		req.Header.Set("Content-Type", ct)
-		req.Header.Set("X-API-Key", key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		code, b := postAs(gis, fields, files)
+		return code, string(b)
 	}
 	for _, tc := range []struct{ name, values, want string }{
 		{"not JSON", `kind=food`, "values: want a JSON object"},
