@@ -16,12 +16,7 @@ import (
 // house, or the nearest street or settlement with the distance to it (layers.Store.Reverse).
 func (hs *Handlers) Reverse(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	lon, err := coordinateParam(q, "lon", 180)
-	if err != nil {
-		hs.Reply.Error(w, r, err)
-		return
-	}
-	lat, err := coordinateParam(q, "lat", 90)
+	lon, lat, err := pointParam(q)
 	if err != nil {
 		hs.Reply.Error(w, r, err)
 		return
@@ -40,6 +35,17 @@ func (hs *Handlers) Reverse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply.JSON(w, http.StatusOK, map[string]any{"from": [2]float64{lon, lat}, "place": p})
+}
+
+// pointParam reads the point of a request, lon and lat (search, nearest, reverse).
+func pointParam(q map[string][]string) (lon, lat float64, err error) {
+	if lon, err = coordinateParam(q, "lon", 180); err != nil {
+		return 0, 0, err
+	}
+	if lat, err = coordinateParam(q, "lat", 90); err != nil {
+		return 0, 0, err
+	}
+	return lon, lat, nil
 }
 
 // coordinateParam reads one of lon and lat: given once, a finite number within ±limit degrees.

@@ -41,12 +41,7 @@ func (hs *Handlers) Search(w http.ResponseWriter, r *http.Request) {
 	}
 	sq := layers.SearchQuery{Q: raw, Lang: lang, Limit: limit, Offset: offset, Staff: hs.Guard.IsStaff(r)}
 	if q.Has("lon") || q.Has("lat") {
-		lon, err := floatParam(q.Get("lon"), "lon")
-		if err != nil {
-			hs.Reply.Error(w, r, err)
-			return
-		}
-		lat, err := floatParam(q.Get("lat"), "lat")
+		lon, lat, err := pointParam(q)
 		if err != nil {
 			hs.Reply.Error(w, r, err)
 			return
@@ -69,12 +64,7 @@ func (hs *Handlers) Nearest(w http.ResponseWriter, r *http.Request) {
 		hs.Reply.Error(w, r, geoportal.Errorf(geoportal.EINVALID, "nearest: parameter layer is required"))
 		return
 	}
-	lon, err := floatParam(q.Get("lon"), "lon")
-	if err != nil {
-		hs.Reply.Error(w, r, err)
-		return
-	}
-	lat, err := floatParam(q.Get("lat"), "lat")
+	lon, lat, err := pointParam(q)
 	if err != nil {
 		hs.Reply.Error(w, r, err)
 		return
@@ -222,15 +212,4 @@ func intParam(v, name string, def int) (int, error) {
 		return 0, geoportal.Errorf(geoportal.EINVALID, "parameter %s %q is not a whole number", name, v)
 	}
 	return n, nil
-}
-
-func floatParam(v, name string) (float64, error) {
-	if v == "" {
-		return 0, geoportal.Errorf(geoportal.EINVALID, "parameter %s is required", name)
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, geoportal.Errorf(geoportal.EINVALID, "parameter %s %q is not a number", name, v)
-	}
-	return f, nil
 }
